@@ -49,3 +49,19 @@ func TestPacketizeDepacketizeRoundTrip(t *testing.T) {
 		t.Fatal("empty unit packetized")
 	}
 }
+
+func TestIsLoopbackURL(t *testing.T) {
+	cases := map[string]bool{
+		"http://127.0.0.1:8080":  true,
+		"http://localhost:8080/": true,
+		"http://[::1]:80":        true,
+		"http://10.0.0.5:8080":   false,
+		"https://relay.example":  false,
+		"::not a url":            false,
+	}
+	for in, want := range cases {
+		if got := IsLoopbackURL(in); got != want {
+			t.Errorf("IsLoopbackURL(%q) = %v, want %v", in, got, want)
+		}
+	}
+}
