@@ -1,0 +1,116 @@
+package e2e
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/qianliyan/qianliyan/console"
+)
+
+// canvasSample summarises the pixels of the first video canvas on the page.
+type canvasSample struct {
+	Width    int     `json:"w"`
+	Height   int     `json:"h"`
+	Variance float64 `json:"variance"`
+	Hash     int64   `json:"hash"`
+}
+
+// sampleCanvasJS copies the canvas into a 2D canvas (whatever context drew it)
+// and returns its size, luma variance (a blank canvas has none) and a hash of
+// every pixel (a frozen picture keeps it).
+const sampleCanvasJS = `(() => {
+  const c = document.querySelector('canvas');
+  if (!c || !c.width || !c.height) return null;
+  const o = document.createElement('canvas'); o.width = c.width; o.height = c.height;
+  const g = o.getContext('2d'); g.drawImage(c, 0, 0);
+  const d = g.getImageData(0, 0, o.width, o.height).data;
+  let sum = 0, sum2 = 0, hash = 0;
+  for (let i = 0; i < d.length; i += 4) {
+    const v = (d[i] + d[i+1] + d[i+2]) / 3; sum += v; sum2 += v * v;
+    hash = (Math.imul(hash, 31) + d[i] + d[i+1] * 7 + d[i+2] * 13) | 0;
+  }
+  const n = d.length / 4, mean = sum / n;
+  return {w: c.width, h: c.height, variance: sum2 / n - mean * mean, hash};
+})()`
+
+// newBrowser starts headless Chromium with the flags this machine needs.
+func newBrowser(t *testing.T, ctx context.Context) context.Context {
+	t.Helper()
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath("/usr/bin/chromium"),
+		chromedp.NoSandbox,
+		chromedp.DisableGPU,
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.Flag("no-first-run", true),
+		chromedp.UserDataDir(t.TempDir()),
+		chromedp.WindowSize(1280, 800),
+	)
+	actx, cancelAlloc := chromedp.NewExecAllocator(ctx, opts...)
+	bctx, cancelBrowser := chromedp.NewContext(actx)
+	t.Cleanup(func() { cancelBrowser(); cancelAlloc() })
+	return bctx
+}
+
+// waitForVideo polls the page until its canvas shows a non-blank picture.
+func waitForVideo(t *testing.T, ctx context.Context, within time.Duration) canvasSample {
+	t.Helper()
+	deadline := time.Now().Add(within)
+	for {
+		var s *canvasSample
+		if err := chromedp.Run(ctx, chromedp.Evaluate(sampleCanvasJS, &s)); err != nil {
+			t.Fatalf("sampling canvas: %v", err)
+		}
+		if s != nil && s.Variance > 50 {
+			return *s
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no picture on the canvas within %v (last sample %+v)", within, s)
+		}
+		time.Sleep(250 * time.Millisecond)
+	}
+}
+
+func TestBrowserShowsLiveVideo(t *testing.T) {
+	dist := requireBuilt(t, "frontend/dist/index.html")
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	st := startStack(t, ctx, 1, 1)
+
+	backend, err := console.New(console.Options{
+		RelayURL: st.relay.URL(), User: st.creds.User, Password: st.creds.Password,
+		Camera: "site-01/doff1", DataDir: t.TempDir(),
+		Assets: os.DirFS(filepath.Dir(dist)), Log: testLogger(t),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := backend.Start(ctx); err != nil {
+		t.Fatalf("starting console backend: %v", err)
+	}
+	defer backend.Close()
+	pageURL, err := backend.Serve(ctx, "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	bctx := newBrowser(t, ctx)
+	if err := chromedp.Run(bctx, chromedp.Navigate(pageURL)); err != nil {
+		t.Fatalf("opening %s: %v", pageURL, err)
+	}
+	first := waitForVideo(t, bctx, 30*time.Second)
+	if first.Width != 320 || first.Height != 180 {
+		t.Errorf("canvas is %dx%d, want the camera's 320x180", first.Width, first.Height)
+	}
+	time.Sleep(time.Second)
+	second := waitForVideo(t, bctx, 5*time.Second)
+	if second.Hash == first.Hash {
+		t.Fatalf("the picture did not change in a second: video is frozen")
+	}
+}
