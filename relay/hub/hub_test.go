@@ -1,0 +1,449 @@
+package hub
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/qianliyan/qianliyan/internal/avc"
+)
+
+// An SPS for 640x360 constrained baseline level 3.1, as x264 writes it.
+var (
+	testSPS = []byte{0x67, 0x42, 0xc0, 0x1f, 0xd9, 0x00, 0xa0, 0x2f, 0xf9, 0x70, 0x11, 0x00, 0x00, 0x03, 0x00, 0x01, 0x00, 0x00, 0x03, 0x00, 0x3c, 0x8f, 0x18, 0x32, 0x48}
+	testPPS = []byte{0x68, 0xcb, 0x83, 0xcb, 0x20}
+)
+
+var key = Key{Site: "site-01", Camera: "doff1", Stream: StreamMain}
+
+// frameStep is the spacing of the synthetic stream, 25 fps.
+const frameStep = 40 * time.Millisecond
+
+// unit builds access unit n of a synthetic stream: a keyframe when key is
+// set, with SPS and PPS when withParams is; its payload carries n so tests
+// can tell units apart.
+func unit(n int, keyframe, withParams bool) avc.AccessUnit {
+	var nalus [][]byte
+	if withParams {
+		nalus = append(nalus, testSPS, testPPS)
+	}
+	if keyframe {
+		nalus = append(nalus, []byte{0x65, 0x88, byte(n >> 8), byte(n)})
+	} else {
+		nalus = append(nalus, []byte{0x41, 0x9a, byte(n >> 8), byte(n)})
+	}
+	return avc.NewAccessUnit(nalus, time.Duration(n)*frameStep)
+}
+
+// number recovers n from a unit built by unit.
+func number(au avc.AccessUnit) int {
+	last := au.NALUs[len(au.NALUs)-1]
+	return int(last[2])<<8 | int(last[3])
+}
+
+// fakeClock is a settable clock.
+type fakeClock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *fakeClock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *fakeClock) Advance(d time.Duration) {
+	c.mu.Lock()
+	c.t = c.t.Add(d)
+	c.mu.Unlock()
+}
+
+// readN reads n units, failing the test if they do not come within a second.
+func readN(t *testing.T, r *Reader, n int) []avc.AccessUnit {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	out := make([]avc.AccessUnit, 0, n)
+	for range n {
+		au, err := r.Read(ctx)
+		if err != nil {
+			t.Fatalf("after %d of %d units: %v", len(out), n, err)
+		}
+		out = append(out, au)
+	}
+	return out
+}
+
+// expectEmpty fails if the reader has a unit queued.
+func expectEmpty(t *testing.T, r *Reader) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
+	defer cancel()
+	if au, err := r.Read(ctx); err == nil {
+		t.Fatalf("unexpected unit %d queued", number(au))
+	}
+}
+
+func numbers(units []avc.AccessUnit) []int {
+	out := make([]int, len(units))
+	for i, au := range units {
+		out[i] = number(au)
+	}
+	return out
+}
+
+func equalInts(a, b []int) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+func TestNewReaderGetsCachedGOPThenLive(t *testing.T) {
+	h := New(Config{})
+	src, err := h.Publish(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// First GOP carries its parameter sets; the second keyframe does not,
+	// as with cameras that send them once.
+	src.Write(unit(0, true, true))
+	src.Write(unit(1, false, false))
+	src.Write(unit(2, true, false))
+	src.Write(unit(3, false, false))
+	src.Write(unit(4, false, false))
+
+	r, err := h.Subscribe(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	got := readN(t, r, 3)
+	if !equalInts(numbers(got), []int{2, 3, 4}) {
+		t.Fatalf("cached units %v, want [2 3 4]", numbers(got))
+	}
+	first := got[0]
+	if !first.Keyframe {
+		t.Fatal("first unit is not a keyframe")
+	}
+	if sps, pps := first.ParamSets(); !bytes.Equal(sps, testSPS) || !bytes.Equal(pps, testPPS) {
+		t.Fatalf("cached keyframe lacks SPS/PPS: %d NAL units", len(first.NALUs))
+	}
+	expectEmpty(t, r)
+
+	src.Write(unit(5, false, false))
+	if n := number(readN(t, r, 1)[0]); n != 5 {
+		t.Fatalf("live unit %d, want 5", n)
+	}
+}
+
+func TestReaderBeforeFirstKeyframeWaitsForIt(t *testing.T) {
+	h := New(Config{})
+	src, _ := h.Publish(key)
+	src.Write(unit(0, false, false)) // joined a camera mid-GOP
+	r, _ := h.Subscribe(key)
+	defer r.Close()
+	src.Write(unit(1, false, false))
+	expectEmpty(t, r)
+	src.Write(unit(2, true, true))
+	src.Write(unit(3, false, false))
+	if got := numbers(readN(t, r, 2)); !equalInts(got, []int{2, 3}) {
+		t.Fatalf("got %v, want [2 3]", got)
+	}
+	if r.Dropped() != 0 {
+		t.Fatalf("waiting for the first keyframe counted %d drops", r.Dropped())
+	}
+}
+
+func TestOverflowDropsUntilNextKeyframe(t *testing.T) {
+	cases := []struct {
+		name string
+		// readAfter is how many units the reader consumes after unit
+		// number readAt has been written (-1: never reads until the end).
+		readAt, readAfter int
+		want             []int
+		wantDrops        uint64
+	}{
+		// Queue of 3 fills with 0,1,2; 3 and 4 are dropped; keyframe 5
+		// replaces the stale queue.
+		{name: "reader asleep", readAt: -1, want: []int{5, 6}, wantDrops: 5},
+		// The reader takes 0 and 1 after the overflow at 3; at keyframe 5
+		// the unread 2 is stale and goes.
+		{name: "reader catches up partly", readAt: 4, readAfter: 2, want: []int{0, 1, 5, 6}, wantDrops: 3},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			h := New(Config{ReaderQueue: 3})
+			src, _ := h.Publish(key)
+			r, _ := h.Subscribe(key)
+			defer r.Close()
+			var got []avc.AccessUnit
+			for n := range 7 {
+				src.Write(unit(n, n == 0 || n == 5, n == 0))
+				if n == c.readAt {
+					got = append(got, readN(t, r, c.readAfter)...)
+				}
+			}
+			got = append(got, readN(t, r, len(c.want)-len(got))...)
+			expectEmpty(t, r)
+			if !equalInts(numbers(got), c.want) {
+				t.Fatalf("reader got %v, want %v", numbers(got), c.want)
+			}
+			if r.Dropped() != c.wantDrops {
+				t.Fatalf("reader dropped %d, want %d", r.Dropped(), c.wantDrops)
+			}
+			if st, _ := h.State(key); st.Drops != c.wantDrops {
+				t.Fatalf("stream counted %d drops, want %d", st.Drops, c.wantDrops)
+			}
+		})
+	}
+}
+
+func TestSlowReaderDoesNotHoldBackOthers(t *testing.T) {
+	h := New(Config{ReaderQueue: 10})
+	src, _ := h.Publish(key)
+	slow, _ := h.Subscribe(key)
+	defer slow.Close()
+	fast, _ := h.Subscribe(key)
+	defer fast.Close()
+
+	const total = 200
+	got := make(chan []int, 1)
+	go func() {
+		var ns []int
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		for len(ns) < total {
+			au, err := fast.Read(ctx)
+			if err != nil {
+				break
+			}
+			ns = append(ns, number(au))
+		}
+		got <- ns
+	}()
+	// The source must never wait for the slow reader: every Write returns
+	// at once, and the fast reader keeps up since its consumer runs
+	// concurrently.
+	written := make(chan struct{})
+	go func() {
+		for n := range total {
+			src.Write(unit(n, n%25 == 0, n == 0))
+			if n%10 == 9 {
+				time.Sleep(time.Millisecond) // let the fast reader run
+			}
+		}
+		close(written)
+	}()
+	select {
+	case <-written:
+	case <-time.After(5 * time.Second):
+		t.Fatal("source blocked by a reader")
+	}
+	ns := <-got
+	if len(ns) != total || fast.Dropped() != 0 {
+		t.Fatalf("fast reader got %d of %d units, dropped %d", len(ns), total, fast.Dropped())
+	}
+	for i, n := range ns {
+		if n != i {
+			t.Fatalf("fast reader's unit %d is %d", i, n)
+		}
+	}
+	if slow.Dropped() == 0 {
+		t.Fatal("slow reader dropped nothing")
+	}
+	// Whatever the slow reader has queued starts at a keyframe or follows on
+	// from what it had: no unit follows a gap unless it is a keyframe.
+	prev := -1
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	for {
+		au, err := slow.Read(ctx)
+		if err != nil {
+			break
+		}
+		if n := number(au); n != prev+1 && !au.Keyframe {
+			t.Fatalf("slow reader got unit %d after %d, and it is no keyframe", n, prev)
+		} else {
+			prev = n
+		}
+	}
+}
+
+func TestSourceLeaveAndReturn(t *testing.T) {
+	clock := &fakeClock{t: time.Date(2026, 1, 1, 8, 0, 0, 0, time.UTC)}
+	h := New(Config{Now: clock.Now})
+	if h.Online(key) {
+		t.Fatal("unknown stream online")
+	}
+	src, err := h.Publish(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.Publish(key); !errors.Is(err, ErrAlreadyPublishing) {
+		t.Fatalf("second publisher: %v, want ErrAlreadyPublishing", err)
+	}
+	r, _ := h.Subscribe(key)
+	defer r.Close()
+	src.Write(unit(0, true, true))
+	src.Write(unit(1, false, false))
+	readN(t, r, 2)
+
+	clock.Advance(time.Minute)
+	src.Close()
+	src.Close() // idempotent
+	src.Write(unit(2, false, false))
+	st, _ := h.State(key)
+	if st.Online || !st.Since.Equal(clock.Now()) || st.Frames != 2 {
+		t.Fatalf("after leave: %+v", st)
+	}
+	if h.Online(key) {
+		t.Fatal("stream online without a source")
+	}
+	// A reader joining now gets nothing stale from the old source.
+	late, _ := h.Subscribe(key)
+	defer late.Close()
+
+	// The new source starts its own clock at zero, mid-GOP.
+	src2, err := h.Publish(key)
+	if err != nil {
+		t.Fatalf("publishing after the source left: %v", err)
+	}
+	src2.Write(unit(0, false, false))
+	expectEmpty(t, r)
+	expectEmpty(t, late)
+	src2.Write(unit(1, true, true))
+	src2.Write(unit(2, false, false))
+	for _, rd := range []*Reader{r, late} {
+		got := readN(t, rd, 2)
+		if !got[0].Keyframe || number(got[0]) != 1 || number(got[1]) != 2 {
+			t.Fatalf("after return: units %v", numbers(got))
+		}
+		// Presentation times go on increasing across the source change.
+		if rd == r && got[0].PTS <= frameStep {
+			t.Fatalf("PTS went back to %v after the source change", got[0].PTS)
+		}
+		if got[1].PTS-got[0].PTS != frameStep {
+			t.Fatalf("PTS step %v, want %v", got[1].PTS-got[0].PTS, frameStep)
+		}
+	}
+	if st, _ := h.State(key); !st.Online || st.Readers != 2 {
+		t.Fatalf("after return: %+v", st)
+	}
+}
+
+func TestStateCountsAndInfo(t *testing.T) {
+	clock := &fakeClock{t: time.Date(2026, 1, 1, 8, 0, 0, 0, time.UTC)}
+	h := New(Config{Now: clock.Now})
+	src, _ := h.Publish(key)
+	au := unit(0, true, true)
+	src.Write(au)
+	clock.Advance(time.Second)
+	src.Write(unit(1, false, false))
+	r, _ := h.Subscribe(key)
+	st, ok := h.State(key)
+	if !ok {
+		t.Fatal("stream unknown")
+	}
+	wantBytes := uint64(au.Size() + unit(1, false, false).Size())
+	if st.Frames != 2 || st.Bytes != wantBytes || !st.LastFrame.Equal(clock.Now()) || st.Readers != 1 {
+		t.Fatalf("state %+v, want 2 frames, %d bytes, last frame %v, 1 reader", st, wantBytes, clock.Now())
+	}
+	if st.Info.Codec != "avc1.42c01f" || st.Info.Width != 640 || st.Info.Height != 360 {
+		t.Fatalf("stream info %+v", st.Info)
+	}
+	r.Close()
+	r.Close()
+	if st, _ := h.State(key); st.Readers != 0 {
+		t.Fatalf("closed reader still counted: %d readers", st.Readers)
+	}
+	if _, err := r.Read(context.Background()); !errors.Is(err, ErrClosed) {
+		t.Fatalf("read on closed reader: %v", err)
+	}
+	if _, ok := h.State(Key{Site: "x", Camera: "y", Stream: StreamSub}); ok {
+		t.Fatal("unknown stream reported")
+	}
+	if n := len(h.States()); n != 1 {
+		t.Fatalf("%d streams, want 1", n)
+	}
+}
+
+func TestOversizedGOPIsNotCached(t *testing.T) {
+	h := New(Config{MaxGOP: 3})
+	src, _ := h.Publish(key)
+	for n := range 5 { // keyframe and four more: over the cap
+		src.Write(unit(n, n == 0, n == 0))
+	}
+	r, _ := h.Subscribe(key)
+	defer r.Close()
+	src.Write(unit(5, false, false))
+	expectEmpty(t, r) // a partial GOP would not decode
+	src.Write(unit(6, true, false))
+	got := readN(t, r, 1)[0]
+	if number(got) != 6 {
+		t.Fatalf("got unit %d, want keyframe 6", number(got))
+	}
+	if sps, pps := got.ParamSets(); sps == nil || pps == nil {
+		t.Fatal("keyframe lacks remembered parameter sets")
+	}
+}
+
+func TestCachedGOPLongerThanQueueIsDeliveredWhole(t *testing.T) {
+	h := New(Config{ReaderQueue: 2})
+	src, _ := h.Publish(key)
+	for n := range 6 {
+		src.Write(unit(n, n == 0, n == 0))
+	}
+	r, _ := h.Subscribe(key)
+	defer r.Close()
+	src.Write(unit(6, false, false))
+	if got := numbers(readN(t, r, 7)); !equalInts(got, []int{0, 1, 2, 3, 4, 5, 6}) {
+		t.Fatalf("got %v", got)
+	}
+	if r.Dropped() != 0 {
+		t.Fatalf("dropped %d", r.Dropped())
+	}
+}
+
+func TestReadStopsOnCancelAndHubClose(t *testing.T) {
+	h := New(Config{})
+	r, _ := h.Subscribe(key)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := r.Read(ctx); !errors.Is(err, context.Canceled) {
+		t.Fatalf("read after cancel: %v", err)
+	}
+	done := make(chan error, 1)
+	go func() {
+		_, err := r.Read(context.Background())
+		done <- err
+	}()
+	h.Close()
+	select {
+	case err := <-done:
+		if !errors.Is(err, ErrClosed) {
+			t.Fatalf("read after hub close: %v", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("read did not return after hub close")
+	}
+	if _, err := h.Publish(key); !errors.Is(err, ErrClosed) {
+		t.Fatalf("publish after close: %v", err)
+	}
+	if _, err := h.Subscribe(key); !errors.Is(err, ErrClosed) {
+		t.Fatalf("subscribe after close: %v", err)
+	}
+}
+
+func TestKeyOther(t *testing.T) {
+	if got := key.Other(); got.Stream != StreamSub || got.Site != key.Site {
+		t.Fatalf("%v", got)
+	}
+	if got := key.Other().Other(); got != key {
+		t.Fatalf("%v", got)
+	}
+}
