@@ -1,0 +1,9 @@
+import { createApp } from 'vue'
+import App from './App.vue'
+import { ApiClient, browserSecret } from './api'
+import { applyLocale, i18n } from './i18n'
+import './style.css'
+
+applyLocale(i18n.global.locale.value)
+const api = new ApiClient({ secret: browserSecret() })
+createApp(App, { api }).use(i18n).mount('#app')

@@ -1,0 +1,8 @@
+// The player: bridge messages in, pictures on a canvas out. No Vue in here,
+// so the wall, the focus view and tours can all reuse it.
+export { Player } from './player'
+export type { PlayerOptions } from './player'
+export type { OpenSocket, SocketLike } from './connection'
+export type { StreamState } from './protocol'
+export type { TileState } from './state'
+export type { TileStats } from './stats'

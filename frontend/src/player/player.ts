@@ -1,0 +1,131 @@
+import { Connection, type ConnectionOptions, type OpenSocket } from './connection'
+import { AvcDecoder } from './decoder'
+import type { Message } from './protocol'
+import { registerTile, unregisterTile } from './registry'
+import { CanvasRenderer } from './renderer'
+import { sameState, shownState, reasons, type TileState } from './state'
+import { newStats, RateWindow, type TileStats } from './stats'
+
+export interface PlayerOptions {
+  canvas: HTMLCanvasElement
+  /** Opens this camera's bridge socket (src/api's openVideoSocket). */
+  open: OpenSocket
+  /** Key under window.__qly.tiles. */
+  tileId: string
+  camera: string
+  stream: string
+  /** Called when the shown state changes and once a second with fresh stats. */
+  onUpdate?: (state: TileState, stats: Readonly<TileStats>) => void
+  /** A live stream with no new picture for this long is shown as stalled. */
+  stallAfterMs?: number
+  connection?: ConnectionOptions
+}
+
+/** Plays one camera's stream from the bridge into a canvas. */
+export class Player {
+  readonly stats: TileStats
+  private readonly window = new RateWindow(2000)
+  private readonly renderer: CanvasRenderer
+  private readonly decoder: AvcDecoder
+  private readonly connection: Connection
+  private readonly stallAfterMs: number
+  private reported: TileState
+  private shown: TileState
+  private lastFrameAt = Date.now()
+  private ticker: ReturnType<typeof setInterval> | undefined
+
+  constructor(private readonly opts: PlayerOptions) {
+    this.stats = newStats(opts.camera, opts.stream)
+    this.stallAfterMs = opts.stallAfterMs ?? 5000
+    this.reported = { state: 'connecting', since: new Date(), reason: '' }
+    this.shown = this.reported
+    this.renderer = new CanvasRenderer(opts.canvas, this.stats)
+    this.decoder = new AvcDecoder({
+      stats: this.stats,
+      window: this.window,
+      output: (frame) => {
+        this.lastFrameAt = Date.now()
+        this.renderer.submit(frame)
+      },
+    })
+    this.connection = new Connection(
+      opts.open,
+      {
+        open: () => {
+          this.stats.connects++
+          this.decoder.resync()
+        },
+        message: (m) => this.onMessage(m),
+        lost: (info) => {
+          // Keep the time the bridge was first lost while retries go on.
+          const since = this.reported.reason === reasons.bridgeLost ? this.reported.since : new Date()
+          this.report({ state: 'connecting', since, reason: reasons.bridgeLost })
+          if (info.reason) this.stats.lastError = `bridge closed (${info.code}): ${info.reason}`
+        },
+      },
+      opts.connection,
+    )
+  }
+
+  get state(): TileState {
+    return this.shown
+  }
+
+  start(): void {
+    registerTile(this.opts.tileId, this.stats)
+    this.renderer.clear()
+    this.connection.start()
+    this.ticker = setInterval(() => this.tick(), 1000)
+    this.publish(true)
+  }
+
+  stop(): void {
+    clearInterval(this.ticker)
+    this.ticker = undefined
+    this.connection.stop()
+    this.decoder.close()
+    this.renderer.close()
+    unregisterTile(this.opts.tileId, this.stats)
+  }
+
+  private onMessage(m: Message): void {
+    switch (m.kind) {
+      case 'unit':
+        this.decoder.push(m)
+        return
+      case 'config':
+        this.decoder.configure(m)
+        return
+      case 'state':
+        if (m.state === 'live' && this.reported.state !== 'live') this.lastFrameAt = Date.now()
+        this.report({ state: m.state, since: m.since, reason: m.reason })
+        return
+      case 'invalid':
+        this.stats.invalidMessages++
+        this.stats.lastError = m.reason
+        return
+      case 'unknown':
+        return
+    }
+  }
+
+  private report(s: TileState): void {
+    this.reported = s
+    this.publish(false)
+  }
+
+  private tick(): void {
+    const now = performance.now()
+    this.stats.fps = Math.round(this.window.rate(now) * 10) / 10
+    this.stats.decodeLatencyMs = Math.round(this.window.mean(now) * 10) / 10
+    this.publish(true)
+  }
+
+  private publish(always: boolean): void {
+    const next = shownState(this.reported, this.lastFrameAt, Date.now(), this.stallAfterMs)
+    const changed = !sameState(next, this.shown)
+    this.shown = next
+    this.stats.state = next.state
+    if (changed || always) this.opts.onUpdate?.(next, this.stats)
+  }
+}

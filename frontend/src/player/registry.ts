@@ -1,0 +1,31 @@
+import type { TileStats } from './stats'
+
+// window.__qly.tiles[tileId] holds each playing tile's live counters, so that
+// end-to-end tests (and a curious engineer at the console) can read them.
+
+export interface QlyDebug {
+  tiles: Record<string, TileStats>
+}
+
+declare global {
+  interface Window {
+    __qly?: QlyDebug
+  }
+}
+
+function debug(): QlyDebug | undefined {
+  if (typeof window === 'undefined') return undefined
+  window.__qly ??= { tiles: {} }
+  return window.__qly
+}
+
+export function registerTile(id: string, stats: TileStats): void {
+  const d = debug()
+  if (d) d.tiles[id] = stats
+}
+
+export function unregisterTile(id: string, stats: TileStats): void {
+  const d = debug()
+  // A newer player for the same tile may have registered already.
+  if (d && d.tiles[id] === stats) delete d.tiles[id]
+}

@@ -1,0 +1,82 @@
+import type { TileStats } from './stats'
+
+export interface FrameScheduler {
+  request(cb: () => void): number
+  cancel(handle: number): void
+}
+
+const animationFrames: FrameScheduler = {
+  request: (cb) => requestAnimationFrame(cb),
+  cancel: (h) => cancelAnimationFrame(h),
+}
+
+/**
+ * Draws the newest decoded frame on a canvas at the next repaint. A frame
+ * that a newer one replaces before the repaint is closed undrawn, so a
+ * hidden window or a slow repaint never holds more than one frame.
+ * The canvas takes the frame's own size; CSS scales it (object-fit: contain
+ * keeps the aspect ratio).
+ */
+export class CanvasRenderer {
+  private pending: VideoFrame | undefined
+  private handle: number | undefined
+  private readonly ctx: CanvasRenderingContext2D
+
+  constructor(
+    private readonly canvas: HTMLCanvasElement,
+    private readonly stats: TileStats,
+    private readonly scheduler: FrameScheduler = animationFrames,
+  ) {
+    const ctx = canvas.getContext('2d', { alpha: false })
+    if (!ctx) throw new Error('canvas renderer: no 2D context')
+    this.ctx = ctx
+    canvas.style.objectFit = 'contain'
+  }
+
+  /** Takes ownership of the frame. */
+  submit(frame: VideoFrame): void {
+    if (this.pending) {
+      this.pending.close()
+      this.stats.framesNotDrawn++
+    }
+    this.pending = frame
+    if (this.handle === undefined) this.handle = this.scheduler.request(() => this.draw())
+  }
+
+  /** Drops any pending frame and blanks the canvas: the next camera must not appear under this one's picture. */
+  clear(): void {
+    this.dropPending()
+    this.ctx.fillStyle = '#000'
+    this.ctx.fillRect(0, 0, this.canvas.width, this.canvas.height)
+  }
+
+  close(): void {
+    this.dropPending()
+  }
+
+  private dropPending(): void {
+    if (this.handle !== undefined) this.scheduler.cancel(this.handle)
+    this.handle = undefined
+    this.pending?.close()
+    this.pending = undefined
+  }
+
+  private draw(): void {
+    this.handle = undefined
+    const f = this.pending
+    this.pending = undefined
+    if (!f) return
+    try {
+      const w = f.displayWidth
+      const h = f.displayHeight
+      if (this.canvas.width !== w || this.canvas.height !== h) {
+        this.canvas.width = w
+        this.canvas.height = h
+      }
+      this.ctx.drawImage(f, 0, 0, w, h)
+      this.stats.framesRendered++
+    } finally {
+      f.close()
+    }
+  }
+}

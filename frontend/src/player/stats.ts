@@ -1,0 +1,90 @@
+import type { StreamState } from './protocol'
+
+/**
+ * One tile's counters. A plain object, updated in place, so end-to-end
+ * tests can read it as JSON from window.__qly.tiles[tileId].
+ */
+export interface TileStats {
+  camera: string
+  stream: string
+  state: StreamState
+  codec: string
+  width: number
+  height: number
+  /** Sockets opened to the bridge. */
+  connects: number
+  framesReceived: number
+  framesDecoded: number
+  /** Received but never decoded: waiting for a keyframe, or skipped because the decoder fell behind. */
+  framesDropped: number
+  framesRendered: number
+  /** Decoded but replaced by a newer frame before the next repaint. */
+  framesNotDrawn: number
+  decodeErrors: number
+  invalidMessages: number
+  /** Decoded frames a second, over the last couple of seconds. */
+  fps: number
+  /** Mean time from decode() to the decoded frame, over the same window. */
+  decodeLatencyMs: number
+  lastError: string
+}
+
+export function newStats(camera: string, stream: string): TileStats {
+  return {
+    camera,
+    stream,
+    state: 'connecting',
+    codec: '',
+    width: 0,
+    height: 0,
+    connects: 0,
+    framesReceived: 0,
+    framesDecoded: 0,
+    framesDropped: 0,
+    framesRendered: 0,
+    framesNotDrawn: 0,
+    decodeErrors: 0,
+    invalidMessages: 0,
+    fps: 0,
+    decodeLatencyMs: 0,
+    lastError: '',
+  }
+}
+
+/** Events over a sliding time window: their rate and the mean of their values. */
+export class RateWindow {
+  private times: number[] = []
+  private values: number[] = []
+
+  constructor(readonly windowMs = 2000) {}
+
+  add(now: number, value = 0): void {
+    this.times.push(now)
+    this.values.push(value)
+    this.prune(now)
+  }
+
+  /** Events a second; 0 with fewer than two events in the window. */
+  rate(now: number): number {
+    this.prune(now)
+    const n = this.times.length
+    if (n < 2) return 0
+    const span = this.times[n - 1]! - this.times[0]!
+    return span > 0 ? ((n - 1) * 1000) / span : 0
+  }
+
+  mean(now: number): number {
+    this.prune(now)
+    if (this.values.length === 0) return 0
+    return this.values.reduce((a, b) => a + b, 0) / this.values.length
+  }
+
+  private prune(now: number): void {
+    let drop = 0
+    while (drop < this.times.length && now - this.times[drop]! > this.windowMs) drop++
+    if (drop > 0) {
+      this.times.splice(0, drop)
+      this.values.splice(0, drop)
+    }
+  }
+}
