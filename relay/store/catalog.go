@@ -1,0 +1,166 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Name is a display name in both UI languages.
+type Name struct {
+	ZH string `json:"zh-CN"`
+	EN string `json:"en"`
+}
+
+// Site is one isolation site.
+type Site struct {
+	ID       string
+	District Name
+	Name     Name
+	TimeZone string // IANA name, e.g. Asia/Shanghai
+}
+
+// Camera is one camera position at a site.
+type Camera struct {
+	Site string
+	ID   string
+	Zone string // the zone key checklists are matched against
+	Name Name
+}
+
+// PutSite creates or updates a site and replaces its cameras with the given
+// ones, in the given order.
+func (s *Store) PutSite(ctx context.Context, site Site, cameras []Camera) error {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("saving site %s: %w", site.ID, err)
+	}
+	defer tx.Rollback()
+	if _, err := tx.ExecContext(ctx, `INSERT INTO sites (id, district_zh, district_en, name_zh, name_en, time_zone)
+		VALUES (?, ?, ?, ?, ?, ?)
+		ON CONFLICT (id) DO UPDATE SET district_zh = excluded.district_zh, district_en = excluded.district_en,
+			name_zh = excluded.name_zh, name_en = excluded.name_en, time_zone = excluded.time_zone`,
+		site.ID, site.District.ZH, site.District.EN, site.Name.ZH, site.Name.EN, site.TimeZone); err != nil {
+		return fmt.Errorf("saving site %s: %w", site.ID, err)
+	}
+	if _, err := tx.ExecContext(ctx, `DELETE FROM cameras WHERE site_id = ?`, site.ID); err != nil {
+		return fmt.Errorf("replacing cameras of site %s: %w", site.ID, err)
+	}
+	for i, c := range cameras {
+		if c.Site != "" && c.Site != site.ID {
+			return fmt.Errorf("saving site %s: camera %s/%s belongs elsewhere", site.ID, c.Site, c.ID)
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO cameras (site_id, id, zone, name_zh, name_en, position) VALUES (?, ?, ?, ?, ?, ?)`,
+			site.ID, c.ID, c.Zone, c.Name.ZH, c.Name.EN, i); err != nil {
+			return fmt.Errorf("saving camera %s/%s: %w", site.ID, c.ID, err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("saving site %s: %w", site.ID, err)
+	}
+	return nil
+}
+
+// Sites returns every site, ordered by id.
+func (s *Store) Sites(ctx context.Context) ([]Site, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT id, district_zh, district_en, name_zh, name_en, time_zone FROM sites ORDER BY id`)
+	if err != nil {
+		return nil, fmt.Errorf("listing sites: %w", err)
+	}
+	defer rows.Close()
+	var out []Site
+	for rows.Next() {
+		var st Site
+		if err := rows.Scan(&st.ID, &st.District.ZH, &st.District.EN, &st.Name.ZH, &st.Name.EN, &st.TimeZone); err != nil {
+			return nil, fmt.Errorf("listing sites: %w", err)
+		}
+		out = append(out, st)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("listing sites: %w", err)
+	}
+	return out, nil
+}
+
+// Cameras returns every camera, by site and then in configured order.
+func (s *Store) Cameras(ctx context.Context) ([]Camera, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT site_id, id, zone, name_zh, name_en FROM cameras ORDER BY site_id, position, id`)
+	if err != nil {
+		return nil, fmt.Errorf("listing cameras: %w", err)
+	}
+	defer rows.Close()
+	var out []Camera
+	for rows.Next() {
+		var c Camera
+		if err := rows.Scan(&c.Site, &c.ID, &c.Zone, &c.Name.ZH, &c.Name.EN); err != nil {
+			return nil, fmt.Errorf("listing cameras: %w", err)
+		}
+		out = append(out, c)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("listing cameras: %w", err)
+	}
+	return out, nil
+}
+
+// Camera returns one camera, or ErrNotFound.
+func (s *Store) Camera(ctx context.Context, site, id string) (Camera, error) {
+	c := Camera{Site: site, ID: id}
+	err := s.db.QueryRowContext(ctx, `SELECT zone, name_zh, name_en FROM cameras WHERE site_id = ? AND id = ?`, site, id).
+		Scan(&c.Zone, &c.Name.ZH, &c.Name.EN)
+	if errors.Is(err, sql.ErrNoRows) {
+		return Camera{}, fmt.Errorf("camera %s/%s: %w", site, id, ErrNotFound)
+	}
+	if err != nil {
+		return Camera{}, fmt.Errorf("reading camera %s/%s: %w", site, id, err)
+	}
+	return c, nil
+}
+
+// SetPublishTokens replaces the site's publish tokens carrying label with
+// the given SHA-256 hashes. Labels group tokens by origin ("config",
+// "demo"), so each origin can be refreshed without touching the others.
+func (s *Store) SetPublishTokens(ctx context.Context, site, label string, hashes [][]byte) error {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("setting publish tokens of site %s: %w", site, err)
+	}
+	defer tx.Rollback()
+	if _, err := tx.ExecContext(ctx, `DELETE FROM publish_tokens WHERE site_id = ? AND label = ?`, site, label); err != nil {
+		return fmt.Errorf("setting publish tokens of site %s: %w", site, err)
+	}
+	now := formatTime(time.Now())
+	for _, h := range hashes {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO publish_tokens (site_id, token_hash, label, created_at) VALUES (?, ?, ?, ?)`,
+			site, h, label, now); err != nil {
+			return fmt.Errorf("setting publish tokens of site %s: %w", site, err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("setting publish tokens of site %s: %w", site, err)
+	}
+	return nil
+}
+
+// PublishTokenHashes returns the hashes of the site's live publish tokens.
+func (s *Store) PublishTokenHashes(ctx context.Context, site string) ([][]byte, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT token_hash FROM publish_tokens WHERE site_id = ? AND revoked_at IS NULL`, site)
+	if err != nil {
+		return nil, fmt.Errorf("reading publish tokens of site %s: %w", site, err)
+	}
+	defer rows.Close()
+	var out [][]byte
+	for rows.Next() {
+		var h []byte
+		if err := rows.Scan(&h); err != nil {
+			return nil, fmt.Errorf("reading publish tokens of site %s: %w", site, err)
+		}
+		out = append(out, h)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("reading publish tokens of site %s: %w", site, err)
+	}
+	return out, nil
+}

@@ -1,0 +1,241 @@
+package store
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"path/filepath"
+	"testing"
+	"time"
+)
+
+func openTemp(t *testing.T) (*Store, string) {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "relay.db")
+	s, err := Open(context.Background(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s, path
+}
+
+func TestMigrationsApplyOnceWithWALAndForeignKeys(t *testing.T) {
+	ctx := context.Background()
+	s, path := openTemp(t)
+	ms, err := loadMigrations()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := ms[len(ms)-1].version
+	if v, err := s.SchemaVersion(ctx); err != nil || v != want {
+		t.Fatalf("schema version %d (%v), want %d", v, err, want)
+	}
+	var mode string
+	if err := s.db.QueryRowContext(ctx, `PRAGMA journal_mode`).Scan(&mode); err != nil || mode != "wal" {
+		t.Fatalf("journal mode %q (%v), want wal", mode, err)
+	}
+	var fk int
+	if err := s.db.QueryRowContext(ctx, `PRAGMA foreign_keys`).Scan(&fk); err != nil || fk != 1 {
+		t.Fatalf("foreign_keys %d (%v), want 1", fk, err)
+	}
+	for _, table := range []string{"sites", "cameras", "users", "user_sites", "publish_tokens", "whep_sessions"} {
+		if _, err := s.db.ExecContext(ctx, `SELECT count(*) FROM `+table); err != nil {
+			t.Errorf("table %s: %v", table, err)
+		}
+	}
+	if err := s.PutSite(ctx, Site{ID: "site-01", TimeZone: "Asia/Shanghai"}, nil); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+
+	// Reopening applies nothing twice and keeps the data.
+	s2, err := Open(ctx, path)
+	if err != nil {
+		t.Fatalf("reopening: %v", err)
+	}
+	defer s2.Close()
+	var applied int
+	if err := s2.db.QueryRowContext(ctx, `SELECT count(*) FROM schema_migrations`).Scan(&applied); err != nil || applied != len(ms) {
+		t.Fatalf("%d migrations recorded (%v), want %d", applied, err, len(ms))
+	}
+	if sites, err := s2.Sites(ctx); err != nil || len(sites) != 1 {
+		t.Fatalf("sites after reopen: %v, %v", sites, err)
+	}
+}
+
+func TestOpenFailsOnUnwritablePath(t *testing.T) {
+	if _, err := Open(context.Background(), filepath.Join(t.TempDir(), "missing", "dir", "relay.db")); err == nil {
+		t.Fatal("opened a database in a missing directory")
+	}
+}
+
+func TestSitesAndCameras(t *testing.T) {
+	ctx := context.Background()
+	s, _ := openTemp(t)
+	site := Site{ID: "site-01", District: Name{"东城区", "Dongcheng District"}, Name: Name{"东湖宾馆隔离点", "Donghu Hotel isolation site"}, TimeZone: "Asia/Shanghai"}
+	cams := []Camera{
+		{ID: "gate", Zone: "entrance", Name: Name{"场所出入口", "Entrance"}},
+		{ID: "doff1", Zone: "doffing_room_1", Name: Name{"一脱间", "Doffing room 1"}},
+	}
+	if err := s.PutSite(ctx, site, cams); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.Cameras(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Configured order, not alphabetical.
+	if len(got) != 2 || got[0].ID != "gate" || got[1].ID != "doff1" || got[1].Site != "site-01" || got[1].Name.ZH != "一脱间" {
+		t.Fatalf("cameras %+v", got)
+	}
+	sites, err := s.Sites(ctx)
+	if err != nil || len(sites) != 1 || sites[0] != site {
+		t.Fatalf("sites %+v, %v", sites, err)
+	}
+
+	// Putting the site again replaces its cameras.
+	site.Name.EN = "Renamed"
+	if err := s.PutSite(ctx, site, cams[1:]); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Camera(ctx, "site-01", "gate"); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("removed camera: %v", err)
+	}
+	c, err := s.Camera(ctx, "site-01", "doff1")
+	if err != nil || c.Zone != "doffing_room_1" {
+		t.Fatalf("camera %+v, %v", c, err)
+	}
+	if sites, _ := s.Sites(ctx); sites[0].Name.EN != "Renamed" {
+		t.Fatalf("site not updated: %+v", sites[0])
+	}
+}
+
+func TestUsers(t *testing.T) {
+	ctx := context.Background()
+	s, _ := openTemp(t)
+	for _, id := range []string{"site-01", "site-02"} {
+		if err := s.PutSite(ctx, Site{ID: id, TimeZone: "Asia/Shanghai"}, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cases := []struct {
+		name    string
+		user    User
+		wantErr bool
+	}{
+		{"duty", User{Name: "duty", Role: "duty", PasswordHash: "h1"}, false},
+		{"site manager", User{Name: "mgr", Role: "site_manager", PasswordHash: "h2", Sites: []string{"site-02", "site-01"}}, false},
+		{"disabled admin", User{Name: "root", Role: "admin", PasswordHash: "h3", Disabled: true}, false},
+		{"unknown role", User{Name: "eve", Role: "superuser", PasswordHash: "h"}, true},
+		{"unknown site", User{Name: "mgr2", Role: "site_manager", PasswordHash: "h", Sites: []string{"site-99"}}, true},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			err := s.PutUser(ctx, c.user)
+			if c.wantErr {
+				if err == nil {
+					t.Fatal("saved")
+				}
+				if _, err := s.User(ctx, c.user.Name); !errors.Is(err, ErrNotFound) {
+					t.Fatalf("failed save left a user behind: %v", err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := s.User(ctx, c.user.Name)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got.Role != c.user.Role || got.PasswordHash != c.user.PasswordHash || got.Disabled != c.user.Disabled ||
+				len(got.Sites) != len(c.user.Sites) || got.CreatedAt.IsZero() {
+				t.Fatalf("got %+v, want %+v", got, c.user)
+			}
+		})
+	}
+	if err := s.SetPassword(ctx, "duty", "h9"); err != nil {
+		t.Fatal(err)
+	}
+	if u, _ := s.User(ctx, "duty"); u.PasswordHash != "h9" {
+		t.Fatalf("password hash %q", u.PasswordHash)
+	}
+	if err := s.SetPassword(ctx, "nobody", "h"); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("password of unknown user: %v", err)
+	}
+}
+
+func TestPublishTokens(t *testing.T) {
+	ctx := context.Background()
+	s, _ := openTemp(t)
+	if err := s.PutSite(ctx, Site{ID: "site-01", TimeZone: "UTC"}, nil); err != nil {
+		t.Fatal(err)
+	}
+	a, b, c := []byte("hash-a"), []byte("hash-b"), []byte("hash-c")
+	if err := s.SetPublishTokens(ctx, "site-01", "config", [][]byte{a, b}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.SetPublishTokens(ctx, "site-01", "demo", [][]byte{c}); err != nil {
+		t.Fatal(err)
+	}
+	// Refreshing one label leaves the other alone.
+	if err := s.SetPublishTokens(ctx, "site-01", "config", [][]byte{b}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.PublishTokenHashes(ctx, "site-01")
+	if err != nil {
+		t.Fatal(err)
+	}
+	has := func(h []byte) bool {
+		for _, g := range got {
+			if bytes.Equal(g, h) {
+				return true
+			}
+		}
+		return false
+	}
+	if len(got) != 2 || !has(b) || !has(c) || has(a) {
+		t.Fatalf("tokens %q", got)
+	}
+	if err := s.SetPublishTokens(ctx, "site-99", "config", [][]byte{a}); err == nil {
+		t.Fatal("token saved for an unknown site")
+	}
+}
+
+func TestWHEPSessions(t *testing.T) {
+	ctx := context.Background()
+	s, _ := openTemp(t)
+	t0 := time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)
+	for i, id := range []string{"a", "b"} {
+		w := WHEPSession{ID: id, User: "duty", Site: "site-01", Camera: "doff1", RequestedStream: "sub", Stream: "main", Started: t0.Add(time.Duration(i) * time.Minute)}
+		if err := s.StartWHEPSession(ctx, w); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.EndWHEPSession(ctx, "a", t0.Add(5*time.Minute), "deleted"); err != nil {
+		t.Fatal(err)
+	}
+	// Ending twice keeps the first end.
+	if err := s.EndWHEPSession(ctx, "a", t0.Add(9*time.Minute), "again"); err != nil {
+		t.Fatal(err)
+	}
+	n, err := s.EndOpenWHEPSessions(ctx, t0.Add(time.Hour), "relay restarted")
+	if err != nil || n != 1 {
+		t.Fatalf("closed %d open sessions (%v), want 1", n, err)
+	}
+	got, err := s.WHEPSessions(ctx, 10)
+	if err != nil || len(got) != 2 {
+		t.Fatalf("sessions %+v, %v", got, err)
+	}
+	b, a := got[0], got[1] // most recent first
+	if a.ID != "a" || !a.Ended.Equal(t0.Add(5*time.Minute)) || a.EndReason != "deleted" || a.Stream != "main" || a.RequestedStream != "sub" {
+		t.Fatalf("session a %+v", a)
+	}
+	if b.ID != "b" || !b.Ended.Equal(t0.Add(time.Hour)) || b.EndReason != "relay restarted" || !b.Started.Equal(t0.Add(time.Minute)) {
+		t.Fatalf("session b %+v", b)
+	}
+	if err := s.StartWHEPSession(ctx, WHEPSession{ID: "a", Started: t0}); err == nil {
+		t.Fatal("duplicate session id recorded")
+	}
+}
