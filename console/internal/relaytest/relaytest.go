@@ -1,0 +1,440 @@
+// Package relaytest is a stand-in relay for the console's tests: the relay's
+// HTTP API on 127.0.0.1 (login, cameras, WHEP) with a real pion peer behind
+// WHEP that sends real H.264. Tests can take cameras offline, pause the
+// video, drop every session as a crashing relay would, and watch sessions
+// come and go.
+package relaytest
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/pion/webrtc/v3"
+
+	"github.com/qianliyan/qianliyan/internal/avc"
+	"github.com/qianliyan/qianliyan/internal/demosite"
+	"github.com/qianliyan/qianliyan/internal/webrtcavc"
+)
+
+// Credentials of the stand-in relay's one user.
+const (
+	User     = "duty"
+	Password = "correct horse"
+)
+
+// Options configures a Relay; zero values are sensible.
+type Options struct {
+	// TokenTTL is the life of login tokens (1 h).
+	TokenTTL time.Duration
+	// Now is the relay's clock for token expiry.
+	Now func() time.Time
+}
+
+// Relay is the stand-in relay.
+type Relay struct {
+	t      testing.TB
+	srv    *httptest.Server
+	api    *webrtc.API
+	video  []avc.AccessUnit
+	opts   Options
+	closed chan struct{}
+
+	mu       sync.Mutex
+	tokens   map[string]time.Time
+	cameras  []cameraJSON
+	offline  map[string]bool
+	paused   bool
+	sessions map[string]*session
+	logins   int
+	offers   int
+	deleted  chan string
+}
+
+type session struct {
+	path   string // site/camera
+	pc     *webrtc.PeerConnection
+	cancel context.CancelFunc
+}
+
+type cameraJSON struct {
+	Site     string        `json:"site"`
+	ID       string        `json:"id"`
+	Zone     string        `json:"zone"`
+	Name     demosite.Name `json:"name"`
+	SiteName demosite.Name `json:"site_name"`
+	District demosite.Name `json:"district"`
+	TimeZone string        `json:"time_zone"`
+	Online   bool          `json:"online"`
+}
+
+// Start runs a relay with one demo site of two cameras (site-01/doff1,
+// site-01/doff2) until the test ends.
+func Start(t testing.TB, opts Options) *Relay {
+	t.Helper()
+	if opts.TokenTTL <= 0 {
+		opts.TokenTTL = time.Hour
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	api, err := webrtcavc.NewAPI(webrtcavc.Settings(true))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := &Relay{
+		t: t, api: api, video: Video(t), opts: opts, closed: make(chan struct{}),
+		tokens: make(map[string]time.Time), offline: make(map[string]bool),
+		sessions: make(map[string]*session), deleted: make(chan string, 100),
+	}
+	sites, err := demosite.Sites(1, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range sites {
+		for _, c := range s.Cameras {
+			r.cameras = append(r.cameras, cameraJSON{
+				Site: s.ID, ID: c.ID, Zone: c.Zone, Name: c.Name, SiteName: s.Name,
+				District: s.District, TimeZone: s.TimeZone,
+			})
+		}
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST /api/v1/login", r.login)
+	mux.HandleFunc("GET /api/v1/cameras", r.listCameras)
+	mux.HandleFunc("POST /whep/{site}/{camera}", r.whepOffer)
+	mux.HandleFunc("DELETE /whep/{site}/{camera}/{session}", r.whepDelete)
+	r.srv = httptest.NewServer(mux)
+	t.Cleanup(r.Close)
+	return r
+}
+
+// URL is the relay's base URL.
+func (r *Relay) URL() string { return r.srv.URL }
+
+// Close drops every session and stops the server.
+func (r *Relay) Close() {
+	select {
+	case <-r.closed:
+		return
+	default:
+		close(r.closed)
+	}
+	r.DropSessions()
+	r.srv.Close()
+}
+
+// SetOnline marks camera ("site/camera") online or offline. Taking it
+// offline ends its sessions, as the relay does when a camera's publisher
+// leaves; offers for it then get 409 camera_offline.
+func (r *Relay) SetOnline(camera string, online bool) {
+	r.mu.Lock()
+	r.offline[camera] = !online
+	var drop []*session
+	for id, s := range r.sessions {
+		if !online && s.path == camera {
+			drop = append(drop, s)
+			delete(r.sessions, id)
+		}
+	}
+	r.mu.Unlock()
+	for _, s := range drop {
+		s.close()
+	}
+}
+
+// Pause stops or resumes the video on every session without ending them.
+func (r *Relay) Pause(paused bool) {
+	r.mu.Lock()
+	r.paused = paused
+	r.mu.Unlock()
+}
+
+// DropSessions closes every peer connection without being asked to, as a
+// relay that crashes or restarts does.
+func (r *Relay) DropSessions() {
+	r.mu.Lock()
+	drop := r.sessions
+	r.sessions = make(map[string]*session)
+	r.mu.Unlock()
+	for _, s := range drop {
+		s.close()
+	}
+}
+
+// RevokeTokens forgets every login token, as a relay restarted with new
+// keys does.
+func (r *Relay) RevokeTokens() {
+	r.mu.Lock()
+	r.tokens = make(map[string]time.Time)
+	r.mu.Unlock()
+}
+
+// Sessions is the number of open WHEP sessions.
+func (r *Relay) Sessions() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return len(r.sessions)
+}
+
+// Logins and Offers count successful logins and accepted WHEP offers.
+func (r *Relay) Logins() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.logins
+}
+
+// Offers counts accepted WHEP offers.
+func (r *Relay) Offers() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.offers
+}
+
+// Deleted delivers the path of every session ended by a DELETE.
+func (r *Relay) Deleted() <-chan string { return r.deleted }
+
+func (s *session) close() {
+	s.cancel()
+	_ = s.pc.Close()
+}
+
+func writeError(w http.ResponseWriter, status int, code, msg string) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(map[string]any{"error": map[string]string{"code": code, "message": msg}})
+}
+
+func randomID() string {
+	b := make([]byte, 12)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+func (r *Relay) login(w http.ResponseWriter, req *http.Request) {
+	var in struct{ User, Password string }
+	if err := json.NewDecoder(req.Body).Decode(&in); err != nil {
+		writeError(w, http.StatusBadRequest, "bad_request", "body must be JSON")
+		return
+	}
+	if in.User != User || in.Password != Password {
+		writeError(w, http.StatusUnauthorized, "unauthorized", "wrong user or password")
+		return
+	}
+	token := randomID()
+	expires := r.opts.Now().Add(r.opts.TokenTTL)
+	r.mu.Lock()
+	r.tokens[token] = expires
+	r.logins++
+	r.mu.Unlock()
+	w.Header().Set("Content-Type", "application/json")
+	_ = json.NewEncoder(w).Encode(map[string]any{
+		"token": token, "expires_at": expires.UTC().Format(time.RFC3339Nano),
+		"user": map[string]string{"name": User, "role": "duty"},
+	})
+}
+
+// authorized checks the login token and answers 401 when it is not valid.
+func (r *Relay) authorized(w http.ResponseWriter, req *http.Request) bool {
+	token, ok := strings.CutPrefix(req.Header.Get("Authorization"), "Bearer ")
+	r.mu.Lock()
+	exp, known := r.tokens[token]
+	r.mu.Unlock()
+	if !ok || !known || !r.opts.Now().Before(exp) {
+		writeError(w, http.StatusUnauthorized, "unauthorized", "login token missing, unknown or expired")
+		return false
+	}
+	return true
+}
+
+func (r *Relay) listCameras(w http.ResponseWriter, req *http.Request) {
+	if !r.authorized(w, req) {
+		return
+	}
+	r.mu.Lock()
+	list := make([]cameraJSON, len(r.cameras))
+	for i, c := range r.cameras {
+		c.Online = !r.offline[c.Site+"/"+c.ID]
+		list[i] = c
+	}
+	r.mu.Unlock()
+	w.Header().Set("Content-Type", "application/json")
+	_ = json.NewEncoder(w).Encode(map[string]any{"cameras": list})
+}
+
+func (r *Relay) known(path string) bool {
+	for _, c := range r.cameras {
+		if c.Site+"/"+c.ID == path {
+			return true
+		}
+	}
+	return false
+}
+
+func (r *Relay) whepOffer(w http.ResponseWriter, req *http.Request) {
+	if !r.authorized(w, req) {
+		return
+	}
+	path := req.PathValue("site") + "/" + req.PathValue("camera")
+	if req.Header.Get("Content-Type") != "application/sdp" {
+		writeError(w, http.StatusUnsupportedMediaType, "bad_content_type", "want application/sdp")
+		return
+	}
+	if s := req.URL.Query().Get("stream"); s != "" && s != "main" && s != "sub" {
+		writeError(w, http.StatusBadRequest, "bad_request", "stream must be main or sub")
+		return
+	}
+	r.mu.Lock()
+	known, offline := r.known(path), r.offline[path]
+	r.mu.Unlock()
+	if !known {
+		writeError(w, http.StatusNotFound, "unknown_camera", "camera "+path+" does not exist")
+		return
+	}
+	if offline {
+		w.Header().Set("Retry-After", "1")
+		writeError(w, http.StatusConflict, "camera_offline", "camera "+path+" is offline")
+		return
+	}
+	offer, err := io.ReadAll(io.LimitReader(req.Body, 64<<10))
+	if err != nil {
+		writeError(w, http.StatusBadRequest, "bad_request", "reading offer: "+err.Error())
+		return
+	}
+	id := randomID()
+	answer, s, err := r.answer(id, path, string(offer))
+	if err != nil {
+		writeError(w, http.StatusBadRequest, "bad_sdp", err.Error())
+		return
+	}
+	r.mu.Lock()
+	r.sessions[id] = s
+	r.offers++
+	r.mu.Unlock()
+	w.Header().Set("Content-Type", "application/sdp")
+	w.Header().Set("Location", "/whep/"+path+"/"+id)
+	w.WriteHeader(http.StatusCreated)
+	_, _ = io.WriteString(w, answer)
+}
+
+// answer creates the sending peer for an offer. It starts sending at a
+// keyframe once connected, as a relay with a GOP cache does.
+func (r *Relay) answer(id, path, offer string) (string, *session, error) {
+	pc, err := r.api.NewPeerConnection(webrtc.Configuration{})
+	if err != nil {
+		return "", nil, err
+	}
+	track, err := webrtc.NewTrackLocalStaticRTP(webrtcavc.H264Codec.RTPCodecCapability, "video", "relaytest")
+	if err != nil {
+		pc.Close()
+		return "", nil, err
+	}
+	sender, err := pc.AddTrack(track)
+	if err != nil {
+		pc.Close()
+		return "", nil, err
+	}
+	go func() {
+		for {
+			if _, _, err := sender.ReadRTCP(); err != nil {
+				return
+			}
+		}
+	}()
+	ctx, cancel := context.WithCancel(context.Background())
+	s := &session{path: path, pc: pc, cancel: cancel}
+	var once sync.Once
+	pc.OnConnectionStateChange(func(st webrtc.PeerConnectionState) {
+		switch st {
+		case webrtc.PeerConnectionStateConnected:
+			once.Do(func() { go r.send(ctx, track) })
+		case webrtc.PeerConnectionStateFailed, webrtc.PeerConnectionStateClosed:
+			cancel()
+			r.mu.Lock()
+			if r.sessions[id] == s {
+				delete(r.sessions, id)
+			}
+			r.mu.Unlock()
+		}
+	})
+	if err := pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeOffer, SDP: offer}); err != nil {
+		s.close()
+		return "", nil, err
+	}
+	ans, err := pc.CreateAnswer(nil)
+	if err != nil {
+		s.close()
+		return "", nil, err
+	}
+	gathered := webrtc.GatheringCompletePromise(pc)
+	if err := pc.SetLocalDescription(ans); err != nil {
+		s.close()
+		return "", nil, err
+	}
+	<-gathered
+	return pc.LocalDescription().SDP, s, nil
+}
+
+// send loops the test video at its frame rate with continuous timestamps.
+func (r *Relay) send(ctx context.Context, track *webrtc.TrackLocalStaticRTP) {
+	p, err := webrtcavc.NewPacketizer(uint8(webrtcavc.H264Codec.PayloadType))
+	if err != nil {
+		r.t.Error(err)
+		return
+	}
+	tick := time.NewTicker(time.Second / FPS)
+	defer tick.Stop()
+	for i := 0; ; i++ {
+		r.mu.Lock()
+		paused := r.paused
+		r.mu.Unlock()
+		if !paused {
+			au := r.video[i%len(r.video)]
+			au.PTS = time.Duration(i) * time.Second / FPS
+			pkts, err := p.Packetize(au)
+			if err != nil {
+				r.t.Error(err)
+				return
+			}
+			for _, pkt := range pkts {
+				if err := track.WriteRTP(pkt); err != nil {
+					return
+				}
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+	}
+}
+
+func (r *Relay) whepDelete(w http.ResponseWriter, req *http.Request) {
+	if !r.authorized(w, req) {
+		return
+	}
+	id := req.PathValue("session")
+	r.mu.Lock()
+	s, ok := r.sessions[id]
+	delete(r.sessions, id)
+	r.mu.Unlock()
+	if !ok {
+		writeError(w, http.StatusNotFound, "unknown_session", "no session "+id)
+		return
+	}
+	s.close()
+	select {
+	case r.deleted <- s.path:
+	default:
+	}
+	w.WriteHeader(http.StatusOK)
+}

@@ -1,0 +1,465 @@
+package media
+
+import (
+	"context"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/qianliyan/qianliyan/console/internal/relaytest"
+	"github.com/qianliyan/qianliyan/console/relayclient"
+	"github.com/qianliyan/qianliyan/internal/avc"
+)
+
+// within is the generous bound for anything the tests wait for.
+const within = 5 * time.Second
+
+var doff1 = Key{Site: "site-01", Camera: "doff1", Stream: "main"}
+
+// newWHEP signs in to relay and returns a WHEP puller for it.
+func newWHEP(t *testing.T, relay *relaytest.Relay) *WHEP {
+	t.Helper()
+	rc, err := relayclient.New(relay.URL(), relayclient.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := rc.Login(context.Background(), relaytest.User, relaytest.Password); err != nil {
+		t.Fatal(err)
+	}
+	w, err := NewWHEP(relay.URL(), rc, zerolog.Nop())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return w
+}
+
+// recorder is a subscriber that hands everything it gets to the test.
+type recorder struct {
+	units  chan avc.AccessUnit
+	states chan State
+}
+
+func newRecorder() *recorder {
+	return &recorder{units: make(chan avc.AccessUnit, 1000), states: make(chan State, 100)}
+}
+
+func (r *recorder) OnAccessUnit(au avc.AccessUnit) {
+	select {
+	case r.units <- au:
+	default:
+	}
+}
+
+func (r *recorder) OnState(s State) { r.states <- s }
+
+func (r *recorder) unit(t *testing.T) avc.AccessUnit {
+	t.Helper()
+	select {
+	case au := <-r.units:
+		return au
+	case <-time.After(within):
+		t.Fatal("no access unit within", within)
+		return avc.AccessUnit{}
+	}
+}
+
+// waitState waits for the state name, skipping others, and returns it.
+func (r *recorder) waitState(t *testing.T, want StateName) State {
+	t.Helper()
+	return r.waitReason(t, want, "*")
+}
+
+// waitReason waits for the state with the reason ("*": any reason).
+func (r *recorder) waitReason(t *testing.T, want StateName, reason string) State {
+	t.Helper()
+	deadline := time.After(within)
+	for {
+		select {
+		case s := <-r.states:
+			if s.State == want && (reason == "*" || s.Reason == reason) {
+				return s
+			}
+		case <-deadline:
+			t.Fatalf("state %q (reason %q) not reached within %v", want, reason, within)
+		}
+	}
+}
+
+// drain empties the recorder's unit queue.
+func (r *recorder) drain() {
+	for {
+		select {
+		case <-r.units:
+		default:
+			return
+		}
+	}
+}
+
+func TestWHEPPullReceivesVideo(t *testing.T) {
+	relay := relaytest.Start(t, relaytest.Options{})
+	w := newWHEP(t, relay)
+	ctx, cancel := context.WithCancel(context.Background())
+	units := make(chan avc.AccessUnit, 1000)
+	done := make(chan error, 1)
+	go func() { done <- w.Pull(ctx, doff1, func(au avc.AccessUnit) { units <- au }) }()
+
+	var got []avc.AccessUnit
+	timeout := time.After(within)
+	for len(got) < 20 {
+		select {
+		case au := <-units:
+			got = append(got, au)
+		case err := <-done:
+			t.Fatalf("pull ended early: %v", err)
+		case <-timeout:
+			t.Fatalf("%d access units within %v, want 20", len(got), within)
+		}
+	}
+	if !got[0].Keyframe {
+		t.Fatal("first unit is not a keyframe")
+	}
+	sps, pps := got[0].ParamSets()
+	if sps == nil || pps == nil {
+		t.Fatal("first keyframe lacks SPS or PPS")
+	}
+	info, err := avc.ParseSPS(sps)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if info.Width != 320 || info.Height != 240 {
+		t.Fatalf("stream is %dx%d, want 320x240", info.Width, info.Height)
+	}
+	for i := 1; i < len(got); i++ {
+		if got[i].PTS <= got[i-1].PTS {
+			t.Fatalf("PTS %v after %v", got[i].PTS, got[i-1].PTS)
+		}
+	}
+
+	cancel()
+	select {
+	case err := <-done:
+		if err != context.Canceled {
+			t.Fatalf("pull returned %v, want context.Canceled", err)
+		}
+	case <-time.After(within):
+		t.Fatal("pull did not stop")
+	}
+	select {
+	case path := <-relay.Deleted():
+		if path != "site-01/doff1" {
+			t.Fatalf("deleted %q", path)
+		}
+	case <-time.After(within):
+		t.Fatal("no WHEP DELETE after the pull stopped")
+	}
+}
+
+func TestWHEPPullErrors(t *testing.T) {
+	relay := relaytest.Start(t, relaytest.Options{})
+	relay.SetOnline("site-01/doff2", false)
+	w := newWHEP(t, relay)
+	cases := []struct {
+		key    Key
+		reason string
+	}{
+		{Key{Site: "site-01", Camera: "nope", Stream: "main"}, "unknown_camera"},
+		{Key{Site: "site-01", Camera: "doff2", Stream: "main"}, "camera_offline"},
+		{Key{Site: "site-01", Camera: "doff1", Stream: "huge"}, "bad_request"},
+	}
+	for _, c := range cases {
+		t.Run(c.reason, func(t *testing.T) {
+			err := w.Pull(context.Background(), c.key, func(avc.AccessUnit) { t.Error("got video") })
+			if got := reasonOf(err); got != c.reason {
+				t.Fatalf("reason %q (%v), want %q", got, err, c.reason)
+			}
+		})
+	}
+}
+
+func fastOptions() Options {
+	return Options{BackoffMin: 20 * time.Millisecond, BackoffMax: 200 * time.Millisecond, Log: zerolog.Nop()}
+}
+
+func TestSourceLateJoinerStartsAtKeyframe(t *testing.T) {
+	relay := relaytest.Start(t, relaytest.Options{})
+	sources := NewSources(context.Background(), newWHEP(t, relay), fastOptions())
+	defer sources.Close()
+
+	first := newRecorder()
+	unsubFirst, err := sources.Subscribe(doff1, first)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unsubFirst()
+	if s := first.waitState(t, Connecting); s.Since.IsZero() {
+		t.Fatal("state without since")
+	}
+	first.waitState(t, Live)
+	// Join in the middle of a GOP: wait for a keyframe, then a few more.
+	for !first.unit(t).Keyframe {
+	}
+	for range 3 {
+		if first.unit(t).Keyframe {
+			t.Fatal("keyframes closer than expected")
+		}
+	}
+
+	late := newRecorder()
+	unsubLate, err := sources.Subscribe(doff1, late)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unsubLate()
+	if s := late.waitState(t, Live); s.Reason != "" {
+		t.Fatalf("live with reason %q", s.Reason)
+	}
+	au := late.unit(t)
+	if !au.Keyframe {
+		t.Fatal("late joiner's first unit is not a keyframe")
+	}
+	if sps, pps := au.ParamSets(); sps == nil || pps == nil {
+		t.Fatal("late joiner's keyframe lacks parameter sets")
+	}
+	// The cached GOP arrives at once: at least the three units seen after
+	// the keyframe, before any real time has passed.
+	for range 3 {
+		if late.unit(t).Keyframe {
+			t.Fatal("cached GOP cut short")
+		}
+	}
+	if n := relay.Offers(); n != 1 {
+		t.Fatalf("%d WHEP sessions for two subscribers, want 1", n)
+	}
+}
+
+func TestSourceStopsPullingWhenLastSubscriberLeaves(t *testing.T) {
+	relay := relaytest.Start(t, relaytest.Options{})
+	sources := NewSources(context.Background(), newWHEP(t, relay), fastOptions())
+	defer sources.Close()
+
+	a, b := newRecorder(), newRecorder()
+	unsubA, err := sources.Subscribe(doff1, a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	unsubB, err := sources.Subscribe(doff1, b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.unit(t)
+	unsubA()
+	unsubA() // twice is harmless
+	b.drain()
+	b.unit(t) // still flowing for b
+	select {
+	case <-relay.Deleted():
+		t.Fatal("session ended while a subscriber remained")
+	default:
+	}
+	unsubB()
+	select {
+	case path := <-relay.Deleted():
+		if path != "site-01/doff1" {
+			t.Fatalf("deleted %q", path)
+		}
+	case <-time.After(within):
+		t.Fatal("no WHEP DELETE after the last subscriber left")
+	}
+
+	// A new subscriber starts a new pull.
+	c := newRecorder()
+	unsubC, err := sources.Subscribe(doff1, c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unsubC()
+	if !c.unit(t).Keyframe {
+		t.Fatal("new pull did not start at a keyframe")
+	}
+	if n := relay.Offers(); n != 2 {
+		t.Fatalf("%d offers, want 2", n)
+	}
+}
+
+func TestSourceReconnects(t *testing.T) {
+	cases := []struct {
+		name   string
+		reason string
+		fail   func(*relaytest.Relay)
+		heal   func(*relaytest.Relay)
+	}{
+		{
+			name:   "relay drops the session",
+			reason: ReasonConnectionLost,
+			fail:   func(r *relaytest.Relay) { r.DropSessions() },
+		},
+		{
+			name:   "camera goes offline",
+			reason: "camera_offline",
+			fail:   func(r *relaytest.Relay) { r.SetOnline("site-01/doff1", false) },
+			heal:   func(r *relaytest.Relay) { r.SetOnline("site-01/doff1", true) },
+		},
+		{
+			name:   "relay forgets the login",
+			reason: ReasonConnectionLost,
+			fail:   func(r *relaytest.Relay) { r.RevokeTokens(); r.DropSessions() },
+		},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			relay := relaytest.Start(t, relaytest.Options{})
+			sources := NewSources(context.Background(), newWHEP(t, relay), fastOptions())
+			defer sources.Close()
+			rec := newRecorder()
+			unsub, err := sources.Subscribe(doff1, rec)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer unsub()
+			rec.waitState(t, Live)
+			last := rec.unit(t).PTS
+
+			c.fail(relay)
+			rec.waitReason(t, Offline, c.reason)
+			if c.heal != nil {
+				c.heal(relay)
+			}
+			rec.waitState(t, Live)
+			if n := relay.Offers(); n < 2 {
+				t.Fatalf("%d offers, want a new session", n)
+			}
+			for {
+				au := rec.unit(t)
+				if au.PTS <= last {
+					t.Fatalf("PTS went back from %v to %v across sessions", last, au.PTS)
+				}
+				last = au.PTS
+				if !au.Keyframe {
+					continue
+				}
+				break
+			}
+		})
+	}
+}
+
+// fakeClock is a clock the test moves; each move ticks every ticker.
+type fakeClock struct {
+	mu      sync.Mutex
+	now     time.Time
+	tickers []chan time.Time
+}
+
+func (c *fakeClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *fakeClock) NewTicker(time.Duration) (<-chan time.Time, func()) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	ch := make(chan time.Time, 1)
+	c.tickers = append(c.tickers, ch)
+	return ch, func() {}
+}
+
+func (c *fakeClock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
+	for _, ch := range c.tickers {
+		select {
+		case ch <- c.now:
+		default:
+		}
+	}
+}
+
+func TestSourceStalls(t *testing.T) {
+	relay := relaytest.Start(t, relaytest.Options{})
+	clock := &fakeClock{now: time.Date(2024, 3, 1, 8, 0, 0, 0, time.UTC)}
+	opts := fastOptions()
+	opts.Clock = clock
+	sources := NewSources(context.Background(), newWHEP(t, relay), opts)
+	defer sources.Close()
+	rec := newRecorder()
+	unsub, err := sources.Subscribe(doff1, rec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unsub()
+	rec.waitState(t, Live)
+
+	relay.Pause(true)
+	time.Sleep(200 * time.Millisecond) // let units in flight land
+	clock.Advance(time.Second)
+	clock.Advance(1500 * time.Millisecond)
+	stalled := rec.waitState(t, Stalled)
+	if stalled.Reason != ReasonNoVideo || !stalled.Since.Equal(clock.Now()) {
+		t.Fatalf("got %+v at %v", stalled, clock.Now())
+	}
+	if relay.Offers() != 1 {
+		t.Fatal("stall restarted the session too early")
+	}
+
+	// Long silence ends the session; the new one is silent too.
+	clock.Advance(10 * time.Second)
+	rec.waitReason(t, Offline, ReasonNoVideo)
+	select {
+	case <-relay.Deleted():
+	case <-time.After(within):
+		t.Fatal("silent session not ended")
+	}
+
+	relay.Pause(false)
+	rec.waitState(t, Live)
+	if relay.Offers() < 2 {
+		t.Fatal("no new session after the silent one")
+	}
+}
+
+func TestPTSRebase(t *testing.T) {
+	ms := time.Millisecond
+	cases := []struct {
+		name     string
+		sessions [][]time.Duration
+		want     []time.Duration
+	}{
+		{"starts at zero", [][]time.Duration{{500 * ms, 566 * ms}}, []time.Duration{0, 66 * ms}},
+		{"next session continues", [][]time.Duration{{0, 66 * ms}, {0, 66 * ms}}, []time.Duration{0, 66 * ms, 106 * ms, 172 * ms}},
+		{"never goes back", [][]time.Duration{{100 * ms, 50 * ms}}, []time.Duration{0, time.Microsecond}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			var p ptsRebase
+			var got []time.Duration
+			for _, s := range c.sessions {
+				p.newSession()
+				for _, pts := range s {
+					got = append(got, p.next(pts))
+				}
+			}
+			for i := range c.want {
+				if got[i] != c.want[i] {
+					t.Fatalf("got %v, want %v", got, c.want)
+				}
+			}
+		})
+	}
+}
+
+func TestSubscribeAfterClose(t *testing.T) {
+	relay := relaytest.Start(t, relaytest.Options{})
+	sources := NewSources(context.Background(), newWHEP(t, relay), fastOptions())
+	sources.Close()
+	if _, err := sources.Subscribe(doff1, newRecorder()); err != ErrClosed {
+		t.Fatalf("got %v, want ErrClosed", err)
+	}
+	if _, err := NewSources(context.Background(), nil, Options{}).Subscribe(Key{Site: "s"}, newRecorder()); err == nil {
+		t.Fatal("incomplete key accepted")
+	}
+}
