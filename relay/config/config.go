@@ -1,0 +1,451 @@
+// Package config reads the relay's YAML configuration. Every field has a
+// default, so an empty file (or none) is a working relay; unknown keys and
+// bad values are errors naming the file and line.
+package config
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"reflect"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+	_ "time/tzdata" // time zones are checked even where the system has no tzdata
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/qianliyan/qianliyan/relay/auth"
+)
+
+// Config is the relay's configuration. config.example.yaml documents each field.
+type Config struct {
+	Listen  string `yaml:"listen"`
+	DataDir string `yaml:"data_dir"`
+	WebRTC  WebRTC `yaml:"webrtc"`
+	Auth    Auth   `yaml:"auth"`
+	HTTP    HTTP   `yaml:"http"`
+	Hub     Hub    `yaml:"hub"`
+	Sites   []Site `yaml:"sites"`
+	Users   []User `yaml:"users"`
+
+	// file is where the configuration came from, for errors found later.
+	file string
+}
+
+// WebRTC configures the WHIP and WHEP peers.
+type WebRTC struct {
+	LoopbackOnly   bool     `yaml:"loopback_only"`
+	ConnectTimeout Duration `yaml:"connect_timeout"`
+}
+
+// Auth configures sign-in.
+type Auth struct {
+	TokenTTL Duration `yaml:"token_ttl"`
+}
+
+// HTTP configures the HTTP server.
+type HTTP struct {
+	MaxSDPBytes int `yaml:"max_sdp_bytes"`
+}
+
+// Hub configures the stream registry.
+type Hub struct {
+	ReaderQueue int `yaml:"reader_queue"`
+	MaxGOP      int `yaml:"max_gop"`
+}
+
+// Name is a display name in both UI languages.
+type Name struct {
+	ZH string `yaml:"zh-CN"`
+	EN string `yaml:"en"`
+}
+
+// Site declares an isolation site and its cameras.
+type Site struct {
+	ID                 string   `yaml:"id"`
+	District           Name     `yaml:"district"`
+	Name               Name     `yaml:"name"`
+	TimeZone           string   `yaml:"time_zone"`
+	PublishTokenSHA256 []string `yaml:"publish_token_sha256"`
+	Cameras            []Camera `yaml:"cameras"`
+	Line               int      `yaml:"-"`
+}
+
+// Camera declares one camera position.
+type Camera struct {
+	ID   string `yaml:"id"`
+	Zone string `yaml:"zone"`
+	Name Name   `yaml:"name"`
+	Line int    `yaml:"-"`
+}
+
+// User declares a user.
+type User struct {
+	Name         string   `yaml:"name"`
+	Role         string   `yaml:"role"`
+	PasswordHash string   `yaml:"password_hash"`
+	Sites        []string `yaml:"sites"`
+	Disabled     bool     `yaml:"disabled"`
+	Line         int      `yaml:"-"`
+}
+
+// Defaults.
+const (
+	DefaultListen         = "127.0.0.1:8080"
+	DefaultDataDir        = "./data"
+	DefaultConnectTimeout = 15 * time.Second
+	DefaultMaxSDPBytes    = 64 << 10
+	DefaultReaderQueue    = 120
+	DefaultMaxGOP         = 1000
+)
+
+// Default returns the configuration an empty file gives.
+func Default() Config {
+	return Config{
+		Listen:  DefaultListen,
+		DataDir: DefaultDataDir,
+		WebRTC:  WebRTC{ConnectTimeout: Duration(DefaultConnectTimeout)},
+		Auth:    Auth{TokenTTL: Duration(auth.DefaultTokenTTL)},
+		HTTP:    HTTP{MaxSDPBytes: DefaultMaxSDPBytes},
+		Hub:     Hub{ReaderQueue: DefaultReaderQueue, MaxGOP: DefaultMaxGOP},
+	}
+}
+
+// Duration is a time.Duration written as "90s", "1h".
+type Duration time.Duration
+
+// UnmarshalYAML parses a duration string.
+func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
+	v, err := time.ParseDuration(n.Value)
+	if n.Kind != yaml.ScalarNode || err != nil {
+		return lineError(n.Line, "%q is not a duration (write e.g. 90s, 15m, 1h)", n.Value)
+	}
+	*d = Duration(v)
+	return nil
+}
+
+// D returns the duration.
+func (d Duration) D() time.Duration { return time.Duration(d) }
+
+// lineError is an error yaml.v3 collects with the others instead of
+// stopping at it.
+func lineError(line int, format string, args ...any) error {
+	return &yaml.TypeError{Errors: []string{fmt.Sprintf("line %d: %s", line, fmt.Sprintf(format, args...))}}
+}
+
+// UnmarshalYAML records where the site is declared.
+func (s *Site) UnmarshalYAML(n *yaml.Node) error {
+	type plain Site
+	s.Line = n.Line
+	return n.Decode((*plain)(s))
+}
+
+// UnmarshalYAML records where the camera is declared.
+func (c *Camera) UnmarshalYAML(n *yaml.Node) error {
+	type plain Camera
+	c.Line = n.Line
+	return n.Decode((*plain)(c))
+}
+
+// UnmarshalYAML records where the user is declared.
+func (u *User) UnmarshalYAML(n *yaml.Node) error {
+	type plain User
+	u.Line = n.Line
+	return n.Decode((*plain)(u))
+}
+
+// Error is one problem in a configuration file.
+type Error struct {
+	File string
+	Line int
+	Msg  string
+}
+
+func (e *Error) Error() string { return fmt.Sprintf("%s:%d: %s", e.File, e.Line, e.Msg) }
+
+// Errorf returns an error at line of the file c was loaded from, for
+// problems found once the configuration meets the database.
+func (c *Config) Errorf(line int, format string, args ...any) error {
+	return &Error{File: c.file, Line: line, Msg: fmt.Sprintf(format, args...)}
+}
+
+// Load reads and checks the configuration file at path.
+func Load(path string) (Config, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return Config{}, fmt.Errorf("reading configuration: %w", err)
+	}
+	return Parse(path, b)
+}
+
+// maxErrors keeps a badly broken file from burying the first mistakes.
+const maxErrors = 20
+
+var yamlLine = regexp.MustCompile(`^(?:yaml: )?line (\d+): (.*)$`)
+
+// parserProblems are the yaml.v3 parser's messages, whose line numbers
+// (unlike the scanner's and the decoder's) count from 0.
+var parserProblems = []string{
+	"did not find expected ',' or ']'",
+	"did not find expected ',' or '}'",
+	"did not find expected '-' indicator",
+	"did not find expected <document start>",
+	"did not find expected key",
+	"did not find expected node content",
+	"found duplicate %TAG directive",
+	"found duplicate %YAML directive",
+	"found incompatible YAML document",
+	"found undefined tag handle",
+}
+
+func isParserProblem(msg string) bool {
+	for _, p := range parserProblems {
+		if strings.HasPrefix(msg, p) {
+			return true
+		}
+	}
+	return false
+}
+
+// Parse checks configuration text; name is the file name errors carry.
+func Parse(name string, data []byte) (Config, error) {
+	cfg := Default()
+	cfg.file = name
+	var errs []error
+	add := func(line int, msg string) {
+		errs = append(errs, &Error{File: name, Line: line, Msg: msg})
+	}
+	// yaml.v3 reports "line N: …"; errors carry the file name instead.
+	addYAML := func(msg string) {
+		if m := yamlLine.FindStringSubmatch(msg); m != nil {
+			line, _ := strconv.Atoi(m[1])
+			if isParserProblem(m[2]) {
+				// yaml.v3 counts lines from 0 for parser (not scanner) errors.
+				line++
+			}
+			add(line, m[2])
+			return
+		}
+		add(1, strings.TrimPrefix(msg, "yaml: "))
+	}
+
+	var root yaml.Node
+	if err := yaml.Unmarshal(data, &root); err != nil {
+		addYAML(err.Error())
+		return Config{}, errors.Join(errs...)
+	}
+	if len(root.Content) == 0 { // empty file: all defaults
+		return cfg, nil
+	}
+	doc := root.Content[0]
+	if doc.Kind == yaml.ScalarNode && doc.Tag == "!!null" { // "---" alone
+		return cfg, nil
+	}
+	if doc.Kind != yaml.MappingNode {
+		add(doc.Line, "the configuration must be a mapping of keys to values")
+		return Config{}, errors.Join(errs...)
+	}
+	checkKeys(doc, reflect.TypeOf(cfg), "", add)
+	if err := doc.Decode(&cfg); err != nil {
+		var te *yaml.TypeError
+		if errors.As(err, &te) {
+			for _, e := range te.Errors {
+				addYAML(e)
+			}
+		} else {
+			addYAML(err.Error())
+		}
+	}
+	if len(errs) == 0 {
+		cfg.validate(doc, add)
+	}
+	if len(errs) > 0 {
+		sort.SliceStable(errs, func(i, j int) bool { return errs[i].(*Error).Line < errs[j].(*Error).Line })
+		if len(errs) > maxErrors {
+			errs = append(errs[:maxErrors], fmt.Errorf("%s: %d more errors", name, len(errs)-maxErrors))
+		}
+		return Config{}, errors.Join(errs...)
+	}
+	return cfg, nil
+}
+
+// checkKeys reports every mapping key that names no field of t, with the
+// keys that would have been understood there.
+func checkKeys(n *yaml.Node, t reflect.Type, path string, add func(int, string)) {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	if n.Kind == yaml.AliasNode && n.Alias != nil {
+		n = n.Alias
+	}
+	switch {
+	case n.Kind == yaml.MappingNode && t.Kind() == reflect.Struct:
+		fields := map[string]reflect.Type{}
+		var known []string
+		for i := range t.NumField() {
+			f := t.Field(i)
+			tag, _, _ := strings.Cut(f.Tag.Get("yaml"), ",")
+			if !f.IsExported() || tag == "-" || tag == "" {
+				continue
+			}
+			fields[tag] = f.Type
+			known = append(known, tag)
+		}
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			k, v := n.Content[i], n.Content[i+1]
+			ft, ok := fields[k.Value]
+			if !ok {
+				where := ""
+				if path != "" {
+					where = " in " + path
+				}
+				add(k.Line, fmt.Sprintf("unknown key %q%s (known: %s)", k.Value, where, strings.Join(known, ", ")))
+				continue
+			}
+			checkKeys(v, ft, join(path, k.Value), add)
+		}
+	case n.Kind == yaml.SequenceNode && t.Kind() == reflect.Slice:
+		for i, item := range n.Content {
+			checkKeys(item, t.Elem(), fmt.Sprintf("%s[%d]", path, i), add)
+		}
+	}
+}
+
+func join(path, key string) string {
+	if path == "" {
+		return key
+	}
+	return path + "." + key
+}
+
+var (
+	idPattern   = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,63}$`)
+	userPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.@-]{0,63}$`)
+	hexSHA256   = regexp.MustCompile(`^[0-9a-f]{64}$`)
+)
+
+// validate checks values once the structure decoded. Lines of scalar
+// settings are looked up in the document.
+func (c *Config) validate(doc *yaml.Node, add func(int, string)) {
+	at := func(path ...string) int { return lineOf(doc, path...) }
+
+	if _, port, err := net.SplitHostPort(c.Listen); err != nil || port == "" {
+		add(at("listen"), fmt.Sprintf("listen %q: want host:port, e.g. 127.0.0.1:8080", c.Listen))
+	}
+	if c.DataDir == "" {
+		add(at("data_dir"), "data_dir must not be empty")
+	}
+	if d := c.WebRTC.ConnectTimeout.D(); d < time.Second || d > 5*time.Minute {
+		add(at("webrtc", "connect_timeout"), fmt.Sprintf("connect_timeout %v: want 1s to 5m", d))
+	}
+	if d := c.Auth.TokenTTL.D(); d < time.Minute || d > 30*24*time.Hour {
+		add(at("auth", "token_ttl"), fmt.Sprintf("token_ttl %v: want 1m to 720h", d))
+	}
+	if n := c.HTTP.MaxSDPBytes; n < 1024 || n > 1<<20 {
+		add(at("http", "max_sdp_bytes"), fmt.Sprintf("max_sdp_bytes %d: want 1024 to 1048576", n))
+	}
+	if n := c.Hub.ReaderQueue; n < 1 || n > 10000 {
+		add(at("hub", "reader_queue"), fmt.Sprintf("reader_queue %d: want 1 to 10000", n))
+	}
+	if n := c.Hub.MaxGOP; n < 1 || n > 10000 {
+		add(at("hub", "max_gop"), fmt.Sprintf("max_gop %d: want 1 to 10000", n))
+	}
+
+	sites := map[string]int{}
+	for _, s := range c.Sites {
+		switch prev, dup := sites[s.ID]; {
+		case !idPattern.MatchString(s.ID):
+			add(s.Line, fmt.Sprintf("site id %q: want lower-case letters, digits, '-' or '_', up to 64", s.ID))
+		case dup:
+			add(s.Line, fmt.Sprintf("site %q is already declared at line %d", s.ID, prev))
+		default:
+			sites[s.ID] = s.Line
+		}
+		checkName(s.Line, "site "+s.ID+" name", s.Name, add)
+		checkName(s.Line, "site "+s.ID+" district", s.District, add)
+		if s.TimeZone == "" {
+			add(s.Line, fmt.Sprintf("site %q has no time_zone (e.g. Asia/Shanghai)", s.ID))
+		} else if _, err := time.LoadLocation(s.TimeZone); err != nil {
+			add(s.Line, fmt.Sprintf("site %q: unknown time_zone %q", s.ID, s.TimeZone))
+		}
+		for _, h := range s.PublishTokenSHA256 {
+			if !hexSHA256.MatchString(h) {
+				add(s.Line, fmt.Sprintf("site %q: publish_token_sha256 entry %q is not 64 lower-case hex digits", s.ID, h))
+			}
+		}
+		cams := map[string]int{}
+		for _, cam := range s.Cameras {
+			switch prev, dup := cams[cam.ID]; {
+			case !idPattern.MatchString(cam.ID):
+				add(cam.Line, fmt.Sprintf("camera id %q: want lower-case letters, digits, '-' or '_', up to 64", cam.ID))
+			case dup:
+				add(cam.Line, fmt.Sprintf("camera %s/%s is already declared at line %d", s.ID, cam.ID, prev))
+			default:
+				cams[cam.ID] = cam.Line
+			}
+			if !idPattern.MatchString(cam.Zone) {
+				add(cam.Line, fmt.Sprintf("camera %s/%s: zone %q: want a key like doffing_room_1", s.ID, cam.ID, cam.Zone))
+			}
+			checkName(cam.Line, "camera "+s.ID+"/"+cam.ID+" name", cam.Name, add)
+		}
+	}
+
+	users := map[string]int{}
+	for _, u := range c.Users {
+		switch prev, dup := users[u.Name]; {
+		case !userPattern.MatchString(u.Name):
+			add(u.Line, fmt.Sprintf("user name %q: want letters, digits, '.', '_', '@' or '-', up to 64", u.Name))
+		case dup:
+			add(u.Line, fmt.Sprintf("user %q is already declared at line %d", u.Name, prev))
+		default:
+			users[u.Name] = u.Line
+		}
+		role, err := auth.ParseRole(u.Role)
+		if err != nil {
+			add(u.Line, fmt.Sprintf("user %q: %v", u.Name, err))
+		}
+		if u.PasswordHash != "" {
+			if err := auth.CheckPasswordHash(u.PasswordHash); err != nil {
+				add(u.Line, fmt.Sprintf("user %q: password_hash is %v", u.Name, err))
+			}
+		}
+		if role == auth.RoleSiteManager && len(u.Sites) == 0 {
+			add(u.Line, fmt.Sprintf("user %q is a site_manager with no sites", u.Name))
+		}
+		if role != auth.RoleSiteManager && role != "" && len(u.Sites) > 0 {
+			add(u.Line, fmt.Sprintf("user %q: sites apply to site managers only; a %s sees every site", u.Name, role))
+		}
+	}
+}
+
+func checkName(line int, what string, n Name, add func(int, string)) {
+	if strings.TrimSpace(n.ZH) == "" || strings.TrimSpace(n.EN) == "" {
+		add(line, what+" needs both zh-CN and en")
+	}
+}
+
+// lineOf returns the line of the value at path in a mapping, or of the
+// deepest mapping on the way (1 for the top).
+func lineOf(n *yaml.Node, path ...string) int {
+	line := 1
+	for _, key := range path {
+		if n.Kind != yaml.MappingNode {
+			return line
+		}
+		found := false
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			if n.Content[i].Value == key {
+				n, line, found = n.Content[i+1], n.Content[i+1].Line, true
+				break
+			}
+		}
+		if !found {
+			return line
+		}
+	}
+	return line
+}
