@@ -1,0 +1,106 @@
+// Package testmedia makes real H.264 for tests: ffmpeg encodes a moving test
+// pattern once per size, GOP and length, and the result is handed out as
+// access units. Tests of the relay, the console and the evidence clips use it
+// so that every test sees what a camera sends, not hand-made bytes.
+package testmedia
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/bluenviron/mediacommon/v2/pkg/codecs/h264"
+
+	"github.com/qianliyan/qianliyan/internal/avc"
+)
+
+// Spec describes the clip to encode.
+type Spec struct {
+	Width, Height int
+	FPS           int
+	GOP           int // frames from one keyframe to the next
+	Seconds       int
+}
+
+var (
+	mu    sync.Mutex
+	cache = map[Spec][]avc.AccessUnit{}
+)
+
+// Units returns the access units of a clip made to spec, with PTS from the
+// frame rate. Keyframes carry SPS and PPS. The encode runs once per spec per
+// process; the result is shared, so callers must not modify the NAL units.
+func Units(spec Spec) ([]avc.AccessUnit, error) {
+	mu.Lock()
+	defer mu.Unlock()
+	if units, ok := cache[spec]; ok {
+		return units, nil
+	}
+	data, err := encode(spec)
+	if err != nil {
+		return nil, err
+	}
+	// x264's aud=1 starts every access unit with a delimiter.
+	aud := []byte{0, 0, 1, byte(h264.NALUTypeAccessUnitDelimiter)}
+	var units []avc.AccessUnit
+	for len(data) > 0 {
+		end := bytes.Index(data[len(aud):], aud)
+		if end < 0 {
+			end = len(data)
+		} else {
+			end += len(aud)
+		}
+		nalus, err := avc.SplitAnnexB(data[:end])
+		if err != nil {
+			return nil, err
+		}
+		data = data[end:]
+		var kept [][]byte
+		for _, n := range nalus {
+			if h264.NALUType(n[0]&0x1f) != h264.NALUTypeAccessUnitDelimiter {
+				kept = append(kept, n)
+			}
+		}
+		if len(kept) > 0 {
+			pts := time.Duration(len(units)) * time.Second / time.Duration(spec.FPS)
+			units = append(units, avc.NewAccessUnit(kept, pts))
+		}
+	}
+	cache[spec] = units
+	return units, nil
+}
+
+// encode runs ffmpeg, keeping the output in the temp directory so that
+// repeated test runs skip the encode.
+func encode(spec Spec) ([]byte, error) {
+	key := fmt.Sprintf("%dx%d-%dfps-g%d-%ds", spec.Width, spec.Height, spec.FPS, spec.GOP, spec.Seconds)
+	sum := sha256.Sum256([]byte(key))
+	dir := filepath.Join(os.TempDir(), "qianliyan-testmedia")
+	path := filepath.Join(dir, key+"-"+hex.EncodeToString(sum[:4])+".h264")
+	if data, err := os.ReadFile(path); err == nil && len(data) > 0 {
+		return data, nil
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("making test media folder: %w", err)
+	}
+	tmp := path + fmt.Sprintf(".%d.tmp", os.Getpid())
+	cmd := exec.Command("ffmpeg", "-hide_banner", "-loglevel", "error", "-y",
+		"-f", "lavfi", "-i", fmt.Sprintf("testsrc2=size=%dx%d:rate=%d", spec.Width, spec.Height, spec.FPS),
+		"-t", fmt.Sprint(spec.Seconds),
+		"-c:v", "libx264", "-preset", "ultrafast", "-profile:v", "baseline", "-pix_fmt", "yuv420p",
+		"-g", fmt.Sprint(spec.GOP), "-keyint_min", fmt.Sprint(spec.GOP), "-sc_threshold", "0",
+		"-x264-params", "aud=1:repeat-headers=1", "-f", "h264", tmp)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return nil, fmt.Errorf("encoding test media with ffmpeg: %w: %s", err, out)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		return nil, fmt.Errorf("keeping test media: %w", err)
+	}
+	return os.ReadFile(path)
+}
