@@ -1,0 +1,400 @@
+// Package bridge is the loopback WebSocket that carries a camera's access
+// units and state to the view (GET /ws/video, docs/PROTOCOLS.md). The view
+// decodes with WebCodecs because the Linux webview has no RTCPeerConnection.
+// Each connection starts at a keyframe, gets a config event before the
+// first picture and whenever the SPS changes, and has its own bounded queue:
+// a slow view loses pictures up to the next keyframe, never holds up the
+// camera's other viewers.
+package bridge
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"fmt"
+	"net/http"
+	"regexp"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/gorilla/websocket"
+	"github.com/rs/zerolog"
+
+	"github.com/qianliyan/qianliyan/console/jsonapi"
+	"github.com/qianliyan/qianliyan/console/media"
+	"github.com/qianliyan/qianliyan/console/secret"
+	"github.com/qianliyan/qianliyan/internal/avc"
+)
+
+// Sources is where the bridge gets camera streams from.
+type Sources interface {
+	Subscribe(key media.Key, sub media.Subscriber) (unsubscribe func(), err error)
+}
+
+// Options configures a Handler.
+type Options struct {
+	Sources Sources
+	// Secret is the per-launch secret every connection must present.
+	Secret string
+	// Origins are the page origins allowed to connect: "wails://wails" for
+	// the window, the backend's own http://host:port for a browser.
+	Origins []string
+	// QueueUnits and QueueBytes bound each connection's queue (120 units,
+	// 16 MB); beyond them it drops to the next keyframe.
+	QueueUnits, QueueBytes int
+	Log                    zerolog.Logger
+}
+
+const (
+	writeTimeout = 10 * time.Second
+	pingEvery    = 20 * time.Second
+)
+
+// Handler serves /ws/video.
+type Handler struct {
+	opts     Options
+	upgrader websocket.Upgrader
+	ctx      context.Context
+	cancel   context.CancelFunc
+	wg       sync.WaitGroup
+}
+
+// New returns a bridge handler; Close ends its connections.
+func New(opts Options) *Handler {
+	if opts.QueueUnits <= 0 {
+		opts.QueueUnits = 120
+	}
+	if opts.QueueBytes <= 0 {
+		opts.QueueBytes = 16 << 20
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	return &Handler{
+		opts: opts,
+		upgrader: websocket.Upgrader{
+			// ServeHTTP has checked the origin against the allowed list
+			// before upgrading, to answer a refusal in JSON.
+			CheckOrigin:     func(*http.Request) bool { return true },
+			WriteBufferSize: 64 << 10,
+		},
+		ctx:    ctx,
+		cancel: cancel,
+	}
+}
+
+// Close ends every connection (close code 1001) and waits for them.
+func (h *Handler) Close() {
+	h.cancel()
+	h.wg.Wait()
+}
+
+var idPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$`)
+
+// parseCamera reads ?camera=SITE/CAMERA&stream=main|sub.
+func parseCamera(r *http.Request) (media.Key, error) {
+	q := r.URL.Query()
+	site, camera, ok := strings.Cut(q.Get("camera"), "/")
+	if !ok || !idPattern.MatchString(site) || !idPattern.MatchString(camera) {
+		return media.Key{}, fmt.Errorf("camera %q: want ?camera=SITE/CAMERA", q.Get("camera"))
+	}
+	stream := q.Get("stream")
+	switch stream {
+	case "":
+		stream = "main"
+	case "main", "sub":
+	default:
+		return media.Key{}, fmt.Errorf("stream %q: want main or sub", stream)
+	}
+	return media.Key{Site: site, Camera: camera, Stream: stream}, nil
+}
+
+func (h *Handler) originAllowed(origin string) bool {
+	for _, o := range h.opts.Origins {
+		if strings.EqualFold(o, origin) {
+			return true
+		}
+	}
+	return false
+}
+
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodGet {
+		jsonapi.Error(w, http.StatusMethodNotAllowed, "method_not_allowed", "the video bridge takes GET with a WebSocket upgrade")
+		return
+	}
+	if !secret.Matches(r, h.opts.Secret) {
+		jsonapi.Error(w, http.StatusUnauthorized, "unauthorized", "launch token missing or wrong")
+		return
+	}
+	if origin := r.Header.Get("Origin"); !h.originAllowed(origin) {
+		h.opts.Log.Warn().Str("origin", origin).Msg("refused video bridge connection from a foreign origin")
+		jsonapi.Error(w, http.StatusForbidden, "forbidden", fmt.Sprintf("origin %q may not use the video bridge", origin))
+		return
+	}
+	key, err := parseCamera(r)
+	if err != nil {
+		jsonapi.Error(w, http.StatusBadRequest, "bad_request", err.Error())
+		return
+	}
+	if !websocket.IsWebSocketUpgrade(r) {
+		jsonapi.Error(w, http.StatusBadRequest, "bad_request", "the video bridge needs a WebSocket upgrade")
+		return
+	}
+	if h.ctx.Err() != nil {
+		jsonapi.Error(w, http.StatusServiceUnavailable, "shutting_down", "the console is shutting down")
+		return
+	}
+	ws, err := h.upgrader.Upgrade(w, r, nil)
+	if err != nil {
+		// Upgrade has answered the client already.
+		h.opts.Log.Debug().Err(err).Msg("WebSocket upgrade failed")
+		return
+	}
+	h.wg.Add(1)
+	defer h.wg.Done()
+	c := newConn(ws, key, h.opts)
+	c.serve(h.ctx, h.opts.Sources)
+}
+
+// item is one queued message: an access unit or a state event.
+type item struct {
+	au    avc.AccessUnit
+	state *media.State
+}
+
+// conn is one view's connection.
+type conn struct {
+	ws   *websocket.Conn
+	key  media.Key
+	opts Options
+	log  zerolog.Logger
+	wake chan struct{}
+
+	mu       sync.Mutex
+	queue    []item
+	units    int
+	bytes    int
+	waitKey  bool // dropping until a keyframe
+	overflow int  // times the queue overflowed
+}
+
+func newConn(ws *websocket.Conn, key media.Key, opts Options) *conn {
+	return &conn{
+		ws: ws, key: key, opts: opts,
+		log:     opts.Log.With().Str("camera", key.String()).Logger(),
+		wake:    make(chan struct{}, 1),
+		waitKey: true, // start every connection at a keyframe
+	}
+}
+
+// OnAccessUnit queues au; it never blocks the source.
+func (c *conn) OnAccessUnit(au avc.AccessUnit) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.waitKey && !au.Keyframe {
+		return
+	}
+	c.waitKey = false
+	if c.units >= c.opts.QueueUnits || c.bytes+au.Size() > c.opts.QueueBytes {
+		c.dropUnits()
+		if !au.Keyframe {
+			c.waitKey = true
+			return
+		}
+	}
+	c.queue = append(c.queue, item{au: au})
+	c.units++
+	c.bytes += au.Size()
+	c.signal()
+}
+
+// OnState queues a state event. States are never dropped; a newer one
+// replaces one still waiting at the tail.
+func (c *conn) OnState(s media.State) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if n := len(c.queue); n > 0 && c.queue[n-1].state != nil {
+		c.queue[n-1].state = &s
+	} else {
+		c.queue = append(c.queue, item{state: &s})
+	}
+	c.signal()
+}
+
+// dropUnits empties the queue of access units, keeping state events; it
+// must be called with c.mu held.
+func (c *conn) dropUnits() {
+	kept := c.queue[:0]
+	for _, it := range c.queue {
+		if it.state != nil {
+			kept = append(kept, it)
+		}
+	}
+	clear(c.queue[len(kept):])
+	c.queue, c.units, c.bytes = kept, 0, 0
+	c.overflow++
+	c.log.Debug().Int("overflows", c.overflow).Msg("view too slow; dropping to the next keyframe")
+}
+
+func (c *conn) signal() {
+	select {
+	case c.wake <- struct{}{}:
+	default:
+	}
+}
+
+func (c *conn) take() []item {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	q := c.queue
+	c.queue, c.units, c.bytes = nil, 0, 0
+	return q
+}
+
+func (c *conn) serve(parent context.Context, sources Sources) {
+	ctx, cancel := context.WithCancel(parent)
+	defer cancel()
+	defer c.ws.Close()
+
+	unsubscribe, err := sources.Subscribe(c.key, c)
+	if err != nil {
+		c.log.Warn().Err(err).Msg("subscribing to camera stream")
+		c.close(websocket.CloseInternalServerErr, "camera stream unavailable")
+		return
+	}
+	defer unsubscribe()
+	c.log.Info().Msg("view connected")
+
+	// The view sends nothing we need, but reading is how close frames and
+	// a vanished peer are noticed.
+	go func() {
+		defer cancel()
+		c.ws.SetReadLimit(4 << 10)
+		for {
+			if _, _, err := c.ws.NextReader(); err != nil {
+				return
+			}
+		}
+	}()
+
+	err = c.writeLoop(ctx)
+	switch {
+	case parent.Err() != nil:
+		c.close(websocket.CloseGoingAway, "console shutting down")
+	case err != nil:
+		c.log.Debug().Err(err).Msg("writing to view")
+	}
+	c.log.Info().Int("overflows", c.overflow).Msg("view disconnected")
+}
+
+func (c *conn) close(code int, text string) {
+	msg := websocket.FormatCloseMessage(code, text)
+	_ = c.ws.WriteControl(websocket.CloseMessage, msg, time.Now().Add(time.Second))
+}
+
+// configEvent and stateEvent are the JSON events of docs/PROTOCOLS.md.
+type configEvent struct {
+	Type string `json:"type"`
+	avc.StreamInfo
+}
+
+type stateEvent struct {
+	Type   string `json:"type"`
+	State  string `json:"state"`
+	Since  string `json:"since"`
+	Reason string `json:"reason"`
+}
+
+func (c *conn) writeLoop(ctx context.Context) error {
+	ping := time.NewTicker(pingEvery)
+	defer ping.Stop()
+	var sps []byte  // the SPS the view is configured for
+	needKey := true // until a keyframe with a usable SPS went out
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-ping.C:
+			if err := c.ws.WriteControl(websocket.PingMessage, nil, time.Now().Add(writeTimeout)); err != nil {
+				return fmt.Errorf("sending ping: %w", err)
+			}
+			continue
+		case <-c.wake:
+		}
+		for _, it := range c.take() {
+			if ctx.Err() != nil {
+				return nil
+			}
+			if it.state != nil {
+				s := it.state
+				ev := stateEvent{Type: "state", State: string(s.State), Since: s.Since.UTC().Format(time.RFC3339), Reason: s.Reason}
+				if err := c.writeJSON(ev); err != nil {
+					return err
+				}
+				continue
+			}
+			au := it.au
+			if au.Keyframe {
+				if s, _ := au.ParamSets(); s != nil && !bytes.Equal(s, sps) {
+					info, err := avc.ParseSPS(s)
+					if err != nil {
+						c.log.Warn().Err(err).Msg("unusable SPS; waiting for the next keyframe")
+						needKey = true
+						continue
+					}
+					if err := c.writeJSON(configEvent{Type: "config", StreamInfo: info}); err != nil {
+						return err
+					}
+					sps = s
+				}
+				if sps != nil {
+					needKey = false
+				}
+			}
+			if needKey {
+				continue
+			}
+			if err := c.writeUnit(au); err != nil {
+				return err
+			}
+		}
+	}
+}
+
+func (c *conn) writeJSON(v any) error {
+	_ = c.ws.SetWriteDeadline(time.Now().Add(writeTimeout))
+	if err := c.ws.WriteJSON(v); err != nil {
+		return fmt.Errorf("sending event: %w", err)
+	}
+	return nil
+}
+
+// writeUnit sends a binary message: flags, PTS in µs (big-endian), Annex-B.
+func (c *conn) writeUnit(au avc.AccessUnit) error {
+	data, err := au.AnnexB()
+	if err != nil {
+		c.log.Warn().Err(err).Msg("skipping access unit")
+		return nil
+	}
+	var head [9]byte
+	if au.Keyframe {
+		head[0] = 1
+	}
+	binary.BigEndian.PutUint64(head[1:], uint64(max(au.PTS.Microseconds(), 0)))
+	_ = c.ws.SetWriteDeadline(time.Now().Add(writeTimeout))
+	w, err := c.ws.NextWriter(websocket.BinaryMessage)
+	if err != nil {
+		return fmt.Errorf("sending access unit: %w", err)
+	}
+	_, err = w.Write(head[:])
+	if err == nil {
+		_, err = w.Write(data)
+	}
+	if cerr := w.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("sending access unit: %w", err)
+	}
+	return nil
+}

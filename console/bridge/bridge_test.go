@@ -1,0 +1,356 @@
+package bridge
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gorilla/websocket"
+	"github.com/rs/zerolog"
+
+	"github.com/qianliyan/qianliyan/console/internal/relaytest"
+	"github.com/qianliyan/qianliyan/console/media"
+	"github.com/qianliyan/qianliyan/console/relayclient"
+	"github.com/qianliyan/qianliyan/internal/avc"
+)
+
+const (
+	within = 5 * time.Second
+	token  = "launch-secret-for-tests"
+	origin = "wails://wails"
+)
+
+type fixture struct {
+	relay   *relaytest.Relay
+	bridge  *Handler
+	wsURL   string // ws://…/ws/video
+	httpURL string
+}
+
+func setup(t *testing.T) *fixture {
+	t.Helper()
+	relay := relaytest.Start(t, relaytest.Options{})
+	rc, err := relayclient.New(relay.URL(), relayclient.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := rc.Login(context.Background(), relaytest.User, relaytest.Password); err != nil {
+		t.Fatal(err)
+	}
+	puller, err := media.NewWHEP(relay.URL(), rc, zerolog.Nop())
+	if err != nil {
+		t.Fatal(err)
+	}
+	sources := media.NewSources(context.Background(), puller, media.Options{BackoffMin: 20 * time.Millisecond, BackoffMax: 200 * time.Millisecond})
+	t.Cleanup(sources.Close)
+	b := New(Options{Sources: sources, Secret: token, Origins: []string{origin, "http://127.0.0.1:1"}, Log: zerolog.Nop()})
+	srv := httptest.NewServer(b)
+	t.Cleanup(func() { b.Close(); srv.Close() })
+	return &fixture{relay: relay, bridge: b, httpURL: srv.URL + "/ws/video", wsURL: "ws" + strings.TrimPrefix(srv.URL, "http") + "/ws/video"}
+}
+
+func (f *fixture) url(query string) string { return f.wsURL + "?" + query }
+
+// dial connects as the Wails window does.
+func (f *fixture) dial(t *testing.T, camera string) *websocket.Conn {
+	t.Helper()
+	q := url.Values{"camera": {camera}, "stream": {"sub"}, "token": {token}}
+	ws, resp, err := websocket.DefaultDialer.Dial(f.url(q.Encode()), http.Header{"Origin": {origin}})
+	if err != nil {
+		t.Fatalf("dial: %v (%v)", err, resp)
+	}
+	t.Cleanup(func() { ws.Close() })
+	return ws
+}
+
+type message struct {
+	text  map[string]any
+	flags byte
+	pts   time.Duration
+	data  []byte
+}
+
+func read(t *testing.T, ws *websocket.Conn) message {
+	t.Helper()
+	_ = ws.SetReadDeadline(time.Now().Add(within))
+	kind, b, err := ws.ReadMessage()
+	if err != nil {
+		t.Fatalf("reading: %v", err)
+	}
+	if kind == websocket.TextMessage {
+		var m map[string]any
+		if err := json.Unmarshal(b, &m); err != nil {
+			t.Fatalf("text message %q: %v", b, err)
+		}
+		return message{text: m}
+	}
+	if len(b) < 10 {
+		t.Fatalf("binary message of %d bytes", len(b))
+	}
+	return message{flags: b[0], pts: time.Duration(binary.BigEndian.Uint64(b[1:9])) * time.Microsecond, data: b[9:]}
+}
+
+func TestRefusals(t *testing.T) {
+	f := setup(t)
+	good := url.Values{"camera": {"site-01/doff1"}, "stream": {"sub"}, "token": {token}}
+	with := func(k, v string) string {
+		q := url.Values{}
+		for key, vals := range good {
+			q[key] = vals
+		}
+		if v == "" {
+			q.Del(k)
+		} else {
+			q.Set(k, v)
+		}
+		return q.Encode()
+	}
+	cases := []struct {
+		name   string
+		query  string
+		origin string
+		status int
+		code   string
+	}{
+		{"no token", with("token", ""), origin, http.StatusUnauthorized, "unauthorized"},
+		{"wrong token", with("token", "guess"), origin, http.StatusUnauthorized, "unauthorized"},
+		{"foreign origin", good.Encode(), "http://evil.example", http.StatusForbidden, "forbidden"},
+		{"no origin", good.Encode(), "", http.StatusForbidden, "forbidden"},
+		{"no camera", with("camera", ""), origin, http.StatusBadRequest, "bad_request"},
+		{"camera without site", with("camera", "doff1"), origin, http.StatusBadRequest, "bad_request"},
+		{"camera with path tricks", with("camera", "site-01/../x"), origin, http.StatusBadRequest, "bad_request"},
+		{"bad stream", with("stream", "4k"), origin, http.StatusBadRequest, "bad_request"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			h := http.Header{}
+			if c.origin != "" {
+				h.Set("Origin", c.origin)
+			}
+			ws, resp, err := websocket.DefaultDialer.Dial(f.url(c.query), h)
+			if err == nil {
+				ws.Close()
+				t.Fatal("connection accepted")
+			}
+			if resp == nil || resp.StatusCode != c.status {
+				t.Fatalf("got %v, want status %d", resp, c.status)
+			}
+			var body struct {
+				Error struct{ Code, Message string }
+			}
+			b, _ := io.ReadAll(resp.Body)
+			if err := json.Unmarshal(b, &body); err != nil || body.Error.Code != c.code || body.Error.Message == "" {
+				t.Fatalf("body %q, want code %q", b, c.code)
+			}
+		})
+	}
+
+	// A plain GET with everything right is still not a WebSocket.
+	req, _ := http.NewRequest(http.MethodGet, f.httpURL+"?"+good.Encode(), nil)
+	req.Header.Set("Origin", origin)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusBadRequest {
+		t.Fatalf("plain GET: %d", resp.StatusCode)
+	}
+	resp, err = http.Post(f.httpURL+"?"+good.Encode(), "text/plain", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusMethodNotAllowed {
+		t.Fatalf("POST: %d", resp.StatusCode)
+	}
+	if f.relay.Offers() != 0 {
+		t.Fatal("a refused connection pulled video")
+	}
+}
+
+func TestStream(t *testing.T) {
+	f := setup(t)
+	ws := f.dial(t, "site-01/doff1")
+
+	var sawState, sawConfig bool
+	var first message
+	for {
+		m := read(t, ws)
+		if m.text == nil {
+			first = m
+			break
+		}
+		switch m.text["type"] {
+		case "state":
+			sawState = true
+			if _, err := time.Parse(time.RFC3339, m.text["since"].(string)); err != nil {
+				t.Fatalf("state since: %v", err)
+			}
+		case "config":
+			sawConfig = true
+			if codec, _ := m.text["codec"].(string); !strings.HasPrefix(codec, "avc1.42") {
+				t.Fatalf("codec %v", m.text["codec"])
+			}
+			if m.text["width"] != 320.0 || m.text["height"] != 240.0 {
+				t.Fatalf("config %v", m.text)
+			}
+		default:
+			t.Fatalf("unknown event %v", m.text)
+		}
+	}
+	if !sawState || !sawConfig {
+		t.Fatalf("before the first picture: state %v, config %v", sawState, sawConfig)
+	}
+	if first.flags&1 == 0 {
+		t.Fatal("first binary message is not a keyframe")
+	}
+	nalus, err := avc.SplitAnnexB(first.data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sps, pps := avc.NewAccessUnit(nalus, 0).ParamSets(); sps == nil || pps == nil {
+		t.Fatal("first keyframe lacks SPS or PPS")
+	}
+
+	last := first.pts
+	for n := 0; n < 20; {
+		m := read(t, ws)
+		if m.text != nil {
+			continue
+		}
+		if m.pts <= last {
+			t.Fatalf("PTS %v after %v", m.pts, last)
+		}
+		last = m.pts
+		n++
+	}
+
+	// A camera going offline reaches the view as a state event.
+	f.relay.SetOnline("site-01/doff1", false)
+	for {
+		m := read(t, ws)
+		if m.text != nil && m.text["type"] == "state" && m.text["state"] == "offline" && m.text["reason"] == "camera_offline" {
+			break
+		}
+	}
+}
+
+func TestViewersShareOnePullThatEndsWithThem(t *testing.T) {
+	f := setup(t)
+	a := f.dial(t, "site-01/doff1")
+	b := f.dial(t, "site-01/doff1")
+	for _, ws := range []*websocket.Conn{a, b} {
+		for read(t, ws).text != nil {
+		}
+	}
+	if n := f.relay.Offers(); n != 1 {
+		t.Fatalf("%d WHEP sessions for two views of a camera, want 1", n)
+	}
+	a.Close()
+	b.Close()
+	select {
+	case <-f.relay.Deleted():
+	case <-time.After(within):
+		t.Fatal("no WHEP DELETE after both views left")
+	}
+}
+
+func TestCloseEndsConnections(t *testing.T) {
+	f := setup(t)
+	ws := f.dial(t, "site-01/doff1")
+	for read(t, ws).text != nil {
+	}
+	done := make(chan struct{})
+	go func() { f.bridge.Close(); close(done) }()
+	_ = ws.SetReadDeadline(time.Now().Add(within))
+	for {
+		if _, _, err := ws.ReadMessage(); err != nil {
+			if !websocket.IsCloseError(err, websocket.CloseGoingAway) {
+				t.Fatalf("got %v, want close 1001", err)
+			}
+			break
+		}
+	}
+	select {
+	case <-done:
+	case <-time.After(within):
+		t.Fatal("Close did not return")
+	}
+	select {
+	case <-f.relay.Deleted():
+	case <-time.After(within):
+		t.Fatal("no WHEP DELETE after the bridge closed")
+	}
+}
+
+func TestQueueDropsToNextKeyframe(t *testing.T) {
+	unit := func(key bool, size int) avc.AccessUnit {
+		b := bytes.Repeat([]byte{1}, size)
+		b[0] = 0x41
+		if key {
+			b[0] = 0x65
+		}
+		return avc.NewAccessUnit([][]byte{b}, 0)
+	}
+	K, P := unit(true, 10), unit(false, 10)
+	state := media.State{State: media.Live}
+	cases := []struct {
+		name   string
+		limit  int
+		events []any // avc.AccessUnit or media.State
+		want   string
+	}{
+		{"starts at a keyframe", 10, []any{P, P, K, P}, "KP"},
+		{"fits", 10, []any{K, P, P}, "KPP"},
+		{"overflow drops to next keyframe", 3, []any{K, P, P, P, P, K, P}, "KP"},
+		{"overflow on a keyframe keeps it", 3, []any{K, P, P, K, P}, "KP"},
+		{"states survive overflow", 3, []any{K, state, P, P, P, K}, "SK"},
+		{"newer state replaces a waiting one", 10, []any{state, state, K}, "SK"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			cn := newConn(nil, media.Key{}, Options{QueueUnits: c.limit, QueueBytes: 1 << 20})
+			for _, e := range c.events {
+				switch e := e.(type) {
+				case avc.AccessUnit:
+					cn.OnAccessUnit(e)
+				case media.State:
+					cn.OnState(e)
+				}
+			}
+			var got strings.Builder
+			for _, it := range cn.take() {
+				switch {
+				case it.state != nil:
+					got.WriteByte('S')
+				case it.au.Keyframe:
+					got.WriteByte('K')
+				default:
+					got.WriteByte('P')
+				}
+			}
+			if got.String() != c.want {
+				t.Fatalf("queue %q, want %q", got.String(), c.want)
+			}
+		})
+	}
+
+	// The byte bound works like the unit bound.
+	cn := newConn(nil, media.Key{}, Options{QueueUnits: 100, QueueBytes: 25})
+	cn.OnAccessUnit(K)
+	cn.OnAccessUnit(P)
+	cn.OnAccessUnit(P) // 30 bytes: over
+	cn.OnAccessUnit(P)
+	if q := cn.take(); len(q) != 0 {
+		t.Fatalf("%d units queued past the byte bound", len(q))
+	}
+}
