@@ -1,0 +1,152 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/qianliyan/qianliyan/internal/sqlitedb"
+)
+
+const findingColumns = `id, site, camera, zone, template_id, template_version, step, deviation, deviation_text,
+	severity, note, observer, observed_at, flagged_at, deadline, status, status_note, revision, updated_at`
+
+// Get returns one finding with its evidence.
+func (s *Store) Get(ctx context.Context, id string) (Finding, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT `+findingColumns+` FROM findings WHERE id = ?`, id)
+	if err != nil {
+		return Finding{}, fmt.Errorf("reading finding %s: %w", id, err)
+	}
+	fs, err := s.scanFindings(ctx, rows)
+	if err != nil {
+		return Finding{}, err
+	}
+	if len(fs) == 0 {
+		return Finding{}, fmt.Errorf("%w: %s", ErrNotFound, id)
+	}
+	return fs[0], nil
+}
+
+// List returns the findings flagged since a time, newest first.
+func (s *Store) List(ctx context.Context, since time.Time, limit int) ([]Finding, error) {
+	if limit <= 0 || limit > 1000 {
+		limit = 1000
+	}
+	rows, err := s.db.QueryContext(ctx, `SELECT `+findingColumns+` FROM findings WHERE flagged_at >= ? ORDER BY flagged_at DESC, id DESC LIMIT ?`,
+		sqlitedb.FormatTime(since), limit)
+	if err != nil {
+		return nil, fmt.Errorf("listing findings: %w", err)
+	}
+	return s.scanFindings(ctx, rows)
+}
+
+func (s *Store) scanFindings(ctx context.Context, rows *sql.Rows) ([]Finding, error) {
+	var out []Finding
+	for rows.Next() {
+		var f Finding
+		var observed, flagged, deadline, updated string
+		if err := rows.Scan(&f.ID, &f.Site, &f.Camera, &f.Zone, &f.TemplateID, &f.TemplateVersion, &f.Step, &f.Deviation,
+			&f.DeviationText, &f.Severity, &f.Note, &f.Observer, &observed, &flagged, &deadline, &f.Status, &f.StatusNote,
+			&f.Revision, &updated); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("reading findings: %w", err)
+		}
+		var err error
+		for _, p := range []struct {
+			dst *time.Time
+			src string
+		}{{&f.ObservedAt, observed}, {&f.FlaggedAt, flagged}, {&f.Deadline, deadline}, {&f.UpdatedAt, updated}} {
+			if *p.dst, err = sqlitedb.ParseTime(p.src); err != nil {
+				rows.Close()
+				return nil, fmt.Errorf("reading finding %s: %w", f.ID, err)
+			}
+		}
+		out = append(out, f)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("reading findings: %w", err)
+	}
+	rows.Close()
+	for i := range out {
+		if err := s.loadEvidence(ctx, &out[i]); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+func (s *Store) loadEvidence(ctx context.Context, f *Finding) error {
+	rows, err := s.db.QueryContext(ctx, `SELECT kind, state, file, sha256, bytes, width, height, starts_at, duration_ms
+		FROM evidence WHERE finding_id = ?`, f.ID)
+	if err != nil {
+		return fmt.Errorf("reading evidence of %s: %w", f.ID, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var ev Evidence
+		var starts string
+		var ms int64
+		if err := rows.Scan(&ev.Kind, &ev.State, &ev.File, &ev.SHA256, &ev.Bytes, &ev.Width, &ev.Height, &starts, &ms); err != nil {
+			return fmt.Errorf("reading evidence of %s: %w", f.ID, err)
+		}
+		if starts != "" {
+			ev.StartsAt, _ = sqlitedb.ParseTime(starts)
+		}
+		ev.Duration = time.Duration(ms) * time.Millisecond
+		switch ev.Kind {
+		case "snapshot":
+			f.Snapshot = &ev
+		case "clip":
+			f.Clip = &ev
+		}
+	}
+	return rows.Err()
+}
+
+// Event is one entry of a finding's history.
+type Event struct {
+	At     time.Time       `json:"at"`
+	Actor  string          `json:"actor"`
+	Action string          `json:"action"`
+	Detail json.RawMessage `json:"detail"`
+}
+
+// Events returns a finding's history, oldest first.
+func (s *Store) Events(ctx context.Context, id string) ([]Event, error) {
+	if _, err := s.Get(ctx, id); err != nil {
+		return nil, err
+	}
+	rows, err := s.db.QueryContext(ctx, `SELECT at, actor, action, detail FROM finding_events WHERE finding_id = ? ORDER BY id`, id)
+	if err != nil {
+		return nil, fmt.Errorf("reading history of %s: %w", id, err)
+	}
+	defer rows.Close()
+	var out []Event
+	for rows.Next() {
+		var e Event
+		var at, detail string
+		if err := rows.Scan(&at, &e.Actor, &e.Action, &detail); err != nil {
+			return nil, fmt.Errorf("reading history of %s: %w", id, err)
+		}
+		e.At, _ = sqlitedb.ParseTime(at)
+		e.Detail = json.RawMessage(detail)
+		out = append(out, e)
+	}
+	return out, rows.Err()
+}
+
+// PendingOutbox counts the changes not yet delivered to the relay.
+func (s *Store) PendingOutbox(ctx context.Context) (int, error) {
+	var n int
+	err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM outbox WHERE sent_at = ''`).Scan(&n)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("counting the outbox: %w", err)
+	}
+	return n, nil
+}

@@ -1,0 +1,468 @@
+// Package store is the console's local SQLite: the findings duty officers
+// flag, their evidence files (named by content hash, beside the database),
+// their history, and the outbox that forwards every change to the relay.
+// A flag is committed with its snapshot and its outbox entry in one
+// transaction; the clip completes later and survives a crash as "incomplete".
+package store
+
+import (
+	"context"
+	"crypto/sha256"
+	"database/sql"
+	"embed"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/qianliyan/qianliyan/internal/sqlitedb"
+)
+
+//go:embed migrations/*.sql
+var migrations embed.FS
+
+// Errors callers tell apart.
+var (
+	ErrNotFound = errors.New("finding not found")
+	ErrInvalid  = errors.New("invalid finding")
+	// ErrForwarded refuses an edit to a finding the site has already seen:
+	// from then on it changes only through the status flow.
+	ErrForwarded = errors.New("the finding has been forwarded and can no longer be edited")
+)
+
+// Store is the console database and its evidence folder.
+type Store struct {
+	db  *sql.DB
+	dir string
+	now func() time.Time
+}
+
+// Open opens DATA/console.db and DATA/evidence, creating them if need be.
+func Open(ctx context.Context, dataDir string) (*Store, error) {
+	for _, d := range []string{dataDir, filepath.Join(dataDir, "evidence", "partial")} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			return nil, fmt.Errorf("creating %s: %w", d, err)
+		}
+	}
+	sub, _ := fs.Sub(migrations, "migrations")
+	db, err := sqlitedb.Open(ctx, filepath.Join(dataDir, "console.db"), sub)
+	if err != nil {
+		return nil, err
+	}
+	return &Store{db: db, dir: filepath.Join(dataDir, "evidence"), now: time.Now}, nil
+}
+
+// Close closes the database.
+func (s *Store) Close() error { return s.db.Close() }
+
+// EvidencePath returns the path of an evidence file by its stored name.
+func (s *Store) EvidencePath(name string) (string, error) {
+	if name == "" || name != filepath.Base(name) || strings.HasPrefix(name, ".") {
+		return "", fmt.Errorf("%w: evidence name %q", ErrNotFound, name)
+	}
+	return filepath.Join(s.dir, name), nil
+}
+
+// PartialClipPath is where a finding's clip is written while it records.
+func (s *Store) PartialClipPath(id string) string {
+	return filepath.Join(s.dir, "partial", id+".mp4")
+}
+
+// Severities a finding can have.
+var severities = map[string]bool{"critical": true, "major": true, "minor": true}
+
+// Evidence is a snapshot or clip of a finding.
+type Evidence struct {
+	Kind     string        `json:"kind"`
+	State    string        `json:"state"` // recording, complete, incomplete
+	File     string        `json:"file,omitempty"`
+	SHA256   string        `json:"sha256,omitempty"`
+	Bytes    int64         `json:"bytes"`
+	Width    int           `json:"width,omitempty"`
+	Height   int           `json:"height,omitempty"`
+	StartsAt time.Time     `json:"starts_at,omitzero"`
+	Duration time.Duration `json:"duration_ms"`
+}
+
+// Finding is a deviation a duty officer flagged.
+type Finding struct {
+	ID              string    `json:"id"`
+	Site            string    `json:"site"`
+	Camera          string    `json:"camera"`
+	Zone            string    `json:"zone"`
+	TemplateID      string    `json:"template_id,omitempty"`
+	TemplateVersion int       `json:"template_version,omitempty"`
+	Step            string    `json:"step,omitempty"`
+	Deviation       string    `json:"deviation,omitempty"`
+	DeviationText   string    `json:"deviation_text"`
+	Severity        string    `json:"severity"`
+	Note            string    `json:"note"`
+	Observer        string    `json:"observer"`
+	ObservedAt      time.Time `json:"observed_at"`
+	FlaggedAt       time.Time `json:"flagged_at"`
+	Deadline        time.Time `json:"deadline"`
+	Status          string    `json:"status"`
+	StatusNote      string    `json:"status_note,omitempty"`
+	Revision        int       `json:"revision"`
+	UpdatedAt       time.Time `json:"updated_at"`
+	Snapshot        *Evidence `json:"snapshot,omitempty"`
+	Clip            *Evidence `json:"clip,omitempty"`
+}
+
+// Flag is what the view sends when the officer flags a deviation.
+type Flag struct {
+	Site, Camera, Zone string
+	TemplateID         string
+	TemplateVersion    int
+	Step               string
+	Deviation          string
+	DeviationText      string
+	Severity           string
+	Note               string
+	Observer           string
+	ObservedAt         time.Time
+	Deadline           time.Time
+	// Snapshot is the JPEG of the frame on screen when the officer flagged.
+	Snapshot             []byte
+	SnapshotW, SnapshotH int
+	// RecordClip makes a clip evidence row in state "recording".
+	RecordClip bool
+}
+
+func (f Flag) validate() error {
+	var missing []string
+	for name, v := range map[string]string{"site": f.Site, "camera": f.Camera, "deviation_text": f.DeviationText, "observer": f.Observer} {
+		if strings.TrimSpace(v) == "" {
+			missing = append(missing, name)
+		}
+	}
+	if len(missing) > 0 {
+		return fmt.Errorf("%w: %s missing", ErrInvalid, strings.Join(missing, ", "))
+	}
+	if !severities[f.Severity] {
+		return fmt.Errorf("%w: severity %q is not one of critical, major, minor", ErrInvalid, f.Severity)
+	}
+	if f.ObservedAt.IsZero() || f.Deadline.IsZero() {
+		return fmt.Errorf("%w: observed_at and deadline are required", ErrInvalid)
+	}
+	if len(f.Snapshot) > 0 && (len(f.Snapshot) < 3 || f.Snapshot[0] != 0xff || f.Snapshot[1] != 0xd8) {
+		return fmt.Errorf("%w: the snapshot is not a JPEG", ErrInvalid)
+	}
+	return nil
+}
+
+// Create commits a flagged finding with its snapshot and queues it for the
+// relay. When it returns without error the finding is on disk.
+func (s *Store) Create(ctx context.Context, f Flag) (Finding, error) {
+	if err := f.validate(); err != nil {
+		return Finding{}, err
+	}
+	id, err := uuid.NewV7()
+	if err != nil {
+		return Finding{}, fmt.Errorf("making finding id: %w", err)
+	}
+	// The snapshot file goes first: a file without a row is harmless, a row
+	// without its file is lost evidence.
+	var snap *Evidence
+	if len(f.Snapshot) > 0 {
+		name, sum, err := s.writeEvidence(f.Snapshot, ".jpg")
+		if err != nil {
+			return Finding{}, err
+		}
+		snap = &Evidence{Kind: "snapshot", State: "complete", File: name, SHA256: sum, Bytes: int64(len(f.Snapshot)), Width: f.SnapshotW, Height: f.SnapshotH}
+	}
+	now := s.now()
+	err = s.tx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO findings (id, site, camera, zone, template_id, template_version, step,
+			deviation, deviation_text, severity, note, observer, observed_at, flagged_at, deadline, updated_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			id.String(), f.Site, f.Camera, f.Zone, f.TemplateID, f.TemplateVersion, f.Step,
+			f.Deviation, f.DeviationText, f.Severity, f.Note, f.Observer,
+			sqlitedb.FormatTime(f.ObservedAt), sqlitedb.FormatTime(now), sqlitedb.FormatTime(f.Deadline), sqlitedb.FormatTime(now)); err != nil {
+			return fmt.Errorf("inserting finding: %w", err)
+		}
+		if snap != nil {
+			if err := insertEvidence(ctx, tx, id.String(), *snap); err != nil {
+				return err
+			}
+		}
+		if f.RecordClip {
+			if err := insertEvidence(ctx, tx, id.String(), Evidence{Kind: "clip", State: "recording"}); err != nil {
+				return err
+			}
+		}
+		if err := addEvent(ctx, tx, id.String(), now, f.Observer, "flagged", nil); err != nil {
+			return err
+		}
+		return enqueue(ctx, tx, id.String(), "finding", 1, now)
+	})
+	if err != nil {
+		return Finding{}, err
+	}
+	return s.Get(ctx, id.String())
+}
+
+// writeEvidence stores data under its SHA-256, durably, and returns the name.
+func (s *Store) writeEvidence(data []byte, ext string) (name, sum string, err error) {
+	h := sha256.Sum256(data)
+	sum = hex.EncodeToString(h[:])
+	name = sum + ext
+	path := filepath.Join(s.dir, name)
+	if _, err := os.Stat(path); err == nil {
+		return name, sum, nil // the same bytes are already kept
+	}
+	tmp, err := os.CreateTemp(s.dir, ".tmp-*")
+	if err != nil {
+		return "", "", fmt.Errorf("writing evidence: %w", err)
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		return "", "", fmt.Errorf("writing evidence: %w", err)
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		return "", "", fmt.Errorf("syncing evidence: %w", err)
+	}
+	if err := tmp.Close(); err != nil {
+		return "", "", fmt.Errorf("writing evidence: %w", err)
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		return "", "", fmt.Errorf("keeping evidence: %w", err)
+	}
+	return name, sum, nil
+}
+
+// FinishClip files a finding's recorded clip under its content hash and
+// records it as complete, or as incomplete when the recording was cut short.
+func (s *Store) FinishClip(ctx context.Context, id string, complete bool, startsAt time.Time, duration time.Duration, width, height int) error {
+	partial := s.PartialClipPath(id)
+	ev := Evidence{Kind: "clip", State: "incomplete", StartsAt: startsAt, Duration: duration, Width: width, Height: height}
+	if complete {
+		ev.State = "complete"
+	}
+	if f, err := os.Open(partial); err == nil {
+		h := sha256.New()
+		n, err := io.Copy(h, f)
+		f.Close()
+		if err != nil {
+			return fmt.Errorf("hashing clip of %s: %w", id, err)
+		}
+		ev.SHA256 = hex.EncodeToString(h.Sum(nil))
+		ev.File, ev.Bytes = ev.SHA256+".mp4", n
+		if err := os.Rename(partial, filepath.Join(s.dir, ev.File)); err != nil {
+			return fmt.Errorf("keeping clip of %s: %w", id, err)
+		}
+	} else if !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("opening clip of %s: %w", id, err)
+	} else {
+		ev.State = "incomplete"
+	}
+	now := s.now()
+	return s.tx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE evidence SET state = ?, file = ?, sha256 = ?, bytes = ?, width = ?, height = ?, starts_at = ?, duration_ms = ?
+			WHERE finding_id = ? AND kind = 'clip'`,
+			ev.State, ev.File, ev.SHA256, ev.Bytes, ev.Width, ev.Height, formatOptional(ev.StartsAt), ev.Duration.Milliseconds(), id)
+		if err != nil {
+			return fmt.Errorf("recording clip of %s: %w", id, err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return fmt.Errorf("%w: %s has no clip being recorded", ErrNotFound, id)
+		}
+		if err := addEvent(ctx, tx, id, now, "console", "clip_"+ev.State, map[string]any{"file": ev.File, "duration_ms": ev.Duration.Milliseconds()}); err != nil {
+			return err
+		}
+		return enqueue(ctx, tx, id, "evidence", 0, now)
+	})
+}
+
+// RecoverClips closes the clips a crash left recording: whatever reached the
+// file is kept and the clip is marked incomplete. It returns how many.
+func (s *Store) RecoverClips(ctx context.Context) (int, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT finding_id, starts_at FROM evidence WHERE kind = 'clip' AND state = 'recording'`)
+	if err != nil {
+		return 0, fmt.Errorf("listing unfinished clips: %w", err)
+	}
+	type pending struct {
+		id     string
+		starts string
+	}
+	var ps []pending
+	for rows.Next() {
+		var p pending
+		if err := rows.Scan(&p.id, &p.starts); err != nil {
+			rows.Close()
+			return 0, fmt.Errorf("listing unfinished clips: %w", err)
+		}
+		ps = append(ps, p)
+	}
+	rows.Close()
+	for _, p := range ps {
+		starts, _ := sqlitedb.ParseTime(p.starts)
+		if err := s.FinishClip(ctx, p.id, false, starts, 0, 0, 0); err != nil {
+			return 0, err
+		}
+	}
+	return len(ps), nil
+}
+
+// Edit changes what the officer may still change before the site sees it.
+type Edit struct {
+	Note     *string
+	Severity *string
+	Deadline *time.Time
+}
+
+// Update applies an edit by actor to a finding not yet forwarded.
+func (s *Store) Update(ctx context.Context, id, actor string, e Edit) (Finding, error) {
+	if e.Severity != nil && !severities[*e.Severity] {
+		return Finding{}, fmt.Errorf("%w: severity %q is not one of critical, major, minor", ErrInvalid, *e.Severity)
+	}
+	now := s.now()
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		if err := editable(ctx, tx, id); err != nil {
+			return err
+		}
+		detail := map[string]any{}
+		if e.Note != nil {
+			detail["note"] = *e.Note
+			if _, err := tx.ExecContext(ctx, `UPDATE findings SET note = ? WHERE id = ?`, *e.Note, id); err != nil {
+				return fmt.Errorf("editing %s: %w", id, err)
+			}
+		}
+		if e.Severity != nil {
+			detail["severity"] = *e.Severity
+			if _, err := tx.ExecContext(ctx, `UPDATE findings SET severity = ? WHERE id = ?`, *e.Severity, id); err != nil {
+				return fmt.Errorf("editing %s: %w", id, err)
+			}
+		}
+		if e.Deadline != nil {
+			detail["deadline"] = sqlitedb.FormatTime(*e.Deadline)
+			if _, err := tx.ExecContext(ctx, `UPDATE findings SET deadline = ? WHERE id = ?`, sqlitedb.FormatTime(*e.Deadline), id); err != nil {
+				return fmt.Errorf("editing %s: %w", id, err)
+			}
+		}
+		return bump(ctx, tx, id, actor, "edited", detail, now)
+	})
+	if err != nil {
+		return Finding{}, err
+	}
+	return s.Get(ctx, id)
+}
+
+// Withdraw takes a finding back, with a reason; nothing is ever deleted.
+func (s *Store) Withdraw(ctx context.Context, id, actor, reason string) (Finding, error) {
+	if strings.TrimSpace(reason) == "" {
+		return Finding{}, fmt.Errorf("%w: a withdrawal needs a reason", ErrInvalid)
+	}
+	now := s.now()
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		var status string
+		if err := tx.QueryRowContext(ctx, `SELECT status FROM findings WHERE id = ?`, id).Scan(&status); errors.Is(err, sql.ErrNoRows) {
+			return fmt.Errorf("%w: %s", ErrNotFound, id)
+		} else if err != nil {
+			return fmt.Errorf("reading %s: %w", id, err)
+		}
+		if status == "withdrawn" || status == "verified" {
+			return fmt.Errorf("%w: the finding is %s", ErrInvalid, status)
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE findings SET status = 'withdrawn', status_note = ? WHERE id = ?`, reason, id); err != nil {
+			return fmt.Errorf("withdrawing %s: %w", id, err)
+		}
+		return bump(ctx, tx, id, actor, "withdrawn", map[string]any{"reason": reason}, now)
+	})
+	if err != nil {
+		return Finding{}, err
+	}
+	return s.Get(ctx, id)
+}
+
+// editable refuses edits once any change of the finding reached the relay.
+func editable(ctx context.Context, tx *sql.Tx, id string) error {
+	var n, sent int
+	err := tx.QueryRowContext(ctx, `SELECT (SELECT count(*) FROM findings WHERE id = ?),
+		(SELECT count(*) FROM outbox WHERE finding_id = ? AND sent_at != '')`, id, id).Scan(&n, &sent)
+	if err != nil {
+		return fmt.Errorf("reading %s: %w", id, err)
+	}
+	if n == 0 {
+		return fmt.Errorf("%w: %s", ErrNotFound, id)
+	}
+	if sent > 0 {
+		return ErrForwarded
+	}
+	return nil
+}
+
+// bump records a change: a new revision, an event, and an outbox entry.
+func bump(ctx context.Context, tx *sql.Tx, id, actor, action string, detail map[string]any, now time.Time) error {
+	var rev int
+	if err := tx.QueryRowContext(ctx, `UPDATE findings SET revision = revision + 1, updated_at = ? WHERE id = ? RETURNING revision`,
+		sqlitedb.FormatTime(now), id).Scan(&rev); err != nil {
+		return fmt.Errorf("recording change of %s: %w", id, err)
+	}
+	if err := addEvent(ctx, tx, id, now, actor, action, detail); err != nil {
+		return err
+	}
+	return enqueue(ctx, tx, id, "finding", rev, now)
+}
+
+func insertEvidence(ctx context.Context, tx *sql.Tx, id string, ev Evidence) error {
+	_, err := tx.ExecContext(ctx, `INSERT INTO evidence (finding_id, kind, state, file, sha256, bytes, width, height, starts_at, duration_ms)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		id, ev.Kind, ev.State, ev.File, ev.SHA256, ev.Bytes, ev.Width, ev.Height, formatOptional(ev.StartsAt), ev.Duration.Milliseconds())
+	if err != nil {
+		return fmt.Errorf("recording %s of %s: %w", ev.Kind, id, err)
+	}
+	return nil
+}
+
+func addEvent(ctx context.Context, tx *sql.Tx, id string, at time.Time, actor, action string, detail map[string]any) error {
+	b, err := json.Marshal(detail)
+	if err != nil || detail == nil {
+		b = []byte("{}")
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO finding_events (finding_id, at, actor, action, detail) VALUES (?, ?, ?, ?, ?)`,
+		id, sqlitedb.FormatTime(at), actor, action, string(b)); err != nil {
+		return fmt.Errorf("recording event of %s: %w", id, err)
+	}
+	return nil
+}
+
+func enqueue(ctx context.Context, tx *sql.Tx, id, kind string, revision int, now time.Time) error {
+	if _, err := tx.ExecContext(ctx, `INSERT INTO outbox (finding_id, kind, revision, created_at) VALUES (?, ?, ?, ?)`,
+		id, kind, revision, sqlitedb.FormatTime(now)); err != nil {
+		return fmt.Errorf("queueing %s for the relay: %w", id, err)
+	}
+	return nil
+}
+
+func (s *Store) tx(ctx context.Context, fn func(*sql.Tx) error) error {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("beginning transaction: %w", err)
+	}
+	defer tx.Rollback()
+	if err := fn(tx); err != nil {
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("committing: %w", err)
+	}
+	return nil
+}
+
+func formatOptional(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return sqlitedb.FormatTime(t)
+}
