@@ -1,0 +1,321 @@
+package console
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+	"testing/fstest"
+	"time"
+
+	"github.com/gorilla/websocket"
+	"github.com/rs/zerolog"
+
+	"github.com/qianliyan/qianliyan/console/internal/relaytest"
+	"github.com/qianliyan/qianliyan/console/relayclient"
+	"github.com/qianliyan/qianliyan/console/server"
+)
+
+const within = 5 * time.Second
+
+var assets = fstest.MapFS{"index.html": {Data: []byte("<!doctype html><html><head></head><body>千里眼</body></html>")}}
+
+func options(t *testing.T, relay *relaytest.Relay) Options {
+	return Options{
+		RelayURL: relay.URL(), User: relaytest.User, Password: relaytest.Password,
+		DataDir: t.TempDir() + "/data", Assets: assets,
+		Log: zerolog.New(zerolog.NewTestWriter(t)).Level(zerolog.WarnLevel),
+	}
+}
+
+func start(t *testing.T, opts Options) *Backend {
+	t.Helper()
+	b, err := New(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Start(context.Background()); err != nil {
+		t.Fatalf("start: %v", err)
+	}
+	t.Cleanup(func() { b.Close() })
+	return b
+}
+
+func getJSON(t *testing.T, target, auth string, out any) int {
+	t.Helper()
+	req, err := http.NewRequest("GET", target, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if auth != "" {
+		req.Header.Set("Authorization", auth)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if out != nil {
+		if err := json.NewDecoder(resp.Body).Decode(out); err != nil {
+			t.Fatalf("GET %s: %v", target, err)
+		}
+	}
+	return resp.StatusCode
+}
+
+// firstPicture connects to the bridge and waits for the first access unit,
+// which must follow a config event.
+func firstPicture(t *testing.T, bridgeURL, token, origin string) *websocket.Conn {
+	t.Helper()
+	q := url.Values{"camera": {"site-01/doff1"}, "stream": {"main"}, "token": {token}}
+	ws, resp, err := websocket.DefaultDialer.Dial(bridgeURL+"?"+q.Encode(), http.Header{"Origin": {origin}})
+	if err != nil {
+		t.Fatalf("dial %s: %v (%v)", bridgeURL, err, resp)
+	}
+	configured := false
+	for {
+		_ = ws.SetReadDeadline(time.Now().Add(within))
+		kind, b, err := ws.ReadMessage()
+		if err != nil {
+			t.Fatalf("reading bridge: %v", err)
+		}
+		if kind == websocket.TextMessage {
+			configured = configured || strings.Contains(string(b), `"type":"config"`)
+			continue
+		}
+		if !configured || b[0]&1 == 0 {
+			t.Fatalf("first picture: configured %v, flags %x", configured, b[0])
+		}
+		return ws
+	}
+}
+
+func TestNewChecksOptions(t *testing.T) {
+	good := Options{RelayURL: "http://127.0.0.1:1", User: "duty", Password: "pw", DataDir: t.TempDir(), Assets: assets}
+	cases := []struct {
+		name   string
+		change func(*Options)
+		want   string
+	}{
+		{"no relay", func(o *Options) { o.RelayURL = "" }, "relay URL is required"},
+		{"bad relay", func(o *Options) { o.RelayURL = "relay:8080" }, "relay URL"},
+		{"no user", func(o *Options) { o.User = "" }, "user is required"},
+		{"no password", func(o *Options) { o.Password = "" }, "password is required"},
+		{"camera without site", func(o *Options) { o.Camera = "doff1" }, "want SITE/CAMERA"},
+		{"camera too deep", func(o *Options) { o.Camera = "a/b/c" }, "want SITE/CAMERA"},
+		{"no data dir", func(o *Options) { o.DataDir = "" }, "data directory"},
+		{"no assets", func(o *Options) { o.Assets = nil }, "assets"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			o := good
+			c.change(&o)
+			if _, err := New(o); err == nil || !strings.Contains(err.Error(), c.want) {
+				t.Fatalf("got %v, want an error about %q", err, c.want)
+			}
+		})
+	}
+	if _, err := New(good); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestServeMode(t *testing.T) {
+	relay := relaytest.Start(t, relaytest.Options{})
+	b := start(t, options(t, relay))
+	if _, err := b.Serve(context.Background(), "0.0.0.0:0"); err == nil {
+		t.Fatal("served on all interfaces")
+	}
+	pageURL, err := b.Serve(context.Background(), "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := regexp.MustCompile(`^(http://127\.0\.0\.1:\d+)/\?token=([A-Za-z0-9_-]{40,})$`).FindStringSubmatch(pageURL)
+	if m == nil {
+		t.Fatalf("page URL %q", pageURL)
+	}
+	base, token := m[1], m[2]
+
+	resp, err := http.Get(pageURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || !strings.Contains(string(page), "千里眼") {
+		t.Fatalf("page: %d %q", resp.StatusCode, page)
+	}
+
+	var e struct{ Error struct{ Code string } }
+	if code := getJSON(t, base+"/api/v1/bootstrap", "", &e); code != 401 || e.Error.Code != "unauthorized" {
+		t.Fatalf("bootstrap without token: %d %+v", code, e)
+	}
+	var boot server.Bootstrap
+	if code := getJSON(t, base+"/api/v1/bootstrap", "Bearer "+token, &boot); code != 200 {
+		t.Fatalf("bootstrap: %d", code)
+	}
+	want := server.Bootstrap{Bridge: "ws://" + strings.TrimPrefix(base, "http://") + "/ws/video", Token: token, Relay: relay.URL(),
+		User: relayclient.User{Name: "duty", Role: "duty"}, DefaultCamera: "site-01/doff1"}
+	if boot != want {
+		t.Fatalf("bootstrap %+v, want %+v", boot, want)
+	}
+	var list struct{ Cameras []relayclient.Camera }
+	if code := getJSON(t, base+"/api/v1/cameras?token="+token, "", &list); code != 200 || len(list.Cameras) != 2 {
+		t.Fatalf("cameras: %d %+v", code, list)
+	}
+
+	// The browser's bridge is on the page's own address and origin.
+	ws := firstPicture(t, boot.Bridge, token, base)
+	ws.Close()
+	q := url.Values{"camera": {"site-01/doff1"}, "token": {token}}
+	if _, resp, err := websocket.DefaultDialer.Dial(boot.Bridge+"?"+q.Encode(), http.Header{"Origin": {"http://127.0.0.1:1"}}); err == nil || resp.StatusCode != 403 {
+		t.Fatalf("foreign origin: %v %v", err, resp)
+	}
+
+	if err := b.Close(); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-relay.Deleted():
+	case <-time.After(within):
+		t.Fatal("no WHEP DELETE after Close")
+	}
+	if _, err := http.Get(pageURL); err == nil {
+		t.Fatal("still serving after Close")
+	}
+}
+
+func TestWailsMode(t *testing.T) {
+	relay := relaytest.Start(t, relaytest.Options{})
+	opts := options(t, relay)
+	opts.Camera = "site-01/doff2"
+	b, err := New(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	// Wails serves the page before OnStartup has signed in: bootstrap waits.
+	assetServer := httptest.NewServer(b.AssetHandler())
+	defer assetServer.Close()
+	got := make(chan server.Bootstrap, 1)
+	go func() {
+		var boot server.Bootstrap
+		getJSON(t, assetServer.URL+"/api/v1/bootstrap", "", &boot)
+		got <- boot
+	}()
+	time.Sleep(50 * time.Millisecond)
+	if err := b.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	var boot server.Bootstrap
+	select {
+	case boot = <-got:
+	case <-time.After(within):
+		t.Fatal("bootstrap did not answer after Start")
+	}
+	if !strings.HasPrefix(boot.Bridge, "ws://127.0.0.1:") || boot.Token == "" || boot.DefaultCamera != "site-01/doff2" {
+		t.Fatalf("bootstrap %+v", boot)
+	}
+	ws := firstPicture(t, boot.Bridge, boot.Token, WailsOrigin)
+	ws.Close()
+
+	// The loopback port is guarded even though the AssetServer is not.
+	loopback := "http" + strings.TrimSuffix(strings.TrimPrefix(boot.Bridge, "ws"), "/ws/video")
+	if code := getJSON(t, loopback+"/api/v1/bootstrap", "", nil); code != 401 {
+		t.Fatalf("loopback bootstrap without token: %d", code)
+	}
+	q := url.Values{"camera": {"site-01/doff1"}, "token": {boot.Token}}
+	if _, resp, err := websocket.DefaultDialer.Dial(boot.Bridge+"?"+q.Encode(), http.Header{"Origin": {"http://127.0.0.1:8080"}}); err == nil || resp.StatusCode != 403 {
+		t.Fatalf("web origin on the window's bridge: %v %v", err, resp)
+	}
+}
+
+func TestStartFailures(t *testing.T) {
+	relay := relaytest.Start(t, relaytest.Options{})
+	cases := []struct {
+		name   string
+		change func(*Options)
+		check  func(error) bool
+	}{
+		{"wrong password", func(o *Options) { o.Password = "wrong" }, func(err error) bool {
+			var rerr *relayclient.Error
+			return errors.As(err, &rerr) && rerr.Code == "unauthorized"
+		}},
+		{"unknown camera", func(o *Options) { o.Camera = "site-01/nope" }, func(err error) bool {
+			return strings.Contains(err.Error(), "site-01/nope is not in the relay's list")
+		}},
+		{"relay down", func(o *Options) { o.RelayURL = "http://127.0.0.1:1" }, func(err error) bool {
+			return strings.Contains(err.Error(), "signing in")
+		}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			opts := options(t, relay)
+			c.change(&opts)
+			b, err := New(opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer b.Close()
+			err = b.Start(context.Background())
+			if err == nil || !c.check(err) {
+				t.Fatalf("start: %v", err)
+			}
+			// The window's view learns why.
+			srv := httptest.NewServer(b.AssetHandler())
+			defer srv.Close()
+			var e struct{ Error struct{ Code, Message string } }
+			if code := getJSON(t, srv.URL+"/api/v1/bootstrap", "", &e); code != 503 || e.Error.Code != "sign_in_failed" || e.Error.Message != err.Error() {
+				t.Fatalf("bootstrap after failed start: %d %+v", code, e)
+			}
+			if _, err := b.Serve(context.Background(), "127.0.0.1:0"); err == nil {
+				t.Fatal("served after a failed start")
+			}
+		})
+	}
+}
+
+func TestServeBeforeStartAndCancel(t *testing.T) {
+	relay := relaytest.Start(t, relaytest.Options{})
+	b, err := New(options(t, relay))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.Serve(context.Background(), "127.0.0.1:0"); err == nil {
+		t.Fatal("served before Start")
+	}
+	// Cancelling Start's context stops the backend as Close does.
+	ctx, cancel := context.WithCancel(context.Background())
+	if err := b.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Start(ctx); err == nil {
+		t.Fatal("started twice")
+	}
+	pageURL, err := b.Serve(context.Background(), "localhost:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cancel()
+	deadline := time.Now().Add(within)
+	for {
+		resp, err := http.Get(pageURL)
+		if err != nil {
+			break
+		}
+		resp.Body.Close()
+		if time.Now().After(deadline) {
+			t.Fatal("still serving after the context was cancelled")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if err := b.Close(); err != nil {
+		t.Fatal(err)
+	}
+}
