@@ -127,7 +127,7 @@ func (p *whipPublisher) Run(ctx context.Context) {
 			p.log.Warn().Int("status", re.Status).Str("code", re.Code).Str("relay_message", re.Message).
 				Dur("retry_in", wait).Msg("relay refused the stream")
 		} else {
-			p.log.Warn().Err(err).Dur("retry_in", wait).Msg("publishing stopped")
+			p.log.Warn().Err(err).Dur("retry_in", wait).Msg("publishing failed")
 		}
 		if !sleep(ctx, wait) {
 			return
