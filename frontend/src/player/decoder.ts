@@ -40,8 +40,12 @@ export class AvcDecoder {
     this.config = cfg
     this.deps.stats.codec = cfg.codec
     if (same && this.decoder?.state === 'configured') return
-    this.policy.resync()
-    if (this.decoder && this.decoder.state !== 'closed') this.apply(this.decoder, cfg)
+    if (this.decoder && this.decoder.state !== 'closed') {
+      this.policy.configured()
+      this.apply(this.decoder, cfg)
+    } else {
+      this.policy.resync()
+    }
   }
 
   /** A new connection: its first unit is a keyframe; start over there. */
@@ -116,6 +120,7 @@ export class AvcDecoder {
       this.deps.stats.lastError = `VideoDecoder: ${errorText(err)}`
       return undefined
     }
+    this.policy.configured()
     this.apply(d, cfg)
     return d.state === 'configured' ? d : undefined
   }
@@ -143,6 +148,7 @@ export class AvcDecoder {
     const now = this.now()
     const at = this.submitted.get(frame.timestamp)
     this.submitted.delete(frame.timestamp)
+    this.policy.decoded()
     const s = this.deps.stats
     s.framesDecoded++
     s.width = frame.displayWidth

@@ -3,6 +3,11 @@
 // to the next keyframe must be skipped too. Skipping is how the tile stays
 // live when the decoder falls behind: it jumps to the next keyframe instead
 // of drifting further and further behind the camera.
+//
+// A decoder that was just configured has not started yet (the platform
+// decoder initialises on the first chunks), so its queue may grow a little
+// before the first frame comes out; treating that as falling behind would
+// throw away the whole first GOP on every start.
 
 export type Decision =
   /** Decode the unit. */
@@ -14,15 +19,36 @@ export type Decision =
 
 export class DropPolicy {
   private waitingForKey = true
+  private cold = true
 
-  /** @param maxQueue frames allowed in the decoder's queue before skipping starts. */
-  constructor(readonly maxQueue = 2) {
+  /**
+   * @param maxQueue frames allowed in the decoder's queue before skipping starts.
+   * @param startupQueue the same, for a decoder that has not output its first frame yet.
+   */
+  constructor(
+    readonly maxQueue = 2,
+    readonly startupQueue = 8,
+  ) {
     if (!(maxQueue >= 1)) throw new RangeError(`drop policy: maxQueue ${maxQueue}, want at least 1`)
+    if (!(startupQueue >= maxQueue)) {
+      throw new RangeError(`drop policy: startupQueue ${startupQueue}, want at least maxQueue ${maxQueue}`)
+    }
   }
 
-  /** Nothing decodes until the next keyframe: at start, after (re)configuring, after a decoder error, on a new connection. */
+  /** Nothing decodes until the next keyframe: after a decoder error, on a new connection. */
   resync(): void {
     this.waitingForKey = true
+  }
+
+  /** A new or reconfigured decoder: wait for a keyframe, and allow it to warm up. */
+  configured(): void {
+    this.waitingForKey = true
+    this.cold = true
+  }
+
+  /** The decoder output a frame: it is running. */
+  decoded(): void {
+    this.cold = false
   }
 
   get waiting(): boolean {
@@ -31,12 +57,16 @@ export class DropPolicy {
 
   /** @param queueSize the decoder's decodeQueueSize before this unit. */
   decide(keyframe: boolean, queueSize: number): Decision {
+    const limit = this.cold ? this.startupQueue : this.maxQueue
     if (keyframe) {
       this.waitingForKey = false
-      return queueSize > this.maxQueue ? 'flush' : 'decode'
+      if (queueSize <= limit) return 'decode'
+      // The caller resets and reconfigures the decoder, which starts it over.
+      this.cold = true
+      return 'flush'
     }
     if (this.waitingForKey) return 'drop'
-    if (queueSize >= this.maxQueue) {
+    if (queueSize >= limit) {
       this.waitingForKey = true
       return 'drop'
     }

@@ -1,4 +1,6 @@
 // Simplified Chinese, the default. en.ts must have exactly these keys.
+// reason.* translates the reason codes of the bridge's state events
+// (console/media) and the view's own (player/state.ts).
 export default {
   app: {
     title: '千里眼 Qianliyan',
@@ -31,6 +33,14 @@ export default {
     offlineNoTime: '离线',
   },
   reason: {
+    no_video: '摄像头没有送来画面',
+    connection_lost: '与中继服务器的连接中断',
+    relay_unreachable: '无法连接中继服务器',
+    error: '视频流出错',
+    camera_offline: '摄像头离线',
+    unknown_camera: '中继服务器上没有这个摄像头',
+    unauthorized: '中继服务器拒绝了登录凭据',
+    forbidden: '无权查看这个摄像头',
     bridge_lost: '与本机后台的视频连接中断，正在重试',
     no_frames: '超过 5 秒没有新画面',
   },
