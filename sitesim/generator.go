@@ -261,10 +261,12 @@ func (g *Generator) runOnce(ctx context.Context) error {
 	}
 	g.log.Debug().Int("pid", cmd.Process.Pid).Msg("encoder started")
 
-	split := newUnitSplitter(stdout)
+	units := avc.NewUnitReader(stdout)
+	// The pipe ends when ffmpeg dies, perhaps halfway through a unit.
+	units.DiscardTail = true
 	var readErr error
 	for {
-		nalus, err := split.Next()
+		nalus, err := units.Next()
 		if err != nil {
 			if !errors.Is(err, io.EOF) {
 				readErr = err
@@ -273,9 +275,7 @@ func (g *Generator) runOnce(ctx context.Context) error {
 			}
 			break
 		}
-		if len(nalus) > 0 {
-			g.deliver(nalus)
-		}
+		g.deliver(nalus)
 	}
 	waitErr := cmd.Wait()
 	last := msgs.Last()

@@ -8,14 +8,14 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"sync"
 	"time"
-
-	"github.com/bluenviron/mediacommon/v2/pkg/codecs/h264"
 
 	"github.com/qianliyan/qianliyan/internal/avc"
 )
@@ -47,30 +47,18 @@ func Units(spec Spec) ([]avc.AccessUnit, error) {
 		return nil, err
 	}
 	// x264's aud=1 starts every access unit with a delimiter.
-	aud := []byte{0, 0, 1, byte(h264.NALUTypeAccessUnitDelimiter)}
+	r := avc.NewUnitReader(bytes.NewReader(data))
 	var units []avc.AccessUnit
-	for len(data) > 0 {
-		end := bytes.Index(data[len(aud):], aud)
-		if end < 0 {
-			end = len(data)
-		} else {
-			end += len(aud)
+	for {
+		nalus, err := r.Next()
+		if errors.Is(err, io.EOF) {
+			break
 		}
-		nalus, err := avc.SplitAnnexB(data[:end])
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("reading test media %+v: %w", spec, err)
 		}
-		data = data[end:]
-		var kept [][]byte
-		for _, n := range nalus {
-			if h264.NALUType(n[0]&0x1f) != h264.NALUTypeAccessUnitDelimiter {
-				kept = append(kept, n)
-			}
-		}
-		if len(kept) > 0 {
-			pts := time.Duration(len(units)) * time.Second / time.Duration(spec.FPS)
-			units = append(units, avc.NewAccessUnit(kept, pts))
-		}
+		pts := time.Duration(len(units)) * time.Second / time.Duration(spec.FPS)
+		units = append(units, avc.NewAccessUnit(nalus, pts))
 	}
 	cache[spec] = units
 	return units, nil
