@@ -138,7 +138,6 @@ type Lifecycle struct {
 	connOnce  sync.Once
 	endOnce   sync.Once
 	reason    string
-	timer     *time.Timer
 }
 
 // Watch starts following pc. The connection ends when ICE fails, the peer
@@ -146,17 +145,20 @@ type Lifecycle struct {
 // within connectTimeout. Call it before Answer.
 func Watch(pc *webrtc.PeerConnection, connectTimeout time.Duration, endOnDisconnect bool) *Lifecycle {
 	l := &Lifecycle{connected: make(chan struct{}), ended: make(chan struct{})}
-	l.timer = time.AfterFunc(connectTimeout, func() {
+	go func() {
+		t := time.NewTimer(connectTimeout)
+		defer t.Stop()
 		select {
-		case <-l.connected:
-		default:
+		case <-t.C:
 			l.End(ReasonConnectTimeout)
+		case <-l.connected:
+		case <-l.ended:
 		}
-	})
+	}()
 	pc.OnConnectionStateChange(func(s webrtc.PeerConnectionState) {
 		switch s {
 		case webrtc.PeerConnectionStateConnected:
-			l.connOnce.Do(func() { l.timer.Stop(); close(l.connected) })
+			l.connOnce.Do(func() { close(l.connected) })
 		case webrtc.PeerConnectionStateFailed:
 			l.End(ReasonFailed)
 		case webrtc.PeerConnectionStateClosed:
@@ -189,7 +191,6 @@ func (l *Lifecycle) Reason() string {
 // End ends the connection for reason unless it has ended already.
 func (l *Lifecycle) End(reason string) {
 	l.endOnce.Do(func() {
-		l.timer.Stop()
 		l.reason = reason
 		close(l.ended)
 	})
