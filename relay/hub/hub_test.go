@@ -165,8 +165,8 @@ func TestOverflowDropsUntilNextKeyframe(t *testing.T) {
 		// readAfter is how many units the reader consumes after unit
 		// number readAt has been written (-1: never reads until the end).
 		readAt, readAfter int
-		want             []int
-		wantDrops        uint64
+		want              []int
+		wantDrops         uint64
 	}{
 		// Queue of 3 fills with 0,1,2; 3 and 4 are dropped; keyframe 5
 		// replaces the stale queue.
