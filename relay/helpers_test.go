@@ -1,0 +1,284 @@
+package relay
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/pion/webrtc/v3"
+	"github.com/rs/zerolog"
+
+	"github.com/qianliyan/qianliyan/internal/avc"
+	"github.com/qianliyan/qianliyan/internal/testmedia"
+	"github.com/qianliyan/qianliyan/internal/webrtcavc"
+)
+
+// testUnits is a real H.264 stream from ffmpeg (internal/testmedia): 4 s
+// of 320x240 at 15 fps, a keyframe every 30 units.
+var testUnits []avc.AccessUnit
+
+const (
+	testFPS = 15
+	testGOP = 30
+)
+
+func TestMain(m *testing.M) {
+	units, err := testmedia.Units(testmedia.Spec{Width: 320, Height: 240, FPS: testFPS, GOP: testGOP, Seconds: 4})
+	if err == nil && (len(units) != 4*testFPS || !units[0].Keyframe || units[1].Keyframe || !units[testGOP].Keyframe) {
+		err = fmt.Errorf("unexpected stream of %d units", len(units))
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "making the test H.264 stream:", err)
+		os.Exit(1)
+	}
+	testUnits = units
+	os.Exit(m.Run())
+}
+
+// idr returns the IDR slice of a keyframe, to recognise it after the trip.
+func idr(au avc.AccessUnit) []byte {
+	for _, n := range au.NALUs {
+		if len(n) > 0 && n[0]&0x1f == 5 {
+			return n
+		}
+	}
+	return nil
+}
+
+func testLogger(t *testing.T) zerolog.Logger {
+	return zerolog.New(zerolog.NewTestWriter(t)).Level(zerolog.WarnLevel)
+}
+
+// startDemo starts a demo relay in a fresh data directory.
+func startDemo(t *testing.T, configFile string) *Relay {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	r, err := Start(ctx, Options{Listen: "127.0.0.1:0", DataDir: t.TempDir(), Demo: true, ConfigFile: configFile, Log: testLogger(t)})
+	if err != nil {
+		cancel()
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		cancel()
+		if err := r.Close(); err != nil {
+			t.Errorf("closing relay: %v", err)
+		}
+	})
+	return r
+}
+
+type apiErr struct {
+	Error struct {
+		Code    string `json:"code"`
+		Message string `json:"message"`
+	} `json:"error"`
+}
+
+// call makes one HTTP request and returns the response with its body read.
+func call(t *testing.T, method, url, token, contentType string, body []byte) (*http.Response, []byte) {
+	t.Helper()
+	req, err := http.NewRequest(method, url, bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	if contentType != "" {
+		req.Header.Set("Content-Type", contentType)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("%s %s: %v", method, url, err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp, b
+}
+
+func login(t *testing.T, r *Relay, user, password string) string {
+	t.Helper()
+	body, _ := json.Marshal(map[string]string{"user": user, "password": password})
+	resp, b := call(t, "POST", r.URL()+"/api/v1/login", "", "application/json", body)
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("login %s: %d %s", user, resp.StatusCode, b)
+	}
+	var out struct {
+		Token     string `json:"token"`
+		ExpiresAt string `json:"expires_at"`
+		User      struct{ Name, Role string }
+	}
+	if err := json.Unmarshal(b, &out); err != nil || out.Token == "" || out.User.Name != user {
+		t.Fatalf("login answer %s: %v", b, err)
+	}
+	if exp, err := time.Parse(time.RFC3339, out.ExpiresAt); err != nil || time.Until(exp) < 50*time.Minute {
+		t.Fatalf("expires_at %q", out.ExpiresAt)
+	}
+	return out.Token
+}
+
+func newPeer(t *testing.T) *webrtc.PeerConnection {
+	t.Helper()
+	api, err := webrtcavc.NewAPI(webrtcavc.Settings(true))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pc, err := api.NewPeerConnection(webrtc.Configuration{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { pc.Close() })
+	return pc
+}
+
+// negotiate posts pc's complete offer to url and applies the answer,
+// returning the session's Location.
+func negotiate(t *testing.T, pc *webrtc.PeerConnection, url, token string) string {
+	t.Helper()
+	offer, err := pc.CreateOffer(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	gathered := webrtc.GatheringCompletePromise(pc)
+	if err := pc.SetLocalDescription(offer); err != nil {
+		t.Fatal(err)
+	}
+	<-gathered
+	resp, b := call(t, "POST", url, token, "application/sdp", []byte(pc.LocalDescription().SDP))
+	if resp.StatusCode != http.StatusCreated {
+		t.Fatalf("POST %s: %d %s", url, resp.StatusCode, b)
+	}
+	if ct := resp.Header.Get("Content-Type"); ct != "application/sdp" {
+		t.Fatalf("answer Content-Type %q", ct)
+	}
+	if err := pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeAnswer, SDP: string(b)}); err != nil {
+		t.Fatalf("applying answer: %v", err)
+	}
+	loc := resp.Header.Get("Location")
+	if loc == "" {
+		t.Fatal("no Location")
+	}
+	return loc
+}
+
+func waitConnected(t *testing.T, pc *webrtc.PeerConnection) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for pc.ConnectionState() != webrtc.PeerConnectionStateConnected {
+		if time.Now().After(deadline) {
+			t.Fatalf("peer not connected within 10 s: %s", pc.ConnectionState())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// publisher is a site gateway pushing one camera by WHIP.
+type publisher struct {
+	pc       *webrtc.PeerConnection
+	track    *webrtc.TrackLocalStaticRTP
+	pz       *webrtcavc.Packetizer
+	location string
+}
+
+func publish(t *testing.T, r *Relay, site, camera, stream string) *publisher {
+	t.Helper()
+	pc := newPeer(t)
+	track, err := webrtc.NewTrackLocalStaticRTP(webrtcavc.H264Codec.RTPCodecCapability, "video", "cam")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sender, err := pc.AddTransceiverFromTrack(track, webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionSendonly})
+	if err != nil {
+		t.Fatal(err)
+	}
+	go func() { // RTCP from the relay (PLI, reports)
+		buf := make([]byte, 1500)
+		for {
+			if _, _, err := sender.Sender().Read(buf); err != nil {
+				return
+			}
+		}
+	}()
+	pz, err := webrtcavc.NewPacketizer(uint8(webrtcavc.H264Codec.PayloadType))
+	if err != nil {
+		t.Fatal(err)
+	}
+	url := fmt.Sprintf("%s/whip/%s/%s?stream=%s", r.URL(), site, camera, stream)
+	p := &publisher{pc: pc, track: track, pz: pz}
+	p.location = negotiate(t, pc, url, r.Demo().PublishToken)
+	waitConnected(t, pc)
+	return p
+}
+
+func (p *publisher) send(t *testing.T, au avc.AccessUnit) {
+	t.Helper()
+	pkts, err := p.pz.Packetize(au)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, pkt := range pkts {
+		if err := p.track.WriteRTP(pkt); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// viewer is a console watching one camera by WHEP.
+type viewer struct {
+	pc       *webrtc.PeerConnection
+	units    chan avc.AccessUnit
+	location string
+}
+
+func watch(t *testing.T, r *Relay, token, site, camera, stream string) *viewer {
+	t.Helper()
+	pc := newPeer(t)
+	if _, err := pc.AddTransceiverFromKind(webrtc.RTPCodecTypeVideo, webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionRecvonly}); err != nil {
+		t.Fatal(err)
+	}
+	v := &viewer{pc: pc, units: make(chan avc.AccessUnit, 1000)}
+	pc.OnTrack(func(track *webrtc.TrackRemote, _ *webrtc.RTPReceiver) {
+		go webrtcavc.ReadTrack(context.Background(), track, func(au avc.AccessUnit) {
+			select {
+			case v.units <- au:
+			default:
+			}
+		})
+	})
+	url := fmt.Sprintf("%s/whep/%s/%s?stream=%s", r.URL(), site, camera, stream)
+	v.location = negotiate(t, pc, url, token)
+	return v
+}
+
+// next returns the next unit the viewer got, failing after 5 s.
+func (v *viewer) next(t *testing.T) avc.AccessUnit {
+	t.Helper()
+	select {
+	case au := <-v.units:
+		return au
+	case <-time.After(5 * time.Second):
+		t.Fatal("no access unit within 5 s")
+		return avc.AccessUnit{}
+	}
+}
+
+// waitFor polls cond for up to 5 s.
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: not within 5 s", what)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}

@@ -1,0 +1,287 @@
+// Package relay is the embeddable Qianliyan relay: the server sites publish
+// cameras to (WHIP) and consoles watch them from (WHEP), with its users,
+// roles and tokens. cmd/relay runs it; end-to-end tests start it in-process.
+package relay
+
+import (
+	"context"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/qianliyan/qianliyan/internal/webrtcavc"
+	"github.com/qianliyan/qianliyan/relay/api"
+	"github.com/qianliyan/qianliyan/relay/auth"
+	"github.com/qianliyan/qianliyan/relay/config"
+	"github.com/qianliyan/qianliyan/relay/hub"
+	"github.com/qianliyan/qianliyan/relay/store"
+	"github.com/qianliyan/qianliyan/relay/whep"
+	"github.com/qianliyan/qianliyan/relay/whip"
+)
+
+// Options says how to run a relay. Listen and DataDir, when set, override
+// the configuration file.
+type Options struct {
+	Listen     string // e.g. "127.0.0.1:0"
+	DataDir    string
+	Demo       bool   // create demo sites/users/tokens on first run (demosite.Sites(3, 4)), reuse them later
+	ConfigFile string // optional
+	Log        zerolog.Logger
+}
+
+// DemoCredentials are what a demo relay lets scripts sign in and publish with.
+type DemoCredentials struct{ User, Password, PublishToken string }
+
+// Files in the data directory.
+const (
+	DatabaseFile        = "relay.db"
+	SigningKeyFile      = "token-signing.key"
+	DemoCredentialsFile = "demo-credentials.env"
+)
+
+// Relay is a running relay.
+type Relay struct {
+	url  string
+	demo DemoCredentials
+	log  zerolog.Logger
+
+	srv    *http.Server
+	store  *store.Store
+	hub    *hub.Hub
+	whip   *whip.Server
+	whep   *whep.Server
+	cancel context.CancelFunc // ends the WHIP and WHEP sessions
+
+	serveErr  chan error
+	closeOnce sync.Once
+	closeErr  error
+	closed    chan struct{}
+}
+
+// Start starts a relay; it is listening when Start returns. The relay stops
+// when ctx is cancelled or Close is called.
+func Start(ctx context.Context, opts Options) (*Relay, error) {
+	cfg := config.Default()
+	if opts.ConfigFile != "" {
+		var err error
+		if cfg, err = config.Load(opts.ConfigFile); err != nil {
+			return nil, err
+		}
+	}
+	if opts.Listen != "" {
+		cfg.Listen = opts.Listen
+	}
+	if opts.DataDir != "" {
+		cfg.DataDir = opts.DataDir
+	}
+	lg := opts.Log.With().Str("component", "relay").Logger()
+
+	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+		return nil, fmt.Errorf("creating data directory: %w", err)
+	}
+	st, err := store.Open(ctx, filepath.Join(cfg.DataDir, DatabaseFile))
+	if err != nil {
+		return nil, err
+	}
+	r := &Relay{log: lg, store: st, serveErr: make(chan error, 1), closed: make(chan struct{})}
+	ok := false
+	defer func() {
+		if !ok {
+			st.Close()
+		}
+	}()
+
+	if n, err := st.EndOpenWHEPSessions(ctx, time.Now(), "relay_restarted"); err != nil {
+		return nil, err
+	} else if n > 0 {
+		lg.Info().Int64("sessions", n).Msg("closed the records of sessions left open by the last run")
+	}
+	if opts.Demo {
+		if err := putDemoSites(ctx, st); err != nil {
+			return nil, err
+		}
+	}
+	if err := applyConfig(ctx, st, &cfg); err != nil {
+		return nil, err
+	}
+	if opts.Demo {
+		if r.demo, err = demoCredentials(ctx, st, cfg.DataDir); err != nil {
+			return nil, err
+		}
+	}
+
+	key, err := auth.LoadOrCreateKey(filepath.Join(cfg.DataDir, SigningKeyFile))
+	if err != nil {
+		return nil, err
+	}
+	signer, err := auth.NewSigner(key, cfg.Auth.TokenTTL.D(), nil)
+	if err != nil {
+		return nil, err
+	}
+	// The demo runs on one machine: its peers must stay on loopback.
+	loopback := cfg.WebRTC.LoopbackOnly || opts.Demo
+	rtc, err := webrtcavc.NewAPI(webrtcavc.Settings(loopback))
+	if err != nil {
+		return nil, err
+	}
+
+	ln, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		return nil, fmt.Errorf("listening on %s: %w", cfg.Listen, err)
+	}
+	r.url = "http://" + dialable(ln.Addr().(*net.TCPAddr))
+	if opts.Demo {
+		if err := writeDemoCredentials(filepath.Join(cfg.DataDir, DemoCredentialsFile), r.url, r.demo); err != nil {
+			ln.Close()
+			return nil, err
+		}
+	}
+
+	r.hub = hub.New(hub.Config{ReaderQueue: cfg.Hub.ReaderQueue, MaxGOP: cfg.Hub.MaxGOP})
+	var sessions context.Context
+	sessions, r.cancel = context.WithCancel(context.Background())
+	connectTimeout := cfg.WebRTC.ConnectTimeout.D()
+	r.whip = whip.New(sessions, whip.Config{API: rtc, Hub: r.hub, ConnectTimeout: connectTimeout,
+		Log: opts.Log.With().Str("component", "whip").Logger()})
+	r.whep = whep.New(sessions, whep.Config{API: rtc, Hub: r.hub, Recorder: st, ConnectTimeout: connectTimeout,
+		Log: opts.Log.With().Str("component", "whep").Logger()})
+	apiLog := opts.Log.With().Str("component", "api").Logger()
+	r.srv = &http.Server{
+		Handler: api.New(api.Config{
+			Store: st, Signer: signer, Streams: r.hub, WHIP: r.whip, WHEP: r.whep,
+			MaxSDPBytes: int64(cfg.HTTP.MaxSDPBytes), Log: apiLog,
+		}),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          log.New(zerologWriter{apiLog}, "", 0),
+	}
+	go func() { r.serveErr <- r.srv.Serve(ln) }()
+	go func() {
+		select {
+		case <-ctx.Done():
+			r.Close()
+		case <-r.closed:
+		}
+	}()
+	ok = true
+	lg.Info().Str("url", r.url).Str("data", cfg.DataDir).Bool("demo", opts.Demo).Bool("loopback_only", loopback).Msg("relay listening")
+	return r, nil
+}
+
+// dialable turns a listening address into one a client on this machine can
+// dial: an unspecified host (0.0.0.0, ::) becomes 127.0.0.1.
+func dialable(a *net.TCPAddr) string {
+	ip := a.IP
+	if ip == nil || ip.IsUnspecified() {
+		ip = net.IPv4(127, 0, 0, 1)
+	}
+	return net.JoinHostPort(ip.String(), fmt.Sprint(a.Port))
+}
+
+// URL returns the relay's base URL, e.g. "http://127.0.0.1:8080".
+func (r *Relay) URL() string { return r.url }
+
+// Demo returns the demo credentials; zero unless started with Demo.
+func (r *Relay) Demo() DemoCredentials { return r.demo }
+
+// Close stops the relay: no new requests, every WHIP and WHEP session ended
+// and recorded, the database closed. Close is idempotent.
+func (r *Relay) Close() error {
+	r.closeOnce.Do(func() {
+		close(r.closed)
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		var errs []error
+		if err := r.srv.Shutdown(ctx); err != nil {
+			errs = append(errs, fmt.Errorf("shutting down HTTP: %w", err))
+		}
+		if err := <-r.serveErr; err != nil && !errors.Is(err, http.ErrServerClosed) {
+			errs = append(errs, fmt.Errorf("serving HTTP: %w", err))
+		}
+		r.cancel()
+		r.whip.Wait()
+		r.whep.Wait()
+		r.hub.Close()
+		if err := r.store.Close(); err != nil {
+			errs = append(errs, fmt.Errorf("closing database: %w", err))
+		}
+		r.closeErr = errors.Join(errs...)
+		r.log.Info().Msg("relay stopped")
+	})
+	return r.closeErr
+}
+
+// applyConfig brings the database in line with the sites and users the
+// configuration declares.
+func applyConfig(ctx context.Context, st *store.Store, cfg *config.Config) error {
+	for _, s := range cfg.Sites {
+		cams := make([]store.Camera, len(s.Cameras))
+		for i, c := range s.Cameras {
+			cams[i] = store.Camera{Site: s.ID, ID: c.ID, Zone: c.Zone, Name: store.Name(c.Name)}
+		}
+		site := store.Site{ID: s.ID, District: store.Name(s.District), Name: store.Name(s.Name), TimeZone: s.TimeZone}
+		if err := st.PutSite(ctx, site, cams); err != nil {
+			return err
+		}
+		hashes := make([][]byte, len(s.PublishTokenSHA256))
+		for i, h := range s.PublishTokenSHA256 {
+			hashes[i], _ = hex.DecodeString(h) // checked by config
+		}
+		if err := st.SetPublishTokens(ctx, s.ID, "config", hashes); err != nil {
+			return err
+		}
+	}
+	sites, err := st.Sites(ctx)
+	if err != nil {
+		return err
+	}
+	known := make(map[string]bool, len(sites))
+	for _, s := range sites {
+		known[s.ID] = true
+	}
+	for _, u := range cfg.Users {
+		for _, s := range u.Sites {
+			if !known[s] {
+				return cfg.Errorf(u.Line, "user %q: unknown site %q", u.Name, s)
+			}
+		}
+		hash := u.PasswordHash
+		if hash == "" { // keep the password the database has
+			prev, err := st.User(ctx, u.Name)
+			if err != nil && !errors.Is(err, store.ErrNotFound) {
+				return err
+			}
+			hash = prev.PasswordHash
+		}
+		if err := st.PutUser(ctx, store.User{Name: u.Name, Role: u.Role, PasswordHash: hash, Disabled: u.Disabled, Sites: u.Sites}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// zerologWriter carries net/http's own complaints (TLS probes, bad
+// requests it rejects itself) into the structured log.
+type zerologWriter struct{ log zerolog.Logger }
+
+func (w zerologWriter) Write(p []byte) (int, error) {
+	w.log.Warn().Msg(string(trimNewline(p)))
+	return len(p), nil
+}
+
+func trimNewline(p []byte) []byte {
+	if n := len(p); n > 0 && p[n-1] == '\n' {
+		return p[:n-1]
+	}
+	return p
+}

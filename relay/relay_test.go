@@ -1,0 +1,477 @@
+package relay
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/pion/webrtc/v3"
+	"golang.org/x/crypto/bcrypt"
+
+	"github.com/qianliyan/qianliyan/relay/hub"
+)
+
+type cameraJSON struct {
+	Site     string            `json:"site"`
+	ID       string            `json:"id"`
+	Zone     string            `json:"zone"`
+	Name     map[string]string `json:"name"`
+	SiteName map[string]string `json:"site_name"`
+	District map[string]string `json:"district"`
+	TimeZone string            `json:"time_zone"`
+	Online   bool              `json:"online"`
+}
+
+func cameras(t *testing.T, r *Relay, token string) []cameraJSON {
+	t.Helper()
+	resp, b := call(t, "GET", r.URL()+"/api/v1/cameras", token, "", nil)
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("cameras: %d %s", resp.StatusCode, b)
+	}
+	var out struct{ Cameras []cameraJSON }
+	if err := json.Unmarshal(b, &out); err != nil {
+		t.Fatal(err)
+	}
+	return out.Cameras
+}
+
+func onlineCameras(t *testing.T, r *Relay, token string) []string {
+	var on []string
+	for _, c := range cameras(t, r, token) {
+		if c.Online {
+			on = append(on, c.Site+"/"+c.ID)
+		}
+	}
+	return on
+}
+
+// feed publishes the test stream at its real rate, looping it, until stop.
+func feed(p *publisher, stop <-chan struct{}) <-chan error {
+	errc := make(chan error, 1)
+	go func() {
+		tick := time.NewTicker(time.Second / testFPS)
+		defer tick.Stop()
+		for i := 0; ; i++ {
+			au := testUnits[i%len(testUnits)]
+			au.PTS = time.Duration(i) * time.Second / testFPS
+			pkts, err := p.pz.Packetize(au)
+			if err != nil {
+				errc <- err
+				return
+			}
+			for _, pkt := range pkts {
+				if err := p.track.WriteRTP(pkt); err != nil {
+					errc <- err
+					return
+				}
+			}
+			select {
+			case <-stop:
+				errc <- nil
+				return
+			case <-tick.C:
+			}
+		}
+	}()
+	return errc
+}
+
+func TestPublishThenWatch(t *testing.T) {
+	r := startDemo(t, "")
+	token := login(t, r, "duty", r.Demo().Password)
+
+	cams := cameras(t, r, token)
+	if len(cams) != 12 || len(onlineCameras(t, r, token)) != 0 {
+		t.Fatalf("demo camera list: %d cameras, online %v", len(cams), onlineCameras(t, r, token))
+	}
+	first := cams[0]
+	if first.Site != "site-01" || first.ID != "doff1" || first.Zone != "doffing_room_1" || first.Name["zh-CN"] != "一脱间" ||
+		first.SiteName["en"] == "" || first.District["zh-CN"] == "" || first.TimeZone != "Asia/Shanghai" {
+		t.Fatalf("first camera %+v", first)
+	}
+
+	p := publish(t, r, "site-01", "doff1", "main")
+	if !strings.HasPrefix(p.location, "/whip/site-01/doff1/") {
+		t.Fatalf("WHIP Location %q", p.location)
+	}
+	stop := make(chan struct{})
+	fed := feed(p, stop)
+	var stopOnce sync.Once
+	stopFeed := func() {
+		stopOnce.Do(func() {
+			close(stop)
+			if err := <-fed; err != nil {
+				t.Errorf("publishing: %v", err)
+			}
+		})
+	}
+	defer stopFeed()
+	if on := onlineCameras(t, r, token); len(on) != 1 || on[0] != "site-01/doff1" {
+		t.Fatalf("online cameras %v", on)
+	}
+
+	v := watch(t, r, token, "site-01", "doff1", "main")
+	if !strings.HasPrefix(v.location, "/whep/site-01/doff1/") {
+		t.Fatalf("WHEP Location %q", v.location)
+	}
+	au := v.next(t)
+	if !au.Keyframe {
+		t.Fatal("first access unit is not a keyframe")
+	}
+	if sps, pps := au.ParamSets(); sps == nil || pps == nil {
+		t.Fatal("first keyframe lacks SPS or PPS")
+	}
+	prev := au.PTS
+	for range 20 {
+		au := v.next(t)
+		if au.PTS <= prev {
+			t.Fatalf("PTS %v after %v", au.PTS, prev)
+		}
+		prev = au.PTS
+	}
+
+	// A second viewer of the same camera gets its own session.
+	v2 := watch(t, r, token, "site-01", "doff1", "main")
+	if v2.location == v.location {
+		t.Fatal("two viewers share a session")
+	}
+	if au := v2.next(t); !au.Keyframe {
+		t.Fatal("second viewer's first unit is not a keyframe")
+	}
+
+	// Ending the first viewer closes its record; the second keeps watching.
+	resp, b := call(t, "DELETE", r.URL()+v.location, token, "", nil)
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("WHEP DELETE: %d %s", resp.StatusCode, b)
+	}
+	if resp, _ := call(t, "DELETE", r.URL()+v.location, token, "", nil); resp.StatusCode != http.StatusNotFound {
+		t.Fatalf("second WHEP DELETE: %d", resp.StatusCode)
+	}
+	id := v.location[strings.LastIndex(v.location, "/")+1:]
+	recs, err := r.store.WHEPSessions(context.Background(), 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, rec := range recs {
+		if rec.ID == id {
+			found = true
+			if rec.User != "duty" || rec.Site != "site-01" || rec.Camera != "doff1" || rec.Stream != "main" || rec.Ended.IsZero() || rec.EndReason != "deleted" {
+				t.Fatalf("session record %+v", rec)
+			}
+		}
+	}
+	if !found || len(recs) != 2 {
+		t.Fatalf("session records %+v", recs)
+	}
+	for range 5 {
+		v2.next(t)
+	}
+
+	// The publisher leaves: the camera goes offline.
+	stopFeed()
+	resp, b = call(t, "DELETE", r.URL()+p.location, r.Demo().PublishToken, "", nil)
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("WHIP DELETE: %d %s", resp.StatusCode, b)
+	}
+	if on := onlineCameras(t, r, token); len(on) != 0 {
+		t.Fatalf("online after WHIP DELETE: %v", on)
+	}
+	// And may come straight back.
+	publish(t, r, "site-01", "doff1", "main")
+	if on := onlineCameras(t, r, token); len(on) != 1 {
+		t.Fatalf("online after republishing: %v", on)
+	}
+}
+
+func TestViewerJoiningMidGOPGetsCachedKeyframe(t *testing.T) {
+	r := startDemo(t, "")
+	token := login(t, r, "duty", r.Demo().Password)
+	p := publish(t, r, "site-02", "gate", "main")
+	// Ten units of a thirty-unit GOP, then the camera pauses: the next
+	// keyframe is far off, so only the cache can start a viewer.
+	const sent = 10
+	for i := range sent {
+		p.send(t, testUnits[i])
+		time.Sleep(5 * time.Millisecond)
+	}
+	key := hub.Key{Site: "site-02", Camera: "gate", Stream: hub.StreamMain}
+	waitFor(t, "relay has the units", func() bool {
+		st, _ := r.hub.State(key)
+		return st.Frames == sent
+	})
+
+	// The viewer asks for the sub stream, which is not published: it is
+	// served the main one.
+	v := watch(t, r, token, "site-02", "gate", "sub")
+	start := time.Now()
+	au := v.next(t)
+	if !au.Keyframe || !bytes.Equal(idr(au), idr(testUnits[0])) {
+		t.Fatalf("first unit is not the cached keyframe (keyframe=%v)", au.Keyframe)
+	}
+	if sps, pps := au.ParamSets(); sps == nil || pps == nil {
+		t.Fatal("cached keyframe lacks SPS or PPS")
+	}
+	for i := 1; i < sent; i++ {
+		got := v.next(t)
+		if !bytes.Equal(got.NALUs[len(got.NALUs)-1], testUnits[i].NALUs[len(testUnits[i].NALUs)-1]) {
+			t.Fatalf("cached unit %d differs", i)
+		}
+	}
+	t.Logf("cached GOP delivered in %v", time.Since(start))
+
+	recs, err := r.store.WHEPSessions(context.Background(), 1)
+	if err != nil || len(recs) != 1 || recs[0].RequestedStream != "sub" || recs[0].Stream != "main" || !recs[0].Ended.IsZero() {
+		t.Fatalf("session record %+v, %v", recs, err)
+	}
+	// Live units follow the cache.
+	p.send(t, testUnits[sent])
+	if got := v.next(t); !bytes.Equal(got.NALUs[len(got.NALUs)-1], testUnits[sent].NALUs[len(testUnits[sent].NALUs)-1]) {
+		t.Fatal("live unit after the cache differs")
+	}
+}
+
+func TestRestartKeepsDemoCredentialsAndClosesSessions(t *testing.T) {
+	dir := t.TempDir()
+	ctx := context.Background()
+	r1, err := Start(ctx, Options{Listen: "127.0.0.1:0", DataDir: dir, Demo: true, Log: testLogger(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	creds := r1.Demo()
+	if creds.User != "duty" || creds.Password == "" || creds.PublishToken == "" {
+		t.Fatalf("demo credentials %+v", creds)
+	}
+	token := login(t, r1, "duty", creds.Password)
+	p := publish(t, r1, "site-03", "waste", "main")
+	p.send(t, testUnits[0])
+	v := watch(t, r1, token, "site-03", "waste", "main")
+	waitConnected(t, v.pc)
+	v.next(t)
+	if err := r1.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := r1.Close(); err != nil {
+		t.Fatalf("second Close: %v", err)
+	}
+	if _, err := http.Get(r1.URL() + "/healthz"); err == nil {
+		t.Fatal("closed relay still serving")
+	}
+
+	r2, err := Start(ctx, Options{Listen: "127.0.0.1:0", DataDir: dir, Demo: true, Log: testLogger(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r2.Close()
+	if r2.Demo() != creds {
+		t.Fatalf("credentials changed: %+v, then %+v", creds, r2.Demo())
+	}
+	login(t, r2, "duty", creds.Password)
+	env, err := os.ReadFile(filepath.Join(dir, DemoCredentialsFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := fmt.Sprintf("QLY_RELAY=%s\nQLY_USER=duty\nQLY_PASSWORD=%s\nQLY_PUBLISH_TOKEN=%s\n", r2.URL(), creds.Password, creds.PublishToken)
+	if string(env) != want {
+		t.Fatalf("credentials file:\n%s\nwant:\n%s", env, want)
+	}
+	recs, err := r2.store.WHEPSessions(ctx, 10)
+	if err != nil || len(recs) != 1 || recs[0].Ended.IsZero() || recs[0].EndReason != "shutdown" {
+		t.Fatalf("session records after restart: %+v, %v", recs, err)
+	}
+}
+
+func TestCancellingStartContextStopsRelay(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	r, err := Start(ctx, Options{Listen: "127.0.0.1:0", DataDir: t.TempDir(), Log: testLogger(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Demo() != (DemoCredentials{}) {
+		t.Fatalf("demo credentials without Demo: %+v", r.Demo())
+	}
+	if resp, _ := call(t, "GET", r.URL()+"/healthz", "", "", nil); resp.StatusCode != http.StatusOK {
+		t.Fatalf("healthz %d", resp.StatusCode)
+	}
+	cancel()
+	waitFor(t, "relay stops", func() bool {
+		_, err := http.Get(r.URL() + "/healthz")
+		return err != nil
+	})
+}
+
+func TestStartRejectsBadConfig(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "relay.yaml")
+	cases := []struct{ name, text, want string }{
+		{"unknown key", "hub:\n  queue: 3\n", path + ":2: unknown key \"queue\""},
+		{"user of an unknown site", "users:\n  - {name: li, role: site_manager, sites: [site-09]}\n", path + ":2: user \"li\": unknown site \"site-09\""},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			if err := os.WriteFile(path, []byte(c.text), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			_, err := Start(context.Background(), Options{Listen: "127.0.0.1:0", DataDir: filepath.Join(dir, "data"), ConfigFile: path, Log: testLogger(t)})
+			if err == nil || !strings.Contains(err.Error(), c.want) {
+				t.Fatalf("Start: %v, want …%s…", err, c.want)
+			}
+		})
+	}
+}
+
+// offerSDP returns a complete WHEP-style offer (recvonly H.264) from a
+// throwaway peer.
+func offerSDP(t *testing.T) []byte {
+	t.Helper()
+	pc := newPeer(t)
+	if _, err := pc.AddTransceiverFromKind(webrtc.RTPCodecTypeVideo, webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionRecvonly}); err != nil {
+		t.Fatal(err)
+	}
+	offer, err := pc.CreateOffer(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	gathered := webrtc.GatheringCompletePromise(pc)
+	if err := pc.SetLocalDescription(offer); err != nil {
+		t.Fatal(err)
+	}
+	<-gathered
+	return []byte(pc.LocalDescription().SDP)
+}
+
+func TestBadInput(t *testing.T) {
+	dir := t.TempDir()
+	hash, err := bcrypt.GenerateFromPassword([]byte("mgr-password"), bcrypt.MinCost)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfgPath := filepath.Join(dir, "relay.yaml")
+	cfgText := fmt.Sprintf("users:\n  - name: mgr\n    role: site_manager\n    password_hash: %s\n    sites: [site-02]\n", hash)
+	if err := os.WriteFile(cfgPath, []byte(cfgText), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r := startDemo(t, cfgPath)
+	duty := login(t, r, "duty", r.Demo().Password)
+	mgr := login(t, r, "mgr", "mgr-password")
+	pub := r.Demo().PublishToken
+
+	// A site manager sees their site's cameras only.
+	for _, c := range cameras(t, r, mgr) {
+		if c.Site != "site-02" {
+			t.Fatalf("site manager of site-02 sees %s/%s", c.Site, c.ID)
+		}
+	}
+	if n := len(cameras(t, r, mgr)); n != 4 {
+		t.Fatalf("site manager sees %d cameras, want 4", n)
+	}
+
+	publish(t, r, "site-01", "doff1", "main") // live, for already_publishing
+	offer := offerSDP(t)
+	audioOnly := []byte("v=0\r\no=- 1 1 IN IP4 0.0.0.0\r\ns=-\r\nt=0 0\r\nm=audio 9 UDP/TLS/RTP/SAVPF 111\r\nc=IN IP4 0.0.0.0\r\na=mid:0\r\na=rtpmap:111 opus/48000/2\r\n")
+	huge := bytes.Repeat([]byte("a"), 70<<10)
+	const sdp, js = "application/sdp", "application/json"
+
+	cases := []struct {
+		name, method, path, token, contentType string
+		body                                   []byte
+		status                                 int
+		code                                   string
+	}{
+		{"whip without token", "POST", "/whip/site-01/doff2", "", sdp, offer, 401, "unauthorized"},
+		{"whip with a wrong token", "POST", "/whip/site-01/doff2", "nope", sdp, offer, 401, "unauthorized"},
+		{"whip with a login token", "POST", "/whip/site-01/doff2", duty, sdp, offer, 401, "unauthorized"},
+		{"whip to an unknown site", "POST", "/whip/site-99/doff1", pub, sdp, offer, 401, "unauthorized"},
+		{"whip to an unknown camera", "POST", "/whip/site-01/nope", pub, sdp, offer, 404, "unknown_camera"},
+		{"whip with a bad stream", "POST", "/whip/site-01/doff2?stream=hd", pub, sdp, offer, 400, "bad_request"},
+		{"whip without content type", "POST", "/whip/site-01/doff2", pub, "", offer, 415, "bad_content_type"},
+		{"whip as JSON", "POST", "/whip/site-01/doff2", pub, js, offer, 415, "bad_content_type"},
+		{"whip with a huge body", "POST", "/whip/site-01/doff2", pub, sdp, huge, 413, "body_too_large"},
+		{"whip with garbage SDP", "POST", "/whip/site-01/doff2", pub, sdp, []byte("v=0\r\nhello"), 400, "bad_sdp"},
+		{"whip with an empty body", "POST", "/whip/site-01/doff2", pub, sdp, nil, 400, "bad_sdp"},
+		{"whip without video", "POST", "/whip/site-01/doff2", pub, sdp, audioOnly, 400, "bad_sdp"},
+		{"whip to a live camera", "POST", "/whip/site-01/doff1", pub, sdp, offer, 409, "already_publishing"},
+		{"whip delete of an unknown session", "DELETE", "/whip/site-01/doff1/abc", pub, "", nil, 404, "unknown_session"},
+		{"whip delete without token", "DELETE", "/whip/site-01/doff1/abc", "", "", nil, 401, "unauthorized"},
+		{"whip patch (no trickle)", "PATCH", "/whip/site-01/doff1/abc", pub, "application/trickle-ice-sdpfrag", nil, 405, "method_not_allowed"},
+		{"whep without token", "POST", "/whep/site-01/doff1", "", sdp, offer, 401, "unauthorized"},
+		{"whep with a forged token", "POST", "/whep/site-01/doff1", "eyJ1IjoiZHV0eSJ9.c2ln", sdp, offer, 401, "unauthorized"},
+		{"whep with a publish token", "POST", "/whep/site-01/doff1", pub, sdp, offer, 401, "unauthorized"},
+		{"whep of another site", "POST", "/whep/site-01/doff1", mgr, sdp, offer, 403, "forbidden"},
+		{"whep of an unknown camera", "POST", "/whep/site-01/nope", duty, sdp, offer, 404, "unknown_camera"},
+		{"whep with a bad stream", "POST", "/whep/site-01/doff1?stream=4k", duty, sdp, offer, 400, "bad_request"},
+		{"whep as text", "POST", "/whep/site-01/doff1", duty, "text/plain", offer, 415, "bad_content_type"},
+		{"whep with a huge body", "POST", "/whep/site-01/doff1", duty, sdp, huge, 413, "body_too_large"},
+		{"whep with garbage SDP", "POST", "/whep/site-01/doff1", duty, sdp, []byte("garbage"), 400, "bad_sdp"},
+		{"whep of an offline camera", "POST", "/whep/site-02/doff2", mgr, sdp, offer, 409, "camera_offline"},
+		{"whep delete of an unknown session", "DELETE", "/whep/site-01/doff1/abc", duty, "", nil, 404, "unknown_session"},
+		{"login with a wrong password", "POST", "/api/v1/login", "", js, []byte(`{"user":"duty","password":"wrong"}`), 401, "unauthorized"},
+		{"login of an unknown user", "POST", "/api/v1/login", "", js, []byte(`{"user":"ghost","password":"x"}`), 401, "unauthorized"},
+		{"login with bad JSON", "POST", "/api/v1/login", "", js, []byte(`{"user":`), 400, "bad_request"},
+		{"login with unknown fields", "POST", "/api/v1/login", "", js, []byte(`{"user":"duty","pass":"x"}`), 400, "bad_request"},
+		{"login without a password", "POST", "/api/v1/login", "", js, []byte(`{"user":"duty"}`), 400, "bad_request"},
+		{"login as a form", "POST", "/api/v1/login", "", "application/x-www-form-urlencoded", []byte("user=duty"), 415, "bad_content_type"},
+		{"cameras without token", "GET", "/api/v1/cameras", "", "", nil, 401, "unauthorized"},
+		{"cameras with a garbage token", "GET", "/api/v1/cameras", "x.y", "", nil, 401, "unauthorized"},
+		{"unknown route", "GET", "/api/v1/nothing", duty, "", nil, 404, "not_found"},
+		{"wrong method", "GET", "/whip/site-01/doff1", pub, "", nil, 405, "method_not_allowed"},
+		{"login by GET", "GET", "/api/v1/login", "", "", nil, 405, "method_not_allowed"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			resp, b := call(t, c.method, r.URL()+c.path, c.token, c.contentType, c.body)
+			var e apiErr
+			if err := json.Unmarshal(b, &e); err != nil {
+				t.Fatalf("%d, body is not JSON: %q", resp.StatusCode, b)
+			}
+			if resp.StatusCode != c.status || e.Error.Code != c.code || e.Error.Message == "" {
+				t.Fatalf("got %d %s (%q), want %d %s", resp.StatusCode, e.Error.Code, e.Error.Message, c.status, c.code)
+			}
+			if !strings.HasPrefix(resp.Header.Get("Content-Type"), "application/json") {
+				t.Fatalf("Content-Type %q", resp.Header.Get("Content-Type"))
+			}
+			if c.code == "camera_offline" && resp.Header.Get("Retry-After") != "2" {
+				t.Fatalf("Retry-After %q", resp.Header.Get("Retry-After"))
+			}
+			if c.code == "method_not_allowed" && resp.Header.Get("Allow") == "" {
+				t.Fatal("405 without Allow")
+			}
+			if strings.HasPrefix(c.path, "/wh") && c.status != 405 && resp.Header.Get("Access-Control-Allow-Origin") != "*" {
+				t.Fatal("WHIP/WHEP error without CORS headers")
+			}
+			// The relay keeps serving.
+			if resp, _ := call(t, "GET", r.URL()+"/healthz", "", "", nil); resp.StatusCode != http.StatusOK {
+				t.Fatalf("healthz %d after the bad request", resp.StatusCode)
+			}
+		})
+	}
+	if n := r.whep.Count(); n != 0 {
+		t.Fatalf("%d WHEP sessions left by rejected requests", n)
+	}
+}
+
+func TestCORSPreflight(t *testing.T) {
+	r := startDemo(t, "")
+	cases := []struct{ path, methods, acceptPost string }{
+		{"/whip/site-01/doff1", "POST, OPTIONS", "application/sdp"},
+		{"/whep/site-01/doff1", "POST, OPTIONS", "application/sdp"},
+		{"/whep/site-01/doff1/some-session", "DELETE, OPTIONS", ""},
+	}
+	for _, c := range cases {
+		resp, _ := call(t, "OPTIONS", r.URL()+c.path, "", "", nil)
+		h := resp.Header
+		if resp.StatusCode != http.StatusNoContent || h.Get("Access-Control-Allow-Origin") != "*" ||
+			h.Get("Access-Control-Allow-Methods") != c.methods || !strings.Contains(h.Get("Access-Control-Allow-Headers"), "Authorization") ||
+			h.Get("Accept-Post") != c.acceptPost || !strings.Contains(h.Get("Access-Control-Expose-Headers"), "Location") {
+			t.Errorf("OPTIONS %s: %d %v", c.path, resp.StatusCode, h)
+		}
+	}
+}

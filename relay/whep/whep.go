@@ -1,0 +1,261 @@
+// Package whep serves hub streams to WHEP viewers: one hub reader and one
+// pion peer per session, each with its own packetizer, so every viewer gets
+// its own RTP sequence numbers and timestamps. It speaks SDP and pion;
+// HTTP is package api's.
+package whep
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/pion/webrtc/v3"
+	"github.com/rs/zerolog"
+
+	"github.com/qianliyan/qianliyan/internal/webrtcavc"
+	"github.com/qianliyan/qianliyan/relay/hub"
+	"github.com/qianliyan/qianliyan/relay/peer"
+	"github.com/qianliyan/qianliyan/relay/store"
+)
+
+// Errors of Play and End.
+var (
+	// ErrCameraOffline: neither of the camera's streams has a source.
+	ErrCameraOffline = errors.New("camera offline")
+	// ErrUnknownSession: no such session under the camera for this user.
+	ErrUnknownSession = errors.New("unknown session")
+)
+
+// Recorder keeps the record of who watched what (the store).
+type Recorder interface {
+	StartWHEPSession(ctx context.Context, s store.WHEPSession) error
+	EndWHEPSession(ctx context.Context, id string, at time.Time, reason string) error
+}
+
+// Config is what a Server needs.
+type Config struct {
+	API            *webrtc.API // from webrtcavc.NewAPI
+	Hub            *hub.Hub
+	Recorder       Recorder
+	ConnectTimeout time.Duration
+	Log            zerolog.Logger
+	Now            func() time.Time // time.Now when nil
+}
+
+// Server holds the WHEP sessions. Sessions end when ctx is cancelled.
+type Server struct {
+	cfg Config
+	ctx context.Context
+
+	mu       sync.Mutex
+	sessions map[string]*session
+	wg       sync.WaitGroup
+}
+
+type session struct {
+	id    string
+	user  string
+	key   hub.Key // the stream served
+	pc    *webrtc.PeerConnection
+	track *webrtc.TrackLocalStaticRTP
+	life  *peer.Lifecycle
+	done  chan struct{}
+}
+
+// New returns a server whose sessions live until ctx is cancelled.
+func New(ctx context.Context, cfg Config) *Server {
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	return &Server{cfg: cfg, ctx: ctx, sessions: make(map[string]*session)}
+}
+
+// Request is one viewer's ask to watch a stream.
+type Request struct {
+	Key   hub.Key // the stream asked for
+	User  string
+	Offer string
+}
+
+// Session is an answered WHEP session.
+type Session struct {
+	ID     string
+	Answer string
+	// Stream is the stream served: the one asked for, or the camera's
+	// other stream when the one asked for has no source (for now, sites
+	// publish one stream per camera; a viewer asking for "sub" of a camera
+	// publishing only "main" gets "main" rather than nothing).
+	Stream string
+}
+
+// Play answers a viewer's offer. It fails with peer.ErrBadOffer for an
+// offer it cannot answer and ErrCameraOffline when neither of the camera's
+// streams has a source.
+func (s *Server) Play(ctx context.Context, req Request) (Session, error) {
+	if err := peer.CheckOffer(req.Offer); err != nil {
+		return Session{}, err
+	}
+	key := req.Key
+	if !s.cfg.Hub.Online(key) {
+		key = key.Other()
+		if !s.cfg.Hub.Online(key) {
+			return Session{}, ErrCameraOffline
+		}
+	}
+
+	pc, err := s.cfg.API.NewPeerConnection(webrtc.Configuration{})
+	if err != nil {
+		return Session{}, fmt.Errorf("creating peer connection: %w", err)
+	}
+	track, err := webrtc.NewTrackLocalStaticRTP(webrtcavc.H264Codec.RTPCodecCapability, "video", "qianliyan")
+	if err != nil {
+		pc.Close()
+		return Session{}, fmt.Errorf("creating video track: %w", err)
+	}
+	sender, err := pc.AddTrack(track)
+	if err != nil {
+		pc.Close()
+		return Session{}, fmt.Errorf("adding video track: %w", err)
+	}
+	sess := &session{id: peer.NewSessionID(), user: req.User, key: key, pc: pc, track: track, done: make(chan struct{})}
+	// A viewer whose network hiccups may come back: only failure ends it.
+	sess.life = peer.Watch(pc, s.cfg.ConnectTimeout, false)
+	answer, err := peer.Answer(ctx, pc, req.Offer)
+	if err != nil {
+		pc.Close()
+		return Session{}, err
+	}
+	rec := store.WHEPSession{
+		ID: sess.id, User: req.User, Site: key.Site, Camera: key.Camera,
+		RequestedStream: req.Key.Stream, Stream: key.Stream, Started: s.cfg.Now(),
+	}
+	if err := s.cfg.Recorder.StartWHEPSession(ctx, rec); err != nil {
+		pc.Close()
+		return Session{}, err
+	}
+	log := s.cfg.Log.With().Str("session", sess.id).Str("stream", key.String()).Str("user", req.User).Logger()
+
+	s.mu.Lock()
+	s.sessions[sess.id] = sess
+	s.wg.Add(1)
+	s.mu.Unlock()
+	// The interceptors (NACK responder, reports) work only while someone
+	// reads the sender's RTCP; the relay itself has no use for it yet.
+	go func() {
+		buf := make([]byte, 1500)
+		for {
+			if _, _, err := sender.Read(buf); err != nil {
+				return
+			}
+		}
+	}()
+	go s.run(sess, log)
+	log.Info().Str("requested", req.Key.Stream).Msg("viewer answered")
+	return Session{ID: sess.id, Answer: answer, Stream: key.Stream}, nil
+}
+
+// run sends the stream once the viewer connects, until the session ends.
+func (s *Server) run(sess *session, log zerolog.Logger) {
+	defer s.wg.Done()
+	ctx, cancel := context.WithCancel(s.ctx)
+	defer cancel()
+	go func() {
+		select {
+		case <-sess.life.Ended():
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
+
+	// Units written before DTLS is up would be lost, and with them the
+	// cached keyframe: subscribe only once connected.
+	select {
+	case <-sess.life.Connected():
+		err := s.send(ctx, sess)
+		if ctx.Err() == nil {
+			log.Warn().Err(err).Msg("sending to viewer")
+			sess.life.End(peer.ReasonClosed)
+		}
+	case <-ctx.Done():
+	}
+	if s.ctx.Err() != nil {
+		sess.life.End(peer.ReasonShutdown)
+	}
+	<-sess.life.Ended()
+
+	if err := sess.pc.Close(); err != nil {
+		log.Debug().Err(err).Msg("closing peer connection")
+	}
+	// The session's record is closed even when the relay is shutting down.
+	recCtx, recCancel := context.WithTimeout(context.WithoutCancel(s.ctx), 5*time.Second)
+	defer recCancel()
+	if err := s.cfg.Recorder.EndWHEPSession(recCtx, sess.id, s.cfg.Now(), sess.life.Reason()); err != nil {
+		log.Error().Err(err).Msg("recording the end of the session")
+	}
+	s.mu.Lock()
+	delete(s.sessions, sess.id)
+	s.mu.Unlock()
+	close(sess.done)
+	log.Info().Str("reason", sess.life.Reason()).Msg("viewer left")
+}
+
+// send copies the stream to the viewer's track until ctx ends.
+func (s *Server) send(ctx context.Context, sess *session) error {
+	reader, err := s.cfg.Hub.Subscribe(sess.key)
+	if err != nil {
+		return fmt.Errorf("subscribing to %s: %w", sess.key, err)
+	}
+	defer reader.Close()
+	pz, err := webrtcavc.NewPacketizer(uint8(webrtcavc.H264Codec.PayloadType))
+	if err != nil {
+		return err
+	}
+	for {
+		au, err := reader.Read(ctx)
+		if err != nil {
+			return fmt.Errorf("reading %s: %w", sess.key, err)
+		}
+		pkts, err := pz.Packetize(au)
+		if errors.Is(err, webrtcavc.ErrEmptyAccessUnit) {
+			continue // nothing to send
+		}
+		if err != nil {
+			return err
+		}
+		for _, pkt := range pkts {
+			if err := sess.track.WriteRTP(pkt); err != nil {
+				return fmt.Errorf("writing RTP: %w", err)
+			}
+		}
+	}
+}
+
+// End ends the session id of user watching site/camera (a WHEP DELETE) and
+// returns once it is cleaned up.
+func (s *Server) End(ctx context.Context, site, camera, user, id string) error {
+	s.mu.Lock()
+	sess, ok := s.sessions[id]
+	s.mu.Unlock()
+	if !ok || sess.key.Site != site || sess.key.Camera != camera || sess.user != user {
+		return ErrUnknownSession
+	}
+	sess.life.End(peer.ReasonDeleted)
+	select {
+	case <-sess.done:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("ending WHEP session: %w", ctx.Err())
+	}
+}
+
+// Count returns how many sessions are open.
+func (s *Server) Count() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.sessions)
+}
+
+// Wait returns once every session has ended (after ctx is cancelled).
+func (s *Server) Wait() { s.wg.Wait() }

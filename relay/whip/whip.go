@@ -1,0 +1,181 @@
+// Package whip makes WHIP publishers (site gateways pushing a camera over
+// WebRTC) sources of the hub. It speaks SDP and pion; HTTP is package api's.
+package whip
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/pion/rtcp"
+	"github.com/pion/webrtc/v3"
+	"github.com/rs/zerolog"
+
+	"github.com/qianliyan/qianliyan/internal/avc"
+	"github.com/qianliyan/qianliyan/internal/webrtcavc"
+	"github.com/qianliyan/qianliyan/relay/hub"
+	"github.com/qianliyan/qianliyan/relay/peer"
+)
+
+// ErrUnknownSession is returned by End for a session that does not exist
+// (or not under the given camera).
+var ErrUnknownSession = errors.New("unknown session")
+
+// Config is what a Server needs.
+type Config struct {
+	API            *webrtc.API // from webrtcavc.NewAPI
+	Hub            *hub.Hub
+	ConnectTimeout time.Duration
+	Log            zerolog.Logger
+}
+
+// Server holds the WHIP sessions. Sessions end when ctx is cancelled.
+type Server struct {
+	cfg Config
+	ctx context.Context
+
+	mu       sync.Mutex
+	sessions map[string]*session
+	wg       sync.WaitGroup
+}
+
+type session struct {
+	id     string
+	key    hub.Key
+	pc     *webrtc.PeerConnection
+	source *hub.Source
+	life   *peer.Lifecycle
+	done   chan struct{} // closed once the session is cleaned up
+}
+
+// New returns a server whose sessions live until ctx is cancelled.
+func New(ctx context.Context, cfg Config) *Server {
+	return &Server{cfg: cfg, ctx: ctx, sessions: make(map[string]*session)}
+}
+
+// Publish answers a publisher's offer for the stream key and makes it the
+// stream's source. It fails with peer.ErrBadOffer for an offer it cannot
+// answer and hub.ErrAlreadyPublishing while the stream has a source.
+func (s *Server) Publish(ctx context.Context, key hub.Key, offer string) (id, answer string, err error) {
+	if err := peer.CheckOffer(offer); err != nil {
+		return "", "", err
+	}
+	src, err := s.cfg.Hub.Publish(key)
+	if err != nil {
+		return "", "", err
+	}
+	pc, err := s.cfg.API.NewPeerConnection(webrtc.Configuration{})
+	if err != nil {
+		src.Close()
+		return "", "", fmt.Errorf("creating peer connection: %w", err)
+	}
+	sess := &session{id: peer.NewSessionID(), key: key, pc: pc, source: src, done: make(chan struct{})}
+	// A publisher that goes away without DELETE must free the camera for
+	// its reconnection soon: disconnection ends the session.
+	sess.life = peer.Watch(pc, s.cfg.ConnectTimeout, true)
+	log := s.cfg.Log.With().Str("session", sess.id).Str("stream", key.String()).Logger()
+
+	var once sync.Once
+	pc.OnTrack(func(track *webrtc.TrackRemote, _ *webrtc.RTPReceiver) {
+		if track.Kind() != webrtc.RTPCodecTypeVideo {
+			go discard(track)
+			return
+		}
+		fed := false
+		once.Do(func() { fed = true })
+		if !fed { // one video track a camera; more would interleave
+			go discard(track)
+			return
+		}
+		go s.read(sess, track, log)
+	})
+
+	answer, err = peer.Answer(ctx, pc, offer)
+	if err != nil {
+		pc.Close()
+		src.Close()
+		return "", "", err
+	}
+	s.mu.Lock()
+	s.sessions[sess.id] = sess
+	s.wg.Add(1)
+	s.mu.Unlock()
+	go s.run(sess, log)
+	log.Info().Msg("publisher answered")
+	return sess.id, answer, nil
+}
+
+// read feeds the video track into the stream until the session ends.
+func (s *Server) read(sess *session, track *webrtc.TrackRemote, log zerolog.Logger) {
+	// Ask for a keyframe at once: viewers can start only from one.
+	if err := sess.pc.WriteRTCP([]rtcp.Packet{&rtcp.PictureLossIndication{MediaSSRC: uint32(track.SSRC())}}); err != nil {
+		log.Debug().Err(err).Msg("requesting a keyframe")
+	}
+	ctx, cancel := context.WithCancel(s.ctx)
+	defer cancel()
+	go func() {
+		select {
+		case <-sess.life.Ended():
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
+	err := webrtcavc.ReadTrack(ctx, track, func(au avc.AccessUnit) { sess.source.Write(au) })
+	if ctx.Err() == nil {
+		log.Info().Err(err).Msg("publisher track ended")
+		sess.life.End(peer.ReasonClosed)
+	}
+}
+
+// discard reads a track the relay does not forward, so pion's buffers and
+// interceptors keep running.
+func discard(track *webrtc.TrackRemote) {
+	buf := make([]byte, 1500)
+	for {
+		if _, _, err := track.Read(buf); err != nil {
+			return
+		}
+	}
+}
+
+// run waits for the session to end, then takes the source off the stream.
+func (s *Server) run(sess *session, log zerolog.Logger) {
+	defer s.wg.Done()
+	select {
+	case <-sess.life.Ended():
+	case <-s.ctx.Done():
+		sess.life.End(peer.ReasonShutdown)
+	}
+	sess.source.Close()
+	if err := sess.pc.Close(); err != nil {
+		log.Debug().Err(err).Msg("closing peer connection")
+	}
+	s.mu.Lock()
+	delete(s.sessions, sess.id)
+	s.mu.Unlock()
+	close(sess.done)
+	log.Info().Str("reason", sess.life.Reason()).Msg("publisher left")
+}
+
+// End ends the session id publishing to site/camera (a WHIP DELETE) and
+// returns once the stream is free for the next publisher.
+func (s *Server) End(ctx context.Context, site, camera, id string) error {
+	s.mu.Lock()
+	sess, ok := s.sessions[id]
+	s.mu.Unlock()
+	if !ok || sess.key.Site != site || sess.key.Camera != camera {
+		return ErrUnknownSession
+	}
+	sess.life.End(peer.ReasonDeleted)
+	select {
+	case <-sess.done:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("ending WHIP session: %w", ctx.Err())
+	}
+}
+
+// Wait returns once every session has ended (after ctx is cancelled).
+func (s *Server) Wait() { s.wg.Wait() }
