@@ -28,7 +28,7 @@ export class AvcDecoder {
   private closed = false
 
   constructor(private readonly deps: DecoderDeps) {
-    this.policy = deps.policy ?? new DropPolicy(2)
+    this.policy = deps.policy ?? new DropPolicy()
     this.now = deps.now ?? (() => performance.now())
   }
 
@@ -72,7 +72,7 @@ export class AvcDecoder {
       }
     }
     const d = this.decoder
-    switch (this.policy.decide(unit.keyframe, d.decodeQueueSize)) {
+    switch (this.policy.decide(unit.keyframe, d.decodeQueueSize, this.now())) {
       case 'drop':
         stats.framesDropped++
         return
@@ -82,6 +82,7 @@ export class AvcDecoder {
         d.reset()
         this.submitted.clear()
         this.apply(d, this.config)
+        if (this.decoder !== d) return
         break
       case 'decode':
         break

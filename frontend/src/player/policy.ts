@@ -1,13 +1,17 @@
 // Which access units go to the decoder. A delta frame is only decodable
 // after every frame since its keyframe, so once one is skipped, everything up
-// to the next keyframe must be skipped too. Skipping is how the tile stays
-// live when the decoder falls behind: it jumps to the next keyframe instead
-// of drifting further and further behind the camera.
+// to the next keyframe must be skipped too. Skipping is how a tile stays live
+// when its decoder falls behind: it jumps to the next keyframe instead of
+// drifting further and further behind the camera.
 //
-// A decoder that was just configured has not started yet (the platform
-// decoder initialises on the first chunks), so its queue may grow a little
-// before the first frame comes out; treating that as falling behind would
-// throw away the whole first GOP on every start.
+// "Behind" is a queue that stays above maxQueue (1–2 frames) for longer than
+// graceMs, not a queue that is long for a moment: a new viewer is sent the
+// camera's GOP so far in one burst (the frames from the last keyframe up to
+// now, all needed to show the present picture), and a network hiccup
+// delivers held-back frames at once; a decoder that keeps up drains either in
+// a few milliseconds. Dropping them would freeze the picture for a GOP.
+// While a decoder is starting (no frame out yet since it was configured) its
+// queue waits on the platform decoder's set-up, so only hardQueue applies.
 
 export type Decision =
   /** Decode the unit. */
@@ -17,22 +21,31 @@ export type Decision =
   /** Discard what the decoder still has queued (stale), then decode this keyframe. */
   | 'flush'
 
+export interface PolicyOptions {
+  /** A queue this long or longer counts as a backlog. */
+  maxQueue: number
+  /** How long a backlog may last before the decoder counts as behind. */
+  graceMs: number
+  /** A queue this long is behind at once, starting or not. */
+  hardQueue: number
+}
+
+export const defaultPolicy: PolicyOptions = { maxQueue: 2, graceMs: 400, hardQueue: 120 }
+
 export class DropPolicy {
   private waitingForKey = true
   private cold = true
+  private backlogSince: number | undefined
+  readonly opts: PolicyOptions
 
-  /**
-   * @param maxQueue frames allowed in the decoder's queue before skipping starts.
-   * @param startupQueue the same, for a decoder that has not output its first frame yet.
-   */
-  constructor(
-    readonly maxQueue = 2,
-    readonly startupQueue = 8,
-  ) {
-    if (!(maxQueue >= 1)) throw new RangeError(`drop policy: maxQueue ${maxQueue}, want at least 1`)
-    if (!(startupQueue >= maxQueue)) {
-      throw new RangeError(`drop policy: startupQueue ${startupQueue}, want at least maxQueue ${maxQueue}`)
+  constructor(opts: Partial<PolicyOptions> = {}) {
+    const o = { ...defaultPolicy, ...opts }
+    if (!(o.maxQueue >= 1)) throw new RangeError(`drop policy: maxQueue ${o.maxQueue}, want at least 1`)
+    if (!(o.hardQueue >= o.maxQueue)) {
+      throw new RangeError(`drop policy: hardQueue ${o.hardQueue}, want at least maxQueue ${o.maxQueue}`)
     }
+    if (!(o.graceMs >= 0)) throw new RangeError(`drop policy: graceMs ${o.graceMs}, want 0 or more`)
+    this.opts = o
   }
 
   /** Nothing decodes until the next keyframe: after a decoder error, on a new connection. */
@@ -40,10 +53,11 @@ export class DropPolicy {
     this.waitingForKey = true
   }
 
-  /** A new or reconfigured decoder: wait for a keyframe, and allow it to warm up. */
+  /** A new or reconfigured decoder: wait for a keyframe, and let it start up. */
   configured(): void {
     this.waitingForKey = true
     this.cold = true
+    this.backlogSince = undefined
   }
 
   /** The decoder output a frame: it is running. */
@@ -55,21 +69,35 @@ export class DropPolicy {
     return this.waitingForKey
   }
 
-  /** @param queueSize the decoder's decodeQueueSize before this unit. */
-  decide(keyframe: boolean, queueSize: number): Decision {
-    const limit = this.cold ? this.startupQueue : this.maxQueue
+  /**
+   * @param queueSize the decoder's decodeQueueSize before this unit
+   * @param now monotonic milliseconds
+   */
+  decide(keyframe: boolean, queueSize: number, now: number): Decision {
+    const behind = this.behind(queueSize, now)
     if (keyframe) {
       this.waitingForKey = false
-      if (queueSize <= limit) return 'decode'
+      if (!behind) return 'decode'
       // The caller resets and reconfigures the decoder, which starts it over.
       this.cold = true
+      this.backlogSince = undefined
       return 'flush'
     }
     if (this.waitingForKey) return 'drop'
-    if (queueSize >= limit) {
+    if (behind) {
       this.waitingForKey = true
       return 'drop'
     }
     return 'decode'
+  }
+
+  private behind(queueSize: number, now: number): boolean {
+    if (queueSize >= this.opts.hardQueue) return true
+    if (queueSize < this.opts.maxQueue || this.cold) {
+      this.backlogSince = undefined
+      return false
+    }
+    this.backlogSince ??= now
+    return now - this.backlogSince > this.opts.graceMs
   }
 }
