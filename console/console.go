@@ -246,12 +246,8 @@ func (b *Backend) AssetHandler() http.Handler { return b.trusted }
 // ("127.0.0.1:0" picks a port), until ctx is cancelled or Close. It returns
 // the address to open, which carries the secret.
 func (b *Backend) Serve(ctx context.Context, addr string) (pageURL string, err error) {
-	host, _, err := net.SplitHostPort(addr)
-	if err != nil {
-		return "", fmt.Errorf("serve address %q: %w", addr, err)
-	}
-	if ip := net.ParseIP(host); host != "localhost" && (ip == nil || !ip.IsLoopback()) {
-		return "", fmt.Errorf("serve address %q: must be a loopback address such as 127.0.0.1:8090; the console serves only this machine", addr)
+	if err := CheckServeAddress(addr); err != nil {
+		return "", err
 	}
 	select {
 	case <-b.ready:
@@ -276,6 +272,18 @@ func (b *Backend) Serve(ctx context.Context, addr string) (pageURL string, err e
 	}
 	b.log.Info().Str("addr", hostport).Msg("serving the console to a browser")
 	return "http://" + hostport + "/?token=" + b.secret, nil
+}
+
+// CheckServeAddress accepts the loopback HOST:PORT addresses Serve takes.
+func CheckServeAddress(addr string) error {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return fmt.Errorf("serve address %q: want 127.0.0.1:PORT: %w", addr, err)
+	}
+	if ip := net.ParseIP(host); host != "localhost" && (ip == nil || !ip.IsLoopback()) {
+		return fmt.Errorf("serve address %q: must be a loopback address such as 127.0.0.1:8090; the console serves only this machine", addr)
+	}
+	return nil
 }
 
 // Bootstrap waits for Start and tells the view where things are.

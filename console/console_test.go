@@ -270,7 +270,9 @@ func TestStartFailures(t *testing.T) {
 			// The window's view learns why.
 			srv := httptest.NewServer(b.AssetHandler())
 			defer srv.Close()
-			var e struct{ Error struct{ Code, Message string } }
+			var e struct {
+				Error struct{ Code, Message string }
+			}
 			if code := getJSON(t, srv.URL+"/api/v1/bootstrap", "", &e); code != 503 || e.Error.Code != "sign_in_failed" || e.Error.Message != err.Error() {
 				t.Fatalf("bootstrap after failed start: %d %+v", code, e)
 			}

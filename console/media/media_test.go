@@ -407,7 +407,7 @@ func TestSourceStalls(t *testing.T) {
 	}
 
 	// Long silence ends the session; the new one is silent too.
-	clock.Advance(10 * time.Second)
+	clock.Advance(6 * time.Second)
 	rec.waitReason(t, Offline, ReasonNoVideo)
 	select {
 	case <-relay.Deleted():

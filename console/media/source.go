@@ -92,8 +92,8 @@ type Options struct {
 	// StallAfter without an access unit makes a live stream stalled (2 s).
 	StallAfter time.Duration
 	// RestartAfter without an access unit ends the session and starts a new
-	// one (10 s): a relay that keeps a session open over a dead camera then
-	// reports why.
+	// one (6 s): the relay keeps a session open over a camera whose
+	// publisher left, and only a new offer learns that it is offline.
 	RestartAfter time.Duration
 	// BackoffMin and BackoffMax bound the wait between attempts (0.5 s, 30 s).
 	BackoffMin, BackoffMax time.Duration
@@ -108,7 +108,7 @@ func (o *Options) defaults() {
 		o.StallAfter = 2 * time.Second
 	}
 	if o.RestartAfter <= 0 {
-		o.RestartAfter = 10 * time.Second
+		o.RestartAfter = 6 * time.Second
 	}
 	if o.BackoffMin <= 0 {
 		o.BackoffMin = 500 * time.Millisecond
@@ -237,10 +237,14 @@ func (s *Source) run(ctx context.Context) {
 		}
 		wait := backoff
 		var rerr *relayclient.Error
-		if errors.As(err, &rerr) && rerr.RetryAfter > wait {
-			wait = min(rerr.RetryAfter, s.opts.BackoffMax)
+		if errors.As(err, &rerr) && rerr.RetryAfter > 0 {
+			// The relay is up and says when to ask again (an offline
+			// camera): follow it rather than back off further, so the
+			// picture returns within seconds of the camera.
+			wait = min(max(rerr.RetryAfter, s.opts.BackoffMin), s.opts.BackoffMax)
+		} else {
+			backoff = min(backoff*2, s.opts.BackoffMax)
 		}
-		backoff = min(backoff*2, s.opts.BackoffMax)
 		t := time.NewTimer(wait)
 		select {
 		case <-ctx.Done():
