@@ -24,7 +24,7 @@ type canvasSample struct {
 // and returns its size, luma variance (a blank canvas has none) and a hash of
 // every pixel (a frozen picture keeps it).
 const sampleCanvasJS = `(() => {
-  const c = document.querySelector('canvas');
+  const c = document.querySelector('[data-tile-id="main"] canvas') || document.querySelector('canvas');
   if (!c || !c.width || !c.height) return null;
   const o = document.createElement('canvas'); o.width = c.width; o.height = c.height;
   const g = o.getContext('2d'); g.drawImage(c, 0, 0);
@@ -63,8 +63,8 @@ func waitForVideo(t *testing.T, ctx context.Context, within time.Duration) canva
 	t.Helper()
 	deadline := time.Now().Add(within)
 	for {
-		var s *canvasSample
-		if err := chromedp.Run(ctx, chromedp.Evaluate(sampleCanvasJS, &s)); err != nil {
+		s, err := chromedp.Run(ctx, chromedp.Evaluate[*canvasSample](sampleCanvasJS))
+		if err != nil {
 			t.Fatalf("sampling canvas: %v", err)
 		}
 		if s != nil && s.Variance > 50 {
@@ -101,7 +101,7 @@ func TestBrowserShowsLiveVideo(t *testing.T) {
 	}
 
 	bctx := newBrowser(t, ctx)
-	if err := chromedp.Run(bctx, chromedp.Navigate(pageURL)); err != nil {
+	if _, err := chromedp.Run(bctx, chromedp.Navigate(pageURL)); err != nil {
 		t.Fatalf("opening %s: %v", pageURL, err)
 	}
 	first := waitForVideo(t, bctx, 30*time.Second)
