@@ -185,11 +185,51 @@ func TestPublishThenWatch(t *testing.T) {
 	if on := onlineCameras(t, r, token); len(on) != 0 {
 		t.Fatalf("online after WHIP DELETE: %v", on)
 	}
-	// And may come straight back.
-	publish(t, r, "site-01", "doff1", "main")
+	// And may come straight back; the viewer still connected picks the
+	// new publisher up at its first keyframe, with time running on.
+	time.Sleep(200 * time.Millisecond) // let units in flight arrive
+	var last time.Duration
+	for drained := false; !drained; {
+		select {
+		case au := <-v2.units:
+			last = au.PTS
+		default:
+			drained = true
+		}
+	}
+	p2 := publish(t, r, "site-01", "doff1", "main")
 	if on := onlineCameras(t, r, token); len(on) != 1 {
 		t.Fatalf("online after republishing: %v", on)
 	}
+	p2.send(t, testUnits[1]) // mid-GOP: not for the viewer
+	p2.send(t, testUnits[0])
+	au = v2.next(t)
+	if !au.Keyframe || !bytes.Equal(idr(au), idr(testUnits[0])) {
+		t.Fatalf("after the publisher's return the viewer got a non-keyframe first (keyframe=%v)", au.Keyframe)
+	}
+	if au.PTS <= last {
+		t.Fatalf("PTS went back from %v to %v across the publisher change", last, au.PTS)
+	}
+}
+
+func TestPublisherVanishingGoesOffline(t *testing.T) {
+	r := startDemo(t, "")
+	key := hub.Key{Site: "site-01", Camera: "gate", Stream: hub.StreamMain}
+	p := publish(t, r, key.Site, key.Camera, "main")
+	p.send(t, testUnits[0])
+	if !r.hub.Online(key) {
+		t.Fatal("not online while publishing")
+	}
+	p.pc.Close() // no DELETE: the gateway lost power
+	deadline := time.Now().Add(15 * time.Second)
+	for r.hub.Online(key) {
+		if time.Now().After(deadline) {
+			t.Fatal("camera still online 15 s after its publisher vanished")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	// The gateway's reconnection is accepted.
+	publish(t, r, key.Site, key.Camera, "main")
 }
 
 func TestViewerJoiningMidGOPGetsCachedKeyframe(t *testing.T) {
