@@ -42,7 +42,7 @@ func (a *App) shutdown(context.Context) {
 
 // runWindow opens the window and returns when it is closed.
 func runWindow(backend *console.Backend, log zerolog.Logger) error {
-	app := NewApp(backend, log)
+	app := NewApp(backend, log.With().Str("component", "qianliyan").Logger())
 	return wails.Run(&options.App{
 		Title:            "千里眼 Qianliyan",
 		Width:            1280,

@@ -2,7 +2,12 @@
 // console backend (package console). With --serve it opens no window and
 // serves the same view to a browser on a loopback address instead.
 //
-// Build: go build -tags desktop,production -o bin/qianliyan .
+// Build: go build -tags desktop,production,webkit2_40 -o bin/qianliyan .
+//
+// webkit2_40 (WebKitGTK 2.40 or later, as on Debian 12) lets Wails' asset
+// server hand the page HTTP statuses, headers and request bodies; without it
+// every answer that is not 200 OK, such as bootstrap's 503 after a failed
+// sign-in, reaches the view as a bare network failure.
 package main
 
 import (
@@ -62,11 +67,12 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		}
 		return 1
 	}
-	log, err := logging.New(cfg.logLevel, stderr)
+	root, err := logging.New(cfg.logLevel, stderr)
 	if err != nil {
 		fmt.Fprintf(stderr, "qianliyan: %v\n", err)
 		return 2
 	}
+	log := root.With().Str("component", "qianliyan").Logger()
 	if cfg.serve == "" && getenv("DISPLAY") == "" && getenv("WAYLAND_DISPLAY") == "" {
 		fmt.Fprintln(stderr, "qianliyan: no display to open the window on (DISPLAY and WAYLAND_DISPLAY are unset).\n"+
 			"Run it in a desktop session, or add --serve 127.0.0.1:8090 and open the printed address in a browser.")
@@ -82,7 +88,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	backend, err := console.New(console.Options{
 		RelayURL: cfg.relay, User: cfg.user, Password: cfg.password,
-		Camera: cfg.camera, DataDir: cfg.dataDir, Assets: assets, Log: log,
+		Camera: cfg.camera, DataDir: cfg.dataDir, Assets: assets, Log: root,
 	})
 	if err != nil {
 		fmt.Fprintf(stderr, "qianliyan: %v\n", err)
@@ -91,7 +97,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if cfg.serve != "" {
 		return serveBrowser(ctx, backend, cfg.serve, log, stdout, stderr)
 	}
-	if err := runWindow(backend, log); err != nil {
+	if err := runWindow(backend, root); err != nil {
 		fmt.Fprintf(stderr, "qianliyan: %v\n", err)
 		return 1
 	}
