@@ -5,10 +5,14 @@ import (
 	"context"
 	"fmt"
 	"image"
+	"image/color"
 	"image/png"
+	"maps"
+	"math"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -27,8 +31,9 @@ func testFont(t *testing.T) string {
 	return font
 }
 
-// collect runs a generator and returns the first n units of a subscription.
-func collect(t *testing.T, cfg StreamConfig, n int) (units []avc.AccessUnit, arrived []time.Time) {
+// collect runs a generator and returns the first n units of each of its
+// streams, with their arrival times, by stream name.
+func collect(t *testing.T, cfg CameraConfig, n int) (units map[string][]avc.AccessUnit, arrived map[string][]time.Time) {
 	t.Helper()
 	g, err := NewGenerator(cfg, zerolog.Nop())
 	if err != nil {
@@ -36,7 +41,10 @@ func collect(t *testing.T, cfg StreamConfig, n int) (units []avc.AccessUnit, arr
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	sub := g.Subscribe(n)
+	subs := map[string]*Subscription{}
+	for _, name := range g.Streams() {
+		subs[name] = g.Output(name).Subscribe(n)
+	}
 	go func() { done <- g.Run(ctx) }()
 	defer func() {
 		cancel()
@@ -46,81 +54,162 @@ func collect(t *testing.T, cfg StreamConfig, n int) (units []avc.AccessUnit, arr
 			t.Error("generator did not stop within 5 s of cancel")
 		}
 	}()
+	units, arrived = map[string][]avc.AccessUnit{}, map[string][]time.Time{}
 	deadline := time.After(time.Duration(n)*time.Second/time.Duration(cfg.FPS) + 10*time.Second)
-	for len(units) < n {
-		select {
-		case au, ok := <-sub.Units():
-			if !ok {
-				t.Fatalf("subscription closed after %d units", len(units))
+	// Read the streams in turn: each buffers all n units, so none is dropped.
+	for name, sub := range subs {
+		for len(units[name]) < n {
+			select {
+			case au, ok := <-sub.Units():
+				if !ok {
+					t.Fatalf("%s: subscription closed after %d units", name, len(units[name]))
+				}
+				units[name] = append(units[name], au)
+				arrived[name] = append(arrived[name], time.Now())
+			case <-deadline:
+				t.Fatalf("%s: got %d of %d units in time", name, len(units[name]), n)
 			}
-			units = append(units, au)
-			arrived = append(arrived, time.Now())
-		case <-deadline:
-			t.Fatalf("got %d of %d units in time", len(units), n)
 		}
 	}
 	return units, arrived
 }
 
-func TestGeneratorUnits(t *testing.T) {
-	cfg := StreamConfig{Site: "site-01", Camera: "doff1", FPS: 10, GOP: 500 * time.Millisecond,
-		Width: 176, Height: 100, FontFile: testFont(t)} // 100 is not a multiple of 16: the SPS crops
+func TestGeneratorStreams(t *testing.T) {
+	// 100 and 50 are not multiples of 16: the SPS crops.
+	cfg := CameraConfig{Site: "site-01", Camera: "doff1", FPS: 10, GOP: 500 * time.Millisecond,
+		Width: 176, Height: 100, SubWidth: 96, SubHeight: 50, FontFile: testFont(t)}
 	const gopFrames = 5
 	units, arrived := collect(t, cfg, 3*gopFrames+1)
+	if len(units) != 2 {
+		t.Fatalf("streams %v, want main and sub", slices.Collect(maps.Keys(units)))
+	}
 
-	for i, au := range units {
-		if want := i%gopFrames == 0; au.Keyframe != want {
-			t.Fatalf("unit %d: keyframe=%v, want %v (keyframes every %d units from the first)", i, au.Keyframe, want, gopFrames)
-		}
-		if i > 0 {
-			if step := au.PTS - units[i-1].PTS; step != 100*time.Millisecond {
-				t.Fatalf("unit %d: PTS step %v, want 100ms at 10 fps", i, step)
+	sizes := map[string][2]int{StreamMain: {176, 100}, StreamSub: {96, 50}}
+	for name, size := range sizes {
+		for i, au := range units[name] {
+			if want := i%gopFrames == 0; au.Keyframe != want {
+				t.Fatalf("%s unit %d: keyframe=%v, want %v (keyframes every %d units from the first)", name, i, au.Keyframe, want, gopFrames)
 			}
-		}
-		for _, nalu := range au.NALUs {
-			if nalu[0]&0x1f == 9 {
-				t.Fatalf("unit %d still holds its access unit delimiter", i)
+			if want := time.Duration(i) * 100 * time.Millisecond; au.PTS != want {
+				t.Fatalf("%s unit %d: PTS %v, want %v at 10 fps", name, i, au.PTS, want)
 			}
-		}
-		if !au.Keyframe {
-			continue
-		}
-		sps, pps := au.ParamSets()
-		if sps == nil || pps == nil {
-			t.Fatalf("keyframe %d lacks SPS or PPS", i)
-		}
-		info, err := avc.ParseSPS(sps)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if info.Width != 176 || info.Height != 100 || !strings.HasPrefix(info.Codec, "avc1.42") {
-			t.Fatalf("keyframe %d: SPS says %+v, want constrained baseline 176x100", i, info)
+			for _, nalu := range au.NALUs {
+				if nalu[0]&0x1f == 9 {
+					t.Fatalf("%s unit %d still holds its access unit delimiter", name, i)
+				}
+			}
+			if !au.Keyframe {
+				continue
+			}
+			sps, pps := au.ParamSets()
+			if sps == nil || pps == nil {
+				t.Fatalf("%s keyframe %d lacks SPS or PPS", name, i)
+			}
+			info, err := avc.ParseSPS(sps)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if info.Width != size[0] || info.Height != size[1] || !strings.HasPrefix(info.Codec, "avc1.42") {
+				t.Fatalf("%s keyframe %d: SPS says %+v, want constrained baseline %dx%d", name, i, info, size[0], size[1])
+			}
 		}
 	}
 	// -re paces ffmpeg: 15 frames at 10 fps take about 1.5 s, not a burst.
-	if took := arrived[len(arrived)-1].Sub(arrived[0]); took < 700*time.Millisecond {
+	main := arrived[StreamMain]
+	if took := main[len(main)-1].Sub(main[0]); took < 700*time.Millisecond {
 		t.Fatalf("15 frame intervals arrived in %v; ffmpeg is not running in real time", took)
 	}
 
-	// The units decode: ffmpeg turns the stream back into pictures of the right size.
-	var stream bytes.Buffer
-	for _, au := range units {
-		b, err := au.AnnexB()
-		if err != nil {
-			t.Fatal(err)
+	// The units decode: ffmpeg turns each stream back into pictures of its size.
+	var pictures []image.Image
+	for _, name := range []string{StreamMain, StreamSub} {
+		var stream bytes.Buffer
+		for _, au := range units[name] {
+			b, err := au.AnnexB()
+			if err != nil {
+				t.Fatal(err)
+			}
+			stream.Write(b)
 		}
-		stream.Write(b)
+		frames := decodeFrames(t, stream.Bytes(), 0, 10)
+		for i, img := range frames {
+			if b := img.Bounds(); b.Dx() != sizes[name][0] || b.Dy() != sizes[name][1] {
+				t.Fatalf("decoded %s frame %d is %v, want %dx%d", name, i, b, sizes[name][0], sizes[name][1])
+			}
+		}
+		// A second apart, the picture (clock, pattern) has changed.
+		if samePixels(frames[0], frames[1]) {
+			t.Fatalf("%s frames 0 and 10, a second apart, are identical", name)
+		}
+		pictures = append(pictures, frames...)
 	}
-	frames := decodeFrames(t, stream.Bytes(), 0, 10)
-	for i, img := range frames {
-		if b := img.Bounds(); b.Dx() != 176 || b.Dy() != 100 {
-			t.Fatalf("decoded frame %d is %v, want 176x100", i, b)
+	// The sub stream is the main picture scaled down, as a camera's is: its
+	// first picture is close to the main one's and further from its own a
+	// second later.
+	// Compared coarsely, so that scaling filters and coding noise at these
+	// tiny sizes do not count.
+	coarse := func(img image.Image) image.Image { return scaleDown(img, 24, 12) }
+	mainFirst := coarse(pictures[0])
+	same, later := meanDifference(mainFirst, coarse(pictures[2])), meanDifference(mainFirst, coarse(pictures[3]))
+	t.Logf("sub vs scaled main: %.1f for the same picture, %.1f a second later", same, later)
+	if same > 8 || same*3 > later {
+		t.Fatalf("sub picture 0 differs from the scaled-down main picture 0 by %.1f a channel on average, and sub picture 10 by %.1f", same, later)
+	}
+}
+
+// TestGeneratorMainOnly: with no sub size, the camera has one stream.
+func TestGeneratorMainOnly(t *testing.T) {
+	cfg := CameraConfig{Site: "site-01", Camera: "doff2", FPS: 10, GOP: time.Second, Width: 96, Height: 54, FontFile: testFont(t)}
+	g, err := NewGenerator(cfg, zerolog.Nop())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := g.Streams(); !slices.Equal(got, []string{StreamMain}) || g.Output(StreamSub) != nil {
+		t.Fatalf("streams %v, want main only", got)
+	}
+	units, _ := collect(t, cfg, 2)
+	if !units[StreamMain][0].Keyframe {
+		t.Fatal("the first unit is not a keyframe")
+	}
+}
+
+// scaleDown resizes img to w×h by averaging the pixels each target pixel covers.
+func scaleDown(img image.Image, w, h int) image.Image {
+	b := img.Bounds()
+	out := image.NewRGBA(image.Rect(0, 0, w, h))
+	for y := 0; y < h; y++ {
+		for x := 0; x < w; x++ {
+			x0, x1 := b.Min.X+x*b.Dx()/w, b.Min.X+(x+1)*b.Dx()/w
+			y0, y1 := b.Min.Y+y*b.Dy()/h, b.Min.Y+(y+1)*b.Dy()/h
+			var r, g, bl, n uint32
+			for yy := y0; yy < max(y1, y0+1); yy++ {
+				for xx := x0; xx < max(x1, x0+1); xx++ {
+					cr, cg, cb, _ := img.At(xx, yy).RGBA()
+					r, g, bl, n = r+cr>>8, g+cg>>8, bl+cb>>8, n+1
+				}
+			}
+			out.Set(x, y, color.RGBA{uint8(r / n), uint8(g / n), uint8(bl / n), 255})
 		}
 	}
-	// A second apart, the picture (clock, pattern) has changed.
-	if samePixels(frames[0], frames[1]) {
-		t.Fatal("frames 0 and 10, a second apart, are identical")
+	return out
+}
+
+// meanDifference is the mean absolute difference of two same-size pictures,
+// over the R, G and B channels, from 0 to 255.
+func meanDifference(a, b image.Image) float64 {
+	r := a.Bounds()
+	var sum, n float64
+	for y := r.Min.Y; y < r.Max.Y; y++ {
+		for x := r.Min.X; x < r.Max.X; x++ {
+			ar, ag, ab, _ := a.At(x, y).RGBA()
+			br, bg, bb, _ := b.At(x-r.Min.X+b.Bounds().Min.X, y-r.Min.Y+b.Bounds().Min.Y).RGBA()
+			for _, d := range []float64{float64(ar>>8) - float64(br>>8), float64(ag>>8) - float64(bg>>8), float64(ab>>8) - float64(bb>>8)} {
+				sum += math.Abs(d)
+				n++
+			}
+		}
 	}
+	return sum / n
 }
 
 // samePixels reports whether two pictures are identical.
@@ -174,7 +263,7 @@ func decodeFrames(t *testing.T, stream []byte, indexes ...int) []image.Image {
 // timestamps from a known start, and with the time it should show typed out,
 // and expects the same pixels.
 func TestClockText(t *testing.T) {
-	cfg := StreamConfig{Site: "site-02", Camera: "waste", FPS: 10, GOP: time.Second, Width: 320, Height: 180, FontFile: testFont(t)}
+	cfg := CameraConfig{Site: "site-02", Camera: "waste", FPS: 10, GOP: time.Second, Width: 320, Height: 180, FontFile: testFont(t)}
 	const frame = 10 // one second in
 	cases := []struct {
 		start time.Time
@@ -202,7 +291,7 @@ func TestClockText(t *testing.T) {
 }
 
 // renderFrame draws frame n of the test pattern through filter, uncompressed.
-func renderFrame(t *testing.T, filter string, cfg StreamConfig, n int) []byte {
+func renderFrame(t *testing.T, filter string, cfg CameraConfig, n int) []byte {
 	t.Helper()
 	cmd := exec.Command("ffmpeg", "-hide_banner", "-loglevel", "error", "-nostdin",
 		"-f", "lavfi", "-i", fmt.Sprintf("testsrc2=size=%dx%d:rate=%d", cfg.Width, cfg.Height, cfg.FPS),

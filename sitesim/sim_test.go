@@ -6,10 +6,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -45,6 +47,7 @@ type whipEndpoint struct {
 
 type receivedUnit struct {
 	session string // Location of the session it came on
+	stream  string // the ?stream= of the POST: main or sub
 	au      avc.AccessUnit
 }
 
@@ -84,7 +87,17 @@ func (e *whipEndpoint) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	parts := strings.Split(strings.TrimPrefix(r.URL.Path, "/"), "/")
 	switch {
 	case r.Method == http.MethodPost && len(parts) == 3 && parts[0] == "whip":
-		e.answer(w, r, parts[1]+"/"+parts[2])
+		// The relay takes ?stream=main|sub, main when absent.
+		stream := r.URL.Query().Get("stream")
+		switch stream {
+		case "":
+			stream = "main"
+		case "main", "sub":
+		default:
+			writeError(w, http.StatusBadRequest, "bad_request", "stream "+stream)
+			return
+		}
+		e.answer(w, r, parts[1]+"/"+parts[2], stream)
 	case r.Method == http.MethodDelete && len(parts) == 4 && parts[0] == "whip":
 		e.mu.Lock()
 		pc, ok := e.sessions[r.URL.Path]
@@ -104,9 +117,9 @@ func (e *whipEndpoint) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-func (e *whipEndpoint) answer(w http.ResponseWriter, r *http.Request, camera string) {
+func (e *whipEndpoint) answer(w http.ResponseWriter, r *http.Request, camera, stream string) {
 	e.mu.Lock()
-	e.posts = append(e.posts, camera)
+	e.posts = append(e.posts, camera+"?stream="+stream)
 	refuse := e.refuse > 0
 	if refuse {
 		e.refuse--
@@ -135,7 +148,7 @@ func (e *whipEndpoint) answer(w http.ResponseWriter, r *http.Request, camera str
 	pc.OnTrack(func(track *webrtc.TrackRemote, _ *webrtc.RTPReceiver) {
 		_ = webrtcavc.ReadTrack(e.ctx, track, func(au avc.AccessUnit) {
 			select {
-			case e.units <- receivedUnit{session: location, au: au}:
+			case e.units <- receivedUnit{session: location, stream: stream, au: au}:
 			default: // the test stopped listening
 			}
 		})
@@ -183,6 +196,21 @@ func (e *whipEndpoint) waitUnit(within time.Duration, what string, match func(re
 	}
 }
 
+// unitWithin returns the first unit match accepts, if one comes within d.
+func (e *whipEndpoint) unitWithin(d time.Duration, match func(receivedUnit) bool) (receivedUnit, bool) {
+	deadline := time.After(d)
+	for {
+		select {
+		case u := <-e.units:
+			if match(u) {
+				return u, true
+			}
+		case <-deadline:
+			return receivedUnit{}, false
+		}
+	}
+}
+
 // drain discards units received so far.
 func (e *whipEndpoint) drain() {
 	for {
@@ -223,19 +251,21 @@ func eventually(t *testing.T, within time.Duration, what string, cond func() boo
 	}
 }
 
-// checkKeyframe fails unless u is a keyframe whose SPS declares the size.
-func checkKeyframe(t *testing.T, u receivedUnit, width, height int) {
+// checkKeyframe fails unless u is a keyframe whose SPS declares the size of
+// its stream in testOptions.
+func checkKeyframe(t *testing.T, u receivedUnit) {
 	t.Helper()
 	sps, pps := u.au.ParamSets()
 	if !u.au.Keyframe || sps == nil || pps == nil {
-		t.Fatalf("first unit of %s: keyframe=%v sps=%v pps=%v, want a keyframe with both", u.session, u.au.Keyframe, sps != nil, pps != nil)
+		t.Fatalf("first unit of %s (%s): keyframe=%v sps=%v pps=%v, want a keyframe with both", u.session, u.stream, u.au.Keyframe, sps != nil, pps != nil)
 	}
 	info, err := avc.ParseSPS(sps)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if info.Width != width || info.Height != height || !strings.HasPrefix(info.Codec, "avc1.42") {
-		t.Fatalf("SPS of %s says %+v, want constrained baseline %dx%d", u.session, info, width, height)
+	size := testSizes[u.stream]
+	if info.Width != size[0] || info.Height != size[1] || !strings.HasPrefix(info.Codec, "avc1.42") {
+		t.Fatalf("SPS of %s (%s) says %+v, want constrained baseline %dx%d", u.session, u.stream, info, size[0], size[1])
 	}
 }
 
@@ -259,7 +289,17 @@ func (b *syncBuffer) String() string {
 
 func testOptions(relay string, cameras int, log zerolog.Logger) Options {
 	return Options{RelayURL: relay, Token: testToken, Sites: 1, Cameras: cameras,
-		FPS: 10, GOP: time.Second, Width: 192, Height: 108, Log: log}
+		FPS: 10, GOP: time.Second, Width: 192, Height: 108, SubWidth: 96, SubHeight: 54, Log: log}
+}
+
+// testSizes are the stream sizes of testOptions.
+var testSizes = map[string][2]int{"main": {192, 108}, "sub": {96, 54}}
+
+// fromStream matches the units of one camera stream.
+func fromStream(camera, stream string) func(receivedUnit) bool {
+	return func(u receivedUnit) bool {
+		return strings.HasPrefix(u.session, "/whip/"+camera+"/") && u.stream == stream
+	}
 }
 
 // encoders returns the pids of this process's ffmpeg children drawing camera.
@@ -290,8 +330,9 @@ func encoders(t *testing.T, camera string) []int {
 }
 
 // TestPublishRetriesThenStreams: the relay refuses the first offer with a JSON
-// 401; the simulator logs the relay's message, retries, publishes a stream
-// starting with a keyframe, counts keyframe requests and DELETEs on Close.
+// 401; the simulator logs the relay's message, retries, publishes the main
+// and the sub stream, each starting with a keyframe of its size, counts
+// keyframe requests and DELETEs both sessions on Close.
 func TestPublishRetriesThenStreams(t *testing.T) {
 	e := newWHIPEndpoint(t)
 	e.refuse = 1
@@ -307,13 +348,22 @@ func TestPublishRetriesThenStreams(t *testing.T) {
 		}
 	}()
 
-	first := e.waitUnit(15*time.Second, "unit", func(receivedUnit) bool { return true })
-	checkKeyframe(t, first, 192, 108)
+	first := map[string]receivedUnit{}
+	for len(first) < 2 {
+		u := e.waitUnit(15*time.Second, "units of both streams", func(u receivedUnit) bool { _, seen := first[u.stream]; return !seen })
+		checkKeyframe(t, u)
+		first[u.stream] = u
+	}
+	if first["main"].session == first["sub"].session {
+		t.Fatal("main and sub came on one session")
+	}
 	e.mu.Lock()
 	posts := append([]string(nil), e.posts...)
 	e.mu.Unlock()
-	if len(posts) != 2 || posts[0] != "site-01/doff1" {
-		t.Fatalf("POSTs %v, want two for site-01/doff1 (refused, then accepted)", posts)
+	slices.Sort(posts)
+	// One of the two was refused, then offered again.
+	if len(posts) != 3 || posts[0] != "site-01/doff1?stream=main" || posts[2] != "site-01/doff1?stream=sub" {
+		t.Fatalf("POSTs %v, want main and sub of site-01/doff1, one of them twice", posts)
 	}
 	if !strings.Contains(logs.String(), "publish token expired for site-01/doff1") {
 		t.Fatalf("the relay's error message is not in the log:\n%s", logs.String())
@@ -322,23 +372,30 @@ func TestPublishRetriesThenStreams(t *testing.T) {
 		t.Fatal("the publish token was logged")
 	}
 	// A second keyframe comes one GOP later, again with its parameter sets.
-	checkKeyframe(t, e.waitUnit(5*time.Second, "second keyframe", func(u receivedUnit) bool { return u.au.Keyframe }), 192, 108)
+	checkKeyframe(t, e.waitUnit(5*time.Second, "second keyframe", func(u receivedUnit) bool { return u.au.Keyframe }))
 
-	// A keyframe request reaches the publisher, which counts it.
-	pc := e.session(first.session)
+	// A keyframe request reaches the main stream's publisher, which counts it.
+	pc := e.session(first["main"].session)
 	ssrc := uint32(pc.GetReceivers()[0].Track().SSRC())
 	if err := pc.WriteRTCP([]rtcp.Packet{&rtcp.PictureLossIndication{MediaSSRC: ssrc}}); err != nil {
 		t.Fatal(err)
 	}
-	pub := sim.cameras["site-01/doff1"].pub
+	var pub *whipPublisher
+	for _, p := range sim.cameras["site-01/doff1"].pubs {
+		if strings.HasSuffix(p.endpoint, "?stream=main") {
+			pub = p
+		}
+	}
 	eventually(t, 5*time.Second, "PLI counted", func() bool { return pub.keyframeRequests.Load() >= 1 })
 
 	if err := sim.Close(); err != nil {
 		t.Fatal(err)
 	}
 	closed = true
-	if !e.wasDeleted(first.session) {
-		t.Fatalf("Close did not DELETE %s", first.session)
+	for stream, u := range first {
+		if !e.wasDeleted(u.session) {
+			t.Fatalf("Close did not DELETE the %s session %s", stream, u.session)
+		}
 	}
 	if pids := encoders(t, "site-01 / doff1"); len(pids) > 0 {
 		t.Fatalf("ffmpeg %v still running after Close", pids)
@@ -352,7 +409,10 @@ func TestPublishRetriesThenStreams(t *testing.T) {
 // the simulator DELETEs the dead session and publishes again, from a keyframe.
 func TestRepublishAfterConnectionLoss(t *testing.T) {
 	e := newWHIPEndpoint(t)
-	sim, err := Start(context.Background(), testOptions(e.srv.URL, 1, zerolog.Nop()))
+	opts := testOptions(e.srv.URL, 1, zerolog.Nop())
+	opts.NoSub = true
+	opts.SubWidth, opts.SubHeight = 0, 0
+	sim, err := Start(context.Background(), opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -365,7 +425,10 @@ func TestRepublishAfterConnectionLoss(t *testing.T) {
 		t.Fatal(err)
 	}
 	second := e.waitUnit(30*time.Second, "unit on a new session", func(u receivedUnit) bool { return u.session != first.session })
-	checkKeyframe(t, second, 192, 108)
+	checkKeyframe(t, second)
+	if second.stream != "main" {
+		t.Fatalf("a camera without sub stream published %q", second.stream)
+	}
 	if !e.wasDeleted(first.session) {
 		t.Fatalf("the dead session %s was not DELETEd before publishing again", first.session)
 	}
@@ -374,9 +437,9 @@ func TestRepublishAfterConnectionLoss(t *testing.T) {
 	}
 }
 
-// TestStopStartCamera: a stopped camera's ffmpeg exits and its session is
-// abandoned without DELETE, other cameras go on; started again, it publishes
-// a new session from a keyframe.
+// TestStopStartCamera: a stopped camera's ffmpeg exits and both its sessions
+// are abandoned without DELETE, other cameras go on; started again, it
+// publishes both streams on new sessions from a keyframe.
 func TestStopStartCamera(t *testing.T) {
 	e := newWHIPEndpoint(t)
 	sim, err := Start(context.Background(), testOptions(e.srv.URL, 2, zerolog.Nop()))
@@ -385,10 +448,10 @@ func TestStopStartCamera(t *testing.T) {
 	}
 	defer sim.Close()
 
-	sessions := map[string]string{} // camera → Location
-	for len(sessions) < 2 {
-		u := e.waitUnit(15*time.Second, "units from both cameras", func(receivedUnit) bool { return true })
-		sessions[strings.Join(strings.Split(u.session, "/")[2:4], "/")] = u.session
+	sessions := map[string]string{} // camera?stream → Location
+	for len(sessions) < 4 {
+		u := e.waitUnit(15*time.Second, "units from both streams of both cameras", func(receivedUnit) bool { return true })
+		sessions[strings.Join(strings.Split(u.session, "/")[2:4], "/")+"?"+u.stream] = u.session
 	}
 	if err := sim.StopCamera("site-01", "doff1"); err != nil {
 		t.Fatal(err)
@@ -399,12 +462,18 @@ func TestStopStartCamera(t *testing.T) {
 	if pids := encoders(t, "site-01 / doff2"); len(pids) != 1 {
 		t.Fatalf("the other camera has %d encoders, want 1", len(pids))
 	}
-	if e.wasDeleted(sessions["site-01/doff1"]) {
-		t.Fatal("a dying camera sent DELETE")
+	for _, stream := range []string{"main", "sub"} {
+		if e.wasDeleted(sessions["site-01/doff1?"+stream]) {
+			t.Fatalf("a dying camera sent DELETE for its %s stream", stream)
+		}
 	}
 	e.drain()
 	// The other camera goes on.
-	e.waitUnit(5*time.Second, "unit from site-01/doff2", func(u receivedUnit) bool { return u.session == sessions["site-01/doff2"] })
+	e.waitUnit(5*time.Second, "unit from site-01/doff2", func(u receivedUnit) bool { return u.session == sessions["site-01/doff2?sub"] })
+	e.drain()
+	if u, ok := e.unitWithin(time.Second, fromStream("site-01/doff1", "main")); ok {
+		t.Fatalf("the stopped camera still sends, on %s", u.session)
+	}
 
 	if err := sim.StopCamera("site-01", "doff1"); !errors.Is(err, ErrCameraStopped) {
 		t.Fatalf("second StopCamera = %v, want ErrCameraStopped", err)
@@ -418,13 +487,20 @@ func TestStopStartCamera(t *testing.T) {
 	if err := sim.StartCamera("site-01", "doff1"); !errors.Is(err, ErrCameraRunning) {
 		t.Fatalf("second StartCamera = %v, want ErrCameraRunning", err)
 	}
-	back := e.waitUnit(15*time.Second, "unit from the restarted camera", func(u receivedUnit) bool {
-		return strings.HasPrefix(u.session, "/whip/site-01/doff1/") && u.session != sessions["site-01/doff1"]
-	})
-	checkKeyframe(t, back, 192, 108)
+	for _, stream := range []string{"main", "sub"} {
+		back := e.waitUnit(15*time.Second, stream+" unit from the restarted camera", func(u receivedUnit) bool {
+			return fromStream("site-01/doff1", stream)(u) && u.session != sessions["site-01/doff1?"+stream]
+		})
+		checkKeyframe(t, back)
+	}
 }
 
 func TestStartRejectsBadOptions(t *testing.T) {
+	taken, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer taken.Close()
 	cases := []struct {
 		name string
 		opts Options
@@ -436,6 +512,16 @@ func TestStartRejectsBadOptions(t *testing.T) {
 		{"odd size", Options{RelayURL: "http://127.0.0.1:8080", Token: "t", Width: 641, Height: 360}, "even"},
 		{"GOP under a frame", Options{RelayURL: "http://127.0.0.1:8080", Token: "t", GOP: time.Millisecond}, "GOP"},
 		{"frame rate", Options{RelayURL: "http://127.0.0.1:8080", Token: "t", FPS: 500}, "frame rate"},
+		{"nothing to do", Options{}, "nothing to do"},
+		{"sub larger than main", Options{RelayURL: "http://127.0.0.1:8080", Token: "t", Width: 320, Height: 180, SubWidth: 640, SubHeight: 360}, "larger than the main"},
+		{"odd sub size", Options{RelayURL: "http://127.0.0.1:8080", Token: "t", SubWidth: 161, SubHeight: 90}, "sub stream size 161x90"},
+		{"sub size without sub", Options{RelayURL: "http://127.0.0.1:8080", Token: "t", NoSub: true, SubWidth: 320, SubHeight: 180}, "no sub stream"},
+		{"RTSP address without port", Options{RTSPAddr: "127.0.0.1"}, "RTSP address"},
+		{"odd RTSP UDP port", Options{RTSPAddr: "127.0.0.1:0", RTSPUDPAddr: "127.0.0.1:8001"}, "even port"},
+		{"RTSP user without password", Options{RTSPAddr: "127.0.0.1:0", RTSPUser: "admin"}, "give both"},
+		{"Digest without credentials", Options{RTSPAddr: "127.0.0.1:0", RTSPDigestOnly: true}, "Digest"},
+		{"RTSP UDP without RTSP", Options{RelayURL: "http://127.0.0.1:8080", Token: "t", RTSPUDPAddr: "127.0.0.1:8000"}, "without an RTSP address"},
+		{"RTSP port taken", Options{RTSPAddr: taken.Addr().String()}, "starting RTSP server"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -34,11 +34,11 @@ type unitSource interface {
 	Subscribe(buffer int) *Subscription
 }
 
-// whipPublisher keeps one camera published to the relay: it offers, streams
-// and, whenever the relay refuses or the connection drops, tries again with
-// backoff, until its context is cancelled.
+// whipPublisher keeps one camera stream published to the relay: it offers,
+// streams and, whenever the relay refuses or the connection drops, tries
+// again with backoff, until its context is cancelled.
 type whipPublisher struct {
-	endpoint string // RELAY/whip/{site}/{camera}
+	endpoint string // RELAY/whip/{site}/{camera}?stream={main|sub}
 	token    string
 	api      *webrtc.API
 	client   *http.Client
@@ -53,18 +53,19 @@ type whipPublisher struct {
 	sessions         atomic.Int64 // sessions that reached connected
 }
 
-func newWHIPPublisher(relayURL, site, camera, token string, source unitSource, log zerolog.Logger) (*whipPublisher, error) {
+func newWHIPPublisher(relayURL, site, camera, stream, token string, source unitSource, log zerolog.Logger) (*whipPublisher, error) {
 	api, err := webrtcavc.NewAPI(webrtcavc.Settings(webrtcavc.IsLoopbackURL(relayURL)))
 	if err != nil {
 		return nil, fmt.Errorf("creating WebRTC API: %w", err)
 	}
 	return &whipPublisher{
-		endpoint: strings.TrimSuffix(relayURL, "/") + "/whip/" + url.PathEscape(site) + "/" + url.PathEscape(camera),
-		token:    token,
-		api:      api,
-		client:   &http.Client{},
-		source:   source,
-		log:      log,
+		endpoint: strings.TrimSuffix(relayURL, "/") + "/whip/" + url.PathEscape(site) + "/" + url.PathEscape(camera) +
+			"?stream=" + url.QueryEscape(stream),
+		token:  token,
+		api:    api,
+		client: &http.Client{},
+		source: source,
+		log:    log,
 	}, nil
 }
 

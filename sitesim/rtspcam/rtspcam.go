@@ -7,6 +7,9 @@ package rtspcam
 import (
 	"errors"
 	"fmt"
+	"net"
+	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -69,13 +72,26 @@ func Start(opts Options) (*Server, error) {
 	return s, nil
 }
 
-// URL returns the rtsp:// URL of a path, with the credentials in it.
+// URL returns the rtsp:// URL of a path, with the credentials in it. A
+// server listening on every interface is named by its loopback address.
 func (s *Server) URL(path string) string {
-	cred := ""
+	u := url.URL{Scheme: "rtsp", Host: s.Addr(), Path: "/" + strings.TrimPrefix(path, "/")}
 	if s.opts.User != "" {
-		cred = s.opts.User + ":" + s.opts.Password + "@"
+		u.User = url.UserPassword(s.opts.User, s.opts.Password)
 	}
-	return "rtsp://" + cred + s.srv.NetListener().Addr().String() + "/" + strings.TrimPrefix(path, "/")
+	return u.String()
+}
+
+// Addr returns the host:port readers connect to.
+func (s *Server) Addr() string {
+	addr, ok := s.srv.NetListener().Addr().(*net.TCPAddr)
+	if !ok {
+		return s.srv.NetListener().Addr().String()
+	}
+	if addr.IP.IsUnspecified() {
+		return net.JoinHostPort("127.0.0.1", strconv.Itoa(addr.Port))
+	}
+	return addr.String()
 }
 
 // AddStream starts serving a stream on path. sps and pps go into the SDP
@@ -145,7 +161,7 @@ func (st *Stream) Write(au avc.AccessUnit) error {
 	if err != nil {
 		return fmt.Errorf("packetizing for RTSP %s: %w", st.path, err)
 	}
-	ts := uint32(int64(au.PTS-st.base) * 90000 / int64(time.Second))
+	ts := rtpTime(au.PTS - st.base)
 	now := time.Now()
 	for _, pkt := range pkts {
 		pkt.Timestamp = ts
@@ -154,6 +170,13 @@ func (st *Stream) Write(au avc.AccessUnit) error {
 		}
 	}
 	return nil
+}
+
+// rtpTime converts a time from the stream's start to the 90 kHz RTP clock,
+// which wraps around every 13 hours as RTP expects. Whole seconds and the
+// rest are converted apart: d*90000 overflows int64 after 28 hours.
+func rtpTime(d time.Duration) uint32 {
+	return uint32(int64(d/time.Second)*90000 + int64(d%time.Second)*90000/int64(time.Second))
 }
 
 // Close stops serving the stream; its readers are disconnected, as when a
