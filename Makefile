@@ -14,7 +14,7 @@ frontend: setup
 build: frontend
 	go build -o bin/relay ./cmd/relay
 	go build -o bin/sitesim ./cmd/sitesim
-	go build -tags desktop,production -o bin/qianliyan .
+	go build -tags desktop,production,webkit2_40 -o bin/qianliyan .
 
 demo: build
 	./scripts/demo.sh
