@@ -1,6 +1,7 @@
 package checklist
 
 import (
+	"encoding/json"
 	"errors"
 	"os"
 	"path/filepath"
@@ -255,5 +256,25 @@ func TestDurationText(t *testing.T) {
 		if err := d.UnmarshalText([]byte(bad)); err == nil {
 			t.Errorf("%q accepted", bad)
 		}
+	}
+}
+
+func TestTemplateJSONUsesSeconds(t *testing.T) {
+	tp, err := Parse("rub.yaml", []byte(validTemplate))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := json.Marshal(tp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{`"min_duration_s":15`, `"deadline_s":604800`, `"before":["dry"]`, `"zh-CN":"揉搓"`} {
+		if !strings.Contains(string(b), want) {
+			t.Errorf("JSON lacks %s: %s", want, b)
+		}
+	}
+	var back Template
+	if err := json.Unmarshal(b, &back); err != nil || time.Duration(back.Steps[0].MinDuration) != 15*time.Second {
+		t.Fatalf("round trip: %v %v", err, back.Steps[0].MinDuration)
 	}
 }

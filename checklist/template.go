@@ -71,6 +71,21 @@ func (d *Duration) UnmarshalText(b []byte) error {
 	return nil
 }
 
+// MarshalJSON writes seconds, the unit the view computes with.
+func (d Duration) MarshalJSON() ([]byte, error) {
+	return []byte(strconv.FormatFloat(time.Duration(d).Seconds(), 'f', -1, 64)), nil
+}
+
+// UnmarshalJSON reads seconds.
+func (d *Duration) UnmarshalJSON(b []byte) error {
+	v, err := strconv.ParseFloat(string(b), 64)
+	if err != nil || v < 0 {
+		return fmt.Errorf("duration %s: want seconds, a number from 0 up", b)
+	}
+	*d = Duration(v * float64(time.Second))
+	return nil
+}
+
 // MarshalText writes whole days as "Nd", anything else as a Go duration.
 func (d Duration) MarshalText() ([]byte, error) {
 	v := time.Duration(d)
@@ -102,7 +117,7 @@ type Step struct {
 	ID   string `yaml:"id" json:"id"`
 	Text Text   `yaml:"text" json:"text"`
 	// MinDuration, when set, makes the step timed (a hand rub of at least 15 s).
-	MinDuration Duration `yaml:"min_duration,omitempty" json:"min_duration,omitempty"`
+	MinDuration Duration `yaml:"min_duration,omitempty" json:"min_duration_s,omitempty"`
 	// Before lists steps this one must be observed ahead of.
 	Before []string `yaml:"before,omitempty" json:"before,omitempty"`
 	// OrderDeviation overrides the template's for this step's order rules.
@@ -119,7 +134,7 @@ type Deviation struct {
 	Text     Text     `yaml:"text" json:"text"`
 	Severity Severity `yaml:"severity" json:"severity"`
 	// Deadline is the default time the site has to rectify it.
-	Deadline Duration `yaml:"deadline" json:"deadline"`
+	Deadline Duration `yaml:"deadline" json:"deadline_s"`
 }
 
 // Step returns the step with the given id.
