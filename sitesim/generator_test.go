@@ -54,22 +54,45 @@ func collect(t *testing.T, cfg CameraConfig, n int) (units map[string][]avc.Acce
 			t.Error("generator did not stop within 5 s of cancel")
 		}
 	}()
-	units, arrived = map[string][]avc.AccessUnit{}, map[string][]time.Time{}
-	deadline := time.After(time.Duration(n)*time.Second/time.Duration(cfg.FPS) + 10*time.Second)
-	// Read the streams in turn: each buffers all n units, so none is dropped.
+	type result struct {
+		name    string
+		units   []avc.AccessUnit
+		arrived []time.Time
+		err     error
+	}
+	results := make(chan result, len(subs))
+	deadline := time.Now().Add(time.Duration(n)*time.Second/time.Duration(cfg.FPS) + 10*time.Second)
 	for name, sub := range subs {
-		for len(units[name]) < n {
-			select {
-			case au, ok := <-sub.Units():
-				if !ok {
-					t.Fatalf("%s: subscription closed after %d units", name, len(units[name]))
+		go func() {
+			r := result{name: name}
+			timeout := time.NewTimer(time.Until(deadline))
+			defer timeout.Stop()
+			for len(r.units) < n {
+				select {
+				case au, ok := <-sub.Units():
+					if !ok {
+						r.err = fmt.Errorf("%s: subscription closed after %d units", name, len(r.units))
+						results <- r
+						return
+					}
+					r.units = append(r.units, au)
+					r.arrived = append(r.arrived, time.Now())
+				case <-timeout.C:
+					r.err = fmt.Errorf("%s: got %d of %d units in time", name, len(r.units), n)
+					results <- r
+					return
 				}
-				units[name] = append(units[name], au)
-				arrived[name] = append(arrived[name], time.Now())
-			case <-deadline:
-				t.Fatalf("%s: got %d of %d units in time", name, len(units[name]), n)
 			}
+			results <- r
+		}()
+	}
+	units, arrived = map[string][]avc.AccessUnit{}, map[string][]time.Time{}
+	for range subs {
+		r := <-results
+		if r.err != nil {
+			t.Fatal(r.err)
 		}
+		units[r.name], arrived[r.name] = r.units, r.arrived
 	}
 	return units, arrived
 }

@@ -1,5 +1,6 @@
-// Command sitesim publishes simulated site cameras to a Qianliyan relay by
-// WHIP, so the demo runs without real cameras.
+// Command sitesim simulates site cameras, each with a main and a sub stream,
+// so the demo runs without real ones: it publishes them to a Qianliyan relay
+// by WHIP, serves them over RTSP like IP cameras, or both.
 package main
 
 import (
@@ -9,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"net"
 	"os"
 	"os/exec"
 	"os/signal"
@@ -64,13 +66,19 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (sitesim.Options, string, error) {
 	fs := flag.NewFlagSet("sitesim", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	relay := fs.String("relay", "http://127.0.0.1:8080", "relay base URL")
+	relay := fs.String("relay", "http://127.0.0.1:8080", `relay base URL to publish to by WHIP; "" publishes nothing`)
 	token := fs.String("token", getenv("QLY_PUBLISH_TOKEN"), "WHIP publish token (default: $QLY_PUBLISH_TOKEN)")
 	sites := fs.Int("sites", 3, "number of simulated sites (1-99)")
 	cameras := fs.Int("cameras", 4, "cameras per site (1-12)")
 	fps := fs.Int("fps", 15, "frames per second (1-60)")
 	gop := fs.Float64("gop", 2, "keyframe interval in seconds")
-	size := fs.String("size", "640x360", "picture size WIDTHxHEIGHT")
+	size := fs.String("size", "640x360", "main stream size WIDTHxHEIGHT")
+	subSize := fs.String("sub-size", "", "sub stream size WIDTHxHEIGHT, or 0 or none for no sub stream\n(default: the main picture fitted into 320x180, so 320x180 for 640x360)")
+	rtsp := fs.String("rtsp", "", "serve every stream over RTSP on HOST:PORT, e.g. 127.0.0.1:8554,\nat rtsp://HOST:PORT/{site}/{camera}/{main|sub}")
+	rtspUDP := fs.String("rtsp-udp", "", "also offer RTSP over UDP: RTP on HOST:PORT (even port), RTCP on the next port")
+	rtspUser := fs.String("rtsp-user", "", "user RTSP readers must give")
+	rtspPassword := fs.String("rtsp-password", getenv("QLY_RTSP_PASSWORD"), "password RTSP readers must give (default: $QLY_RTSP_PASSWORD)")
+	rtspDigest := fs.Bool("rtsp-digest-only", false, "refuse RTSP Basic authentication, as many NVRs do")
 	level := fs.String("log-level", "info", "log level: debug, info, warn, error")
 	if err := fs.Parse(args); err != nil {
 		return sitesim.Options{}, "", err
@@ -78,14 +86,39 @@ func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (si
 	if fs.NArg() > 0 {
 		return sitesim.Options{}, "", fmt.Errorf("unexpected argument %q", fs.Arg(0))
 	}
-	opts := sitesim.Options{RelayURL: *relay, Token: *token, Sites: *sites, Cameras: *cameras, FPS: *fps}
+	opts := sitesim.Options{RelayURL: *relay, Sites: *sites, Cameras: *cameras, FPS: *fps,
+		RTSPAddr: *rtsp, RTSPUDPAddr: *rtspUDP, RTSPUser: *rtspUser, RTSPDigestOnly: *rtspDigest}
+	if *relay != "" {
+		opts.Token = *token
+	}
+	if *rtspUser != "" {
+		opts.RTSPPassword = *rtspPassword
+	} else if given(fs, "rtsp-password") {
+		return opts, "", errors.New("--rtsp-password without --rtsp-user")
+	}
 	var err error
-	if opts.Width, opts.Height, err = parseSize(*size); err != nil {
+	if opts.Width, opts.Height, err = parseSize("--size", *size); err != nil {
 		return opts, "", err
 	}
+	switch strings.ToLower(*subSize) {
+	case "":
+	case "0", "none":
+		opts.NoSub = true
+	default:
+		if opts.SubWidth, opts.SubHeight, err = parseSize("--sub-size", *subSize); err != nil {
+			return opts, "", err
+		}
+		if opts.SubWidth > opts.Width || opts.SubHeight > opts.Height {
+			return opts, "", fmt.Errorf("--sub-size %s is larger than --size %s", *subSize, *size)
+		}
+	}
 	switch {
-	case *token == "":
-		return opts, "", errors.New("no publish token: pass --token or set QLY_PUBLISH_TOKEN")
+	case *relay == "" && *rtsp == "":
+		return opts, "", errors.New(`nothing to do: --relay "" publishes nothing and no --rtsp address is given`)
+	case *relay != "" && !strings.HasPrefix(*relay, "http://") && !strings.HasPrefix(*relay, "https://"):
+		return opts, "", fmt.Errorf("--relay %q: want http://HOST:PORT or https://…", *relay)
+	case *relay != "" && *token == "":
+		return opts, "", errors.New(`no publish token: pass --token or set QLY_PUBLISH_TOKEN (or --relay "" to serve RTSP only)`)
 	case *sites < 1 || *sites > 99:
 		return opts, "", fmt.Errorf("--sites %d: want 1 to 99", *sites)
 	case *cameras < 1 || *cameras > 12:
@@ -96,16 +129,64 @@ func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (si
 		return opts, "", fmt.Errorf("--gop %g: want at least one frame (1/fps) and at most 60 seconds", *gop)
 	}
 	opts.GOP = time.Duration(*gop * float64(time.Second))
-	if !strings.HasPrefix(*relay, "http://") && !strings.HasPrefix(*relay, "https://") {
-		return opts, "", fmt.Errorf("--relay %q: want http://HOST:PORT or https://…", *relay)
+	if err := checkRTSPFlags(opts); err != nil {
+		return opts, "", err
 	}
 	return opts, *level, nil
 }
 
+// given reports whether the flag was on the command line.
+func given(fs *flag.FlagSet, name string) bool {
+	found := false
+	fs.Visit(func(f *flag.Flag) { found = found || f.Name == name })
+	return found
+}
+
+// checkRTSPFlags checks the --rtsp* flags, naming them.
+func checkRTSPFlags(o sitesim.Options) error {
+	if o.RTSPAddr == "" {
+		if o.RTSPUDPAddr != "" || o.RTSPUser != "" || o.RTSPDigestOnly {
+			return errors.New("--rtsp-udp, --rtsp-user and --rtsp-digest-only need --rtsp HOST:PORT")
+		}
+		return nil
+	}
+	if _, err := parsePort("--rtsp", o.RTSPAddr); err != nil {
+		return err
+	}
+	if o.RTSPUDPAddr != "" {
+		port, err := parsePort("--rtsp-udp", o.RTSPUDPAddr)
+		if err != nil {
+			return err
+		}
+		if port == 0 || port%2 != 0 || port == 65535 {
+			return fmt.Errorf("--rtsp-udp %q: want an even port below 65535 for RTP; RTCP takes the next one", o.RTSPUDPAddr)
+		}
+	}
+	switch {
+	case o.RTSPUser != "" && o.RTSPPassword == "":
+		return errors.New("--rtsp-user without a password: pass --rtsp-password or set QLY_RTSP_PASSWORD")
+	case o.RTSPDigestOnly && o.RTSPUser == "":
+		return errors.New("--rtsp-digest-only needs --rtsp-user and a password")
+	}
+	return nil
+}
+
+// parsePort reads HOST:PORT and returns the port.
+func parsePort(flagName, addr string) (int, error) {
+	_, p, err := net.SplitHostPort(addr)
+	if err == nil {
+		port, perr := strconv.Atoi(p)
+		if perr == nil && port >= 0 && port <= 65535 {
+			return port, nil
+		}
+	}
+	return 0, fmt.Errorf("%s %q: want HOST:PORT, e.g. 127.0.0.1:8554", flagName, addr)
+}
+
 // parseSize reads WIDTHxHEIGHT; x264 with 4:2:0 wants both even.
-func parseSize(s string) (w, h int, err error) {
+func parseSize(flagName, s string) (w, h int, err error) {
 	bad := func() (int, int, error) {
-		return 0, 0, fmt.Errorf("--size %q: want WIDTHxHEIGHT with even numbers from 16x16 to 3840x2160, e.g. 640x360", s)
+		return 0, 0, fmt.Errorf("%s %q: want WIDTHxHEIGHT with even numbers from 16x16 to 3840x2160, e.g. 640x360", flagName, s)
 	}
 	ws, hs, ok := strings.Cut(strings.ToLower(s), "x")
 	if !ok {

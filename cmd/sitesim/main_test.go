@@ -3,12 +3,20 @@ package main
 import (
 	"bytes"
 	"context"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/qianliyan/qianliyan/internal/avc"
+	"github.com/qianliyan/qianliyan/relay/hub"
+	"github.com/qianliyan/qianliyan/relay/rtsppull"
 )
 
 func env(vars map[string]string) func(string) string {
@@ -23,6 +31,7 @@ func TestBadCommandLines(t *testing.T) {
 		want string
 	}{
 		{"size without x", []string{"--size", "640by360"}, map[string]string{"QLY_PUBLISH_TOKEN": "t"}, `--size "640by360"`},
+		{"size with a stray x", []string{"--size", "640x360x2"}, map[string]string{"QLY_PUBLISH_TOKEN": "t"}, `--size "640x360x2"`},
 		{"odd size", []string{"--size", "641x360"}, map[string]string{"QLY_PUBLISH_TOKEN": "t"}, "--size"},
 		{"negative size", []string{"--size", "-640x360"}, map[string]string{"QLY_PUBLISH_TOKEN": "t"}, "--size"},
 		{"no token", nil, nil, "QLY_PUBLISH_TOKEN"},
@@ -33,6 +42,16 @@ func TestBadCommandLines(t *testing.T) {
 		{"unknown flag", []string{"--token", "t", "--colour", "red"}, nil, "colour"},
 		{"stray argument", []string{"--token", "t", "extra"}, nil, `unexpected argument "extra"`},
 		{"log level", []string{"--token", "t", "--log-level", "loud"}, nil, `log level "loud"`},
+		{"odd sub size", []string{"--token", "t", "--sub-size", "161x90"}, nil, `--sub-size "161x90"`},
+		{"sub larger than main", []string{"--token", "t", "--size", "320x180", "--sub-size", "640x360"}, nil, "larger than --size"},
+		{"nothing to do", []string{"--relay", ""}, nil, "nothing to do"},
+		{"no token, RTSP too", []string{"--rtsp", "127.0.0.1:8554"}, nil, `--relay ""`},
+		{"RTSP address without port", []string{"--relay", "", "--rtsp", "127.0.0.1"}, nil, `--rtsp "127.0.0.1"`},
+		{"odd RTSP UDP port", []string{"--relay", "", "--rtsp", "127.0.0.1:8554", "--rtsp-udp", "127.0.0.1:8001"}, nil, "even port"},
+		{"RTSP UDP without RTSP", []string{"--token", "t", "--rtsp-udp", "127.0.0.1:8000"}, nil, "need --rtsp"},
+		{"RTSP user without password", []string{"--relay", "", "--rtsp", "127.0.0.1:8554", "--rtsp-user", "admin"}, nil, "QLY_RTSP_PASSWORD"},
+		{"RTSP password without user", []string{"--relay", "", "--rtsp", "127.0.0.1:8554", "--rtsp-password", "x"}, nil, "without --rtsp-user"},
+		{"digest without user", []string{"--relay", "", "--rtsp", "127.0.0.1:8554", "--rtsp-digest-only"}, nil, "--rtsp-digest-only"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -73,7 +92,7 @@ func TestRunStopsOnSignal(t *testing.T) {
 
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	var stderr bytes.Buffer
+	var stderr syncBuffer
 	done := make(chan int, 1)
 	go func() {
 		done <- run(ctx, []string{"--relay", relay.URL, "--sites", "1", "--cameras", "1", "--size", "160x90", "--gop", "0.5"},
@@ -95,4 +114,101 @@ func TestRunStopsOnSignal(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("did not stop within 10 s of cancel")
 	}
+}
+
+// TestRunServesRTSPOnly runs the command with WHIP off and RTSP on, with the
+// password from the environment, and pulls the main stream with the relay's
+// RTSP ingest; the sub stream is switched off and not served.
+func TestRunServesRTSPOnly(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	var stderr syncBuffer
+	done := make(chan int, 1)
+	go func() {
+		done <- run(ctx, []string{"--relay", "", "--rtsp", addr, "--rtsp-user", "admin", "--sites", "1", "--cameras", "1",
+			"--size", "160x90", "--sub-size", "none", "--gop", "0.5"},
+			env(map[string]string{"QLY_RTSP_PASSWORD": "from-env"}), &stderr)
+	}()
+
+	h := hub.New(hub.Config{})
+	defer h.Close()
+	pull := func(stream string) (hub.Key, chan error) {
+		key := hub.Key{Site: "site-01", Camera: "doff1", Stream: stream}
+		ended := make(chan error, 16)
+		go rtsppull.Run(ctx, h, rtsppull.Source{Key: key, URL: "rtsp://admin:from-env@" + addr + "/site-01/doff1/" + stream, Transport: "tcp"},
+			rtsppull.Options{MinBackoff: 100 * time.Millisecond, MaxBackoff: 200 * time.Millisecond, Log: zerolog.Nop(),
+				OnReconnect: func(_ hub.Key, err error) {
+					select {
+					case ended <- err:
+					default:
+					}
+				}})
+		return key, ended
+	}
+	mainKey, _ := pull("main")
+	_, subEnded := pull("sub")
+
+	r, err := h.Subscribe(mainKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	rctx, rcancel := context.WithTimeout(ctx, 15*time.Second)
+	au, err := r.Read(rctx)
+	rcancel()
+	if err != nil {
+		t.Fatalf("no picture over RTSP within 15 s: %v; stderr:\n%s", err, stderr.String())
+	}
+	sps, _ := au.ParamSets()
+	info, err := avc.ParseSPS(sps)
+	if err != nil || !au.Keyframe || info.Width != 160 || info.Height != 90 {
+		t.Fatalf("first unit: keyframe=%v %+v %v, want a 160x90 keyframe", au.Keyframe, info, err)
+	}
+	// The sub stream is off: its path is unknown.
+	select {
+	case err := <-subEnded:
+		if !strings.Contains(err.Error(), "404") {
+			t.Fatalf("pulling the sub stream: %v, want a 404", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("pulling the switched-off sub stream did not fail within 10 s")
+	}
+
+	cancel()
+	select {
+	case code := <-done:
+		if code != 0 {
+			t.Fatalf("exit %d after cancel, want 0; stderr:\n%s", code, stderr.String())
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("did not stop within 10 s of cancel")
+	}
+	if strings.Contains(stderr.String(), "from-env") {
+		t.Fatal("the RTSP password was logged")
+	}
+}
+
+// syncBuffer collects output written from many goroutines.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }

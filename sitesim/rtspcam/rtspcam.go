@@ -83,12 +83,16 @@ func (s *Server) URL(path string) string {
 }
 
 // Addr returns the host:port readers connect to.
-func (s *Server) Addr() string {
-	addr, ok := s.srv.NetListener().Addr().(*net.TCPAddr)
+func (s *Server) Addr() string { return dialable(s.srv.NetListener().Addr()) }
+
+// dialable names a listening address the way a client on this machine can
+// reach it: a wildcard address by loopback.
+func dialable(a net.Addr) string {
+	addr, ok := a.(*net.TCPAddr)
 	if !ok {
-		return s.srv.NetListener().Addr().String()
+		return a.String()
 	}
-	if addr.IP.IsUnspecified() {
+	if addr.IP == nil || addr.IP.IsUnspecified() {
 		return net.JoinHostPort("127.0.0.1", strconv.Itoa(addr.Port))
 	}
 	return addr.String()
