@@ -127,7 +127,9 @@ func TestRTSPPulledByRelay(t *testing.T) {
 				}
 				key := hub.Key{Site: "site-01", Camera: "doff1", Stream: stream}
 				keys[stream] = key
-				go func() { pullers <- rtsppull.Run(ctx, h, rtsppull.Source{Key: key, URL: url, Transport: tc.transport}, pullOpts) }()
+				go func() {
+					pullers <- rtsppull.Run(ctx, h, rtsppull.Source{Key: key, URL: url, Transport: tc.transport}, pullOpts)
+				}()
 			}
 			for stream, key := range keys {
 				size := testSizes[stream]
