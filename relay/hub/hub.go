@@ -51,7 +51,35 @@ var ErrClosed = errors.New("hub closed")
 const (
 	DefaultReaderQueue = 120  // about 4 s at 30 fps
 	DefaultMaxGOP      = 1000 // units; longer GOPs are not cached
+	DefaultStallAfter  = 2 * time.Second
+	// DefaultKeyframeRequestInterval keeps fifty viewers joining at once
+	// from asking a camera for fifty keyframes: one a second is plenty, as
+	// every waiting reader starts from the same one.
+	DefaultKeyframeRequestInterval = time.Second
+	// RateWindow is how far back frame and bit rates look.
+	RateWindow = 3 * time.Second
 )
+
+// Status is a stream's health.
+type Status string
+
+// The statuses of a stream (docs/PROTOCOLS.md).
+const (
+	StatusOnline  Status = "online"  // a source is attached and units arrive
+	StatusStalled Status = "stalled" // a source is attached, but no unit for more than StallAfter
+	StatusOffline Status = "offline" // no source
+)
+
+// Rank orders statuses from worst to best, for "the camera's best stream".
+func (s Status) Rank() int {
+	switch s {
+	case StatusOnline:
+		return 2
+	case StatusStalled:
+		return 1
+	}
+	return 0
+}
 
 // Config tunes a hub. Zero fields take the defaults.
 type Config struct {
@@ -62,6 +90,12 @@ type Config struct {
 	// past it (a camera that never sends keyframes) is not cached: new
 	// readers then wait for its next keyframe.
 	MaxGOP int
+	// StallAfter is how long a stream with a source may go without a unit
+	// before it is stalled.
+	StallAfter time.Duration
+	// KeyframeRequestInterval is the least time between two keyframe
+	// requests passed on to a stream's source.
+	KeyframeRequestInterval time.Duration
 	// Now is the clock (time.Now when nil); tests inject their own.
 	Now func() time.Time
 }
@@ -82,6 +116,12 @@ func New(cfg Config) *Hub {
 	}
 	if cfg.MaxGOP <= 0 {
 		cfg.MaxGOP = DefaultMaxGOP
+	}
+	if cfg.StallAfter <= 0 {
+		cfg.StallAfter = DefaultStallAfter
+	}
+	if cfg.KeyframeRequestInterval <= 0 {
+		cfg.KeyframeRequestInterval = DefaultKeyframeRequestInterval
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
@@ -116,23 +156,43 @@ func (h *Hub) Publish(key Key) (*Source, error) {
 	src := &Source{stream: s}
 	s.source = src
 	s.since = h.cfg.Now()
+	s.flowingSince = s.since
 	s.sps, s.pps = nil, nil
 	s.rebase = true
+	s.samples.reset()
+	s.firstFrame = time.Time{}
+	s.lastKeyPTS, s.keyInterval, s.seenKey = 0, 0, false
 	return src, nil
 }
 
 // Subscribe adds a reader to the stream. The reader first gets the cached
-// GOP (keyframe first, carrying SPS and PPS), then live units. A reader may
-// subscribe to a stream that has no source: it waits for one.
+// GOP (keyframe first, carrying SPS and PPS), then live
+// units. A reader may subscribe to a stream that has no source: it waits
+// for one. When the stream has a source but no cached keyframe, the source
+// is asked for one.
 func (h *Hub) Subscribe(key Key) (*Reader, error) {
 	h.mu.Lock()
-	defer h.mu.Unlock()
 	if h.closed {
+		h.mu.Unlock()
 		return nil, ErrClosed
 	}
 	s := h.streamLocked(key)
 	s.mu.Lock()
-	defer s.mu.Unlock()
+	r := s.subscribeLocked()
+	var ask func()
+	if len(s.gop) == 0 {
+		ask = s.keyframeRequestLocked()
+	}
+	s.mu.Unlock()
+	h.mu.Unlock()
+	if ask != nil {
+		ask()
+	}
+	return r, nil
+}
+
+func (s *stream) subscribeLocked() *Reader {
+	h := s.hub
 	r := &Reader{
 		stream:   s,
 		limit:    h.cfg.ReaderQueue,
@@ -148,7 +208,24 @@ func (h *Hub) Subscribe(key Key) (*Reader, error) {
 		r.signal()
 	}
 	s.readers[r] = struct{}{}
-	return r, nil
+	return r
+}
+
+// keyframeRequestLocked returns the source's keyframe request to make now,
+// or nil when there is no source, it cannot be asked, or it was asked less
+// than KeyframeRequestInterval ago; s.mu must be held.
+func (s *stream) keyframeRequestLocked() func() {
+	if s.source == nil || s.source.requestKeyframe == nil {
+		return nil
+	}
+	now := s.hub.cfg.Now()
+	if !s.lastKeyRequest.IsZero() && now.Sub(s.lastKeyRequest) < s.hub.cfg.KeyframeRequestInterval {
+		s.keyRequestsLimited++
+		return nil
+	}
+	s.lastKeyRequest = now
+	s.keyRequests++
+	return s.source.requestKeyframe
 }
 
 // Online reports whether the stream has a source.
@@ -166,10 +243,16 @@ func (h *Hub) Online(key Key) bool {
 
 // State is what the hub knows of one stream, for health and the camera list.
 type State struct {
-	Key    Key
+	Key Key
+	// Online reports whether a source is attached (Status online or stalled).
 	Online bool
 	// Since is when the stream last went online or offline.
 	Since time.Time
+	// Status is the stream's health now, and StatusSince when it began:
+	// for stalled, when the last unit arrived (or the source attached, if
+	// none has since).
+	Status      Status
+	StatusSince time.Time
 	// LastFrame is when the last unit arrived; zero if none has.
 	LastFrame time.Time
 	// Info is the stream's codec and size from its latest SPS; zero until one arrived.
@@ -179,6 +262,15 @@ type State struct {
 	Bytes   uint64
 	// Drops counts units not delivered to slow readers, over all readers ever.
 	Drops uint64
+	// FPS and Bitrate (bits per second) are measured over the last
+	// RateWindow of the current source; zero without one.
+	FPS, Bitrate float64
+	// KeyframeInterval is the time between the source's last two
+	// keyframes; zero until it has sent two.
+	KeyframeInterval time.Duration
+	// KeyframeRequests counts requests passed on to sources, and
+	// KeyframeRequestsLimited those held back by the rate limit.
+	KeyframeRequests, KeyframeRequestsLimited uint64
 }
 
 // State returns the state of one stream; ok is false if the hub has never
@@ -247,6 +339,18 @@ type stream struct {
 	sps, pps []byte
 	info     avc.StreamInfo
 
+	// flowingSince is when units began arriving after the source attached
+	// or after a stall.
+	flowingSince time.Time
+	firstFrame   time.Time // of the current source
+	samples      rateSamples
+	lastKeyPTS   time.Duration
+	keyInterval  time.Duration
+	seenKey      bool
+
+	lastKeyRequest                  time.Time
+	keyRequests, keyRequestsLimited uint64
+
 	// The hub keeps a stream's presentation times increasing across
 	// sources, so a reader that outlives a source change sees no jump back.
 	rebase    bool
@@ -260,26 +364,66 @@ type stream struct {
 }
 
 func (s *stream) state() State {
+	now := s.hub.cfg.Now()
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return State{
-		Key:       s.key,
-		Online:    s.source != nil,
-		Since:     s.since,
-		LastFrame: s.lastFrame,
-		Info:      s.info,
-		Readers:   len(s.readers),
-		Frames:    s.frames,
-		Bytes:     s.bytes,
-		Drops:     s.drops,
+	st := State{
+		Key:                     s.key,
+		Online:                  s.source != nil,
+		Since:                   s.since,
+		LastFrame:               s.lastFrame,
+		Info:                    s.info,
+		Readers:                 len(s.readers),
+		Frames:                  s.frames,
+		Bytes:                   s.bytes,
+		Drops:                   s.drops,
+		KeyframeRequests:        s.keyRequests,
+		KeyframeRequestsLimited: s.keyRequestsLimited,
 	}
+	if s.source == nil {
+		st.Status, st.StatusSince = StatusOffline, s.since
+		return st
+	}
+	st.KeyframeInterval = s.keyInterval
+	last := s.lastActivityLocked()
+	if now.Sub(last) > s.hub.cfg.StallAfter {
+		st.Status, st.StatusSince = StatusStalled, last
+		return st
+	}
+	st.Status, st.StatusSince = StatusOnline, s.flowingSince
+	if !s.firstFrame.IsZero() {
+		// Over the window, or since the source's first unit when it is
+		// younger; a second at least, so one unit does not make a rate.
+		span := min(max(now.Sub(s.firstFrame), time.Second), RateWindow)
+		n, bytes := s.samples.since(now.Add(-span))
+		st.FPS = float64(n) / span.Seconds()
+		st.Bitrate = float64(bytes*8) / span.Seconds()
+	}
+	return st
+}
+
+// lastActivityLocked is when the current source last sent a unit, or
+// attached if it has sent none: a source that never sends stalls too.
+func (s *stream) lastActivityLocked() time.Time {
+	if s.firstFrame.IsZero() {
+		return s.since
+	}
+	return s.lastFrame
 }
 
 // writeLocked takes one unit from the source; s.mu must be held.
 func (s *stream) writeLocked(au avc.AccessUnit) {
+	now := s.hub.cfg.Now()
 	s.frames++
 	s.bytes += uint64(au.Size())
-	s.lastFrame = s.hub.cfg.Now()
+	if now.Sub(s.lastActivityLocked()) > s.hub.cfg.StallAfter {
+		s.flowingSince = now // the first unit after a stall
+	}
+	if s.firstFrame.IsZero() {
+		s.firstFrame = now
+	}
+	s.lastFrame = now
+	s.samples.add(now, au.Size())
 
 	if sps, pps := au.ParamSets(); sps != nil || pps != nil {
 		if sps != nil && string(sps) != string(s.sps) {
@@ -312,6 +456,10 @@ func (s *stream) writeLocked(au avc.AccessUnit) {
 	s.lastPTS, s.sentAny = au.PTS, true
 
 	if au.Keyframe {
+		if s.seenKey {
+			s.keyInterval = au.PTS - s.lastKeyPTS
+		}
+		s.lastKeyPTS, s.seenKey = au.PTS, true
 		// A decoder joining here needs the parameter sets even when the
 		// camera sent them only once.
 		au = au.WithParamSets(s.sps, s.pps)
@@ -333,7 +481,20 @@ func (s *stream) writeLocked(au avc.AccessUnit) {
 // Source feeds one stream. Only one source is attached to a stream at a time.
 type Source struct {
 	stream *stream
-	closed bool // guarded by stream.mu
+	// Guarded by stream.mu.
+	closed          bool
+	requestKeyframe func()
+}
+
+// OnKeyframeRequest sets how readers' keyframe requests reach the source
+// (a WebRTC publisher gets a PLI). The hub rate-limits them per stream and
+// calls fn without holding its locks; fn must not block. Sources that
+// cannot be asked (RTSP cameras) leave it unset.
+func (src *Source) OnKeyframeRequest(fn func()) {
+	s := src.stream
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	src.requestKeyframe = fn
 }
 
 // Write hands one access unit to the stream. Readers share the unit's NAL
@@ -490,6 +651,22 @@ func (r *Reader) Dropped() uint64 {
 // Key returns the stream the reader follows.
 func (r *Reader) Key() Key { return r.stream.key }
 
+// RequestKeyframe asks the stream's source for a keyframe on behalf of the
+// reader (a viewer lost one). It reports whether the request was passed
+// on: not when the stream has no source that can be asked, or the source
+// was asked less than KeyframeRequestInterval ago.
+func (r *Reader) RequestKeyframe() bool {
+	s := r.stream
+	s.mu.Lock()
+	ask := s.keyframeRequestLocked()
+	s.mu.Unlock()
+	if ask == nil {
+		return false
+	}
+	ask()
+	return true
+}
+
 // Close removes the reader from its stream. Close is idempotent.
 func (r *Reader) Close() {
 	s := r.stream
@@ -508,4 +685,34 @@ func (r *Reader) close() {
 	r.closed = true
 	r.queue = nil
 	close(r.done)
+}
+
+// rateSamples remembers the arrival time and size of recent units, enough
+// for RateWindow at the frame rates cameras send.
+type rateSamples struct {
+	at   [512]time.Time
+	size [512]int
+	next int
+	n    int
+}
+
+func (r *rateSamples) reset() { r.next, r.n = 0, 0 }
+
+func (r *rateSamples) add(t time.Time, size int) {
+	r.at[r.next], r.size[r.next] = t, size
+	r.next = (r.next + 1) % len(r.at)
+	r.n = min(r.n+1, len(r.at))
+}
+
+// since counts the units, and their bytes, that arrived at t or later.
+func (r *rateSamples) since(t time.Time) (n int, bytes int) {
+	for i := 1; i <= r.n; i++ {
+		j := (r.next - i + len(r.at)) % len(r.at)
+		if r.at[j].Before(t) {
+			break
+		}
+		n++
+		bytes += r.size[j]
+	}
+	return n, bytes
 }

@@ -447,3 +447,129 @@ func TestKeyOther(t *testing.T) {
 		t.Fatalf("%v", got)
 	}
 }
+
+func TestStatusOnlineStalledOffline(t *testing.T) {
+	t0 := time.Date(2026, 1, 1, 8, 0, 0, 0, time.UTC)
+	clock := &fakeClock{t: t0}
+	h := New(Config{Now: clock.Now, StallAfter: 2 * time.Second})
+	status := func() (Status, time.Time) {
+		st, _ := h.State(key)
+		return st.Status, st.StatusSince
+	}
+	expect := func(step string, want Status, since time.Time) {
+		t.Helper()
+		if got, at := status(); got != want || !at.Equal(since) {
+			t.Fatalf("%s: %s since %v, want %s since %v", step, got, at.Sub(t0), want, since.Sub(t0))
+		}
+	}
+
+	src, _ := h.Publish(key)
+	expect("attached", StatusOnline, t0)
+	clock.Advance(2 * time.Second)
+	expect("2 s without a unit is not yet a stall", StatusOnline, t0)
+	clock.Advance(time.Millisecond)
+	expect("a source that never sends stalls", StatusStalled, t0)
+
+	src.Write(unit(0, true, true))
+	resumed := clock.Now()
+	expect("first unit", StatusOnline, resumed)
+	for n := 1; n <= 10; n++ {
+		clock.Advance(frameStep)
+		src.Write(unit(n, false, false))
+	}
+	expect("flowing", StatusOnline, resumed)
+	last := clock.Now()
+	clock.Advance(2*time.Second + time.Millisecond)
+	expect("frames stopped", StatusStalled, last)
+	src.Write(unit(11, false, false))
+	expect("frames again", StatusOnline, clock.Now())
+
+	clock.Advance(time.Second)
+	src.Close()
+	expect("source gone", StatusOffline, clock.Now())
+	if st, _ := h.State(key); st.Online || st.FPS != 0 {
+		t.Fatalf("offline state %+v", st)
+	}
+}
+
+func TestRatesAndKeyframeInterval(t *testing.T) {
+	clock := &fakeClock{t: time.Date(2026, 1, 1, 8, 0, 0, 0, time.UTC)}
+	h := New(Config{Now: clock.Now})
+	src, _ := h.Publish(key)
+	// 25 fps, a keyframe every 50 units (2 s), for 6 s.
+	size := 0
+	for n := range 150 {
+		au := unit(n, n%50 == 0, n == 0)
+		if n >= 150-75 { // the last RateWindow
+			size += au.Size()
+		}
+		src.Write(au)
+		clock.Advance(frameStep)
+	}
+	st, _ := h.State(key)
+	if st.FPS < 24.9 || st.FPS > 25.1 {
+		t.Fatalf("fps %.2f, want 25", st.FPS)
+	}
+	if want := float64(size*8) / RateWindow.Seconds(); st.Bitrate < want*0.99 || st.Bitrate > want*1.01 {
+		t.Fatalf("bitrate %.0f, want %.0f", st.Bitrate, want)
+	}
+	if st.KeyframeInterval != 50*frameStep {
+		t.Fatalf("keyframe interval %v, want %v", st.KeyframeInterval, 50*frameStep)
+	}
+
+	// A young source's rate is over its own life, not the whole window.
+	src.Close()
+	src, _ = h.Publish(key)
+	for n := range 30 { // 1.2 s
+		src.Write(unit(n, n == 0, n == 0))
+		clock.Advance(frameStep)
+	}
+	if st, _ := h.State(key); st.FPS < 24.9 || st.FPS > 25.1 || st.KeyframeInterval != 0 {
+		t.Fatalf("young source: fps %.2f, keyframe interval %v", st.FPS, st.KeyframeInterval)
+	}
+}
+
+func TestKeyframeRequestsAreRateLimited(t *testing.T) {
+	clock := &fakeClock{t: time.Date(2026, 1, 1, 8, 0, 0, 0, time.UTC)}
+	h := New(Config{Now: clock.Now, KeyframeRequestInterval: time.Second})
+	var asked int
+	src, _ := h.Publish(key)
+	src.OnKeyframeRequest(func() { asked++ })
+
+	// A reader joining a stream with nothing cached asks for a keyframe.
+	r1, _ := h.Subscribe(key)
+	defer r1.Close()
+	if asked != 1 {
+		t.Fatalf("joining without a cached keyframe asked %d times, want 1", asked)
+	}
+	// Fifty more at once make no more requests.
+	for range 50 {
+		r, _ := h.Subscribe(key)
+		defer r.Close()
+	}
+	if r1.RequestKeyframe() || asked != 1 {
+		t.Fatalf("requests within the interval passed on: %d", asked)
+	}
+	clock.Advance(time.Second)
+	if !r1.RequestKeyframe() || asked != 2 {
+		t.Fatalf("request after the interval not passed on: %d", asked)
+	}
+	// With a keyframe cached, joining asks nothing.
+	src.Write(unit(0, true, true))
+	clock.Advance(time.Second)
+	r2, _ := h.Subscribe(key)
+	defer r2.Close()
+	if asked != 2 {
+		t.Fatalf("joining with a cached keyframe asked: %d", asked)
+	}
+	st, _ := h.State(key)
+	if st.KeyframeRequests != 2 || st.KeyframeRequestsLimited != 51 {
+		t.Fatalf("counted %d requests, %d limited; want 2, 51", st.KeyframeRequests, st.KeyframeRequestsLimited)
+	}
+	// Without a source nobody is asked.
+	src.Close()
+	clock.Advance(time.Second)
+	if r1.RequestKeyframe() {
+		t.Fatal("request passed on without a source")
+	}
+}
