@@ -1,8 +1,9 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import http from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { ApiClient, ApiError, videoURL } from './client'
 import { takeSecret } from './secret'
+import type { Layout, Tour } from './types'
 
 const secret = 'per-launch-secret'
 const camera = {
@@ -16,81 +17,96 @@ const camera = {
   online: true,
 }
 
-// A real HTTP server standing in for the console backend, with a few
-// misbehaving paths. `answers` lets a test choose the cameras response.
-let answers: { status: number; body: string } = { status: 200, body: '' }
-let lastAuth: string | undefined
+// What a round-1 camera (no health) turns into.
+const parsedCamera = { ...camera, state: 'online', since: undefined, streams: {} }
+
+interface Seen {
+  method: string
+  url: string
+  auth?: string
+  type?: string
+  body: string
+}
+
+// A real HTTP server standing in for the console backend. Each test sets
+// `route` to answer; `seen` records what arrived.
+type Route = (req: Seen) => { status: number; body?: string }
+let route: Route
+let seen: Seen[] = []
 let server: http.Server
 let base = ''
 
 beforeAll(async () => {
   server = http.createServer((req, res) => {
-    lastAuth = req.headers.authorization
-    const send = (status: number, body: string) => {
-      res.writeHead(status, { 'Content-Type': 'application/json' })
-      res.end(body)
-    }
-    if (req.headers.authorization !== `Bearer ${secret}`) {
-      return send(401, JSON.stringify({ error: { code: 'unauthorized', message: 'missing or wrong secret' } }))
-    }
-    switch (req.url) {
-      case '/api/v1/bootstrap':
-        return send(
-          200,
-          JSON.stringify({
-            bridge: 'ws://127.0.0.1:9/ws/video',
-            token: 'bridge-secret',
-            relay: 'http://127.0.0.1:8080',
-            user: { name: 'duty', role: 'duty' },
-            default_camera: 'site-01/doff1',
-          }),
-        )
-      case '/api/v1/cameras':
-        return send(answers.status, answers.body)
-      default:
-        return send(404, JSON.stringify({ error: { code: 'not_found', message: 'no such path' } }))
-    }
+    let body = ''
+    req.on('data', (c: Buffer) => (body += c.toString()))
+    req.on('end', () => {
+      const s: Seen = { method: req.method ?? '', url: req.url ?? '', auth: req.headers.authorization, type: req.headers['content-type'], body }
+      seen.push(s)
+      if (req.headers.authorization !== `Bearer ${secret}`) {
+        res.writeHead(401, { 'Content-Type': 'application/json' })
+        res.end(JSON.stringify({ error: { code: 'unauthorized', message: 'missing or wrong secret' } }))
+        return
+      }
+      const a = route(s)
+      res.writeHead(a.status, { 'Content-Type': 'application/json' })
+      res.end(a.body ?? '')
+    })
   })
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
   base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
 })
 afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())))
+beforeEach(() => {
+  seen = []
+  route = () => ({ status: 404, body: JSON.stringify({ error: { code: 'not_found', message: 'no such path' } }) })
+})
+
+const json = (status: number, v: unknown) => ({ status, body: JSON.stringify(v) })
+const client = () => new ApiClient({ base, secret })
 
 describe('ApiClient', () => {
   it('sends the secret as Bearer and reads bootstrap', async () => {
-    const boot = await new ApiClient({ base, secret }).bootstrap()
-    expect(lastAuth).toBe(`Bearer ${secret}`)
-    expect(boot).toEqual({
+    const boot = {
       bridge: 'ws://127.0.0.1:9/ws/video',
       token: 'bridge-secret',
       relay: 'http://127.0.0.1:8080',
       user: { name: 'duty', role: 'duty' },
       default_camera: 'site-01/doff1',
-    })
+    }
+    route = () => json(200, boot)
+    expect(await client().bootstrap()).toEqual(boot)
+    expect(seen[0]).toMatchObject({ method: 'GET', url: '/api/v1/bootstrap', auth: `Bearer ${secret}` })
+  })
+
+  it('reads a bootstrap with nobody signed in', async () => {
+    route = () => json(200, { bridge: 'ws://127.0.0.1:9/ws/video', token: 't', relay: '' })
+    expect(await client().bootstrap()).toMatchObject({ user: undefined, default_camera: '' })
   })
 
   it('sends no Authorization header without a secret, and reports the error code', async () => {
     const err = await new ApiClient({ base }).bootstrap().catch((e: unknown) => e)
-    expect(lastAuth).toBeUndefined()
+    expect(seen[0]!.auth).toBeUndefined()
     expect(err).toBeInstanceOf(ApiError)
     expect(err).toMatchObject({ status: 401, code: 'unauthorized' })
     expect((err as ApiError).message).toContain('missing or wrong secret')
   })
 
   const cases: { name: string; status: number; body: string; want: RegExp | object }[] = [
-    { name: 'a camera list', status: 200, body: JSON.stringify({ cameras: [camera] }), want: [camera] },
+    { name: 'a camera list', status: 200, body: JSON.stringify({ cameras: [camera] }), want: [parsedCamera] },
     { name: 'an empty list', status: 200, body: '{"cameras":[]}', want: [] },
     { name: 'a list without "cameras"', status: 200, body: '{"items":[]}', want: /no "cameras" list/ },
     { name: 'a camera without an id', status: 200, body: JSON.stringify({ cameras: [{ ...camera, id: '' }] }), want: /camera 0: "id" missing/ },
     { name: 'a camera with no names', status: 200, body: JSON.stringify({ cameras: [{ ...camera, name: {} }] }), want: /"name" has neither/ },
     { name: 'a body that is not JSON', status: 200, body: '<html>', want: /not JSON/ },
+    { name: 'an empty body', status: 200, body: '', want: /empty answer/ },
     { name: 'an error with a JSON body', status: 502, body: '{"error":{"code":"relay_unreachable","message":"relay down"}}', want: /relay down/ },
     { name: 'an error without a JSON body', status: 500, body: 'boom', want: /boom/ },
   ]
   for (const c of cases) {
     it(`handles ${c.name}`, async () => {
-      answers = { status: c.status, body: c.body }
-      const got = await new ApiClient({ base, secret }).cameras().catch((e: unknown) => e)
+      route = () => ({ status: c.status, body: c.body })
+      const got = await client().cameras().catch((e: unknown) => e)
       if (c.want instanceof RegExp) {
         expect(got).toBeInstanceOf(ApiError)
         expect((got as ApiError).message).toMatch(c.want)
@@ -100,11 +116,34 @@ describe('ApiClient', () => {
     })
   }
 
+  it('reads camera health', async () => {
+    const since = '2026-05-10T06:03:22Z'
+    const healthy = {
+      ...camera,
+      state: 'stalled',
+      since,
+      streams: {
+        main: { state: 'online', since, width: 640, height: 360, fps: 15, bitrate_kbps: 410, keyframe_interval_ms: 2000, last_frame_age_ms: 40, viewers: 1 },
+        sub: { state: 'offline', since, fps: 'lots' },
+        extra: { state: 'online' },
+      },
+    }
+    route = () => json(200, { cameras: [healthy, { ...camera, online: false }] })
+    const [a, b] = await client().cameras()
+    expect(a).toMatchObject({ state: 'stalled', since: new Date(since) })
+    expect(a!.streams).toEqual({
+      main: { state: 'online', since: new Date(since), width: 640, height: 360, fps: 15, bitrateKbps: 410, keyframeIntervalMs: 2000, lastFrameAgeMs: 40, viewers: 1 },
+      sub: { state: 'offline', since: new Date(since) },
+    })
+    // No "state" from an older backend: derived from "online".
+    expect(b).toMatchObject({ state: 'offline', since: undefined })
+  })
+
   it('keeps the status and code of an error', async () => {
-    answers = { status: 502, body: '{"error":{"code":"relay_unreachable","message":"relay down"}}' }
-    await expect(new ApiClient({ base, secret }).cameras()).rejects.toMatchObject({ status: 502, code: 'relay_unreachable' })
-    answers = { status: 500, body: 'boom' }
-    await expect(new ApiClient({ base, secret }).cameras()).rejects.toMatchObject({ status: 500, code: 'http_500' })
+    route = () => ({ status: 502, body: '{"error":{"code":"relay_unreachable","message":"relay down"}}' })
+    await expect(client().cameras()).rejects.toMatchObject({ status: 502, code: 'relay_unreachable' })
+    route = () => ({ status: 500, body: 'boom' })
+    await expect(client().cameras()).rejects.toMatchObject({ status: 500, code: 'http_500' })
   })
 
   it('reports a backend that is not there', async () => {
@@ -114,6 +153,134 @@ describe('ApiClient', () => {
     await new Promise<void>((r) => closed.close(() => r()))
     await expect(new ApiClient({ base: `http://127.0.0.1:${port}` }).cameras()).rejects.toMatchObject({ status: 0, code: 'network' })
   })
+})
+
+describe('session', () => {
+  it('reads a signed-in session', async () => {
+    route = () =>
+      json(200, { signed_in: true, relay: 'http://127.0.0.1:8080', user: { name: 'duty', role: 'duty' }, expires_at: '2026-05-10T08:00:00Z' })
+    expect(await client().session()).toEqual({
+      signedIn: true,
+      relay: 'http://127.0.0.1:8080',
+      user: { name: 'duty', role: 'duty' },
+      expiresAt: new Date('2026-05-10T08:00:00Z'),
+    })
+  })
+
+  it('reads a signed-out session with the last relay', async () => {
+    route = () => json(200, { signed_in: false, relay: 'http://10.0.0.2:8080' })
+    expect(await client().session()).toEqual({ signedIn: false, relay: 'http://10.0.0.2:8080' })
+  })
+
+  it('refuses a session without signed_in', async () => {
+    route = () => json(200, { relay: 'x' })
+    await expect(client().session()).rejects.toThrow(/"signed_in" is not true or false/)
+  })
+
+  it('posts the sign-in as JSON', async () => {
+    route = () => json(200, { signed_in: true, relay: 'http://r', user: { name: 'duty', role: 'duty' }, expires_at: '2026-05-10T08:00:00Z' })
+    const s = await client().signIn({ relay: 'http://r', user: 'duty', password: 'pw' })
+    expect(s.signedIn).toBe(true)
+    expect(seen[0]).toMatchObject({ method: 'POST', url: '/api/v1/session', type: 'application/json' })
+    expect(JSON.parse(seen[0]!.body)).toEqual({ relay: 'http://r', user: 'duty', password: 'pw' })
+  })
+
+  const failures = [
+    { status: 401, code: 'wrong_password', message: 'wrong user or password' },
+    { status: 502, code: 'relay_unreachable', message: 'cannot reach http://10.9.9.9:8080' },
+    { status: 400, code: 'bad_request', message: 'relay: not a URL' },
+  ]
+  for (const f of failures) {
+    it(`reports ${f.code}`, async () => {
+      route = () => json(f.status, { error: { code: f.code, message: f.message } })
+      const err = await client()
+        .signIn({ relay: 'http://r', user: 'duty', password: 'x' })
+        .catch((e: unknown) => e)
+      expect(err).toMatchObject({ status: f.status, code: f.code })
+      expect((err as Error).message).toContain(f.message)
+    })
+  }
+
+  it('signs out with DELETE and takes 204', async () => {
+    route = () => ({ status: 204 })
+    await client().signOut()
+    expect(seen[0]).toMatchObject({ method: 'DELETE', url: '/api/v1/session' })
+  })
+})
+
+describe('layouts and tours', () => {
+  const layout: Layout = { name: 'night 4/东', grid: 4, tiles: ['site-01/doff1', null, 'site-02/doff1'] }
+
+  it('lists layouts', async () => {
+    route = () => json(200, { layouts: [layout] })
+    expect(await client().layouts()).toEqual([layout])
+  })
+
+  it('saves a layout under its escaped name', async () => {
+    route = (s) => ({ status: 200, body: s.body })
+    expect(await client().saveLayout(layout)).toEqual(layout)
+    expect(seen[0]).toMatchObject({ method: 'PUT', url: '/api/v1/layouts/night%204%2F%E4%B8%9C' })
+    expect(JSON.parse(seen[0]!.body)).toEqual(layout)
+  })
+
+  it('deletes a layout', async () => {
+    route = () => ({ status: 204 })
+    await client().deleteLayout('night-4')
+    expect(seen[0]).toMatchObject({ method: 'DELETE', url: '/api/v1/layouts/night-4' })
+  })
+
+  const badLayouts: { name: string; layout: unknown; want: RegExp }[] = [
+    { name: 'an odd grid', layout: { name: 'x', grid: 6, tiles: [] }, want: /"grid" 6 is not one of 1, 4, 9, 16, 25/ },
+    { name: 'too many tiles', layout: { name: 'x', grid: 1, tiles: ['a/b', 'c/d'] }, want: /2 tiles for a grid of 1/ },
+    { name: 'a tile that is not a camera', layout: { name: 'x', grid: 4, tiles: ['doff1'] }, want: /tile 0: "doff1" is not "SITE\/CAMERA"/ },
+    { name: 'no name', layout: { grid: 4, tiles: [] }, want: /"name" missing/ },
+  ]
+  for (const c of badLayouts) {
+    it(`refuses a layout with ${c.name}`, async () => {
+      route = () => json(200, { layouts: [c.layout] })
+      await expect(client().layouts()).rejects.toThrow(c.want)
+    })
+  }
+
+  const tour: Tour = {
+    name: 'doffing-and-waste',
+    steps: [
+      { camera: 'site-01/doff1', dwellS: 15 },
+      { layout: 'night-4', dwellS: 30 },
+    ],
+  }
+  const tourWire = {
+    name: 'doffing-and-waste',
+    steps: [
+      { camera: 'site-01/doff1', dwell_s: 15 },
+      { layout: 'night-4', dwell_s: 30 },
+    ],
+  }
+
+  it('lists tours', async () => {
+    route = () => json(200, { tours: [tourWire] })
+    expect(await client().tours()).toEqual([tour])
+  })
+
+  it('saves a tour in the wire spelling', async () => {
+    route = (s) => ({ status: 200, body: s.body })
+    expect(await client().saveTour(tour)).toEqual(tour)
+    expect(JSON.parse(seen[0]!.body)).toEqual(tourWire)
+  })
+
+  const badSteps: { name: string; step: unknown; want: RegExp }[] = [
+    { name: 'no dwell', step: { camera: 'a/b' }, want: /step 0: "dwell_s" undefined is not a positive/ },
+    { name: 'a zero dwell', step: { camera: 'a/b', dwell_s: 0 }, want: /"dwell_s" 0/ },
+    { name: 'both camera and layout', step: { camera: 'a/b', layout: 'x', dwell_s: 5 }, want: /exactly one of "camera" and "layout"/ },
+    { name: 'neither', step: { dwell_s: 5 }, want: /exactly one/ },
+    { name: 'a bad camera', step: { camera: 'ab', dwell_s: 5 }, want: /camera "ab" is not "SITE\/CAMERA"/ },
+  ]
+  for (const c of badSteps) {
+    it(`refuses a tour step with ${c.name}`, async () => {
+      route = () => json(200, { tours: [{ name: 't', steps: [c.step] }] })
+      await expect(client().tours()).rejects.toThrow(c.want)
+    })
+  }
 })
 
 describe('videoURL', () => {

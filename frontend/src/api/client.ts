@@ -1,16 +1,19 @@
-import type { Bootstrap, Camera, LocalizedName, StreamKind, User } from './types'
+import { ApiError, clientCodes, errorFrom, errorText } from './errors'
+import { EventStream, type EventStreamOptions, type StreamHandlers } from './events'
+import {
+  ContractError,
+  parseBootstrap,
+  parseCameraList,
+  parseLayout,
+  parseLayoutList,
+  parseSession,
+  parseTour,
+  parseTourList,
+  tourJSON,
+} from './parse'
+import type { Bootstrap, Camera, Layout, Session, SignIn, StreamKind, Tour } from './types'
 
-/** An API call that failed: HTTP status (0: no answer) and the backend's error code. */
-export class ApiError extends Error {
-  constructor(
-    readonly status: number,
-    readonly code: string,
-    message: string,
-  ) {
-    super(message)
-    this.name = 'ApiError'
-  }
-}
+export { ApiError } from './errors'
 
 export interface ClientOptions {
   /** Per-launch secret, sent as Bearer; none in the Wails window. */
@@ -31,41 +34,111 @@ export class ApiClient {
   }
 
   async bootstrap(): Promise<Bootstrap> {
-    return parseBootstrap(await this.get('/api/v1/bootstrap'))
+    const path = '/api/v1/bootstrap'
+    return contract((v) => parseBootstrap(v, path), await this.request('GET', path))
+  }
+
+  /** The sign-in state. A backend from before sign-in answers 404 not_found. */
+  async session(): Promise<Session> {
+    const path = '/api/v1/session'
+    return contract((v) => parseSession(v, path), await this.request('GET', path))
+  }
+
+  /** Signs in to a relay: 401 wrong_password, 502 relay_unreachable, 400 bad_request. */
+  async signIn(s: SignIn): Promise<Session> {
+    const path = '/api/v1/session'
+    return contract((v) => parseSession(v, path), await this.request('POST', path, s))
+  }
+
+  async signOut(): Promise<void> {
+    await this.request('DELETE', '/api/v1/session')
   }
 
   async cameras(): Promise<Camera[]> {
-    const body = await this.get('/api/v1/cameras')
-    if (!isObject(body) || !Array.isArray(body.cameras)) {
-      throw badResponse('/api/v1/cameras', 'no "cameras" list')
-    }
-    return body.cameras.map((c, i) => parseCamera(c, `/api/v1/cameras: camera ${i}`))
+    const path = '/api/v1/cameras'
+    return contract((v) => parseCameraList(v, path), await this.request('GET', path))
   }
 
-  private async get(path: string): Promise<unknown> {
+  async layouts(): Promise<Layout[]> {
+    const path = '/api/v1/layouts'
+    return contract((v) => parseLayoutList(v, path), await this.request('GET', path))
+  }
+
+  async saveLayout(l: Layout): Promise<Layout> {
+    const path = `/api/v1/layouts/${encodeURIComponent(l.name)}`
+    return contract((v) => parseLayout(v, path), await this.request('PUT', path, l))
+  }
+
+  async deleteLayout(name: string): Promise<void> {
+    await this.request('DELETE', `/api/v1/layouts/${encodeURIComponent(name)}`)
+  }
+
+  async tours(): Promise<Tour[]> {
+    const path = '/api/v1/tours'
+    return contract((v) => parseTourList(v, path), await this.request('GET', path))
+  }
+
+  async saveTour(t: Tour): Promise<Tour> {
+    const path = `/api/v1/tours/${encodeURIComponent(t.name)}`
+    return contract((v) => parseTour(v, path), await this.request('PUT', path, tourJSON(t)))
+  }
+
+  async deleteTour(name: string): Promise<void> {
+    await this.request('DELETE', `/api/v1/tours/${encodeURIComponent(name)}`)
+  }
+
+  /**
+   * Follows /api/v1/events until stop(). `base` and `token` reach the
+   * backend's loopback port from a page that is not served by it (the Wails
+   * window), where the secret goes in the query like the video bridge's.
+   */
+  events(handlers: StreamHandlers, opts: Partial<EventStreamOptions> & { base?: string; token?: string } = {}): EventStream {
+    const base = (opts.base ?? this.base).replace(/\/$/, '')
+    let url = `${base}/api/v1/events`
+    const headers: Record<string, string> = { Accept: 'text/event-stream' }
+    if (opts.token) url += `?token=${encodeURIComponent(opts.token)}`
+    else if (this.opts.secret) headers.Authorization = `Bearer ${this.opts.secret}`
+    return new EventStream({ url, headers, ...opts }, handlers)
+  }
+
+  // Returns the parsed JSON body (undefined for an empty one) or throws ApiError.
+  private async request(method: string, path: string, body?: unknown): Promise<unknown> {
     const headers: Record<string, string> = { Accept: 'application/json' }
     if (this.opts.secret) headers.Authorization = `Bearer ${this.opts.secret}`
+    if (body !== undefined) headers['Content-Type'] = 'application/json'
+    const what = `${method} ${path}`
     let res: Response
     try {
-      res = await fetch(this.base + path, { headers, signal: AbortSignal.timeout(this.timeoutMs) })
+      res = await fetch(this.base + path, {
+        method,
+        headers,
+        body: body === undefined ? undefined : JSON.stringify(body),
+        signal: AbortSignal.timeout(this.timeoutMs),
+      })
     } catch (err) {
-      throw new ApiError(0, 'network', `GET ${path}: ${errorText(err)}`)
+      throw new ApiError(0, clientCodes.network, `${what}: ${errorText(err)}`)
     }
+    if (!res.ok) throw await errorFrom(res, what)
     const text = await res.text()
-    let body: unknown
+    if (!text) {
+      if (res.status === 204 || method === 'DELETE') return undefined
+      throw new ApiError(res.status, clientCodes.badResponse, `${what}: empty answer, not JSON`)
+    }
     try {
-      body = text ? JSON.parse(text) : undefined
+      return JSON.parse(text)
     } catch {
-      body = undefined
+      throw new ApiError(res.status, clientCodes.badResponse, `${what}: not JSON`)
     }
-    if (!res.ok) {
-      const e = isObject(body) && isObject(body.error) ? body.error : undefined
-      const code = typeof e?.code === 'string' ? e.code : `http_${res.status}`
-      const message = typeof e?.message === 'string' ? e.message : text.slice(0, 200) || res.statusText
-      throw new ApiError(res.status, code, `GET ${path}: ${message}`)
-    }
-    if (body === undefined) throw badResponse(path, 'not JSON')
-    return body
+  }
+}
+
+// Contract violations become ApiErrors, so callers have one error type.
+function contract<T>(parse: (v: unknown) => T, v: unknown): T {
+  try {
+    return parse(v)
+  } catch (err) {
+    if (err instanceof ContractError) throw new ApiError(200, clientCodes.badResponse, err.message)
+    throw err
   }
 }
 
@@ -83,62 +156,4 @@ export function openVideoSocket(boot: Pick<Bootstrap, 'bridge' | 'token'>, camer
   const ws = new WebSocket(videoURL(boot, camera, stream))
   ws.binaryType = 'arraybuffer'
   return ws
-}
-
-function parseBootstrap(v: unknown): Bootstrap {
-  const where = '/api/v1/bootstrap'
-  if (!isObject(v)) throw badResponse(where, 'not an object')
-  const bridge = str(v.bridge, where, 'bridge')
-  if (!/^wss?:\/\//.test(bridge)) throw badResponse(where, `"bridge" is not a ws:// URL: ${bridge}`)
-  return {
-    bridge,
-    token: str(v.token, where, 'token'),
-    relay: typeof v.relay === 'string' ? v.relay : '',
-    user: parseUser(v.user, where),
-    default_camera: typeof v.default_camera === 'string' ? v.default_camera : '',
-  }
-}
-
-function parseUser(v: unknown, where: string): User {
-  if (!isObject(v)) throw badResponse(where, 'no "user"')
-  return { name: str(v.name, where, 'user.name'), role: typeof v.role === 'string' ? v.role : '' }
-}
-
-function parseCamera(v: unknown, where: string): Camera {
-  if (!isObject(v)) throw badResponse(where, 'not an object')
-  return {
-    site: str(v.site, where, 'site'),
-    id: str(v.id, where, 'id'),
-    zone: typeof v.zone === 'string' ? v.zone : '',
-    name: parseName(v.name, where, 'name'),
-    site_name: parseName(v.site_name, where, 'site_name'),
-    district: parseName(v.district, where, 'district'),
-    time_zone: typeof v.time_zone === 'string' && v.time_zone ? v.time_zone : 'Asia/Shanghai',
-    online: v.online === true,
-  }
-}
-
-function parseName(v: unknown, where: string, field: string): LocalizedName {
-  if (!isObject(v)) throw badResponse(where, `"${field}" is not a name`)
-  const zh = typeof v['zh-CN'] === 'string' ? v['zh-CN'] : ''
-  const en = typeof v.en === 'string' ? v.en : ''
-  if (!zh && !en) throw badResponse(where, `"${field}" has neither zh-CN nor en`)
-  return { 'zh-CN': zh, en }
-}
-
-function str(v: unknown, where: string, field: string): string {
-  if (typeof v !== 'string' || v === '') throw badResponse(where, `"${field}" missing`)
-  return v
-}
-
-function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v)
-}
-
-function badResponse(where: string, what: string): ApiError {
-  return new ApiError(200, 'bad_response', `${where}: ${what}`)
-}
-
-function errorText(err: unknown): string {
-  return err instanceof Error ? err.message : String(err)
 }

@@ -1,7 +1,25 @@
-// The view's only door to the backend: HTTP calls and the video WebSocket.
+// The view's only door to the backend: HTTP calls, the event stream and the
+// video WebSocket.
 export { ApiClient, ApiError, openVideoSocket, videoURL } from './client'
 export type { ClientOptions } from './client'
+export { EventStream } from './events'
+export type { EventStreamOptions, StreamHandlers, StreamStatus } from './events'
 export { browserSecret, takeSecret } from './secret'
 export type { AddressBar, SecretStore } from './secret'
-export { cameraKey } from './types'
-export type { Bootstrap, Camera, LocalizedName, StreamKind, User } from './types'
+export { cameraKey, grids, isCameraKey } from './types'
+export type {
+  Bootstrap,
+  Camera,
+  CameraState,
+  Grid,
+  Layout,
+  LocalizedName,
+  Session,
+  SessionEnded,
+  SignIn,
+  StreamHealth,
+  StreamKind,
+  Tour,
+  TourStep,
+  User,
+} from './types'

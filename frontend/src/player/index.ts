@@ -1,8 +1,10 @@
 // The player: bridge messages in, pictures on a canvas out. No Vue in here,
 // so the wall, the focus view and tours can all reuse it.
-export { Player } from './player'
+export { frameLoop } from './frames'
+export { defaultStallAfterMs, Player } from './player'
 export type { PlayerOptions } from './player'
 export type { OpenSocket, SocketLike } from './connection'
 export type { StreamState } from './protocol'
+export { reasons } from './state'
 export type { TileState } from './state'
 export type { TileStats } from './stats'

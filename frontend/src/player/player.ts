@@ -14,17 +14,22 @@ export interface PlayerOptions {
   tileId: string
   camera: string
   stream: string
-  /** Called when the shown state changes and once a second with fresh stats. */
+  /** Called when the shown state changes and once a second with fresh stats: never per frame. */
   onUpdate?: (state: TileState, stats: Readonly<TileStats>) => void
-  /** A live stream with no new picture for this long is shown as stalled. */
+  /** A live stream with no new picture for this long is shown as stalled (3 s). */
   stallAfterMs?: number
   connection?: ConnectionOptions
 }
+
+export const defaultStallAfterMs = 3000
+const tickMs = 250
+const statsEvery = 4
 
 /** Plays one camera's stream from the bridge into a canvas. */
 export class Player {
   readonly stats: TileStats
   private readonly window = new RateWindow(2000)
+  private readonly bytes = new RateWindow(2000)
   private readonly renderer: CanvasRenderer
   private readonly decoder: AvcDecoder
   private readonly connection: Connection
@@ -33,10 +38,11 @@ export class Player {
   private shown: TileState
   private lastFrameAt = Date.now()
   private ticker: ReturnType<typeof setInterval> | undefined
+  private ticks = 0
 
   constructor(private readonly opts: PlayerOptions) {
     this.stats = newStats(opts.camera, opts.stream)
-    this.stallAfterMs = opts.stallAfterMs ?? 5000
+    this.stallAfterMs = opts.stallAfterMs ?? defaultStallAfterMs
     this.reported = { state: 'connecting', since: new Date(), reason: '' }
     this.shown = this.reported
     this.renderer = new CanvasRenderer(opts.canvas, this.stats)
@@ -71,11 +77,11 @@ export class Player {
     return this.shown
   }
 
+  /** Connects. The canvas keeps what it shows until this stream's first frame. */
   start(): void {
     registerTile(this.opts.tileId, this.stats)
-    this.renderer.clear()
     this.connection.start()
-    this.ticker = setInterval(() => this.tick(), 1000)
+    this.ticker = setInterval(() => this.tick(), tickMs)
     this.publish(true)
   }
 
@@ -91,6 +97,8 @@ export class Player {
   private onMessage(m: Message): void {
     switch (m.kind) {
       case 'unit':
+        this.stats.bytesReceived += m.data.byteLength
+        this.bytes.add(performance.now(), m.data.byteLength)
         this.decoder.push(m)
         return
       case 'config':
@@ -114,10 +122,18 @@ export class Player {
     this.publish(false)
   }
 
+  // A frozen picture is noticed within a tick; the numbers and the view are
+  // refreshed once a second.
   private tick(): void {
+    this.ticks++
+    if (this.ticks % statsEvery !== 0) {
+      this.publish(false)
+      return
+    }
     const now = performance.now()
     this.stats.fps = Math.round(this.window.rate(now) * 10) / 10
     this.stats.decodeLatencyMs = Math.round(this.window.mean(now) * 10) / 10
+    this.stats.bitrateKbps = Math.round((this.bytes.perSecond(now) * 8) / 1000)
     this.publish(true)
   }
 

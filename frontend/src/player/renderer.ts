@@ -1,21 +1,14 @@
+import { frameLoop, type FrameScheduler } from './frames'
 import type { TileStats } from './stats'
-
-export interface FrameScheduler {
-  request(cb: () => void): number
-  cancel(handle: number): void
-}
-
-const animationFrames: FrameScheduler = {
-  request: (cb) => requestAnimationFrame(cb),
-  cancel: (h) => cancelAnimationFrame(h),
-}
 
 /**
  * Draws the newest decoded frame on a canvas at the next repaint. A frame
  * that a newer one replaces before the repaint is closed undrawn, so a
  * hidden window or a slow repaint never holds more than one frame.
  * The canvas takes the frame's own size; CSS scales it (object-fit: contain
- * keeps the aspect ratio).
+ * keeps the aspect ratio). What a canvas shows stays there when its renderer
+ * closes, so a tile switching cameras keeps the old picture until the new
+ * one's first frame replaces it.
  */
 export class CanvasRenderer {
   private pending: VideoFrame | undefined
@@ -25,7 +18,7 @@ export class CanvasRenderer {
   constructor(
     private readonly canvas: HTMLCanvasElement,
     private readonly stats: TileStats,
-    private readonly scheduler: FrameScheduler = animationFrames,
+    private readonly scheduler: FrameScheduler = frameLoop(),
   ) {
     const ctx = canvas.getContext('2d', { alpha: false })
     if (!ctx) throw new Error('canvas renderer: no 2D context')
@@ -43,7 +36,7 @@ export class CanvasRenderer {
     if (this.handle === undefined) this.handle = this.scheduler.request(() => this.draw())
   }
 
-  /** Drops any pending frame and blanks the canvas: the next camera must not appear under this one's picture. */
+  /** Drops any pending frame and blanks the canvas: for a tile left empty. */
   clear(): void {
     this.dropPending()
     this.ctx.fillStyle = '#000'

@@ -68,4 +68,12 @@ describe('RateWindow', () => {
     expect(w.rate(10)).toBe(0)
     expect(w.mean(10)).toBe(1)
   })
+
+  it('gives the values a second: bytes in, byte rate out', () => {
+    const w = new RateWindow(2000)
+    // 15 units of 1000 bytes a second for three seconds: 15 kB/s.
+    for (let i = 0; i < 45; i++) w.add(i * (1000 / 15), 1000)
+    expect(w.perSecond(3000)).toBeCloseTo(15_000, -3)
+    expect(w.perSecond(10_000)).toBe(0)
+  })
 })

@@ -13,6 +13,8 @@ export interface TileStats {
   height: number
   /** Sockets opened to the bridge. */
   connects: number
+  /** Access-unit bytes from the bridge. */
+  bytesReceived: number
   framesReceived: number
   framesDecoded: number
   /** Received but never decoded: waiting for a keyframe, or skipped because the decoder fell behind. */
@@ -24,6 +26,8 @@ export interface TileStats {
   invalidMessages: number
   /** Decoded frames a second, over the last couple of seconds. */
   fps: number
+  /** Received video over the same window, kilobits a second. */
+  bitrateKbps: number
   /** Mean time from decode() to the decoded frame, over the same window. */
   decodeLatencyMs: number
   lastError: string
@@ -38,6 +42,7 @@ export function newStats(camera: string, stream: string): TileStats {
     width: 0,
     height: 0,
     connects: 0,
+    bytesReceived: 0,
     framesReceived: 0,
     framesDecoded: 0,
     framesDropped: 0,
@@ -46,6 +51,7 @@ export function newStats(camera: string, stream: string): TileStats {
     decodeErrors: 0,
     invalidMessages: 0,
     fps: 0,
+    bitrateKbps: 0,
     decodeLatencyMs: 0,
     lastError: '',
   }
@@ -76,7 +82,18 @@ export class RateWindow {
   mean(now: number): number {
     this.prune(now)
     if (this.values.length === 0) return 0
-    return this.values.reduce((a, b) => a + b, 0) / this.values.length
+    return this.sum(now) / this.values.length
+  }
+
+  /** The values' total a second over the window: bytes in, bytes a second out. */
+  perSecond(now: number): number {
+    this.prune(now)
+    return (this.sum(now) * 1000) / this.windowMs
+  }
+
+  private sum(now: number): number {
+    this.prune(now)
+    return this.values.reduce((a, b) => a + b, 0)
   }
 
   private prune(now: number): void {
