@@ -19,6 +19,8 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/qianliyan/qianliyan/relay/auth"
+	"github.com/qianliyan/qianliyan/relay/hub"
+	"github.com/qianliyan/qianliyan/relay/rtsppull"
 )
 
 // Config is the relay's configuration. config.example.yaml documents each field.
@@ -40,16 +42,28 @@ type Config struct {
 type WebRTC struct {
 	LoopbackOnly   bool     `yaml:"loopback_only"`
 	ConnectTimeout Duration `yaml:"connect_timeout"`
+	// ICE consent: a peer silent for ICEDisconnectedTimeout is
+	// disconnected (a publisher's session ends), and after
+	// ICEFailedTimeout more it has failed (a viewer's session ends).
+	ICEDisconnectedTimeout Duration `yaml:"ice_disconnected_timeout"`
+	ICEFailedTimeout       Duration `yaml:"ice_failed_timeout"`
+	ICEKeepaliveInterval   Duration `yaml:"ice_keepalive_interval"`
 }
 
 // Auth configures sign-in.
 type Auth struct {
 	TokenTTL Duration `yaml:"token_ttl"`
+	// Failed sign-ins allowed per user name and per client address within
+	// LoginWindow; more are refused with 429 until the window lets them.
+	LoginFailuresPerUser    int      `yaml:"login_failures_per_user"`
+	LoginFailuresPerAddress int      `yaml:"login_failures_per_address"`
+	LoginWindow             Duration `yaml:"login_window"`
 }
 
 // HTTP configures the HTTP server.
 type HTTP struct {
-	MaxSDPBytes int `yaml:"max_sdp_bytes"`
+	MaxSDPBytes int  `yaml:"max_sdp_bytes"`
+	Metrics     bool `yaml:"metrics"`
 }
 
 // Hub configures the stream registry.
@@ -75,12 +89,50 @@ type Site struct {
 	Line               int      `yaml:"-"`
 }
 
-// Camera declares one camera position.
+// Camera declares one camera position, and where the relay pulls its
+// streams from when the camera is an RTSP camera (cameras without Main and
+// Sub are published to the relay by WHIP).
 type Camera struct {
-	ID   string `yaml:"id"`
-	Zone string `yaml:"zone"`
-	Name Name   `yaml:"name"`
-	Line int    `yaml:"-"`
+	ID   string  `yaml:"id"`
+	Zone string  `yaml:"zone"`
+	Name Name    `yaml:"name"`
+	Main *Source `yaml:"main"`
+	Sub  *Source `yaml:"sub"`
+	Line int     `yaml:"-"`
+}
+
+// StreamSource is a camera's source for one of its streams.
+type StreamSource struct {
+	Stream string // hub.StreamMain or hub.StreamSub
+	Source
+}
+
+// Sources returns the camera's RTSP sources, main first.
+func (c Camera) Sources() []StreamSource {
+	var out []StreamSource
+	if c.Main != nil {
+		out = append(out, StreamSource{hub.StreamMain, *c.Main})
+	}
+	if c.Sub != nil {
+		out = append(out, StreamSource{hub.StreamSub, *c.Sub})
+	}
+	return out
+}
+
+// Source is an RTSP stream the relay pulls.
+type Source struct {
+	// URL is rtsp://[user:password@]host[:port]/path.
+	URL string `yaml:"url"`
+	// Transport is tcp, udp, or auto (UDP, falling back to TCP).
+	Transport string `yaml:"transport"`
+}
+
+// PullTransport returns the transport as rtsppull takes it.
+func (s Source) PullTransport() string {
+	if s.Transport == "auto" {
+		return ""
+	}
+	return s.Transport
 }
 
 // User declares a user.
@@ -98,9 +150,18 @@ const (
 	DefaultListen         = "127.0.0.1:8080"
 	DefaultDataDir        = "./data"
 	DefaultConnectTimeout = 15 * time.Second
-	DefaultMaxSDPBytes    = 64 << 10
-	DefaultReaderQueue    = 120
-	DefaultMaxGOP         = 1000
+	// A publisher that vanishes frees its camera (and the camera shows
+	// offline) after DefaultICEDisconnectedTimeout; a viewer that vanishes
+	// is removed after both timeouts, 8 s.
+	DefaultICEDisconnectedTimeout = 3 * time.Second
+	DefaultICEFailedTimeout       = 5 * time.Second
+	DefaultICEKeepaliveInterval   = time.Second
+	DefaultMaxSDPBytes            = 64 << 10
+	DefaultReaderQueue            = 120
+	DefaultMaxGOP                 = 1000
+	DefaultLoginFailuresPerUser   = 5
+	DefaultLoginFailuresPerAddr   = 20
+	DefaultLoginWindow            = 5 * time.Minute
 )
 
 // Default returns the configuration an empty file gives.
@@ -108,10 +169,20 @@ func Default() Config {
 	return Config{
 		Listen:  DefaultListen,
 		DataDir: DefaultDataDir,
-		WebRTC:  WebRTC{ConnectTimeout: Duration(DefaultConnectTimeout)},
-		Auth:    Auth{TokenTTL: Duration(auth.DefaultTokenTTL)},
-		HTTP:    HTTP{MaxSDPBytes: DefaultMaxSDPBytes},
-		Hub:     Hub{ReaderQueue: DefaultReaderQueue, MaxGOP: DefaultMaxGOP},
+		WebRTC: WebRTC{
+			ConnectTimeout:         Duration(DefaultConnectTimeout),
+			ICEDisconnectedTimeout: Duration(DefaultICEDisconnectedTimeout),
+			ICEFailedTimeout:       Duration(DefaultICEFailedTimeout),
+			ICEKeepaliveInterval:   Duration(DefaultICEKeepaliveInterval),
+		},
+		Auth: Auth{
+			TokenTTL:                Duration(auth.DefaultTokenTTL),
+			LoginFailuresPerUser:    DefaultLoginFailuresPerUser,
+			LoginFailuresPerAddress: DefaultLoginFailuresPerAddr,
+			LoginWindow:             Duration(DefaultLoginWindow),
+		},
+		HTTP: HTTP{MaxSDPBytes: DefaultMaxSDPBytes, Metrics: true},
+		Hub:  Hub{ReaderQueue: DefaultReaderQueue, MaxGOP: DefaultMaxGOP},
 	}
 }
 
@@ -328,6 +399,37 @@ var (
 	hexSHA256   = regexp.MustCompile(`^[0-9a-f]{64}$`)
 )
 
+// CheckID checks a site or camera id (or a zone key); what names it in the error.
+func CheckID(what, id string) error {
+	if !idPattern.MatchString(id) {
+		return fmt.Errorf("%s %q: want lower-case letters, digits, '-' or '_', up to 64", what, id)
+	}
+	return nil
+}
+
+// CheckUserName checks a user name.
+func CheckUserName(name string) error {
+	if !userPattern.MatchString(name) {
+		return fmt.Errorf("user name %q: want letters, digits, '.', '_', '@' or '-', up to 64", name)
+	}
+	return nil
+}
+
+// CheckSource checks an RTSP source of camera site/camera's stream. Its
+// errors never quote the password.
+func CheckSource(site, camera, stream string, src Source) error {
+	switch src.Transport {
+	case "", "auto", "tcp", "udp":
+	default:
+		return fmt.Errorf("camera %s/%s %s: transport %q: want tcp, udp or auto", site, camera, stream, src.Transport)
+	}
+	if src.URL == "" {
+		return fmt.Errorf("camera %s/%s %s: url is missing", site, camera, stream)
+	}
+	key := hub.Key{Site: site, Camera: camera, Stream: stream}
+	return rtsppull.Source{Key: key, URL: src.URL, Transport: src.PullTransport()}.Validate()
+}
+
 // validate checks values once the structure decoded. Lines of scalar
 // settings are looked up in the document.
 func (c *Config) validate(doc *yaml.Node, add func(int, string)) {
@@ -342,8 +444,26 @@ func (c *Config) validate(doc *yaml.Node, add func(int, string)) {
 	if d := c.WebRTC.ConnectTimeout.D(); d < time.Second || d > 5*time.Minute {
 		add(at("webrtc", "connect_timeout"), fmt.Sprintf("connect_timeout %v: want 1s to 5m", d))
 	}
+	if d := c.WebRTC.ICEDisconnectedTimeout.D(); d < time.Second || d > time.Minute {
+		add(at("webrtc", "ice_disconnected_timeout"), fmt.Sprintf("ice_disconnected_timeout %v: want 1s to 1m", d))
+	}
+	if d := c.WebRTC.ICEFailedTimeout.D(); d < time.Second || d > 5*time.Minute {
+		add(at("webrtc", "ice_failed_timeout"), fmt.Sprintf("ice_failed_timeout %v: want 1s to 5m", d))
+	}
+	if d := c.WebRTC.ICEKeepaliveInterval.D(); d < 100*time.Millisecond || d >= c.WebRTC.ICEDisconnectedTimeout.D() {
+		add(at("webrtc", "ice_keepalive_interval"), fmt.Sprintf("ice_keepalive_interval %v: want 100ms or more, and less than ice_disconnected_timeout", d))
+	}
 	if d := c.Auth.TokenTTL.D(); d < time.Minute || d > 30*24*time.Hour {
 		add(at("auth", "token_ttl"), fmt.Sprintf("token_ttl %v: want 1m to 720h", d))
+	}
+	if n := c.Auth.LoginFailuresPerUser; n < 1 || n > 1000 {
+		add(at("auth", "login_failures_per_user"), fmt.Sprintf("login_failures_per_user %d: want 1 to 1000", n))
+	}
+	if n := c.Auth.LoginFailuresPerAddress; n < 1 || n > 100000 {
+		add(at("auth", "login_failures_per_address"), fmt.Sprintf("login_failures_per_address %d: want 1 to 100000", n))
+	}
+	if d := c.Auth.LoginWindow.D(); d < time.Second || d > 24*time.Hour {
+		add(at("auth", "login_window"), fmt.Sprintf("login_window %v: want 1s to 24h", d))
 	}
 	if n := c.HTTP.MaxSDPBytes; n < 1024 || n > 1<<20 {
 		add(at("http", "max_sdp_bytes"), fmt.Sprintf("max_sdp_bytes %d: want 1024 to 1048576", n))
@@ -391,6 +511,11 @@ func (c *Config) validate(doc *yaml.Node, add func(int, string)) {
 				add(cam.Line, fmt.Sprintf("camera %s/%s: zone %q: want a key like doffing_room_1", s.ID, cam.ID, cam.Zone))
 			}
 			checkName(cam.Line, "camera "+s.ID+"/"+cam.ID+" name", cam.Name, add)
+			for _, src := range cam.Sources() {
+				if err := CheckSource(s.ID, cam.ID, src.Stream, src.Source); err != nil {
+					add(cam.Line, err.Error())
+				}
+			}
 		}
 	}
 

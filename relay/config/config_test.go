@@ -31,6 +31,9 @@ func TestExampleParsesAndDocumentsEveryKey(t *testing.T) {
 	if len(cfg.Sites) != 1 || len(cfg.Sites[0].Cameras) != 2 || len(cfg.Users) != 1 || cfg.Users[0].Sites[0] != "site-01" {
 		t.Fatalf("example declarations: %+v", cfg)
 	}
+	if srcs := cfg.Sites[0].Cameras[0].Sources(); len(srcs) != 2 || srcs[0].Stream != "main" || srcs[0].PullTransport() != "" || srcs[1].PullTransport() != "tcp" {
+		t.Fatalf("example camera sources: %+v", srcs)
+	}
 	// Every key the relay understands appears in the example.
 	var root yaml.Node
 	if err := yaml.Unmarshal(data, &root); err != nil {
@@ -46,7 +49,7 @@ func TestExampleParsesAndDocumentsEveryKey(t *testing.T) {
 // keysOf lists the dotted yaml keys of t, descending into structs and into
 // the element type of slices.
 func keysOf(t reflect.Type, prefix string) []string {
-	if t.Kind() == reflect.Slice {
+	if t.Kind() == reflect.Slice || t.Kind() == reflect.Pointer {
 		t = t.Elem()
 	}
 	if t.Kind() != reflect.Struct {
@@ -154,6 +157,14 @@ func TestErrorsNameFileAndLine(t *testing.T) {
 		{"sites on a duty user", "users:\n  - {name: li, role: duty, sites: [site-01]}\n", 2, "sites apply to site managers only"},
 		{"duplicate user", "users:\n  - {name: li, role: duty}\n  - {name: li, role: admin}\n", 3, `user "li" is already declared at line 2`},
 		{"bad user name", "users:\n  - {name: 'li wei', role: duty}\n", 2, `user name "li wei"`},
+		{"http camera url", goodSite + "        main: {url: 'http://cam/live'}\n", 7, "scheme must be rtsp"},
+		{"camera url without url", goodSite + "        sub: {transport: tcp}\n", 7, "camera site-01/doff1 sub: url is missing"},
+		{"camera transport", goodSite + "        main: {url: 'rtsp://cam/live', transport: quic}\n", 7, `transport "quic": want tcp, udp or auto`},
+		{"unknown source key", goodSite + "        main: {url: 'rtsp://cam/live', user: x}\n", 10, `unknown key "user" in sites[0].cameras[0].main`},
+		{"keepalive not below disconnect", "webrtc:\n  ice_keepalive_interval: 5s\n", 2, "less than ice_disconnected_timeout"},
+		{"failed timeout", "webrtc:\n  ice_failed_timeout: 0s\n", 2, "ice_failed_timeout 0s"},
+		{"login limit", "auth:\n  login_failures_per_user: 0\n", 2, "login_failures_per_user 0"},
+		{"login window", "auth:\n  login_window: 10h\n  login_failures_per_address: -1\n", 3, "login_failures_per_address -1"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -169,6 +180,21 @@ func TestErrorsNameFileAndLine(t *testing.T) {
 				t.Fatalf("got %q, want relay.yaml:%d: …%s…", err, c.line, c.want)
 			}
 		})
+	}
+}
+
+func TestSourceErrorsHideThePassword(t *testing.T) {
+	text := goodSite + "        main: {url: 'rtsp://admin:pa55word@cam:554/live', transport: quic}\n" +
+		"        sub: {url: 'ftp://admin:pa55word@cam/live'}\n"
+	_, err := Parse("relay.yaml", []byte(text))
+	if err == nil {
+		t.Fatal("accepted")
+	}
+	if strings.Contains(err.Error(), "pa55word") {
+		t.Fatalf("the password is in the error: %v", err)
+	}
+	if !strings.Contains(err.Error(), "ftp://admin:xxxxx@cam/live") {
+		t.Fatalf("the error does not name the URL, redacted: %v", err)
 	}
 }
 

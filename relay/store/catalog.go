@@ -28,6 +28,23 @@ type Camera struct {
 	ID   string
 	Zone string // the zone key checklists are matched against
 	Name Name
+	// Sources are the RTSP streams the relay pulls for the camera; PutSite
+	// and PutCamera save them, CameraSources reads them (Cameras and Camera
+	// leave them out: they carry credentials).
+	Sources []Source
+}
+
+// Source is one RTSP stream of a camera.
+type Source struct {
+	Stream    string // main or sub
+	URL       string // rtsp://[user:password@]host[:port]/path
+	Transport string // tcp, udp, or "" for automatic
+}
+
+// CameraSource is a source with the camera it belongs to.
+type CameraSource struct {
+	Site, Camera string
+	Source
 }
 
 // PutSite creates or updates a site and replaces its cameras with the given
@@ -56,11 +73,94 @@ func (s *Store) PutSite(ctx context.Context, site Site, cameras []Camera) error 
 			site.ID, c.ID, c.Zone, c.Name.ZH, c.Name.EN, i); err != nil {
 			return fmt.Errorf("saving camera %s/%s: %w", site.ID, c.ID, err)
 		}
+		if err := putSources(ctx, tx, site.ID, c.ID, c.Sources); err != nil {
+			return err
+		}
 	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("saving site %s: %w", site.ID, err)
 	}
 	return nil
+}
+
+// PutSiteInfo creates or updates a site, leaving its cameras alone.
+func (s *Store) PutSiteInfo(ctx context.Context, site Site) error {
+	if _, err := s.db.ExecContext(ctx, `INSERT INTO sites (id, district_zh, district_en, name_zh, name_en, time_zone)
+		VALUES (?, ?, ?, ?, ?, ?)
+		ON CONFLICT (id) DO UPDATE SET district_zh = excluded.district_zh, district_en = excluded.district_en,
+			name_zh = excluded.name_zh, name_en = excluded.name_en, time_zone = excluded.time_zone`,
+		site.ID, site.District.ZH, site.District.EN, site.Name.ZH, site.Name.EN, site.TimeZone); err != nil {
+		return fmt.Errorf("saving site %s: %w", site.ID, err)
+	}
+	return nil
+}
+
+// PutCamera creates or updates one camera of an existing site, with its
+// sources; a new camera goes after the site's others. It fails with
+// ErrNotFound when the site does not exist.
+func (s *Store) PutCamera(ctx context.Context, c Camera) error {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("saving camera %s/%s: %w", c.Site, c.ID, err)
+	}
+	defer tx.Rollback()
+	var n int
+	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM sites WHERE id = ?`, c.Site).Scan(&n); err != nil {
+		return fmt.Errorf("saving camera %s/%s: %w", c.Site, c.ID, err)
+	}
+	if n == 0 {
+		return fmt.Errorf("saving camera %s/%s: site %s: %w", c.Site, c.ID, c.Site, ErrNotFound)
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO cameras (site_id, id, zone, name_zh, name_en, position)
+		VALUES (?, ?, ?, ?, ?, (SELECT coalesce(max(position) + 1, 0) FROM cameras WHERE site_id = ?))
+		ON CONFLICT (site_id, id) DO UPDATE SET zone = excluded.zone, name_zh = excluded.name_zh, name_en = excluded.name_en`,
+		c.Site, c.ID, c.Zone, c.Name.ZH, c.Name.EN, c.Site); err != nil {
+		return fmt.Errorf("saving camera %s/%s: %w", c.Site, c.ID, err)
+	}
+	if err := putSources(ctx, tx, c.Site, c.ID, c.Sources); err != nil {
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("saving camera %s/%s: %w", c.Site, c.ID, err)
+	}
+	return nil
+}
+
+// putSources replaces a camera's sources.
+func putSources(ctx context.Context, tx *sql.Tx, site, camera string, sources []Source) error {
+	if _, err := tx.ExecContext(ctx, `DELETE FROM camera_sources WHERE site_id = ? AND camera_id = ?`, site, camera); err != nil {
+		return fmt.Errorf("replacing sources of camera %s/%s: %w", site, camera, err)
+	}
+	for _, src := range sources {
+		// The error would quote the URL, and with it the camera's password.
+		if _, err := tx.ExecContext(ctx, `INSERT INTO camera_sources (site_id, camera_id, stream, url, transport) VALUES (?, ?, ?, ?, ?)`,
+			site, camera, src.Stream, src.URL, src.Transport); err != nil {
+			return fmt.Errorf("saving the %s source of camera %s/%s: %w", src.Stream, site, camera, err)
+		}
+	}
+	return nil
+}
+
+// CameraSources returns the RTSP sources of every camera, by site, camera
+// and stream.
+func (s *Store) CameraSources(ctx context.Context) ([]CameraSource, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT site_id, camera_id, stream, url, transport FROM camera_sources ORDER BY site_id, camera_id, stream`)
+	if err != nil {
+		return nil, fmt.Errorf("listing camera sources: %w", err)
+	}
+	defer rows.Close()
+	var out []CameraSource
+	for rows.Next() {
+		var c CameraSource
+		if err := rows.Scan(&c.Site, &c.Camera, &c.Stream, &c.URL, &c.Transport); err != nil {
+			return nil, fmt.Errorf("listing camera sources: %w", err)
+		}
+		out = append(out, c)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("listing camera sources: %w", err)
+	}
+	return out, nil
 }
 
 // Sites returns every site, ordered by id.

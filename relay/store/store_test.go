@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io/fs"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 )
@@ -238,5 +239,90 @@ func TestWHEPSessions(t *testing.T) {
 	}
 	if err := s.StartWHEPSession(ctx, WHEPSession{ID: "a", Started: t0}); err == nil {
 		t.Fatal("duplicate session id recorded")
+	}
+}
+
+func TestCameraSourcesAndPutCamera(t *testing.T) {
+	ctx := context.Background()
+	s, _ := openTemp(t)
+	site := Site{ID: "site-01", TimeZone: "Asia/Shanghai"}
+	main := Source{Stream: "main", URL: "rtsp://admin:pw@10.0.0.5/ch1", Transport: "tcp"}
+	sub := Source{Stream: "sub", URL: "rtsp://admin:pw@10.0.0.5/ch2"}
+	cams := []Camera{
+		{ID: "gate", Zone: "entrance", Sources: []Source{sub, main}},
+		{ID: "doff1", Zone: "doffing_room_1"},
+	}
+	if err := s.PutSite(ctx, site, cams); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.CameraSources(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []CameraSource{{"site-01", "gate", main}, {"site-01", "gate", sub}}
+	if len(got) != 2 || got[0] != want[0] || got[1] != want[1] {
+		t.Fatalf("sources %+v, want %+v", got, want)
+	}
+
+	// A camera added on its own goes last; updating one keeps its place
+	// and replaces its sources.
+	if err := s.PutCamera(ctx, Camera{Site: "site-01", ID: "waste", Zone: "waste_point", Sources: []Source{main}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.PutCamera(ctx, Camera{Site: "site-01", ID: "gate", Zone: "entrance_2"}); err != nil {
+		t.Fatal(err)
+	}
+	list, _ := s.Cameras(ctx)
+	if len(list) != 3 || list[0].ID != "gate" || list[0].Zone != "entrance_2" || list[2].ID != "waste" {
+		t.Fatalf("cameras %+v", list)
+	}
+	got, _ = s.CameraSources(ctx)
+	if len(got) != 1 || got[0].Camera != "waste" {
+		t.Fatalf("sources after updates %+v", got)
+	}
+	if err := s.PutCamera(ctx, Camera{Site: "site-09", ID: "x", Zone: "x"}); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("camera of an unknown site: %v", err)
+	}
+	bad := Camera{Site: "site-01", ID: "y", Zone: "y", Sources: []Source{{Stream: "hd", URL: "rtsp://u:secret@h/x"}}}
+	if err := s.PutCamera(ctx, bad); err == nil || strings.Contains(err.Error(), "secret") {
+		t.Fatalf("bad stream name: %v", err)
+	}
+
+	// Replacing the site's cameras drops the sources of those removed;
+	// changing the site alone keeps them.
+	if err := s.PutSiteInfo(ctx, Site{ID: "site-01", TimeZone: "UTC"}); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := s.CameraSources(ctx); len(got) != 1 {
+		t.Fatalf("PutSiteInfo touched the sources: %+v", got)
+	}
+	if err := s.PutSite(ctx, site, cams[1:]); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := s.CameraSources(ctx); len(got) != 0 {
+		t.Fatalf("sources of removed cameras remain: %+v", got)
+	}
+}
+
+func TestUsersListAndDisable(t *testing.T) {
+	ctx := context.Background()
+	s, _ := openTemp(t)
+	if err := s.PutSite(ctx, Site{ID: "site-01", TimeZone: "UTC"}, nil); err != nil {
+		t.Fatal(err)
+	}
+	for _, u := range []User{{Name: "zhao", Role: "duty"}, {Name: "li", Role: "site_manager", Sites: []string{"site-01"}}} {
+		if err := s.PutUser(ctx, u); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.SetDisabled(ctx, "zhao", true); err != nil {
+		t.Fatal(err)
+	}
+	users, err := s.Users(ctx)
+	if err != nil || len(users) != 2 || users[0].Name != "li" || users[0].Sites[0] != "site-01" || !users[1].Disabled {
+		t.Fatalf("users %+v, %v", users, err)
+	}
+	if err := s.SetDisabled(ctx, "nobody", true); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("disabling an unknown user: %v", err)
 	}
 }

@@ -80,6 +80,48 @@ func (s *Store) User(ctx context.Context, name string) (User, error) {
 	return u, nil
 }
 
+// Users returns every user with their sites, by name.
+func (s *Store) Users(ctx context.Context) ([]User, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT name FROM users ORDER BY name`)
+	if err != nil {
+		return nil, fmt.Errorf("listing users: %w", err)
+	}
+	var names []string
+	for rows.Next() {
+		var n string
+		if err := rows.Scan(&n); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("listing users: %w", err)
+		}
+		names = append(names, n)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("listing users: %w", err)
+	}
+	out := make([]User, 0, len(names))
+	for _, n := range names {
+		u, err := s.User(ctx, n)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, u)
+	}
+	return out, nil
+}
+
+// SetDisabled disables or re-enables a user.
+func (s *Store) SetDisabled(ctx context.Context, name string, disabled bool) error {
+	res, err := s.db.ExecContext(ctx, `UPDATE users SET disabled = ? WHERE name = ?`, disabled, name)
+	if err != nil {
+		return fmt.Errorf("disabling user %s: %w", name, err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return fmt.Errorf("disabling user %s: %w", name, ErrNotFound)
+	}
+	return nil
+}
+
 // SetPassword replaces a user's password hash.
 func (s *Store) SetPassword(ctx context.Context, name, hash string) error {
 	res, err := s.db.ExecContext(ctx, `UPDATE users SET password_hash = ? WHERE name = ?`, hash, name)
