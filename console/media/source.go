@@ -97,7 +97,12 @@ type Options struct {
 	RestartAfter time.Duration
 	// BackoffMin and BackoffMax bound the wait between attempts (0.5 s, 30 s).
 	BackoffMin, BackoffMax time.Duration
-	Log                    zerolog.Logger
+	// Tap, when set, is called as each source is created; the subscriber it
+	// returns gets the source's states and units for as long as the source
+	// pulls, without keeping it pulling (the console's rolling evidence
+	// buffers). done, when not nil, is called once the source has stopped.
+	Tap func(Key) (sub Subscriber, done func())
+	Log zerolog.Logger
 }
 
 func (o *Options) defaults() {
@@ -143,12 +148,14 @@ type Source struct {
 	lastAU   time.Time // clock time of the last unit, or of the session start
 	pts      ptsRebase
 	restart  context.CancelCauseFunc // ends the current session, nil between sessions
+	tap      Subscriber              // Options.Tap's, until the source stops
+	tapDone  func()
 
 	cancel context.CancelFunc // stops the pull; nil until it starts
 }
 
 func newSource(key Key, puller Puller, opts Options) *Source {
-	return &Source{
+	s := &Source{
 		key:    key,
 		puller: puller,
 		opts:   opts,
@@ -156,6 +163,13 @@ func newSource(key Key, puller Puller, opts Options) *Source {
 		subs:   make(map[int]Subscriber),
 		state:  State{State: Connecting, Since: opts.Clock.Now()},
 	}
+	if opts.Tap != nil {
+		s.tap, s.tapDone = opts.Tap(key)
+		if s.tap != nil {
+			s.tap.OnState(s.state)
+		}
+	}
+	return s
 }
 
 // add subscribes sub; the first subscriber starts the pull under parent.
@@ -188,12 +202,18 @@ func (s *Source) remove(id int) int {
 	return len(s.subs)
 }
 
-// stop ends the pull; run ends the WHEP session on its way out.
+// stop ends the pull; run ends the WHEP session on its way out. The tap
+// hears nothing more of the source, even from a unit still in flight.
 func (s *Source) stop() {
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	if s.cancel != nil {
 		s.cancel()
+	}
+	done := s.tapDone
+	s.tap, s.tapDone = nil, nil
+	s.mu.Unlock()
+	if done != nil {
+		done()
 	}
 }
 
@@ -311,6 +331,9 @@ func (s *Source) deliver(au avc.AccessUnit) {
 	if s.state.State != Live {
 		s.setState(Live, "")
 	}
+	if s.tap != nil {
+		s.tap.OnAccessUnit(au)
+	}
 	for _, sub := range s.subs {
 		sub.OnAccessUnit(au)
 	}
@@ -329,6 +352,9 @@ func (s *Source) setState(name StateName, reason string) {
 	}
 	s.state = State{State: name, Since: since, Reason: reason}
 	s.log.Debug().Str("state", string(name)).Str("reason", reason).Msg("stream state")
+	if s.tap != nil {
+		s.tap.OnState(s.state)
+	}
 	for _, sub := range s.subs {
 		sub.OnState(s.state)
 	}
@@ -446,7 +472,14 @@ func (r *Sources) Subscribe(key Key, sub Subscriber) (unsubscribe func(), err er
 func (r *Sources) Close() {
 	r.mu.Lock()
 	r.closed = true
+	srcs := make([]*Source, 0, len(r.byKey))
+	for _, src := range r.byKey {
+		srcs = append(srcs, src)
+	}
 	r.mu.Unlock()
+	for _, src := range srcs {
+		src.stop()
+	}
 	r.cancel()
 	r.wg.Wait()
 }
