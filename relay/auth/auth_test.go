@@ -3,6 +3,7 @@ package auth
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -186,5 +187,68 @@ func TestLoadOrCreateKey(t *testing.T) {
 	}
 	if _, err := LoadOrCreateKey(path); err == nil {
 		t.Fatal("short key loaded")
+	}
+}
+
+func TestLoginLimiter(t *testing.T) {
+	clk := &clock{t: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
+	l := NewLoginLimiter(3, 5, time.Minute, clk.Now)
+	try := func(user, addr string) (time.Duration, bool) { return l.Attempt(user, addr) }
+
+	for i := range 3 {
+		if _, ok := try("duty", "10.0.0.1"); !ok {
+			t.Fatalf("attempt %d refused", i+1)
+		}
+	}
+	wait, ok := try("duty", "10.0.0.1")
+	if ok || wait != 20*time.Second {
+		t.Fatalf("fourth failure for one user: ok=%v wait=%v, want refused for 20s", ok, wait)
+	}
+	// The same user from elsewhere is refused too: the name is guessed at.
+	if _, ok := try("duty", "10.0.0.2"); ok {
+		t.Fatal("user limit bypassed from another address")
+	}
+	// Another user from the first address has the address's two left.
+	for i := range 2 {
+		if _, ok := try(fmt.Sprintf("user%d", i), "10.0.0.1"); !ok {
+			t.Fatalf("other user %d refused", i)
+		}
+	}
+	if _, ok := try("user9", "10.0.0.1"); ok {
+		t.Fatal("address limit not applied")
+	}
+
+	// The buckets drain: one more attempt per window/limit.
+	clk.t = clk.t.Add(20 * time.Second)
+	if _, ok := try("duty", "10.0.0.3"); !ok {
+		t.Fatal("user still refused after draining")
+	}
+	if _, ok := try("duty", "10.0.0.3"); ok {
+		t.Fatal("drained more than one attempt")
+	}
+
+	// A success forgets the user's failures and refunds the address.
+	clk.t = clk.t.Add(time.Minute)
+	for range 2 {
+		try("zhao", "10.0.0.4")
+	}
+	l.Succeeded("zhao", "10.0.0.4")
+	for i := range 3 {
+		if _, ok := try("zhao", "10.0.0.4"); !ok {
+			t.Fatalf("attempt %d after a success refused", i+1)
+		}
+	}
+}
+
+func TestLoginLimiterForgetsIdleKeys(t *testing.T) {
+	clk := &clock{t: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
+	l := NewLoginLimiter(1, 1, time.Minute, clk.Now)
+	for i := range pruneAt {
+		l.Attempt(fmt.Sprint("u", i), fmt.Sprint("a", i))
+	}
+	clk.t = clk.t.Add(time.Minute)
+	l.Attempt("late", "late")
+	if n := len(l.users); n != 1 {
+		t.Fatalf("%d user buckets kept, want 1", n)
 	}
 }
