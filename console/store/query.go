@@ -106,6 +106,28 @@ func (s *Store) loadEvidence(ctx context.Context, f *Finding) error {
 	return rows.Err()
 }
 
+// EvidenceFile returns the evidence stored under a file name, so that only
+// files a finding refers to are ever served.
+func (s *Store) EvidenceFile(ctx context.Context, name string) (Evidence, error) {
+	var ev Evidence
+	var starts string
+	var ms int64
+	err := s.db.QueryRowContext(ctx, `SELECT kind, state, file, sha256, bytes, width, height, starts_at, duration_ms
+		FROM evidence WHERE file = ? AND file != '' LIMIT 1`, name).
+		Scan(&ev.Kind, &ev.State, &ev.File, &ev.SHA256, &ev.Bytes, &ev.Width, &ev.Height, &starts, &ms)
+	if errors.Is(err, sql.ErrNoRows) {
+		return Evidence{}, fmt.Errorf("%w: no evidence file %q", ErrNotFound, name)
+	}
+	if err != nil {
+		return Evidence{}, fmt.Errorf("looking up evidence file %q: %w", name, err)
+	}
+	if starts != "" {
+		ev.StartsAt, _ = sqlitedb.ParseTime(starts)
+	}
+	ev.Duration = time.Duration(ms) * time.Millisecond
+	return ev, nil
+}
+
 // Event is one entry of a finding's history.
 type Event struct {
 	At     time.Time       `json:"at"`

@@ -135,6 +135,8 @@ type Flag struct {
 	SnapshotW, SnapshotH int
 	// RecordClip makes a clip evidence row in state "recording".
 	RecordClip bool
+	// Detail goes with the "flagged" event: how ObservedAt was found, say.
+	Detail map[string]any
 }
 
 func (f Flag) validate() error {
@@ -199,7 +201,7 @@ func (s *Store) Create(ctx context.Context, f Flag) (Finding, error) {
 				return err
 			}
 		}
-		if err := addEvent(ctx, tx, id.String(), now, f.Observer, "flagged", nil); err != nil {
+		if err := addEvent(ctx, tx, id.String(), now, f.Observer, "flagged", f.Detail); err != nil {
 			return err
 		}
 		return enqueue(ctx, tx, id.String(), "finding", 1, now)

@@ -188,3 +188,31 @@ func TestClipFinishAndCrashRecovery(t *testing.T) {
 		t.Fatal("an evidence name escaped the folder")
 	}
 }
+
+func TestFlagDetailAndEvidenceFile(t *testing.T) {
+	ctx := context.Background()
+	s := open(t, t.TempDir())
+	fl := flag()
+	fl.Detail = map[string]any{"observed_at_from": "flag_time"}
+	f, err := s.Create(ctx, fl)
+	if err != nil {
+		t.Fatal(err)
+	}
+	events, err := s.Events(ctx, f.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(events) != 1 || events[0].Action != "flagged" || string(events[0].Detail) != `{"observed_at_from":"flag_time"}` {
+		t.Fatalf("events %+v", events)
+	}
+
+	ev, err := s.EvidenceFile(ctx, f.Snapshot.File)
+	if err != nil || ev.Kind != "snapshot" || ev.Bytes != int64(len(jpeg)) || ev.Width != 640 {
+		t.Fatalf("snapshot by file: %+v, %v", ev, err)
+	}
+	for _, name := range []string{"", "nope.jpg", "../console.db"} {
+		if _, err := s.EvidenceFile(ctx, name); !errors.Is(err, ErrNotFound) {
+			t.Errorf("EvidenceFile(%q): %v, want ErrNotFound", name, err)
+		}
+	}
+}
