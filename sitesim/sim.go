@@ -244,7 +244,11 @@ func Start(ctx context.Context, opts Options) (*Sim, error) {
 		ev = ev.Str("whip", redactURL(opts.RelayURL))
 	}
 	if s.rtsp != nil {
-		ev = ev.Str("rtsp", "rtsp://"+s.rtsp.Addr()+"/{site}/{camera}/{main|sub}")
+		streams := "{main|sub}"
+		if opts.NoSub {
+			streams = "main"
+		}
+		ev = ev.Str("rtsp", "rtsp://"+s.rtsp.Addr()+"/{site}/{camera}/"+streams)
 		if opts.RTSPUDPAddr != "" {
 			ev = ev.Str("rtsp_udp", opts.RTSPUDPAddr)
 		}
