@@ -1,6 +1,8 @@
-// Package relayclient is the relay's HTTP API as Go calls: sign-in, the camera
-// list and WHEP signalling. It keeps the login token and renews it by signing
-// in again before it expires, so callers only ever ask for a valid one.
+// Package relayclient is the relay's HTTP API as Go calls: sign-in, token
+// renewal, the camera list with its health, the event stream and WHEP
+// signalling. It keeps the login token and renews it with the relay's
+// refresh endpoint, never with the password, which it does not keep: when
+// the relay refuses to renew, the session is over (ErrSessionExpired).
 package relayclient
 
 import (
@@ -20,13 +22,27 @@ import (
 	"github.com/rs/zerolog"
 )
 
-// maxBody bounds what is read of any relay response; a camera list of a
-// hundred sites is well under it.
+// maxBody bounds what is read of any relay response, and the longest event
+// line; a camera list of a hundred sites with health is well under it.
 const maxBody = 8 << 20
 
 // renewWindow is how long before expiry a token is replaced, so that a
 // request started with it does not race its expiry.
 const renewWindow = time.Minute
+
+// eventSilence is how long the event stream may say nothing before it counts
+// as dead: the relay sends a comment every 15 s and the list every 5 s.
+const eventSilence = 45 * time.Second
+
+// Errors callers tell apart.
+var (
+	// ErrSessionExpired: the relay refused to renew the login token
+	// (expired, or the relay restarted with a new signing key). Signing in
+	// again is the only way on.
+	ErrSessionExpired = errors.New("the relay ended the session")
+	// ErrNotSignedIn: no Login yet.
+	ErrNotSignedIn = errors.New("not signed in to the relay")
+)
 
 // User is the signed-in account as the relay describes it.
 type User struct {
@@ -34,7 +50,7 @@ type User struct {
 	Role string `json:"role"`
 }
 
-// Session is the outcome of a login.
+// Session is the outcome of a login or a token refresh.
 type Session struct {
 	Token     string    `json:"token"`
 	ExpiresAt time.Time `json:"expires_at"`
@@ -44,7 +60,18 @@ type Session struct {
 // Names is a display name by language tag ("zh-CN", "en").
 type Names map[string]string
 
-// Camera is one camera of the relay's list.
+// Health states of a camera or stream, as the relay reports them.
+const (
+	StateOnline  = "online"
+	StateStalled = "stalled"
+	StateOffline = "offline"
+)
+
+// Camera is one camera of the relay's list, with its health.
+//
+// A Camera decoded from the relay encodes back to exactly the relay's JSON,
+// fields this console does not know included, so the view gets the relay's
+// list as it was sent.
 type Camera struct {
 	Site     string `json:"site"`
 	ID       string `json:"id"`
@@ -54,10 +81,57 @@ type Camera struct {
 	District Names  `json:"district"`
 	TimeZone string `json:"time_zone"`
 	Online   bool   `json:"online"`
+	// State is the best of the streams' states; empty from a relay that
+	// reports no health.
+	State string `json:"state,omitempty"`
+	// Since is when State began, RFC 3339 as the relay sent it.
+	Since   string                  `json:"since,omitempty"`
+	Streams map[string]StreamHealth `json:"streams,omitempty"`
+
+	raw json.RawMessage
+}
+
+// StreamHealth is one stream's health; the numbers only while it runs.
+type StreamHealth struct {
+	State              string  `json:"state"`
+	Since              string  `json:"since,omitempty"`
+	Width              int     `json:"width,omitempty"`
+	Height             int     `json:"height,omitempty"`
+	FPS                float64 `json:"fps,omitempty"`
+	BitrateKbps        float64 `json:"bitrate_kbps,omitempty"`
+	KeyframeIntervalMS float64 `json:"keyframe_interval_ms,omitempty"`
+	LastFrameAgeMS     float64 `json:"last_frame_age_ms,omitempty"`
+	Viewers            int     `json:"viewers,omitempty"`
 }
 
 // Path is the camera's "site/camera" name.
 func (c Camera) Path() string { return c.Site + "/" + c.ID }
+
+// SinceTime is Since parsed; zero when absent or unreadable.
+func (c Camera) SinceTime() time.Time {
+	t, _ := time.Parse(time.RFC3339Nano, c.Since)
+	return t
+}
+
+// camera has Camera's fields without its methods, for plain coding.
+type camera Camera
+
+func (c *Camera) UnmarshalJSON(b []byte) error {
+	var plain camera
+	if err := json.Unmarshal(b, &plain); err != nil {
+		return err
+	}
+	*c = Camera(plain)
+	c.raw = append(json.RawMessage(nil), b...)
+	return nil
+}
+
+func (c Camera) MarshalJSON() ([]byte, error) {
+	if c.raw != nil {
+		return c.raw, nil
+	}
+	return json.Marshal(camera(c))
+}
 
 // Error is an error answer of the relay: its status, code and message.
 type Error struct {
@@ -80,22 +154,25 @@ type Options struct {
 	Log zerolog.Logger
 }
 
-// Client talks to one relay. It is safe for concurrent use.
+// Client talks to one relay as one signed-in user. It is safe for
+// concurrent use.
 type Client struct {
-	base *url.URL
-	http *http.Client
-	now  func() time.Time
-	log  zerolog.Logger
+	base   *url.URL
+	http   *http.Client
+	stream *http.Client // for the event stream: no overall timeout
+	now    func() time.Time
+	log    zerolog.Logger
 
-	// signing serialises sign-in so that concurrent callers of an expiring
-	// token log in once; it is a channel so that waiting honours ctx.
+	// signing serialises sign-in and renewal so that concurrent callers of
+	// an expiring token renew it once; it is a channel so that waiting
+	// honours ctx.
 	signing chan struct{}
 
-	mu       sync.Mutex
-	user     string
-	password string
-	session  Session
-	issued   time.Time // when session was obtained, by c.now
+	mu      sync.Mutex
+	session Session
+	issued  time.Time     // when session was obtained, by c.now
+	expired chan struct{} // closed when the relay refused to renew
+	ended   bool          // expired is closed
 }
 
 // New returns a client for the relay at baseURL ("http://host:port").
@@ -112,12 +189,16 @@ func New(baseURL string, opts Options) (*Client, error) {
 	}
 	u.Path = strings.TrimSuffix(u.Path, "/")
 	u.RawPath = ""
-	c := &Client{base: u, http: opts.HTTP, now: opts.Now, log: opts.Log, signing: make(chan struct{}, 1)}
+	c := &Client{base: u, http: opts.HTTP, now: opts.Now, log: opts.Log,
+		signing: make(chan struct{}, 1), expired: make(chan struct{})}
 	if c.http == nil {
 		// The timeout is a backstop for a relay that accepts and never
 		// answers; callers bound their own calls with ctx.
 		c.http = &http.Client{Timeout: 30 * time.Second}
 	}
+	stream := *c.http
+	stream.Timeout = 0 // the event stream is watched for silence instead
+	c.stream = &stream
 	if c.now == nil {
 		c.now = time.Now
 	}
@@ -127,18 +208,13 @@ func New(baseURL string, opts Options) (*Client, error) {
 // BaseURL is the relay's address as given to New, without a trailing slash.
 func (c *Client) BaseURL() string { return c.base.String() }
 
-// Login signs in and keeps the credentials to sign in again when the token
-// nears expiry. A wrong user or password is an *Error with code unauthorized.
+// Login signs in. A wrong user or password is an *Error with status 401.
+// The password is not kept: renewal uses the token.
 func (c *Client) Login(ctx context.Context, user, password string) (Session, error) {
 	if err := c.acquire(ctx); err != nil {
 		return Session{}, err
 	}
 	defer c.release()
-	return c.login(ctx, user, password)
-}
-
-// login must be called holding signing.
-func (c *Client) login(ctx context.Context, user, password string) (Session, error) {
 	body, err := json.Marshal(map[string]string{"user": user, "password": password})
 	if err != nil {
 		return Session{}, fmt.Errorf("encoding login: %w", err)
@@ -147,78 +223,182 @@ func (c *Client) login(ctx context.Context, user, password string) (Session, err
 	if err != nil {
 		return Session{}, err
 	}
-	var s Session
-	if _, err := c.doJSON(req, http.StatusOK, &s); err != nil {
+	s, err := c.decodeSession(req)
+	if err != nil {
 		return Session{}, fmt.Errorf("signing in to %s as %q: %w", c.base, user, err)
 	}
-	if s.Token == "" {
-		return Session{}, fmt.Errorf("signing in to %s as %q: the relay returned no token", c.base, user)
-	}
 	c.mu.Lock()
-	c.user, c.password, c.session, c.issued = user, password, s, c.now()
+	c.session, c.issued = s, c.now()
+	if c.ended {
+		c.expired, c.ended = make(chan struct{}), false
+	}
 	c.mu.Unlock()
 	c.log.Info().Str("user", s.User.Name).Time("expires_at", s.ExpiresAt).Msg("signed in to relay")
 	return s, nil
 }
 
-// User is the signed-in account, zero before Login.
-func (c *Client) User() User {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.session.User
+// decodeSession sends a login or refresh request and reads its session.
+func (c *Client) decodeSession(req *http.Request) (Session, error) {
+	var s Session
+	if _, err := c.doJSON(req, http.StatusOK, &s); err != nil {
+		return Session{}, err
+	}
+	if s.Token == "" {
+		return Session{}, errors.New("the relay returned no token")
+	}
+	return s, nil
 }
 
-// Token returns a login token valid for at least a while, signing in again
-// when the current one is about to expire.
+// Session is the current session: user, token and expiry; zero before Login.
+func (c *Client) Session() Session {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.session
+}
+
+// User is the signed-in account, zero before Login.
+func (c *Client) User() User { return c.Session().User }
+
+// Expired is closed when the relay refuses to renew the token: the session
+// is over and every call fails with ErrSessionExpired until a new Login.
+func (c *Client) Expired() <-chan struct{} {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.expired
+}
+
+// RenewAt is when the token should be renewed: ahead of its expiry by a
+// minute, or by a fifth of a short-lived token's life so that such a token
+// is used at all before being replaced.
+func (c *Client) RenewAt() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.renewAt()
+}
+
+func (c *Client) renewAt() time.Time {
+	margin := max(min(renewWindow, c.session.ExpiresAt.Sub(c.issued)/5), 0)
+	return c.session.ExpiresAt.Add(-margin)
+}
+
+// Refresh renews the token now. When the relay refuses, the error wraps
+// ErrSessionExpired and Expired is closed.
+func (c *Client) Refresh(ctx context.Context) (Session, error) {
+	if err := c.acquire(ctx); err != nil {
+		return Session{}, err
+	}
+	defer c.release()
+	return c.refresh(ctx)
+}
+
+// refresh must be called holding signing.
+func (c *Client) refresh(ctx context.Context) (Session, error) {
+	c.mu.Lock()
+	token, ended := c.session.Token, c.ended
+	c.mu.Unlock()
+	switch {
+	case ended:
+		return Session{}, fmt.Errorf("renewing relay token: %w", ErrSessionExpired)
+	case token == "":
+		return Session{}, ErrNotSignedIn
+	}
+	req, err := c.request(ctx, http.MethodPost, "/api/v1/token/refresh", "", nil)
+	if err != nil {
+		return Session{}, err
+	}
+	req.Header.Set("Authorization", "Bearer "+token)
+	s, err := c.decodeSession(req)
+	var rerr *Error
+	if errors.As(err, &rerr) && rerr.Status == http.StatusUnauthorized {
+		c.endSession()
+		c.log.Warn().Str("code", rerr.Code).Str("message", rerr.Message).Msg("the relay refused to renew the login token; the session is over")
+		return Session{}, fmt.Errorf("renewing relay token: %w: %w", ErrSessionExpired, err)
+	}
+	if err != nil {
+		return Session{}, fmt.Errorf("renewing relay token: %w", err)
+	}
+	c.mu.Lock()
+	c.session, c.issued = s, c.now()
+	c.mu.Unlock()
+	c.log.Debug().Time("expires_at", s.ExpiresAt).Msg("renewed relay token")
+	return s, nil
+}
+
+func (c *Client) endSession() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.session.Token = ""
+	if !c.ended {
+		c.ended = true
+		close(c.expired)
+	}
+}
+
+// Token returns a login token valid for at least a while, renewing the
+// current one when it is about to expire.
 func (c *Client) Token(ctx context.Context) (string, error) {
-	if token, ok := c.current(); ok {
-		return token, nil
+	if token, ok, err := c.current(); ok || err != nil {
+		return token, err
 	}
 	if err := c.acquire(ctx); err != nil {
 		return "", err
 	}
 	defer c.release()
-	// Another caller may have signed in while this one waited.
-	if token, ok := c.current(); ok {
-		return token, nil
+	// Another caller may have renewed it while this one waited.
+	if token, ok, err := c.current(); ok || err != nil {
+		return token, err
 	}
+	s, err := c.refresh(ctx)
+	if err == nil {
+		return s.Token, nil
+	}
+	if errors.Is(err, ErrSessionExpired) {
+		return "", err
+	}
+	// The relay could not be asked (down, restarting): a token that has not
+	// expired yet still serves, and renewal is tried again on next use.
 	c.mu.Lock()
-	user, password := c.user, c.password
+	defer c.mu.Unlock()
+	if c.session.Token != "" && c.now().Before(c.session.ExpiresAt) {
+		c.log.Debug().Err(err).Msg("renewing relay token failed; using the current one")
+		return c.session.Token, nil
+	}
+	return "", err
+}
+
+// current returns the token if it is not due for renewal (ok), or the
+// error that makes renewing pointless.
+func (c *Client) current() (token string, ok bool, err error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	switch {
+	case c.ended:
+		return "", false, ErrSessionExpired
+	case c.session.Token == "":
+		return "", false, ErrNotSignedIn
+	case c.now().Before(c.renewAt()):
+		return c.session.Token, true, nil
+	}
+	return "", false, nil
+}
+
+// refused handles the relay refusing token: unless another caller has
+// renewed it meanwhile, it is renewed, which ends the session if the relay
+// refuses that too (restarted with a new key, revoked).
+func (c *Client) refused(ctx context.Context, token string) error {
+	if err := c.acquire(ctx); err != nil {
+		return err
+	}
+	defer c.release()
+	c.mu.Lock()
+	renewed := c.session.Token != token && c.session.Token != ""
 	c.mu.Unlock()
-	if user == "" {
-		return "", errors.New("not signed in to the relay")
+	if renewed {
+		return nil
 	}
-	s, err := c.login(ctx, user, password)
-	if err != nil {
-		return "", fmt.Errorf("renewing relay token: %w", err)
-	}
-	return s.Token, nil
-}
-
-// current returns the token if it is not about to expire.
-func (c *Client) current() (string, bool) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.session.Token == "" {
-		return "", false
-	}
-	// Renew a minute ahead, or a tenth of a short-lived token's life ahead
-	// so that such a token is used at all before being replaced.
-	margin := max(min(renewWindow, c.session.ExpiresAt.Sub(c.issued)/10), 0)
-	if !c.now().Add(margin).Before(c.session.ExpiresAt) {
-		return "", false
-	}
-	return c.session.Token, true
-}
-
-// invalidate drops token if it is still the current one, after the relay
-// refused it (restarted with new keys, revoked): the next Token signs in.
-func (c *Client) invalidate(token string) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.session.Token == token {
-		c.session.Token = ""
-	}
+	c.log.Info().Msg("relay refused the token; renewing it")
+	_, err := c.refresh(ctx)
+	return err
 }
 
 func (c *Client) acquire(ctx context.Context) error {
@@ -324,7 +504,7 @@ func (c *Client) sameRelay(location string) (string, error) {
 }
 
 // authorized sends a request with the current token and, if the relay
-// refuses the token, once more with a fresh one.
+// refuses the token, renews it and sends the request once more.
 func (c *Client) authorized(ctx context.Context, build func(token string) (*http.Request, error), send func(*http.Request) (*http.Response, error)) (*http.Response, error) {
 	for attempt := 0; ; attempt++ {
 		token, err := c.Token(ctx)
@@ -338,8 +518,9 @@ func (c *Client) authorized(ctx context.Context, build func(token string) (*http
 		resp, err := send(req)
 		var rerr *Error
 		if attempt == 0 && errors.As(err, &rerr) && rerr.Status == http.StatusUnauthorized {
-			c.log.Info().Msg("relay refused the token; signing in again")
-			c.invalidate(token)
+			if rerr := c.refused(ctx, token); rerr != nil {
+				return nil, rerr
+			}
 			continue
 		}
 		return resp, err
@@ -383,17 +564,27 @@ func (c *Client) do(req *http.Request, want int) (*http.Response, []byte, error)
 		return nil, nil, fmt.Errorf("%s %s: %w", req.Method, req.URL.Path, err)
 	}
 	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, maxBody+1))
+	body, err := readLimited(resp)
 	if err != nil {
-		return resp, nil, fmt.Errorf("reading %s %s answer: %w", req.Method, req.URL.Path, err)
-	}
-	if len(body) > maxBody {
-		return resp, nil, fmt.Errorf("%s %s: answer larger than %d bytes", req.Method, req.URL.Path, maxBody)
+		return resp, nil, err
 	}
 	if resp.StatusCode != want {
 		return resp, nil, decodeError(resp, body)
 	}
 	return resp, body, nil
+}
+
+// readLimited reads a response body of at most maxBody bytes.
+func readLimited(resp *http.Response) ([]byte, error) {
+	req := resp.Request
+	body, err := io.ReadAll(io.LimitReader(resp.Body, maxBody+1))
+	if err != nil {
+		return nil, fmt.Errorf("reading %s %s answer: %w", req.Method, req.URL.Path, err)
+	}
+	if len(body) > maxBody {
+		return nil, fmt.Errorf("%s %s: answer larger than %d bytes", req.Method, req.URL.Path, maxBody)
+	}
+	return body, nil
 }
 
 // decodeError turns an error answer into an *Error; a body that is not the

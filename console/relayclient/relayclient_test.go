@@ -2,6 +2,7 @@ package relayclient
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"io"
 	"net/http"
@@ -113,24 +114,30 @@ func TestTokenRenewal(t *testing.T) {
 		t.Fatal(err)
 	}
 	ctx := context.Background()
-	if _, err := c.Login(ctx, relaytest.User, relaytest.Password); err != nil {
+	s, err := c.Login(ctx, relaytest.User, relaytest.Password)
+	if err != nil {
 		t.Fatal(err)
+	}
+	// A ten-minute token is renewed a minute ahead.
+	if want := s.ExpiresAt.Add(-time.Minute); !c.RenewAt().Equal(want) {
+		t.Fatalf("renew at %v, want %v", c.RenewAt(), want)
 	}
 	first, err := c.Token(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
 	steps := []struct {
-		advance time.Duration
-		logins  int
-		same    bool
+		advance   time.Duration
+		refreshes int
+		same      bool
 	}{
-		{5 * time.Minute, 1, true},                 // half-way: still the same token
-		{4*time.Minute + 30*time.Second, 2, false}, // 30 s left: renewed ahead of expiry
-		{20 * time.Minute, 3, false},               // long expired: renewed
+		{5 * time.Minute, 0, true},                 // half-way: still the same token
+		{4*time.Minute + 30*time.Second, 1, false}, // 30 s left: renewed ahead of expiry
+		{5 * time.Minute, 1, true},                 // the renewed one is half-way
+		{4 * time.Minute, 2, false},                // and due again
 	}
-	for i, s := range steps {
-		clock.Advance(s.advance)
+	for i, st := range steps {
+		clock.Advance(st.advance)
 		if _, err := c.Cameras(ctx); err != nil {
 			t.Fatalf("step %d: %v", i, err)
 		}
@@ -138,15 +145,110 @@ func TestTokenRenewal(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got := relay.Logins(); got != s.logins || (tok == first) != s.same {
-			t.Fatalf("step %d: %d logins, same token %v; want %d, %v", i, got, tok == first, s.logins, s.same)
+		if got := relay.Refreshes(); got != st.refreshes || (tok == first) != st.same {
+			t.Fatalf("step %d: %d refreshes, same token %v; want %d, %v", i, got, tok == first, st.refreshes, st.same)
 		}
 		first = tok
 	}
+	if n := relay.Logins(); n != 1 {
+		t.Fatalf("%d logins: renewal must not sign in again", n)
+	}
+	select {
+	case <-c.Expired():
+		t.Fatal("expired while renewing")
+	default:
+	}
+
+	// Left alone past expiry, the token cannot be renewed: the session is over.
+	clock.Advance(20 * time.Minute)
+	_, err = c.Cameras(ctx)
+	if !errors.Is(err, ErrSessionExpired) {
+		t.Fatalf("cameras with an expired token: %v, want ErrSessionExpired", err)
+	}
+	select {
+	case <-c.Expired():
+	default:
+		t.Fatal("Expired not closed")
+	}
+	if _, err := c.Token(ctx); !errors.Is(err, ErrSessionExpired) {
+		t.Fatalf("token after expiry: %v", err)
+	}
+	// Signing in again starts a new session.
+	if _, err := c.Login(ctx, relaytest.User, relaytest.Password); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-c.Expired():
+		t.Fatal("new session born expired")
+	default:
+	}
+	if _, err := c.Cameras(ctx); err != nil {
+		t.Fatal(err)
+	}
 }
 
-func TestRevokedTokenSignsInAgain(t *testing.T) {
+func TestRevokedTokenEndsSession(t *testing.T) {
 	relay := relaytest.Start(t, relaytest.Options{})
+	c, err := New(relay.URL(), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	if _, err := c.Token(ctx); !errors.Is(err, ErrNotSignedIn) {
+		t.Fatalf("token before login: %v", err)
+	}
+	if _, err := c.Login(ctx, relaytest.User, relaytest.Password); err != nil {
+		t.Fatal(err)
+	}
+	// A refused token is renewed once; a relay that refuses that too (new
+	// signing key) has ended the session, and the password is not there to
+	// sign in again.
+	relay.RevokeTokens()
+	_, err = c.Cameras(ctx)
+	var rerr *Error
+	if !errors.Is(err, ErrSessionExpired) || !errors.As(err, &rerr) || rerr.Status != http.StatusUnauthorized {
+		t.Fatalf("cameras after revocation: %v", err)
+	}
+	if n := relay.Logins(); n != 1 {
+		t.Fatalf("%d logins, want 1", n)
+	}
+	select {
+	case <-c.Expired():
+	default:
+		t.Fatal("Expired not closed")
+	}
+}
+
+func TestRefreshWhileRelayDown(t *testing.T) {
+	clock := &manualClock{now: time.Now()}
+	relay := relaytest.Start(t, relaytest.Options{TokenTTL: 10 * time.Minute, Now: clock.Now})
+	c, err := New(relay.URL(), Options{Now: clock.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	if _, err := c.Login(ctx, relaytest.User, relaytest.Password); err != nil {
+		t.Fatal(err)
+	}
+	first, _ := c.Token(ctx)
+	relay.Close()
+	clock.Advance(9 * time.Minute)
+	// Due for renewal, but the relay is away: the valid token still serves.
+	if _, err := c.Refresh(ctx); err == nil || errors.Is(err, ErrSessionExpired) {
+		t.Fatalf("refresh with the relay down: %v", err)
+	}
+	if tok, err := c.Token(ctx); err != nil || tok != first {
+		t.Fatalf("token with the relay down: %q %v", tok, err)
+	}
+	clock.Advance(2 * time.Minute)
+	if _, err := c.Token(ctx); err == nil || errors.Is(err, ErrSessionExpired) {
+		t.Fatalf("expired token with the relay down: %v; want a network error, not the end of the session", err)
+	}
+}
+
+func TestCamerasPassHealthThrough(t *testing.T) {
+	relay := relaytest.Start(t, relaytest.Options{})
+	relay.SetOnline("site-01/doff2", false)
 	c, err := New(relay.URL(), Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -155,12 +257,28 @@ func TestRevokedTokenSignsInAgain(t *testing.T) {
 	if _, err := c.Login(ctx, relaytest.User, relaytest.Password); err != nil {
 		t.Fatal(err)
 	}
-	relay.RevokeTokens()
-	if _, err := c.Cameras(ctx); err != nil {
-		t.Fatalf("cameras after revocation: %v", err)
+	cams, err := c.Cameras(ctx)
+	if err != nil {
+		t.Fatal(err)
 	}
-	if n := relay.Logins(); n != 2 {
-		t.Fatalf("%d logins, want 2", n)
+	on, off := cams[0], cams[1]
+	if on.State != StateOnline || on.Streams["main"].State != StateOnline || on.Streams["main"].Width != 320 || on.SinceTime().IsZero() {
+		t.Fatalf("online camera %+v", on)
+	}
+	if off.State != StateOffline || off.Online || off.Streams["main"].State != StateOffline {
+		t.Fatalf("offline camera %+v", off)
+	}
+	// Encoding gives back the relay's JSON, fields unknown here included.
+	var back Camera
+	if err := json.Unmarshal([]byte(`{"site":"s","id":"c","future":{"x":1},"streams":{"main":{"state":"online","viewers":0}}}`), &back); err != nil {
+		t.Fatal(err)
+	}
+	b, err := json.Marshal([]Camera{back, {Site: "made", ID: "here"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := `[{"site":"s","id":"c","future":{"x":1},"streams":{"main":{"state":"online","viewers":0}}},{"site":"made","id":"here",`; !strings.HasPrefix(string(b), want) {
+		t.Fatalf("encoded %s", b)
 	}
 }
 

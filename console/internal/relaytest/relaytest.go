@@ -1,8 +1,9 @@
 // Package relaytest is a stand-in relay for the console's tests: the relay's
-// HTTP API on 127.0.0.1 (login, cameras, WHEP) with a real pion peer behind
-// WHEP that sends real H.264. Tests can take cameras offline, pause the
-// video, drop every session as a crashing relay would, and watch sessions
-// come and go.
+// HTTP API on 127.0.0.1 (login, token refresh, cameras with health, the
+// event stream, WHEP) with a real pion peer behind WHEP that sends real
+// H.264. Tests can take cameras offline, pause the video, drop every
+// session and event stream as a crashing relay would, revoke tokens, and
+// watch sessions come and go.
 package relaytest
 
 import (
@@ -13,6 +14,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -37,6 +39,11 @@ type Options struct {
 	TokenTTL time.Duration
 	// Now is the relay's clock for token expiry.
 	Now func() time.Time
+	// EventsEvery is how often the event stream repeats the camera list
+	// (5 s, as the relay).
+	EventsEvery time.Duration
+	// EventIDs numbers the events ("id:" lines), which the relay may do.
+	EventIDs bool
 }
 
 // Relay is the stand-in relay.
@@ -48,15 +55,26 @@ type Relay struct {
 	opts   Options
 	closed chan struct{}
 
-	mu       sync.Mutex
-	tokens   map[string]time.Time
-	cameras  []cameraJSON
-	offline  map[string]bool
-	paused   bool
-	sessions map[string]*session
-	logins   int
-	offers   int
-	deleted  chan string
+	mu        sync.Mutex
+	tokens    map[string]time.Time
+	cameras   []cameraJSON
+	offline   map[string]bool
+	since     map[string]time.Time // when each camera's state began
+	paused    bool
+	sessions  map[string]*session
+	logins    int
+	refreshes int
+	offers    int
+	offered   []string // site/camera?stream=… of every accepted offer
+	deleted   chan string
+	streams   map[chan sseEvent]bool
+	eventID   int
+	lastIDs   []string // Last-Event-ID of every event stream request
+}
+
+type sseEvent struct {
+	name string
+	data []byte
 }
 
 type session struct {
@@ -66,14 +84,26 @@ type session struct {
 }
 
 type cameraJSON struct {
-	Site     string        `json:"site"`
-	ID       string        `json:"id"`
-	Zone     string        `json:"zone"`
-	Name     demosite.Name `json:"name"`
-	SiteName demosite.Name `json:"site_name"`
-	District demosite.Name `json:"district"`
-	TimeZone string        `json:"time_zone"`
-	Online   bool          `json:"online"`
+	Site     string                `json:"site"`
+	ID       string                `json:"id"`
+	Zone     string                `json:"zone"`
+	Name     demosite.Name         `json:"name"`
+	SiteName demosite.Name         `json:"site_name"`
+	District demosite.Name         `json:"district"`
+	TimeZone string                `json:"time_zone"`
+	Online   bool                  `json:"online"`
+	State    string                `json:"state"`
+	Since    string                `json:"since"`
+	Streams  map[string]streamJSON `json:"streams"`
+}
+
+type streamJSON struct {
+	State   string  `json:"state"`
+	Since   string  `json:"since"`
+	Width   int     `json:"width,omitempty"`
+	Height  int     `json:"height,omitempty"`
+	FPS     float64 `json:"fps,omitempty"`
+	Viewers int     `json:"viewers"`
 }
 
 // Start runs a relay with one demo site of two cameras (site-01/doff1,
@@ -86,14 +116,18 @@ func Start(t testing.TB, opts Options) *Relay {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
+	if opts.EventsEvery <= 0 {
+		opts.EventsEvery = 5 * time.Second
+	}
 	api, err := webrtcavc.NewAPI(webrtcavc.Settings(true))
 	if err != nil {
 		t.Fatal(err)
 	}
 	r := &Relay{
 		t: t, api: api, video: Video(t), opts: opts, closed: make(chan struct{}),
-		tokens: make(map[string]time.Time), offline: make(map[string]bool),
+		tokens: make(map[string]time.Time), offline: make(map[string]bool), since: make(map[string]time.Time),
 		sessions: make(map[string]*session), deleted: make(chan string, 100),
+		streams: make(map[chan sseEvent]bool),
 	}
 	sites, err := demosite.Sites(1, 2)
 	if err != nil {
@@ -109,7 +143,9 @@ func Start(t testing.TB, opts Options) *Relay {
 	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /api/v1/login", r.login)
+	mux.HandleFunc("POST /api/v1/token/refresh", r.refresh)
 	mux.HandleFunc("GET /api/v1/cameras", r.listCameras)
+	mux.HandleFunc("GET /api/v1/events", r.events)
 	mux.HandleFunc("POST /whep/{site}/{camera}", r.whepOffer)
 	mux.HandleFunc("DELETE /whep/{site}/{camera}/{session}", r.whepDelete)
 	r.srv = httptest.NewServer(mux)
@@ -129,6 +165,7 @@ func (r *Relay) Close() {
 		close(r.closed)
 	}
 	r.DropSessions()
+	r.DropEvents()
 	r.srv.Close()
 }
 
@@ -137,7 +174,15 @@ func (r *Relay) Close() {
 // leaves; offers for it then get 409 camera_offline.
 func (r *Relay) SetOnline(camera string, online bool) {
 	r.mu.Lock()
+	if r.offline[camera] != !online {
+		r.since[camera] = time.Now()
+	}
 	r.offline[camera] = !online
+	for _, c := range r.cameras {
+		if c.Site+"/"+c.ID == camera {
+			r.broadcast("camera", r.cameraLocked(c))
+		}
+	}
 	var drop []*session
 	for id, s := range r.sessions {
 		if !online && s.path == camera {
@@ -168,6 +213,45 @@ func (r *Relay) DropSessions() {
 	for _, s := range drop {
 		s.close()
 	}
+}
+
+// DropEvents ends every event stream, as a relay that restarts does.
+func (r *Relay) DropEvents() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for ch := range r.streams {
+		close(ch)
+		delete(r.streams, ch)
+	}
+}
+
+// EventStreams is the number of open event streams.
+func (r *Relay) EventStreams() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return len(r.streams)
+}
+
+// LastEventIDs are the Last-Event-ID headers of the event stream requests,
+// in order ("" for none).
+func (r *Relay) LastEventIDs() []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]string(nil), r.lastIDs...)
+}
+
+// Refreshes counts successful token refreshes.
+func (r *Relay) Refreshes() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.refreshes
+}
+
+// Offered lists every accepted WHEP offer as "site/camera?stream=S".
+func (r *Relay) Offered() []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]string(nil), r.offered...)
 }
 
 // RevokeTokens forgets every login token, as a relay restarted with new
@@ -229,11 +313,29 @@ func (r *Relay) login(w http.ResponseWriter, req *http.Request) {
 		writeError(w, http.StatusUnauthorized, "unauthorized", "wrong user or password")
 		return
 	}
+	r.mu.Lock()
+	r.logins++
+	r.mu.Unlock()
+	r.issue(w)
+}
+
+// refresh swaps a valid login token for a fresh one; the old one stays
+// valid until it expires, as the relay's signed tokens do.
+func (r *Relay) refresh(w http.ResponseWriter, req *http.Request) {
+	if !r.authorized(w, req) {
+		return
+	}
+	r.mu.Lock()
+	r.refreshes++
+	r.mu.Unlock()
+	r.issue(w)
+}
+
+func (r *Relay) issue(w http.ResponseWriter) {
 	token := randomID()
 	expires := r.opts.Now().Add(r.opts.TokenTTL)
 	r.mu.Lock()
 	r.tokens[token] = expires
-	r.logins++
 	r.mu.Unlock()
 	w.Header().Set("Content-Type", "application/json")
 	_ = json.NewEncoder(w).Encode(map[string]any{
@@ -260,14 +362,126 @@ func (r *Relay) listCameras(w http.ResponseWriter, req *http.Request) {
 		return
 	}
 	r.mu.Lock()
-	list := make([]cameraJSON, len(r.cameras))
-	for i, c := range r.cameras {
-		c.Online = !r.offline[c.Site+"/"+c.ID]
-		list[i] = c
-	}
+	list := r.listLocked()
 	r.mu.Unlock()
 	w.Header().Set("Content-Type", "application/json")
 	_ = json.NewEncoder(w).Encode(map[string]any{"cameras": list})
+}
+
+func (r *Relay) listLocked() []cameraJSON {
+	list := make([]cameraJSON, len(r.cameras))
+	for i, c := range r.cameras {
+		list[i] = r.cameraLocked(c)
+	}
+	return list
+}
+
+// cameraLocked fills in a camera's health: one main stream, online unless
+// taken offline.
+func (r *Relay) cameraLocked(c cameraJSON) cameraJSON {
+	path := c.Site + "/" + c.ID
+	c.Online = !r.offline[path]
+	since, ok := r.since[path]
+	if !ok {
+		since = time.Now()
+		r.since[path] = since
+	}
+	c.State, c.Since = "offline", since.UTC().Format(time.RFC3339Nano)
+	main := streamJSON{State: "offline", Since: c.Since}
+	if c.Online {
+		c.State = "online"
+		main = streamJSON{State: "online", Since: c.Since, Width: 320, Height: 240, FPS: FPS}
+		for _, s := range r.sessions {
+			if s.path == path {
+				main.Viewers++
+			}
+		}
+	}
+	c.Streams = map[string]streamJSON{"main": main, "sub": {State: "offline", Since: c.Since}}
+	return c
+}
+
+// broadcast sends an event to every stream; r.mu must be held. A stream
+// too slow to take it is ended, as the relay ends a lagging one.
+func (r *Relay) broadcast(name string, v any) {
+	data, err := json.Marshal(v)
+	if err != nil {
+		r.t.Error(err)
+		return
+	}
+	for ch := range r.streams {
+		select {
+		case ch <- sseEvent{name: name, data: data}:
+		default:
+			close(ch)
+			delete(r.streams, ch)
+		}
+	}
+}
+
+// events serves the event stream: the camera list on connect and every
+// EventsEvery, a camera whenever its state changes.
+func (r *Relay) events(w http.ResponseWriter, req *http.Request) {
+	if !r.authorized(w, req) {
+		return
+	}
+	flusher, ok := w.(http.Flusher)
+	if !ok {
+		writeError(w, http.StatusInternalServerError, "internal", "streaming unsupported")
+		return
+	}
+	ch := make(chan sseEvent, 64)
+	r.mu.Lock()
+	r.lastIDs = append(r.lastIDs, req.Header.Get("Last-Event-ID"))
+	r.streams[ch] = true
+	first, _ := json.Marshal(map[string]any{"cameras": r.listLocked()})
+	r.mu.Unlock()
+	defer func() {
+		r.mu.Lock()
+		if r.streams[ch] {
+			delete(r.streams, ch)
+		}
+		r.mu.Unlock()
+	}()
+	w.Header().Set("Content-Type", "text/event-stream")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(http.StatusOK)
+	write := func(ev sseEvent) bool {
+		var id string
+		if r.opts.EventIDs {
+			r.mu.Lock()
+			r.eventID++
+			id = "id: " + strconv.Itoa(r.eventID) + "\n"
+			r.mu.Unlock()
+		}
+		_, err := io.WriteString(w, id+"event: "+ev.name+"\ndata: "+string(ev.data)+"\n\n")
+		flusher.Flush()
+		return err == nil
+	}
+	if !write(sseEvent{name: "cameras", data: first}) {
+		return
+	}
+	tick := time.NewTicker(r.opts.EventsEvery)
+	defer tick.Stop()
+	for {
+		select {
+		case <-req.Context().Done():
+			return
+		case <-r.closed:
+			return
+		case ev, ok := <-ch:
+			if !ok || !write(ev) {
+				return
+			}
+		case <-tick.C:
+			r.mu.Lock()
+			data, _ := json.Marshal(map[string]any{"cameras": r.listLocked()})
+			r.mu.Unlock()
+			if !write(sseEvent{name: "cameras", data: data}) {
+				return
+			}
+		}
+	}
 }
 
 func (r *Relay) known(path string) bool {
@@ -315,9 +529,14 @@ func (r *Relay) whepOffer(w http.ResponseWriter, req *http.Request) {
 		writeError(w, http.StatusBadRequest, "bad_sdp", err.Error())
 		return
 	}
+	stream := req.URL.Query().Get("stream")
+	if stream == "" {
+		stream = "main"
+	}
 	r.mu.Lock()
 	r.sessions[id] = s
 	r.offers++
+	r.offered = append(r.offered, path+"?stream="+stream)
 	r.mu.Unlock()
 	w.Header().Set("Content-Type", "application/sdp")
 	w.Header().Set("Location", "/whep/"+path+"/"+id)
