@@ -302,11 +302,6 @@ func TestSourceReconnects(t *testing.T) {
 			fail:   func(r *relaytest.Relay) { r.SetOnline("site-01/doff1", false) },
 			heal:   func(r *relaytest.Relay) { r.SetOnline("site-01/doff1", true) },
 		},
-		{
-			name:   "relay forgets the login",
-			reason: ReasonConnectionLost,
-			fail:   func(r *relaytest.Relay) { r.RevokeTokens(); r.DropSessions() },
-		},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -396,11 +391,13 @@ func TestSourceStalls(t *testing.T) {
 
 	relay.Pause(true)
 	time.Sleep(200 * time.Millisecond) // let units in flight land
+	lastPicture := clock.Now()
 	clock.Advance(time.Second)
 	clock.Advance(1500 * time.Millisecond)
 	stalled := rec.waitState(t, Stalled)
-	if stalled.Reason != ReasonNoVideo || !stalled.Since.Equal(clock.Now()) {
-		t.Fatalf("got %+v at %v", stalled, clock.Now())
+	// Stalled since the last picture, which stays on screen.
+	if stalled.Reason != ReasonNoVideo || !stalled.Since.Equal(lastPicture) {
+		t.Fatalf("got %+v, want stalled since %v", stalled, lastPicture)
 	}
 	if relay.Offers() != 1 {
 		t.Fatal("stall restarted the session too early")
@@ -461,5 +458,66 @@ func TestSubscribeAfterClose(t *testing.T) {
 	}
 	if _, err := NewSources(context.Background(), nil, Options{}).Subscribe(Key{Site: "s"}, newRecorder()); err == nil {
 		t.Fatal("incomplete key accepted")
+	}
+}
+
+func TestSourceFollowsRelayReports(t *testing.T) {
+	relay := relaytest.Start(t, relaytest.Options{})
+	opts := fastOptions()
+	// Waits between attempts far beyond the test: only a report of the
+	// camera's return can bring the picture back in time.
+	opts.BackoffMin, opts.BackoffMax = time.Minute, time.Minute
+	sources := NewSources(context.Background(), newWHEP(t, relay), opts)
+	defer sources.Close()
+	rec := newRecorder()
+	unsub, err := sources.Subscribe(doff1, rec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unsub()
+	rec.waitState(t, Live)
+
+	// The relay says the camera left while the session stays open (the
+	// relay keeps it for the camera's return): offline at once, since when
+	// the relay says.
+	relay.Pause(true)
+	gone := time.Now()
+	sources.RelayReport("site-01", "doff1", false, gone)
+	sources.RelayReport("site-01", "other", true, time.Time{}) // another camera: no effect
+	s := rec.waitReason(t, Offline, ReasonCameraOffline)
+	if s.Since.Before(gone.Add(-time.Second)) || s.Since.After(time.Now()) {
+		t.Fatalf("offline since %v, reported %v", s.Since, gone)
+	}
+	relay.Pause(false)
+	rec.waitState(t, Live)
+
+	// The camera's sessions end and the source waits a minute to retry;
+	// the report of its return cuts the wait short.
+	relay.SetOnline("site-01/doff1", false)
+	rec.waitState(t, Offline)
+	relay.SetOnline("site-01/doff1", true)
+	sources.RelayReport("site-01", "doff1", true, time.Now())
+	rec.waitState(t, Live)
+	if n := relay.Offers(); n != 2 {
+		t.Fatalf("%d offers, want 2", n)
+	}
+}
+
+func TestSourceSessionExpired(t *testing.T) {
+	relay := relaytest.Start(t, relaytest.Options{})
+	sources := NewSources(context.Background(), newWHEP(t, relay), fastOptions())
+	defer sources.Close()
+	rec := newRecorder()
+	unsub, err := sources.Subscribe(doff1, rec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unsub()
+	rec.waitState(t, Live)
+	relay.RevokeTokens()
+	relay.DropSessions()
+	rec.waitReason(t, Offline, ReasonSessionExpired)
+	if n := relay.Logins(); n != 1 {
+		t.Fatalf("%d logins: the source must not sign in again", n)
 	}
 }

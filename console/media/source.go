@@ -47,6 +47,11 @@ const (
 	ReasonConnectionLost   = "connection_lost"
 	ReasonRelayUnreachable = "relay_unreachable"
 	ReasonError            = "error"
+	// ReasonCameraOffline is the relay's code for a camera without a
+	// publisher, in an offer's answer or in its event stream.
+	ReasonCameraOffline = "camera_offline"
+	// ReasonSessionExpired: the relay refused to renew the sign-in.
+	ReasonSessionExpired = "session_expired"
 )
 
 // State is a stream's state since a moment, with why.
@@ -148,6 +153,7 @@ type Source struct {
 	lastAU   time.Time // clock time of the last unit, or of the session start
 	pts      ptsRebase
 	restart  context.CancelCauseFunc // ends the current session, nil between sessions
+	wake     chan struct{}           // cuts a wait between sessions short
 	tap      Subscriber              // Options.Tap's, until the source stops
 	tapDone  func()
 
@@ -162,6 +168,7 @@ func newSource(key Key, puller Puller, opts Options) *Source {
 		log:    opts.Log.With().Str("camera", key.String()).Logger(),
 		subs:   make(map[int]Subscriber),
 		state:  State{State: Connecting, Since: opts.Clock.Now()},
+		wake:   make(chan struct{}, 1),
 	}
 	if opts.Tap != nil {
 		s.tap, s.tapDone = opts.Tap(key)
@@ -271,6 +278,9 @@ func (s *Source) run(ctx context.Context) {
 			t.Stop()
 			return
 		case <-t.C:
+		case <-s.wake:
+			t.Stop()
+			backoff = s.opts.BackoffMin
 		}
 	}
 }
@@ -289,7 +299,8 @@ func (s *Source) watch(ctx context.Context) {
 		s.mu.Lock()
 		silent := s.opts.Clock.Now().Sub(s.lastAU)
 		if s.state.State == Live && silent > s.opts.StallAfter {
-			s.setState(Stalled, ReasonNoVideo)
+			// The picture on screen is from the last unit: stalled since then.
+			s.setStateSince(Stalled, ReasonNoVideo, s.lastAU)
 		}
 		if s.restart != nil && silent > s.opts.RestartAfter {
 			s.log.Info().Dur("silent", silent).Msg("no video; restarting the session")
@@ -341,10 +352,14 @@ func (s *Source) deliver(au avc.AccessUnit) {
 
 // setState must be called with s.mu held.
 func (s *Source) setState(name StateName, reason string) {
+	s.setStateSince(name, reason, s.opts.Clock.Now())
+}
+
+// setStateSince must be called with s.mu held.
+func (s *Source) setStateSince(name StateName, reason string, since time.Time) {
 	if s.state.State == name && s.state.Reason == reason {
 		return
 	}
-	since := s.opts.Clock.Now()
 	if s.state.State == name {
 		// Same state, new reason (offline, then offline for another cause):
 		// it has been so since the first.
@@ -360,12 +375,51 @@ func (s *Source) setState(name StateName, reason string) {
 	}
 }
 
+// relayReport applies what the relay says of the camera. Offline shows at
+// once, rather than after the stall and a new offer; online cuts a wait
+// between attempts short, so the picture returns with the camera.
+func (s *Source) relayReport(online bool, since time.Time) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.cancel == nil {
+		return
+	}
+	if online {
+		select {
+		case s.wake <- struct{}{}:
+		default:
+		}
+		return
+	}
+	if s.state.State == Offline && s.state.Reason == ReasonCameraOffline {
+		return
+	}
+	if since.IsZero() || since.After(s.opts.Clock.Now()) {
+		since = s.opts.Clock.Now()
+	}
+	// A camera cannot have been offline since before its last picture.
+	if s.state.State == Live || s.state.State == Stalled {
+		since = later(since, s.lastAU)
+	}
+	s.gop, s.gopBytes = nil, 0
+	s.setStateSince(Offline, ReasonCameraOffline, since)
+}
+
+func later(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
+}
+
 // reasonOf says in a word why a session ended, for the view to translate.
 func reasonOf(err error) string {
 	var rerr *relayclient.Error
 	var nerr net.Error
 	var uerr *url.Error
 	switch {
+	case errors.Is(err, relayclient.ErrSessionExpired):
+		return ReasonSessionExpired
 	case errors.As(err, &rerr):
 		return rerr.Code
 	case errors.Is(err, errStalled):
@@ -466,6 +520,22 @@ func (r *Sources) Subscribe(key Key, sub Subscriber) (unsubscribe func(), err er
 			}
 		})
 	}, nil
+}
+
+// RelayReport passes on what the relay's event stream says of a camera
+// ("site", "camera"): whether it is online, and since when.
+func (r *Sources) RelayReport(site, camera string, online bool, since time.Time) {
+	r.mu.Lock()
+	var hit []*Source
+	for k, src := range r.byKey {
+		if k.Site == site && k.Camera == camera {
+			hit = append(hit, src)
+		}
+	}
+	r.mu.Unlock()
+	for _, src := range hit {
+		src.relayReport(online, since)
+	}
 }
 
 // Close stops every pull and waits until their sessions are ended.
