@@ -11,12 +11,14 @@ import (
 	"bytes"
 	"context"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"net/http"
 	"regexp"
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/gorilla/websocket"
 	"github.com/rs/zerolog"
@@ -51,6 +53,10 @@ const (
 	pingEvery    = 20 * time.Second
 )
 
+// CloseSessionEnded is the close code of connections ended by EndAll: the
+// sign-in they were pulling under is over; the close reason says why.
+const CloseSessionEnded = 4001
+
 // Handler serves /ws/video.
 type Handler struct {
 	opts     Options
@@ -58,6 +64,9 @@ type Handler struct {
 	ctx      context.Context
 	cancel   context.CancelFunc
 	wg       sync.WaitGroup
+
+	mu    sync.Mutex
+	conns map[*conn]context.CancelCauseFunc
 }
 
 // New returns a bridge handler; Close ends its connections.
@@ -79,6 +88,23 @@ func New(opts Options) *Handler {
 		},
 		ctx:    ctx,
 		cancel: cancel,
+		conns:  make(map[*conn]context.CancelCauseFunc),
+	}
+}
+
+// sessionEnded is the cause with which EndAll ends a connection.
+type sessionEnded struct{ reason string }
+
+func (e sessionEnded) Error() string { return "session ended: " + e.reason }
+
+// EndAll ends every open connection with CloseSessionEnded and reason
+// ("signed_out", "session_expired"), leaving the handler serving new ones:
+// the view's streams belong to a sign-in that is over.
+func (h *Handler) EndAll(reason string) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for _, cancel := range h.conns {
+		cancel(sessionEnded{reason})
 	}
 }
 
@@ -153,7 +179,19 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.wg.Add(1)
 	defer h.wg.Done()
 	c := newConn(ws, key, h.opts)
-	c.serve(h.ctx, h.opts.Sources)
+	// Registered before subscribing, so that EndAll reaches a connection
+	// that got its source from the sign-in being ended.
+	ctx, cancel := context.WithCancelCause(h.ctx)
+	defer cancel(nil)
+	h.mu.Lock()
+	h.conns[c] = cancel
+	h.mu.Unlock()
+	defer func() {
+		h.mu.Lock()
+		delete(h.conns, c)
+		h.mu.Unlock()
+	}()
+	c.serve(ctx, h.opts.Sources)
 }
 
 // item is one queued message: an access unit or a state event.
@@ -258,8 +296,8 @@ func (c *conn) serve(parent context.Context, sources Sources) {
 
 	unsubscribe, err := sources.Subscribe(c.key, c)
 	if err != nil {
-		c.log.Warn().Err(err).Msg("subscribing to camera stream")
-		c.close(websocket.CloseInternalServerErr, "camera stream unavailable")
+		c.log.Info().Err(err).Msg("subscribing to camera stream")
+		c.close(websocket.CloseTryAgainLater, closeReason(err.Error()))
 		return
 	}
 	defer unsubscribe()
@@ -278,13 +316,28 @@ func (c *conn) serve(parent context.Context, sources Sources) {
 	}()
 
 	err = c.writeLoop(ctx)
+	var ended sessionEnded
 	switch {
+	case errors.As(context.Cause(parent), &ended):
+		c.close(CloseSessionEnded, ended.reason)
 	case parent.Err() != nil:
 		c.close(websocket.CloseGoingAway, "console shutting down")
 	case err != nil:
 		c.log.Debug().Err(err).Msg("writing to view")
 	}
 	c.log.Info().Int("overflows", c.overflow).Msg("view disconnected")
+}
+
+// closeReason fits text into a close frame's 123 bytes, whole characters.
+func closeReason(text string) string {
+	if len(text) <= 123 {
+		return text
+	}
+	cut := 120
+	for cut > 0 && !utf8.RuneStart(text[cut]) {
+		cut--
+	}
+	return text[:cut] + "..."
 }
 
 func (c *conn) close(code int, text string) {

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/binary"
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -289,6 +290,88 @@ func TestCloseEndsConnections(t *testing.T) {
 	case <-f.relay.Deleted():
 	case <-time.After(within):
 		t.Fatal("no WHEP DELETE after the bridge closed")
+	}
+}
+
+func TestEndAllEndsConnectionsAndKeepsServing(t *testing.T) {
+	f := setup(t)
+	ws := f.dial(t, "site-01/doff1")
+	for read(t, ws).text != nil {
+	}
+	f.bridge.EndAll("session_expired")
+	_ = ws.SetReadDeadline(time.Now().Add(within))
+	for {
+		_, _, err := ws.ReadMessage()
+		if err == nil {
+			continue
+		}
+		var ce *websocket.CloseError
+		if !errors.As(err, &ce) || ce.Code != CloseSessionEnded || ce.Text != "session_expired" {
+			t.Fatalf("got %v, want close %d session_expired", err, CloseSessionEnded)
+		}
+		break
+	}
+	select {
+	case <-f.relay.Deleted():
+	case <-time.After(within):
+		t.Fatal("no WHEP DELETE after the connection ended")
+	}
+	// New connections are served.
+	again := f.dial(t, "site-01/doff1")
+	for read(t, again).text != nil {
+	}
+}
+
+// dialStream connects to one stream of a camera.
+func (f *fixture) dialStream(t *testing.T, camera, stream string) *websocket.Conn {
+	t.Helper()
+	q := url.Values{"camera": {camera}, "stream": {stream}, "token": {token}}
+	ws, resp, err := websocket.DefaultDialer.Dial(f.url(q.Encode()), http.Header{"Origin": {origin}})
+	if err != nil {
+		t.Fatalf("dial: %v (%v)", err, resp)
+	}
+	t.Cleanup(func() { ws.Close() })
+	return ws
+}
+
+func TestStreamsAreIndependentAndReleasedOnSwitch(t *testing.T) {
+	f := setup(t)
+	// A tile on the sub stream, then the focus view on main: two pulls.
+	sub := f.dialStream(t, "site-01/doff1", "sub")
+	for read(t, sub).text != nil {
+	}
+	main := f.dialStream(t, "site-01/doff1", "main")
+	for read(t, main).text != nil {
+	}
+	offered := f.relay.Offered()
+	if len(offered) != 2 || offered[0] != "site-01/doff1?stream=sub" || offered[1] != "site-01/doff1?stream=main" {
+		t.Fatalf("offers %q, want the sub stream then the main one", offered)
+	}
+	// Leaving focus ends main's pull; sub plays on.
+	main.Close()
+	select {
+	case <-f.relay.Deleted():
+	case <-time.After(within):
+		t.Fatal("main's pull did not end when its view left")
+	}
+	for range 5 {
+		read(t, sub)
+	}
+	// The tile switches camera: the old pull ends as the new one starts.
+	sub.Close()
+	next := f.dialStream(t, "site-01/doff2", "sub")
+	select {
+	case path := <-f.relay.Deleted():
+		if path != "site-01/doff1" {
+			t.Fatalf("ended %q, want site-01/doff1", path)
+		}
+	case <-time.After(within):
+		t.Fatal("the old camera's pull did not end when the tile switched")
+	}
+	for read(t, next).text != nil {
+	}
+	if n := f.relay.Sessions(); n != 1 {
+		t.Fatalf("%d WHEP sessions open, want the new camera's only", n)
 	}
 }
 
