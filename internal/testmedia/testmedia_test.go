@@ -1,7 +1,11 @@
 package testmedia
 
 import (
+	"os"
+	"os/exec"
+	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/qianliyan/qianliyan/internal/avc"
 )
@@ -33,5 +37,31 @@ func TestUnits(t *testing.T) {
 	again, _ := Units(spec)
 	if &again[0] != &units[0] {
 		t.Fatal("the second call encoded again")
+	}
+}
+
+func TestProbeFile(t *testing.T) {
+	dir := t.TempDir()
+	good := filepath.Join(dir, "good.mp4")
+	out, err := exec.Command("ffmpeg", "-hide_banner", "-loglevel", "error", "-f", "lavfi", "-i", "testsrc2=size=176x144:rate=10",
+		"-t", "2", "-c:v", "libx264", "-preset", "ultrafast", "-g", "5", "-movflags", "frag_keyframe+empty_moov", good).CombinedOutput()
+	if err != nil {
+		t.Fatalf("ffmpeg: %v: %s", err, out)
+	}
+	p, err := ProbeFile(good)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Codec != "h264" || p.Width != 176 || p.Height != 144 || p.Frames != 20 || !p.FirstKeyframe ||
+		p.Duration < 1900*time.Millisecond || p.Duration > 2100*time.Millisecond {
+		t.Fatalf("probe %+v", p)
+	}
+
+	bad := filepath.Join(dir, "bad.mp4")
+	if err := os.WriteFile(bad, []byte("not a video"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if p, err := ProbeFile(bad); err == nil {
+		t.Fatalf("probed a text file as %+v", p)
 	}
 }
