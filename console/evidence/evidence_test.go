@@ -1,0 +1,327 @@
+package evidence
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/qianliyan/qianliyan/console/internal/relaytest"
+	"github.com/qianliyan/qianliyan/console/media"
+	"github.com/qianliyan/qianliyan/console/relayclient"
+	"github.com/qianliyan/qianliyan/console/store"
+	"github.com/qianliyan/qianliyan/internal/avc"
+	"github.com/qianliyan/qianliyan/internal/testmedia"
+)
+
+// within bounds anything a test waits for that should be quick.
+const within = 5 * time.Second
+
+var doff1 = media.Key{Site: "site-01", Camera: "doff1", Stream: "main"}
+
+// rig is a stand-in relay sending real H.264 over a real pion peer, the
+// console's sources with their buffers, and a real store.
+type rig struct {
+	relay   *relaytest.Relay
+	sources *media.Sources
+	buffers *Buffers
+	store   *store.Store
+}
+
+func newRig(t *testing.T) *rig {
+	t.Helper()
+	relay := relaytest.Start(t, relaytest.Options{})
+	rc, err := relayclient.New(relay.URL(), relayclient.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := rc.Login(context.Background(), relaytest.User, relaytest.Password); err != nil {
+		t.Fatal(err)
+	}
+	puller, err := media.NewWHEP(relay.URL(), rc, zerolog.Nop())
+	if err != nil {
+		t.Fatal(err)
+	}
+	buffers := NewBuffers(30*time.Second, MaxBufferBytes, nil)
+	sources := media.NewSources(context.Background(), puller, media.Options{
+		Tap: buffers.Tap, BackoffMin: 50 * time.Millisecond, BackoffMax: 200 * time.Millisecond, Log: zerolog.Nop(),
+	})
+	t.Cleanup(sources.Close)
+	st, err := store.Open(context.Background(), t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	return &rig{relay: relay, sources: sources, buffers: buffers, store: st}
+}
+
+// viewer stands for the bridge: it keeps the stream pulling and remembers
+// the presentation time of the newest unit it got.
+type viewer struct{ units chan avc.AccessUnit }
+
+func (v *viewer) OnAccessUnit(au avc.AccessUnit) {
+	select {
+	case v.units <- au:
+	default:
+	}
+}
+
+func (v *viewer) OnState(media.State) {}
+
+// watch subscribes a viewer and waits until the buffer holds span of video.
+func (r *rig) watch(t *testing.T, key media.Key, span time.Duration) *viewer {
+	t.Helper()
+	v := &viewer{units: make(chan avc.AccessUnit, 4096)}
+	unsub, err := r.sources.Subscribe(key, v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(unsub)
+	deadline := time.Now().Add(span + within)
+	for {
+		if ring, ok := r.buffers.Ring(key); ok {
+			if _, _, got := ring.Stats(); got >= span {
+				return v
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the buffer of %s did not reach %v", key, span)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// latest is the newest unit the viewer got, as the frame on screen.
+func (v *viewer) latest(t *testing.T) avc.AccessUnit {
+	t.Helper()
+	var au avc.AccessUnit
+	select {
+	case au = <-v.units:
+	case <-time.After(within):
+		t.Fatal("no video")
+	}
+	for {
+		select {
+		case au = <-v.units:
+		default:
+			return au
+		}
+	}
+}
+
+func (r *rig) finding(t *testing.T, observedAt time.Time) store.Finding {
+	t.Helper()
+	f, err := r.store.Create(context.Background(), store.Flag{
+		Site: "site-01", Camera: "doff1", Zone: "doffing_room_1", DeviationText: "脱卸顺序错误",
+		Severity: "major", Observer: relaytest.User, ObservedAt: observedAt, Deadline: observedAt.Add(48 * time.Hour),
+		RecordClip: true,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return f
+}
+
+// filed waits for the clip of finding id to leave the recording state.
+func (r *rig) filed(t *testing.T, id string, within time.Duration) store.Evidence {
+	t.Helper()
+	deadline := time.Now().Add(within)
+	for {
+		f, err := r.store.Get(context.Background(), id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if f.Clip.State != "recording" {
+			return *f.Clip
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("clip of %s still recording after %v", id, within)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// probe checks the clip file is H.264 that plays from a keyframe, of at
+// least min duration, and returns what ffprobe read.
+func (r *rig) probe(t *testing.T, ev store.Evidence, min time.Duration) testmedia.Probe {
+	t.Helper()
+	path, err := r.store.EvidencePath(ev.File)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := testmedia.ProbeFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Codec != "h264" || !p.FirstKeyframe || p.Width != 320 || p.Height != 240 || p.Duration < min {
+		t.Fatalf("clip %s: %+v, want 320x240 H.264 from a keyframe, at least %v", ev.File, p, min)
+	}
+	return p
+}
+
+func TestLocateMapsPresentationTimeToArrival(t *testing.T) {
+	r := newRig(t)
+	if _, err := r.buffers.Locate(doff1, 0); !errors.Is(err, ErrNotPulled) {
+		t.Fatalf("a stream not pulled: %v", err)
+	}
+	v := r.watch(t, doff1, time.Second)
+	au := v.latest(t)
+	seen := time.Now()
+	at, err := r.buffers.Locate(doff1, au.PTS)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := seen.Sub(at); d < 0 || d > time.Second {
+		t.Fatalf("frame located at %v, %v before the viewer had it", at, d)
+	}
+	// Between two frames, the nearer one.
+	near, err := r.buffers.Locate(doff1, au.PTS+time.Millisecond)
+	if err != nil || !near.Equal(at) {
+		t.Fatalf("a millisecond off: %v, %v; want %v", near, err, at)
+	}
+	for _, pts := range []time.Duration{au.PTS + time.Hour, -time.Hour} {
+		if _, err := r.buffers.Locate(doff1, pts); !errors.Is(err, ErrNoFrame) {
+			t.Errorf("pts %v: %v, want ErrNoFrame", pts, err)
+		}
+	}
+	if _, err := r.buffers.Locate(media.Key{Site: "site-01", Camera: "doff1", Stream: "sub"}, au.PTS); !errors.Is(err, ErrNotPulled) {
+		t.Fatalf("the other stream: %v", err)
+	}
+}
+
+func TestBufferEndsWithThePull(t *testing.T) {
+	r := newRig(t)
+	v := &viewer{units: make(chan avc.AccessUnit, 100)}
+	unsub, err := r.sources.Subscribe(doff1, v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := r.buffers.Ring(doff1); !ok {
+		t.Fatal("no buffer for a stream being pulled")
+	}
+	unsub()
+	if _, ok := r.buffers.Ring(doff1); ok {
+		t.Fatal("the buffer outlived the pull")
+	}
+}
+
+func TestRecordCutsClipAroundObservedFrame(t *testing.T) {
+	r := newRig(t)
+	const before, after = 3 * time.Second, time.Second
+	rec := NewRecorder(context.Background(), RecorderOptions{
+		Sources: r.sources, Buffers: r.buffers, Store: r.store, Before: before, After: after,
+	})
+	defer rec.Close()
+	v := r.watch(t, doff1, before+time.Second)
+	observed, err := r.buffers.Locate(doff1, v.latest(t).PTS)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := r.finding(t, observed)
+	if err := rec.Record(f.ID, doff1, observed); err != nil {
+		t.Fatal(err)
+	}
+	// The pre-roll is on disk before Record returns.
+	if st, err := os.Stat(r.store.PartialClipPath(f.ID)); err != nil || st.Size() == 0 {
+		t.Fatalf("no pre-roll on disk when Record returned: %v", err)
+	}
+
+	ev := r.filed(t, f.ID, after+within)
+	if ev.State != "complete" {
+		t.Fatalf("clip %+v, want complete", ev)
+	}
+	// From the keyframe at or before observed-before: at least before+after.
+	p := r.probe(t, ev, before+after)
+	if p.Duration > before+after+2*time.Second {
+		t.Fatalf("clip of %v, want about %v plus up to a GOP", p.Duration, before+after)
+	}
+	if ev.StartsAt.After(observed.Add(-before)) || ev.StartsAt.Before(observed.Add(-before-1100*time.Millisecond)) {
+		t.Fatalf("clip starts at %v, want the keyframe at or before %v (GOP 1 s)", ev.StartsAt, observed.Add(-before))
+	}
+	if ev.Width != 320 || ev.Height != 240 || ev.Duration < before+after || ev.Bytes == 0 {
+		t.Fatalf("clip evidence %+v", ev)
+	}
+	if _, err := os.Stat(r.store.PartialClipPath(f.ID)); !os.IsNotExist(err) {
+		t.Fatalf("partial file left behind: %v", err)
+	}
+}
+
+func TestRecordEndsIncompleteWhenTheStreamDrops(t *testing.T) {
+	r := newRig(t)
+	const before, after = 2 * time.Second, 20 * time.Second
+	rec := NewRecorder(context.Background(), RecorderOptions{
+		Sources: r.sources, Buffers: r.buffers, Store: r.store, Before: before, After: after,
+	})
+	defer rec.Close()
+	r.watch(t, doff1, before+time.Second)
+	observed := time.Now()
+	f := r.finding(t, observed)
+	if err := rec.Record(f.ID, doff1, observed); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(time.Second)
+	r.relay.SetOnline("site-01/doff1", false)
+
+	ev := r.filed(t, f.ID, within)
+	if ev.State != "incomplete" {
+		t.Fatalf("clip %+v, want incomplete", ev)
+	}
+	// What was recorded plays: the pre-roll at least.
+	r.probe(t, ev, before)
+	events, err := r.store.Events(context.Background(), f.ID)
+	if err != nil || events[len(events)-1].Action != "clip_incomplete" {
+		t.Fatalf("history %+v, %v", events, err)
+	}
+}
+
+func TestRecorderCloseFilesClipsInProgress(t *testing.T) {
+	r := newRig(t)
+	rec := NewRecorder(context.Background(), RecorderOptions{
+		Sources: r.sources, Buffers: r.buffers, Store: r.store, Before: 2 * time.Second, After: time.Minute,
+	})
+	r.watch(t, doff1, 2*time.Second)
+	observed := time.Now()
+	f := r.finding(t, observed)
+	if err := rec.Record(f.ID, doff1, observed); err != nil {
+		t.Fatal(err)
+	}
+	closed := make(chan struct{})
+	go func() { rec.Close(); close(closed) }()
+	select {
+	case <-closed:
+	case <-time.After(within):
+		t.Fatal("Close did not return")
+	}
+	if ev := r.filed(t, f.ID, 0); ev.State != "incomplete" {
+		t.Fatalf("clip %+v after Close, want incomplete", ev)
+	}
+	if err := rec.Record("another", doff1, observed); !errors.Is(err, ErrClosed) {
+		t.Fatalf("Record after Close: %v", err)
+	}
+}
+
+func TestRecordWithoutVideoFilesIncomplete(t *testing.T) {
+	r := newRig(t)
+	r.relay.SetOnline("site-01/doff1", false)
+	rec := NewRecorder(context.Background(), RecorderOptions{
+		Sources: r.sources, Buffers: r.buffers, Store: r.store, Before: time.Second, After: time.Second, Grace: 500 * time.Millisecond,
+	})
+	defer rec.Close()
+	observed := time.Now()
+	f := r.finding(t, observed)
+	if err := rec.Record(f.ID, doff1, observed); err != nil {
+		t.Fatal(err)
+	}
+	ev := r.filed(t, f.ID, within)
+	if ev.State != "incomplete" || ev.File != "" {
+		t.Fatalf("clip %+v of a camera without video, want incomplete and no file", ev)
+	}
+	entries, _ := os.ReadDir(filepath.Dir(r.store.PartialClipPath(f.ID)))
+	if len(entries) != 0 {
+		t.Fatalf("left in partial/: %v", entries)
+	}
+}
