@@ -92,6 +92,30 @@ type Evidence struct {
 	Duration time.Duration `json:"duration_ms"`
 }
 
+// MarshalJSON writes the duration in milliseconds, as its name says.
+func (e Evidence) MarshalJSON() ([]byte, error) {
+	type plain Evidence
+	return json.Marshal(struct {
+		plain
+		Duration int64 `json:"duration_ms"`
+	}{plain(e), e.Duration.Milliseconds()})
+}
+
+// UnmarshalJSON reads what MarshalJSON writes.
+func (e *Evidence) UnmarshalJSON(b []byte) error {
+	type plain Evidence
+	var v struct {
+		plain
+		Duration int64 `json:"duration_ms"`
+	}
+	if err := json.Unmarshal(b, &v); err != nil {
+		return err
+	}
+	*e = Evidence(v.plain)
+	e.Duration = time.Duration(v.Duration) * time.Millisecond
+	return nil
+}
+
 // Finding is a deviation a duty officer flagged.
 type Finding struct {
 	ID              string    `json:"id"`

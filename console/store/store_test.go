@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"os"
 	"strings"
@@ -214,5 +215,20 @@ func TestFlagDetailAndEvidenceFile(t *testing.T) {
 		if _, err := s.EvidenceFile(ctx, name); !errors.Is(err, ErrNotFound) {
 			t.Errorf("EvidenceFile(%q): %v, want ErrNotFound", name, err)
 		}
+	}
+}
+
+func TestEvidenceJSONInMilliseconds(t *testing.T) {
+	ev := Evidence{Kind: "clip", State: "complete", File: "a.mp4", Duration: 4200 * time.Millisecond}
+	b, err := json.Marshal(ev)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(b), `"duration_ms":4200`) || strings.Count(string(b), "duration_ms") != 1 {
+		t.Fatalf("JSON %s", b)
+	}
+	var back Evidence
+	if err := json.Unmarshal(b, &back); err != nil || back != ev {
+		t.Fatalf("read back %+v, %v", back, err)
 	}
 }
