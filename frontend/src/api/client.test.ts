@@ -196,8 +196,8 @@ describe('session', () => {
       const err = await client()
         .signIn({ relay: 'http://r', user: 'duty', password: 'x' })
         .catch((e: unknown) => e)
-      expect(err).toMatchObject({ status: f.status, code: f.code })
-      expect((err as Error).message).toContain(f.message)
+      expect(err).toMatchObject({ status: f.status, code: f.code, detail: f.message })
+      expect((err as Error).message).toBe(`POST /api/v1/session: ${f.message}`)
     })
   }
 

@@ -116,7 +116,7 @@ export class ApiClient {
         signal: AbortSignal.timeout(this.timeoutMs),
       })
     } catch (err) {
-      throw new ApiError(0, clientCodes.network, `${what}: ${errorText(err)}`)
+      throw new ApiError(0, clientCodes.network, `${what}: ${errorText(err)}`, errorText(err))
     }
     if (!res.ok) throw await errorFrom(res, what)
     const text = await res.text()

@@ -1,12 +1,17 @@
 /** An API call that failed: HTTP status (0: no answer) and the backend's error code. */
 export class ApiError extends Error {
+  /** The backend's own words, without what was being done: for showing to the officer. */
+  readonly detail: string
+
   constructor(
     readonly status: number,
     readonly code: string,
     message: string,
+    detail?: string,
   ) {
     super(message)
     this.name = 'ApiError'
+    this.detail = detail ?? message
   }
 }
 
@@ -34,7 +39,7 @@ export async function errorFrom(res: Response, what: string): Promise<ApiError> 
   const e = isErrorBody(body) ? body.error : undefined
   const code = typeof e?.code === 'string' && e.code ? e.code : `http_${res.status}`
   const message = typeof e?.message === 'string' && e.message ? e.message : text.slice(0, 200) || res.statusText
-  return new ApiError(res.status, code, `${what}: ${message}`)
+  return new ApiError(res.status, code, `${what}: ${message}`, message)
 }
 
 function isErrorBody(v: unknown): v is { error: { code?: unknown; message?: unknown } } {

@@ -1,4 +1,5 @@
 import { createI18n } from 'vue-i18n'
+import type { LocalizedName } from '../api/types'
 import { locales, messages, type Locale, type Messages } from './messages'
 
 export { localName, siteTime } from './format'
@@ -44,4 +45,11 @@ export function setLocale(l: Locale): void {
   } catch {
     // Not remembered; the switch still works.
   }
+}
+
+/** Both languages' names of a zone key; an unknown key names itself. */
+export function zoneName(zone: string): LocalizedName {
+  const zh = (messages['zh-CN'].zone as Record<string, string>)[zone]
+  const en = (messages.en.zone as Record<string, string>)[zone]
+  return { 'zh-CN': zh ?? zone, en: en ?? zone }
 }

@@ -19,6 +19,7 @@ import {
   toLayout,
   type Direction,
 } from './layout'
+import { defaultWall } from './defaults'
 
 const cams = Array.from({ length: 30 }, (_, i) => `site-${String(Math.floor(i / 4) + 1).padStart(2, '0')}/cam${i % 4}`)
 
@@ -174,4 +175,33 @@ describe('names', () => {
     ['东'.repeat(64), undefined],
   ]
   for (const [name, want] of cases) it(`${JSON.stringify(name).slice(0, 20)} → ${want ?? 'fine'}`, () => expect(nameProblem(name)).toBe(want))
+})
+
+describe('the first wall', () => {
+  const cam = (site: string, id: string) =>
+    ({ site, id, zone: '', name: { 'zh-CN': id, en: id }, site_name: { 'zh-CN': site, en: site }, district: { 'zh-CN': 'd', en: 'd' }, time_zone: 'UTC', online: true, state: 'online', streams: {} }) as const
+
+  const cases: { n: number; grid: number }[] = [
+    { n: 0, grid: 1 },
+    { n: 1, grid: 1 },
+    { n: 2, grid: 4 },
+    { n: 4, grid: 4 },
+    { n: 5, grid: 9 },
+    { n: 12, grid: 16 },
+    { n: 40, grid: 16 },
+  ]
+  for (const c of cases) {
+    it(`${c.n} cameras get ${c.grid} tiles`, () => {
+      const cams = Array.from({ length: c.n }, (_, i) => cam('s', `c${i}`))
+      const w = defaultWall(cams, '')
+      expect(w.grid).toBe(c.grid)
+      expect(shown(w).filter(Boolean)).toHaveLength(Math.min(c.n, c.grid))
+    })
+  }
+
+  it('puts the default camera first', () => {
+    const cams = [cam('s', 'a'), cam('s', 'b'), cam('s', 'c')]
+    expect(shown(defaultWall(cams, 's/c'))).toEqual(['s/c', 's/a', 's/b', null])
+    expect(shown(defaultWall(cams, 's/zz'))).toEqual(['s/a', 's/b', 's/c', null])
+  })
 })

@@ -1,0 +1,166 @@
+// Every key the console answers to, in one table: the handlers look keys up
+// here and the `?` overlay lists this table, so the two cannot disagree.
+//
+// A scope is where keyboard focus is. Keys not bound in the tree or the
+// filter box fall through to the wall (a digit picks a tile from anywhere);
+// menus are modal and take only their own keys.
+
+export type Scope = 'wall' | 'tree' | 'filter' | 'menu'
+
+export type Action =
+  | 'tile.number'
+  | 'tile.move'
+  | 'tile.focus'
+  | 'tile.clear'
+  | 'back'
+  | 'grid.fewer'
+  | 'grid.more'
+  | 'layout.save'
+  | 'layout.open'
+  | 'tour.toggle'
+  | 'tour.next'
+  | 'tour.previous'
+  | 'tour.choose'
+  | 'tour.stop'
+  | 'tree.go'
+  | 'filter.go'
+  | 'settings'
+  | 'help'
+  | 'tree.move'
+  | 'tree.page'
+  | 'tree.ends'
+  | 'tree.assign'
+  | 'tree.leave'
+  | 'filter.toList'
+  | 'filter.assign'
+  | 'filter.clear'
+  | 'menu.move'
+  | 'menu.choose'
+  | 'menu.delete'
+  | 'menu.close'
+
+/** Groups in the `?` overlay. */
+export type Section = 'tiles' | 'layouts' | 'tour' | 'general' | 'tree' | 'filter' | 'menu'
+
+export interface Binding {
+  action: Action
+  scope: Scope
+  section: Section
+  /** KeyboardEvent.key values, letters in lower case, " " as "Space". */
+  keys: readonly string[]
+}
+
+export const bindings: readonly Binding[] = [
+  { action: 'tile.number', scope: 'wall', section: 'tiles', keys: ['1', '2', '3', '4', '5', '6', '7', '8', '9', '0'] },
+  { action: 'tile.move', scope: 'wall', section: 'tiles', keys: ['ArrowUp', 'ArrowDown', 'ArrowLeft', 'ArrowRight'] },
+  { action: 'tile.focus', scope: 'wall', section: 'tiles', keys: ['Enter'] },
+  { action: 'back', scope: 'wall', section: 'tiles', keys: ['Escape'] },
+  { action: 'tile.clear', scope: 'wall', section: 'tiles', keys: ['Delete', 'Backspace'] },
+  { action: 'grid.fewer', scope: 'wall', section: 'layouts', keys: ['-'] },
+  { action: 'grid.more', scope: 'wall', section: 'layouts', keys: ['=', '+'] },
+  { action: 'layout.save', scope: 'wall', section: 'layouts', keys: ['s'] },
+  { action: 'layout.open', scope: 'wall', section: 'layouts', keys: ['l'] },
+  { action: 'tour.toggle', scope: 'wall', section: 'tour', keys: ['Space'] },
+  { action: 'tour.next', scope: 'wall', section: 'tour', keys: ['n'] },
+  { action: 'tour.previous', scope: 'wall', section: 'tour', keys: ['p'] },
+  { action: 'tour.choose', scope: 'wall', section: 'tour', keys: ['t'] },
+  { action: 'tour.stop', scope: 'wall', section: 'tour', keys: ['x'] },
+  { action: 'tree.go', scope: 'wall', section: 'general', keys: ['c'] },
+  { action: 'filter.go', scope: 'wall', section: 'general', keys: ['/'] },
+  { action: 'settings', scope: 'wall', section: 'general', keys: [','] },
+  { action: 'help', scope: 'wall', section: 'general', keys: ['?'] },
+  { action: 'tree.move', scope: 'tree', section: 'tree', keys: ['ArrowUp', 'ArrowDown'] },
+  { action: 'tree.page', scope: 'tree', section: 'tree', keys: ['PageUp', 'PageDown'] },
+  { action: 'tree.ends', scope: 'tree', section: 'tree', keys: ['Home', 'End'] },
+  { action: 'tree.assign', scope: 'tree', section: 'tree', keys: ['Enter'] },
+  { action: 'tree.leave', scope: 'tree', section: 'tree', keys: ['Escape'] },
+  { action: 'filter.toList', scope: 'filter', section: 'filter', keys: ['ArrowDown'] },
+  { action: 'filter.assign', scope: 'filter', section: 'filter', keys: ['Enter'] },
+  { action: 'filter.clear', scope: 'filter', section: 'filter', keys: ['Escape'] },
+  { action: 'menu.move', scope: 'menu', section: 'menu', keys: ['ArrowUp', 'ArrowDown'] },
+  { action: 'menu.choose', scope: 'menu', section: 'menu', keys: ['Enter'] },
+  { action: 'menu.delete', scope: 'menu', section: 'menu', keys: ['Delete'] },
+  { action: 'menu.close', scope: 'menu', section: 'menu', keys: ['Escape'] },
+]
+
+export const sections: readonly Section[] = ['tiles', 'layouts', 'tour', 'general', 'tree', 'filter', 'menu']
+
+// Where a scope's unbound keys go. Typing in the filter box must not move
+// tiles, so the filter passes nothing on.
+const fallthrough: Record<Scope, Scope | undefined> = { wall: undefined, tree: 'wall', filter: undefined, menu: undefined }
+
+export interface KeyLike {
+  key: string
+  ctrlKey?: boolean
+  altKey?: boolean
+  metaKey?: boolean
+}
+
+/** The key's name as the table spells it, or undefined for chords the console leaves to the browser. */
+export function keyName(e: KeyLike): string | undefined {
+  if (e.ctrlKey || e.altKey || e.metaKey) return undefined
+  if (e.key === ' ' || e.key === 'Spacebar') return 'Space'
+  return e.key.length === 1 ? e.key.toLowerCase() : e.key
+}
+
+export interface Resolved {
+  action: Action
+  key: string
+  binding: Binding
+}
+
+/** What a key does with focus in `scope`, or undefined. */
+export function resolve(scope: Scope, e: KeyLike): Resolved | undefined {
+  const key = keyName(e)
+  if (key === undefined) return undefined
+  for (let s: Scope | undefined = scope; s; s = fallthrough[s]) {
+    const b = bindings.find((x) => x.scope === s && x.keys.includes(key))
+    if (b) return { action: b.action, key, binding: b }
+  }
+  return undefined
+}
+
+/** How a key is written on its keycap. */
+export function keyCap(key: string): string {
+  return caps[key] ?? (key.length === 1 ? key.toUpperCase() : key)
+}
+
+const caps: Record<string, string> = {
+  ArrowUp: '↑',
+  ArrowDown: '↓',
+  ArrowLeft: '←',
+  ArrowRight: '→',
+  Escape: 'Esc',
+  Delete: 'Del',
+  Backspace: '⌫',
+  PageUp: 'PgUp',
+  PageDown: 'PgDn',
+  Space: 'Space',
+}
+
+/** The tile a run of digits names: "1" then "2" within the pause is tile 12 when the grid has one. */
+export class TileNumberEntry {
+  private digits = ''
+  private at = -Infinity
+
+  constructor(private readonly pauseMs = 900) {}
+
+  /** Returns the 0-based tile, or -1 when the digits name none on this grid. */
+  push(digit: string, grid: number, now: number): number {
+    const joined = now - this.at <= this.pauseMs ? this.digits + digit : digit
+    this.at = now
+    const n = Number(joined)
+    if (joined.length <= 2 && n >= 1 && n <= grid) {
+      this.digits = joined
+      return n - 1
+    }
+    this.digits = digit
+    const single = Number(digit)
+    return single >= 1 && single <= grid ? single - 1 : -1
+  }
+}
+
+/** The message key of an action's description (keys.actions.*). */
+export function actionMessage(a: Action): string {
+  return `keys.actions.${a.replace('.', '_')}`
+}

@@ -1,0 +1,42 @@
+import { describe, expect, it } from 'vitest'
+import { createI18n } from 'vue-i18n'
+import { ApiError } from '../api'
+import { locales, messages } from '../i18n/messages'
+import { endedMessage, signInCodes, signInMessage } from './messages'
+
+describe('signInMessage', () => {
+  const cases: { name: string; err: unknown; key: string }[] = [
+    { name: 'wrong password', err: new ApiError(401, 'wrong_password', 'POST /api/v1/session: no', 'no'), key: 'signIn.errors.wrong_password' },
+    { name: 'a plain 401', err: new ApiError(401, 'unauthorized', 'x'), key: 'signIn.errors.wrong_password' },
+    { name: 'relay unreachable', err: new ApiError(502, 'relay_unreachable', 'x', 'dial tcp 10.0.0.9:8080: connection refused'), key: 'signIn.errors.relay_unreachable' },
+    { name: 'bad request', err: new ApiError(400, 'bad_request', 'x', 'relay: not a URL'), key: 'signIn.errors.bad_request' },
+    { name: 'the backend gone', err: new ApiError(0, 'network', 'x', 'Failed to fetch'), key: 'signIn.errors.network' },
+    { name: 'something else', err: new ApiError(500, 'internal', 'x', 'boom'), key: 'signIn.errors.other' },
+    { name: 'not an ApiError', err: new TypeError('odd'), key: 'signIn.errors.other' },
+  ]
+  for (const c of cases) it(c.name, () => expect(signInMessage(c.err).key).toBe(c.key))
+
+  it('names the relay address the backend could not reach, in both languages', () => {
+    const said = signInMessage(new ApiError(502, 'relay_unreachable', 'POST /api/v1/session: …', 'cannot reach http://10.0.0.9:8080'))
+    for (const l of locales) {
+      const i18n = createI18n({ legacy: false, locale: l, messages })
+      const text = i18n.global.t(said.key, said.params)
+      expect(text, l).toContain('http://10.0.0.9:8080')
+      expect(text, l).not.toContain('POST')
+    }
+  })
+
+  it('has a message for every code and every ending, in both languages', () => {
+    const keys = [...signInCodes.map((c) => `signIn.errors.${c}`), 'signIn.errors.other', endedMessage('session_expired').key, endedMessage('signed_out').key]
+    for (const l of locales) {
+      const i18n = createI18n({ legacy: false, locale: l, messages, missingWarn: false })
+      for (const k of keys) expect(i18n.global.te(k), `${l} ${k}`).toBe(true)
+    }
+  })
+
+  it('tells an expired session from signing out', () => {
+    expect(endedMessage('session_expired').key).toBe('signIn.errors.session_expired')
+    expect(endedMessage('anything').key).toBe('signIn.errors.session_expired')
+    expect(endedMessage('signed_out').key).toBe('signIn.errors.signed_out')
+  })
+})

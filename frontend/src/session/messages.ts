@@ -1,0 +1,45 @@
+// What the sign-in screen says, from the backend's error codes and the
+// reasons a session ends. Every code maps to a message in both languages.
+import { ApiError } from '../api'
+
+export interface Said {
+  key: string
+  params: Record<string, string>
+}
+
+/** Codes with their own message under signIn.errors.*; the rest are "other". */
+export const signInCodes = ['wrong_password', 'relay_unreachable', 'bad_request', 'session_expired', 'signed_out', 'network'] as const
+
+export function signInMessage(err: unknown): Said {
+  if (err instanceof ApiError) {
+    const code = (signInCodes as readonly string[]).includes(err.code) ? err.code : 'other'
+    // Wrong credentials may come back as the relay's plain 401.
+    if (code === 'other' && err.status === 401) return { key: 'signIn.errors.wrong_password', params: {} }
+    return { key: `signIn.errors.${code}`, params: { message: err.detail } }
+  }
+  return { key: 'signIn.errors.other', params: { message: err instanceof Error ? err.message : String(err) } }
+}
+
+/** Why the console went back to the sign-in screen. */
+export function endedMessage(reason: string): Said {
+  return { key: reason === 'signed_out' ? 'signIn.errors.signed_out' : 'signIn.errors.session_expired', params: {} }
+}
+
+const relayKey = 'qly.relay'
+
+/** The relay address typed last on this machine, for when the backend does not remember one. */
+export function rememberedRelay(): string {
+  try {
+    return localStorage.getItem(relayKey) ?? ''
+  } catch {
+    return ''
+  }
+}
+
+export function rememberRelay(url: string): void {
+  try {
+    localStorage.setItem(relayKey, url)
+  } catch {
+    // Not remembered; typed again next time.
+  }
+}

@@ -1,0 +1,101 @@
+// The camera list with live health: fetched once for a quick first paint,
+// then kept current by the backend's event stream. A backend without the
+// stream (404) is polled instead, every pollMs.
+import { computed, onBeforeUnmount, ref, shallowRef, type ComputedRef, type Ref, type ShallowRef } from 'vue'
+import { ApiError, cameraKey, type ApiClient, type Camera } from '../api'
+
+export type LiveStatus = 'connecting' | 'open' | 'retrying' | 'polling'
+
+export interface CameraFeed {
+  cameras: ShallowRef<Camera[]>
+  byKey: ComputedRef<ReadonlyMap<string, Camera>>
+  /** The list has arrived at least once. */
+  loaded: Ref<boolean>
+  error: ShallowRef<ApiError | undefined>
+  live: Ref<LiveStatus>
+}
+
+export interface CameraFeedOptions {
+  /** Where the event stream is when the page is not served by the backend (the Wails window). */
+  events?: { base?: string; token?: string }
+  /** The backend ended the session (session_expired, signed_out). */
+  signedOut(reason: string): void
+  pollMs?: number
+}
+
+const sessionCodes = new Set(['session_expired', 'signed_out'])
+
+export function useCameras(api: ApiClient, opts: CameraFeedOptions): CameraFeed {
+  const cameras = shallowRef<Camera[]>([])
+  const loaded = ref(false)
+  const error = shallowRef<ApiError>()
+  const live = ref<LiveStatus>('connecting')
+  const byKey = computed<ReadonlyMap<string, Camera>>(() => new Map(cameras.value.map((c) => [cameraKey(c), c])))
+  let poll: ReturnType<typeof setInterval> | undefined
+  let ended = false
+
+  function endSession(reason: string): void {
+    if (ended) return
+    ended = true
+    stream.stop()
+    clearInterval(poll)
+    opts.signedOut(reason)
+  }
+
+  function take(list: Camera[]): void {
+    cameras.value = list
+    loaded.value = true
+    error.value = undefined
+  }
+
+  async function load(): Promise<void> {
+    try {
+      take(await api.cameras())
+    } catch (err) {
+      const e = err instanceof ApiError ? err : new ApiError(0, 'internal', String(err))
+      if (e.status === 401 && sessionCodes.has(e.code)) endSession(e.code)
+      else error.value = e
+    }
+  }
+
+  const stream = api.events(
+    {
+      cameras: take,
+      camera: (c) => {
+        const key = cameraKey(c)
+        const i = cameras.value.findIndex((x) => cameraKey(x) === key)
+        cameras.value = i < 0 ? [...cameras.value, c] : cameras.value.map((x, j) => (j === i ? c : x))
+      },
+      sessionEnded: (e) => endSession(e.reason || 'session_expired'),
+      status: (s) => {
+        switch (s.state) {
+          case 'open':
+            live.value = 'open'
+            break
+          case 'connecting':
+            if (live.value !== 'retrying') live.value = 'connecting'
+            break
+          case 'retrying':
+            live.value = 'retrying'
+            break
+          case 'unsupported':
+            live.value = 'polling'
+            poll = setInterval(() => void load(), opts.pollMs ?? 10_000)
+            break
+          case 'refused':
+            endSession(sessionCodes.has(s.error.code) ? s.error.code : 'session_expired')
+            break
+        }
+      },
+    },
+    opts.events ?? {},
+  )
+
+  void load()
+  stream.start()
+  onBeforeUnmount(() => {
+    stream.stop()
+    clearInterval(poll)
+  })
+  return { cameras, byKey, loaded, error, live }
+}
