@@ -1,6 +1,8 @@
 // Command relay runs the Qianliyan relay: sites publish cameras to it by
-// WHIP, consoles watch them by WHEP. With --demo it makes demo sites, a duty
-// user and a publish token on its first run and prints them.
+// WHIP or it pulls them by RTSP, consoles watch them by WHEP. With --demo it
+// makes demo sites, a duty user and a publish token on its first run and
+// prints them. "relay user|site|camera …" manage its users, sites and
+// cameras in its data directory.
 package main
 
 import (
@@ -14,6 +16,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 
@@ -40,6 +43,10 @@ type flags struct {
 
 // run returns the exit status: 2 for a bad command line, 1 for a failure.
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	if i := commandAt(args); i >= 0 {
+		// "relay --data DIR user list" is "relay user list --data DIR".
+		return admin(ctx, append(slices.Clip(args[i:]), args[:i]...), stdin, stdout, stderr)
+	}
 	f, err := parseFlags(args, stderr)
 	if err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -92,11 +99,28 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	return 0
 }
 
+// commandAt returns where the user, site or camera command is in args,
+// after nothing but --data DIR; -1 if there is none.
+func commandAt(args []string) int {
+	for i := 0; i < len(args); i++ {
+		switch a := args[i]; {
+		case a == "user" || a == "site" || a == "camera":
+			return i
+		case a == "--data" || a == "-data":
+			i++
+		case strings.HasPrefix(a, "--data=") || strings.HasPrefix(a, "-data="):
+		default:
+			return -1
+		}
+	}
+	return -1
+}
+
 func parseFlags(args []string, stderr io.Writer) (flags, error) {
 	fs := flag.NewFlagSet("relay", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() {
-		fmt.Fprintf(stderr, "Usage: relay [flags]\n       relay --hash-password < password\n\nFlags:\n")
+		fmt.Fprintf(stderr, "Usage: relay [flags]\n       relay --hash-password < password\n       relay user|site|camera … (relay user --help)\n\nFlags:\n")
 		fs.PrintDefaults()
 	}
 	listen := fs.String("listen", config.DefaultListen, "address to serve HTTP, WHIP and WHEP on, host:port")
@@ -109,7 +133,7 @@ func parseFlags(args []string, stderr io.Writer) (flags, error) {
 		return flags{}, err
 	}
 	if fs.NArg() > 0 {
-		return flags{}, fmt.Errorf("unexpected argument %q (flags start with --)", fs.Arg(0))
+		return flags{}, fmt.Errorf("unexpected argument %q (flags start with --; commands are user, site and camera)", fs.Arg(0))
 	}
 	set := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
