@@ -24,7 +24,9 @@ func (c *fakeClock) Advance(d time.Duration) {
 
 func TestOf(t *testing.T) {
 	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	st := func(s hub.Status, at int) hub.State { return hub.State{Status: s, StatusSince: t0.Add(time.Duration(at) * time.Second)} }
+	st := func(s hub.Status, at int) hub.State {
+		return hub.State{Status: s, StatusSince: t0.Add(time.Duration(at) * time.Second)}
+	}
 	cases := []struct {
 		name      string
 		main, sub hub.State
