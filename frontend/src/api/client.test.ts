@@ -172,6 +172,11 @@ describe('session', () => {
     expect(await client().session()).toEqual({ signedIn: false, relay: 'http://10.0.0.2:8080' })
   })
 
+  it('reads why a session is signed out, and a launch sign-in being retried', async () => {
+    route = () => json(200, { signed_in: false, relay: 'http://r', reason: 'relay_unreachable', message: 'dial tcp 10.0.0.2:8080: refused', retrying: true })
+    expect(await client().session()).toEqual({ signedIn: false, relay: 'http://r', reason: 'relay_unreachable', message: 'dial tcp 10.0.0.2:8080: refused', retrying: true })
+  })
+
   it('refuses a session without signed_in', async () => {
     route = () => json(200, { relay: 'x' })
     await expect(client().session()).rejects.toThrow(/"signed_in" is not true or false/)

@@ -3,7 +3,7 @@ import http from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { ApiClient } from './client'
 import type { StreamHandlers, StreamStatus } from './events'
-import type { Camera, SessionEnded } from './types'
+import type { Camera, Session } from './types'
 
 const secret = 's3cret'
 const cam = (id: string, state: string) => ({
@@ -48,14 +48,14 @@ function recorder() {
   const r = {
     lists: [] as Camera[][],
     changes: [] as Camera[],
-    ended: [] as SessionEnded[],
+    sessions: [] as Session[],
     statuses: [] as StreamStatus[],
     invalid: [] as string[],
   }
   const handlers: StreamHandlers = {
     cameras: (l) => r.lists.push(l),
     camera: (c) => r.changes.push(c),
-    sessionEnded: (e) => r.ended.push(e),
+    session: (s) => r.sessions.push(s),
     status: (s) => r.statuses.push(s),
     invalid: (why) => r.invalid.push(why),
   }
@@ -77,7 +77,7 @@ afterEach(async () => {
 })
 
 describe('EventStream', () => {
-  it('delivers the list, single cameras and the end of the session, with the secret as Bearer', async () => {
+  it('delivers the list, single cameras and sign-ins and outs, with the secret as Bearer', async () => {
     let auth: string | undefined
     const srv = await backend((req, res) => {
       auth = req.headers.authorization
@@ -85,17 +85,21 @@ describe('EventStream', () => {
       res.write(`: hello\n\nevent: cameras\ndata: ${JSON.stringify({ cameras: [cam('doff1', 'online'), cam('doff2', 'offline')] })}\n\n`)
       res.write(`event: camera\ndata: ${JSON.stringify(cam('doff1', 'stalled'))}\n\n`)
       res.write('event: future\ndata: {}\n\n')
-      res.write('event: session\ndata: {"signed_in":false,"reason":"session_expired"}\n\n')
+      res.write('event: session\ndata: {"signed_in":false,"relay":"http://r","reason":"session_expired"}\n\n')
+      res.write('event: session\ndata: {"signed_in":true,"relay":"http://r","user":{"name":"duty","role":"duty"},"expires_at":"2026-05-10T08:00:00Z"}\n\n')
     })
     const r = recorder()
     const s = new ApiClient({ base: srv.base, secret }).events(r.handlers, fast)
     cleanups.push(() => s.stop())
     s.start()
-    await until(() => r.ended.length === 1, 'the session event')
+    await until(() => r.sessions.length === 2, 'the session events')
     expect(auth).toBe(`Bearer ${secret}`)
     expect(r.lists.map((l) => l.map((c) => `${c.id}:${c.state}`))).toEqual([['doff1:online', 'doff2:offline']])
     expect(r.changes.map((c) => `${c.id}:${c.state}`)).toEqual(['doff1:stalled'])
-    expect(r.ended).toEqual([{ signedIn: false, reason: 'session_expired' }])
+    expect(r.sessions).toEqual([
+      { signedIn: false, relay: 'http://r', reason: 'session_expired' },
+      { signedIn: true, relay: 'http://r', user: { name: 'duty', role: 'duty' }, expiresAt: new Date('2026-05-10T08:00:00Z') },
+    ])
     expect(r.statuses.map((x) => x.state)).toEqual(['connecting', 'open'])
     expect(r.invalid).toEqual([])
   })

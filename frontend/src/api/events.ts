@@ -4,9 +4,9 @@
 // travel as a header and a dead connection can be noticed and replaced.
 import { backoffDelay, defaultBackoff, type BackoffOptions } from '../player/backoff'
 import { ApiError, clientCodes, errorFrom, errorText } from './errors'
-import { ContractError, parseCamera, parseCameraList, parseSessionEnded } from './parse'
+import { ContractError, parseCamera, parseCameraList, parseSession } from './parse'
 import { SSEParser } from './sse'
-import type { Camera, SessionEnded } from './types'
+import type { Camera, Session } from './types'
 
 export type StreamStatus =
   | { state: 'connecting' }
@@ -21,7 +21,8 @@ export type StreamStatus =
 export interface StreamHandlers {
   cameras(list: Camera[]): void
   camera(c: Camera): void
-  sessionEnded(e: SessionEnded): void
+  /** The sign-in started or ended (a stream opened while signed out starts with one). */
+  session(s: Session): void
   status?(s: StreamStatus): void
   /** An event that breaks the contract; skipped. */
   invalid?(reason: string): void
@@ -131,7 +132,7 @@ export class EventStream {
           this.handlers.camera(parseCamera(v, 'event camera'))
           return
         case 'session':
-          this.handlers.sessionEnded(parseSessionEnded(v, 'event session'))
+          this.handlers.session(parseSession(v, 'event session'))
           return
         default:
         // Events this view does not know: the backend may add some.

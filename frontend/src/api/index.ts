@@ -15,7 +15,6 @@ export type {
   Layout,
   LocalizedName,
   Session,
-  SessionEnded,
   SignIn,
   StreamHealth,
   StreamKind,

@@ -10,7 +10,6 @@ import {
   type Layout,
   type LocalizedName,
   type Session,
-  type SessionEnded,
   type StreamHealth,
   type StreamKind,
   type Tour,
@@ -46,13 +45,12 @@ export function parseSession(v: unknown, where = '/api/v1/session'): Session {
   if (v.signed_in) {
     s.user = parseUser(v.user, where)
     s.expiresAt = time(v.expires_at)
+    return s
   }
+  if (typeof v.reason === 'string' && v.reason) s.reason = v.reason
+  if (typeof v.message === 'string' && v.message) s.message = v.message
+  if (v.retrying === true) s.retrying = true
   return s
-}
-
-export function parseSessionEnded(v: unknown, where: string): SessionEnded {
-  if (!isObject(v) || v.signed_in !== false) throw new ContractError(where, 'not {"signed_in":false,…}')
-  return { signedIn: false, reason: typeof v.reason === 'string' ? v.reason : '' }
 }
 
 export function parseCameraList(v: unknown, where: string): Camera[] {

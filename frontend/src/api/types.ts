@@ -63,6 +63,12 @@ export interface Session {
   relay: string
   user?: User
   expiresAt?: Date
+  /** Signed out: why (session_expired, signed_out, relay_unreachable…), when the backend says. */
+  reason?: string
+  /** The backend's words about it, e.g. the address it cannot reach. */
+  message?: string
+  /** The sign-in given at launch is being retried: the relay could not be reached yet. */
+  retrying?: boolean
 }
 
 export interface SignIn {
@@ -87,12 +93,6 @@ export type TourStep = { camera: string; dwellS: number } | { layout: string; dw
 export interface Tour {
   name: string
   steps: TourStep[]
-}
-
-/** Why the backend ended a session on its own. */
-export interface SessionEnded {
-  signedIn: false
-  reason: string
 }
 
 /** The key a camera goes by everywhere in the view: "SITE/CAMERA". */

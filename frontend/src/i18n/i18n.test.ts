@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest'
 import { createI18n } from 'vue-i18n'
-import { detectLocale } from './index'
+import { detectLocale, zoneName } from './index'
+import { zoneOrder } from '../sites/tree'
+import { actionMessage, bindings, sections } from '../keys/keymap'
 import { localName, siteTime } from './format'
 import { locales, messages } from './messages'
 
@@ -92,5 +94,37 @@ describe('localName', () => {
     expect(localName({ 'zh-CN': '一脱间', en: 'Doffing room 1' }, 'zh-CN')).toBe('一脱间')
     expect(localName({ 'zh-CN': '一脱间', en: '' }, 'en')).toBe('一脱间')
     expect(localName({ 'zh-CN': '', en: 'Gate' }, 'zh-CN')).toBe('Gate')
+  })
+})
+
+describe('names the view needs from the messages', () => {
+  it('has both languages for every zone the tree orders, and for "other"', () => {
+    for (const z of [...zoneOrder, 'other']) {
+      const n = zoneName(z)
+      expect(n['zh-CN'], z).not.toBe(z)
+      expect(n.en, z).not.toBe(z)
+      expect(n['zh-CN'], z).toMatch(/[\u4e00-\u9fff]/)
+    }
+  })
+
+  it('names an unknown zone by its key', () => {
+    expect(zoneName('rooftop')).toEqual({ 'zh-CN': 'rooftop', en: 'rooftop' })
+  })
+
+  it('describes every key binding and names every section', () => {
+    for (const l of locales) {
+      for (const b of bindings) expect(flat[l]!.has(actionMessage(b.action)), `${l} ${b.action}`).toBe(true)
+      for (const sct of sections) expect(flat[l]!.has(`keys.sections.${sct}`), `${l} ${sct}`).toBe(true)
+    }
+  })
+
+  // The bridge's reason codes (console/media) and the view's own (player/state, wall/badge).
+  const reasons = ['no_video', 'connection_lost', 'relay_unreachable', 'error', 'camera_offline', 'session_expired', 'unknown_camera', 'unauthorized', 'forbidden', 'bridge_lost', 'no_frames']
+  it('translates every reason a tile can show', () => {
+    for (const l of locales) for (const r of reasons) expect(flat[l]!.has(`reason.${r}`), `${l} ${r}`).toBe(true)
+  })
+
+  it('has a word for every camera state the tree shows', () => {
+    for (const l of locales) for (const st of ['online', 'stalled', 'offline']) expect(flat[l]!.has(`camera.${st}`), `${l} ${st}`).toBe(true)
   })
 })

@@ -37,6 +37,8 @@ export type Action =
   | 'menu.move'
   | 'menu.choose'
   | 'menu.delete'
+  | 'menu.edit'
+  | 'menu.new'
   | 'menu.close'
 
 /** Groups in the `?` overlay. */
@@ -80,6 +82,8 @@ export const bindings: readonly Binding[] = [
   { action: 'menu.move', scope: 'menu', section: 'menu', keys: ['ArrowUp', 'ArrowDown'] },
   { action: 'menu.choose', scope: 'menu', section: 'menu', keys: ['Enter'] },
   { action: 'menu.delete', scope: 'menu', section: 'menu', keys: ['Delete'] },
+  { action: 'menu.edit', scope: 'menu', section: 'menu', keys: ['e'] },
+  { action: 'menu.new', scope: 'menu', section: 'menu', keys: ['n'] },
   { action: 'menu.close', scope: 'menu', section: 'menu', keys: ['Escape'] },
 ]
 

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest'
 import { createI18n } from 'vue-i18n'
 import { ApiError } from '../api'
 import { locales, messages } from '../i18n/messages'
-import { endedMessage, signInCodes, signInMessage } from './messages'
+import { endedMessage, sessionMessage, signInCodes, signInMessage } from './messages'
 
 describe('signInMessage', () => {
   const cases: { name: string; err: unknown; key: string }[] = [
@@ -38,5 +38,26 @@ describe('signInMessage', () => {
     expect(endedMessage('session_expired').key).toBe('signIn.errors.session_expired')
     expect(endedMessage('anything').key).toBe('signIn.errors.session_expired')
     expect(endedMessage('signed_out').key).toBe('signIn.errors.signed_out')
+  })
+})
+
+describe('sessionMessage', () => {
+  const cases: { name: string; s: Parameters<typeof sessionMessage>[0]; key: string | undefined }[] = [
+    { name: 'signed in', s: { signedIn: true, relay: 'http://r' }, key: undefined },
+    { name: 'never signed in', s: { signedIn: false, relay: '' }, key: undefined },
+    { name: 'signed out on purpose', s: { signedIn: false, relay: 'http://r', reason: 'signed_out' }, key: undefined },
+    { name: 'expired', s: { signedIn: false, relay: 'http://r', reason: 'session_expired' }, key: 'signIn.errors.session_expired' },
+    { name: 'the launch sign-in being retried', s: { signedIn: false, relay: 'http://r', reason: 'relay_unreachable', retrying: true, message: 'refused' }, key: 'signIn.retrying' },
+    { name: 'the launch sign-in given up', s: { signedIn: false, relay: 'http://r', reason: 'relay_unreachable', message: 'refused' }, key: 'signIn.errors.relay_unreachable' },
+  ]
+  for (const c of cases) it(c.name, () => expect(sessionMessage(c.s)?.key).toBe(c.key))
+
+  it('names the relay being retried in both languages', () => {
+    const said = sessionMessage({ signedIn: false, relay: 'http://10.0.0.9:8080', retrying: true, message: 'connection refused' })!
+    for (const l of locales) {
+      const text = createI18n({ legacy: false, locale: l, messages }).global.t(said.key, said.params)
+      expect(text, l).toContain('http://10.0.0.9:8080')
+      expect(text, l).toContain('connection refused')
+    }
   })
 })

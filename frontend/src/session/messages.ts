@@ -1,6 +1,6 @@
 // What the sign-in screen says, from the backend's error codes and the
 // reasons a session ends. Every code maps to a message in both languages.
-import { ApiError } from '../api'
+import { ApiError, type Session } from '../api'
 
 export interface Said {
   key: string
@@ -18,6 +18,21 @@ export function signInMessage(err: unknown): Said {
     return { key: `signIn.errors.${code}`, params: { message: err.detail } }
   }
   return { key: 'signIn.errors.other', params: { message: err instanceof Error ? err.message : String(err) } }
+}
+
+/** What a signed-out session found at launch says, if anything. */
+export function sessionMessage(s: Session): Said | undefined {
+  if (s.signedIn) return undefined
+  if (s.retrying) return { key: 'signIn.retrying', params: { relay: s.relay, message: s.message ?? '' } }
+  switch (s.reason) {
+    case 'session_expired':
+      return { key: 'signIn.errors.session_expired', params: {} }
+    case 'relay_unreachable':
+      return { key: 'signIn.errors.relay_unreachable', params: { message: s.message || s.relay } }
+    default:
+      // Not signed in yet, or signed out on purpose: nothing to explain.
+      return undefined
+  }
 }
 
 /** Why the console went back to the sign-in screen. */

@@ -66,7 +66,9 @@ export function useCameras(api: ApiClient, opts: CameraFeedOptions): CameraFeed 
         const i = cameras.value.findIndex((x) => cameraKey(x) === key)
         cameras.value = i < 0 ? [...cameras.value, c] : cameras.value.map((x, j) => (j === i ? c : x))
       },
-      sessionEnded: (e) => endSession(e.reason || 'session_expired'),
+      session: (s) => {
+        if (!s.signedIn) endSession(s.reason || 'signed_out')
+      },
       status: (s) => {
         switch (s.state) {
           case 'open':
