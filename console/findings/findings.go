@@ -108,13 +108,20 @@ func New(opts Options) *API {
 	return a
 }
 
-// Routes are the API's ServeMux patterns, each with the API, for the
-// console's handler to mount behind its guard.
+// Patterns are the ServeMux patterns the API answers under, for the
+// console's handler to mount it at behind its guard.
+var Patterns = []string{
+	"/api/v1/checklists", "/api/v1/runs", "/api/v1/runs/",
+	"/api/v1/findings", "/api/v1/findings/", "/api/v1/evidence/",
+}
+
+// Routes are Patterns, each with the API.
 func (a *API) Routes() map[string]http.Handler {
-	return map[string]http.Handler{
-		"/api/v1/checklists": a, "/api/v1/runs": a, "/api/v1/runs/": a,
-		"/api/v1/findings": a, "/api/v1/findings/": a, "/api/v1/evidence/": a,
+	routes := make(map[string]http.Handler, len(Patterns))
+	for _, p := range Patterns {
+		routes[p] = a
 	}
+	return routes
 }
 
 func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) { a.mux.ServeHTTP(w, r) }
