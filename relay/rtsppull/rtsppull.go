@@ -46,7 +46,9 @@ type Options struct {
 	ReadTimeout time.Duration
 	// OnReconnect, when set, is told of every failed or ended session.
 	OnReconnect func(key hub.Key, err error)
-	Log         zerolog.Logger
+	// OnPacket, when set, is told the size of every RTP packet received.
+	OnPacket func(bytes int)
+	Log      zerolog.Logger
 }
 
 // ErrUnsupportedCodec is returned when a camera offers no H.264 video.
@@ -97,7 +99,7 @@ func Run(ctx context.Context, pub Publisher, src Source, opts Options) error {
 	log := opts.Log.With().Str("component", "rtsppull").Str("camera", src.Key.String()).Str("url", Redact(src.URL)).Logger()
 	backoff := opts.MinBackoff
 	for {
-		delivered, err := pullOnce(ctx, pub, src, opts.ReadTimeout, log)
+		delivered, err := pullOnce(ctx, pub, src, opts, log)
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
@@ -118,7 +120,8 @@ func Run(ctx context.Context, pub Publisher, src Source, opts Options) error {
 }
 
 // pullOnce runs one RTSP session; delivered says whether it got a picture.
-func pullOnce(ctx context.Context, pub Publisher, src Source, timeout time.Duration, log zerolog.Logger) (delivered bool, err error) {
+func pullOnce(ctx context.Context, pub Publisher, src Source, opts Options, log zerolog.Logger) (delivered bool, err error) {
+	timeout := opts.ReadTimeout
 	u, err := base.ParseURL(src.URL)
 	if err != nil {
 		return false, fmt.Errorf("parsing URL: %w", err)
@@ -162,6 +165,9 @@ func pullOnce(ctx context.Context, pub Publisher, src Source, timeout time.Durat
 	f := &feeder{pub: pub, key: src.Key, sps: forma.SPS, pps: forma.PPS, fail: c.Close}
 	defer f.close()
 	c.OnPacketRTP(medi, forma, func(pkt *rtp.Packet) {
+		if opts.OnPacket != nil {
+			opts.OnPacket(pkt.MarshalSize())
+		}
 		pts, ok := c.PacketPTS(medi, pkt)
 		if !ok {
 			return

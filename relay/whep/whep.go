@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/pion/rtcp"
 	"github.com/pion/webrtc/v3"
 	"github.com/rs/zerolog"
 
@@ -34,14 +35,24 @@ type Recorder interface {
 	EndWHEPSession(ctx context.Context, id string, at time.Time, reason string) error
 }
 
+// Observer is told what sessions send, for metrics.
+type Observer interface {
+	// FirstKeyframe is the time from a viewer's POST to its first
+	// keyframe written to its track.
+	FirstKeyframe(d time.Duration)
+	// Sent counts RTP packets and bytes written to viewers.
+	Sent(packets, bytes int)
+}
+
 // Config is what a Server needs.
 type Config struct {
 	API            *webrtc.API // from webrtcavc.NewAPI
 	Hub            *hub.Hub
 	Recorder       Recorder
 	ConnectTimeout time.Duration
+	Observer       Observer // optional
 	Log            zerolog.Logger
-	Now            func() time.Time // time.Now when nil
+	Now            func() time.Time // time.Now when nil; for the session record
 }
 
 // Server holds the WHEP sessions. Sessions end when ctx is cancelled.
@@ -55,13 +66,28 @@ type Server struct {
 }
 
 type session struct {
-	id    string
-	user  string
-	key   hub.Key // the stream served
-	pc    *webrtc.PeerConnection
-	track *webrtc.TrackLocalStaticRTP
-	life  *peer.Lifecycle
-	done  chan struct{}
+	id     string
+	user   string
+	key    hub.Key // the stream served
+	posted time.Time
+	pc     *webrtc.PeerConnection
+	track  *webrtc.TrackLocalStaticRTP
+	life   *peer.Lifecycle
+	done   chan struct{}
+
+	mu     sync.Mutex
+	reader *hub.Reader // once connected
+	remote string      // the viewer's address as ICE found it
+}
+
+// requestKeyframe passes a viewer's PLI or FIR on to the stream's source.
+func (sess *session) requestKeyframe() {
+	sess.mu.Lock()
+	r := sess.reader
+	sess.mu.Unlock()
+	if r != nil {
+		r.RequestKeyframe()
+	}
 }
 
 // New returns a server whose sessions live until ctx is cancelled.
@@ -94,6 +120,7 @@ type Session struct {
 // offer it cannot answer and ErrCameraOffline when neither of the camera's
 // streams has a source.
 func (s *Server) Play(ctx context.Context, req Request) (Session, error) {
+	posted := time.Now()
 	if err := peer.CheckOffer(req.Offer); err != nil {
 		return Session{}, err
 	}
@@ -119,7 +146,7 @@ func (s *Server) Play(ctx context.Context, req Request) (Session, error) {
 		pc.Close()
 		return Session{}, fmt.Errorf("adding video track: %w", err)
 	}
-	sess := &session{id: peer.NewSessionID(), user: req.User, key: key, pc: pc, track: track, done: make(chan struct{})}
+	sess := &session{id: peer.NewSessionID(), user: req.User, key: key, posted: posted, pc: pc, track: track, done: make(chan struct{})}
 	// A viewer whose network hiccups may come back: only failure ends it.
 	sess.life = peer.Watch(pc, s.cfg.ConnectTimeout, false)
 	answer, err := peer.Answer(ctx, pc, req.Offer)
@@ -141,13 +168,19 @@ func (s *Server) Play(ctx context.Context, req Request) (Session, error) {
 	s.sessions[sess.id] = sess
 	s.wg.Add(1)
 	s.mu.Unlock()
-	// The interceptors (NACK responder, reports) work only while someone
-	// reads the sender's RTCP; the relay itself has no use for it yet.
+	// Reading the sender's RTCP also keeps the interceptors (NACK
+	// responder, reports) running.
 	go func() {
-		buf := make([]byte, 1500)
 		for {
-			if _, _, err := sender.Read(buf); err != nil {
+			pkts, _, err := sender.ReadRTCP()
+			if err != nil {
 				return
+			}
+			for _, p := range pkts {
+				switch p.(type) {
+				case *rtcp.PictureLossIndication, *rtcp.FullIntraRequest:
+					sess.requestKeyframe()
+				}
 			}
 		}
 	}()
@@ -173,6 +206,15 @@ func (s *Server) run(sess *session, log zerolog.Logger) {
 	// cached keyframe: subscribe only once connected.
 	select {
 	case <-sess.life.Connected():
+		// Browsers hide their addresses behind mDNS names the relay does
+		// not resolve: ICE learns them from the viewer's connectivity
+		// checks (a peer-reflexive candidate).
+		if pair, err := sess.pc.SCTP().Transport().ICETransport().GetSelectedCandidatePair(); err == nil && pair != nil {
+			sess.mu.Lock()
+			sess.remote = fmt.Sprintf("%s:%d %s", pair.Remote.Address, pair.Remote.Port, pair.Remote.Typ)
+			sess.mu.Unlock()
+			log.Info().Str("remote", sess.remote).Msg("viewer connected")
+		}
 		err := s.send(ctx, sess)
 		if ctx.Err() == nil {
 			log.Warn().Err(err).Msg("sending to viewer")
@@ -208,10 +250,18 @@ func (s *Server) send(ctx context.Context, sess *session) error {
 		return fmt.Errorf("subscribing to %s: %w", sess.key, err)
 	}
 	defer reader.Close()
+	sess.mu.Lock()
+	sess.reader = reader
+	sess.mu.Unlock()
 	pz, err := webrtcavc.NewPacketizer(uint8(webrtcavc.H264Codec.PayloadType))
 	if err != nil {
 		return err
 	}
+	// The cached GOP goes out in a burst with its own timestamps: measured
+	// with Chromium (TestChromiumCatchesUpAfterTheBurst), a browser's
+	// jitter buffer then shows the newest picture at once rather than
+	// replaying the GOP at its pace, so the timestamps need no squeezing.
+	firstKeyframe := true
 	for {
 		au, err := reader.Read(ctx)
 		if err != nil {
@@ -224,10 +274,21 @@ func (s *Server) send(ctx context.Context, sess *session) error {
 		if err != nil {
 			return err
 		}
+		bytes := 0
 		for _, pkt := range pkts {
 			if err := sess.track.WriteRTP(pkt); err != nil {
 				return fmt.Errorf("writing RTP: %w", err)
 			}
+			bytes += pkt.MarshalSize()
+		}
+		if s.cfg.Observer != nil {
+			s.cfg.Observer.Sent(len(pkts), bytes)
+			if firstKeyframe && au.Keyframe {
+				s.cfg.Observer.FirstKeyframe(time.Since(sess.posted))
+			}
+		}
+		if au.Keyframe {
+			firstKeyframe = false
 		}
 	}
 }
@@ -248,6 +309,29 @@ func (s *Server) End(ctx context.Context, site, camera, user, id string) error {
 	case <-ctx.Done():
 		return fmt.Errorf("ending WHEP session: %w", ctx.Err())
 	}
+}
+
+// SessionInfo describes an open session.
+type SessionInfo struct {
+	ID     string
+	User   string
+	Stream hub.Key
+	// Remote is the viewer's address and candidate type as ICE selected
+	// it ("127.0.0.1:50000 prflx"); empty until connected.
+	Remote string
+}
+
+// Sessions lists the open sessions.
+func (s *Server) Sessions() []SessionInfo {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]SessionInfo, 0, len(s.sessions))
+	for _, sess := range s.sessions {
+		sess.mu.Lock()
+		out = append(out, SessionInfo{ID: sess.id, User: sess.user, Stream: sess.key, Remote: sess.remote})
+		sess.mu.Unlock()
+	}
+	return out
 }
 
 // Count returns how many sessions are open.

@@ -9,7 +9,9 @@ import (
 	"sync"
 	"time"
 
+	"github.com/pion/interceptor"
 	"github.com/pion/rtcp"
+	"github.com/pion/rtp"
 	"github.com/pion/webrtc/v3"
 	"github.com/rs/zerolog"
 
@@ -23,11 +25,18 @@ import (
 // (or not under the given camera).
 var ErrUnknownSession = errors.New("unknown session")
 
+// Observer is told what publishers send, for metrics.
+type Observer interface {
+	// Received counts one RTP packet of a publisher's video.
+	Received(bytes int)
+}
+
 // Config is what a Server needs.
 type Config struct {
 	API            *webrtc.API // from webrtcavc.NewAPI
 	Hub            *hub.Hub
 	ConnectTimeout time.Duration
+	Observer       Observer // optional
 	Log            zerolog.Logger
 }
 
@@ -57,7 +66,12 @@ func New(ctx context.Context, cfg Config) *Server {
 
 // Publish answers a publisher's offer for the stream key and makes it the
 // stream's source. It fails with peer.ErrBadOffer for an offer it cannot
-// answer and hub.ErrAlreadyPublishing while the stream has a source.
+// answer and hub.ErrAlreadyPublishing while the stream has a source (a
+// second publisher for a live camera is refused, not swapped in: the
+// first may be the right one, and a gateway that lost its connection
+// gets the camera back once the relay notices, within the ICE
+// disconnected timeout). An offer with audio as well as video is
+// answered; the audio is received and dropped, as Qianliyan shows video only.
 func (s *Server) Publish(ctx context.Context, key hub.Key, offer string) (id, answer string, err error) {
 	if err := peer.CheckOffer(offer); err != nil {
 		return "", "", err
@@ -109,10 +123,15 @@ func (s *Server) Publish(ctx context.Context, key hub.Key, offer string) (id, an
 
 // read feeds the video track into the stream until the session ends.
 func (s *Server) read(sess *session, track *webrtc.TrackRemote, log zerolog.Logger) {
-	// Ask for a keyframe at once: viewers can start only from one.
-	if err := sess.pc.WriteRTCP([]rtcp.Packet{&rtcp.PictureLossIndication{MediaSSRC: uint32(track.SSRC())}}); err != nil {
-		log.Debug().Err(err).Msg("requesting a keyframe")
+	askKeyframe := func() {
+		if err := sess.pc.WriteRTCP([]rtcp.Packet{&rtcp.PictureLossIndication{MediaSSRC: uint32(track.SSRC())}}); err != nil {
+			log.Debug().Err(err).Msg("requesting a keyframe")
+		}
 	}
+	// Ask for a keyframe at once: viewers can start only from one. Later,
+	// viewers' own requests (PLI, FIR) come through the hub.
+	askKeyframe()
+	sess.source.OnKeyframeRequest(askKeyframe)
 	ctx, cancel := context.WithCancel(s.ctx)
 	defer cancel()
 	go func() {
@@ -122,11 +141,29 @@ func (s *Server) read(sess *session, track *webrtc.TrackRemote, log zerolog.Logg
 		case <-ctx.Done():
 		}
 	}()
-	err := webrtcavc.ReadTrack(ctx, track, func(au avc.AccessUnit) { sess.source.Write(au) })
+	var in webrtcavc.RTPReader = track
+	if s.cfg.Observer != nil {
+		in = countingReader{track, s.cfg.Observer}
+	}
+	err := webrtcavc.ReadTrack(ctx, in, func(au avc.AccessUnit) { sess.source.Write(au) })
 	if ctx.Err() == nil {
 		log.Info().Err(err).Msg("publisher track ended")
 		sess.life.End(peer.ReasonClosed)
 	}
+}
+
+// countingReader tells the observer of every packet read.
+type countingReader struct {
+	track *webrtc.TrackRemote
+	obs   Observer
+}
+
+func (c countingReader) ReadRTP() (*rtp.Packet, interceptor.Attributes, error) {
+	pkt, attr, err := c.track.ReadRTP()
+	if err == nil {
+		c.obs.Received(pkt.MarshalSize())
+	}
+	return pkt, attr, err
 }
 
 // discard reads a track the relay does not forward, so pion's buffers and
