@@ -8,9 +8,15 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"path/filepath"
+	"reflect"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/pion/interceptor"
+	"github.com/pion/rtp"
 	"github.com/pion/webrtc/v3"
 	"github.com/rs/zerolog"
 
@@ -237,6 +243,28 @@ type viewer struct {
 	pc       *webrtc.PeerConnection
 	units    chan avc.AccessUnit
 	location string
+	// maxPayload is the largest RTP payload received.
+	maxPayload atomic.Int64
+	ssrc       atomic.Uint32
+}
+
+// payloadMeter records the largest RTP payload a track delivers.
+type payloadMeter struct {
+	track *webrtc.TrackRemote
+	v     *viewer
+}
+
+func (m payloadMeter) ReadRTP() (*rtp.Packet, interceptor.Attributes, error) {
+	pkt, attr, err := m.track.ReadRTP()
+	if err == nil {
+		for {
+			cur := m.v.maxPayload.Load()
+			if int64(len(pkt.Payload)) <= cur || m.v.maxPayload.CompareAndSwap(cur, int64(len(pkt.Payload))) {
+				break
+			}
+		}
+	}
+	return pkt, attr, err
 }
 
 func watch(t *testing.T, r *Relay, token, site, camera, stream string) *viewer {
@@ -247,7 +275,8 @@ func watch(t *testing.T, r *Relay, token, site, camera, stream string) *viewer {
 	}
 	v := &viewer{pc: pc, units: make(chan avc.AccessUnit, 1000)}
 	pc.OnTrack(func(track *webrtc.TrackRemote, _ *webrtc.RTPReceiver) {
-		go webrtcavc.ReadTrack(context.Background(), track, func(au avc.AccessUnit) {
+		v.ssrc.Store(uint32(track.SSRC()))
+		go webrtcavc.ReadTrack(context.Background(), payloadMeter{track, v}, func(au avc.AccessUnit) {
 			select {
 			case v.units <- au:
 			default:
@@ -281,4 +310,89 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
+}
+
+// fakeClock is a settable clock for the relay's stream health, tokens and
+// sign-in limits.
+type fakeClock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+// newFakeClock starts at the present (whole seconds, as tokens keep), so
+// that token expiry times look sane to clients on the real clock.
+func newFakeClock() *fakeClock {
+	return &fakeClock{t: time.Now().UTC().Truncate(time.Second)}
+}
+
+func (c *fakeClock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *fakeClock) Advance(d time.Duration) {
+	c.mu.Lock()
+	c.t = c.t.Add(d)
+	c.mu.Unlock()
+}
+
+// startRelay starts a relay with opts, on loopback in a fresh data
+// directory unless opts say otherwise.
+func startRelay(t *testing.T, opts Options) *Relay {
+	t.Helper()
+	if opts.Listen == "" {
+		opts.Listen = "127.0.0.1:0"
+	}
+	if opts.DataDir == "" {
+		opts.DataDir = t.TempDir()
+	}
+	if reflect.ValueOf(opts.Log).IsZero() {
+		opts.Log = testLogger(t)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	r, err := Start(ctx, opts)
+	if err != nil {
+		cancel()
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		cancel()
+		if err := r.Close(); err != nil {
+			t.Errorf("closing relay: %v", err)
+		}
+	})
+	return r
+}
+
+// writeConfig writes a configuration file and returns its path.
+func writeConfig(t *testing.T, text string) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "relay.yaml")
+	if err := os.WriteFile(path, []byte(text), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// gathered returns a metric of the relay's: a counter's or gauge's value
+// summed over its labels, or a histogram's sample count.
+func gathered(t *testing.T, r *Relay, name string) float64 {
+	t.Helper()
+	families, err := r.Metrics().Gatherer().Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sum float64
+	for _, f := range families {
+		if f.GetName() != name {
+			continue
+		}
+		for _, m := range f.GetMetric() {
+			switch {
+			case m.Counter != nil:
+				sum += m.Counter.GetValue()
+			case m.Gauge != nil:
+				sum += m.Gauge.GetValue()
+			case m.Histogram != nil:
+				sum += float64(m.Histogram.GetSampleCount())
+			}
+		}
+	}
+	return sum
 }

@@ -1,6 +1,7 @@
 // Package relay is the embeddable Qianliyan relay: the server sites publish
-// cameras to (WHIP) and consoles watch them from (WHEP), with its users,
-// roles and tokens. cmd/relay runs it; end-to-end tests start it in-process.
+// cameras to (WHIP) or that pulls them (RTSP), and consoles watch them from
+// (WHEP), with its users, roles and tokens, camera health and metrics.
+// cmd/relay runs it; end-to-end tests and benchmarks start it in-process.
 package relay
 
 import (
@@ -22,7 +23,10 @@ import (
 	"github.com/qianliyan/qianliyan/relay/api"
 	"github.com/qianliyan/qianliyan/relay/auth"
 	"github.com/qianliyan/qianliyan/relay/config"
+	"github.com/qianliyan/qianliyan/relay/health"
 	"github.com/qianliyan/qianliyan/relay/hub"
+	"github.com/qianliyan/qianliyan/relay/metrics"
+	"github.com/qianliyan/qianliyan/relay/rtsppull"
 	"github.com/qianliyan/qianliyan/relay/store"
 	"github.com/qianliyan/qianliyan/relay/whep"
 	"github.com/qianliyan/qianliyan/relay/whip"
@@ -36,6 +40,9 @@ type Options struct {
 	Demo       bool   // create demo sites/users/tokens on first run (demosite.Sites(3, 4)), reuse them later
 	ConfigFile string // optional
 	Log        zerolog.Logger
+	// Now is the clock of stream health (stalls) and token expiry; tests
+	// inject one. time.Now when nil.
+	Now func() time.Time
 }
 
 // DemoCredentials are what a demo relay lets scripts sign in and publish with.
@@ -54,12 +61,14 @@ type Relay struct {
 	demo DemoCredentials
 	log  zerolog.Logger
 
-	srv    *http.Server
-	store  *store.Store
-	hub    *hub.Hub
-	whip   *whip.Server
-	whep   *whep.Server
-	cancel context.CancelFunc // ends the WHIP and WHEP sessions
+	srv     *http.Server
+	store   *store.Store
+	hub     *hub.Hub
+	whip    *whip.Server
+	whep    *whep.Server
+	metrics *metrics.Metrics
+	cancel  context.CancelFunc // ends the WHIP and WHEP sessions, the RTSP pulls and the health watcher
+	workers sync.WaitGroup     // the RTSP pulls and the health watcher
 
 	serveErr  chan error
 	closeOnce sync.Once
@@ -84,6 +93,10 @@ func Start(ctx context.Context, opts Options) (*Relay, error) {
 		cfg.DataDir = opts.DataDir
 	}
 	lg := opts.Log.With().Str("component", "relay").Logger()
+	now := opts.Now
+	if now == nil {
+		now = time.Now
+	}
 
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("creating data directory: %w", err)
@@ -100,7 +113,7 @@ func Start(ctx context.Context, opts Options) (*Relay, error) {
 		}
 	}()
 
-	if n, err := st.EndOpenWHEPSessions(ctx, time.Now(), "relay_restarted"); err != nil {
+	if n, err := st.EndOpenWHEPSessions(ctx, now(), "relay_restarted"); err != nil {
 		return nil, err
 	} else if n > 0 {
 		lg.Info().Int64("sessions", n).Msg("closed the records of sessions left open by the last run")
@@ -123,13 +136,19 @@ func Start(ctx context.Context, opts Options) (*Relay, error) {
 	if err != nil {
 		return nil, err
 	}
-	signer, err := auth.NewSigner(key, cfg.Auth.TokenTTL.D(), nil)
+	signer, err := auth.NewSigner(key, cfg.Auth.TokenTTL.D(), now)
+	if err != nil {
+		return nil, err
+	}
+	sources, err := st.CameraSources(ctx)
 	if err != nil {
 		return nil, err
 	}
 	// The demo runs on one machine: its peers must stay on loopback.
 	loopback := cfg.WebRTC.LoopbackOnly || opts.Demo
-	rtc, err := webrtcavc.NewAPI(webrtcavc.Settings(loopback))
+	settings := webrtcavc.Settings(loopback)
+	settings.SetICETimeouts(cfg.WebRTC.ICEDisconnectedTimeout.D(), cfg.WebRTC.ICEFailedTimeout.D(), cfg.WebRTC.ICEKeepaliveInterval.D())
+	rtc, err := webrtcavc.NewAPI(settings)
 	if err != nil {
 		return nil, err
 	}
@@ -146,25 +165,45 @@ func Start(ctx context.Context, opts Options) (*Relay, error) {
 		}
 	}
 
-	r.hub = hub.New(hub.Config{ReaderQueue: cfg.Hub.ReaderQueue, MaxGOP: cfg.Hub.MaxGOP})
-	var sessions context.Context
-	sessions, r.cancel = context.WithCancel(context.Background())
+	r.hub = hub.New(hub.Config{ReaderQueue: cfg.Hub.ReaderQueue, MaxGOP: cfg.Hub.MaxGOP, Now: now})
+	var background context.Context
+	background, r.cancel = context.WithCancel(context.Background())
 	connectTimeout := cfg.WebRTC.ConnectTimeout.D()
-	r.whip = whip.New(sessions, whip.Config{API: rtc, Hub: r.hub, ConnectTimeout: connectTimeout,
+	// The metrics count the WHEP sessions, which report to the metrics.
+	r.metrics = metrics.New(r.hub, viewerCount(func() int { return r.whep.Count() }))
+	r.whep = whep.New(background, whep.Config{API: rtc, Hub: r.hub, Recorder: st, ConnectTimeout: connectTimeout,
+		Observer: r.metrics, Log: opts.Log.With().Str("component", "whep").Logger(), Now: now})
+	r.whip = whip.New(background, whip.Config{API: rtc, Hub: r.hub, ConnectTimeout: connectTimeout, Observer: r.metrics.In("whip"),
 		Log: opts.Log.With().Str("component", "whip").Logger()})
-	r.whep = whep.New(sessions, whep.Config{API: rtc, Hub: r.hub, Recorder: st, ConnectTimeout: connectTimeout,
-		Log: opts.Log.With().Str("component", "whep").Logger()})
+
+	watcher := health.NewWatcher(r.hub)
+	r.workers.Add(1)
+	go func() {
+		defer r.workers.Done()
+		watcher.Run(background, healthInterval)
+	}()
+	r.pull(background, sources, opts.Log)
+
+	stopping := make(chan struct{})
 	apiLog := opts.Log.With().Str("component", "api").Logger()
+	var served api.Metrics
+	if cfg.HTTP.Metrics {
+		served = r.metrics
+	}
 	r.srv = &http.Server{
 		Handler: api.New(api.Config{
-			Store: st, Signer: signer, Streams: r.hub, WHIP: r.whip, WHEP: r.whep,
-			MaxSDPBytes: int64(cfg.HTTP.MaxSDPBytes), Log: apiLog,
+			Store: st, Signer: signer, Streams: r.hub, Changes: watcher, WHIP: r.whip, WHEP: r.whep,
+			Logins:  auth.NewLoginLimiter(cfg.Auth.LoginFailuresPerUser, cfg.Auth.LoginFailuresPerAddress, cfg.Auth.LoginWindow.D(), now),
+			Metrics: served, MaxSDPBytes: int64(cfg.HTTP.MaxSDPBytes),
+			Started: now(), Now: now, Stopping: stopping, Log: apiLog,
 		}),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          log.New(zerologWriter{apiLog}, "", 0),
 	}
+	// Event streams last until told to stop; Shutdown would wait for them.
+	r.srv.RegisterOnShutdown(func() { close(stopping) })
 	go func() { r.serveErr <- r.srv.Serve(ln) }()
 	go func() {
 		select {
@@ -174,8 +213,43 @@ func Start(ctx context.Context, opts Options) (*Relay, error) {
 		}
 	}()
 	ok = true
-	lg.Info().Str("url", r.url).Str("data", cfg.DataDir).Bool("demo", opts.Demo).Bool("loopback_only", loopback).Msg("relay listening")
+	lg.Info().Str("url", r.url).Str("data", cfg.DataDir).Bool("demo", opts.Demo).Bool("loopback_only", loopback).
+		Int("rtsp_sources", len(sources)).Msg("relay listening")
 	return r, nil
+}
+
+type viewerCount func() int
+
+func (f viewerCount) Count() int { return f() }
+
+// healthInterval is how often camera states are checked for changes (a
+// stall is noticed at most this long after it begins).
+const healthInterval = 250 * time.Millisecond
+
+// pull runs an RTSP puller for every camera source until ctx is cancelled.
+func (r *Relay) pull(ctx context.Context, sources []store.CameraSource, log zerolog.Logger) {
+	in := r.metrics.In("rtsp")
+	for _, src := range sources {
+		ps := rtsppull.Source{
+			Key:       hub.Key{Site: src.Site, Camera: src.Camera, Stream: src.Stream},
+			URL:       src.URL,
+			Transport: src.Transport,
+		}
+		r.workers.Add(1)
+		go func() {
+			defer r.workers.Done()
+			err := rtsppull.Run(ctx, r.hub, ps, rtsppull.Options{
+				OnReconnect: func(hub.Key, error) { r.metrics.Reconnect("rtsp") },
+				OnPacket:    in.Received,
+				Log:         log,
+			})
+			if ctx.Err() == nil {
+				// Only a source the configuration check let through but
+				// rtsppull refuses gets here: say so, and keep serving.
+				log.Error().Str("component", "relay").Err(err).Msg("RTSP source not pulled")
+			}
+		}()
+	}
 }
 
 // dialable turns a listening address into one a client on this machine can
@@ -194,6 +268,13 @@ func (r *Relay) URL() string { return r.url }
 // Demo returns the demo credentials; zero unless started with Demo.
 func (r *Relay) Demo() DemoCredentials { return r.demo }
 
+// Metrics returns the relay's metrics, for benchmarks in the same process
+// (Metrics().Gatherer()); they are also served at /metrics.
+func (r *Relay) Metrics() *metrics.Metrics { return r.metrics }
+
+// Viewers lists the open WHEP sessions.
+func (r *Relay) Viewers() []whep.SessionInfo { return r.whep.Sessions() }
+
 // Close stops the relay: no new requests, every WHIP and WHEP session ended
 // and recorded, the database closed. Close is idempotent.
 func (r *Relay) Close() error {
@@ -211,6 +292,7 @@ func (r *Relay) Close() error {
 		r.cancel()
 		r.whip.Wait()
 		r.whep.Wait()
+		r.workers.Wait()
 		r.hub.Close()
 		if err := r.store.Close(); err != nil {
 			errs = append(errs, fmt.Errorf("closing database: %w", err))
@@ -228,6 +310,9 @@ func applyConfig(ctx context.Context, st *store.Store, cfg *config.Config) error
 		cams := make([]store.Camera, len(s.Cameras))
 		for i, c := range s.Cameras {
 			cams[i] = store.Camera{Site: s.ID, ID: c.ID, Zone: c.Zone, Name: store.Name(c.Name)}
+			for _, src := range c.Sources() {
+				cams[i].Sources = append(cams[i].Sources, store.Source{Stream: src.Stream, URL: src.URL, Transport: src.PullTransport()})
+			}
 		}
 		site := store.Site{ID: s.ID, District: store.Name(s.District), Name: store.Name(s.Name), TimeZone: s.TimeZone}
 		if err := st.PutSite(ctx, site, cams); err != nil {

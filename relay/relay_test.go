@@ -20,14 +20,29 @@ import (
 )
 
 type cameraJSON struct {
-	Site     string            `json:"site"`
-	ID       string            `json:"id"`
-	Zone     string            `json:"zone"`
-	Name     map[string]string `json:"name"`
-	SiteName map[string]string `json:"site_name"`
-	District map[string]string `json:"district"`
-	TimeZone string            `json:"time_zone"`
-	Online   bool              `json:"online"`
+	Site     string                `json:"site"`
+	ID       string                `json:"id"`
+	Zone     string                `json:"zone"`
+	Name     map[string]string     `json:"name"`
+	SiteName map[string]string     `json:"site_name"`
+	District map[string]string     `json:"district"`
+	TimeZone string                `json:"time_zone"`
+	Online   bool                  `json:"online"`
+	State    string                `json:"state"`
+	Since    string                `json:"since"`
+	Streams  map[string]streamJSON `json:"streams"`
+}
+
+type streamJSON struct {
+	State              string   `json:"state"`
+	Since              string   `json:"since"`
+	Width              int      `json:"width"`
+	Height             int      `json:"height"`
+	FPS                *float64 `json:"fps"`
+	BitrateKbps        *int     `json:"bitrate_kbps"`
+	KeyframeIntervalMS *int64   `json:"keyframe_interval_ms"`
+	LastFrameAgeMS     *int64   `json:"last_frame_age_ms"`
+	Viewers            *int     `json:"viewers"`
 }
 
 func cameras(t *testing.T, r *Relay, token string) []cameraJSON {
@@ -441,7 +456,8 @@ func TestBadInput(t *testing.T) {
 		{"whip to a live camera", "POST", "/whip/site-01/doff1", pub, sdp, offer, 409, "already_publishing"},
 		{"whip delete of an unknown session", "DELETE", "/whip/site-01/doff1/abc", pub, "", nil, 404, "unknown_session"},
 		{"whip delete without token", "DELETE", "/whip/site-01/doff1/abc", "", "", nil, 401, "unauthorized"},
-		{"whip patch (no trickle)", "PATCH", "/whip/site-01/doff1/abc", pub, "application/trickle-ice-sdpfrag", nil, 405, "method_not_allowed"},
+		{"whip patch (no trickle)", "PATCH", "/whip/site-01/doff1/abc", pub, "application/trickle-ice-sdpfrag", []byte("a=ice-ufrag:x\r\n"), 405, "method_not_allowed"},
+		{"whep patch (no ICE restart)", "PATCH", "/whep/site-01/doff1/abc", duty, "application/trickle-ice-sdpfrag", []byte("a=ice-ufrag:x\r\n"), 405, "method_not_allowed"},
 		{"whep without token", "POST", "/whep/site-01/doff1", "", sdp, offer, 401, "unauthorized"},
 		{"whep with a forged token", "POST", "/whep/site-01/doff1", "eyJ1IjoiZHV0eSJ9.c2ln", sdp, offer, 401, "unauthorized"},
 		{"whep with a publish token", "POST", "/whep/site-01/doff1", pub, sdp, offer, 401, "unauthorized"},
@@ -481,10 +497,13 @@ func TestBadInput(t *testing.T) {
 			if c.code == "camera_offline" && resp.Header.Get("Retry-After") != "2" {
 				t.Fatalf("Retry-After %q", resp.Header.Get("Retry-After"))
 			}
-			if c.code == "method_not_allowed" && resp.Header.Get("Allow") == "" {
-				t.Fatal("405 without Allow")
+			if c.code == "method_not_allowed" && (resp.Header.Get("Allow") == "" || strings.Contains(resp.Header.Get("Allow"), "PATCH")) {
+				t.Fatalf("405 with Allow %q", resp.Header.Get("Allow"))
 			}
-			if strings.HasPrefix(c.path, "/wh") && c.status != 405 && resp.Header.Get("Access-Control-Allow-Origin") != "*" {
+			if c.method == "PATCH" && (resp.Header.Get("Access-Control-Allow-Origin") != "*" || !strings.Contains(e.Error.Message, "RFC 9725")) {
+				t.Fatalf("PATCH answer: CORS %q, message %q", resp.Header.Get("Access-Control-Allow-Origin"), e.Error.Message)
+			}
+			if strings.HasPrefix(c.path, "/wh") && c.method != "GET" && resp.Header.Get("Access-Control-Allow-Origin") != "*" {
 				t.Fatal("WHIP/WHEP error without CORS headers")
 			}
 			// The relay keeps serving.
@@ -500,15 +519,18 @@ func TestBadInput(t *testing.T) {
 
 func TestCORSPreflight(t *testing.T) {
 	r := startDemo(t, "")
-	cases := []struct{ path, methods, acceptPost string }{
-		{"/whip/site-01/doff1", "POST, OPTIONS", "application/sdp"},
-		{"/whep/site-01/doff1", "POST, OPTIONS", "application/sdp"},
-		{"/whep/site-01/doff1/some-session", "DELETE, OPTIONS", ""},
+	cases := []struct{ path, allow, methods, acceptPost string }{
+		{"/whip/site-01/doff1", "POST, OPTIONS", "POST, OPTIONS", "application/sdp"},
+		{"/whep/site-01/doff1", "POST, OPTIONS", "POST, OPTIONS", "application/sdp"},
+		// A browser may send PATCH (trickle ICE), to be told 405 in a way
+		// it can read.
+		{"/whip/site-01/doff1/some-session", "DELETE, OPTIONS", "DELETE, PATCH, OPTIONS", ""},
+		{"/whep/site-01/doff1/some-session", "DELETE, OPTIONS", "DELETE, PATCH, OPTIONS", ""},
 	}
 	for _, c := range cases {
 		resp, _ := call(t, "OPTIONS", r.URL()+c.path, "", "", nil)
 		h := resp.Header
-		if resp.StatusCode != http.StatusNoContent || h.Get("Access-Control-Allow-Origin") != "*" ||
+		if resp.StatusCode != http.StatusNoContent || h.Get("Access-Control-Allow-Origin") != "*" || h.Get("Allow") != c.allow ||
 			h.Get("Access-Control-Allow-Methods") != c.methods || !strings.Contains(h.Get("Access-Control-Allow-Headers"), "Authorization") ||
 			h.Get("Accept-Post") != c.acceptPost || !strings.Contains(h.Get("Access-Control-Expose-Headers"), "Location") {
 			t.Errorf("OPTIONS %s: %d %v", c.path, resp.StatusCode, h)

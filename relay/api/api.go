@@ -1,10 +1,10 @@
-// Package api is the relay's HTTP surface: health, sign-in, the camera list,
-// and the WHIP and WHEP endpoints, wired to the packages that do the work.
-// Every error is JSON: {"error":{"code":"…","message":"…"}}.
+// Package api is the relay's HTTP surface: health, metrics, sign-in and
+// token refresh, the camera list with each camera's health and its event
+// stream, and the WHIP and WHEP endpoints, wired to the packages that do
+// the work. Every error is JSON: {"error":{"code":"…","message":"…"}}.
 package api
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -18,6 +18,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/qianliyan/qianliyan/relay/auth"
+	"github.com/qianliyan/qianliyan/relay/health"
 	"github.com/qianliyan/qianliyan/relay/hub"
 	"github.com/qianliyan/qianliyan/relay/store"
 	"github.com/qianliyan/qianliyan/relay/whep"
@@ -32,9 +33,20 @@ type Store interface {
 	PublishTokenHashes(ctx context.Context, site string) ([][]byte, error)
 }
 
-// Streams tells whether a stream has a source.
+// Streams tells the state of a stream; ok is false for one never seen.
 type Streams interface {
-	Online(key hub.Key) bool
+	State(key hub.Key) (st hub.State, ok bool)
+}
+
+// Changes announces cameras whose state changed (health.Watcher).
+type Changes interface {
+	Subscribe() *health.Subscription
+}
+
+// Metrics counts what the API sees and serves the relay's metrics.
+type Metrics interface {
+	Login(result string)
+	Handler() http.Handler
 }
 
 // Publisher runs WHIP sessions.
@@ -53,12 +65,27 @@ type Player interface {
 type Config struct {
 	Store   Store
 	Signer  *auth.Signer
+	Logins  *auth.LoginLimiter
 	Streams Streams
+	Changes Changes
 	WHIP    Publisher
 	WHEP    Player
+	// Metrics, when set, counts sign-ins and is served at /metrics.
+	Metrics Metrics
 	// MaxSDPBytes caps SDP and JSON request bodies.
 	MaxSDPBytes int64
-	Log         zerolog.Logger
+	// Started is when the relay started: the "since" of streams never seen.
+	Started time.Time
+	// Now is the clock of stream health and token expiry (time.Now when nil).
+	Now func() time.Time
+	// EventsRefresh and EventsKeepalive pace the event stream: the whole
+	// camera list, and a comment that keeps proxies from closing an idle
+	// stream. Defaults 5 s and 15 s.
+	EventsRefresh, EventsKeepalive time.Duration
+	// Stopping is closed when the relay shuts down, ending event streams
+	// (which would otherwise hold the server's shutdown up).
+	Stopping <-chan struct{}
+	Log      zerolog.Logger
 }
 
 type server struct {
@@ -67,43 +94,70 @@ type server struct {
 
 // New returns the relay's HTTP handler.
 func New(cfg Config) http.Handler {
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.EventsRefresh <= 0 {
+		cfg.EventsRefresh = 5 * time.Second
+	}
+	if cfg.EventsKeepalive <= 0 {
+		cfg.EventsKeepalive = 15 * time.Second
+	}
 	s := &server{cfg}
 	mux := http.NewServeMux()
 	route := func(path string, methods map[string]http.HandlerFunc) {
-		allow := make([]string, 0, len(methods))
-		for m, h := range methods {
-			mux.HandleFunc(m+" "+path, h)
-			allow = append(allow, m)
+		allow := make([]string, 0, len(methods)+1)
+		for m := range methods {
+			if m != http.MethodPatch { // routed only to be refused
+				allow = append(allow, m)
+			}
 		}
 		if _, ok := methods[http.MethodGet]; ok {
 			allow = append(allow, http.MethodHead)
 		}
+		allowed := strings.Join(sortMethods(allow), ", ")
+		for m, h := range methods {
+			if m == http.MethodPatch {
+				refuse := h
+				h = func(w http.ResponseWriter, r *http.Request) {
+					w.Header().Set("Allow", allowed)
+					refuse(w, r)
+				}
+			}
+			mux.HandleFunc(m+" "+path, h)
+		}
 		// Any other method on a known path: 405 in JSON rather than the
 		// mux's plain text.
-		allowed := strings.Join(sortMethods(allow), ", ")
 		mux.HandleFunc(path, func(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("Allow", allowed)
 			writeError(w, http.StatusMethodNotAllowed, "method_not_allowed", fmt.Sprintf("%s is not allowed on %s; use %s", r.Method, r.URL.Path, allowed))
 		})
 	}
 	route("/healthz", map[string]http.HandlerFunc{http.MethodGet: s.health})
+	if s.Metrics != nil {
+		route("/metrics", map[string]http.HandlerFunc{http.MethodGet: s.Metrics.Handler().ServeHTTP})
+	}
 	route("/api/v1/login", map[string]http.HandlerFunc{http.MethodPost: s.login})
+	route("/api/v1/token/refresh", map[string]http.HandlerFunc{http.MethodPost: s.refresh})
 	route("/api/v1/cameras", map[string]http.HandlerFunc{http.MethodGet: s.cameras})
+	route("/api/v1/events", map[string]http.HandlerFunc{http.MethodGet: s.events})
 	route("/whip/{site}/{camera}", map[string]http.HandlerFunc{
 		http.MethodPost:    cors(s.whipPost),
-		http.MethodOptions: preflight("POST, OPTIONS", true),
+		http.MethodOptions: preflight("POST, OPTIONS", "POST, OPTIONS", true),
 	})
 	route("/whip/{site}/{camera}/{session}", map[string]http.HandlerFunc{
 		http.MethodDelete:  cors(s.whipDelete),
-		http.MethodOptions: preflight("DELETE, OPTIONS", false),
+		http.MethodPatch:   cors(noPatch),
+		http.MethodOptions: preflight("DELETE, OPTIONS", "DELETE, PATCH, OPTIONS", false),
 	})
 	route("/whep/{site}/{camera}", map[string]http.HandlerFunc{
 		http.MethodPost:    cors(s.whepPost),
-		http.MethodOptions: preflight("POST, OPTIONS", true),
+		http.MethodOptions: preflight("POST, OPTIONS", "POST, OPTIONS", true),
 	})
 	route("/whep/{site}/{camera}/{session}", map[string]http.HandlerFunc{
 		http.MethodDelete:  cors(s.whepDelete),
-		http.MethodOptions: preflight("DELETE, OPTIONS", false),
+		http.MethodPatch:   cors(noPatch),
+		http.MethodOptions: preflight("DELETE, OPTIONS", "DELETE, PATCH, OPTIONS", false),
 	})
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "not_found", fmt.Sprintf("no such endpoint: %s", r.URL.Path))
@@ -186,6 +240,10 @@ func (w *statusWriter) WriteHeader(status int) {
 	w.ResponseWriter.WriteHeader(status)
 }
 
+// Unwrap lets http.ResponseController reach the connection (event streams
+// flush and set deadlines through it).
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
 func (w *statusWriter) Write(b []byte) (int, error) {
 	if w.status == 0 {
 		w.status = http.StatusOK
@@ -231,132 +289,4 @@ func (s *server) body(w http.ResponseWriter, r *http.Request, mediaType string) 
 		return nil, fail(http.StatusBadRequest, "bad_request", "reading the request body: %v", err)
 	}
 	return b, nil
-}
-
-// bearer returns the token of an "Authorization: Bearer …" header.
-func bearer(r *http.Request) (string, bool) {
-	scheme, token, ok := strings.Cut(r.Header.Get("Authorization"), " ")
-	token = strings.TrimSpace(token)
-	if !ok || !strings.EqualFold(scheme, "Bearer") || token == "" {
-		return "", false
-	}
-	return token, true
-}
-
-var errNoToken = fail(http.StatusUnauthorized, "unauthorized", "missing Authorization: Bearer token")
-
-// principal checks the request's login token and returns its user as the
-// database has them now (role changes and disabling apply at once).
-func (s *server) principal(r *http.Request) (auth.Principal, error) {
-	token, ok := bearer(r)
-	if !ok {
-		return auth.Principal{}, errNoToken
-	}
-	claims, err := s.Signer.Verify(token)
-	if errors.Is(err, auth.ErrExpiredToken) {
-		return auth.Principal{}, fail(http.StatusUnauthorized, "unauthorized", "the token has expired; sign in again")
-	}
-	if err != nil {
-		return auth.Principal{}, fail(http.StatusUnauthorized, "unauthorized", "the token is not valid")
-	}
-	u, err := s.Store.User(r.Context(), claims.User)
-	if errors.Is(err, store.ErrNotFound) || (err == nil && u.Disabled) {
-		return auth.Principal{}, fail(http.StatusUnauthorized, "unauthorized", "user %s may no longer sign in", claims.User)
-	}
-	if err != nil {
-		return auth.Principal{}, err
-	}
-	return auth.Principal{Name: u.Name, Role: auth.Role(u.Role), Sites: u.Sites}, nil
-}
-
-func (s *server) login(w http.ResponseWriter, r *http.Request) {
-	b, err := s.body(w, r, "application/json")
-	if err != nil {
-		s.respond(w, r, err)
-		return
-	}
-	var req struct {
-		User     string `json:"user"`
-		Password string `json:"password"`
-	}
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&req); err != nil {
-		s.respond(w, r, fail(http.StatusBadRequest, "bad_request", "the body must be {\"user\":…,\"password\":…}: %v", err))
-		return
-	}
-	if req.User == "" || req.Password == "" {
-		s.respond(w, r, fail(http.StatusBadRequest, "bad_request", "user and password are required"))
-		return
-	}
-	u, err := s.Store.User(r.Context(), req.User)
-	if err != nil && !errors.Is(err, store.ErrNotFound) {
-		s.respond(w, r, err)
-		return
-	}
-	// Unknown and disabled users cost a bcrypt comparison too, and get the
-	// same answer as a wrong password.
-	if err := auth.CheckPassword(u.PasswordHash, req.Password); err != nil || u.Disabled {
-		s.respond(w, r, fail(http.StatusUnauthorized, "unauthorized", "wrong user or password"))
-		return
-	}
-	token, exp, err := s.Signer.Issue(u.Name, auth.Role(u.Role))
-	if err != nil {
-		s.respond(w, r, err)
-		return
-	}
-	s.Log.Info().Str("user", u.Name).Msg("signed in")
-	writeJSON(w, http.StatusOK, map[string]any{
-		"token":      token,
-		"expires_at": exp.UTC().Format(time.RFC3339),
-		"user":       map[string]string{"name": u.Name, "role": u.Role},
-	})
-}
-
-// Camera is one entry of the camera list (docs/PROTOCOLS.md).
-type Camera struct {
-	Site     string     `json:"site"`
-	ID       string     `json:"id"`
-	Zone     string     `json:"zone"`
-	Name     store.Name `json:"name"`
-	SiteName store.Name `json:"site_name"`
-	District store.Name `json:"district"`
-	TimeZone string     `json:"time_zone"`
-	Online   bool       `json:"online"`
-}
-
-func (s *server) cameras(w http.ResponseWriter, r *http.Request) {
-	p, err := s.principal(r)
-	if err != nil {
-		s.respond(w, r, err)
-		return
-	}
-	sites, err := s.Store.Sites(r.Context())
-	if err != nil {
-		s.respond(w, r, err)
-		return
-	}
-	bySite := make(map[string]store.Site, len(sites))
-	for _, st := range sites {
-		bySite[st.ID] = st
-	}
-	cams, err := s.Store.Cameras(r.Context())
-	if err != nil {
-		s.respond(w, r, err)
-		return
-	}
-	out := make([]Camera, 0, len(cams))
-	for _, c := range cams {
-		if !p.CanView(c.Site) {
-			continue
-		}
-		st := bySite[c.Site]
-		main := hub.Key{Site: c.Site, Camera: c.ID, Stream: hub.StreamMain}
-		out = append(out, Camera{
-			Site: c.Site, ID: c.ID, Zone: c.Zone, Name: c.Name,
-			SiteName: st.Name, District: st.District, TimeZone: st.TimeZone,
-			Online: s.Streams.Online(main) || s.Streams.Online(main.Other()),
-		})
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"cameras": out})
 }

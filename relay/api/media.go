@@ -24,14 +24,17 @@ func cors(next http.HandlerFunc) http.HandlerFunc {
 	}
 }
 
-// preflight answers CORS preflight requests (and WHIP/WHEP OPTIONS probes).
-func preflight(methods string, acceptsSDP bool) http.HandlerFunc {
+// preflight answers CORS preflight requests (and WHIP/WHEP OPTIONS probes):
+// allow is what the resource supports, corsMethods what a browser may send
+// (PATCH too on sessions, so that a browser client trying trickle ICE reads
+// the relay's 405 rather than a CORS failure).
+func preflight(allow, corsMethods string, acceptsSDP bool) http.HandlerFunc {
 	return cors(func(w http.ResponseWriter, r *http.Request) {
 		h := w.Header()
-		h.Set("Access-Control-Allow-Methods", methods)
-		h.Set("Access-Control-Allow-Headers", "Authorization, Content-Type")
+		h.Set("Access-Control-Allow-Methods", corsMethods)
+		h.Set("Access-Control-Allow-Headers", "Authorization, Content-Type, If-Match")
 		h.Set("Access-Control-Max-Age", "600")
-		h.Set("Allow", methods)
+		h.Set("Allow", allow)
 		if acceptsSDP {
 			h.Set("Accept-Post", "application/sdp")
 		}
@@ -94,6 +97,18 @@ func mediaError(w http.ResponseWriter, err error) error {
 	return err
 }
 
+// noPatch answers PATCH on a WHIP or WHEP session. RFC 9725 (WHIP),
+// Section 4.3.1: a WHIP session that supports neither trickle ICE nor ICE
+// restarts must answer HTTP PATCH requests with 405 Method Not Allowed.
+// The relay's offers and answers are complete (every candidate gathered
+// before the SDP is sent) and a peer whose network changes publishes or
+// plays anew, so it supports neither; WHEP (draft-ietf-wish-whep) follows
+// WHIP here. The caller sets Allow.
+func noPatch(w http.ResponseWriter, r *http.Request) {
+	writeError(w, http.StatusMethodNotAllowed, "method_not_allowed",
+		"this relay supports neither trickle ICE nor ICE restarts (RFC 9725, section 4.3.1): send a complete offer, and POST a new one to restart")
+}
+
 func writeSDP(w http.ResponseWriter, location, answer string) {
 	h := w.Header()
 	h.Set("Location", location)
@@ -144,7 +159,7 @@ func (s *server) whipDelete(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *server) whepPost(w http.ResponseWriter, r *http.Request) {
-	p, err := s.principal(r)
+	p, _, err := s.principal(r)
 	if err != nil {
 		s.respond(w, r, err)
 		return
@@ -182,7 +197,7 @@ func (s *server) whepPost(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *server) whepDelete(w http.ResponseWriter, r *http.Request) {
-	p, err := s.principal(r)
+	p, _, err := s.principal(r)
 	if err != nil {
 		s.respond(w, r, err)
 		return

@@ -1,0 +1,153 @@
+package api
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"net"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/qianliyan/qianliyan/relay/auth"
+	"github.com/qianliyan/qianliyan/relay/store"
+)
+
+// bearer returns the token of an "Authorization: Bearer …" header.
+func bearer(r *http.Request) (string, bool) {
+	scheme, token, ok := strings.Cut(r.Header.Get("Authorization"), " ")
+	token = strings.TrimSpace(token)
+	if !ok || !strings.EqualFold(scheme, "Bearer") || token == "" {
+		return "", false
+	}
+	return token, true
+}
+
+var errNoToken = fail(http.StatusUnauthorized, "unauthorized", "missing Authorization: Bearer token")
+
+// principal checks the request's login token and returns its user as the
+// database has them now (role changes and disabling apply at once), and
+// when the token expires.
+func (s *server) principal(r *http.Request) (auth.Principal, time.Time, error) {
+	token, ok := bearer(r)
+	if !ok {
+		return auth.Principal{}, time.Time{}, errNoToken
+	}
+	claims, err := s.Signer.Verify(token)
+	if errors.Is(err, auth.ErrExpiredToken) {
+		return auth.Principal{}, time.Time{}, fail(http.StatusUnauthorized, "unauthorized", "the token has expired; sign in again")
+	}
+	if err != nil {
+		return auth.Principal{}, time.Time{}, fail(http.StatusUnauthorized, "unauthorized", "the token is not valid")
+	}
+	p, err := s.user(r, claims.User)
+	return p, claims.Expires, err
+}
+
+// user returns a signed-in user as the database has them now.
+func (s *server) user(r *http.Request, name string) (auth.Principal, error) {
+	u, err := s.Store.User(r.Context(), name)
+	if errors.Is(err, store.ErrNotFound) || (err == nil && u.Disabled) {
+		return auth.Principal{}, fail(http.StatusUnauthorized, "unauthorized", "user %s may no longer sign in", name)
+	}
+	if err != nil {
+		return auth.Principal{}, err
+	}
+	return auth.Principal{Name: u.Name, Role: auth.Role(u.Role), Sites: u.Sites}, nil
+}
+
+// remoteAddr is the client's IP address, the key of its sign-in limit.
+func remoteAddr(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}
+
+func (s *server) login(w http.ResponseWriter, r *http.Request) {
+	b, err := s.body(w, r, "application/json")
+	if err != nil {
+		s.respond(w, r, err)
+		return
+	}
+	var req struct {
+		User     string `json:"user"`
+		Password string `json:"password"`
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&req); err != nil {
+		s.respond(w, r, fail(http.StatusBadRequest, "bad_request", "the body must be {\"user\":…,\"password\":…}: %v", err))
+		return
+	}
+	if req.User == "" || req.Password == "" {
+		s.respond(w, r, fail(http.StatusBadRequest, "bad_request", "user and password are required"))
+		return
+	}
+	addr := remoteAddr(r)
+	if s.Logins != nil {
+		if wait, ok := s.Logins.Attempt(req.User, addr); !ok {
+			s.countLogin("limited")
+			secs := int(math.Ceil(wait.Seconds()))
+			w.Header().Set("Retry-After", strconv.Itoa(secs))
+			s.Log.Warn().Str("user", req.User).Str("remote", addr).Msg("sign-in refused: too many failures")
+			s.respond(w, r, fail(http.StatusTooManyRequests, "too_many_attempts",
+				"too many failed sign-ins for this user or from this address; retry in %d s", secs))
+			return
+		}
+	}
+	u, err := s.Store.User(r.Context(), req.User)
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		s.respond(w, r, err)
+		return
+	}
+	// Unknown and disabled users cost a bcrypt comparison too, and get the
+	// same answer as a wrong password.
+	if err := auth.CheckPassword(u.PasswordHash, req.Password); err != nil || u.Disabled {
+		s.countLogin("refused")
+		s.Log.Info().Str("user", req.User).Str("remote", addr).Msg("sign-in refused")
+		s.respond(w, r, fail(http.StatusUnauthorized, "unauthorized", "wrong user or password"))
+		return
+	}
+	if s.Logins != nil {
+		s.Logins.Succeeded(req.User, addr)
+	}
+	s.countLogin("ok")
+	s.Log.Info().Str("user", u.Name).Str("remote", addr).Msg("signed in")
+	s.issue(w, r, u.Name, auth.Role(u.Role))
+}
+
+func (s *server) countLogin(result string) {
+	if s.Metrics != nil {
+		s.Metrics.Login(result)
+	}
+}
+
+// refresh gives the holder of a valid login token a fresh one, so a console
+// stays signed in without keeping the password.
+func (s *server) refresh(w http.ResponseWriter, r *http.Request) {
+	p, _, err := s.principal(r)
+	if err != nil {
+		s.respond(w, r, err)
+		return
+	}
+	s.issue(w, r, p.Name, p.Role)
+}
+
+// issue answers with a new login token (docs/PROTOCOLS.md).
+func (s *server) issue(w http.ResponseWriter, r *http.Request, user string, role auth.Role) {
+	token, exp, err := s.Signer.Issue(user, role)
+	if err != nil {
+		s.respond(w, r, fmt.Errorf("issuing a token for %s: %w", user, err))
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{
+		"token":      token,
+		"expires_at": exp.UTC().Format(time.RFC3339),
+		"user":       map[string]string{"name": user, "role": string(role)},
+	})
+}

@@ -1,0 +1,287 @@
+package relay
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"net"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/qianliyan/qianliyan/internal/avc"
+	"github.com/qianliyan/qianliyan/internal/testmedia"
+	"github.com/qianliyan/qianliyan/relay/hub"
+	"github.com/qianliyan/qianliyan/sitesim/rtspcam"
+)
+
+// freeUDPPair finds an even UDP port whose successor is free too, for a
+// camera's RTP and RTCP.
+func freeUDPPair(t *testing.T) (string, string) {
+	t.Helper()
+	for range 50 {
+		a, err := net.ListenPacket("udp4", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		port := a.LocalAddr().(*net.UDPAddr).Port
+		a.Close()
+		if port%2 != 0 || port > 65000 {
+			continue
+		}
+		b, err := net.ListenPacket("udp4", fmt.Sprintf("127.0.0.1:%d", port+1))
+		if err != nil {
+			continue
+		}
+		b.Close()
+		return fmt.Sprintf("127.0.0.1:%d", port), fmt.Sprintf("127.0.0.1:%d", port+1)
+	}
+	t.Fatal("no free UDP port pair")
+	return "", ""
+}
+
+// startCamera starts an RTSP camera; its RTP payloads are 1450 bytes, as
+// ffmpeg's and IP cameras' are, more than WebRTC allows.
+func startCamera(t *testing.T, opts rtspcam.Options) *rtspcam.Server {
+	t.Helper()
+	opts.Addr = "127.0.0.1:0"
+	srv, err := rtspcam.Start(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+// shoot writes units to a camera stream at fps, looping, until ctx ends.
+func shoot(ctx context.Context, st *rtspcam.Stream, units []avc.AccessUnit, fps int) {
+	tick := time.NewTicker(time.Second / time.Duration(fps))
+	defer tick.Stop()
+	for i := 0; ; i++ {
+		au := units[i%len(units)]
+		au.PTS = time.Duration(i) * time.Second / time.Duration(fps)
+		if err := st.Write(au); err != nil {
+			return
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+	}
+}
+
+// rtspConfig declares site test-01 with one RTSP camera, cam1, whose main
+// stream is url.
+func rtspConfig(url, transport string) string {
+	return fmt.Sprintf(`sites:
+  - id: test-01
+    district: {zh-CN: 测试区, en: Test district}
+    name: {zh-CN: 测试点, en: Test site}
+    time_zone: Asia/Shanghai
+    cameras:
+      - id: cam1
+        zone: doffing_room_1
+        name: {zh-CN: 一脱间, en: Doffing room 1}
+        main: {url: '%s', transport: %s}
+`, url, transport)
+}
+
+// syncBuffer collects log output written from many goroutines.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+func TestRTSPCameraReachesWHEPViewer(t *testing.T) {
+	cases := []struct {
+		name      string
+		transport string
+		digest    bool
+	}{
+		{"tcp with digest", "tcp", true},
+		{"udp with basic", "udp", false},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			const password = "pa55-w0rd!"
+			opts := rtspcam.Options{User: "admin", Password: password, DigestOnly: c.digest}
+			if c.transport == "udp" {
+				opts.UDPRTPAddr, opts.UDPRTCPAddr = freeUDPPair(t)
+			}
+			cam := startCamera(t, opts)
+			st, err := cam.AddStream("ch1/main", nil, nil) // parameter sets in band only
+			if err != nil {
+				t.Fatal(err)
+			}
+			go shoot(ctx, st, testUnits, testFPS)
+
+			var logs syncBuffer
+			r := startRelay(t, Options{Demo: true, ConfigFile: writeConfig(t, rtspConfig(cam.URL("ch1/main"), c.transport)),
+				Log: zerolog.New(&logs).Level(zerolog.DebugLevel)})
+			token := login(t, r, "duty", r.Demo().Password)
+			waitFor(t, "camera online", func() bool {
+				on := onlineCameras(t, r, token)
+				return len(on) == 1 && on[0] == "test-01/cam1"
+			})
+
+			v := watch(t, r, token, "test-01", "cam1", "main")
+			au := v.next(t)
+			if sps, pps := au.ParamSets(); !au.Keyframe || sps == nil || pps == nil {
+				t.Fatalf("first unit: keyframe=%v, sps %x, pps %x", au.Keyframe, sps, pps)
+			}
+			if size := len(idr(au)); size <= 1450 {
+				t.Fatalf("the IDR slice is %d bytes: too small to need fragmenting", size)
+			}
+			for range 10 {
+				v.next(t)
+			}
+			// The camera's 1450-byte payloads were cut to WebRTC's size.
+			if got := v.maxPayload.Load(); got > 1200 || got < 1000 {
+				t.Fatalf("largest RTP payload to the viewer: %d bytes, want 1000 to 1200", got)
+			}
+			if strings.Contains(logs.String(), password) {
+				t.Fatal("the camera's password is in the relay's log")
+			}
+		})
+	}
+}
+
+func TestRTSPCameraRestartIsRecovered(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	cam := startCamera(t, rtspcam.Options{})
+	st, err := cam.AddStream("live", nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	camCtx, camStop := context.WithCancel(ctx)
+	go shoot(camCtx, st, testUnits, testFPS)
+
+	r := startDemo(t, writeConfig(t, rtspConfig(cam.URL("live"), "tcp")))
+	token := login(t, r, "duty", r.Demo().Password)
+	key := hub.Key{Site: "test-01", Camera: "cam1", Stream: hub.StreamMain}
+	waitFor(t, "camera online", func() bool { return r.hub.Online(key) })
+	v := watch(t, r, token, "test-01", "cam1", "main")
+	if au := v.next(t); !au.Keyframe {
+		t.Fatal("first unit is not a keyframe")
+	}
+
+	// The camera reboots: its stream goes away, then comes back.
+	camStop()
+	st.Close()
+	deadline := time.Now().Add(10 * time.Second)
+	for r.hub.Online(key) {
+		if time.Now().After(deadline) {
+			t.Fatal("camera still online 10 s after its stream went away")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if cams := cameras(t, r, token); cams[len(cams)-1].State != "offline" {
+		t.Fatalf("camera state %q while its stream is gone", cams[len(cams)-1].State)
+	}
+	for drained := false; !drained; { // what was in flight before the reboot
+		select {
+		case <-v.units:
+		case <-time.After(200 * time.Millisecond):
+			drained = true
+		}
+	}
+	st2, err := cam.AddStream("live", nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	go shoot(ctx, st2, testUnits, testFPS)
+
+	// The same viewer session picks the camera up again at a keyframe.
+	select {
+	case au := <-v.units:
+		if sps, pps := au.ParamSets(); !au.Keyframe || sps == nil || pps == nil {
+			t.Fatalf("after the restart the viewer's first unit is not a keyframe with its parameter sets (keyframe=%v)", au.Keyframe)
+		}
+	case <-time.After(15 * time.Second):
+		t.Fatal("no picture within 15 s of the camera's return")
+	}
+	if n := gathered(t, r, "qianliyan_relay_source_reconnects_total"); n < 1 {
+		t.Fatalf("%v reconnects counted", n)
+	}
+}
+
+func TestLongGOPCameraViewerStartsFromCachedKeyframe(t *testing.T) {
+	// One keyframe every 4 s: a viewer that had to wait for the next one
+	// would wait seconds.
+	units, err := testmedia.Units(testmedia.Spec{Width: 320, Height: 240, FPS: 15, GOP: 60, Seconds: 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cam := startCamera(t, rtspcam.Options{})
+	st, err := cam.AddStream("live", nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := startDemo(t, writeConfig(t, rtspConfig(cam.URL("live"), "tcp")))
+	token := login(t, r, "duty", r.Demo().Password)
+	key := hub.Key{Site: "test-01", Camera: "cam1", Stream: hub.StreamMain}
+
+	// The relay connects to the camera; the camera sends the start of a
+	// GOP and then nothing more (the puller reads until the 10 s timeout).
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	const sent = 12
+	connected := make(chan struct{})
+	go func() {
+		defer close(connected)
+		for ctx.Err() == nil {
+			if hs, _ := r.hub.State(key); hs.Frames > 0 {
+				return
+			}
+			st.Write(units[0]) // until the puller is playing, and publishes
+			time.Sleep(20 * time.Millisecond)
+		}
+	}()
+	<-connected
+	if hs, _ := r.hub.State(key); hs.Frames != 1 {
+		t.Fatalf("the relay did not get the camera's keyframe within 10 s: %+v", hs)
+	}
+	for i := 1; i < sent; i++ {
+		if err := st.Write(units[i]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	waitFor(t, "relay has the units", func() bool {
+		hs, _ := r.hub.State(key)
+		return hs.Frames >= sent
+	})
+
+	v := watch(t, r, token, "test-01", "cam1", "main")
+	au := v.next(t)
+	if !au.Keyframe || !bytes.Equal(idr(au), idr(units[0])) {
+		t.Fatalf("the viewer's first unit is not the cached keyframe, which predates it (keyframe=%v)", au.Keyframe)
+	}
+	for i := 1; i < sent; i++ {
+		got := v.next(t)
+		if last := got.NALUs[len(got.NALUs)-1]; !bytes.Equal(last, units[i].NALUs[len(units[i].NALUs)-1]) {
+			t.Fatalf("cached unit %d differs", i)
+		}
+	}
+	if n := gathered(t, r, "qianliyan_relay_first_keyframe_seconds"); n != 1 {
+		t.Fatalf("first-keyframe latencies recorded: %v, want 1", n)
+	}
+}
