@@ -1,7 +1,9 @@
 // Package console is the desktop console's backend without its window: it
-// signs in to the relay, pulls cameras over WHEP and serves the view its API
-// and the video bridge. main.go puts a Wails window over it; --serve and the
-// end-to-end tests put a browser over it instead.
+// signs in to a relay (from the command line at start, or from the view),
+// keeps the sign-in renewed, pulls cameras over WHEP, relays the relay's
+// camera health and events, keeps the user's layouts and tours, and serves
+// the view its API and the video bridge. main.go puts a Wails window over
+// it; --serve and the end-to-end tests put a browser over it instead.
 package console
 
 import (
@@ -11,7 +13,6 @@ import (
 	"io/fs"
 	"net"
 	"net/http"
-	"os"
 	"strings"
 	"sync"
 	"time"
@@ -19,57 +20,75 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/qianliyan/qianliyan/console/bridge"
+	"github.com/qianliyan/qianliyan/console/events"
 	"github.com/qianliyan/qianliyan/console/media"
 	"github.com/qianliyan/qianliyan/console/relayclient"
 	"github.com/qianliyan/qianliyan/console/secret"
 	"github.com/qianliyan/qianliyan/console/server"
+	"github.com/qianliyan/qianliyan/console/store"
 )
 
 // Options configures a Backend.
 type Options struct {
+	// RelayURL, User and Password, when all given, are signed in with at
+	// Start; otherwise the backend starts signed out and the view signs in.
+	// RelayURL alone is offered to the sign-in form.
 	RelayURL, User, Password string
 	Camera                   string // "site/camera" shown first; "" = first camera of the list
 	DataDir                  string
 	Assets                   fs.FS // the built frontend (dist root, containing index.html)
 	Log                      zerolog.Logger
+	// SignInTimeout bounds one sign-in attempt (10 s).
+	SignInTimeout time.Duration
+	// RetryMin and RetryMax bound the wait between attempts of the start's
+	// sign-in while the relay cannot be reached (1 s, 30 s).
+	RetryMin, RetryMax time.Duration
 }
 
 // WailsOrigin is the origin of pages in the Wails window.
 const WailsOrigin = "wails://wails"
+
+// settingRelay is the store setting with the relay last signed in to.
+const settingRelay = "relay"
 
 // Backend is one running console backend.
 type Backend struct {
 	opts    Options
 	log     zerolog.Logger
 	secret  string
-	relay   *relayclient.Client
 	trusted http.Handler
+	hub     *events.Hub
 
 	ready    chan struct{} // closed when Start has finished, well or not
 	mu       sync.Mutex
 	started  bool
 	closed   bool
 	startErr error
-	boot     server.Bootstrap
 	runCtx   context.Context // the backend's life: Start's ctx, until Close
 	cancel   context.CancelFunc
-	sources  *media.Sources
+	store    *store.Store
+	bridge   string // the loopback bridge's ws:// URL
 	bridges  []*bridge.Handler
 	servers  []*http.Server
 	serveWG  sync.WaitGroup
+
+	// The sign-in, under mu; switchMu serialises its changes, which tear
+	// down pulls and may take a while.
+	switchMu  sync.Mutex
+	sess      *session // nil while signed out
+	out       signedOut
+	relayURL  string             // the relay signed in to, or last used
+	stopRetry context.CancelFunc // ends the start's sign-in retries; nil if none
+	wg        sync.WaitGroup     // session and retry goroutines
 }
 
 // New checks opts and prepares a backend; nothing runs until Start.
 func New(opts Options) (*Backend, error) {
 	var problems []string
-	if opts.RelayURL == "" {
-		problems = append(problems, "the relay URL is required")
-	}
-	if opts.User == "" {
-		problems = append(problems, "the user is required")
-	}
-	if opts.Password == "" {
-		problems = append(problems, "the password is required")
+	if opts.RelayURL != "" {
+		if _, err := relayclient.New(opts.RelayURL, relayclient.Options{}); err != nil {
+			problems = append(problems, err.Error())
+		}
 	}
 	if opts.Camera != "" {
 		if site, cam, ok := strings.Cut(opts.Camera, "/"); !ok || site == "" || cam == "" || strings.Contains(cam, "/") {
@@ -85,31 +104,39 @@ func New(opts Options) (*Backend, error) {
 	if len(problems) > 0 {
 		return nil, fmt.Errorf("console options: %s", strings.Join(problems, "; "))
 	}
-	rc, err := relayclient.New(opts.RelayURL, relayclient.Options{Log: opts.Log.With().Str("component", "relayclient").Logger()})
-	if err != nil {
-		return nil, fmt.Errorf("console options: %w", err)
+	if opts.SignInTimeout <= 0 {
+		opts.SignInTimeout = 10 * time.Second
+	}
+	if opts.RetryMin <= 0 {
+		opts.RetryMin = time.Second
+	}
+	if opts.RetryMax < opts.RetryMin {
+		opts.RetryMax = max(30*time.Second, opts.RetryMin)
 	}
 	sec, err := secret.New()
 	if err != nil {
 		return nil, err
 	}
 	b := &Backend{
-		opts:   opts,
-		log:    opts.Log.With().Str("component", "console").Logger(),
-		secret: sec,
-		relay:  rc,
-		ready:  make(chan struct{}),
+		opts:     opts,
+		log:      opts.Log.With().Str("component", "console").Logger(),
+		secret:   sec,
+		hub:      events.New(events.Options{Log: opts.Log.With().Str("component", "events").Logger()}),
+		ready:    make(chan struct{}),
+		relayURL: opts.RelayURL,
 	}
 	b.trusted = server.New(server.Options{
-		Assets: opts.Assets, Console: b, Secret: sec, Trusted: true,
+		Assets: opts.Assets, Console: b, Wall: b, Secret: sec, Trusted: true,
 		Log: opts.Log.With().Str("component", "server").Logger(),
 	})
 	return b, nil
 }
 
-// Start signs in, picks the camera shown first and starts the loopback
-// bridge listener on 127.0.0.1:0. The backend runs until ctx is cancelled
-// or Close is called.
+// Start opens the console's store, starts the loopback bridge listener on
+// 127.0.0.1:0 and, if Options carry a relay, user and password, signs in:
+// a relay that cannot be reached is retried in the background with backoff
+// while the view shows why; a refused password leaves the backend signed
+// out. The backend runs until ctx is cancelled or Close is called.
 func (b *Backend) Start(ctx context.Context) (err error) {
 	b.mu.Lock()
 	if b.started || b.closed {
@@ -128,68 +155,45 @@ func (b *Backend) Start(ctx context.Context) (err error) {
 		close(b.ready)
 	}()
 
-	if err := os.MkdirAll(b.opts.DataDir, 0o700); err != nil {
-		return fmt.Errorf("creating data directory: %w", err)
-	}
-	session, err := b.relay.Login(runCtx, b.opts.User, b.opts.Password)
+	st, err := store.Open(runCtx, b.opts.DataDir)
 	if err != nil {
-		return err
-	}
-	cams, err := b.relay.Cameras(runCtx)
-	if err != nil {
-		return err
-	}
-	first, err := firstCamera(b.opts.Camera, cams)
-	if err != nil {
-		return err
-	}
-
-	puller, err := media.NewWHEP(b.relay.BaseURL(), b.relay, b.opts.Log.With().Str("component", "whep").Logger())
-	if err != nil {
-		return err
+		return fmt.Errorf("opening the console's store: %w", err)
 	}
 	b.mu.Lock()
 	if b.closed {
 		b.mu.Unlock()
+		st.Close()
 		return errors.New("console backend closed while starting")
 	}
-	b.sources = media.NewSources(runCtx, puller, media.Options{Log: b.opts.Log.With().Str("component", "media").Logger()})
+	b.store = st
 	b.mu.Unlock()
+	if b.opts.RelayURL == "" {
+		last, _, err := st.Setting(runCtx, settingRelay)
+		if err != nil {
+			b.log.Warn().Err(err).Msg("reading the last relay used")
+		}
+		b.mu.Lock()
+		b.relayURL = last
+		b.mu.Unlock()
+	}
 
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return fmt.Errorf("listening for the video bridge: %w", err)
 	}
+	b.mu.Lock()
+	b.bridge = "ws://" + ln.Addr().String() + "/ws/video"
+	b.mu.Unlock()
 	if err := b.serve(context.Background(), ln, []string{WailsOrigin}); err != nil {
 		return err
 	}
-	b.mu.Lock()
-	b.boot = server.Bootstrap{
-		Bridge:        "ws://" + ln.Addr().String() + "/ws/video",
-		Relay:         b.relay.BaseURL(),
-		User:          session.User,
-		DefaultCamera: first,
-	}
-	b.mu.Unlock()
-	b.log.Info().Str("user", session.User.Name).Str("bridge", ln.Addr().String()).Str("camera", first).Int("cameras", len(cams)).Msg("console backend started")
-	return nil
-}
 
-// firstCamera is the camera to show first: the one asked for, which must
-// exist, or the first of the list.
-func firstCamera(want string, cams []relayclient.Camera) (string, error) {
-	if want == "" {
-		if len(cams) == 0 {
-			return "", nil
-		}
-		return cams[0].Path(), nil
+	if b.opts.RelayURL != "" && b.opts.User != "" && b.opts.Password != "" {
+		b.startSignIn(runCtx, server.SignIn{Relay: b.opts.RelayURL, User: b.opts.User, Password: b.opts.Password})
 	}
-	for _, c := range cams {
-		if c.Path() == want {
-			return want, nil
-		}
-	}
-	return "", fmt.Errorf("camera %s is not in the relay's list of %d cameras", want, len(cams))
+	s := b.Session(runCtx)
+	b.log.Info().Str("bridge", ln.Addr().String()).Bool("signed_in", s.SignedIn).Str("relay", s.Relay).Msg("console backend started")
+	return nil
 }
 
 // serve runs the guarded handler, with a bridge allowing origins, on ln
@@ -197,23 +201,25 @@ func firstCamera(want string, cams []relayclient.Camera) (string, error) {
 func (b *Backend) serve(ctx context.Context, ln net.Listener, origins []string) error {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	if b.closed || b.sources == nil {
+	if b.closed || b.runCtx == nil {
 		ln.Close()
 		return errors.New("console backend is not running")
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	context.AfterFunc(b.runCtx, cancel)
 	br := bridge.New(bridge.Options{
-		Sources: b.sources, Secret: b.secret, Origins: origins,
+		Sources: liveSources{b}, Secret: b.secret, Origins: origins,
 		Log: b.opts.Log.With().Str("component", "bridge").Logger(),
 	})
 	srv := &http.Server{
 		Handler: server.New(server.Options{
-			Assets: b.opts.Assets, Console: b, Secret: b.secret, Bridge: br,
+			Assets: b.opts.Assets, Console: b, Wall: b, Secret: b.secret, Bridge: br, Origins: origins,
 			Log: b.opts.Log.With().Str("component", "server").Logger(),
 		}),
 		ReadHeaderTimeout: 10 * time.Second,
-		BaseContext:       func(net.Listener) context.Context { return ctx },
+		// Cancelling the base context ends the event streams, which
+		// Shutdown would otherwise wait for.
+		BaseContext: func(net.Listener) context.Context { return ctx },
 	}
 	// Shutdown does not touch hijacked connections: end the bridge's.
 	srv.RegisterOnShutdown(br.Close)
@@ -237,9 +243,20 @@ func (b *Backend) serve(ctx context.Context, ln net.Listener, origins []string) 
 	return nil
 }
 
+// liveSources gives the bridge the signed-in session's camera streams.
+type liveSources struct{ b *Backend }
+
+func (l liveSources) Subscribe(key media.Key, sub media.Subscriber) (func(), error) {
+	s, out := l.b.current()
+	if s == nil {
+		return nil, fmt.Errorf("not signed in to a relay (%s)", out.reason)
+	}
+	return s.sources.Subscribe(key, sub)
+}
+
 // AssetHandler is the handler for Wails' AssetServer: the frontend and the
 // API, trusted without the secret because only the webview reaches it.
-// It may be used before Start; the bootstrap call waits for the sign-in.
+// It may be used before Start; the bootstrap call waits for it.
 func (b *Backend) AssetHandler() http.Handler { return b.trusted }
 
 // Serve serves the view to a browser on addr, a loopback address
@@ -298,15 +315,19 @@ func (b *Backend) Bootstrap(ctx context.Context) (server.Bootstrap, error) {
 	if b.startErr != nil {
 		return server.Bootstrap{}, b.startErr
 	}
-	return b.boot, nil
+	boot := server.Bootstrap{Bridge: b.bridge, Relay: b.relayURL}
+	if s := b.sess; s != nil {
+		u := s.user
+		boot.User, boot.DefaultCamera = &u, s.camera
+	}
+	return boot, nil
 }
 
-// Cameras is the relay's camera list, fetched afresh for online status.
-func (b *Backend) Cameras(ctx context.Context) ([]relayclient.Camera, error) {
-	return b.relay.Cameras(ctx)
-}
+// Events subscribes a view to the event stream.
+func (b *Backend) Events() *events.Subscription { return b.hub.Subscribe() }
 
-// Close stops the servers and every camera pull, ending WHEP sessions.
+// Close signs out locally, stops the servers and every camera pull (ending
+// their WHEP sessions) and closes the store.
 func (b *Backend) Close() error {
 	b.mu.Lock()
 	if b.closed {
@@ -314,15 +335,24 @@ func (b *Backend) Close() error {
 		return nil
 	}
 	b.closed = true
-	servers, bridges, sources, cancel := b.servers, b.bridges, b.sources, b.cancel
+	servers, bridges, cancel, stopRetry := b.servers, b.bridges, b.cancel, b.stopRetry
 	b.mu.Unlock()
 
-	// Cancelling the backend's context aborts a sign-in in progress and
-	// stops the pulls; the servers are shut down here as well so that
-	// Close reports their errors.
+	// Cancelling the backend's context aborts a sign-in in progress; the
+	// servers are shut down here as well so that Close reports their
+	// errors.
 	if cancel != nil {
 		cancel()
 	}
+	if stopRetry != nil {
+		stopRetry()
+	}
+	b.switchMu.Lock()
+	if s, _ := b.current(); s != nil {
+		b.endLocked(s, "console_closed", "")
+	}
+	b.switchMu.Unlock()
+	b.hub.Close()
 	var errs []error
 	ctx, stop := context.WithTimeout(context.Background(), 5*time.Second)
 	defer stop()
@@ -334,10 +364,16 @@ func (b *Backend) Close() error {
 	for _, br := range bridges {
 		br.Close()
 	}
-	if sources != nil {
-		sources.Close()
-	}
 	b.serveWG.Wait()
+	b.wg.Wait()
+	b.mu.Lock()
+	st := b.store
+	b.mu.Unlock()
+	if st != nil {
+		if err := st.Close(); err != nil {
+			errs = append(errs, fmt.Errorf("closing the console's store: %w", err))
+		}
+	}
 	b.log.Info().Msg("console backend stopped")
 	return errors.Join(errs...)
 }

@@ -119,7 +119,11 @@ func Start(t testing.TB, opts Options) *Relay {
 	if opts.EventsEvery <= 0 {
 		opts.EventsEvery = 5 * time.Second
 	}
-	api, err := webrtcavc.NewAPI(webrtcavc.Settings(true))
+	settings := webrtcavc.Settings(true)
+	// Notice a viewer gone without a DELETE (its token refused, its
+	// process dead) within seconds, as the relay does.
+	settings.SetICETimeouts(2*time.Second, 5*time.Second, 500*time.Millisecond)
+	api, err := webrtcavc.NewAPI(settings)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -575,13 +579,16 @@ func (r *Relay) answer(id, path, offer string) (string, *session, error) {
 		switch st {
 		case webrtc.PeerConnectionStateConnected:
 			once.Do(func() { go r.send(ctx, track) })
-		case webrtc.PeerConnectionStateFailed, webrtc.PeerConnectionStateClosed:
+		case webrtc.PeerConnectionStateDisconnected, webrtc.PeerConnectionStateFailed, webrtc.PeerConnectionStateClosed:
 			cancel()
 			r.mu.Lock()
 			if r.sessions[id] == s {
 				delete(r.sessions, id)
 			}
 			r.mu.Unlock()
+			if st != webrtc.PeerConnectionStateClosed {
+				go pc.Close()
+			}
 		}
 	})
 	if err := pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeOffer, SDP: offer}); err != nil {
