@@ -27,7 +27,8 @@ func NewApp(backend *console.Backend, log zerolog.Logger) *App {
 }
 
 // startup runs when the window exists. The page may already be loading;
-// its bootstrap call waits for the sign-in and shows a failure.
+// its bootstrap call waits for the start, and then shows the wall or the
+// sign-in form.
 func (a *App) startup(ctx context.Context) {
 	if err := a.backend.Start(ctx); err != nil {
 		a.log.Error().Err(err).Msg("console backend did not start; the window shows why")

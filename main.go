@@ -2,12 +2,16 @@
 // console backend (package console). With --serve it opens no window and
 // serves the same view to a browser on a loopback address instead.
 //
+// With --relay, --user and $QLY_PASSWORD it signs in at start, waiting for
+// a relay that is not up yet; without them the view shows the sign-in
+// form, filled in with --relay or the relay last used.
+//
 // Build: go build -tags desktop,production,webkit2_40 -o bin/qianliyan .
 //
 // webkit2_40 (WebKitGTK 2.40 or later, as on Debian 12) lets Wails' asset
 // server hand the page HTTP statuses, headers and request bodies; without it
-// every answer that is not 200 OK, such as bootstrap's 503 after a failed
-// sign-in, reaches the view as a bare network failure.
+// every answer that is not 200 OK, such as a refused sign-in's 401, reaches
+// the view as a bare network failure.
 package main
 
 import (
@@ -119,7 +123,8 @@ func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (co
 	fl.StringVar(&cfg.logLevel, "log-level", "info", "log `LEVEL`: debug, info, warn or error")
 	fl.StringVar(&cfg.serve, "serve", "", "open no window; serve the view to a browser on `127.0.0.1:PORT` and print its address")
 	fl.Usage = func() {
-		fmt.Fprintln(stderr, "Usage: QLY_PASSWORD=… qianliyan --relay URL --user NAME [--camera SITE/CAMERA] [--data DIR] [--serve 127.0.0.1:PORT]")
+		fmt.Fprintln(stderr, "Usage: [QLY_PASSWORD=…] qianliyan [--relay URL [--user NAME]] [--camera SITE/CAMERA] [--data DIR] [--serve 127.0.0.1:PORT]")
+		fmt.Fprintln(stderr, "With --relay, --user and QLY_PASSWORD it signs in at start; otherwise the window asks.")
 		fl.PrintDefaults()
 	}
 	if err := fl.Parse(args); err != nil {
@@ -131,14 +136,9 @@ func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (co
 	if fl.NArg() > 0 {
 		return cfg, usagef("unexpected argument %q (the password goes in $QLY_PASSWORD, never on the command line)", fl.Arg(0))
 	}
-	cfg.password = getenv("QLY_PASSWORD")
-	switch {
-	case cfg.relay == "":
-		return cfg, usagef("--relay URL is required")
-	case cfg.user == "":
-		return cfg, usagef("--user NAME is required")
-	case cfg.password == "":
-		return cfg, usagef("set the password in the environment variable QLY_PASSWORD")
+	// The password is only for a sign-in at start, which needs all three.
+	if cfg.relay != "" && cfg.user != "" {
+		cfg.password = getenv("QLY_PASSWORD")
 	}
 	if cfg.serve != "" {
 		if err := console.CheckServeAddress(cfg.serve); err != nil {
