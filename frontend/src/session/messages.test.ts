@@ -16,14 +16,19 @@ describe('signInMessage', () => {
   ]
   for (const c of cases) it(c.name, () => expect(signInMessage(c.err).key).toBe(c.key))
 
-  it('names the relay address the backend could not reach, in both languages', () => {
-    const said = signInMessage(new ApiError(502, 'relay_unreachable', 'POST /api/v1/session: …', 'cannot reach http://10.0.0.9:8080'))
+  it('names the relay address it could not reach, in both languages, with the backend’s words below', () => {
+    const said = signInMessage(new ApiError(502, 'relay_unreachable', 'POST /api/v1/session: …', 'dial tcp 10.0.0.9:8080: connection refused'), 'http://10.0.0.9:8080')
+    expect(said.detail).toBe('dial tcp 10.0.0.9:8080: connection refused')
     for (const l of locales) {
       const i18n = createI18n({ legacy: false, locale: l, messages })
       const text = i18n.global.t(said.key, said.params)
       expect(text, l).toContain('http://10.0.0.9:8080')
       expect(text, l).not.toContain('POST')
     }
+  })
+
+  it('falls back to the backend’s words for the address when the form had none', () => {
+    expect(signInMessage(new ApiError(502, 'relay_unreachable', 'x', 'cannot reach http://r')).params.address).toBe('cannot reach http://r')
   })
 
   it('has a message for every code and every ending, in both languages', () => {
@@ -54,10 +59,10 @@ describe('sessionMessage', () => {
 
   it('names the relay being retried in both languages', () => {
     const said = sessionMessage({ signedIn: false, relay: 'http://10.0.0.9:8080', retrying: true, message: 'connection refused' })!
+    expect(said.detail).toBe('connection refused')
     for (const l of locales) {
       const text = createI18n({ legacy: false, locale: l, messages }).global.t(said.key, said.params)
       expect(text, l).toContain('http://10.0.0.9:8080')
-      expect(text, l).toContain('connection refused')
     }
   })
 })
