@@ -24,12 +24,6 @@ func (s *server) events(w http.ResponseWriter, r *http.Request) {
 	}
 	ctx := r.Context()
 	rc := http.NewResponseController(w)
-	// The server's ReadTimeout, meant for request bodies, would otherwise
-	// cancel a stream that outlives it.
-	if err := rc.SetReadDeadline(time.Time{}); err != nil {
-		s.respond(w, r, fmt.Errorf("clearing the read deadline of an event stream: %w", err))
-		return
-	}
 	sub := s.Changes.Subscribe()
 	defer sub.Close()
 

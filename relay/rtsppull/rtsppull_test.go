@@ -218,16 +218,20 @@ func TestPullWrongPasswordNeverLeaks(t *testing.T) {
 	errs := make(chan error, 4)
 	var logs bytes.Buffer
 	url := strings.Replace(srv.URL("live"), "admin:right", "admin:wrong-pw-123", 1)
-	go Run(ctx, h, Source{Key: key, URL: url}, Options{
-		MinBackoff: 50 * time.Millisecond, MaxBackoff: 100 * time.Millisecond,
-		OnReconnect: func(_ hub.Key, err error) {
-			select {
-			case errs <- err:
-			default:
-			}
-		},
-		Log: zerolog.New(&logs),
-	})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		Run(ctx, h, Source{Key: key, URL: url}, Options{
+			MinBackoff: 50 * time.Millisecond, MaxBackoff: 100 * time.Millisecond,
+			OnReconnect: func(_ hub.Key, err error) {
+				select {
+				case errs <- err:
+				default:
+				}
+			},
+			Log: zerolog.New(&logs),
+		})
+	}()
 	var err error
 	select {
 	case err = <-errs:
@@ -239,7 +243,7 @@ func TestPullWrongPasswordNeverLeaks(t *testing.T) {
 	}
 	<-errs // a second attempt: it keeps retrying
 	cancel()
-	time.Sleep(100 * time.Millisecond)
+	<-done // the logs are complete
 	if strings.Contains(logs.String(), "wrong-pw-123") || strings.Contains(err.Error(), "wrong-pw-123") {
 		t.Fatal("the password reached the logs or the error")
 	}
