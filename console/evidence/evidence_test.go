@@ -21,6 +21,11 @@ import (
 // within bounds anything a test waits for that should be quick.
 const within = 5 * time.Second
 
+// jitter is how much shorter in media time than in arrival time a clip may
+// come out: units are cut by when they arrived, which on a loaded machine
+// lags their timestamps by a few frames.
+const jitter = 300 * time.Millisecond
+
 var doff1 = media.Key{Site: "site-01", Camera: "doff1", Stream: "main"}
 
 // rig is a stand-in relay sending real H.264 over a real pion peer, the
@@ -234,15 +239,16 @@ func TestRecordCutsClipAroundObservedFrame(t *testing.T) {
 	if ev.State != "complete" {
 		t.Fatalf("clip %+v, want complete", ev)
 	}
-	// From the keyframe at or before observed-before: at least before+after.
-	p := r.probe(t, ev, before+after)
+	// From the keyframe at or before observed-before to observed+after, in
+	// arrival time: in media time, as long less the network's jitter.
+	p := r.probe(t, ev, before+after-jitter)
 	if p.Duration > before+after+2*time.Second {
 		t.Fatalf("clip of %v, want about %v plus up to a GOP", p.Duration, before+after)
 	}
 	if ev.StartsAt.After(observed.Add(-before)) || ev.StartsAt.Before(observed.Add(-before-1100*time.Millisecond)) {
 		t.Fatalf("clip starts at %v, want the keyframe at or before %v (GOP 1 s)", ev.StartsAt, observed.Add(-before))
 	}
-	if ev.Width != 320 || ev.Height != 240 || ev.Duration < before+after || ev.Bytes == 0 {
+	if ev.Width != 320 || ev.Height != 240 || ev.Duration < before+after-jitter || ev.Bytes == 0 {
 		t.Fatalf("clip evidence %+v", ev)
 	}
 	if _, err := os.Stat(r.store.PartialClipPath(f.ID)); !os.IsNotExist(err) {

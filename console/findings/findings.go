@@ -17,6 +17,7 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/qianliyan/qianliyan/checklist"
 	"github.com/qianliyan/qianliyan/console/jsonapi"
 	"github.com/qianliyan/qianliyan/console/media"
 	"github.com/qianliyan/qianliyan/console/relayclient"
@@ -80,6 +81,10 @@ type API struct {
 
 	mu      sync.Mutex
 	cameras []relayclient.Camera // the last list the relay sent
+
+	libMu  sync.Mutex
+	lib    *checklist.Library
+	libSig string // of the templates folder when lib was read
 }
 
 // New returns the API.

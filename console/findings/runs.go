@@ -4,6 +4,8 @@ import (
 	"container/list"
 	"fmt"
 	"net/http"
+	"os"
+	"strings"
 	"sync"
 	"time"
 
@@ -13,14 +15,40 @@ import (
 	"github.com/qianliyan/qianliyan/console/jsonapi"
 )
 
-// library reads the templates in force: the embedded defaults and the
-// supervisors' folder.
+// library returns the templates in force: the embedded defaults and the
+// supervisors' folder, read again whenever a file there has changed.
 func (a *API) library() (*checklist.Library, error) {
+	sig := folderSignature(a.opts.Templates)
+	a.libMu.Lock()
+	defer a.libMu.Unlock()
+	if a.lib != nil && sig == a.libSig {
+		return a.lib, nil
+	}
 	lib, err := checklist.Load(a.opts.Templates)
 	if err != nil {
 		return nil, fmt.Errorf("loading checklist templates: %w", err)
 	}
+	a.lib, a.libSig = lib, sig
 	return lib, nil
+}
+
+// folderSignature sums up a folder's files by name, size and time: a file
+// added, removed or saved changes it.
+func folderSignature(dir string) string {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return "unreadable: " + err.Error()
+	}
+	var b strings.Builder
+	for _, e := range entries {
+		info, err := e.Info()
+		if err != nil {
+			fmt.Fprintf(&b, "%s:?;", e.Name())
+			continue
+		}
+		fmt.Fprintf(&b, "%s:%d:%d;", e.Name(), info.Size(), info.ModTime().UnixNano())
+	}
+	return b.String()
 }
 
 // GET /api/v1/checklists?zone=ZONE
