@@ -26,7 +26,6 @@ import (
 	"github.com/qianliyan/qianliyan/relay/health"
 	"github.com/qianliyan/qianliyan/relay/hub"
 	"github.com/qianliyan/qianliyan/relay/metrics"
-	"github.com/qianliyan/qianliyan/relay/rtsppull"
 	"github.com/qianliyan/qianliyan/relay/store"
 	"github.com/qianliyan/qianliyan/relay/whep"
 	"github.com/qianliyan/qianliyan/relay/whip"
@@ -68,7 +67,7 @@ type Relay struct {
 	whep    *whep.Server
 	metrics *metrics.Metrics
 	cancel  context.CancelFunc // ends the WHIP and WHEP sessions, the RTSP pulls and the health watcher
-	workers sync.WaitGroup     // the RTSP pulls and the health watcher
+	workers sync.WaitGroup     // the RTSP pullers and the health watcher
 
 	serveErr  chan error
 	closeOnce sync.Once
@@ -182,7 +181,12 @@ func Start(ctx context.Context, opts Options) (*Relay, error) {
 		defer r.workers.Done()
 		watcher.Run(background, healthInterval)
 	}()
-	r.pull(background, sources, opts.Log)
+	pulls := &pullers{hub: r.hub, metrics: r.metrics, log: opts.Log}
+	r.workers.Add(1)
+	go func() {
+		defer r.workers.Done()
+		pulls.follow(background, st, sources)
+	}()
 
 	stopping := make(chan struct{})
 	apiLog := opts.Log.With().Str("component", "api").Logger()
@@ -225,32 +229,6 @@ func (f viewerCount) Count() int { return f() }
 // healthInterval is how often camera states are checked for changes (a
 // stall is noticed at most this long after it begins).
 const healthInterval = 250 * time.Millisecond
-
-// pull runs an RTSP puller for every camera source until ctx is cancelled.
-func (r *Relay) pull(ctx context.Context, sources []store.CameraSource, log zerolog.Logger) {
-	in := r.metrics.In("rtsp")
-	for _, src := range sources {
-		ps := rtsppull.Source{
-			Key:       hub.Key{Site: src.Site, Camera: src.Camera, Stream: src.Stream},
-			URL:       src.URL,
-			Transport: src.Transport,
-		}
-		r.workers.Add(1)
-		go func() {
-			defer r.workers.Done()
-			err := rtsppull.Run(ctx, r.hub, ps, rtsppull.Options{
-				OnReconnect: func(hub.Key, error) { r.metrics.Reconnect("rtsp") },
-				OnPacket:    in.Received,
-				Log:         log,
-			})
-			if ctx.Err() == nil {
-				// Only a source the configuration check let through but
-				// rtsppull refuses gets here: say so, and keep serving.
-				log.Error().Str("component", "relay").Err(err).Msg("RTSP source not pulled")
-			}
-		}()
-	}
-}
 
 // dialable turns a listening address into one a client on this machine can
 // dial: an unspecified host (0.0.0.0, ::) becomes 127.0.0.1.

@@ -15,6 +15,7 @@ import (
 	"github.com/qianliyan/qianliyan/internal/avc"
 	"github.com/qianliyan/qianliyan/internal/testmedia"
 	"github.com/qianliyan/qianliyan/relay/hub"
+	"github.com/qianliyan/qianliyan/relay/store"
 	"github.com/qianliyan/qianliyan/sitesim/rtspcam"
 )
 
@@ -283,5 +284,46 @@ func TestLongGOPCameraViewerStartsFromCachedKeyframe(t *testing.T) {
 	}
 	if n := gathered(t, r, "qianliyan_relay_first_keyframe_seconds"); n != 1 {
 		t.Fatalf("first-keyframe latencies recorded: %v, want 1", n)
+	}
+}
+
+func TestRTSPSourcesFollowTheDatabase(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	cam := startCamera(t, rtspcam.Options{})
+	st, err := cam.AddStream("live", nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	go shoot(ctx, st, testUnits, testFPS)
+	r := startDemo(t, "")
+	key := hub.Key{Site: "site-02", Camera: "waste", Stream: hub.StreamSub}
+
+	// What "relay camera add" does while the relay runs.
+	c, err := r.store.Camera(ctx, key.Site, key.Camera)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Sources = []store.Source{{Stream: key.Stream, URL: cam.URL("live"), Transport: "tcp"}}
+	if err := r.store.PutCamera(ctx, c); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(2*sourcesInterval + 5*time.Second)
+	for !r.hub.Online(key) {
+		if time.Now().After(deadline) {
+			t.Fatal("the added RTSP source is not pulled")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	// And removing it stops the pull.
+	c.Sources = nil
+	if err := r.store.PutCamera(ctx, c); err != nil {
+		t.Fatal(err)
+	}
+	for r.hub.Online(key) {
+		if time.Now().After(deadline.Add(sourcesInterval)) {
+			t.Fatal("the removed RTSP source is still pulled")
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 }

@@ -53,7 +53,8 @@ line) or, on a terminal, prompted for; never from the command line.
 
 RTSP URLs name the camera's user without its password (rtsp://admin@host/…);
 the password is then read like a user's. A camera without --main or --sub
-is published by WHIP. The relay starts pulling RTSP sources when it starts.
+is published by WHIP. Changes apply to a running relay at once (users,
+sites), or within seconds (the RTSP sources it pulls).
 `
 
 // admin runs a user, site or camera command; it returns the exit status.
@@ -534,7 +535,7 @@ func cameraAdd(ctx context.Context, a *adminCtx, args []string) error {
 	} else if err != nil {
 		return err
 	}
-	fmt.Fprintf(a.stdout, "camera %s/%s saved; restart the relay to pull its streams\n", site, id)
+	fmt.Fprintf(a.stdout, "camera %s/%s saved\n", site, id)
 	return nil
 }
 

@@ -185,9 +185,10 @@ func (s *server) whepPost(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	sess, err := s.WHEP.Play(r.Context(), whep.Request{
-		Key:   hub.Key{Site: c.Site, Camera: c.ID, Stream: stream},
-		User:  p.Name,
-		Offer: string(offer),
+		Key:    hub.Key{Site: c.Site, Camera: c.ID, Stream: stream},
+		User:   p.Name,
+		Remote: remoteAddr(r),
+		Offer:  string(offer),
 	})
 	if err != nil {
 		s.respond(w, r, mediaError(w, err))

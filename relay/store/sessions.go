@@ -17,16 +17,18 @@ type WHEPSession struct {
 	// differ when the relay fell back to the camera's other stream).
 	RequestedStream string
 	Stream          string
-	Started         time.Time
-	Ended           time.Time // zero while the session runs
-	EndReason       string
+	// Remote is the address the viewer asked from (its HTTP client's).
+	Remote    string
+	Started   time.Time
+	Ended     time.Time // zero while the session runs
+	EndReason string
 }
 
 // StartWHEPSession records a session that has begun.
 func (s *Store) StartWHEPSession(ctx context.Context, w WHEPSession) error {
-	if _, err := s.db.ExecContext(ctx, `INSERT INTO whep_sessions (id, user_name, site_id, camera_id, requested_stream, stream, started_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?)`,
-		w.ID, w.User, w.Site, w.Camera, w.RequestedStream, w.Stream, formatTime(w.Started)); err != nil {
+	if _, err := s.db.ExecContext(ctx, `INSERT INTO whep_sessions (id, user_name, site_id, camera_id, requested_stream, stream, remote_addr, started_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+		w.ID, w.User, w.Site, w.Camera, w.RequestedStream, w.Stream, w.Remote, formatTime(w.Started)); err != nil {
 		return fmt.Errorf("recording WHEP session %s: %w", w.ID, err)
 	}
 	return nil
@@ -54,7 +56,7 @@ func (s *Store) EndOpenWHEPSessions(ctx context.Context, at time.Time, reason st
 
 // WHEPSessions returns the most recent sessions first, at most limit.
 func (s *Store) WHEPSessions(ctx context.Context, limit int) ([]WHEPSession, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT id, user_name, site_id, camera_id, requested_stream, stream, started_at, ended_at, end_reason
+	rows, err := s.db.QueryContext(ctx, `SELECT id, user_name, site_id, camera_id, requested_stream, stream, remote_addr, started_at, ended_at, end_reason
 		FROM whep_sessions ORDER BY started_at DESC, id LIMIT ?`, limit)
 	if err != nil {
 		return nil, fmt.Errorf("listing WHEP sessions: %w", err)
@@ -65,7 +67,7 @@ func (s *Store) WHEPSessions(ctx context.Context, limit int) ([]WHEPSession, err
 		var w WHEPSession
 		var started string
 		var ended sql.NullString
-		if err := rows.Scan(&w.ID, &w.User, &w.Site, &w.Camera, &w.RequestedStream, &w.Stream, &started, &ended, &w.EndReason); err != nil {
+		if err := rows.Scan(&w.ID, &w.User, &w.Site, &w.Camera, &w.RequestedStream, &w.Stream, &w.Remote, &started, &ended, &w.EndReason); err != nil {
 			return nil, fmt.Errorf("listing WHEP sessions: %w", err)
 		}
 		if w.Started, err = parseTime(started); err != nil {

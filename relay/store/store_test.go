@@ -210,7 +210,7 @@ func TestWHEPSessions(t *testing.T) {
 	s, _ := openTemp(t)
 	t0 := time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)
 	for i, id := range []string{"a", "b"} {
-		w := WHEPSession{ID: id, User: "duty", Site: "site-01", Camera: "doff1", RequestedStream: "sub", Stream: "main", Started: t0.Add(time.Duration(i) * time.Minute)}
+		w := WHEPSession{ID: id, User: "duty", Site: "site-01", Camera: "doff1", RequestedStream: "sub", Stream: "main", Remote: "10.0.0.7", Started: t0.Add(time.Duration(i) * time.Minute)}
 		if err := s.StartWHEPSession(ctx, w); err != nil {
 			t.Fatal(err)
 		}
@@ -231,7 +231,7 @@ func TestWHEPSessions(t *testing.T) {
 		t.Fatalf("sessions %+v, %v", got, err)
 	}
 	b, a := got[0], got[1] // most recent first
-	if a.ID != "a" || !a.Ended.Equal(t0.Add(5*time.Minute)) || a.EndReason != "deleted" || a.Stream != "main" || a.RequestedStream != "sub" {
+	if a.ID != "a" || !a.Ended.Equal(t0.Add(5*time.Minute)) || a.EndReason != "deleted" || a.Stream != "main" || a.RequestedStream != "sub" || a.Remote != "10.0.0.7" {
 		t.Fatalf("session a %+v", a)
 	}
 	if b.ID != "b" || !b.Ended.Equal(t0.Add(time.Hour)) || b.EndReason != "relay restarted" || !b.Started.Equal(t0.Add(time.Minute)) {

@@ -100,9 +100,10 @@ func New(ctx context.Context, cfg Config) *Server {
 
 // Request is one viewer's ask to watch a stream.
 type Request struct {
-	Key   hub.Key // the stream asked for
-	User  string
-	Offer string
+	Key    hub.Key // the stream asked for
+	User   string
+	Remote string // the address the viewer asks from, for the record
+	Offer  string
 }
 
 // Session is an answered WHEP session.
@@ -156,7 +157,7 @@ func (s *Server) Play(ctx context.Context, req Request) (Session, error) {
 	}
 	rec := store.WHEPSession{
 		ID: sess.id, User: req.User, Site: key.Site, Camera: key.Camera,
-		RequestedStream: req.Key.Stream, Stream: key.Stream, Started: s.cfg.Now(),
+		RequestedStream: req.Key.Stream, Stream: key.Stream, Remote: req.Remote, Started: s.cfg.Now(),
 	}
 	if err := s.cfg.Recorder.StartWHEPSession(ctx, rec); err != nil {
 		pc.Close()
