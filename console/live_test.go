@@ -2,18 +2,21 @@ package console
 
 import (
 	"context"
+	"encoding/json"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/qianliyan/qianliyan/console/relayclient"
 	"github.com/qianliyan/qianliyan/relay"
 	"github.com/qianliyan/qianliyan/sitesim"
 )
 
 // TestCameraDiesAndRelayRestarts watches a simulated camera through the
-// real relay: its picture stalls within 3 s of the camera dying and comes
-// back by itself with the camera, and a relay restart is survived on the
-// same video connection and event stream.
+// real relay: its picture stalls within 3 s of the camera dying, the
+// relay's event says it is offline, and the picture comes back by itself
+// with the camera; a relay restart is survived on the same video
+// connection and event stream.
 func TestCameraDiesAndRelayRestarts(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
@@ -37,6 +40,8 @@ func TestCameraDiesAndRelayRestarts(t *testing.T) {
 	opts.RelayURL, opts.User, opts.Password = r.URL(), creds.User, creds.Password
 	b := start(t, opts)
 	v := serve(t, b)
+	stream := v.events()
+	stream.next("cameras")
 	vid := v.video("site-01/doff1", "main")
 	vid.picture(20 * time.Second) // the simulator needs a moment to publish
 
@@ -48,6 +53,16 @@ func TestCameraDiesAndRelayRestarts(t *testing.T) {
 	since, err := time.Parse(time.RFC3339, s.Since)
 	if err != nil || since.Before(died.Add(-5*time.Second)) || since.After(time.Now()) {
 		t.Fatalf("state %+v: since %v (%v), the camera died at %v", s, since, err, died)
+	}
+	// The relay's word passes through to the views' event stream.
+	for {
+		var cam relayclient.Camera
+		if err := json.Unmarshal(stream.next("camera"), &cam); err != nil {
+			t.Fatal(err)
+		}
+		if cam.Path() == "site-01/doff1" && cam.State == relayclient.StateOffline {
+			break
+		}
 	}
 	if err := sim.StartCamera("site-01", "doff1"); err != nil {
 		t.Fatal(err)
@@ -68,6 +83,16 @@ func TestCameraDiesAndRelayRestarts(t *testing.T) {
 	}
 	vid.state(30*time.Second, "live")
 	vid.picture(5 * time.Second)
+	// The same event stream goes on, from the relay's new process.
+	for {
+		var cam relayclient.Camera
+		if err := json.Unmarshal(stream.next("camera"), &cam); err != nil {
+			t.Fatal(err)
+		}
+		if cam.Path() == "site-01/doff1" && cam.State == relayclient.StateOnline {
+			break
+		}
+	}
 	if s := v.session(); !s.SignedIn {
 		t.Fatalf("signed out by a relay restart: %+v", s)
 	}
