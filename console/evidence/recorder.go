@@ -213,16 +213,10 @@ func (rec *recording) follow(q *liveQueue) {
 			}
 		case <-deadline.C:
 			// Units already queued may still reach the end.
-			for {
-				select {
-				case u := <-q.units:
-					if rec.writeAll([]clip.Unit{u}) {
-						return
-					}
-					continue
-				default:
+			for len(q.units) > 0 {
+				if rec.writeAll([]clip.Unit{<-q.units}) {
+					return
 				}
-				break
 			}
 			rec.fail("the stream stopped before the clip's end")
 			return
