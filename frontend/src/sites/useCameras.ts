@@ -61,11 +61,7 @@ export function useCameras(api: ApiClient, opts: CameraFeedOptions): CameraFeed 
   const stream = api.events(
     {
       cameras: take,
-      camera: (c) => {
-        const key = cameraKey(c)
-        const i = cameras.value.findIndex((x) => cameraKey(x) === key)
-        cameras.value = i < 0 ? [...cameras.value, c] : cameras.value.map((x, j) => (j === i ? c : x))
-      },
+      camera: (c) => (cameras.value = withCamera(cameras.value, c)),
       session: (s) => {
         if (!s.signedIn) endSession(s.reason || 'signed_out')
       },
@@ -100,4 +96,11 @@ export function useCameras(api: ApiClient, opts: CameraFeedOptions): CameraFeed 
     clearInterval(poll)
   })
   return { cameras, byKey, loaded, error, live }
+}
+
+/** The list with one camera's new entry in its place, or added at the end. */
+export function withCamera(list: readonly Camera[], c: Camera): Camera[] {
+  const key = cameraKey(c)
+  const i = list.findIndex((x) => cameraKey(x) === key)
+  return i < 0 ? [...list, c] : list.map((x, j) => (j === i ? c : x))
 }

@@ -167,7 +167,7 @@ const en: Messages = {
     up: 'Move up',
     down: 'Move down',
     remove: 'Remove',
-    addSelected: 'Add the selected tile’s camera',
+    addSelected: "Add the selected tile's camera",
     addWall: 'Add every camera on the wall',
     addLayout: 'Add layout',
     chooseLayout: 'Choose a saved layout',
