@@ -27,6 +27,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"syscall"
+	"time"
 
 	"github.com/rs/zerolog"
 
@@ -93,6 +94,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	backend, err := console.New(console.Options{
 		RelayURL: cfg.relay, User: cfg.user, Password: cfg.password,
 		Camera: cfg.camera, DataDir: cfg.dataDir, Assets: assets, Log: root,
+		ClipBefore: cfg.clipBefore, ClipAfter: cfg.clipAfter, Templates: cfg.templates,
 	})
 	if err != nil {
 		fmt.Fprintf(stderr, "qianliyan: %v\n", err)
@@ -110,6 +112,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 
 type config struct {
 	relay, user, password, camera, dataDir, logLevel, serve string
+	templates                                               string
+	clipBefore, clipAfter                                   time.Duration
 }
 
 func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (config, error) {
@@ -122,6 +126,9 @@ func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (co
 	fl.StringVar(&cfg.dataDir, "data", defaultDataDir(getenv), "`DIR` for the console's local data")
 	fl.StringVar(&cfg.logLevel, "log-level", "info", "log `LEVEL`: debug, info, warn or error")
 	fl.StringVar(&cfg.serve, "serve", "", "open no window; serve the view to a browser on `127.0.0.1:PORT` and print its address")
+	fl.DurationVar(&cfg.clipBefore, "clip-before", 20*time.Second, "a finding's clip starts this `LONG` before the observed frame (at the keyframe before)")
+	fl.DurationVar(&cfg.clipAfter, "clip-after", 10*time.Second, "a finding's clip ends this `LONG` after the observed frame")
+	fl.StringVar(&cfg.templates, "templates", "", "`DIR` of supervisors' checklist templates (*.yaml) beside the built-in ones (default DATA/templates)")
 	fl.Usage = func() {
 		fmt.Fprintln(stderr, "Usage: [QLY_PASSWORD=…] qianliyan [--relay URL [--user NAME]] [--camera SITE/CAMERA] [--data DIR] [--serve 127.0.0.1:PORT]")
 		fmt.Fprintln(stderr, "With --relay, --user and QLY_PASSWORD it signs in at start; otherwise the window asks.")
@@ -144,6 +151,12 @@ func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (co
 		if err := console.CheckServeAddress(cfg.serve); err != nil {
 			return cfg, usageError{err.Error()}
 		}
+	}
+	if cfg.clipBefore <= 0 || cfg.clipAfter <= 0 {
+		return cfg, usagef("--clip-before and --clip-after must be longer than zero, such as 20s and 10s")
+	}
+	if cfg.templates == "" {
+		cfg.templates = filepath.Join(cfg.dataDir, "templates")
 	}
 	return cfg, nil
 }

@@ -43,6 +43,12 @@ type Options struct {
 	// RetryMin and RetryMax bound the wait between attempts of the start's
 	// sign-in while the relay cannot be reached (1 s, 30 s).
 	RetryMin, RetryMax time.Duration
+	// ClipBefore and ClipAfter bound a finding's clip around the observed
+	// frame (20 s, 10 s); every pulled stream buffers ClipBefore and a
+	// margin. Templates is the supervisors' checklist folder
+	// (DataDir/templates).
+	ClipBefore, ClipAfter time.Duration
+	Templates             string
 }
 
 // WailsOrigin is the origin of pages in the Wails window.
@@ -58,6 +64,7 @@ type Backend struct {
 	secret  string
 	trusted http.Handler
 	hub     *events.Hub
+	finds   *findingsSide
 
 	ready    chan struct{} // closed when Start has finished, well or not
 	mu       sync.Mutex
@@ -101,6 +108,9 @@ func New(opts Options) (*Backend, error) {
 	if opts.Assets == nil {
 		problems = append(problems, "the frontend assets are required")
 	}
+	if err := checkClipBounds(opts.ClipBefore, opts.ClipAfter); err != nil {
+		problems = append(problems, err.Error())
+	}
 	if len(problems) > 0 {
 		return nil, fmt.Errorf("console options: %s", strings.Join(problems, "; "))
 	}
@@ -124,9 +134,10 @@ func New(opts Options) (*Backend, error) {
 		hub:      events.New(events.Options{Log: opts.Log.With().Str("component", "events").Logger()}),
 		ready:    make(chan struct{}),
 		relayURL: opts.RelayURL,
+		finds:    newFindingsSide(opts),
 	}
 	b.trusted = server.New(server.Options{
-		Assets: opts.Assets, Console: b, Wall: b, Secret: sec, Trusted: true,
+		Assets: opts.Assets, Console: b, Wall: b, Secret: sec, Trusted: true, Routes: b.finds.routes(),
 		Log: opts.Log.With().Str("component", "server").Logger(),
 	})
 	return b, nil
@@ -167,6 +178,9 @@ func (b *Backend) Start(ctx context.Context) (err error) {
 	}
 	b.store = st
 	b.mu.Unlock()
+	if err := b.finds.start(runCtx, st, liveSources{b}, findingsSession{b}); err != nil {
+		return err
+	}
 	if b.opts.RelayURL == "" {
 		last, _, err := st.Setting(runCtx, settingRelay)
 		if err != nil {
@@ -213,7 +227,7 @@ func (b *Backend) serve(ctx context.Context, ln net.Listener, origins []string) 
 	})
 	srv := &http.Server{
 		Handler: server.New(server.Options{
-			Assets: b.opts.Assets, Console: b, Wall: b, Secret: b.secret, Bridge: br, Origins: origins,
+			Assets: b.opts.Assets, Console: b, Wall: b, Secret: b.secret, Bridge: br, Origins: origins, Routes: b.finds.routes(),
 			Log: b.opts.Log.With().Str("component", "server").Logger(),
 		}),
 		ReadHeaderTimeout: 10 * time.Second,
@@ -366,6 +380,7 @@ func (b *Backend) Close() error {
 	}
 	b.serveWG.Wait()
 	b.wg.Wait()
+	b.finds.close()
 	b.mu.Lock()
 	st := b.store
 	b.mu.Unlock()

@@ -181,7 +181,7 @@ func (b *Backend) signIn(ctx context.Context, in server.SignIn) (*session, error
 		log:    b.log.With().Str("relay", relay).Str("user", sess.User.Name).Logger(),
 		cams:   cams, online: make(map[string]bool),
 	}
-	s.sources = media.NewSources(sctx, puller, media.Options{Log: log.With().Str("component", "media").Logger()})
+	s.sources = media.NewSources(sctx, puller, media.Options{Tap: b.finds.buffers.Tap, Log: log.With().Str("component", "media").Logger()})
 	b.sess, b.out, b.relayURL = s, signedOut{}, relay
 	st := b.store
 	b.wg.Add(2)

@@ -107,7 +107,10 @@ type Options struct {
 	BootstrapWait time.Duration
 	// KeepAlive is how often an idle event stream gets a comment (15 s).
 	KeepAlive time.Duration
-	Log       zerolog.Logger
+	// Routes are more API handlers by ServeMux pattern, behind the same
+	// guard: the checklists and findings.
+	Routes map[string]http.Handler
+	Log    zerolog.Logger
 }
 
 type handler struct {
@@ -136,6 +139,9 @@ func New(opts Options) http.Handler {
 	h.route("/api/v1/layouts/{name}", methods{"PUT": h.putLayout, "DELETE": h.deleteLayout})
 	h.route("/api/v1/tours", methods{"GET": h.tours})
 	h.route("/api/v1/tours/{name}", methods{"PUT": h.putTour, "DELETE": h.deleteTour})
+	for pattern, route := range opts.Routes {
+		h.mux.Handle(pattern, route)
+	}
 	h.mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
 		jsonapi.Error(w, http.StatusNotFound, "not_found", "no API "+r.Method+" "+r.URL.Path)
 	})

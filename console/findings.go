@@ -1,0 +1,132 @@
+package console
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/qianliyan/qianliyan/console/evidence"
+	"github.com/qianliyan/qianliyan/console/findings"
+	"github.com/qianliyan/qianliyan/console/jsonapi"
+	"github.com/qianliyan/qianliyan/console/relayclient"
+	"github.com/qianliyan/qianliyan/console/store"
+)
+
+// findingsSide is the backend's part in checklists and findings: the
+// rolling buffers every pull feeds from the moment it starts, the clip
+// recorder, and the API, which answers 503 until Start has opened the store.
+type findingsSide struct {
+	buffers       *evidence.Buffers
+	before, after time.Duration
+	templates     string
+	log, clipLog  zerolog.Logger
+
+	mu       sync.Mutex
+	recorder *evidence.Recorder
+	api      *findings.API
+}
+
+// checkClipBounds refuses clip bounds that make no clip.
+func checkClipBounds(before, after time.Duration) error {
+	if before < 0 || after < 0 {
+		return fmt.Errorf("clip bounds %v before and %v after: must not be negative", before, after)
+	}
+	if before+after > 5*time.Minute {
+		return fmt.Errorf("clip bounds %v before and %v after: a clip of over 5 minutes is not evidence of one moment", before, after)
+	}
+	return nil
+}
+
+func newFindingsSide(opts Options) *findingsSide {
+	f := &findingsSide{
+		before: opts.ClipBefore, after: opts.ClipAfter, templates: opts.Templates,
+		log:     opts.Log.With().Str("component", "findings").Logger(),
+		clipLog: opts.Log.With().Str("component", "clips").Logger(),
+	}
+	if f.before <= 0 {
+		f.before = evidence.DefaultBefore
+	}
+	if f.after <= 0 {
+		f.after = evidence.DefaultAfter
+	}
+	if f.templates == "" {
+		f.templates = filepath.Join(opts.DataDir, "templates")
+	}
+	f.buffers = evidence.NewBuffers(f.before+evidence.KeepMargin, evidence.MaxBufferBytes, nil)
+	return f
+}
+
+// start files the clips a crash left recording, then serves the API.
+func (f *findingsSide) start(ctx context.Context, st *store.Store, sources evidence.Sources, console findings.Console) error {
+	n, err := st.RecoverClips(ctx)
+	if err != nil {
+		return fmt.Errorf("filing the clips left recording by the last run: %w", err)
+	}
+	if n > 0 {
+		f.log.Warn().Int("clips", n).Msg("the last run stopped while recording clips; they are kept as incomplete")
+	}
+	rec := evidence.NewRecorder(ctx, evidence.RecorderOptions{
+		Sources: sources, Buffers: f.buffers, Store: st, Before: f.before, After: f.after,
+		Log: f.clipLog,
+	})
+	api := findings.New(findings.Options{
+		Store: st, Console: console, Frames: f.buffers, Clips: rec, Templates: f.templates, Log: f.log,
+	})
+	f.mu.Lock()
+	f.recorder, f.api = rec, api
+	f.mu.Unlock()
+	f.log.Info().Str("templates", f.templates).Dur("clip_before", f.before).Dur("clip_after", f.after).Msg("findings ready")
+	return nil
+}
+
+// close ends the clips being recorded, filing them as incomplete; it runs
+// before the store closes.
+func (f *findingsSide) close() {
+	f.mu.Lock()
+	rec := f.recorder
+	f.mu.Unlock()
+	if rec != nil {
+		rec.Close()
+	}
+}
+
+// routes are the API's paths for the console's handler to mount.
+func (f *findingsSide) routes() map[string]http.Handler {
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		f.mu.Lock()
+		api := f.api
+		f.mu.Unlock()
+		if api == nil {
+			w.Header().Set("Retry-After", "1")
+			jsonapi.Error(w, http.StatusServiceUnavailable, "starting", "the console is still starting")
+			return
+		}
+		api.ServeHTTP(w, r)
+	})
+	routes := make(map[string]http.Handler, len(findings.Patterns))
+	for _, p := range findings.Patterns {
+		routes[p] = h
+	}
+	return routes
+}
+
+// findingsSession is the sign-in as the findings API needs it: the
+// observer's name, and the camera list.
+type findingsSession struct{ b *Backend }
+
+func (s findingsSession) Observer(context.Context) (string, error) {
+	sess, err := s.b.signedIn()
+	if err != nil {
+		return "", err
+	}
+	return sess.user.Name, nil
+}
+
+func (s findingsSession) Cameras(ctx context.Context) ([]relayclient.Camera, error) {
+	return s.b.Cameras(ctx)
+}
