@@ -26,6 +26,11 @@ type Spec struct {
 	FPS           int
 	GOP           int // frames from one keyframe to the next
 	Seconds       int
+	// Kbps, when set, is the target bitrate (ffmpeg -b:v, capped by a
+	// two-second VBV as a camera's CBR setting would be); otherwise x264
+	// picks its own quality. Benchmarks need the bitrates of real sub
+	// (≈300 kbit/s) and main (≈2 Mbit/s) streams.
+	Kbps int
 }
 
 var (
@@ -68,6 +73,11 @@ func Units(spec Spec) ([]avc.AccessUnit, error) {
 // repeated test runs skip the encode.
 func encode(spec Spec) ([]byte, error) {
 	key := fmt.Sprintf("%dx%d-%dfps-g%d-%ds", spec.Width, spec.Height, spec.FPS, spec.GOP, spec.Seconds)
+	var rate []string
+	if spec.Kbps > 0 {
+		key += fmt.Sprintf("-%dk", spec.Kbps)
+		rate = []string{"-b:v", fmt.Sprintf("%dk", spec.Kbps), "-maxrate", fmt.Sprintf("%dk", spec.Kbps), "-bufsize", fmt.Sprintf("%dk", 2*spec.Kbps)}
+	}
 	sum := sha256.Sum256([]byte(key))
 	dir := filepath.Join(os.TempDir(), "qianliyan-testmedia")
 	path := filepath.Join(dir, key+"-"+hex.EncodeToString(sum[:4])+".h264")
@@ -78,12 +88,14 @@ func encode(spec Spec) ([]byte, error) {
 		return nil, fmt.Errorf("making test media folder: %w", err)
 	}
 	tmp := path + fmt.Sprintf(".%d.tmp", os.Getpid())
-	cmd := exec.Command("ffmpeg", "-hide_banner", "-loglevel", "error", "-y",
+	args := []string{"-hide_banner", "-loglevel", "error", "-y",
 		"-f", "lavfi", "-i", fmt.Sprintf("testsrc2=size=%dx%d:rate=%d", spec.Width, spec.Height, spec.FPS),
 		"-t", fmt.Sprint(spec.Seconds),
 		"-c:v", "libx264", "-preset", "ultrafast", "-profile:v", "baseline", "-pix_fmt", "yuv420p",
-		"-g", fmt.Sprint(spec.GOP), "-keyint_min", fmt.Sprint(spec.GOP), "-sc_threshold", "0",
-		"-x264-params", "aud=1:repeat-headers=1", "-f", "h264", tmp)
+		"-g", fmt.Sprint(spec.GOP), "-keyint_min", fmt.Sprint(spec.GOP), "-sc_threshold", "0"}
+	args = append(args, rate...)
+	args = append(args, "-x264-params", "aud=1:repeat-headers=1", "-f", "h264", tmp)
+	cmd := exec.Command("ffmpeg", args...)
 	if out, err := cmd.CombinedOutput(); err != nil {
 		return nil, fmt.Errorf("encoding test media with ffmpeg: %w: %s", err, out)
 	}

@@ -1,6 +1,7 @@
 package testmedia
 
 import (
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -37,6 +38,29 @@ func TestUnits(t *testing.T) {
 	again, _ := Units(spec)
 	if &again[0] != &units[0] {
 		t.Fatal("the second call encoded again")
+	}
+}
+
+func TestUnitsAtBitrate(t *testing.T) {
+	for _, kbps := range []int{300, 1200} {
+		t.Run(fmt.Sprint(kbps), func(t *testing.T) {
+			spec := Spec{Width: 640, Height: 360, FPS: 15, GOP: 30, Seconds: 4, Kbps: kbps}
+			units, err := Units(spec)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(units) != 60 || !units[0].Keyframe || !units[30].Keyframe {
+				t.Fatalf("%d units, keyframes at 0 and 30: %v %v", len(units), units[0].Keyframe, len(units) > 30 && units[30].Keyframe)
+			}
+			bytes := 0
+			for _, au := range units {
+				bytes += au.Size()
+			}
+			got := bytes * 8 / 1000 / spec.Seconds
+			if got < kbps*3/4 || got > kbps*5/4 {
+				t.Fatalf("%d kbit/s, want %d ± 25 %%", got, kbps)
+			}
+		})
 	}
 }
 
