@@ -178,39 +178,26 @@ func sortedMethods(ms []string) []string {
 	return out
 }
 
-// Error is an answer other than success: an HTTP status, a code the view
-// tells apart, the request field at fault if one is, and a message.
-type Error struct {
-	Status  int
-	Code    string
-	Field   string
-	Message string
-}
-
-func (e *Error) Error() string { return e.Message }
-
-func fail(status int, code, field, format string, args ...any) *Error {
-	return &Error{Status: status, Code: code, Field: field, Message: fmt.Sprintf(format, args...)}
+// fail is an answer other than success: a status, a code the view tells
+// apart, the request field at fault if one is, and a message.
+func fail(status int, code, field, format string, args ...any) *jsonapi.Problem {
+	return &jsonapi.Problem{Status: status, Code: code, Field: field, Message: fmt.Sprintf(format, args...)}
 }
 
 // invalid is a 400 naming the field at fault.
-func invalid(field, format string, args ...any) *Error {
+func invalid(field, format string, args ...any) *jsonapi.Problem {
 	return fail(http.StatusBadRequest, "invalid_field", field, field+": "+format, args...)
 }
 
-// writeError answers with err: an *Error as it says, anything else as a 500
-// whose detail goes to the log only.
+// writeError answers with err: a *jsonapi.Problem as it says, anything else
+// as a 500 whose detail goes to the log only.
 func writeError(w http.ResponseWriter, log zerolog.Logger, err error) {
-	var e *Error
-	if !errors.As(err, &e) {
+	var p *jsonapi.Problem
+	if !errors.As(err, &p) {
 		log.Error().Err(err).Msg("findings API")
-		e = fail(http.StatusInternalServerError, "internal", "", "the console could not do that; see its log")
+		p = fail(http.StatusInternalServerError, "internal", "", "the console could not do that; see its log")
 	}
-	body := map[string]string{"code": e.Code, "message": e.Message}
-	if e.Field != "" {
-		body["field"] = e.Field
-	}
-	jsonapi.Write(w, e.Status, map[string]any{"error": body})
+	jsonapi.WriteProblem(w, p)
 }
 
 // decode reads a JSON body of at most limit bytes into v.
@@ -254,6 +241,10 @@ func fromStore(err error) error {
 // observer is the signed-in user, who every change is made by.
 func (a *API) observer(ctx context.Context) (string, error) {
 	name, err := a.opts.Console.Observer(ctx)
+	var p *jsonapi.Problem
+	if errors.As(err, &p) && p.Status == http.StatusUnauthorized {
+		return "", p // signed out, or the session expired: the view knows both
+	}
 	if err != nil || name == "" {
 		return "", fail(http.StatusUnauthorized, "signed_out", "", "sign in to the relay first: findings are made in a duty officer's name")
 	}
@@ -279,6 +270,10 @@ func (a *API) camera(ctx context.Context, field, path string) (relayclient.Camer
 	}
 	a.mu.Unlock()
 	if err != nil && cams == nil {
+		var p *jsonapi.Problem
+		if errors.As(err, &p) {
+			return relayclient.Camera{}, p
+		}
 		a.opts.Log.Warn().Err(err).Msg("listing cameras")
 		return relayclient.Camera{}, fail(http.StatusBadGateway, "relay_unreachable", "", "the relay's camera list is not available: %v", err)
 	}

@@ -27,6 +27,7 @@ import (
 
 	"github.com/qianliyan/qianliyan/console/evidence"
 	"github.com/qianliyan/qianliyan/console/internal/relaytest"
+	"github.com/qianliyan/qianliyan/console/jsonapi"
 	"github.com/qianliyan/qianliyan/console/media"
 	"github.com/qianliyan/qianliyan/console/relayclient"
 	"github.com/qianliyan/qianliyan/console/store"
@@ -41,13 +42,17 @@ var doff1 = media.Key{Site: "site-01", Camera: "doff1", Stream: "main"}
 // session is the console's relay session as the API sees it: the relay
 // client signed in as user ("" = signed out).
 type session struct {
-	rc   *relayclient.Client
-	user string
+	rc      *relayclient.Client
+	user    string
+	expired bool // signed out because the relay ended the session
 }
 
 func (s session) Cameras(ctx context.Context) ([]relayclient.Camera, error) { return s.rc.Cameras(ctx) }
 
 func (s session) Observer(context.Context) (string, error) {
+	if s.expired {
+		return "", jsonapi.Fail(http.StatusUnauthorized, "session_expired", "the relay ended the session")
+	}
 	if s.user == "" {
 		return "", errors.New("signed out")
 	}
@@ -88,6 +93,7 @@ type rigOptions struct {
 	templates        string
 	now              func() time.Time
 	signedOut        bool
+	expired          bool
 	maxSnapshotBytes int
 }
 
@@ -126,7 +132,7 @@ func newRig(t testing.TB, o rigOptions) *rig {
 		user = ""
 	}
 	api := New(Options{
-		Store: st, Console: session{rc, user}, Frames: buffers, Clips: rec,
+		Store: st, Console: session{rc, user, o.expired}, Frames: buffers, Clips: rec,
 		Templates: o.templates, Now: o.now, MaxSnapshotBytes: o.maxSnapshotBytes,
 		Log: zerolog.New(zerolog.NewTestWriter(t)).Level(zerolog.WarnLevel),
 	})
@@ -804,14 +810,25 @@ func TestFlagOfAFrameNoLongerBufferedTakesTheFlagTime(t *testing.T) {
 }
 
 func TestFlagNeedsASignedInObserver(t *testing.T) {
-	r := newRig(t, rigOptions{signedOut: true})
-	v := r.watch(t, doff1, time.Second)
-	var bad apiError
-	if status := r.send(t, "POST", "/api/v1/findings", flagBody(t, v.onScreen(t).PTS, snapshot(t, 320, 240, 4)), &bad); status != 401 || bad.Error.Code != "signed_out" {
-		t.Fatalf("flag while signed out: %d %+v", status, bad)
-	}
-	if n := count(t, r.db(t), "SELECT count(*) FROM findings"); n != 0 {
-		t.Fatalf("%d findings stored", n)
+	for _, c := range []struct {
+		name string
+		opts rigOptions
+		code string
+	}{
+		{"signed out", rigOptions{signedOut: true}, "signed_out"},
+		{"session expired", rigOptions{expired: true}, "session_expired"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			r := newRig(t, c.opts)
+			v := r.watch(t, doff1, time.Second)
+			var bad apiError
+			if status := r.send(t, "POST", "/api/v1/findings", flagBody(t, v.onScreen(t).PTS, snapshot(t, 320, 240, 4)), &bad); status != 401 || bad.Error.Code != c.code {
+				t.Fatalf("flag: %d %+v, want 401 %s", status, bad, c.code)
+			}
+			if n := count(t, r.db(t), "SELECT count(*) FROM findings"); n != 0 {
+				t.Fatalf("%d findings stored", n)
+			}
+		})
 	}
 }
 
