@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import type { Tour, TourStep } from '../api'
-import { TourEngine, type Clock, type TourState } from './engine'
+import { defaultResumeAfterMs, TourEngine, type Clock, type TourState } from './engine'
 
 // A clock that moves only when told, firing due timers in order.
 class ManualClock implements Clock {
@@ -247,6 +247,16 @@ describe('TourEngine and the officer at work', () => {
     expect(engine.state.status).toBe('playing')
     engine.release()
     expect(engine.state.status).toBe('playing')
+  })
+
+  it('resumes after 20 s by default', () => {
+    const clock = new ManualClock()
+    const engine = new TourEngine({ clock, show: () => true })
+    engine.start(tour)
+    clock.advance(1000)
+    engine.interact()
+    expect(engine.state.resumesAt).toBe(1000 + defaultResumeAfterMs)
+    expect(defaultResumeAfterMs).toBe(20_000)
   })
 
   it('ignores interaction while stopped', () => {

@@ -17,6 +17,9 @@ export const systemClock: Clock = {
   clearTimeout: (h) => clearTimeout(h as ReturnType<typeof setTimeout>),
 }
 
+/** A tour paused by the officer's work carries on after this long without any. */
+export const defaultResumeAfterMs = 20_000
+
 export type TourStatus = 'stopped' | 'playing' | 'paused'
 
 /** The officer paused it, or is working in a tile (the tour then resumes by itself). */
@@ -77,7 +80,7 @@ export class TourEngine {
 
   constructor(private readonly opts: TourEngineOptions) {
     this.clock = opts.clock ?? systemClock
-    this.resumeAfterMs = opts.resumeAfterMs ?? 30_000
+    this.resumeAfterMs = opts.resumeAfterMs ?? defaultResumeAfterMs
     this.minDwellMs = opts.minDwellMs ?? 1000
   }
 
