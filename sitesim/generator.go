@@ -181,8 +181,9 @@ const clockText = `%{pts\:localtime\:0\:%H\\\:%M\\\:%S}.%{eif\:mod(t*1000\,1000)
 
 // overlayFilter draws the camera's name and, under it, clock: the text
 // clockText with frame timestamps set by the setpts expression clockPTS (in
-// microseconds since the epoch). The box hides testsrc2's own counter, which
-// starts at zero. The frames leave with timestamps counted from frame zero,
+// microseconds since the epoch). testsrc2 prints its own stream-time counter
+// in a fixed 104x40 corner whatever the size; a solid box covers it, since a
+// second, wrong clock on the picture would mislead the officer. The frames leave with timestamps counted from frame zero,
 // which is what the encoder paces its rate control by.
 func overlayFilter(c CameraConfig, clockPTS, clockText string) string {
 	fontSize := max(c.Height/14, 8)
@@ -191,6 +192,7 @@ func overlayFilter(c CameraConfig, clockPTS, clockText string) string {
 			c.FontFile, text, y, fontSize, max(fontSize/5, 1))
 	}
 	return "settb=AVTB,setpts=" + clockPTS + "," +
+		"drawbox=x=0:y=0:w=104:h=40:color=black:t=fill," +
 		draw(c.Site+" / "+c.Camera, "h/30") + "," +
 		draw(clockText, fmt.Sprintf("h/30+%d", fontSize*3/2)) +
 		fmt.Sprintf(",settb=1/%d,setpts=N", c.FPS)
