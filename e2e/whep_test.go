@@ -2,16 +2,15 @@ package e2e
 
 import (
 	"context"
+	"errors"
 	"io"
 	"net/http"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/pion/webrtc/v3"
-
 	"github.com/qianliyan/qianliyan/internal/avc"
-	"github.com/qianliyan/qianliyan/internal/webrtcavc"
+	"github.com/qianliyan/qianliyan/internal/webrtcclient"
 )
 
 // TestIndependentWHEPClient pulls a simulated camera with a plain pion peer
@@ -21,66 +20,32 @@ func TestIndependentWHEPClient(t *testing.T) {
 	defer cancel()
 	st := startStack(t, ctx, 1, 1)
 
-	token := login(t, st.relay.URL(), st.creds.User, st.creds.Password)
-	api, err := webrtcavc.NewAPI(webrtcavc.Settings(true))
-	if err != nil {
-		t.Fatal(err)
-	}
-	pc, err := api.NewPeerConnection(webrtc.Configuration{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer pc.Close()
-	if _, err := pc.AddTransceiverFromKind(webrtc.RTPCodecTypeVideo, webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionRecvonly}); err != nil {
-		t.Fatal(err)
-	}
-	units := make(chan avc.AccessUnit, 64)
-	pc.OnTrack(func(track *webrtc.TrackRemote, _ *webrtc.RTPReceiver) {
-		webrtcavc.ReadTrack(ctx, track, func(au avc.AccessUnit) {
-			select {
-			case units <- au:
-			default:
-			}
-		})
-	})
-	offer, err := pc.CreateOffer(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	gathered := webrtc.GatheringCompletePromise(pc)
-	if err := pc.SetLocalDescription(offer); err != nil {
-		t.Fatal(err)
-	}
-	<-gathered
-
+	cfg := webrtcclient.Config{Token: login(t, st.relay.URL(), st.creds.User, st.creds.Password)}
 	// The camera may take a moment to come online after sitesim starts.
-	var answer string
-	var location string
+	var v *webrtcclient.Viewer
 	for deadline := time.Now().Add(20 * time.Second); ; {
-		req, _ := http.NewRequestWithContext(ctx, http.MethodPost, st.relay.URL()+"/whep/site-01/doff1", strings.NewReader(pc.LocalDescription().SDP))
-		req.Header.Set("Content-Type", "application/sdp")
-		req.Header.Set("Authorization", "Bearer "+token)
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		body, _ := io.ReadAll(resp.Body)
-		resp.Body.Close()
-		if resp.StatusCode == http.StatusCreated {
-			answer, location = string(body), resp.Header.Get("Location")
+		var err error
+		v, err = webrtcclient.Play(ctx, st.relay.URL()+"/whep/site-01/doff1", cfg)
+		if err == nil {
 			break
 		}
-		if resp.StatusCode != http.StatusConflict || time.Now().After(deadline) {
-			t.Fatalf("WHEP POST: %d %s", resp.StatusCode, body)
+		var refused *webrtcclient.Error
+		if !errors.As(err, &refused) || refused.Status != http.StatusConflict || time.Now().After(deadline) {
+			t.Fatalf("WHEP POST: %v", err)
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
-	if location == "" {
-		t.Error("WHEP 201 without Location")
+	defer v.PC.Close()
+	if !strings.HasPrefix(v.Session.Location, "/whep/site-01/doff1/") {
+		t.Errorf("WHEP Location %q", v.Session.Location)
 	}
-	if err := pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeAnswer, SDP: answer}); err != nil {
-		t.Fatalf("applying answer: %v", err)
-	}
+	units := make(chan avc.AccessUnit, 64)
+	go v.Read(ctx, func(au avc.AccessUnit) {
+		select {
+		case units <- au:
+		default:
+		}
+	})
 
 	select {
 	case au := <-units:
@@ -101,6 +66,9 @@ func TestIndependentWHEPClient(t *testing.T) {
 		case <-time.After(5 * time.Second):
 			t.Fatalf("video stopped after %d units", i+1)
 		}
+	}
+	if err := v.Close(ctx); err != nil {
+		t.Errorf("ending the session: %v", err)
 	}
 }
 

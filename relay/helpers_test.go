@@ -11,18 +11,16 @@ import (
 	"path/filepath"
 	"reflect"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
-	"github.com/pion/interceptor"
-	"github.com/pion/rtp"
 	"github.com/pion/webrtc/v3"
 	"github.com/rs/zerolog"
 
 	"github.com/qianliyan/qianliyan/internal/avc"
 	"github.com/qianliyan/qianliyan/internal/testmedia"
 	"github.com/qianliyan/qianliyan/internal/webrtcavc"
+	"github.com/qianliyan/qianliyan/internal/webrtcclient"
 )
 
 // testUnits is a real H.264 stream from ffmpeg (internal/testmedia): 4 s
@@ -150,30 +148,13 @@ func newPeer(t *testing.T) *webrtc.PeerConnection {
 // returning the session's Location.
 func negotiate(t *testing.T, pc *webrtc.PeerConnection, url, token string) string {
 	t.Helper()
-	offer, err := pc.CreateOffer(nil)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	s, err := webrtcclient.Exchange(ctx, pc, url, webrtcclient.Config{Token: token})
 	if err != nil {
 		t.Fatal(err)
 	}
-	gathered := webrtc.GatheringCompletePromise(pc)
-	if err := pc.SetLocalDescription(offer); err != nil {
-		t.Fatal(err)
-	}
-	<-gathered
-	resp, b := call(t, "POST", url, token, "application/sdp", []byte(pc.LocalDescription().SDP))
-	if resp.StatusCode != http.StatusCreated {
-		t.Fatalf("POST %s: %d %s", url, resp.StatusCode, b)
-	}
-	if ct := resp.Header.Get("Content-Type"); ct != "application/sdp" {
-		t.Fatalf("answer Content-Type %q", ct)
-	}
-	if err := pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeAnswer, SDP: string(b)}); err != nil {
-		t.Fatalf("applying answer: %v", err)
-	}
-	loc := resp.Header.Get("Location")
-	if loc == "" {
-		t.Fatal("no Location")
-	}
-	return loc
+	return s.Location
 }
 
 func waitConnected(t *testing.T, pc *webrtc.PeerConnection) {
@@ -187,7 +168,8 @@ func waitConnected(t *testing.T, pc *webrtc.PeerConnection) {
 	}
 }
 
-// publisher is a site gateway pushing one camera by WHIP.
+// publisher is a site gateway pushing one camera by WHIP. Tests that need
+// a peer of their own (audio, counting PLIs) fill it themselves.
 type publisher struct {
 	pc       *webrtc.PeerConnection
 	track    *webrtc.TrackLocalStaticRTP
@@ -197,32 +179,15 @@ type publisher struct {
 
 func publish(t *testing.T, r *Relay, site, camera, stream string) *publisher {
 	t.Helper()
-	pc := newPeer(t)
-	track, err := webrtc.NewTrackLocalStaticRTP(webrtcavc.H264Codec.RTPCodecCapability, "video", "cam")
-	if err != nil {
-		t.Fatal(err)
-	}
-	sender, err := pc.AddTransceiverFromTrack(track, webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionSendonly})
-	if err != nil {
-		t.Fatal(err)
-	}
-	go func() { // RTCP from the relay (PLI, reports)
-		buf := make([]byte, 1500)
-		for {
-			if _, _, err := sender.Sender().Read(buf); err != nil {
-				return
-			}
-		}
-	}()
-	pz, err := webrtcavc.NewPacketizer(uint8(webrtcavc.H264Codec.PayloadType))
-	if err != nil {
-		t.Fatal(err)
-	}
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
 	url := fmt.Sprintf("%s/whip/%s/%s?stream=%s", r.URL(), site, camera, stream)
-	p := &publisher{pc: pc, track: track, pz: pz}
-	p.location = negotiate(t, pc, url, r.Demo().PublishToken)
-	waitConnected(t, pc)
-	return p
+	c, err := webrtcclient.Publish(ctx, url, webrtcclient.Config{Token: r.Demo().PublishToken})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.PC.Close() })
+	return &publisher{pc: c.PC, track: c.Track, pz: c.Packetizer, location: c.Session.Location}
 }
 
 func (p *publisher) send(t *testing.T, au avc.AccessUnit) {
@@ -240,51 +205,42 @@ func (p *publisher) send(t *testing.T, au avc.AccessUnit) {
 
 // viewer is a console watching one camera by WHEP.
 type viewer struct {
+	*webrtcclient.Viewer
 	pc       *webrtc.PeerConnection
 	units    chan avc.AccessUnit
 	location string
-	// maxPayload is the largest RTP payload received.
-	maxPayload atomic.Int64
-	ssrc       atomic.Uint32
+	// maxPayload is the largest RTP payload received, ssrc the track's.
+	maxPayload loader[int64]
+	ssrc       loader[uint32]
 }
 
-// payloadMeter records the largest RTP payload a track delivers.
-type payloadMeter struct {
-	track *webrtc.TrackRemote
-	v     *viewer
-}
+// loader reads a value the client keeps, as the tests' Load calls want.
+type loader[T any] func() T
 
-func (m payloadMeter) ReadRTP() (*rtp.Packet, interceptor.Attributes, error) {
-	pkt, attr, err := m.track.ReadRTP()
-	if err == nil {
-		for {
-			cur := m.v.maxPayload.Load()
-			if int64(len(pkt.Payload)) <= cur || m.v.maxPayload.CompareAndSwap(cur, int64(len(pkt.Payload))) {
-				break
-			}
-		}
-	}
-	return pkt, attr, err
-}
+func (f loader[T]) Load() T { return f() }
 
 func watch(t *testing.T, r *Relay, token, site, camera, stream string) *viewer {
 	t.Helper()
-	pc := newPeer(t)
-	if _, err := pc.AddTransceiverFromKind(webrtc.RTPCodecTypeVideo, webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionRecvonly}); err != nil {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	url := fmt.Sprintf("%s/whep/%s/%s?stream=%s", r.URL(), site, camera, stream)
+	c, err := webrtcclient.Play(ctx, url, webrtcclient.Config{Token: token})
+	if err != nil {
 		t.Fatal(err)
 	}
-	v := &viewer{pc: pc, units: make(chan avc.AccessUnit, 1000)}
-	pc.OnTrack(func(track *webrtc.TrackRemote, _ *webrtc.RTPReceiver) {
-		v.ssrc.Store(uint32(track.SSRC()))
-		go webrtcavc.ReadTrack(context.Background(), payloadMeter{track, v}, func(au avc.AccessUnit) {
-			select {
-			case v.units <- au:
-			default:
-			}
-		})
+	t.Cleanup(func() { c.PC.Close() })
+	v := &viewer{
+		Viewer: c, pc: c.PC, units: make(chan avc.AccessUnit, 1000), location: c.Session.Location,
+		maxPayload: func() int64 { return int64(c.Stats().MaxPayload) },
+		ssrc:       c.SSRC,
+	}
+	// Closing the peer (cleanup, or the test dropping it) ends the read.
+	go c.Read(context.Background(), func(au avc.AccessUnit) {
+		select {
+		case v.units <- au:
+		default:
+		}
 	})
-	url := fmt.Sprintf("%s/whep/%s/%s?stream=%s", r.URL(), site, camera, stream)
-	v.location = negotiate(t, pc, url, token)
 	return v
 }
 
