@@ -261,9 +261,9 @@ func (b *Backend) serve(ctx context.Context, ln net.Listener, origins []string) 
 type liveSources struct{ b *Backend }
 
 func (l liveSources) Subscribe(key media.Key, sub media.Subscriber) (func(), error) {
-	s, out := l.b.current()
+	s, _ := l.b.current()
 	if s == nil {
-		return nil, fmt.Errorf("not signed in to a relay (%s)", out.reason)
+		return nil, errors.New("not signed in to a relay")
 	}
 	return s.sources.Subscribe(key, sub)
 }

@@ -385,6 +385,8 @@ func (s *Source) relayReport(online bool, since time.Time) {
 		return
 	}
 	if online {
+		// Kept if the source is not waiting yet: the news may come while
+		// it is still taking in its last attempt's refusal.
 		select {
 		case s.wake <- struct{}{}:
 		default:

@@ -225,34 +225,38 @@ func (h *handler) cors(w http.ResponseWriter, r *http.Request) (done bool) {
 // fail answers err: a Problem as it says, bad input as 400 naming the
 // field, a relay failure as 502, anything else as 500.
 func (h *handler) fail(w http.ResponseWriter, r *http.Request, what string, err error) {
-	var p *jsonapi.Problem
-	var fe *wall.FieldError
-	switch {
-	case errors.As(err, &p):
-	case errors.As(err, &fe):
-		p = &jsonapi.Problem{Status: http.StatusBadRequest, Code: "bad_request", Message: fe.Error(), Field: fe.Field}
-	case r.Context().Err() != nil:
+	if r.Context().Err() != nil {
 		return // the view went away; nobody reads an answer
-	default:
-		var rerr *relayclient.Error
-		var nerr net.Error
-		var uerr *url.Error
-		switch {
-		case errors.As(err, &rerr):
-			p = &jsonapi.Problem{Status: http.StatusBadGateway, Code: "relay_error", Message: err.Error()}
-		case errors.As(err, &uerr), errors.As(err, &nerr):
-			p = &jsonapi.Problem{Status: http.StatusBadGateway, Code: "relay_unreachable", Message: err.Error()}
-		default:
-			p = &jsonapi.Problem{Status: http.StatusInternalServerError, Code: "internal", Message: what + " failed; the console's log says why"}
-			h.opts.Log.Error().Err(err).Str("path", r.URL.Path).Msg(what)
-			jsonapi.WriteProblem(w, p)
-			return
-		}
 	}
-	if p.Status >= 500 {
+	p := problemOf(what, err)
+	switch {
+	case p.Status >= http.StatusInternalServerError && p.Code == "internal":
+		h.opts.Log.Error().Err(err).Str("path", r.URL.Path).Msg(what)
+	case p.Status >= http.StatusInternalServerError:
 		h.opts.Log.Warn().Err(err).Str("path", r.URL.Path).Msg(what)
 	}
 	jsonapi.WriteProblem(w, p)
+}
+
+// problemOf is the answer to err. An error the backend did not describe is
+// not shown to the view, which gets a pointer to the log instead.
+func problemOf(what string, err error) *jsonapi.Problem {
+	var p *jsonapi.Problem
+	var fe *wall.FieldError
+	var rerr *relayclient.Error
+	var nerr net.Error
+	var uerr *url.Error
+	switch {
+	case errors.As(err, &p):
+		return p
+	case errors.As(err, &fe):
+		return &jsonapi.Problem{Status: http.StatusBadRequest, Code: "bad_request", Message: fe.Error(), Field: fe.Field, Err: err}
+	case errors.As(err, &rerr):
+		return &jsonapi.Problem{Status: http.StatusBadGateway, Code: "relay_error", Message: err.Error(), Err: err}
+	case errors.As(err, &uerr), errors.As(err, &nerr):
+		return &jsonapi.Problem{Status: http.StatusBadGateway, Code: "relay_unreachable", Message: err.Error(), Err: err}
+	}
+	return &jsonapi.Problem{Status: http.StatusInternalServerError, Code: "internal", Message: what + " failed; the console's log says why", Err: err}
 }
 
 // decode reads the JSON body into v, refusing unknown fields so that a
