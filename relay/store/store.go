@@ -43,6 +43,10 @@ func Open(ctx context.Context, path string) (*Store, error) {
 // Close closes the database.
 func (s *Store) Close() error { return s.db.Close() }
 
+// DB returns the database, for packages that keep their own tables in it
+// (relay/findings, relay/notify) through migrations listed here.
+func (s *Store) DB() *sql.DB { return s.db }
+
 // SchemaVersion returns the highest applied migration.
 func (s *Store) SchemaVersion(ctx context.Context) (int, error) {
 	return sqlitedb.SchemaVersion(ctx, s.db)
