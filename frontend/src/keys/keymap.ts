@@ -12,6 +12,7 @@ export type Action =
   | 'tile.move'
   | 'tile.focus'
   | 'tile.clear'
+  | 'tile.swap'
   | 'back'
   | 'grid.fewer'
   | 'grid.more'
@@ -58,6 +59,7 @@ export const bindings: readonly Binding[] = [
   { action: 'tile.focus', scope: 'wall', section: 'tiles', keys: ['Enter'] },
   { action: 'back', scope: 'wall', section: 'tiles', keys: ['Escape'] },
   { action: 'tile.clear', scope: 'wall', section: 'tiles', keys: ['Delete', 'Backspace'] },
+  { action: 'tile.swap', scope: 'wall', section: 'tiles', keys: ['m'] },
   { action: 'grid.fewer', scope: 'wall', section: 'layouts', keys: ['-'] },
   { action: 'grid.more', scope: 'wall', section: 'layouts', keys: ['=', '+'] },
   { action: 'layout.save', scope: 'wall', section: 'layouts', keys: ['s'] },

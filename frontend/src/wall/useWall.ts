@@ -16,6 +16,8 @@ export function useWall() {
   const tiles = computed(() => shown(view.value))
   const selected = ref(0)
   const focused = ref<number | null>(null)
+  /** A tile picked up with M, to be swapped with the next one M is pressed on. */
+  const marked = ref<number | null>(null)
   /** The name of the layout last restored or saved, offered when saving. */
   const layoutName = ref('')
 
@@ -33,6 +35,7 @@ export function useWall() {
     const n = view.value.grid
     if (selected.value >= n) selected.value = n - 1
     if (focused.value !== null && focused.value >= n) focused.value = null
+    if (marked.value !== null && marked.value >= n) marked.value = null
   }
 
   function select(i: number): void {
@@ -49,6 +52,7 @@ export function useWall() {
       layout: { grid: v.grid, tiles: shown(v) },
       selected: `tile-${selected.value + 1}`,
       focused: focused.value === null ? null : `tile-${focused.value + 1}`,
+      marked: marked.value === null ? null : `tile-${marked.value + 1}`,
       source: tourView.value ? 'tour' : 'officer',
       layoutName: layoutName.value,
     }
@@ -59,6 +63,7 @@ export function useWall() {
     tiles,
     selected,
     focused,
+    marked,
     layoutName,
     /** Whether the officer's wall came from an earlier session. */
     restoredFromStorage: saved !== undefined,
@@ -71,6 +76,16 @@ export function useWall() {
     setGrid: (grid: Grid) => update((w) => resize(w, grid)),
     assign: (index: number, camera: string | null) => update((w) => assign(w, index, camera)),
     swap: (from: number, to: number) => update((w) => swap(w, from, to)),
+    /** M: pick up the selected tile, or swap the picked-up one with it. */
+    markOrSwap(): void {
+      const m = marked.value
+      if (m === null) {
+        marked.value = selected.value
+        return
+      }
+      marked.value = null
+      if (m !== selected.value) update((w) => swap(w, m, selected.value))
+    },
     /** A saved layout on the officer's own wall. */
     restore(l: Layout): void {
       tourView.value = undefined
@@ -86,6 +101,7 @@ export function useWall() {
     showTour(w: Wall | undefined): void {
       tourView.value = w
       focused.value = null
+      marked.value = null
       clamp()
     },
   }

@@ -105,6 +105,7 @@ const en: Messages = {
     videoLabel: 'Live picture of {camera}, {site}',
     main: 'main stream',
     sub: 'sub stream',
+    moving: 'Moving: pick the other tile and press M',
     focusHint: 'Esc returns to the wall',
   },
   wall: {
@@ -205,6 +206,7 @@ const en: Messages = {
       tile_focus: 'Enlarge the selected tile (main stream)',
       back: 'Back to the wall / close',
       tile_clear: 'Empty the selected tile',
+      tile_swap: 'Move a tile: M on one tile, then M on another swaps them',
       grid_fewer: 'Fewer tiles (25→16→9→4→1)',
       grid_more: 'More tiles (1→4→9→16→25)',
       layout_save: 'Save this layout',

@@ -106,6 +106,7 @@ export default {
     videoLabel: '{site} {camera} 的实时画面',
     main: '主码流',
     sub: '子码流',
+    moving: '移动中：选择目标画面后按 M',
     focusHint: 'Esc 返回画面墙',
   },
   wall: {
@@ -206,6 +207,7 @@ export default {
       tile_focus: '放大选中画面（播放主码流）',
       back: '返回画面墙 / 关闭弹窗',
       tile_clear: '清空选中画面',
+      tile_swap: '移动画面：在一个画面上按 M，再到另一个画面按 M，两者交换',
       grid_fewer: '减少画面数（25→16→9→4→1）',
       grid_more: '增加画面数（1→4→9→16→25）',
       layout_save: '保存当前布局',
