@@ -23,6 +23,7 @@ import (
 	"github.com/qianliyan/qianliyan/relay/api"
 	"github.com/qianliyan/qianliyan/relay/auth"
 	"github.com/qianliyan/qianliyan/relay/config"
+	"github.com/qianliyan/qianliyan/relay/findings"
 	"github.com/qianliyan/qianliyan/relay/health"
 	"github.com/qianliyan/qianliyan/relay/hub"
 	"github.com/qianliyan/qianliyan/relay/metrics"
@@ -52,6 +53,7 @@ const (
 	DatabaseFile        = "relay.db"
 	SigningKeyFile      = "token-signing.key"
 	DemoCredentialsFile = "demo-credentials.env"
+	EvidenceDir         = "evidence" // findings' evidence files, named by SHA-256
 )
 
 // Relay is a running relay.
@@ -131,6 +133,10 @@ func Start(ctx context.Context, opts Options) (*Relay, error) {
 		}
 	}
 
+	finds, err := findings.New(st.DB(), filepath.Join(cfg.DataDir, EvidenceDir), now)
+	if err != nil {
+		return nil, err
+	}
 	key, err := auth.LoadOrCreateKey(filepath.Join(cfg.DataDir, SigningKeyFile))
 	if err != nil {
 		return nil, err
@@ -200,6 +206,7 @@ func Start(ctx context.Context, opts Options) (*Relay, error) {
 			Logins:  auth.NewLoginLimiter(cfg.Auth.LoginFailuresPerUser, cfg.Auth.LoginFailuresPerAddress, cfg.Auth.LoginWindow.D(), now),
 			Metrics: served, MaxSDPBytes: int64(cfg.HTTP.MaxSDPBytes),
 			Started: now(), Now: now, Stopping: stopping, Log: apiLog,
+			Findings: finds,
 		}),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,

@@ -86,6 +86,10 @@ type Config struct {
 	// (which would otherwise hold the server's shutdown up).
 	Stopping <-chan struct{}
 	Log      zerolog.Logger
+	// Findings, when set, serves the findings API (findings.go).
+	Findings Findings
+	// SitePage, when set, is the site managers' page, served at /site/.
+	SitePage http.Handler
 }
 
 type server struct {
@@ -159,6 +163,12 @@ func New(cfg Config) http.Handler {
 		http.MethodPatch:   cors(noPatch),
 		http.MethodOptions: preflight("DELETE, OPTIONS", "DELETE, PATCH, OPTIONS", false),
 	})
+	if s.Findings != nil {
+		s.mountFindings(mux, route)
+	}
+	if s.SitePage != nil {
+		mux.Handle("/site/", s.SitePage)
+	}
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "not_found", fmt.Sprintf("no such endpoint: %s", r.URL.Path))
 	})
@@ -166,7 +176,7 @@ func New(cfg Config) http.Handler {
 }
 
 func sortMethods(ms []string) []string {
-	order := []string{http.MethodGet, http.MethodHead, http.MethodPost, http.MethodDelete, http.MethodOptions}
+	order := []string{http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodDelete, http.MethodOptions}
 	out := make([]string, 0, len(ms))
 	for _, o := range order {
 		for _, m := range ms {
