@@ -74,6 +74,9 @@ func (s *Store) scanFindings(ctx context.Context, rows *sql.Rows) ([]Finding, er
 		if err := s.loadEvidence(ctx, &out[i]); err != nil {
 			return nil, err
 		}
+		if err := s.loadForward(ctx, &out[i]); err != nil {
+			return nil, err
+		}
 	}
 	return out, nil
 }

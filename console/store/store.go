@@ -43,6 +43,9 @@ type Store struct {
 	db  *sql.DB
 	dir string
 	now func() time.Time
+	// queued is signalled after every commit, so that the forwarder
+	// sends a new outbox entry at once instead of at its next poll.
+	queued chan struct{}
 }
 
 // Open opens DATA/console.db and DATA/evidence, creating them if need be.
@@ -57,7 +60,7 @@ func Open(ctx context.Context, dataDir string) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Store{db: db, dir: filepath.Join(dataDir, "evidence"), now: time.Now}, nil
+	return &Store{db: db, dir: filepath.Join(dataDir, "evidence"), now: time.Now, queued: make(chan struct{}, 1)}, nil
 }
 
 // Close closes the database.
@@ -139,6 +142,7 @@ type Finding struct {
 	UpdatedAt       time.Time `json:"updated_at"`
 	Snapshot        *Evidence `json:"snapshot,omitempty"`
 	Clip            *Evidence `json:"clip,omitempty"`
+	Forward         *Forward  `json:"forward,omitempty"`
 }
 
 // Flag is what the view sends when the officer flags a deviation.
@@ -483,6 +487,7 @@ func (s *Store) tx(ctx context.Context, fn func(*sql.Tx) error) error {
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("committing: %w", err)
 	}
+	s.signalQueued()
 	return nil
 }
 

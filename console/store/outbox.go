@@ -1,0 +1,262 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/qianliyan/qianliyan/internal/sqlitedb"
+)
+
+// Kinds of outbox entries.
+const (
+	// OutboxFinding is the finding at a revision: revision 1 is the finding
+	// as flagged (and its snapshot), later ones a change of it.
+	OutboxFinding = "finding"
+	// OutboxEvidence is the clip, once recorded.
+	OutboxEvidence = "evidence"
+)
+
+// Forward states of a finding, from its outbox.
+const (
+	ForwardLocal     = "local"     // changes are waiting to be sent
+	ForwardForwarded = "forwarded" // every change reached the relay
+	ForwardFailing   = "failing"   // the relay refused a change, or cannot be reached
+)
+
+// Forward is where a finding stands in reaching the relay.
+type Forward struct {
+	State string `json:"state"`
+	// Error is why the relay refused a change, or why the last attempt
+	// failed while it is retried.
+	Error string    `json:"error,omitempty"`
+	At    time.Time `json:"at"`
+}
+
+// OutboxEntry is one change waiting to be sent to the relay.
+type OutboxEntry struct {
+	Seq       int64
+	FindingID string
+	Kind      string // OutboxFinding, OutboxEvidence
+	Revision  int
+	CreatedAt time.Time
+	Attempts  int
+	LastError string
+	// NextAttempt is when the forwarder may try again; zero for at once.
+	NextAttempt time.Time
+	// EventID is, for a finding revision after the first, the history
+	// entry that made it.
+	EventID int64
+}
+
+// Queued is signalled after a change is committed: the outbox may have a
+// new entry. The signal is coalesced; whoever waits re-reads the outbox.
+func (s *Store) Queued() <-chan struct{} { return s.queued }
+
+func (s *Store) signalQueued() {
+	select {
+	case s.queued <- struct{}{}:
+	default:
+	}
+}
+
+// Outbox returns up to limit entries neither sent nor failed, oldest first.
+func (s *Store) Outbox(ctx context.Context, limit int) ([]OutboxEntry, error) {
+	if limit <= 0 {
+		limit = 1000
+	}
+	rows, err := s.db.QueryContext(ctx, `SELECT seq, finding_id, kind, revision, created_at, attempts, last_error,
+		next_attempt_at, coalesce(event_id, 0) FROM outbox WHERE sent_at = '' AND failed_at = '' ORDER BY seq LIMIT ?`, limit)
+	if err != nil {
+		return nil, fmt.Errorf("reading the outbox: %w", err)
+	}
+	defer rows.Close()
+	var out []OutboxEntry
+	for rows.Next() {
+		var e OutboxEntry
+		var created, next string
+		if err := rows.Scan(&e.Seq, &e.FindingID, &e.Kind, &e.Revision, &created, &e.Attempts, &e.LastError, &next, &e.EventID); err != nil {
+			return nil, fmt.Errorf("reading the outbox: %w", err)
+		}
+		e.CreatedAt, _ = sqlitedb.ParseTime(created)
+		if next != "" {
+			e.NextAttempt, _ = sqlitedb.ParseTime(next)
+		}
+		out = append(out, e)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("reading the outbox: %w", err)
+	}
+	return out, nil
+}
+
+// MarkSent records that the relay has an entry's change.
+func (s *Store) MarkSent(ctx context.Context, seq int64) error {
+	now := sqlitedb.FormatTime(s.now())
+	return s.markOutbox(ctx, seq, `UPDATE outbox SET sent_at = ?, attempted_at = ?, attempts = attempts + 1, last_error = '' WHERE seq = ?`, now, now, seq)
+}
+
+// MarkFailed records that the relay refused an entry's change for good.
+func (s *Store) MarkFailed(ctx context.Context, seq int64, reason string) error {
+	now := sqlitedb.FormatTime(s.now())
+	return s.markOutbox(ctx, seq, `UPDATE outbox SET failed_at = ?, attempted_at = ?, attempts = attempts + 1, last_error = ? WHERE seq = ?`,
+		now, now, reason, seq)
+}
+
+// RecordAttempt records a failed attempt to be retried at next.
+func (s *Store) RecordAttempt(ctx context.Context, seq int64, reason string, next time.Time) error {
+	return s.markOutbox(ctx, seq, `UPDATE outbox SET attempted_at = ?, attempts = attempts + 1, last_error = ?, next_attempt_at = ? WHERE seq = ?`,
+		sqlitedb.FormatTime(s.now()), reason, sqlitedb.FormatTime(next), seq)
+}
+
+func (s *Store) markOutbox(ctx context.Context, seq int64, query string, args ...any) error {
+	res, err := s.db.ExecContext(ctx, query, args...)
+	if err != nil {
+		return fmt.Errorf("recording outbox entry %d: %w", seq, err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return fmt.Errorf("%w: outbox entry %d", ErrNotFound, seq)
+	}
+	return nil
+}
+
+// loadForward derives f.Forward from the finding's outbox entries.
+func (s *Store) loadForward(ctx context.Context, f *Finding) error {
+	rows, err := s.db.QueryContext(ctx, `SELECT created_at, last_error, attempted_at, sent_at, failed_at
+		FROM outbox WHERE finding_id = ? ORDER BY seq`, f.ID)
+	if err != nil {
+		return fmt.Errorf("reading the outbox of %s: %w", f.ID, err)
+	}
+	defer rows.Close()
+	var failed, pending, sent *Forward
+	for rows.Next() {
+		var created, lastErr, attempted, sentAt, failedAt string
+		if err := rows.Scan(&created, &lastErr, &attempted, &sentAt, &failedAt); err != nil {
+			return fmt.Errorf("reading the outbox of %s: %w", f.ID, err)
+		}
+		switch {
+		case failedAt != "":
+			failed = &Forward{State: ForwardFailing, Error: lastErr, At: parseOr(failedAt, f.UpdatedAt)}
+		case sentAt != "":
+			sent = &Forward{State: ForwardForwarded, At: parseOr(sentAt, f.UpdatedAt)}
+		case pending == nil && lastErr != "":
+			pending = &Forward{State: ForwardFailing, Error: lastErr + " (retrying)", At: parseOr(attempted, f.UpdatedAt)}
+		case pending == nil:
+			pending = &Forward{State: ForwardLocal, At: parseOr(created, f.UpdatedAt)}
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("reading the outbox of %s: %w", f.ID, err)
+	}
+	// A refused change stays visible: the site is missing it whatever
+	// went through after it.
+	switch {
+	case failed != nil:
+		f.Forward = failed
+	case pending != nil:
+		f.Forward = pending
+	case sent != nil:
+		f.Forward = sent
+	default:
+		f.Forward = &Forward{State: ForwardLocal, At: f.FlaggedAt}
+	}
+	return nil
+}
+
+func parseOr(s string, dflt time.Time) time.Time {
+	t, err := sqlitedb.ParseTime(s)
+	if err != nil {
+		return dflt
+	}
+	return t
+}
+
+// Original returns the finding as flagged, before any edit: what the relay
+// is sent first, the same on every retry.
+func (s *Store) Original(ctx context.Context, id string) (Finding, error) {
+	f, err := s.Get(ctx, id)
+	if err != nil {
+		return Finding{}, err
+	}
+	var deadline string
+	err = s.db.QueryRowContext(ctx, `SELECT severity, note, deadline FROM finding_originals WHERE id = ?`, id).
+		Scan(&f.Severity, &f.Note, &deadline)
+	if errors.Is(err, sql.ErrNoRows) {
+		return Finding{}, fmt.Errorf("%w: %s has no original record", ErrNotFound, id)
+	}
+	if err != nil {
+		return Finding{}, fmt.Errorf("reading %s as flagged: %w", id, err)
+	}
+	if f.Deadline, err = sqlitedb.ParseTime(deadline); err != nil {
+		return Finding{}, fmt.Errorf("reading %s as flagged: %w", id, err)
+	}
+	f.Status, f.StatusNote, f.Revision = "open", "", 1
+	return f, nil
+}
+
+// Change is a change of a finding after its flag, as the relay is to be
+// told it.
+type Change struct {
+	// Action is the history's word: edited, withdrawn, verified, reopened.
+	Action string
+	Actor  string
+	At     time.Time
+	Detail map[string]any
+	// Note is the finding's note once the change was made.
+	Note string
+}
+
+// ChangeOf returns the change an outbox entry of a later revision carries.
+func (s *Store) ChangeOf(ctx context.Context, e OutboxEntry) (Change, error) {
+	if e.Kind != OutboxFinding || e.Revision < 2 || e.EventID == 0 {
+		return Change{}, fmt.Errorf("%w: outbox entry %d is not a change after the flag", ErrInvalid, e.Seq)
+	}
+	var c Change
+	var at, detail string
+	err := s.db.QueryRowContext(ctx, `SELECT at, actor, action, detail FROM finding_events WHERE id = ? AND finding_id = ?`,
+		e.EventID, e.FindingID).Scan(&at, &c.Actor, &c.Action, &detail)
+	if errors.Is(err, sql.ErrNoRows) {
+		return Change{}, fmt.Errorf("%w: history entry %d of %s", ErrNotFound, e.EventID, e.FindingID)
+	}
+	if err != nil {
+		return Change{}, fmt.Errorf("reading change %d of %s: %w", e.Revision, e.FindingID, err)
+	}
+	c.At, _ = sqlitedb.ParseTime(at)
+	if err := json.Unmarshal([]byte(detail), &c.Detail); err != nil {
+		return Change{}, fmt.Errorf("reading change %d of %s: %w", e.Revision, e.FindingID, err)
+	}
+	if c.Note, err = s.noteAt(ctx, e.FindingID, e.EventID); err != nil {
+		return Change{}, err
+	}
+	return c, nil
+}
+
+// noteAt replays the edits up to a history entry over the note as flagged.
+func (s *Store) noteAt(ctx context.Context, id string, eventID int64) (string, error) {
+	var note string
+	if err := s.db.QueryRowContext(ctx, `SELECT note FROM finding_originals WHERE id = ?`, id).Scan(&note); err != nil {
+		return "", fmt.Errorf("reading the note of %s as flagged: %w", id, err)
+	}
+	rows, err := s.db.QueryContext(ctx, `SELECT detail FROM finding_events
+		WHERE finding_id = ? AND action = 'edited' AND id <= ? ORDER BY id`, id, eventID)
+	if err != nil {
+		return "", fmt.Errorf("reading the edits of %s: %w", id, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var detail string
+		if err := rows.Scan(&detail); err != nil {
+			return "", fmt.Errorf("reading the edits of %s: %w", id, err)
+		}
+		var d struct {
+			Note *string `json:"note"`
+		}
+		if json.Unmarshal([]byte(detail), &d) == nil && d.Note != nil {
+			note = *d.Note
+		}
+	}
+	return note, rows.Err()
+}

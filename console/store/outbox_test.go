@@ -1,0 +1,241 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"testing"
+	"time"
+)
+
+func ptr[T any](v T) *T { return &v }
+
+func TestOutboxCarriesEveryChangeInOrder(t *testing.T) {
+	ctx := context.Background()
+	s := open(t, t.TempDir())
+	f, err := s.Create(ctx, flag())
+	if err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-s.Queued():
+	default:
+		t.Fatal("no signal after a flag")
+	}
+	newDeadline := f.Deadline.Add(24 * time.Hour)
+	if _, err := s.Update(ctx, f.ID, "duty", Edit{Note: ptr("gloves too"), Deadline: &newDeadline}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Update(ctx, f.ID, "duty", Edit{Severity: ptr("critical")}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.FinishClip(ctx, f.ID, true, f.ObservedAt, 30*time.Second, 640, 360); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Withdraw(ctx, f.ID, "duty", "wrong camera"); err != nil {
+		t.Fatal(err)
+	}
+	entries, err := s.Outbox(ctx, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	type want struct {
+		kind string
+		rev  int
+	}
+	wants := []want{{"finding", 1}, {"finding", 2}, {"finding", 3}, {"evidence", 0}, {"finding", 4}}
+	if len(entries) != len(wants) {
+		t.Fatalf("%d entries, want %d: %+v", len(entries), len(wants), entries)
+	}
+	for i, w := range wants {
+		if e := entries[i]; e.Kind != w.kind || e.Revision != w.rev || e.FindingID != f.ID {
+			t.Fatalf("entry %d is %+v, want %+v", i, e, w)
+		}
+	}
+
+	// The finding as flagged is what the relay gets first, whatever
+	// was edited since.
+	orig, err := s.Original(ctx, f.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if orig.Note != "" || orig.Severity != "major" || !orig.Deadline.Equal(f.Deadline) || orig.Status != "open" || orig.Revision != 1 {
+		t.Fatalf("original %+v", orig)
+	}
+
+	changes := []struct {
+		entry  int
+		action string
+		note   string
+		detail string
+	}{
+		{1, "edited", "gloves too", "note"},
+		{2, "edited", "gloves too", "severity"},
+		{4, "withdrawn", "gloves too", "reason"},
+	}
+	for _, c := range changes {
+		got, err := s.ChangeOf(ctx, entries[c.entry])
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.Action != c.action || got.Note != c.note || got.Detail[c.detail] == nil || got.Actor != "duty" {
+			t.Errorf("change of entry %d: %+v, want %s with note %q and %s", c.entry, got, c.action, c.note, c.detail)
+		}
+	}
+	if _, err := s.ChangeOf(ctx, entries[0]); !errors.Is(err, ErrInvalid) {
+		t.Fatalf("the flag is not a change: %v", err)
+	}
+}
+
+func TestForwardStateFollowsTheOutbox(t *testing.T) {
+	ctx := context.Background()
+	s := open(t, t.TempDir())
+	f, err := s.Create(ctx, flag())
+	if err != nil {
+		t.Fatal(err)
+	}
+	state := func() Forward {
+		t.Helper()
+		got, err := s.Get(ctx, f.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.Forward == nil {
+			t.Fatal("no forward state")
+		}
+		return *got.Forward
+	}
+	if st := state(); st.State != ForwardLocal || st.At.IsZero() {
+		t.Fatalf("new finding: %+v", st)
+	}
+	entries, _ := s.Outbox(ctx, 0)
+	next := time.Now().Add(time.Minute)
+	if err := s.RecordAttempt(ctx, entries[0].Seq, "relay unreachable", next); err != nil {
+		t.Fatal(err)
+	}
+	if st := state(); st.State != ForwardFailing || st.Error != "relay unreachable (retrying)" {
+		t.Fatalf("after a failed attempt: %+v", st)
+	}
+	if got, _ := s.Outbox(ctx, 0); len(got) != 1 || got[0].Attempts != 1 || !got[0].NextAttempt.Equal(next.Truncate(time.Millisecond)) {
+		t.Fatalf("entry after a failed attempt: %+v", got)
+	}
+	if err := s.MarkSent(ctx, entries[0].Seq); err != nil {
+		t.Fatal(err)
+	}
+	if st := state(); st.State != ForwardForwarded || st.Error != "" {
+		t.Fatalf("after sending: %+v", st)
+	}
+	if _, err := s.Withdraw(ctx, f.ID, "duty", "wrong camera"); err != nil {
+		t.Fatal(err)
+	}
+	if st := state(); st.State != ForwardLocal {
+		t.Fatalf("with a change queued: %+v", st)
+	}
+	entries, _ = s.Outbox(ctx, 0)
+	if err := s.MarkFailed(ctx, entries[0].Seq, "relay answered 409 bad_transition"); err != nil {
+		t.Fatal(err)
+	}
+	if st := state(); st.State != ForwardFailing || st.Error != "relay answered 409 bad_transition" {
+		t.Fatalf("after a refusal: %+v", st)
+	}
+	if got, _ := s.Outbox(ctx, 0); len(got) != 0 {
+		t.Fatalf("a refused entry is still pending: %+v", got)
+	}
+	if err := s.MarkSent(ctx, 99999); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("unknown entry: %v", err)
+	}
+}
+
+func TestRelayChangesAndRecheck(t *testing.T) {
+	ctx := context.Background()
+	s := open(t, t.TempDir())
+	f, err := s.Create(ctx, flag())
+	if err != nil {
+		t.Fatal(err)
+	}
+	const relay = "http://127.0.0.1:1"
+	at := time.Date(2026, 11, 24, 5, 0, 0, 0, time.UTC)
+	change := func(cursor int64, status, action string, detail string) RelayChange {
+		return RelayChange{Cursor: cursor, FindingID: f.ID, Status: status, Deadline: f.Deadline,
+			Event: RelayEvent{At: at, Actor: "site-mgr", Role: "site_manager", Action: action, Detail: json.RawMessage(detail)}}
+	}
+
+	// Not yet forwarded: the relay's status waits for the console's own.
+	if _, err := s.ApplyRelayChanges(ctx, relay, 3, []RelayChange{change(3, "acknowledged", "acknowledge", `{}`)}); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := s.Get(ctx, f.ID); got.Status != "open" {
+		t.Fatalf("status %q taken over a change still queued", got.Status)
+	}
+	entries, _ := s.Outbox(ctx, 0)
+	for _, e := range entries {
+		s.MarkSent(ctx, e.Seq)
+	}
+	if _, err := s.Verify(ctx, f.ID, "duty", "looks fine"); !errors.Is(err, ErrTransition) {
+		t.Fatalf("verify of an open finding: %v", err)
+	}
+
+	batch := []RelayChange{
+		change(3, "rectified", "acknowledge", `{}`), // again: recorded once
+		change(5, "rectified", "rectify", `{"note":"retrained the staff"}`),
+		{Cursor: 6, FindingID: "someone-elses", Status: "open"},
+	}
+	n, err := s.ApplyRelayChanges(ctx, relay, 6, batch)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The repeated change moves the status (nothing was queued now),
+	// the rectification adds its history; the stranger's is passed over.
+	if n != 2 {
+		t.Fatalf("%d applied, want 2", n)
+	}
+	got, _ := s.Get(ctx, f.ID)
+	if got.Status != "rectified" || got.StatusNote != "retrained the staff" {
+		t.Fatalf("after the relay's changes: %q %q", got.Status, got.StatusNote)
+	}
+	if c, err := s.RelayCursor(ctx, relay); err != nil || c != 6 {
+		t.Fatalf("cursor %d %v", c, err)
+	}
+	if c, _ := s.RelayCursor(ctx, "http://127.0.0.1:2"); c != 0 {
+		t.Fatalf("another relay's cursor is %d", c)
+	}
+	events, _ := s.Events(ctx, f.ID)
+	var actions []string
+	for _, e := range events {
+		actions = append(actions, e.Action)
+	}
+	if want := "flagged acknowledge rectify"; join(actions) != want {
+		t.Fatalf("history %q, want %q", join(actions), want)
+	}
+
+	newDeadline := at.Add(72 * time.Hour)
+	reopened, err := s.Reopen(ctx, f.ID, "duty", "still no hand hygiene", newDeadline)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if reopened.Status != "reopened" || !reopened.Deadline.Equal(newDeadline) || reopened.Forward.State != ForwardLocal {
+		t.Fatalf("reopened %+v", reopened)
+	}
+	entries, _ = s.Outbox(ctx, 0)
+	if len(entries) != 1 {
+		t.Fatalf("%d entries after reopen", len(entries))
+	}
+	c, err := s.ChangeOf(ctx, entries[0])
+	if err != nil || c.Action != "reopened" || c.Detail["deadline"] == nil || c.Detail["note"] != "still no hand hygiene" {
+		t.Fatalf("reopen change %+v %v", c, err)
+	}
+	if _, err := s.Verify(ctx, f.ID, "duty", ""); !errors.Is(err, ErrInvalid) {
+		t.Fatalf("verify without a note: %v", err)
+	}
+}
+
+func join(ss []string) string {
+	out := ""
+	for i, s := range ss {
+		if i > 0 {
+			out += " "
+		}
+		out += s
+	}
+	return out
+}
