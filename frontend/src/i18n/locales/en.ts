@@ -6,6 +6,7 @@ const en: Messages = {
     title: '千里眼 Qianliyan',
     loading: 'Loading…',
     retry: 'Retry',
+    failed: 'That did not work: {message}',
     close: 'Close',
   },
   header: {
@@ -124,7 +125,6 @@ const en: Messages = {
     restored: 'Showing layout “{name}”',
     deleted: 'Deleted layout “{name}”',
     deleteAgain: 'Press Delete again to delete “{name}”',
-    failed: 'That did not work: {message}',
     overwrite: 'Replaces the layout of the same name',
     problems: {
       empty: 'Enter a name',

@@ -7,6 +7,7 @@ export default {
     title: '千里眼 Qianliyan',
     loading: '正在加载…',
     retry: '重试',
+    failed: '操作失败：{message}',
     close: '关闭',
   },
   header: {
@@ -125,7 +126,6 @@ export default {
     restored: '已切换到布局“{name}”',
     deleted: '已删除布局“{name}”',
     deleteAgain: '再按一次 Delete 删除“{name}”',
-    failed: '操作失败：{message}',
     overwrite: '将覆盖同名布局',
     problems: {
       empty: '请输入名称',
