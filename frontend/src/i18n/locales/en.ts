@@ -148,7 +148,7 @@ const en: Messages = {
     choose: 'Choose a tour',
     playing: 'Touring',
     paused: 'Paused',
-    pausedInteraction: 'Paused while you work; resumes in {seconds} s',
+    pausedInteraction: 'Paused; resumes in {seconds} s',
     held: 'Paused while you work',
     step: 'Step {n} of {total}',
     remaining: '{seconds} s',
