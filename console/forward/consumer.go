@@ -1,0 +1,152 @@
+package forward
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/qianliyan/qianliyan/console/relayclient"
+	"github.com/qianliyan/qianliyan/console/store"
+)
+
+// ConsumerOptions configures a Consumer; zero values are sensible.
+type ConsumerOptions struct {
+	Store *store.Store
+	Relay Relay
+	// Self is the signed-in user: changes the relay records as theirs
+	// are this console's own coming back, whose history is already here.
+	Self string
+	// Wait is how long one long poll may wait at the relay (25 s).
+	Wait time.Duration
+	// MinBackoff and MaxBackoff bound the wait after a failed poll (1 s,
+	// 1 min).
+	MinBackoff, MaxBackoff time.Duration
+	// HTTP makes the polls; its timeout must outlast Wait (Wait + 30 s).
+	HTTP *http.Client
+	Log  zerolog.Logger
+}
+
+// Consumer follows the relay's changes feed and applies it to the
+// findings this console has: the site's acknowledgement and rectification,
+// and their notes, in the local history and status. Its cursor is kept in
+// the console store with the changes it covers, so a restart neither
+// misses nor repeats any.
+type Consumer struct {
+	opts ConsumerOptions
+	call caller
+	log  zerolog.Logger
+}
+
+// NewConsumer returns a consumer; Run runs it.
+func NewConsumer(opts ConsumerOptions) *Consumer {
+	if opts.Wait <= 0 {
+		opts.Wait = 25 * time.Second
+	}
+	if opts.MinBackoff <= 0 {
+		opts.MinBackoff = time.Second
+	}
+	if opts.MaxBackoff < opts.MinBackoff {
+		opts.MaxBackoff = max(time.Minute, opts.MinBackoff)
+	}
+	if opts.HTTP == nil {
+		opts.HTTP = &http.Client{Timeout: opts.Wait + 30*time.Second}
+	}
+	return &Consumer{opts: opts, call: caller{relay: opts.Relay, http: opts.HTTP}, log: opts.Log}
+}
+
+// changesAnswer is the relay's answer to a changes poll.
+type changesAnswer struct {
+	Cursor  int64 `json:"cursor"`
+	Changes []struct {
+		Cursor  int64 `json:"cursor"`
+		Finding struct {
+			ID       string    `json:"id"`
+			Status   string    `json:"status"`
+			Deadline time.Time `json:"deadline"`
+		} `json:"finding"`
+		Event struct {
+			At     time.Time       `json:"at"`
+			Actor  string          `json:"actor"`
+			Role   string          `json:"role"`
+			Action string          `json:"action"`
+			Detail json.RawMessage `json:"detail"`
+		} `json:"event"`
+	} `json:"changes"`
+}
+
+// Run polls until ctx is cancelled, or the relay ends the session
+// (relayclient.ErrSessionExpired), which it returns.
+func (c *Consumer) Run(ctx context.Context) error {
+	relay := c.opts.Relay.BaseURL()
+	backoff := time.Duration(0)
+	for {
+		n, err := c.poll(ctx, relay)
+		switch {
+		case ctx.Err() != nil:
+			return ctx.Err()
+		case errors.Is(err, relayclient.ErrSessionExpired):
+			c.log.Warn().Err(err).Msg("following the relay's changes stopped: the relay ended the session")
+			return err
+		case err == nil:
+			if backoff > 0 {
+				c.log.Info().Msg("following the relay's changes again")
+			}
+			backoff = 0
+			if n > 0 {
+				c.log.Debug().Int("changes", n).Msg("applied the relay's changes")
+			}
+			continue
+		}
+		backoff = min(max(backoff*2, c.opts.MinBackoff), c.opts.MaxBackoff)
+		c.log.Info().Err(err).Dur("retry_in", backoff).Msg("polling the relay's changes")
+		t := time.NewTimer(backoff)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return ctx.Err()
+		case <-t.C:
+		}
+	}
+}
+
+// poll waits for the changes after the stored cursor and applies them.
+func (c *Consumer) poll(ctx context.Context, relay string) (int, error) {
+	after, err := c.opts.Store.RelayCursor(ctx, relay)
+	if err != nil {
+		return 0, err
+	}
+	path := "/api/v1/findings/changes?after=" + strconv.FormatInt(after, 10) +
+		"&wait=" + strconv.FormatFloat(c.opts.Wait.Seconds(), 'f', -1, 64)
+	_, body, err := c.call.do(ctx, request{method: http.MethodGet, path: path})
+	if err != nil {
+		return 0, fmt.Errorf("polling the relay's changes after %d: %w", after, err)
+	}
+	var ans changesAnswer
+	if err := json.Unmarshal(body, &ans); err != nil {
+		return 0, fmt.Errorf("reading the relay's changes after %d: %w", after, err)
+	}
+	if len(ans.Changes) == 0 {
+		return 0, nil
+	}
+	changes := make([]store.RelayChange, 0, len(ans.Changes))
+	for _, ch := range ans.Changes {
+		ev := ch.Event
+		changes = append(changes, store.RelayChange{
+			Cursor: ch.Cursor, FindingID: ch.Finding.ID, Status: ch.Finding.Status, Deadline: ch.Finding.Deadline,
+			Event: store.RelayEvent{At: ev.At, Actor: ev.Actor, Role: ev.Role, Action: ev.Action, Detail: ev.Detail},
+			Echo:  ev.Actor == c.opts.Self && ev.Role != "site_manager",
+		})
+	}
+	cursor := max(ans.Cursor, changes[len(changes)-1].Cursor)
+	n, err := c.opts.Store.ApplyRelayChanges(ctx, relay, cursor, changes)
+	if err != nil {
+		return 0, fmt.Errorf("applying the relay's changes up to %d: %w", cursor, err)
+	}
+	return n, nil
+}

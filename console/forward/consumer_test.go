@@ -1,0 +1,139 @@
+package forward
+
+import (
+	"context"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/qianliyan/qianliyan/console/store"
+)
+
+func runConsumer(t testing.TB, st *store.Store, c Relay, self string) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		done <- NewConsumer(ConsumerOptions{Store: st, Relay: c, Self: self, Wait: 2 * time.Second,
+			MinBackoff: 50 * time.Millisecond, MaxBackoff: 400 * time.Millisecond, Log: testLog(t)}).Run(ctx)
+	}()
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case err := <-done:
+			if err != context.Canceled {
+				t.Errorf("consumer ended with %v", err)
+			}
+		case <-time.After(5 * time.Second):
+			t.Error("consumer did not stop within 5 s of its cancellation")
+		}
+	})
+}
+
+func history(t testing.TB, st *store.Store, id string) string {
+	t.Helper()
+	events, err := st.Events(context.Background(), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, e := range events {
+		out = append(out, e.Actor+":"+e.Action)
+	}
+	return strings.Join(out, " ")
+}
+
+func TestConsumerBringsTheSitesAnswersAndTheRecheckGoesBack(t *testing.T) {
+	ctx := context.Background()
+	tr := startRelay(t)
+	duty := tr.duty(t)
+	mgr := tr.signIn(t, siteManager, siteManagerPassword)
+	st := openStore(t)
+	f, err := st.Create(ctx, flagOf(t, 1, false))
+	if err != nil {
+		t.Fatal(err)
+	}
+	runForwarder(t, st, duty, Options{})
+	runConsumer(t, st, duty, duty.User().Name)
+	waitFor(t, 10*time.Second, "the flag forwarded", func() bool { return pending(t, st) == 0 })
+
+	for i, a := range []map[string]any{
+		{"action_id": "site-ack", "action": "acknowledge", "note": "seen"},
+		{"action_id": "site-fix", "action": "rectify", "note": "retrained the cleaners"},
+	} {
+		if status := call(t, mgr, http.MethodPost, "/api/v1/findings/"+f.ID+"/actions", a, nil); status != http.StatusOK {
+			t.Fatalf("site action %d: %d", i, status)
+		}
+	}
+	waitFor(t, 10*time.Second, "the rectification seen by the console", func() bool {
+		got, _ := st.Get(ctx, f.ID)
+		return got.Status == "rectified"
+	})
+	got, _ := st.Get(ctx, f.ID)
+	if got.StatusNote != "retrained the cleaners" {
+		t.Fatalf("status note %q", got.StatusNote)
+	}
+	// The console's own filing comes back from the relay too, and is not
+	// recorded twice.
+	if h := history(t, st, f.ID); h != "duty:flagged mgr:acknowledge mgr:rectify" {
+		t.Fatalf("history %q", h)
+	}
+
+	if _, err := st.Verify(ctx, f.ID, "duty", "hand hygiene seen on the next shift"); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 10*time.Second, "the verification at the relay", func() bool {
+		rf, _ := tr.finding(t, duty, f.ID)
+		return rf.Status == "verified"
+	})
+	waitFor(t, 10*time.Second, "the verification forwarded", func() bool {
+		got, _ := st.Get(ctx, f.ID)
+		return got.Forward.State == store.ForwardForwarded
+	})
+	// Let the consumer take the verification's change too.
+	cursor := func() int64 {
+		c, err := st.RelayCursor(ctx, duty.BaseURL())
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+	db := tr.db(t)
+	last := int64(count(t, db, `SELECT max(id) FROM finding_events`))
+	waitFor(t, 10*time.Second, "the cursor at the relay's last change", func() bool { return cursor() == last })
+	got, _ = st.Get(ctx, f.ID)
+	if got.Status != "verified" || got.StatusNote != "hand hygiene seen on the next shift" {
+		t.Fatalf("after verification: %q %q", got.Status, got.StatusNote)
+	}
+	if h := history(t, st, f.ID); h != "duty:flagged mgr:acknowledge mgr:rectify duty:verified" {
+		t.Fatalf("history %q", h)
+	}
+}
+
+func TestConsumerResumesFromItsCursorAfterTheRelayRestarts(t *testing.T) {
+	ctx := context.Background()
+	tr := startRelay(t)
+	duty := tr.duty(t)
+	mgr := tr.signIn(t, siteManager, siteManagerPassword)
+	st := openStore(t)
+	f, _ := st.Create(ctx, flagOf(t, 1, false))
+	runForwarder(t, st, duty, Options{})
+	runConsumer(t, st, duty, duty.User().Name)
+	waitFor(t, 10*time.Second, "the flag forwarded", func() bool { return pending(t, st) == 0 })
+
+	tr.stop()
+	tr.start()
+	mgr = tr.signIn(t, siteManager, siteManagerPassword)
+	if status := call(t, mgr, http.MethodPost, "/api/v1/findings/"+f.ID+"/actions",
+		map[string]any{"action_id": "site-ack", "action": "acknowledge", "note": "on it"}, nil); status != http.StatusOK {
+		t.Fatalf("acknowledging: %d", status)
+	}
+	waitFor(t, 10*time.Second, "the acknowledgement seen after the relay's restart", func() bool {
+		got, _ := st.Get(ctx, f.ID)
+		return got.Status == "acknowledged"
+	})
+	if h := history(t, st, f.ID); h != "duty:flagged mgr:acknowledge" {
+		t.Fatalf("history %q", h)
+	}
+}

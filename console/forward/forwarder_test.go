@@ -1,0 +1,333 @@
+package forward
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/qianliyan/qianliyan/console/relayclient"
+	"github.com/qianliyan/qianliyan/console/store"
+)
+
+func ptr[T any](v T) *T { return &v }
+
+func TestForwardsFindingsEvidenceAndChanges(t *testing.T) {
+	ctx := context.Background()
+	tr := startRelay(t)
+	duty := tr.duty(t)
+	st := openStore(t)
+
+	// Edited before it was sent: the relay gets it as flagged, then the edit.
+	edited, err := st.Create(ctx, flagOf(t, 1, false))
+	if err != nil {
+		t.Fatal(err)
+	}
+	deadline := edited.Deadline.Add(24 * time.Hour)
+	if _, err := st.Update(ctx, edited.ID, "duty", store.Edit{Note: ptr("gloves off first"), Severity: ptr("critical"), Deadline: &deadline}); err != nil {
+		t.Fatal(err)
+	}
+	withClip, err := st.Create(ctx, flagOf(t, 2, true))
+	if err != nil {
+		t.Fatal(err)
+	}
+	finishClip(t, st, withClip)
+	withdrawn, err := st.Create(ctx, flagOf(t, 3, false))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.Withdraw(ctx, withdrawn.ID, "duty", "wrong camera"); err != nil {
+		t.Fatal(err)
+	}
+
+	runForwarder(t, st, duty, Options{})
+	waitFor(t, 10*time.Second, "the outbox drained", func() bool { return pending(t, st) == 0 })
+
+	f, status := tr.finding(t, duty, edited.ID)
+	if status != http.StatusOK || f.Status != "open" || f.Note != "gloves off first" || f.Severity != "critical" || !f.Deadline.Equal(deadline) {
+		t.Fatalf("edited finding at the relay: %d %+v", status, f)
+	}
+	snap := edited.Snapshot.SHA256
+	if f.Evidence.Snapshot == nil || f.Evidence.Snapshot.SHA256 != snap {
+		t.Fatalf("snapshot at the relay: %+v, want %s", f.Evidence.Snapshot, snap)
+	}
+	if got := actionsOf(f); got != "created evidence edit" {
+		t.Fatalf("relay history %q", got)
+	}
+
+	f, _ = tr.finding(t, duty, withClip.ID)
+	local, _ := st.Get(ctx, withClip.ID)
+	if f.Evidence.Clip == nil || f.Evidence.Clip.SHA256 != local.Clip.SHA256 {
+		t.Fatalf("clip at the relay: %+v, want %s", f.Evidence.Clip, local.Clip.SHA256)
+	}
+
+	f, _ = tr.finding(t, duty, withdrawn.ID)
+	if f.Status != "withdrawn" {
+		t.Fatalf("withdrawn finding is %q at the relay", f.Status)
+	}
+
+	for _, id := range []string{edited.ID, withClip.ID, withdrawn.ID} {
+		got, _ := st.Get(ctx, id)
+		if got.Forward == nil || got.Forward.State != store.ForwardForwarded || got.Forward.Error != "" {
+			t.Errorf("forward state of %s: %+v", id, got.Forward)
+		}
+	}
+	// Once forwarded, the console refuses edits: the site has it.
+	if _, err := st.Update(ctx, edited.ID, "duty", store.Edit{Note: ptr("late")}); err != store.ErrForwarded {
+		t.Fatalf("edit after forwarding: %v", err)
+	}
+}
+
+func actionsOf(f relayFinding) string {
+	var out []string
+	for _, e := range f.Events {
+		out = append(out, e.Action)
+	}
+	return strings.Join(out, " ")
+}
+
+func TestRefusedChangeFailsWithTheReasonAndLaterOnesGoOn(t *testing.T) {
+	ctx := context.Background()
+	tr := startRelay(t)
+	duty := tr.duty(t)
+	st := openStore(t)
+	f, err := st.Create(ctx, flagOf(t, 1, true))
+	if err != nil {
+		t.Fatal(err)
+	}
+	runForwarder(t, st, duty, Options{})
+	waitFor(t, 10*time.Second, "the flag forwarded", func() bool { return pending(t, st) == 0 })
+
+	// Someone else withdraws it at the relay; the officer's withdrawal,
+	// sent after, is refused for good: 409 bad_transition.
+	other := tr.duty(t)
+	if status := call(t, other, http.MethodPost, "/api/v1/findings/"+f.ID+"/actions",
+		map[string]any{"action_id": "elsewhere-1", "action": "withdraw", "note": "duplicate"}, nil); status != http.StatusOK {
+		t.Fatalf("withdrawing at the relay: %d", status)
+	}
+	if _, err := st.Withdraw(ctx, f.ID, "duty", "wrong camera"); err != nil {
+		t.Fatal(err)
+	}
+	// The clip, queued after the refused change, still goes.
+	finishClip(t, st, f)
+	waitFor(t, 10*time.Second, "the outbox settled", func() bool { return pending(t, st) == 0 })
+
+	got, _ := st.Get(ctx, f.ID)
+	if got.Forward == nil || got.Forward.State != store.ForwardFailing ||
+		!strings.Contains(got.Forward.Error, "409") || !strings.Contains(got.Forward.Error, "bad_transition") {
+		t.Fatalf("forward state %+v, want failing with 409 bad_transition", got.Forward)
+	}
+	rf, _ := tr.finding(t, duty, f.ID)
+	if rf.Evidence.Clip == nil || rf.Evidence.Clip.SHA256 != got.Clip.SHA256 {
+		t.Fatalf("the clip after the refused change did not reach the relay: %+v", rf.Evidence.Clip)
+	}
+}
+
+// standIn is a relay's findings API that answers as told and records the
+// order of calls, for what the real relay does not do on demand: fail.
+type standIn struct {
+	srv *httptest.Server
+
+	mu    sync.Mutex
+	calls []string // "METHOD path"
+	fail  map[string]int
+}
+
+func newStandIn(t *testing.T) *standIn {
+	s := &standIn{fail: make(map[string]int)}
+	s.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Authorization") != "Bearer stand-in" {
+			w.WriteHeader(http.StatusUnauthorized)
+			return
+		}
+		io.Copy(io.Discard, r.Body)
+		id := strings.Split(strings.TrimPrefix(r.URL.Path, "/api/v1/findings/"), "/")[0]
+		s.mu.Lock()
+		status := s.fail[id]
+		if status == 0 {
+			s.calls = append(s.calls, r.Method+" "+r.URL.Path)
+		}
+		s.mu.Unlock()
+		w.Header().Set("Content-Type", "application/json")
+		if status != 0 {
+			w.WriteHeader(status)
+			fmt.Fprintf(w, `{"error":{"code":"down","message":"told to fail"}}`)
+			return
+		}
+		w.WriteHeader(http.StatusOK)
+		fmt.Fprint(w, `{}`)
+	}))
+	t.Cleanup(s.srv.Close)
+	return s
+}
+
+func (s *standIn) setFail(id string, status int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if status == 0 {
+		delete(s.fail, id)
+	} else {
+		s.fail[id] = status
+	}
+}
+
+// of returns the calls made for a finding, in order.
+func (s *standIn) of(id string) []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []string
+	for _, c := range s.calls {
+		if strings.Contains(c, id) {
+			out = append(out, strings.Replace(c, "/api/v1/findings/"+id, "", 1))
+		}
+	}
+	return out
+}
+
+// staticRelay is a sign-in whose token the stand-in takes.
+type staticRelay struct{ url string }
+
+func (s staticRelay) BaseURL() string                     { return s.url }
+func (staticRelay) Token(context.Context) (string, error) { return "stand-in", nil }
+func (staticRelay) Refresh(context.Context) (relayclient.Session, error) {
+	return relayclient.Session{}, relayclient.ErrSessionExpired
+}
+
+func TestEachFindingInOrderWithoutHoldingUpTheOthers(t *testing.T) {
+	ctx := context.Background()
+	relay := newStandIn(t)
+	st := openStore(t)
+	a, _ := st.Create(ctx, flagOf(t, 1, true))
+	b, _ := st.Create(ctx, flagOf(t, 2, true))
+	for _, f := range []store.Finding{a, b} {
+		if _, err := st.Update(ctx, f.ID, "duty", store.Edit{Note: ptr("first")}); err != nil {
+			t.Fatal(err)
+		}
+		finishClip(t, st, f)
+		if _, err := st.Withdraw(ctx, f.ID, "duty", "second"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// a's flag fails as a relay that is unwell does, b's goes through.
+	relay.setFail(a.ID, http.StatusServiceUnavailable)
+	runForwarder(t, st, staticRelay{relay.srv.URL}, Options{MinBackoff: 20 * time.Millisecond, MaxBackoff: 50 * time.Millisecond})
+
+	want := []string{"PUT ", "PUT /evidence/snapshot", "POST /actions", "PUT /evidence/clip", "POST /actions"}
+	waitFor(t, 10*time.Second, "b delivered while a is held up", func() bool { return len(relay.of(b.ID)) == len(want) })
+	if got := relay.of(a.ID); len(got) != 0 {
+		t.Fatalf("a's later changes went before its flag: %q", got)
+	}
+	got, _ := st.Get(ctx, a.ID)
+	if got.Forward.State != store.ForwardFailing || !strings.Contains(got.Forward.Error, "503") {
+		t.Fatalf("a's forward state while retried: %+v", got.Forward)
+	}
+	relay.setFail(a.ID, 0)
+	waitFor(t, 10*time.Second, "a delivered once the relay takes it", func() bool { return pending(t, st) == 0 })
+	for _, f := range []store.Finding{a, b} {
+		if got := relay.of(f.ID); strings.Join(got, ",") != strings.Join(want, ",") {
+			t.Errorf("calls for %s: %q, want %q", f.ID, got, want)
+		}
+	}
+}
+
+func TestActionsCarryTheirChange(t *testing.T) {
+	ctx := context.Background()
+	var mu sync.Mutex
+	var bodies []map[string]any
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasSuffix(r.URL.Path, "/actions") {
+			var m map[string]any
+			json.NewDecoder(r.Body).Decode(&m)
+			mu.Lock()
+			bodies = append(bodies, m)
+			mu.Unlock()
+		}
+		w.WriteHeader(http.StatusOK)
+	}))
+	defer srv.Close()
+	st := openStore(t)
+	f, _ := st.Create(ctx, flagOf(t, 1, false))
+	deadline := f.Deadline.Add(time.Hour).UTC()
+	st.Update(ctx, f.ID, "duty", store.Edit{Note: ptr("n1")})
+	st.Update(ctx, f.ID, "duty", store.Edit{Severity: ptr("minor"), Deadline: &deadline})
+	st.Withdraw(ctx, f.ID, "duty", "mistaken")
+	runForwarder(t, st, staticRelay{srv.URL}, Options{})
+	waitFor(t, 10*time.Second, "the outbox drained", func() bool { return pending(t, st) == 0 })
+
+	cases := []struct {
+		rev                    int
+		action, note, severity string
+		deadline               string
+	}{
+		{2, "edit", "n1", "", ""},
+		// The note goes with every edit: the relay keeps one it is not given.
+		{3, "edit", "n1", "minor", deadline.Format(time.RFC3339Nano)},
+		{4, "withdraw", "mistaken", "", ""},
+	}
+	if len(bodies) != len(cases) {
+		t.Fatalf("%d actions sent, want %d: %v", len(bodies), len(cases), bodies)
+	}
+	for i, c := range cases {
+		b := bodies[i]
+		sev, _ := b["severity"].(string)
+		dl, _ := b["deadline"].(string)
+		if b["action_id"] != ActionID(f.ID, c.rev) || b["action"] != c.action || b["note"] != c.note || sev != c.severity || dl != c.deadline {
+			t.Errorf("action %d: %v, want %+v", i, b, c)
+		}
+	}
+	if ActionID(f.ID, 2) == ActionID(f.ID, 3) || ActionID(f.ID, 2) != ActionID(f.ID, 2) {
+		t.Fatal("action ids are not one per finding and revision")
+	}
+}
+
+func TestRelayDownWhileFlaggingThenBack(t *testing.T) {
+	ctx := context.Background()
+	tr := startRelay(t)
+	duty := tr.duty(t)
+	st := openStore(t)
+	runForwarder(t, st, duty, Options{})
+	tr.stop()
+
+	const n = 100
+	ids := make([]string, n)
+	sums := make(map[string]string, n)
+	for i := range n {
+		f, err := st.Create(ctx, flagOf(t, i, false))
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids[i], sums[f.ID] = f.ID, f.Snapshot.SHA256
+	}
+	waitFor(t, 5*time.Second, "a failed attempt recorded", func() bool {
+		got, _ := st.Get(ctx, ids[0])
+		return got.Forward.State == store.ForwardFailing
+	})
+	got, _ := st.Get(ctx, ids[0])
+	if !strings.Contains(got.Forward.Error, "retrying") {
+		t.Fatalf("forward state while the relay is down: %+v", got.Forward)
+	}
+
+	tr.start()
+	waitFor(t, 20*time.Second, "all 100 forwarded after the relay came back", func() bool { return pending(t, st) == 0 })
+	db := tr.db(t)
+	for _, id := range ids {
+		if c := count(t, db, `SELECT count(*) FROM finding_events WHERE finding_id = ? AND action = 'created'`, id); c != 1 {
+			t.Fatalf("%s created %d times at the relay", id, c)
+		}
+		if c := count(t, db, `SELECT count(*) FROM finding_evidence WHERE finding_id = ? AND kind = 'snapshot' AND sha256 = ?`, id, sums[id]); c != 1 {
+			t.Fatalf("%s has %d snapshots at the relay", id, c)
+		}
+		if c := count(t, db, `SELECT count(*) FROM finding_events WHERE finding_id = ? AND action = 'evidence'`, id); c != 1 {
+			t.Fatalf("%s's snapshot recorded %d times at the relay", id, c)
+		}
+	}
+	if c := count(t, db, `SELECT count(*) FROM findings`); c != n {
+		t.Fatalf("%d findings at the relay, want %d", c, n)
+	}
+}
