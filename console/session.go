@@ -16,10 +16,12 @@ import (
 
 	"github.com/qianliyan/qianliyan/console/bridge"
 	"github.com/qianliyan/qianliyan/console/events"
+	"github.com/qianliyan/qianliyan/console/forward"
 	"github.com/qianliyan/qianliyan/console/jsonapi"
 	"github.com/qianliyan/qianliyan/console/media"
 	"github.com/qianliyan/qianliyan/console/relayclient"
 	"github.com/qianliyan/qianliyan/console/server"
+	"github.com/qianliyan/qianliyan/console/store"
 )
 
 // Reasons the backend is signed out, for the view to translate.
@@ -184,10 +186,11 @@ func (b *Backend) signIn(ctx context.Context, in server.SignIn) (*session, error
 	s.sources = media.NewSources(sctx, puller, media.Options{Tap: b.finds.buffers.Tap, Log: log.With().Str("component", "media").Logger()})
 	b.sess, b.out, b.relayURL = s, signedOut{}, relay
 	st := b.store
-	b.wg.Add(2)
+	b.wg.Add(3)
 	b.mu.Unlock()
 
 	go func() { defer b.wg.Done(); b.renew(s) }()
+	go func() { defer b.wg.Done(); b.forward(s, st) }()
 	go func() {
 		defer b.wg.Done()
 		select {
@@ -206,6 +209,24 @@ func (b *Backend) signIn(ctx context.Context, in server.SignIn) (*session, error
 	}
 	s.log.Info().Time("expires_at", sess.ExpiresAt).Int("cameras", len(cams)).Str("camera", s.camera).Msg("signed in")
 	return s, nil
+}
+
+// forward sends the outbox to the relay and follows the relay's changes
+// of findings for as long as the session lasts, with its token.
+func (b *Backend) forward(s *session, st *store.Store) {
+	var wg sync.WaitGroup
+	wg.Add(2)
+	go func() {
+		defer wg.Done()
+		_ = forward.New(forward.Options{Store: st, Relay: s.client,
+			Log: b.opts.Log.With().Str("component", "forward").Logger()}).Run(s.ctx)
+	}()
+	go func() {
+		defer wg.Done()
+		_ = forward.NewConsumer(forward.ConsumerOptions{Store: st, Relay: s.client, Self: s.user.Name,
+			Log: b.opts.Log.With().Str("component", "changes").Logger()}).Run(s.ctx)
+	}()
+	wg.Wait()
 }
 
 // signInProblem turns a failed login into what the view is told.

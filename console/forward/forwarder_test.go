@@ -331,3 +331,32 @@ func TestRelayDownWhileFlaggingThenBack(t *testing.T) {
 		t.Fatalf("%d findings at the relay, want %d", c, n)
 	}
 }
+
+func TestWhichAnswersAreForGood(t *testing.T) {
+	cases := []struct {
+		status int
+		code   string
+		want   bool
+	}{
+		{http.StatusConflict, "bad_transition", true},
+		{http.StatusConflict, "conflict", true},
+		{http.StatusUnprocessableEntity, "invalid_field", true},
+		{http.StatusNotFound, "unknown_site", true},
+		{http.StatusBadRequest, "digest_mismatch", true},
+		{http.StatusRequestEntityTooLarge, "body_too_large", true},
+		{http.StatusForbidden, "forbidden", true},
+		// A relay without the findings API yet, and answers meaning later.
+		{http.StatusNotFound, "not_found", false},
+		{http.StatusNotFound, "http_404", false},
+		{http.StatusMethodNotAllowed, "method_not_allowed", false},
+		{http.StatusTooManyRequests, "too_many_attempts", false},
+		{http.StatusUnauthorized, "unauthorized", false},
+		{http.StatusInternalServerError, "internal", false},
+		{http.StatusBadGateway, "http_502", false},
+	}
+	for _, c := range cases {
+		if got := (&RelayError{Status: c.status, Code: c.code}).Permanent(); got != c.want {
+			t.Errorf("%d %s: permanent %v, want %v", c.status, c.code, got, c.want)
+		}
+	}
+}

@@ -48,11 +48,16 @@ func (e *RelayError) Error() string {
 
 // Permanent reports whether the relay will give the same answer to the
 // same request however often it is asked: a 4xx other than the ones that
-// mean "later" (408, 425, 429) or "who are you" (401, handled by renewing).
+// mean "later" (408, 425, 429) or "who are you" (401, handled by renewing),
+// and other than a relay that has no findings API (an unknown route, 404
+// not_found, or 405): that one may be upgraded, and is waited for.
 func (e *RelayError) Permanent() bool {
 	switch e.Status {
-	case http.StatusUnauthorized, http.StatusRequestTimeout, http.StatusTooEarly, http.StatusTooManyRequests:
+	case http.StatusUnauthorized, http.StatusRequestTimeout, http.StatusTooEarly, http.StatusTooManyRequests,
+		http.StatusMethodNotAllowed:
 		return false
+	case http.StatusNotFound:
+		return e.Code != "not_found" && e.Code != "http_404"
 	}
 	return e.Status >= 400 && e.Status < 500
 }
