@@ -27,6 +27,7 @@ import (
 	"github.com/qianliyan/qianliyan/relay/health"
 	"github.com/qianliyan/qianliyan/relay/hub"
 	"github.com/qianliyan/qianliyan/relay/metrics"
+	"github.com/qianliyan/qianliyan/relay/sitepage"
 	"github.com/qianliyan/qianliyan/relay/store"
 	"github.com/qianliyan/qianliyan/relay/whep"
 	"github.com/qianliyan/qianliyan/relay/whip"
@@ -145,6 +146,12 @@ func Start(ctx context.Context, opts Options) (*Relay, error) {
 	if err != nil {
 		return nil, err
 	}
+	logins := auth.NewLoginLimiter(cfg.Auth.LoginFailuresPerUser, cfg.Auth.LoginFailuresPerAddress, cfg.Auth.LoginWindow.D(), now)
+	site, err := sitepage.New(sitepage.Config{Findings: finds, Users: st, Signer: signer, Logins: logins, Now: now,
+		Log: opts.Log.With().Str("component", "sitepage").Logger()})
+	if err != nil {
+		return nil, fmt.Errorf("building the site page: %w", err)
+	}
 	sources, err := st.CameraSources(ctx)
 	if err != nil {
 		return nil, err
@@ -203,10 +210,10 @@ func Start(ctx context.Context, opts Options) (*Relay, error) {
 	r.srv = &http.Server{
 		Handler: api.New(api.Config{
 			Store: st, Signer: signer, Streams: r.hub, Changes: watcher, WHIP: r.whip, WHEP: r.whep,
-			Logins:  auth.NewLoginLimiter(cfg.Auth.LoginFailuresPerUser, cfg.Auth.LoginFailuresPerAddress, cfg.Auth.LoginWindow.D(), now),
+			Logins:  logins,
 			Metrics: served, MaxSDPBytes: int64(cfg.HTTP.MaxSDPBytes),
 			Started: now(), Now: now, Stopping: stopping, Log: apiLog,
-			Findings: finds,
+			Findings: finds, SitePage: site,
 		}),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,

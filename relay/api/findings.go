@@ -306,17 +306,11 @@ func (s *server) evidenceGet(w http.ResponseWriter, r *http.Request) {
 		s.respond(w, r, err)
 		return
 	}
-	ServeEvidence(w, r, s.Findings, p, r.PathValue("id"), r.PathValue("name"), func(err error) { s.respond(w, r, findingFailure(err)) })
+	serveEvidence(w, r, s.Findings, p, r.PathValue("id"), r.PathValue("name"), func(err error) { s.respond(w, r, findingFailure(err)) })
 }
 
-// EvidenceOpener opens a finding's evidence file for a user.
-type EvidenceOpener interface {
-	Open(ctx context.Context, by auth.Principal, id, name string) (*os.File, findings.File, error)
-}
-
-// ServeEvidence answers with an evidence file, Range requests included;
-// fail answers errors (the API in JSON, the site page in HTML).
-func ServeEvidence(w http.ResponseWriter, r *http.Request, st EvidenceOpener, by auth.Principal, id, name string, fail func(error)) {
+// serveEvidence answers with an evidence file, Range requests included.
+func serveEvidence(w http.ResponseWriter, r *http.Request, st Findings, by auth.Principal, id, name string, fail func(error)) {
 	fh, file, err := st.Open(r.Context(), by, id, name)
 	if err != nil {
 		fail(err)

@@ -1,0 +1,540 @@
+// Package sitepage is the site managers' web page, served by the relay at
+// /site/: server-rendered HTML in Chinese and English, usable on a phone.
+// A site manager signs in with their relay account, sees their sites'
+// findings (what needs them first, with the deadline's countdown), the
+// snapshot and clip, and acknowledges and reports rectification with a
+// note and photos. Duty officers and supervisors may look, read-only.
+package sitepage
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"embed"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"html/template"
+	"io"
+	"io/fs"
+	"math"
+	"net"
+	"net/http"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/rs/zerolog"
+
+	"github.com/qianliyan/qianliyan/relay/auth"
+	"github.com/qianliyan/qianliyan/relay/findings"
+	"github.com/qianliyan/qianliyan/relay/store"
+)
+
+//go:embed templates/*.html
+var templateFS embed.FS
+
+//go:embed static
+var staticFS embed.FS
+
+// Findings is what the page reads and changes (relay/findings.Store).
+type Findings interface {
+	List(ctx context.Context, by auth.Principal, flt findings.Filter) ([]findings.Finding, error)
+	Get(ctx context.Context, by auth.Principal, id string) (findings.Finding, error)
+	Act(ctx context.Context, by auth.Principal, id string, req findings.Request) (findings.Finding, error)
+	Open(ctx context.Context, by auth.Principal, id, name string) (*os.File, findings.File, error)
+}
+
+// Users and sites as the relay database has them.
+type Users interface {
+	User(ctx context.Context, name string) (store.User, error)
+	Sites(ctx context.Context) ([]store.Site, error)
+}
+
+// Config is what the page needs.
+type Config struct {
+	Findings Findings
+	Users    Users
+	Signer   *auth.Signer
+	// Logins limits failed sign-ins (shared with the API's); optional.
+	Logins *auth.LoginLimiter
+	Now    func() time.Time
+	Log    zerolog.Logger
+}
+
+// Cookies.
+const (
+	sessionCookie = "qly_site_session" // the relay login token
+	loginCookie   = "qly_site_login"   // the sign-in form's CSRF secret
+	langCookie    = "qly_lang"
+	cookiePath    = "/site/"
+)
+
+// Upload bounds: photos of at most MaxPhotoBytes each, findings.MaxPhotos of them.
+const (
+	formMemory        = 8 << 20
+	maxRectifyBody    = findings.MaxPhotos*findings.MaxPhotoBytes + 1<<20
+	uploadReadTimeout = 10 * time.Minute
+)
+
+type page struct {
+	Config
+	csrfKey []byte
+	tmpl    map[string]*template.Template
+	static  http.Handler
+}
+
+// New returns the page's handler; mount it at /site/.
+func New(cfg Config) (http.Handler, error) {
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	p := &page{Config: cfg, csrfKey: make([]byte, 32), tmpl: map[string]*template.Template{}}
+	if _, err := rand.Read(p.csrfKey); err != nil {
+		return nil, err
+	}
+	funcs := template.FuncMap{"t": translate}
+	for _, name := range []string{"login", "list", "finding", "message"} {
+		t, err := template.New("layout.html").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/"+name+".html")
+		if err != nil {
+			return nil, err
+		}
+		p.tmpl[name] = t
+	}
+	sub, _ := fs.Sub(staticFS, "static")
+	p.static = http.StripPrefix("/site/static/", http.FileServerFS(sub))
+
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /site/{$}", p.list)
+	mux.HandleFunc("GET /site/login", p.loginForm)
+	mux.HandleFunc("POST /site/login", p.login)
+	mux.HandleFunc("POST /site/logout", p.logout)
+	mux.HandleFunc("GET /site/lang/{lang}", p.setLanguage)
+	mux.HandleFunc("GET /site/findings/{id}", p.finding)
+	mux.HandleFunc("POST /site/findings/{id}/acknowledge", p.acknowledge)
+	mux.HandleFunc("POST /site/findings/{id}/rectify", p.rectify)
+	mux.HandleFunc("GET /site/evidence/{id}/{name}", p.evidence)
+	mux.Handle("GET /site/static/", p.static)
+	mux.HandleFunc("/site/", func(w http.ResponseWriter, r *http.Request) {
+		p.message(w, r, http.StatusNotFound, "not_found")
+	})
+	return secured(mux), nil
+}
+
+// secured sets the headers every answer carries: the page loads only its
+// own assets and may not be framed.
+func secured(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		h.Set("Content-Security-Policy", "default-src 'self'; img-src 'self' blob:; media-src 'self'; frame-ancestors 'none'; form-action 'self'")
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("Referrer-Policy", "same-origin")
+		h.Set("X-Frame-Options", "DENY")
+		next.ServeHTTP(w, r)
+	})
+}
+
+// view is what every template gets.
+type view struct {
+	Lang   string
+	User   *auth.Principal
+	CSRF   string
+	Error  string
+	Notice string
+	Data   any
+	// Path is the page's own, where the language switch returns to.
+	Path string
+}
+
+func (p *page) render(w http.ResponseWriter, r *http.Request, status int, name string, v view) {
+	if v.Lang == "" {
+		v.Lang = language(r)
+	}
+	v.Path = "/site/"
+	if r.Method == http.MethodGet && strings.HasPrefix(r.URL.Path, "/site/findings/") {
+		v.Path = r.URL.Path
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("Content-Language", v.Lang)
+	w.WriteHeader(status)
+	if err := p.tmpl[name].Execute(w, v); err != nil {
+		p.Log.Warn().Err(err).Str("page", name).Msg("rendering the site page")
+	}
+}
+
+func (p *page) message(w http.ResponseWriter, r *http.Request, status int, key string) {
+	lang := language(r)
+	p.render(w, r, status, "message", view{Lang: lang, Error: translate(lang, key)})
+}
+
+// session returns the signed-in user as the database has them now, or
+// false (and the sign-in page's redirect written) when there is none.
+func (p *page) session(w http.ResponseWriter, r *http.Request) (auth.Principal, string, bool) {
+	c, err := r.Cookie(sessionCookie)
+	if err == nil {
+		if claims, err := p.Signer.Verify(c.Value); err == nil {
+			u, err := p.Users.User(r.Context(), claims.User)
+			if err == nil && !u.Disabled {
+				return auth.Principal{Name: u.Name, Role: auth.Role(u.Role), Sites: u.Sites}, c.Value, true
+			}
+		}
+	}
+	if r.Method == http.MethodGet {
+		http.Redirect(w, r, "/site/login", http.StatusSeeOther)
+	} else {
+		p.message(w, r, http.StatusUnauthorized, "expired")
+	}
+	return auth.Principal{}, "", false
+}
+
+// csrf is the form token of a session: only the holder of the session
+// cookie (which scripts cannot read) can know it.
+func (p *page) csrf(token string) string {
+	m := hmac.New(sha256.New, p.csrfKey)
+	io.WriteString(m, token)
+	return hex.EncodeToString(m.Sum(nil))
+}
+
+func (p *page) checkCSRF(r *http.Request, token string) bool {
+	return hmac.Equal([]byte(r.PostFormValue("csrf")), []byte(p.csrf(token)))
+}
+
+func setCookie(w http.ResponseWriter, r *http.Request, name, value string, expires time.Time) {
+	http.SetCookie(w, &http.Cookie{Name: name, Value: value, Path: cookiePath, Expires: expires,
+		HttpOnly: true, SameSite: http.SameSiteStrictMode, Secure: secure(r)})
+}
+
+// secure: behind TLS (termination included) cookies travel over TLS only.
+func secure(r *http.Request) bool {
+	return r.TLS != nil || strings.EqualFold(r.Header.Get("X-Forwarded-Proto"), "https")
+}
+
+func (p *page) loginForm(w http.ResponseWriter, r *http.Request) {
+	p.showLogin(w, r, http.StatusOK, "")
+}
+
+func (p *page) showLogin(w http.ResponseWriter, r *http.Request, status int, errKey string) {
+	secret := randomHex()
+	setCookie(w, r, loginCookie, secret, time.Time{})
+	lang := language(r)
+	v := view{Lang: lang, CSRF: secret}
+	if errKey != "" {
+		v.Error = translate(lang, errKey)
+	}
+	p.render(w, r, status, "login", v)
+}
+
+func randomHex() string {
+	b := make([]byte, 16)
+	_, _ = rand.Read(b) // never fails (crypto/rand)
+	return hex.EncodeToString(b)
+}
+
+func remoteAddr(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}
+
+func (p *page) login(w http.ResponseWriter, r *http.Request) {
+	r.Body = http.MaxBytesReader(w, r.Body, 16<<10)
+	c, err := r.Cookie(loginCookie)
+	if err != nil || r.ParseForm() != nil || !hmac.Equal([]byte(c.Value), []byte(r.PostFormValue("csrf"))) {
+		p.showLogin(w, r, http.StatusForbidden, "bad_form")
+		return
+	}
+	name, password := strings.TrimSpace(r.PostFormValue("user")), r.PostFormValue("password")
+	addr := remoteAddr(r)
+	if p.Logins != nil {
+		if wait, ok := p.Logins.Attempt(name, addr); !ok {
+			w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(wait.Seconds()))))
+			p.showLogin(w, r, http.StatusTooManyRequests, "too_many")
+			return
+		}
+	}
+	u, err := p.Users.User(r.Context(), name)
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		p.Log.Error().Err(err).Msg("reading a user to sign in")
+		p.showLogin(w, r, http.StatusInternalServerError, "failed")
+		return
+	}
+	if err := auth.CheckPassword(u.PasswordHash, password); err != nil || u.Disabled || name == "" {
+		p.Log.Info().Str("user", name).Str("remote", addr).Msg("site page sign-in refused")
+		p.showLogin(w, r, http.StatusUnauthorized, "wrong_password")
+		return
+	}
+	if p.Logins != nil {
+		p.Logins.Succeeded(name, addr)
+	}
+	token, exp, err := p.Signer.Issue(u.Name, auth.Role(u.Role))
+	if err != nil {
+		p.Log.Error().Err(err).Msg("issuing a site page session")
+		p.showLogin(w, r, http.StatusInternalServerError, "failed")
+		return
+	}
+	p.Log.Info().Str("user", u.Name).Str("remote", addr).Msg("signed in to the site page")
+	setCookie(w, r, sessionCookie, token, exp)
+	setCookie(w, r, loginCookie, "", time.Unix(1, 0))
+	http.Redirect(w, r, "/site/", http.StatusSeeOther)
+}
+
+func (p *page) logout(w http.ResponseWriter, r *http.Request) {
+	_, token, ok := p.session(w, r)
+	if !ok {
+		return
+	}
+	if r.ParseForm() != nil || !p.checkCSRF(r, token) {
+		p.message(w, r, http.StatusForbidden, "bad_form")
+		return
+	}
+	setCookie(w, r, sessionCookie, "", time.Unix(1, 0))
+	http.Redirect(w, r, "/site/login", http.StatusSeeOther)
+}
+
+func (p *page) setLanguage(w http.ResponseWriter, r *http.Request) {
+	lang := r.PathValue("lang")
+	if lang != "zh-CN" && lang != "en" {
+		p.message(w, r, http.StatusNotFound, "not_found")
+		return
+	}
+	http.SetCookie(w, &http.Cookie{Name: langCookie, Value: lang, Path: cookiePath, MaxAge: 365 * 24 * 3600,
+		SameSite: http.SameSiteStrictMode, Secure: secure(r)})
+	back := "/site/"
+	if to := r.URL.Query().Get("back"); strings.HasPrefix(to, "/site/") && !strings.HasPrefix(to, "/site//") {
+		back = to
+	}
+	http.Redirect(w, r, back, http.StatusSeeOther)
+}
+
+// item is a finding as the page shows it.
+type item struct {
+	findings.Finding
+	SiteName    string
+	Countdown   string
+	ObservedAt  string
+	DeadlineAt  string
+	Events      []event
+	CanAck      bool
+	CanRectify  bool
+	ActionID    string
+	DeadlineISO string
+}
+
+type event struct {
+	At, Actor, Action, Note string
+}
+
+func (p *page) siteInfo(ctx context.Context) map[string]store.Site {
+	sites, err := p.Users.Sites(ctx)
+	out := make(map[string]store.Site, len(sites))
+	if err != nil {
+		p.Log.Warn().Err(err).Msg("reading sites for the site page")
+		return out
+	}
+	for _, s := range sites {
+		out[s.ID] = s
+	}
+	return out
+}
+
+func (p *page) item(lang string, by auth.Principal, f findings.Finding, sites map[string]store.Site) item {
+	loc := time.Local
+	name := f.Site
+	if s, ok := sites[f.Site]; ok {
+		if l, err := time.LoadLocation(s.TimeZone); err == nil {
+			loc = l
+		}
+		name = s.Name.ZH
+		if lang == "en" {
+			name = s.Name.EN
+		}
+	}
+	const layout = "2006-01-02 15:04"
+	it := item{Finding: f, SiteName: name, Countdown: countdown(lang, f.Deadline, p.Now()),
+		ObservedAt: f.ObservedAt.In(loc).Format(layout), DeadlineAt: f.Deadline.In(loc).Format(layout),
+		DeadlineISO: f.Deadline.UTC().Format(time.RFC3339), ActionID: uuid.NewString()}
+	_, ackErr := findings.Next(f.Status, findings.ActAcknowledge)
+	_, rectErr := findings.Next(f.Status, findings.ActRectify)
+	it.CanAck = ackErr == nil && findings.May(by.Role, findings.ActAcknowledge)
+	it.CanRectify = rectErr == nil && findings.May(by.Role, findings.ActRectify)
+	for _, e := range f.Events {
+		var d struct {
+			Note string `json:"note"`
+		}
+		_ = json.Unmarshal(e.Detail, &d) // the store writes it; a stranger shows no note
+		it.Events = append(it.Events, event{At: e.At.In(loc).Format(layout), Actor: e.Actor, Action: translate(lang, e.Action), Note: d.Note})
+	}
+	return it
+}
+
+func (p *page) list(w http.ResponseWriter, r *http.Request) {
+	by, token, ok := p.session(w, r)
+	if !ok {
+		return
+	}
+	list, err := p.Findings.List(r.Context(), by, findings.Filter{})
+	if err != nil {
+		p.Log.Error().Err(err).Msg("listing findings for the site page")
+		p.message(w, r, http.StatusInternalServerError, "failed")
+		return
+	}
+	lang := language(r)
+	sites := p.siteInfo(r.Context())
+	items := make([]item, len(list))
+	for i, f := range list {
+		items[i] = p.item(lang, by, f, sites)
+	}
+	p.render(w, r, http.StatusOK, "list", view{Lang: lang, User: &by, CSRF: p.csrf(token), Data: items})
+}
+
+func (p *page) finding(w http.ResponseWriter, r *http.Request) {
+	by, token, ok := p.session(w, r)
+	if !ok {
+		return
+	}
+	p.showFinding(w, r, by, token, http.StatusOK, "", r.URL.Query().Get("done"))
+}
+
+func (p *page) showFinding(w http.ResponseWriter, r *http.Request, by auth.Principal, token string, status int, errKey, done string) {
+	f, err := p.Findings.Get(r.Context(), by, r.PathValue("id"))
+	if errors.Is(err, findings.ErrNotFound) || errors.Is(err, findings.ErrInvalid) {
+		p.message(w, r, http.StatusNotFound, "not_found")
+		return
+	}
+	if err != nil {
+		p.Log.Error().Err(err).Msg("reading a finding for the site page")
+		p.message(w, r, http.StatusInternalServerError, "failed")
+		return
+	}
+	lang := language(r)
+	v := view{Lang: lang, User: &by, CSRF: p.csrf(token), Data: p.item(lang, by, f, p.siteInfo(r.Context()))}
+	if errKey != "" {
+		v.Error = translate(lang, errKey)
+	}
+	if done == "acknowledge" || done == "rectify" {
+		v.Notice = translate(lang, "done_"+done)
+	}
+	p.render(w, r, status, "finding", v)
+}
+
+func (p *page) acknowledge(w http.ResponseWriter, r *http.Request) {
+	by, token, ok := p.session(w, r)
+	if !ok {
+		return
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
+	if r.ParseForm() != nil || !p.checkCSRF(r, token) {
+		p.showFinding(w, r, by, token, http.StatusForbidden, "bad_form", "")
+		return
+	}
+	p.act(w, r, by, token, findings.Request{ActionID: r.PostFormValue("action_id"), Action: findings.ActAcknowledge,
+		Note: strings.TrimSpace(r.PostFormValue("note"))})
+}
+
+func (p *page) rectify(w http.ResponseWriter, r *http.Request) {
+	by, token, ok := p.session(w, r)
+	if !ok {
+		return
+	}
+	_ = http.NewResponseController(w).SetReadDeadline(time.Now().Add(uploadReadTimeout))
+	r.Body = http.MaxBytesReader(w, r.Body, maxRectifyBody)
+	err := r.ParseMultipartForm(formMemory)
+	var tooBig *http.MaxBytesError
+	if errors.As(err, &tooBig) {
+		p.showFinding(w, r, by, token, http.StatusRequestEntityTooLarge, "photo_too_large", "")
+		return
+	}
+	if err != nil || !p.checkCSRF(r, token) {
+		p.showFinding(w, r, by, token, http.StatusForbidden, "bad_form", "")
+		return
+	}
+	defer r.MultipartForm.RemoveAll()
+	req := findings.Request{ActionID: r.PostFormValue("action_id"), Action: findings.ActRectify, Note: strings.TrimSpace(r.PostFormValue("note"))}
+	if req.Note == "" {
+		p.showFinding(w, r, by, token, http.StatusUnprocessableEntity, "note_required", "")
+		return
+	}
+	files := r.MultipartForm.File["photos"]
+	if len(files) > findings.MaxPhotos {
+		p.showFinding(w, r, by, token, http.StatusUnprocessableEntity, "too_many_photos", "")
+		return
+	}
+	for _, fh := range files {
+		if fh.Size == 0 && fh.Filename == "" { // the empty file input
+			continue
+		}
+		if fh.Size > findings.MaxPhotoBytes {
+			p.showFinding(w, r, by, token, http.StatusRequestEntityTooLarge, "photo_too_large", "")
+			return
+		}
+		f, err := fh.Open()
+		if err != nil {
+			p.showFinding(w, r, by, token, http.StatusBadRequest, "bad_form", "")
+			return
+		}
+		data, err := io.ReadAll(io.LimitReader(f, findings.MaxPhotoBytes+1))
+		f.Close()
+		if err != nil {
+			p.showFinding(w, r, by, token, http.StatusBadRequest, "bad_form", "")
+			return
+		}
+		ctype := http.DetectContentType(data)
+		if ctype != "image/jpeg" && ctype != "image/png" {
+			p.showFinding(w, r, by, token, http.StatusUnsupportedMediaType, "photo_type", "")
+			return
+		}
+		req.Photos = append(req.Photos, findings.Photo{ContentType: ctype, Data: data})
+	}
+	p.act(w, r, by, token, req)
+}
+
+func (p *page) act(w http.ResponseWriter, r *http.Request, by auth.Principal, token string, req findings.Request) {
+	id := r.PathValue("id")
+	_, err := p.Findings.Act(r.Context(), by, id, req)
+	var te *findings.TransitionError
+	switch {
+	case err == nil:
+		p.Log.Info().Str("finding", id).Str("user", by.Name).Str("action", string(req.Action)).Msg("site page action")
+		http.Redirect(w, r, "/site/findings/"+id+"?done="+string(req.Action), http.StatusSeeOther)
+	case errors.Is(err, findings.ErrNotFound):
+		p.message(w, r, http.StatusNotFound, "not_found")
+	case errors.As(err, &te):
+		p.showFinding(w, r, by, token, http.StatusConflict, "cannot", "")
+	case errors.Is(err, findings.ErrForbidden):
+		p.showFinding(w, r, by, token, http.StatusForbidden, "read_only", "")
+	case errors.Is(err, findings.ErrTooLarge):
+		p.showFinding(w, r, by, token, http.StatusRequestEntityTooLarge, "photo_too_large", "")
+	case errors.Is(err, findings.ErrContentType), errors.Is(err, findings.ErrInvalid):
+		p.showFinding(w, r, by, token, http.StatusUnprocessableEntity, "bad_form", "")
+	default:
+		p.Log.Error().Err(err).Str("finding", id).Msg("site page action failed")
+		p.showFinding(w, r, by, token, http.StatusInternalServerError, "failed", "")
+	}
+}
+
+func (p *page) evidence(w http.ResponseWriter, r *http.Request) {
+	by, _, ok := p.session(w, r)
+	if !ok {
+		return
+	}
+	fh, file, err := p.Findings.Open(r.Context(), by, r.PathValue("id"), r.PathValue("name"))
+	if err != nil {
+		if !errors.Is(err, findings.ErrNotFound) && !errors.Is(err, findings.ErrBadEvidence) && !errors.Is(err, findings.ErrInvalid) {
+			p.Log.Error().Err(err).Msg("opening evidence for the site page")
+		}
+		p.message(w, r, http.StatusNotFound, "not_found")
+		return
+	}
+	defer fh.Close()
+	h := w.Header()
+	h.Set("Content-Type", file.ContentType)
+	h.Set("Cache-Control", "private, max-age=86400")
+	h.Set("ETag", `"`+file.SHA256+`"`)
+	http.ServeContent(w, r, "", file.AddedAt, fh)
+}
