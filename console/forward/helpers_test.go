@@ -191,8 +191,7 @@ func openStore(t testing.TB) *store.Store {
 }
 
 // smallJPEG is a real JPEG, different for every seed.
-func smallJPEG(t testing.TB, seed int) []byte {
-	t.Helper()
+func smallJPEG(seed int) []byte {
 	img := image.NewRGBA(image.Rect(0, 0, 32, 18))
 	for i := range img.Pix {
 		img.Pix[i] = uint8(i*7 + seed*13)
@@ -200,19 +199,21 @@ func smallJPEG(t testing.TB, seed int) []byte {
 	img.Set(seed%32, (seed/32)%18, color.RGBA{R: uint8(seed), G: uint8(seed >> 8), A: 255})
 	var buf bytes.Buffer
 	if err := jpeg.Encode(&buf, img, &jpeg.Options{Quality: 80}); err != nil {
-		t.Fatal(err)
+		panic(err) // in memory, of a valid image: cannot fail
 	}
 	return buf.Bytes()
 }
 
 // flagOf is a flag on site-01's first doffing room camera.
-func flagOf(t testing.TB, seed int, clip bool) store.Flag {
+func flagOf(t testing.TB, seed int, clip bool) store.Flag { return flagNumber(seed, clip) }
+
+func flagNumber(seed int, clip bool) store.Flag {
 	at := time.Now().Add(-time.Minute).UTC().Truncate(time.Millisecond)
 	return store.Flag{
 		Site: "site-01", Camera: "doff1", Zone: "doffing_room_1", TemplateID: "ppe-doffing", TemplateVersion: 1,
 		Step: "goggles", Deviation: "wrong_order", DeviationText: fmt.Sprintf("脱卸顺序错误 #%d", seed), Severity: "major",
 		Observer: "duty", ObservedAt: at, Deadline: at.Add(48 * time.Hour),
-		Snapshot: smallJPEG(t, seed), SnapshotW: 32, SnapshotH: 18, RecordClip: clip,
+		Snapshot: smallJPEG(seed), SnapshotW: 32, SnapshotH: 18, RecordClip: clip,
 	}
 }
 
