@@ -24,7 +24,7 @@ type canvasSample struct {
 // and returns its size, luma variance (a blank canvas has none) and a hash of
 // every pixel (a frozen picture keeps it).
 const sampleCanvasJS = `(() => {
-  const c = document.querySelector('[data-tile-id="main"] canvas') || document.querySelector('canvas');
+  const c = document.querySelector('[data-tile-id="tile-1"] canvas');
   if (!c || !c.width || !c.height) return null;
   const o = document.createElement('canvas'); o.width = c.width; o.height = c.height;
   const g = o.getContext('2d'); g.drawImage(c, 0, 0);
