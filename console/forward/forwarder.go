@@ -25,7 +25,7 @@ type Options struct {
 	// HTTP sends the requests; its timeout bounds a clip's upload (2 min).
 	HTTP *http.Client
 	// MinBackoff and MaxBackoff bound the wait after the relay could not be
-	// reached or failed (1 s, 1 min), doubling in between.
+	// reached or failed (1 s, 30 s), doubling in between.
 	MinBackoff, MaxBackoff time.Duration
 	// Poll is how often the outbox is read with no signal (30 s): a
 	// backstop, as every commit signals.
@@ -70,7 +70,7 @@ func New(opts Options) *Forwarder {
 		opts.MinBackoff = time.Second
 	}
 	if opts.MaxBackoff < opts.MinBackoff {
-		opts.MaxBackoff = max(time.Minute, opts.MinBackoff)
+		opts.MaxBackoff = max(30*time.Second, opts.MinBackoff)
 	}
 	if opts.Poll <= 0 {
 		opts.Poll = 30 * time.Second

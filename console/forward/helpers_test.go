@@ -221,7 +221,12 @@ func flagNumber(seed int, clip bool) store.Flag {
 // first box are enough for the relay, which checks only the type.
 func finishClip(t testing.TB, st *store.Store, f store.Finding) {
 	t.Helper()
-	data := append([]byte("\x00\x00\x00\x18ftypisom\x00\x00\x02\x00isomiso2"), []byte(f.ID)...)
+	writeClip(t, st, f, append([]byte("\x00\x00\x00\x18ftypisom\x00\x00\x02\x00isomiso2"), []byte(f.ID)...))
+}
+
+// writeClip files data as a finding's recorded clip.
+func writeClip(t testing.TB, st *store.Store, f store.Finding, data []byte) {
+	t.Helper()
 	if err := os.WriteFile(st.PartialClipPath(f.ID), data, 0o644); err != nil {
 		t.Fatal(err)
 	}
