@@ -27,6 +27,7 @@ import (
 	"github.com/qianliyan/qianliyan/relay/health"
 	"github.com/qianliyan/qianliyan/relay/hub"
 	"github.com/qianliyan/qianliyan/relay/metrics"
+	"github.com/qianliyan/qianliyan/relay/notify"
 	"github.com/qianliyan/qianliyan/relay/sitepage"
 	"github.com/qianliyan/qianliyan/relay/store"
 	"github.com/qianliyan/qianliyan/relay/whep"
@@ -201,6 +202,14 @@ func Start(ctx context.Context, opts Options) (*Relay, error) {
 		pulls.follow(background, st, sources)
 	}()
 
+	notifier := notify.New(notify.Config{DB: st.DB(), Findings: finds, Now: now, Targets: notifyTargets(cfg.Sites),
+		Zones: siteZones(cfg.Sites), Log: opts.Log.With().Str("component", "notify").Logger()})
+	r.workers.Add(1)
+	go func() {
+		defer r.workers.Done()
+		_ = notifier.Run(background) // logs its own failures and retries
+	}()
+
 	stopping := make(chan struct{})
 	apiLog := opts.Log.With().Str("component", "api").Logger()
 	var served api.Metrics
@@ -345,6 +354,28 @@ func applyConfig(ctx context.Context, st *store.Store, cfg *config.Config) error
 		}
 	}
 	return nil
+}
+
+// notifyTargets are the configured sites' notification targets.
+func notifyTargets(sites []config.Site) map[string][]notify.Target {
+	out := map[string][]notify.Target{}
+	for _, s := range sites {
+		for _, n := range s.Notify {
+			out[s.ID] = append(out[s.ID], notify.Target{Kind: n.Kind, URL: n.URL, Secret: n.Secret})
+		}
+	}
+	return out
+}
+
+// siteZones are the configured sites' time zones (checked by config).
+func siteZones(sites []config.Site) map[string]*time.Location {
+	out := map[string]*time.Location{}
+	for _, s := range sites {
+		if loc, err := time.LoadLocation(s.TimeZone); err == nil {
+			out[s.ID] = loc
+		}
+	}
+	return out
 }
 
 // zerologWriter carries net/http's own complaints (TLS probes, bad

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/url"
 	"os"
 	"reflect"
 	"regexp"
@@ -86,7 +87,40 @@ type Site struct {
 	TimeZone           string   `yaml:"time_zone"`
 	PublishTokenSHA256 []string `yaml:"publish_token_sha256"`
 	Cameras            []Camera `yaml:"cameras"`
-	Line               int      `yaml:"-"`
+	// Notify lists where the site's findings are announced.
+	Notify []Notify `yaml:"notify"`
+	Line   int      `yaml:"-"`
+}
+
+// Notify is one target of a site's finding notifications.
+type Notify struct {
+	// Kind is webhook (JSON signed with Secret), wecom (a WeCom group
+	// robot) or dingtalk (a DingTalk custom robot, signed when Secret is set).
+	Kind   string `yaml:"kind"`
+	URL    string `yaml:"url"`
+	Secret string `yaml:"secret"`
+}
+
+// CheckNotify checks a notification target; its errors quote neither the
+// URL (robots carry their key in it) nor the secret.
+func CheckNotify(site string, i int, n Notify) error {
+	what := fmt.Sprintf("site %q notify[%d]", site, i)
+	switch n.Kind {
+	case "webhook", "wecom", "dingtalk":
+	default:
+		return fmt.Errorf("%s: kind %q: want webhook, wecom or dingtalk", what, n.Kind)
+	}
+	u, err := url.Parse(n.URL)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		return fmt.Errorf("%s: url must be an absolute http:// or https:// URL", what)
+	}
+	switch {
+	case n.Kind == "webhook" && len(n.Secret) < 16:
+		return fmt.Errorf("%s: a webhook needs a secret of 16 characters or more to sign with", what)
+	case n.Kind == "wecom" && n.Secret != "":
+		return fmt.Errorf("%s: a WeCom robot takes no secret (its key is in the url)", what)
+	}
+	return nil
 }
 
 // Camera declares one camera position, and where the relay pulls its
@@ -495,6 +529,11 @@ func (c *Config) validate(doc *yaml.Node, add func(int, string)) {
 		for _, h := range s.PublishTokenSHA256 {
 			if !hexSHA256.MatchString(h) {
 				add(s.Line, fmt.Sprintf("site %q: publish_token_sha256 entry %q is not 64 lower-case hex digits", s.ID, h))
+			}
+		}
+		for i, n := range s.Notify {
+			if err := CheckNotify(s.ID, i, n); err != nil {
+				add(s.Line, err.Error())
 			}
 		}
 		cams := map[string]int{}
