@@ -2,6 +2,7 @@ package forward
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -213,6 +214,10 @@ func (f *Forwarder) isDown() bool {
 func (f *Forwarder) relayFailed() time.Time {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	// Findings sent side by side fail together: one failure of the relay.
+	if now := f.opts.Now(); now.Before(f.downUntil) {
+		return f.downUntil
+	}
 	f.failures++
 	wait := f.opts.MinBackoff
 	for i := 1; i < f.failures && wait < f.opts.MaxBackoff; i++ {
@@ -261,6 +266,9 @@ func (f *Forwarder) sendFinding(ctx context.Context, es []store.OutboxEntry) (bo
 			}
 			progress = true
 			log.Warn().Err(err).Msg("the relay refused a change of a finding for good; going on with the next")
+			if e.Kind == store.OutboxFinding && e.Revision > 1 {
+				f.resync(ctx, e.FindingID, log)
+			}
 		default:
 			next := f.relayFailed()
 			if err := f.opts.Store.RecordAttempt(ctx, e.Seq, err.Error(), next); err != nil {
@@ -451,4 +459,25 @@ func (f *Forwarder) sendChange(ctx context.Context, e store.OutboxEntry) error {
 		return fmt.Errorf("sending %s of %s (revision %d): %w", name, e.FindingID, e.Revision, err)
 	}
 	return nil
+}
+
+// resync takes the relay's status of a finding whose change it refused, so
+// that the console does not go on showing a status the site never saw.
+func (f *Forwarder) resync(ctx context.Context, id string, log zerolog.Logger) {
+	_, body, err := f.call.do(ctx, request{method: http.MethodGet, path: findingPath(id)})
+	if err != nil {
+		log.Warn().Err(err).Msg("reading the relay's status after a refusal")
+		return
+	}
+	var rf struct {
+		Status   string    `json:"status"`
+		Deadline time.Time `json:"deadline"`
+	}
+	if err := json.Unmarshal(body, &rf); err != nil {
+		log.Warn().Err(err).Msg("reading the relay's status after a refusal")
+		return
+	}
+	if err := f.opts.Store.TakeRelayStatus(ctx, id, rf.Status, rf.Deadline); err != nil {
+		log.Warn().Err(err).Msg("taking the relay's status after a refusal")
+	}
 }

@@ -104,12 +104,22 @@ func TestRefusedChangeFailsWithTheReasonAndLaterOnesGoOn(t *testing.T) {
 	runForwarder(t, st, duty, Options{})
 	waitFor(t, 10*time.Second, "the flag forwarded", func() bool { return pending(t, st) == 0 })
 
-	// Someone else withdraws it at the relay; the officer's withdrawal,
-	// sent after, is refused for good: 409 bad_transition.
+	// The site rectifies it and another officer verifies it at the relay;
+	// this officer's withdrawal, sent after, is refused for good: 409
+	// bad_transition.
+	mgr := tr.signIn(t, siteManager, siteManagerPassword)
 	other := tr.duty(t)
-	if status := call(t, other, http.MethodPost, "/api/v1/findings/"+f.ID+"/actions",
-		map[string]any{"action_id": "elsewhere-1", "action": "withdraw", "note": "duplicate"}, nil); status != http.StatusOK {
-		t.Fatalf("withdrawing at the relay: %d", status)
+	for _, a := range []struct {
+		by   *relayclient.Client
+		body map[string]any
+	}{
+		{mgr, map[string]any{"action_id": "site-ack", "action": "acknowledge", "note": "seen"}},
+		{mgr, map[string]any{"action_id": "site-fix", "action": "rectify", "note": "fixed"}},
+		{other, map[string]any{"action_id": "elsewhere-1", "action": "verify", "note": "checked"}},
+	} {
+		if status := call(t, a.by, http.MethodPost, "/api/v1/findings/"+f.ID+"/actions", a.body, nil); status != http.StatusOK {
+			t.Fatalf("%s at the relay: %d", a.body["action"], status)
+		}
 	}
 	if _, err := st.Withdraw(ctx, f.ID, "duty", "wrong camera"); err != nil {
 		t.Fatal(err)
@@ -122,6 +132,10 @@ func TestRefusedChangeFailsWithTheReasonAndLaterOnesGoOn(t *testing.T) {
 	if got.Forward == nil || got.Forward.State != store.ForwardFailing ||
 		!strings.Contains(got.Forward.Error, "409") || !strings.Contains(got.Forward.Error, "bad_transition") {
 		t.Fatalf("forward state %+v, want failing with 409 bad_transition", got.Forward)
+	}
+	// The console shows what the site sees, not the refused withdrawal.
+	if got.Status != "verified" {
+		t.Fatalf("status %q after the refusal, want the relay's verified", got.Status)
 	}
 	rf, _ := tr.finding(t, duty, f.ID)
 	if rf.Evidence.Clip == nil || rf.Evidence.Clip.SHA256 != got.Clip.SHA256 {

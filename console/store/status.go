@@ -208,3 +208,15 @@ func eventNote(detail json.RawMessage) string {
 	_ = json.Unmarshal(detail, &d)
 	return d.Note
 }
+
+// TakeRelayStatus sets a finding's status and deadline to the relay's,
+// as ApplyRelayChanges does for the console's own change coming back: after
+// the relay refused a change of the officer's, the console shows what the
+// site sees again. A finding with changes still queued keeps its own.
+func (s *Store) TakeRelayStatus(ctx context.Context, id, status string, deadline time.Time) error {
+	return s.tx(ctx, func(tx *sql.Tx) error {
+		_, err := applyRelayChange(ctx, tx, RelayChange{FindingID: id, Status: status, Deadline: deadline,
+			Event: RelayEvent{At: s.now()}, Echo: true})
+		return err
+	})
+}
