@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -345,5 +346,21 @@ func TestChangesWake(t *testing.T) {
 	}
 	if more, _ := fs.Changes(ctx, 1, 10); len(more) != 0 {
 		t.Errorf("changes after the newest: %+v", more)
+	}
+}
+
+func TestEditReplacesNote(t *testing.T) {
+	fs, _ := newStore(t)
+	ctx := context.Background()
+	d := draft("f1")
+	d.Note = "first words"
+	if _, _, err := fs.Create(ctx, duty, d); err != nil {
+		t.Fatal(err)
+	}
+	for i, note := range []string{"second words", ""} {
+		f, err := fs.Act(ctx, duty, "f1", findings.Request{ActionID: fmt.Sprint("edit-", i), Action: findings.ActEdit, Note: note})
+		if err != nil || f.Note != note || f.Severity != "major" {
+			t.Fatalf("edit %d: note %q severity %q, %v", i, f.Note, f.Severity, err)
+		}
 	}
 }

@@ -233,7 +233,9 @@ func (s *Store) Act(ctx context.Context, by auth.Principal, id string, req Reque
 		set, args = append(set, "deadline = ?"), append(args, formatTime(*req.Deadline))
 		detail["deadline"] = req.Deadline.UTC()
 	}
-	if req.Action == ActEdit && req.Note != "" {
+	if req.Action == ActEdit {
+		// An edit's note is the finding's note after it (the console sends
+		// it every time), so a note can be cleared.
 		set, args = append(set, "note = ?"), append(args, req.Note)
 	}
 	if _, err := tx.ExecContext(ctx, `UPDATE findings SET `+strings.Join(set, ", ")+` WHERE id = ?`, append(args, id)...); err != nil {
