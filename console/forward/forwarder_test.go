@@ -326,9 +326,26 @@ func TestRelayDownWhileFlaggingThenBack(t *testing.T) {
 	if !strings.Contains(got.Forward.Error, "retrying") {
 		t.Fatalf("forward state while the relay is down: %+v", got.Forward)
 	}
+	// While the relay is down one finding probes it, with backoff: the
+	// backlog is not sent again and again.
+	down := time.Now()
+	time.Sleep(time.Second)
+	entries, _ := st.Outbox(ctx, 0)
+	attempts := 0
+	for _, e := range entries {
+		attempts += e.Attempts
+	}
+	// At most the first pass's side-by-side sends, then one probe per
+	// backoff (50 ms at least) since the flags.
+	if limit := 4 + int(time.Since(down.Add(-5*time.Second))/(50*time.Millisecond)); attempts > limit {
+		t.Fatalf("%d attempts while the relay was down, want at most %d", attempts, limit)
+	}
 
+	t0 := time.Now()
 	tr.start()
+	t.Logf("relay restarted in %v", time.Since(t0))
 	waitFor(t, 20*time.Second, "all 100 forwarded after the relay came back", func() bool { return pending(t, st) == 0 })
+	t.Logf("backlog forwarded %v after the relay's restart", time.Since(t0))
 	db := tr.db(t)
 	for _, id := range ids {
 		if c := count(t, db, `SELECT count(*) FROM finding_events WHERE finding_id = ? AND action = 'created'`, id); c != 1 {
