@@ -3,6 +3,7 @@ package forward
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -389,5 +390,36 @@ func TestWhichAnswersAreForGood(t *testing.T) {
 		if got := (&RelayError{Status: c.status, Code: c.code}).Permanent(); got != c.want {
 			t.Errorf("%d %s: permanent %v, want %v", c.status, c.code, got, c.want)
 		}
+	}
+}
+
+func TestForwardingStopsWhenTheRelayEndsTheSession(t *testing.T) {
+	ctx := context.Background()
+	refused := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusUnauthorized)
+		fmt.Fprint(w, `{"error":{"code":"unauthorized","message":"token expired"}}`)
+	}))
+	defer refused.Close()
+	st := openStore(t)
+	f, _ := st.Create(ctx, flagOf(t, 1, false))
+	relay := staticRelay{refused.URL}
+	done := make(chan error, 2)
+	go func() { done <- New(Options{Store: st, Relay: relay, Log: testLog(t)}).Run(ctx) }()
+	go func() { done <- NewConsumer(ConsumerOptions{Store: st, Relay: relay, Log: testLog(t)}).Run(ctx) }()
+	for range 2 {
+		select {
+		case err := <-done:
+			if !errors.Is(err, relayclient.ErrSessionExpired) {
+				t.Fatalf("ended with %v, want the session's end", err)
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatal("still running 5 s after the relay refused the token and its renewal")
+		}
+	}
+	// Kept for the next sign-in, neither sent nor failed.
+	got, _ := st.Get(ctx, f.ID)
+	if pending(t, st) != 1 || got.Forward.State != store.ForwardLocal {
+		t.Fatalf("after the session's end: %d pending, %+v", pending(t, st), got.Forward)
 	}
 }
