@@ -148,7 +148,7 @@ func Start(ctx context.Context, opts Options) (*Relay, error) {
 		return nil, err
 	}
 	logins := auth.NewLoginLimiter(cfg.Auth.LoginFailuresPerUser, cfg.Auth.LoginFailuresPerAddress, cfg.Auth.LoginWindow.D(), now)
-	site, err := sitepage.New(sitepage.Config{Findings: finds, Users: st, Signer: signer, Logins: logins, Now: now,
+	site, err := sitepage.New(sitepage.Config{Findings: finds, Users: st, Signer: signer, TokenTTL: cfg.Auth.TokenTTL.D(), Logins: logins, Now: now,
 		Log: opts.Log.With().Str("component", "sitepage").Logger()})
 	if err != nil {
 		return nil, fmt.Errorf("building the site page: %w", err)

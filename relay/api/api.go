@@ -168,6 +168,7 @@ func New(cfg Config) http.Handler {
 	}
 	if s.SitePage != nil {
 		mux.Handle("/site/", s.SitePage)
+		mux.Handle("GET /site", http.RedirectHandler("/site/", http.StatusMovedPermanently))
 	}
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "not_found", fmt.Sprintf("no such endpoint: %s", r.URL.Path))

@@ -69,10 +69,13 @@ func newFindingServer(t *testing.T) *findingServer {
 		t.Fatal(err)
 	}
 	h := hub.New(hub.Config{})
-	srv := httptest.NewServer(New(Config{
+	srv := httptest.NewUnstartedServer(New(Config{
 		Store: st, Signer: signer, Streams: h, Changes: health.NewWatcher(h), MaxSDPBytes: 1 << 16,
 		Started: time.Now(), Stopping: fs.stopping, Log: zerolog.Nop(), Findings: finds,
 	}))
+	// Far shorter than a long poll waits: polls must outlive it.
+	srv.Config.ReadTimeout = readTimeout
+	srv.Start()
 	t.Cleanup(srv.Close)
 	fs.url = srv.URL
 	return fs
@@ -287,6 +290,17 @@ func TestFindingsAPIFlow(t *testing.T) {
 		}
 	case <-time.After(5 * time.Second):
 		t.Fatal("the waiting poll was not woken within 5 s of a change")
+	}
+	// A poll with nothing new answers after its wait, longer than the
+	// server's ReadTimeout, with no changes and the same cursor.
+	start := time.Now()
+	r = fs.do(t, "duty", "GET", "/api/v1/findings/changes?after="+fmt.Sprint(cur+1)+"&wait=1", nil, nil)
+	var empty struct {
+		Cursor  int64
+		Changes []findings.Change
+	}
+	if err := json.Unmarshal(r.body, &empty); err != nil || r.status != 200 || empty.Cursor != cur+1 || empty.Changes == nil || len(empty.Changes) != 0 || time.Since(start) < time.Second {
+		t.Fatalf("empty poll: %d %s after %v", r.status, r.body, time.Since(start))
 	}
 	// The same action again: 200, nothing new.
 	if r := fs.do(t, "mgr1", "POST", "/api/v1/findings/f1/actions", jsonCT, []byte(`{"action_id":"ack-1","action":"acknowledge","note":"seen"}`)); r.status != 200 || fs.cursor(t) != cur+1 {

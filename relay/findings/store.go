@@ -190,6 +190,11 @@ func (s *Store) Act(ctx context.Context, by auth.Principal, id string, req Reque
 	if len(req.Photos) > MaxPhotos {
 		return Finding{}, fmt.Errorf("%w: at most %d photos", ErrInvalid, MaxPhotos)
 	}
+	// Checked again in the transaction; here so that a refused action
+	// writes no photos.
+	if _, err := Next(cur.Status, req.Action); err != nil {
+		return Finding{}, err
+	}
 	var photos []File
 	for i, p := range req.Photos {
 		if int64(len(p.Data)) > MaxPhotoBytes {

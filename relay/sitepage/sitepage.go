@@ -59,6 +59,9 @@ type Config struct {
 	Findings Findings
 	Users    Users
 	Signer   *auth.Signer
+	// TokenTTL is the lifetime of the Signer's tokens: a session past half
+	// of it is renewed.
+	TokenTTL time.Duration
 	// Logins limits failed sign-ins (shared with the API's); optional.
 	Logins *auth.LoginLimiter
 	Now    func() time.Time
@@ -179,7 +182,17 @@ func (p *page) session(w http.ResponseWriter, r *http.Request) (auth.Principal, 
 		if claims, err := p.Signer.Verify(c.Value); err == nil {
 			u, err := p.Users.User(r.Context(), claims.User)
 			if err == nil && !u.Disabled {
-				return auth.Principal{Name: u.Name, Role: auth.Role(u.Role), Sites: u.Sites}, c.Value, true
+				token := c.Value
+				// A page kept in use stays signed in: past half its life the
+				// token is renewed. The form being read carries the old
+				// token's CSRF value, so this waits for a GET.
+				if r.Method == http.MethodGet && claims.Expires.Sub(p.Now()) < p.TokenTTL/2 {
+					if fresh, exp, err := p.Signer.Issue(u.Name, auth.Role(u.Role)); err == nil {
+						token = fresh
+						setCookie(w, r, sessionCookie, token, exp)
+					}
+				}
+				return auth.Principal{Name: u.Name, Role: auth.Role(u.Role), Sites: u.Sites}, token, true
 			}
 		}
 	}

@@ -17,6 +17,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -74,7 +75,10 @@ const password = "site-page-test"
 
 // startRelay starts a demo relay (sites site-01…03, user duty) with two
 // site managers, mgr1 of site-01 and mgr2 of site-02.
-func startRelay(t *testing.T) *relay.Relay {
+func startRelay(t *testing.T) *relay.Relay { return startRelayAt(t, nil) }
+
+// startRelayAt starts the relay with a clock (time.Now when nil).
+func startRelayAt(t *testing.T, now func() time.Time) *relay.Relay {
 	t.Helper()
 	hash, err := bcrypt.GenerateFromPassword([]byte(password), bcrypt.MinCost)
 	if err != nil {
@@ -90,7 +94,7 @@ func startRelay(t *testing.T) *relay.Relay {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	r, err := relay.Start(ctx, relay.Options{Listen: "127.0.0.1:0", DataDir: t.TempDir(), Demo: true, ConfigFile: cfg,
+	r, err := relay.Start(ctx, relay.Options{Listen: "127.0.0.1:0", DataDir: t.TempDir(), Demo: true, ConfigFile: cfg, Now: now,
 		Log: zerolog.New(zerolog.NewTestWriter(t)).Level(zerolog.WarnLevel)})
 	if err != nil {
 		cancel()
@@ -510,5 +514,31 @@ func TestSitePageRefusesBadInput(t *testing.T) {
 	}
 	if status, page := stranger.get("/site/"); status != 200 || !strings.Contains(page, `action="/site/login"`) {
 		t.Errorf("without a session: %d", status)
+	}
+}
+
+type testClock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *testClock) now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *testClock) add(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.mu.Unlock() }
+
+// A page in use stays signed in past its first token's life (1 h); one
+// left alone signs out.
+func TestSessionRenewed(t *testing.T) {
+	clk := &testClock{t: time.Now()}
+	r := startRelayAt(t, clk.now)
+	mgr := signIn(t, r, "mgr1")
+	idle := signIn(t, r, "mgr2")
+	for range 3 {
+		clk.add(40 * time.Minute)
+		if status, page := mgr.get("/site/"); status != 200 || !strings.Contains(page, `class="findings"`) {
+			t.Fatalf("in use, after 40 min more: %d", status)
+		}
+	}
+	if status, page := idle.get("/site/"); status != 200 || !strings.Contains(page, `action="/site/login"`) {
+		t.Fatalf("left alone for 2 h: %d, not the sign-in page", status)
 	}
 }
