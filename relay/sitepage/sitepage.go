@@ -52,6 +52,7 @@ type Findings interface {
 type Users interface {
 	User(ctx context.Context, name string) (store.User, error)
 	Sites(ctx context.Context) ([]store.Site, error)
+	Camera(ctx context.Context, site, id string) (store.Camera, error)
 }
 
 // Config is what the page needs.
@@ -329,6 +330,7 @@ func (p *page) setLanguage(w http.ResponseWriter, r *http.Request) {
 type item struct {
 	findings.Finding
 	SiteName    string
+	CameraName  string
 	Countdown   string
 	ObservedAt  string
 	DeadlineAt  string
@@ -356,7 +358,7 @@ func (p *page) siteInfo(ctx context.Context) map[string]store.Site {
 	return out
 }
 
-func (p *page) item(lang string, by auth.Principal, f findings.Finding, sites map[string]store.Site) item {
+func (p *page) item(ctx context.Context, lang string, by auth.Principal, f findings.Finding, sites map[string]store.Site) item {
 	loc := time.Local
 	name := f.Site
 	if s, ok := sites[f.Site]; ok {
@@ -369,7 +371,14 @@ func (p *page) item(lang string, by auth.Principal, f findings.Finding, sites ma
 		}
 	}
 	const layout = "2006-01-02 15:04"
-	it := item{Finding: f, SiteName: name, Countdown: countdown(lang, f.Deadline, p.Now()),
+	camera := f.Camera
+	if c, err := p.Users.Camera(ctx, f.Site, f.Camera); err == nil {
+		camera = c.Name.ZH
+		if lang == "en" {
+			camera = c.Name.EN
+		}
+	}
+	it := item{Finding: f, SiteName: name, CameraName: camera, Countdown: countdown(lang, f.Deadline, p.Now()),
 		ObservedAt: f.ObservedAt.In(loc).Format(layout), DeadlineAt: f.Deadline.In(loc).Format(layout),
 		DeadlineISO: f.Deadline.UTC().Format(time.RFC3339), ActionID: uuid.NewString()}
 	_, ackErr := findings.Next(f.Status, findings.ActAcknowledge)
@@ -381,7 +390,7 @@ func (p *page) item(lang string, by auth.Principal, f findings.Finding, sites ma
 			Note string `json:"note"`
 		}
 		_ = json.Unmarshal(e.Detail, &d) // the store writes it; a stranger shows no note
-		it.Events = append(it.Events, event{At: e.At.In(loc).Format(layout), Actor: e.Actor, Action: translate(lang, e.Action), Note: d.Note})
+		it.Events = append(it.Events, event{At: e.At.In(loc).Format(layout), Actor: e.Actor, Action: translate(lang, "ev_"+e.Action), Note: d.Note})
 	}
 	return it
 }
@@ -401,7 +410,7 @@ func (p *page) list(w http.ResponseWriter, r *http.Request) {
 	sites := p.siteInfo(r.Context())
 	items := make([]item, len(list))
 	for i, f := range list {
-		items[i] = p.item(lang, by, f, sites)
+		items[i] = p.item(r.Context(), lang, by, f, sites)
 	}
 	p.render(w, r, http.StatusOK, "list", view{Lang: lang, User: &by, CSRF: p.csrf(token), Data: items})
 }
@@ -426,7 +435,7 @@ func (p *page) showFinding(w http.ResponseWriter, r *http.Request, by auth.Princ
 		return
 	}
 	lang := language(r)
-	v := view{Lang: lang, User: &by, CSRF: p.csrf(token), Data: p.item(lang, by, f, p.siteInfo(r.Context()))}
+	v := view{Lang: lang, User: &by, CSRF: p.csrf(token), Data: p.item(r.Context(), lang, by, f, p.siteInfo(r.Context()))}
 	if errKey != "" {
 		v.Error = translate(lang, errKey)
 	}

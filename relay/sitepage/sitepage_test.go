@@ -290,7 +290,7 @@ func TestSiteManagerInChromium(t *testing.T) {
 	if strings.Join(ids, ",") != "f-late,f-site1" || strings.Join(overdue, ",") != "f-late" {
 		t.Errorf("list %v, overdue %v", ids, overdue)
 	}
-	if list := text(t, walk, "ul.findings"); !strings.Contains(list, "已逾期") || !strings.Contains(list, "剩余 2 小时") {
+	if list := text(t, walk, "ul.findings"); !strings.Contains(list, "已逾期") || !strings.Contains(list, "剩余 2 小时") || !strings.Contains(list, "东湖宾馆隔离点 · 一脱间") {
 		t.Errorf("list without countdowns: %q", list)
 	}
 
@@ -321,7 +321,8 @@ func TestSiteManagerInChromium(t *testing.T) {
 		chromedp.Submit(chromedp.CSS(`#rectify`)),
 		waitJS(`document.querySelectorAll('img.photo').length === 1 && document.querySelector('img.photo').naturalWidth === 160`),
 	)
-	if status, history := text(t, walk, "#status"), text(t, walk, "#history"); status != "已整改" || !strings.Contains(history, "已重新培训脱卸顺序") {
+	if status, history := text(t, walk, "#status"), text(t, walk, "#history"); status != "已整改" ||
+		!strings.Contains(history, "mgr1 报告整改: 已重新培训脱卸顺序") || !strings.Contains(history, "mgr1 确认收到: 收到，马上处理") {
 		t.Errorf("after rectifying: status %q, history %q", status, history)
 	}
 
@@ -522,7 +523,7 @@ type testClock struct {
 	t  time.Time
 }
 
-func (c *testClock) now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *testClock) now() time.Time      { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
 func (c *testClock) add(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.mu.Unlock() }
 
 // A page in use stays signed in past its first token's life (1 h); one
