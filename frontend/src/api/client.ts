@@ -12,6 +12,22 @@ import {
   tourJSON,
 } from './parse'
 import type { Bootstrap, Camera, Layout, Session, SignIn, StreamKind, Tour } from './types'
+import {
+  editJSON,
+  flagJSON,
+  parseFinding,
+  parseFindings,
+  parseRun,
+  parseRunUpdate,
+  parseTemplates,
+  type Finding,
+  type FindingEdit,
+  type FlagRequest,
+  type Mark,
+  type RunState,
+  type RunUpdate,
+  type Template,
+} from './findings'
 
 export { ApiError } from './errors'
 
@@ -85,6 +101,66 @@ export class ApiClient {
 
   async deleteTour(name: string): Promise<void> {
     await this.request('DELETE', `/api/v1/tours/${encodeURIComponent(name)}`)
+  }
+
+  /** The newest checklist templates for a zone (every template without one). */
+  async checklists(zone?: string): Promise<Template[]> {
+    const path = zone ? `/api/v1/checklists?zone=${encodeURIComponent(zone)}` : '/api/v1/checklists'
+    return contract((v) => parseTemplates(v, path), await this.request('GET', path))
+  }
+
+  /** Starts observing one procedure on a camera; version 0 is the newest. */
+  async startRun(templateId: string, camera: string, templateVersion = 0): Promise<RunState> {
+    const path = '/api/v1/runs'
+    const body = { template_id: templateId, template_version: templateVersion, camera }
+    return contract((v) => parseRun(v, path), await this.request('POST', path, body))
+  }
+
+  /** Marks a step; the answer carries the flags the order rules raised. */
+  async mark(runId: string, step: string, mark: Mark, deviation = ''): Promise<RunUpdate> {
+    const path = `/api/v1/runs/${encodeURIComponent(runId)}/marks`
+    const body: Record<string, string> = { step, mark }
+    if (deviation) body.deviation = deviation
+    return contract((v) => parseRunUpdate(v, path), await this.request('POST', path, body))
+  }
+
+  async timer(runId: string, step: string, action: 'start' | 'stop'): Promise<RunUpdate> {
+    const path = `/api/v1/runs/${encodeURIComponent(runId)}/timers`
+    return contract((v) => parseRunUpdate(v, path), await this.request('POST', path, { step, action }))
+  }
+
+  /** Flags a finding; resolves once its row is committed (201). */
+  async flag(f: FlagRequest): Promise<Finding> {
+    const path = '/api/v1/findings'
+    return contract((v) => parseFinding(v, path), await this.request('POST', path, flagJSON(f)))
+  }
+
+  /** Findings newest first; the backend's default is the last 24 h. */
+  async findings(since?: Date): Promise<Finding[]> {
+    const path = since ? `/api/v1/findings?since=${encodeURIComponent(since.toISOString())}` : '/api/v1/findings'
+    return contract((v) => parseFindings(v, path), await this.request('GET', path))
+  }
+
+  async finding(id: string): Promise<Finding> {
+    const path = `/api/v1/findings/${encodeURIComponent(id)}`
+    return contract((v) => parseFinding(v, path), await this.request('GET', path))
+  }
+
+  /** Edits a finding the site does not have yet: 409 forwarded once it has. */
+  async editFinding(id: string, e: FindingEdit): Promise<Finding> {
+    const path = `/api/v1/findings/${encodeURIComponent(id)}`
+    return contract((v) => parseFinding(v, path), await this.request('PATCH', path, editJSON(e)))
+  }
+
+  async withdrawFinding(id: string, reason: string): Promise<Finding> {
+    const path = `/api/v1/findings/${encodeURIComponent(id)}/withdraw`
+    return contract((v) => parseFinding(v, path), await this.request('POST', path, { reason }))
+  }
+
+  /** Where an <img> or <video> loads a snapshot or clip: the secret rides in the query. */
+  evidenceURL(file: string): string {
+    const url = `${this.base}/api/v1/evidence/${encodeURIComponent(file)}`
+    return this.opts.secret ? `${url}?token=${encodeURIComponent(this.opts.secret)}` : url
   }
 
   /**

@@ -22,3 +22,19 @@ export type {
   TourStep,
   User,
 } from './types'
+export { severities } from './findings'
+export type {
+  ChecklistStep,
+  Deviation,
+  Evidence,
+  Finding,
+  FindingEdit,
+  FlagRequest,
+  Mark,
+  Observation,
+  RunFlag,
+  RunState,
+  RunUpdate,
+  Severity,
+  Template,
+} from './findings'

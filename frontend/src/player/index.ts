@@ -2,11 +2,11 @@
 // so the wall, the focus view and tours can all reuse it.
 export { frameLoop } from './frames'
 export { defaultStallAfterMs, Player } from './player'
-export type { PlayerOptions } from './player'
+export type { PlayerOptions, ShownFrame } from './player'
 export type { OpenSocket, SocketLike } from './connection'
 export type { StreamState } from './protocol'
 export { reasons } from './state'
 export type { TileState } from './state'
 export type { TileStats } from './stats'
-export { debug } from './registry'
+export { debug, shownFrame } from './registry'
 export type { QlyDebug } from './registry'

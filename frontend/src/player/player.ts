@@ -1,7 +1,7 @@
 import { Connection, type ConnectionOptions, type OpenSocket } from './connection'
 import { AvcDecoder } from './decoder'
 import type { Message } from './protocol'
-import { registerTile, unregisterTile } from './registry'
+import { registerPlayer, registerTile, unregisterPlayer, unregisterTile } from './registry'
 import { CanvasRenderer } from './renderer'
 import { sameState, shownState, reasons, type TileState } from './state'
 import { newStats, RateWindow, type TileStats } from './stats'
@@ -19,6 +19,14 @@ export interface PlayerOptions {
   /** A live stream with no new picture for this long is shown as stalled (3 s). */
   stallAfterMs?: number
   connection?: ConnectionOptions
+}
+
+export interface ShownFrame {
+  canvas: HTMLCanvasElement
+  /** PTS in microseconds, as the bridge sent it: the flag request's pts_us. */
+  ptsUs: number
+  camera: string
+  stream: string
 }
 
 export const defaultStallAfterMs = 3000
@@ -77,9 +85,21 @@ export class Player {
     return this.shown
   }
 
+  /**
+   * The picture on screen now: the canvas and the PTS of the frame drawn on
+   * it, for a finding's snapshot. undefined until this stream drew a frame:
+   * a tile still showing another camera's last picture has nothing to give.
+   */
+  shownFrame(): ShownFrame | undefined {
+    const pts = this.renderer.shownPts
+    if (pts === undefined) return undefined
+    return { canvas: this.opts.canvas, ptsUs: pts, camera: this.opts.camera, stream: this.opts.stream }
+  }
+
   /** Connects. The canvas keeps what it shows until this stream's first frame. */
   start(): void {
     registerTile(this.opts.tileId, this.stats)
+    registerPlayer(this.opts.tileId, this)
     this.connection.start()
     this.ticker = setInterval(() => this.tick(), tickMs)
     this.publish(true)
@@ -92,6 +112,7 @@ export class Player {
     this.decoder.close()
     this.renderer.close()
     unregisterTile(this.opts.tileId, this.stats)
+    unregisterPlayer(this.opts.tileId, this)
   }
 
   private onMessage(m: Message): void {

@@ -1,3 +1,4 @@
+import type { ShownFrame } from './player'
 import type { TileStats } from './stats'
 
 // window.__qly.tiles[tileId] holds each playing tile's live counters, so that
@@ -8,6 +9,8 @@ export interface QlyDebug {
   tiles: Record<string, TileStats>
   wall?: object
   tour?: object
+  checklist?: object | null
+  findings?: object[]
 }
 
 declare global {
@@ -32,4 +35,24 @@ export function unregisterTile(id: string, stats: TileStats): void {
   const d = debug()
   // A newer player for the same tile may have registered already.
   if (d && d.tiles[id] === stats) delete d.tiles[id]
+}
+
+/** What a playing tile can say about its picture. */
+export interface PlayingTile {
+  shownFrame(): ShownFrame | undefined
+}
+
+const players = new Map<string, PlayingTile>()
+
+export function registerPlayer(id: string, p: PlayingTile): void {
+  players.set(id, p)
+}
+
+export function unregisterPlayer(id: string, p: PlayingTile): void {
+  if (players.get(id) === p) players.delete(id)
+}
+
+/** The frame a tile shows now, for flagging: undefined for an empty tile or one with no picture yet. */
+export function shownFrame(tileId: string): ShownFrame | undefined {
+  return players.get(tileId)?.shownFrame()
 }

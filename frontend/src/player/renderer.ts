@@ -14,6 +14,8 @@ export class CanvasRenderer {
   private pending: VideoFrame | undefined
   private handle: number | undefined
   private readonly ctx: CanvasRenderingContext2D
+  /** The PTS (µs, as the bridge sent it) of the frame the canvas shows; undefined before the first. */
+  shownPts: number | undefined
 
   constructor(
     private readonly canvas: HTMLCanvasElement,
@@ -41,6 +43,7 @@ export class CanvasRenderer {
     this.dropPending()
     this.ctx.fillStyle = '#000'
     this.ctx.fillRect(0, 0, this.canvas.width, this.canvas.height)
+    this.shownPts = undefined
   }
 
   close(): void {
@@ -67,6 +70,7 @@ export class CanvasRenderer {
         this.canvas.height = h
       }
       this.ctx.drawImage(f, 0, 0, w, h)
+      this.shownPts = f.timestamp
       this.stats.framesRendered++
     } finally {
       f.close()

@@ -1,0 +1,280 @@
+// The checklist and findings shapes of the console backend (docs/PROTOCOLS.md,
+// "Round 3 additions"), and the checks that turn its JSON into them.
+import type { LocalizedName } from './types'
+import { ContractError, isObject } from './parse'
+
+export type Severity = 'critical' | 'major' | 'minor'
+export const severities: readonly Severity[] = ['critical', 'major', 'minor']
+
+export type Mark = 'done' | 'deviation' | 'not_seen' | ''
+
+/** A deviation in a template's catalogue: what a finding is about. */
+export interface Deviation {
+  id: string
+  text: LocalizedName
+  severity: Severity
+  /** How long the site has to put it right. */
+  deadlineS: number
+}
+
+export interface ChecklistStep {
+  id: string
+  text: LocalizedName
+  /** A timed step (the hand rub): shorter than this is a deviation. */
+  minDurationS?: number
+}
+
+export interface Template {
+  id: string
+  version: number
+  title: LocalizedName
+  zones: string[]
+  steps: ChecklistStep[]
+  deviations: Deviation[]
+}
+
+export interface Observation {
+  step: string
+  mark: Mark
+  deviation?: string
+  at?: Date
+  durationS?: number
+}
+
+/** A deviation the run raised by itself (out of order, timed too short). */
+export interface RunFlag {
+  step: string
+  deviation: string
+  reason: LocalizedName
+}
+
+export interface RunState {
+  id: string
+  template: Template
+  observations: Observation[]
+}
+
+export interface RunUpdate {
+  observations: Observation[]
+  flags: RunFlag[]
+  durationS?: number
+}
+
+export type EvidenceState = 'recording' | 'complete' | 'incomplete'
+
+export interface Evidence {
+  state: EvidenceState | string
+  file?: string
+  width?: number
+  height?: number
+  durationMs?: number
+}
+
+export type ForwardState = 'local' | 'forwarded' | 'failing'
+
+export interface Finding {
+  id: string
+  site: string
+  camera: string
+  zone: string
+  templateId?: string
+  step?: string
+  deviation?: string
+  deviationText: string
+  severity: Severity | string
+  note: string
+  observer: string
+  observedAt?: Date
+  flaggedAt?: Date
+  deadline?: Date
+  status: string
+  statusNote?: string
+  revision: number
+  snapshot?: Evidence
+  clip?: Evidence
+  forward?: { state: ForwardState | string; error?: string }
+}
+
+/** What the view sends to flag: the frame on screen and what is wrong with it. */
+export interface FlagRequest {
+  camera: string
+  stream: 'main' | 'sub'
+  ptsUs?: number
+  templateId?: string
+  templateVersion?: number
+  step?: string
+  deviation?: string
+  deviationText?: string
+  severity?: Severity
+  note?: string
+  deadline?: Date
+  /** Base64 JPEG, without the data: prefix. */
+  snapshot?: string
+  snapshotWidth?: number
+  snapshotHeight?: number
+}
+
+export interface FindingEdit {
+  note?: string
+  severity?: Severity
+  deadline?: Date
+}
+
+export function flagJSON(f: FlagRequest): Record<string, unknown> {
+  const out: Record<string, unknown> = { camera: f.camera, stream: f.stream }
+  const put = (k: string, v: unknown) => {
+    if (v !== undefined && v !== '') out[k] = v
+  }
+  put('pts_us', f.ptsUs)
+  put('template_id', f.templateId)
+  put('template_version', f.templateVersion)
+  put('step', f.step)
+  put('deviation', f.deviation)
+  put('deviation_text', f.deviationText)
+  put('severity', f.severity)
+  put('note', f.note)
+  put('deadline', f.deadline?.toISOString())
+  put('snapshot', f.snapshot)
+  put('snapshot_width', f.snapshotWidth)
+  put('snapshot_height', f.snapshotHeight)
+  return out
+}
+
+export function editJSON(e: FindingEdit): Record<string, unknown> {
+  const out: Record<string, unknown> = {}
+  if (e.note !== undefined) out.note = e.note
+  if (e.severity !== undefined) out.severity = e.severity
+  if (e.deadline !== undefined) out.deadline = e.deadline.toISOString()
+  return out
+}
+
+export function parseTemplates(v: unknown, where: string): Template[] {
+  if (!isObject(v) || !Array.isArray(v.templates)) throw new ContractError(where, 'no "templates" list')
+  return v.templates.map((t, i) => parseTemplate(t, `${where}: template ${i}`))
+}
+
+export function parseTemplate(v: unknown, where: string): Template {
+  if (!isObject(v)) throw new ContractError(where, 'not an object')
+  if (!Array.isArray(v.steps)) throw new ContractError(where, '"steps" is not a list')
+  const deviations = Array.isArray(v.deviations) ? v.deviations : []
+  return {
+    id: str(v.id, where, 'id'),
+    version: typeof v.version === 'number' ? v.version : 0,
+    title: text(v.title, where, 'title'),
+    zones: Array.isArray(v.zones) ? v.zones.filter((z): z is string => typeof z === 'string') : [],
+    steps: v.steps.map((s, i) => {
+      const at = `${where}: step ${i}`
+      if (!isObject(s)) throw new ContractError(at, 'not an object')
+      const step: ChecklistStep = { id: str(s.id, at, 'id'), text: text(s.text, at, 'text') }
+      if (typeof s.min_duration_s === 'number' && s.min_duration_s > 0) step.minDurationS = s.min_duration_s
+      return step
+    }),
+    deviations: deviations.map((d, i) => {
+      const at = `${where}: deviation ${i}`
+      if (!isObject(d)) throw new ContractError(at, 'not an object')
+      const severity = severities.includes(d.severity as Severity) ? (d.severity as Severity) : 'major'
+      return { id: str(d.id, at, 'id'), text: text(d.text, at, 'text'), severity, deadlineS: typeof d.deadline_s === 'number' ? d.deadline_s : 0 }
+    }),
+  }
+}
+
+export function parseRun(v: unknown, where: string): RunState {
+  if (!isObject(v)) throw new ContractError(where, 'not an object')
+  return { id: str(v.id, where, 'id'), template: parseTemplate(v.template, `${where}: template`), observations: parseObservations(v.observations, where) }
+}
+
+export function parseRunUpdate(v: unknown, where: string): RunUpdate {
+  if (!isObject(v)) throw new ContractError(where, 'not an object')
+  const flags = Array.isArray(v.flags) ? v.flags : []
+  const u: RunUpdate = {
+    observations: parseObservations(v.observations, where),
+    flags: flags.map((f, i) => {
+      const at = `${where}: flag ${i}`
+      if (!isObject(f)) throw new ContractError(at, 'not an object')
+      return { step: str(f.step, at, 'step'), deviation: str(f.deviation, at, 'deviation'), reason: isObject(f.reason) ? text(f.reason, at, 'reason') : { 'zh-CN': '', en: '' } }
+    }),
+  }
+  if (typeof v.duration_s === 'number') u.durationS = v.duration_s
+  return u
+}
+
+function parseObservations(v: unknown, where: string): Observation[] {
+  if (v === undefined || v === null) return []
+  if (!Array.isArray(v)) throw new ContractError(where, '"observations" is not a list')
+  return v.map((o, i) => {
+    const at = `${where}: observation ${i}`
+    if (!isObject(o)) throw new ContractError(at, 'not an object')
+    const obs: Observation = { step: str(o.step, at, 'step'), mark: (typeof o.mark === 'string' ? o.mark : '') as Mark }
+    if (typeof o.deviation === 'string' && o.deviation) obs.deviation = o.deviation
+    const t = time(o.at)
+    if (t) obs.at = t
+    if (typeof o.duration_s === 'number') obs.durationS = o.duration_s
+    return obs
+  })
+}
+
+export function parseFindings(v: unknown, where: string): Finding[] {
+  if (!isObject(v) || !Array.isArray(v.findings)) throw new ContractError(where, 'no "findings" list')
+  return v.findings.map((f, i) => parseFinding(f, `${where}: finding ${i}`))
+}
+
+export function parseFinding(v: unknown, where: string): Finding {
+  if (!isObject(v)) throw new ContractError(where, 'not an object')
+  const f: Finding = {
+    id: str(v.id, where, 'id'),
+    site: typeof v.site === 'string' ? v.site : '',
+    camera: str(v.camera, where, 'camera'),
+    zone: typeof v.zone === 'string' ? v.zone : '',
+    deviationText: typeof v.deviation_text === 'string' ? v.deviation_text : '',
+    severity: typeof v.severity === 'string' ? v.severity : '',
+    note: typeof v.note === 'string' ? v.note : '',
+    observer: typeof v.observer === 'string' ? v.observer : '',
+    observedAt: time(v.observed_at),
+    flaggedAt: time(v.flagged_at),
+    deadline: time(v.deadline),
+    status: typeof v.status === 'string' ? v.status : '',
+    revision: typeof v.revision === 'number' ? v.revision : 0,
+  }
+  if (typeof v.template_id === 'string' && v.template_id) f.templateId = v.template_id
+  if (typeof v.step === 'string' && v.step) f.step = v.step
+  if (typeof v.deviation === 'string' && v.deviation) f.deviation = v.deviation
+  if (typeof v.status_note === 'string' && v.status_note) f.statusNote = v.status_note
+  const snap = evidence(v.snapshot)
+  if (snap) f.snapshot = snap
+  const clip = evidence(v.clip)
+  if (clip) f.clip = clip
+  if (isObject(v.forward) && typeof v.forward.state === 'string') {
+    f.forward = { state: v.forward.state }
+    if (typeof v.forward.error === 'string' && v.forward.error) f.forward.error = v.forward.error
+  }
+  return f
+}
+
+function evidence(v: unknown): Evidence | undefined {
+  if (!isObject(v)) return undefined
+  const e: Evidence = { state: typeof v.state === 'string' ? v.state : '' }
+  if (typeof v.file === 'string' && v.file) e.file = v.file
+  if (typeof v.width === 'number') e.width = v.width
+  if (typeof v.height === 'number') e.height = v.height
+  if (typeof v.duration_ms === 'number') e.durationMs = v.duration_ms
+  return e
+}
+
+function text(v: unknown, where: string, field: string): LocalizedName {
+  if (!isObject(v)) throw new ContractError(where, `"${field}" is not a text`)
+  const zh = typeof v['zh-CN'] === 'string' ? v['zh-CN'] : ''
+  const en = typeof v.en === 'string' ? v.en : ''
+  if (!zh && !en) throw new ContractError(where, `"${field}" has neither zh-CN nor en`)
+  return { 'zh-CN': zh, en }
+}
+
+function str(v: unknown, where: string, field: string): string {
+  if (typeof v !== 'string' || v === '') throw new ContractError(where, `"${field}" missing`)
+  return v
+}
+
+function time(v: unknown): Date | undefined {
+  if (typeof v !== 'string') return undefined
+  const t = Date.parse(v)
+  return Number.isNaN(t) ? undefined : new Date(t)
+}

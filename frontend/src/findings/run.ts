@@ -1,0 +1,157 @@
+// The checklist run as the officer sees it: each step's mark, its timer, and
+// the findings the backend's order rules propose. The rules themselves run
+// in Go (checklist.Run); this only keeps what the answers said.
+import type { ChecklistStep, Mark, Observation, RunFlag, RunUpdate, Template } from '../api'
+
+/** Milliseconds since some fixed point; injected so tests can move time. */
+export type Clock = () => number
+
+export interface StepView {
+  id: string
+  step: ChecklistStep
+  mark: Mark
+  deviation?: string
+  /** Set while the officer's timer for this step runs (clock ms). */
+  timerStartedAt?: number
+  /** The duration the backend measured, once stopped. */
+  durationS?: number
+}
+
+export type ProposalState = 'proposed' | 'saving' | 'confirmed' | 'dismissed'
+
+/** A flag from the run, waiting for the officer to confirm or dismiss it. */
+export interface Proposal<S = unknown> {
+  key: string
+  flag: RunFlag
+  state: ProposalState
+  /** The picture on screen when the mark that raised it was made. */
+  snapshot?: S
+  findingId?: string
+  error?: string
+}
+
+export class ChecklistRun<S = unknown> {
+  readonly steps: StepView[]
+  proposals: Proposal<S>[] = []
+  cursor = 0
+
+  constructor(
+    readonly id: string,
+    readonly template: Template,
+    private readonly clock: Clock = Date.now,
+  ) {
+    this.steps = template.steps.map((s) => ({ id: s.id, step: s, mark: '' as Mark }))
+  }
+
+  get current(): StepView | undefined {
+    return this.steps[this.cursor]
+  }
+
+  move(by: number): void {
+    if (this.steps.length === 0) return
+    this.cursor = Math.min(this.steps.length - 1, Math.max(0, this.cursor + by))
+  }
+
+  /** Moves to the first step after the cursor that has no mark yet, if any. */
+  advance(): void {
+    for (let i = this.cursor + 1; i < this.steps.length; i++) {
+      if (!this.steps[i]!.mark) {
+        this.cursor = i
+        return
+      }
+    }
+  }
+
+  /**
+   * Takes the backend's answer: marks as it holds them now, and new flags as
+   * proposals carrying the picture taken when the officer pressed the key.
+   * A flag already proposed (same step and deviation) is not proposed again.
+   */
+  apply(u: RunUpdate, snapshot?: S): Proposal<S>[] {
+    this.observe(u.observations)
+    const added: Proposal<S>[] = []
+    for (const f of u.flags) {
+      const key = `${f.step}:${f.deviation}`
+      if (this.proposals.some((p) => p.key === key)) continue
+      const p: Proposal<S> = { key, flag: f, state: 'proposed', snapshot }
+      this.proposals.push(p)
+      added.push(p)
+    }
+    return added
+  }
+
+  observe(obs: Observation[]): void {
+    const byStep = new Map(obs.map((o) => [o.step, o]))
+    for (const s of this.steps) {
+      const o = byStep.get(s.id)
+      s.mark = o?.mark ?? ''
+      s.deviation = o?.deviation
+      if (o?.durationS !== undefined) s.durationS = o.durationS
+    }
+  }
+
+  startTimer(step: string): void {
+    const s = this.find(step)
+    s.timerStartedAt = this.clock()
+    s.durationS = undefined
+  }
+
+  /** Stops the local timer; the backend's measured duration comes with apply(). */
+  stopTimer(step: string): number {
+    const s = this.find(step)
+    const elapsed = this.elapsedS(step)
+    s.timerStartedAt = undefined
+    s.durationS = elapsed
+    return elapsed
+  }
+
+  running(step: string): boolean {
+    return this.find(step).timerStartedAt !== undefined
+  }
+
+  /** Seconds on the step's timer now: running, stopped, or 0 when never started. */
+  elapsedS(step: string): number {
+    const s = this.find(step)
+    if (s.timerStartedAt !== undefined) return Math.max(0, (this.clock() - s.timerStartedAt) / 1000)
+    return s.durationS ?? 0
+  }
+
+  /** A timed step stopped short of its minimum. */
+  short(step: string): boolean {
+    const s = this.find(step)
+    const min = s.step.minDurationS
+    return min !== undefined && s.timerStartedAt === undefined && s.durationS !== undefined && s.durationS < min
+  }
+
+  /** The first proposal the officer has not answered yet. */
+  get pending(): Proposal<S> | undefined {
+    return this.proposals.find((p) => p.state === 'proposed')
+  }
+
+  dismiss(key: string): void {
+    const p = this.proposals.find((x) => x.key === key)
+    if (p && p.state === 'proposed') p.state = 'dismissed'
+  }
+
+  /** The hook the end-to-end test reads: window.__qly.checklist. */
+  hook(): { runId: string; templateId: string; observations: { step: string; mark: Mark; deviation?: string; durationS?: number }[]; flags: { step: string; deviation: string; state: ProposalState; findingId?: string }[] } {
+    return {
+      runId: this.id,
+      templateId: this.template.id,
+      observations: this.steps.filter((s) => s.mark).map((s) => ({ step: s.id, mark: s.mark, deviation: s.deviation, durationS: s.durationS })),
+      flags: this.proposals.map((p) => ({ step: p.flag.step, deviation: p.flag.deviation, state: p.state, findingId: p.findingId })),
+    }
+  }
+
+  private find(step: string): StepView {
+    const s = this.steps.find((x) => x.id === step)
+    if (!s) throw new Error(`template ${this.template.id} has no step ${step}`)
+    return s
+  }
+}
+
+/** "1:05" for a timer. */
+export function timerText(seconds: number): string {
+  const s = Math.floor(seconds)
+  return `${Math.floor(s / 60)}:${String(s % 60).padStart(2, '0')}`
+}
