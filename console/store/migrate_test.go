@@ -1,0 +1,66 @@
+package store
+
+import (
+	"context"
+	"io/fs"
+	"path/filepath"
+	"testing"
+	"testing/fstest"
+
+	"github.com/qianliyan/qianliyan/internal/sqlitedb"
+)
+
+// TestForwardMigrationKeepsQueuedChanges: a console that queued changes
+// before migration 0003 sends them as the changes they were.
+func TestForwardMigrationKeepsQueuedChanges(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	old := fstest.MapFS{}
+	for _, name := range []string{"0001_findings.sql", "0002_wall.sql"} {
+		b, err := fs.ReadFile(migrations, "migrations/"+name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		old[name] = &fstest.MapFile{Data: b}
+	}
+	db, err := sqlitedb.Open(ctx, filepath.Join(dir, "console.db"), old)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const at = "2026-11-24T03:00:00.000Z"
+	for _, q := range []string{
+		`INSERT INTO findings (id, site, camera, deviation_text, severity, note, observer, observed_at, flagged_at, deadline, status, revision, updated_at)
+		 VALUES ('f1', 'site-01', 'doff1', 'x', 'critical', 'n2', 'duty', '` + at + `', '` + at + `', '` + at + `', 'withdrawn', 3, '` + at + `')`,
+		`INSERT INTO finding_events (finding_id, at, actor, action, detail) VALUES
+		 ('f1', '` + at + `', 'duty', 'flagged', '{}'),
+		 ('f1', '` + at + `', 'console', 'clip_complete', '{}'),
+		 ('f1', '` + at + `', 'duty', 'edited', '{"note":"n2","severity":"critical"}'),
+		 ('f1', '` + at + `', 'duty', 'withdrawn', '{"reason":"wrong camera"}')`,
+		`INSERT INTO outbox (finding_id, kind, revision, created_at) VALUES
+		 ('f1', 'finding', 1, '` + at + `'), ('f1', 'evidence', 0, '` + at + `'),
+		 ('f1', 'finding', 2, '` + at + `'), ('f1', 'finding', 3, '` + at + `')`,
+	} {
+		if _, err := db.Exec(q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	db.Close()
+
+	s := open(t, dir)
+	entries, err := s.Outbox(ctx, 0)
+	if err != nil || len(entries) != 4 {
+		t.Fatalf("outbox after migration: %+v %v", entries, err)
+	}
+	for i, want := range []string{"edited", "withdrawn"} {
+		c, err := s.ChangeOf(ctx, entries[2+i])
+		if err != nil || c.Action != want {
+			t.Fatalf("revision %d after migration: %+v %v, want %s", entries[2+i].Revision, c, err, want)
+		}
+	}
+	// Flagged before the migration: sent as it is now, the edits again
+	// after it (the relay takes an edit that changes nothing).
+	orig, err := s.Original(ctx, "f1")
+	if err != nil || orig.Severity != "critical" || orig.Status != "open" {
+		t.Fatalf("original after migration: %+v %v", orig, err)
+	}
+}
