@@ -4,6 +4,10 @@
 // its clip, then every later change as an action. The Consumer follows the
 // relay's changes feed and applies it to the console's copies. Both run for
 // as long as a sign-in lasts, with its token.
+//
+// The outbox is the console's, not a relay's: a console signed in to
+// another relay sends it what is still queued there. Each relay's changes
+// cursor is kept apart.
 package forward
 
 import (
