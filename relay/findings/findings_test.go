@@ -328,6 +328,16 @@ func TestEvidence(t *testing.T) {
 	if cur, _ := fs.Cursor(ctx); cur != 2 {
 		t.Errorf("cursor %d, want 2 (created, one evidence)", cur)
 	}
+	// Another snapshot replaces it, as a change of its own.
+	other := append(append([]byte{}, jpeg...), 'y')
+	sum2 := sha256.Sum256(other)
+	file, created, err = fs.PutEvidence(ctx, duty, "f1", "snapshot", "image/jpeg", hex.EncodeToString(sum2[:]), bytes.NewReader(other))
+	if err != nil || !created || file.Bytes != int64(len(other)) {
+		t.Fatalf("replacing the snapshot: %+v %v %v", file, created, err)
+	}
+	if f, _ := fs.Get(ctx, duty, "f1"); f.Evidence.Snapshot.SHA256 != hex.EncodeToString(sum2[:]) || len(f.Events) != 3 {
+		t.Errorf("after replacing: %+v, %d events", f.Evidence.Snapshot, len(f.Events))
+	}
 }
 
 func TestChangesWake(t *testing.T) {
