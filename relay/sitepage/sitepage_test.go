@@ -315,6 +315,15 @@ func TestSiteManagerInChromium(t *testing.T) {
 	if got := text(t, walk, "p.notice"); got != "已确认收到" {
 		t.Errorf("notice after acknowledging: %q", got)
 	}
+	// A photo over 5 MiB is refused in the page before any upload.
+	big := filepath.Join(t.TempDir(), "big.jpg")
+	if err := os.WriteFile(big, append(append([]byte{}, media.jpeg...), make([]byte, findings.MaxPhotoBytes)...), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	do(t, walk, chromedp.SetUploadFiles(chromedp.CSS(`#rectify input[name=photos]`), []string{big}))
+	if msg := eval[string](t, walk, `document.querySelector('#rectify input[name=photos]').validationMessage`); msg != "照片超过 5 MB" {
+		t.Errorf("an oversized photo's message: %q", msg)
+	}
 	do(t, walk,
 		chromedp.SendKeys(chromedp.CSS(`#rectify textarea[name=note]`), "已重新培训脱卸顺序"),
 		chromedp.SetUploadFiles(chromedp.CSS(`#rectify input[name=photos]`), []string{photo}),

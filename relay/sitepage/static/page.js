@@ -18,4 +18,18 @@
     }
   }
   setInterval(tick, 30000);
+  // Says at once when a photo is too big or there are too many, rather
+  // than after a long upload on a phone's line; the server checks again.
+  var input = document.querySelector('input[type=file][data-max-bytes]');
+  if (input) {
+    input.addEventListener('change', function () {
+      var max = +input.getAttribute('data-max-bytes'), msg = '';
+      if (input.files.length > +input.getAttribute('data-max-files')) msg = input.getAttribute('data-too-many');
+      for (var i = 0; i < input.files.length; i++) {
+        if (input.files[i].size > max) msg = input.getAttribute('data-too-large');
+      }
+      input.setCustomValidity(msg);
+      if (msg) input.reportValidity();
+    });
+  }
 })();
