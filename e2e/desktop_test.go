@@ -78,17 +78,50 @@ func lumaStats(img, other image.Image) (variance float64, changed float64) {
 	return sum2/float64(n) - mean*mean, float64(diff) / float64(n)
 }
 
+// quadrantsChanged reports in how many of the four quadrants of the wall area
+// (right of the site tree, below the header) a share of pixels changed.
+func quadrantsChanged(a, b image.Image) int {
+	r := a.Bounds()
+	wall := image.Rect(r.Min.X+r.Dx()/4, r.Min.Y+r.Dy()/10, r.Max.X, r.Max.Y)
+	n := 0
+	for qy := 0; qy < 2; qy++ {
+		for qx := 0; qx < 2; qx++ {
+			q := image.Rect(wall.Min.X+qx*wall.Dx()/2, wall.Min.Y+qy*wall.Dy()/2, wall.Min.X+(qx+1)*wall.Dx()/2, wall.Min.Y+(qy+1)*wall.Dy()/2)
+			diff, total := 0, 0
+			for y := q.Min.Y; y < q.Max.Y; y += 2 {
+				for x := q.Min.X; x < q.Max.X; x += 2 {
+					r1, g1, b1, _ := a.At(x, y).RGBA()
+					r2, g2, b2, _ := b.At(x, y).RGBA()
+					if r1 != r2 || g1 != g2 || b1 != b2 {
+						diff++
+					}
+					total++
+				}
+			}
+			if float64(diff)/float64(total) > 0.0005 {
+				n++
+			}
+		}
+	}
+	return n
+}
+
 func TestDesktopWindowShowsLiveVideo(t *testing.T) {
 	bin := requireBuilt(t, "bin/qianliyan")
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	st := startStack(t, ctx, 1, 1)
+	// One site of four cameras: the wall opens on its 2x2 default layout.
+	c := startCity(t, ctx, 1, 4)
 	display := startXvfb(t, ctx)
 
 	var logs bytes.Buffer
-	app := exec.CommandContext(ctx, bin, "--relay", st.relay.URL(), "--user", st.creds.User,
-		"--camera", "site-01/doff1", "--data", t.TempDir(), "--log-level", "info")
-	app.Env = append(os.Environ(), "DISPLAY="+display, "QLY_PASSWORD="+st.creds.Password)
+	app := exec.CommandContext(ctx, bin, "--relay", c.relay.URL(), "--user", c.user,
+		"--data", t.TempDir(), "--log-level", "info")
+	// A home of its own: the webview keeps the last wall in its local
+	// storage, and a wall left by another run would not be the default one.
+	home := t.TempDir()
+	app.Env = append(os.Environ(), "DISPLAY="+display, "QLY_PASSWORD="+c.password, "HOME="+home,
+		"XDG_DATA_HOME="+filepath.Join(home, "data"), "XDG_CONFIG_HOME="+filepath.Join(home, "config"), "XDG_CACHE_HOME="+filepath.Join(home, "cache"))
 	app.Stdout, app.Stderr = &logs, &logs
 	if err := app.Start(); err != nil {
 		t.Fatal(err)
@@ -102,21 +135,28 @@ func TestDesktopWindowShowsLiveVideo(t *testing.T) {
 	}()
 
 	// The window is up and shows a picture when the screen is no longer flat;
-	// the video is live when successive screenshots differ.
+	// the video is live when all four tiles change between screenshots, three
+	// times running (a state label appearing changes a tile once).
 	deadline := time.Now().Add(60 * time.Second)
 	var prev image.Image
+	live := 0
 	for {
 		shot := screenshot(t, display)
 		variance, changed := lumaStats(shot, prev)
-		if prev != nil && variance > 100 && changed > 0.0005 {
+		if prev != nil && variance > 100 && changed > 0.0005 && quadrantsChanged(prev, shot) == 4 {
+			live++
+		} else {
+			live = 0
+		}
+		if live == 3 {
 			if dir := os.Getenv("QLY_SCREENSHOT_DIR"); dir != "" {
 				saveScreenshot(t, shot, filepath.Join(dir, "desktop-live.png"))
 			}
 			return
 		}
 		if time.Now().After(deadline) {
-			saveScreenshot(t, shot, filepath.Join(t.TempDir(), "last.png"))
-			t.Fatalf("no live video in the window within 60 s (variance %.1f, changed %.4f)", variance, changed)
+			saveScreenshot(t, shot, filepath.Join(os.TempDir(), "qianliyan-desktop-last.png"))
+			t.Fatalf("no live video in all four tiles of the window within 60 s (variance %.1f, changed %.4f, live quadrants %d)", variance, changed, quadrantsChanged(prev, shot))
 		}
 		prev = shot
 		time.Sleep(time.Second)
