@@ -272,6 +272,8 @@ func TestListOrderAndFilters(t *testing.T) {
 		{other, findings.Filter{Site: "site-01"}, ""},
 		{duty, findings.Filter{Overdue: &yes}, "soon"},
 		{duty, findings.Filter{Statuses: []findings.Status{findings.StatusWithdrawn}}, "done"},
+		{duty, findings.Filter{ClosedSince: t0.Add(time.Minute)}, "soon,elsewhere,late"},
+		{duty, findings.Filter{ClosedSince: t0}, "soon,elsewhere,late,done"},
 	} {
 		got, err := fs.List(ctx, c.by, c.flt)
 		if err != nil {

@@ -413,6 +413,9 @@ type Filter struct {
 	Statuses []Status
 	// Overdue, when set, keeps only findings that are (or are not) overdue.
 	Overdue *bool
+	// ClosedSince, when set, leaves out findings closed (verified,
+	// withdrawn) before it.
+	ClosedSince time.Time
 }
 
 // List returns the findings by may see, those the site must act on first,
@@ -427,6 +430,10 @@ func (s *Store) List(ctx context.Context, by auth.Principal, flt Filter) ([]Find
 		for _, st := range flt.Statuses {
 			args = append(args, st)
 		}
+	}
+	if !flt.ClosedSince.IsZero() {
+		q += ` AND (status NOT IN ('verified', 'withdrawn') OR updated_at >= ?)`
+		args = append(args, formatTime(flt.ClosedSince))
 	}
 	rows, err := s.db.QueryContext(ctx, q, args...)
 	if err != nil {

@@ -77,6 +77,9 @@ const (
 	cookiePath    = "/site/"
 )
 
+// closedShown is how long a verified or withdrawn finding stays listed.
+const closedShown = 30 * 24 * time.Hour
+
 // Upload bounds: photos of at most MaxPhotoBytes each, findings.MaxPhotos of them.
 const (
 	formMemory        = 8 << 20
@@ -400,7 +403,8 @@ func (p *page) list(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	list, err := p.Findings.List(r.Context(), by, findings.Filter{})
+	// Closed findings stay on the page for a while, then only in the API.
+	list, err := p.Findings.List(r.Context(), by, findings.Filter{ClosedSince: p.Now().Add(-closedShown)})
 	if err != nil {
 		p.Log.Error().Err(err).Msg("listing findings for the site page")
 		p.message(w, r, http.StatusInternalServerError, "failed")
