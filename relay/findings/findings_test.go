@@ -376,3 +376,35 @@ func TestEditReplacesNote(t *testing.T) {
 		}
 	}
 }
+
+func TestListManyWithEvidence(t *testing.T) {
+	fs, _ := newStore(t)
+	ctx := context.Background()
+	jpeg := []byte{0xff, 0xd8, 0xff, 0xe0, 1, 2, 3}
+	sum := sha256.Sum256(jpeg)
+	const n = 1200 // more than one batch of the evidence query
+	for i := range n {
+		id := fmt.Sprintf("f%04d", i)
+		if _, _, err := fs.Create(ctx, duty, draft(id)); err != nil {
+			t.Fatal(err)
+		}
+		if i%100 == 0 {
+			if _, _, err := fs.PutEvidence(ctx, duty, id, "snapshot", "image/jpeg", hex.EncodeToString(sum[:]), bytes.NewReader(jpeg)); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	list, err := fs.List(ctx, duty, findings.Filter{})
+	if err != nil || len(list) != n {
+		t.Fatalf("%d findings, %v", len(list), err)
+	}
+	with := 0
+	for _, f := range list {
+		if f.Evidence.Snapshot != nil {
+			with++
+		}
+	}
+	if with != n/100 {
+		t.Errorf("%d findings with a snapshot, want %d", with, n/100)
+	}
+}

@@ -332,7 +332,17 @@ func (s *Store) get(ctx context.Context, id string) (Finding, error) {
 	return f, nil
 }
 
+// evidenceBatch keeps the IN list of attachEvidence under SQLite's limit
+// on bound variables.
+const evidenceBatch = 500
+
 func (s *Store) attachEvidence(ctx context.Context, fs []*Finding) error {
+	for len(fs) > evidenceBatch {
+		if err := s.attachEvidence(ctx, fs[:evidenceBatch]); err != nil {
+			return err
+		}
+		fs = fs[evidenceBatch:]
+	}
 	if len(fs) == 0 {
 		return nil
 	}
