@@ -39,7 +39,7 @@ const sampleCanvasJS = `(() => {
 })()`
 
 // newBrowser starts headless Chromium with the flags this machine needs.
-func newBrowser(t *testing.T, ctx context.Context) context.Context {
+func newBrowser(t testing.TB, ctx context.Context) context.Context {
 	t.Helper()
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],
 		chromedp.ExecPath("/usr/bin/chromium"),

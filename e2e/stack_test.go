@@ -20,7 +20,7 @@ import (
 )
 
 // repoRoot is the checkout this test file lives in.
-func repoRoot(t *testing.T) string {
+func repoRoot(t testing.TB) string {
 	t.Helper()
 	_, file, _, _ := runtime.Caller(0)
 	return filepath.Dir(filepath.Dir(file))
@@ -28,7 +28,7 @@ func repoRoot(t *testing.T) string {
 
 // requireBuilt fails with the command to run when a build output is missing:
 // `make test` builds them before running the tests.
-func requireBuilt(t *testing.T, rel string) string {
+func requireBuilt(t testing.TB, rel string) string {
 	t.Helper()
 	p := filepath.Join(repoRoot(t), rel)
 	if _, err := os.Stat(p); err != nil {
@@ -37,7 +37,7 @@ func requireBuilt(t *testing.T, rel string) string {
 	return p
 }
 
-func testLogger(t *testing.T) zerolog.Logger {
+func testLogger(t testing.TB) zerolog.Logger {
 	return zerolog.New(zerolog.NewTestWriter(t)).Level(zerolog.WarnLevel).With().Timestamp().Logger()
 }
 

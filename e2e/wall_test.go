@@ -34,7 +34,7 @@ type city struct {
 
 // startCity writes the relay's configuration (users and sites with their
 // publish token, loopback-only ICE) and starts the relay and the simulator.
-func startCity(t *testing.T, ctx context.Context, sites, cameras int) *city {
+func startCity(t testing.TB, ctx context.Context, sites, cameras int) *city {
 	t.Helper()
 	dir := t.TempDir()
 	const user, password, token = "duty", "correct horse battery", "e2e-publish-token"
