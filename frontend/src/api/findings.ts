@@ -22,6 +22,8 @@ export interface ChecklistStep {
   text: LocalizedName
   /** A timed step (the hand rub): shorter than this is a deviation. */
   minDurationS?: number
+  /** The catalogue entries this step names (out of order, too short, missed). */
+  deviations: string[]
 }
 
 export interface Template {
@@ -75,6 +77,7 @@ export type ForwardState = 'local' | 'forwarded' | 'failing'
 export interface Finding {
   id: string
   site: string
+  /** "SITE/CAMERA", like every camera in the view. */
   camera: string
   zone: string
   templateId?: string
@@ -165,7 +168,8 @@ export function parseTemplate(v: unknown, where: string): Template {
     steps: v.steps.map((s, i) => {
       const at = `${where}: step ${i}`
       if (!isObject(s)) throw new ContractError(at, 'not an object')
-      const step: ChecklistStep = { id: str(s.id, at, 'id'), text: text(s.text, at, 'text') }
+      const named = [s.order_deviation, s.short_deviation, s.missed_deviation].filter((d): d is string => typeof d === 'string' && d !== '')
+      const step: ChecklistStep = { id: str(s.id, at, 'id'), text: text(s.text, at, 'text'), deviations: [...new Set(named)] }
       if (typeof s.min_duration_s === 'number' && s.min_duration_s > 0) step.minDurationS = s.min_duration_s
       return step
     }),
@@ -220,10 +224,13 @@ export function parseFindings(v: unknown, where: string): Finding[] {
 
 export function parseFinding(v: unknown, where: string): Finding {
   if (!isObject(v)) throw new ContractError(where, 'not an object')
+  const site = typeof v.site === 'string' ? v.site : ''
+  const camera = str(v.camera, where, 'camera')
   const f: Finding = {
     id: str(v.id, where, 'id'),
-    site: typeof v.site === 'string' ? v.site : '',
-    camera: str(v.camera, where, 'camera'),
+    site,
+    // The view keys cameras "SITE/CAMERA"; the store keeps the two apart.
+    camera: camera.includes('/') || !site ? camera : `${site}/${camera}`,
     zone: typeof v.zone === 'string' ? v.zone : '',
     deviationText: typeof v.deviation_text === 'string' ? v.deviation_text : '',
     severity: typeof v.severity === 'string' ? v.severity : '',

@@ -8,8 +8,8 @@ export const doffing = parseTemplate(
     title: { 'zh-CN': '脱卸防护用品', en: 'Doffing PPE' },
     zones: ['doffing_room_1'],
     steps: [
-      { id: 'hh-gloves', text: { 'zh-CN': '手卫生', en: 'Hand hygiene' }, min_duration_s: 20 },
-      { id: 'goggles', text: { 'zh-CN': '摘护目镜', en: 'Remove goggles' } },
+      { id: 'hh-gloves', text: { 'zh-CN': '手卫生', en: 'Hand hygiene' }, min_duration_s: 20, short_deviation: 'hh-short', order_deviation: 'wrong-order' },
+      { id: 'goggles', text: { 'zh-CN': '摘护目镜', en: 'Remove goggles' }, missed_deviation: 'touch-face' },
       { id: 'gown', text: { 'zh-CN': '脱防护服', en: 'Remove the gown' } },
     ],
     deviations: [

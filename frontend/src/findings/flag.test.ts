@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { parseTemplate } from '../api/findings'
-import { catalogue, draftFor, draftProblem, flagRequest, freeTextDeadlineS } from './flag'
+import { catalogue, draftFor, draftProblem, flagRequest, forStep, freeTextDeadlineS } from './flag'
 import { doffing } from './fixtures'
 
 const now = new Date('2026-11-24T21:00:00Z')
@@ -28,6 +28,15 @@ describe('catalogue', () => {
     ])
     expect(catalogue([doffing, other], 'waste').map((e) => e.deviation.id)).toEqual(['touch-face', 'unsealed', 'wrong-order', 'hh-short'])
     expect(catalogue([])).toEqual([])
+  })
+})
+
+describe('forStep', () => {
+  it('puts the deviations a step names first, in the order it names them', () => {
+    const entries = catalogue([doffing])
+    expect(forStep(entries, doffing.steps[0]!).map((e) => e.deviation.id)).toEqual(['wrong-order', 'hh-short', 'touch-face'])
+    expect(forStep(entries, doffing.steps[1]!).map((e) => e.deviation.id)).toEqual(['touch-face', 'wrong-order', 'hh-short'])
+    expect(forStep(entries, doffing.steps[2]!).map((e) => e.deviation.id)).toEqual(['wrong-order', 'hh-short', 'touch-face'])
   })
 })
 
@@ -90,5 +99,10 @@ describe('flagRequest', () => {
     expect(r.deviation).toBeUndefined()
     expect(r.templateId).toBeUndefined()
     expect(r.deviationText).toBe('未戴手套')
+  })
+
+  it('names the template of a checklist step marked with free text', () => {
+    const r = flagRequest({ ...draftFor(undefined, now), freeText: '未戴手套', step: 'gown', template: doffing }, frame, '')
+    expect([r.templateId, r.templateVersion, r.step, r.deviation]).toEqual(['ppe-doffing', 2, 'gown', undefined])
   })
 })

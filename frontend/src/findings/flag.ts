@@ -1,7 +1,7 @@
 // The quick-flag picker's choices and defaults: a deviation from the
 // catalogue brings its severity and deadline; free text gets the defaults
 // below, and the officer may change any of them.
-import type { Deviation, FlagRequest, Severity, Template } from '../api'
+import type { ChecklistStep, Deviation, FlagRequest, Severity, Template } from '../api'
 
 export const freeTextSeverity: Severity = 'major'
 /** Two days, the catalogue's most common deadline. */
@@ -27,6 +27,15 @@ export function catalogue(templates: readonly Template[], first?: string): Catal
   return out
 }
 
+/** The entries for marking a step: those the step names first, the rest after. */
+export function forStep(entries: readonly CatalogueEntry[], step: ChecklistStep): CatalogueEntry[] {
+  const rank = (e: CatalogueEntry) => {
+    const i = step.deviations.indexOf(e.deviation.id)
+    return i < 0 ? Infinity : i
+  }
+  return [...entries].sort((a, b) => rank(a) - rank(b))
+}
+
 export interface FlagDraft {
   /** undefined: free text. */
   entry?: CatalogueEntry
@@ -34,7 +43,9 @@ export interface FlagDraft {
   severity: Severity
   deadline: Date
   note: string
+  /** The checklist step being marked, and its template (a free-text deviation has no entry to name it). */
   step?: string
+  template?: Template
 }
 
 /** The draft a choice starts with: the catalogue's severity and deadline from now. */
@@ -67,8 +78,8 @@ export function flagRequest(d: FlagDraft, f: Frame, deviationText: string): Flag
     camera: f.camera,
     stream: f.stream,
     ptsUs: f.ptsUs,
-    templateId: d.entry?.template.id,
-    templateVersion: d.entry?.template.version,
+    templateId: (d.entry?.template ?? d.template)?.id,
+    templateVersion: (d.entry?.template ?? d.template)?.version,
     step: d.step,
     deviation: d.entry?.deviation.id,
     deviationText: d.entry ? deviationText : d.freeText.trim(),

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { parseRunUpdate } from '../api/findings'
 import { doffing } from './fixtures'
-import { ChecklistRun, timerText } from './run'
+import { bySpecificity, ChecklistRun, timerText } from './run'
 
 function clock(start = 1_000_000) {
   let t = start
@@ -68,6 +68,15 @@ describe('ChecklistRun', () => {
     expect(run.current?.id).toBe('gown')
   })
 
+  it('keeps a free-text deviation the backend cannot hold until the step is marked again', () => {
+    const run = new ChecklistRun('r1', doffing)
+    run.markFreeText('gown', '未戴手套')
+    run.apply(update({ observations: [{ step: 'goggles', mark: 'done' }], flags: [] }))
+    expect([run.steps[2]!.mark, run.steps[2]!.freeText]).toEqual(['deviation', '未戴手套'])
+    run.apply(update({ observations: [{ step: 'gown', mark: 'done' }], flags: [] }))
+    expect([run.steps[2]!.mark, run.steps[2]!.freeText]).toEqual(['done', undefined])
+  })
+
   it('refuses a step the template does not have', () => {
     expect(() => new ChecklistRun('r1', doffing).startTimer('nope')).toThrow(/no step nope/)
   })
@@ -87,4 +96,12 @@ describe('timerText', () => {
     [600, '10:00'],
   ]
   for (const [s, want] of cases) it(`${s} s → ${want}`, () => expect(timerText(s)).toBe(want))
+})
+
+describe('bySpecificity', () => {
+  it('puts the zone own checklist before wider ones, keeping order among equals', () => {
+    const tpl = (id: string, zones: string[]) => ({ ...doffing, id, zones })
+    const got = bySpecificity([tpl('all', ['*']), tpl('disinfection', ['corridor', 'doffing_room_1', 'entrance']), tpl('doffing', ['doffing_room_1', 'doffing_room_2']), tpl('other', ['a', 'b'])])
+    expect(got.map((t) => t.id)).toEqual(['doffing', 'other', 'disinfection', 'all'])
+  })
 })

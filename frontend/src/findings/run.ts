@@ -15,6 +15,8 @@ export interface StepView {
   timerStartedAt?: number
   /** The duration the backend measured, once stopped. */
   durationS?: number
+  /** A deviation in the officer's own words: the backend's run knows only catalogue ones. */
+  freeText?: string
 }
 
 export type ProposalState = 'proposed' | 'saving' | 'confirmed' | 'dismissed'
@@ -84,10 +86,20 @@ export class ChecklistRun<S = unknown> {
     const byStep = new Map(obs.map((o) => [o.step, o]))
     for (const s of this.steps) {
       const o = byStep.get(s.id)
+      if (o) s.freeText = undefined
+      else if (s.freeText) continue
       s.mark = o?.mark ?? ''
       s.deviation = o?.deviation
       if (o?.durationS !== undefined) s.durationS = o.durationS
     }
+  }
+
+  /** Marks a deviation the catalogue has no entry for; the finding carries the words. */
+  markFreeText(step: string, text: string): void {
+    const s = this.find(step)
+    s.mark = 'deviation'
+    s.deviation = undefined
+    s.freeText = text
   }
 
   startTimer(step: string): void {
@@ -138,7 +150,7 @@ export class ChecklistRun<S = unknown> {
     return {
       runId: this.id,
       templateId: this.template.id,
-      observations: this.steps.filter((s) => s.mark).map((s) => ({ step: s.id, mark: s.mark, deviation: s.deviation, durationS: s.durationS })),
+      observations: this.steps.filter((s) => s.mark).map((s) => ({ step: s.id, mark: s.mark, deviation: s.deviation ?? s.freeText, durationS: s.durationS })),
       flags: this.proposals.map((p) => ({ step: p.flag.step, deviation: p.flag.deviation, state: p.state, findingId: p.findingId })),
     }
   }
@@ -154,4 +166,14 @@ export class ChecklistRun<S = unknown> {
 export function timerText(seconds: number): string {
   const s = Math.floor(seconds)
   return `${Math.floor(s / 60)}:${String(s % 60).padStart(2, '0')}`
+}
+
+/**
+ * The templates for a zone, the most specific first: the doffing checklist
+ * of a doffing room before the disinfection one that covers many zones, and
+ * before one for every zone ("*").
+ */
+export function bySpecificity(templates: readonly Template[]): Template[] {
+  const breadth = (t: Template) => (t.zones.includes('*') || t.zones.length === 0 ? Infinity : t.zones.length)
+  return [...templates].sort((a, b) => breadth(a) - breadth(b))
 }

@@ -1,3 +1,5 @@
+import { readdirSync, readFileSync } from 'node:fs'
+import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { createI18n } from 'vue-i18n'
 import { detectLocale, zoneName } from './index'
@@ -48,6 +50,17 @@ describe('messages', () => {
         expect(out, `${l} ${k}`).not.toMatch(/[{}]/)
       }
     }
+  })
+
+  it('have every key the code asks for by name', () => {
+    const src = join(__dirname, '..')
+    const files = (readdirSync(src, { recursive: true }) as string[]).filter((f) => /\.(vue|ts)$/.test(f) && !f.includes('.test.'))
+    const asked = new Set<string>()
+    for (const f of files) {
+      for (const m of readFileSync(join(src, f), 'utf8').matchAll(/\bt\('([a-zA-Z_.]+)'/g)) asked.add(m[1]!)
+    }
+    expect(asked.size).toBeGreaterThan(50)
+    for (const key of asked) for (const l of locales) expect(flat[l]!.has(key), `${l} ${key}`).toBe(true)
   })
 
   it('keep the product name in the title of both languages', () => {

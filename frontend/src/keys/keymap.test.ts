@@ -6,7 +6,7 @@ import HelpOverlay from '../components/HelpOverlay.vue'
 import { locales, messages } from '../i18n/messages'
 import { bindings, keyCap, keyName, resolve, TileNumberEntry, type Scope } from './keymap'
 
-const scopes: Scope[] = ['wall', 'tree', 'filter', 'menu']
+const scopes: Scope[] = ['wall', 'tree', 'filter', 'menu', 'checklist', 'flag', 'findings']
 
 describe('the key table', () => {
   it('binds every key once in each scope', () => {
@@ -57,6 +57,22 @@ describe('resolve', () => {
     { scope: 'menu', key: 'Delete', want: 'menu.delete' },
     { scope: 'menu', key: '1', want: undefined },
     { scope: 'menu', key: ' ', want: undefined },
+    { scope: 'wall', key: 'f', want: 'flag.open' },
+    { scope: 'wall', key: 'k', want: 'checklist.open' },
+    { scope: 'wall', key: 'r', want: 'findings.open' },
+    // The checklist shadows n (not seen) and Space (timer), and passes the rest on.
+    { scope: 'checklist', key: 'n', want: 'step.notSeen' },
+    { scope: 'checklist', key: ' ', want: 'step.timer' },
+    { scope: 'checklist', key: 'Enter', want: 'proposal.confirm' },
+    { scope: 'checklist', key: 'f', want: 'flag.open' },
+    { scope: 'checklist', key: '3', want: 'tile.number' },
+    // The flag picker is modal: Enter saves, nothing reaches the wall.
+    { scope: 'flag', key: 'Enter', want: 'flag.save' },
+    { scope: 'flag', key: 'f', want: undefined },
+    { scope: 'flag', key: '1', want: undefined },
+    { scope: 'findings', key: 'w', want: 'findings.withdraw' },
+    { scope: 'findings', key: 'Enter', want: 'findings.show' },
+    { scope: 'findings', key: 'k', want: 'checklist.open' },
   ]
   for (const c of cases) {
     it(`${c.scope}: ${JSON.stringify(c.key)}${c.mods ? ' with a modifier' : ''} → ${c.want ?? 'nothing'}`, () => {

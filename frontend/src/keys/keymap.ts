@@ -3,9 +3,10 @@
 //
 // A scope is where keyboard focus is. Keys not bound in the tree or the
 // filter box fall through to the wall (a digit picks a tile from anywhere);
-// menus are modal and take only their own keys.
+// so do those the checklist and the findings panel leave (f flags from the
+// checklist too). Menus and the flag picker are modal and take only their own keys.
 
-export type Scope = 'wall' | 'tree' | 'filter' | 'menu'
+export type Scope = 'wall' | 'tree' | 'filter' | 'menu' | 'checklist' | 'flag' | 'findings'
 
 export type Action =
   | 'tile.number'
@@ -41,9 +42,29 @@ export type Action =
   | 'menu.edit'
   | 'menu.new'
   | 'menu.close'
+  | 'flag.open'
+  | 'checklist.open'
+  | 'findings.open'
+  | 'step.move'
+  | 'step.done'
+  | 'step.deviation'
+  | 'step.notSeen'
+  | 'step.clear'
+  | 'step.timer'
+  | 'checklist.template'
+  | 'proposal.confirm'
+  | 'proposal.dismiss'
+  | 'checklist.close'
+  | 'flag.choose'
+  | 'flag.save'
+  | 'flag.cancel'
+  | 'findings.move'
+  | 'findings.show'
+  | 'findings.withdraw'
+  | 'findings.close'
 
 /** Groups in the `?` overlay. */
-export type Section = 'tiles' | 'layouts' | 'tour' | 'general' | 'tree' | 'filter' | 'menu'
+export type Section = 'tiles' | 'layouts' | 'tour' | 'findings' | 'general' | 'checklist' | 'flag' | 'findingsPanel' | 'tree' | 'filter' | 'menu'
 
 export interface Binding {
   action: Action
@@ -69,6 +90,9 @@ export const bindings: readonly Binding[] = [
   { action: 'tour.previous', scope: 'wall', section: 'tour', keys: ['p'] },
   { action: 'tour.choose', scope: 'wall', section: 'tour', keys: ['t'] },
   { action: 'tour.stop', scope: 'wall', section: 'tour', keys: ['x'] },
+  { action: 'flag.open', scope: 'wall', section: 'findings', keys: ['f'] },
+  { action: 'checklist.open', scope: 'wall', section: 'findings', keys: ['k'] },
+  { action: 'findings.open', scope: 'wall', section: 'findings', keys: ['r'] },
   { action: 'tree.go', scope: 'wall', section: 'general', keys: ['c'] },
   { action: 'filter.go', scope: 'wall', section: 'general', keys: ['/'] },
   { action: 'settings', scope: 'wall', section: 'general', keys: [','] },
@@ -87,13 +111,38 @@ export const bindings: readonly Binding[] = [
   { action: 'menu.edit', scope: 'menu', section: 'menu', keys: ['e'] },
   { action: 'menu.new', scope: 'menu', section: 'menu', keys: ['n'] },
   { action: 'menu.close', scope: 'menu', section: 'menu', keys: ['Escape'] },
+  { action: 'step.move', scope: 'checklist', section: 'checklist', keys: ['ArrowUp', 'ArrowDown'] },
+  { action: 'step.done', scope: 'checklist', section: 'checklist', keys: ['d'] },
+  { action: 'step.deviation', scope: 'checklist', section: 'checklist', keys: ['x'] },
+  { action: 'step.notSeen', scope: 'checklist', section: 'checklist', keys: ['n'] },
+  { action: 'step.clear', scope: 'checklist', section: 'checklist', keys: ['Backspace'] },
+  { action: 'step.timer', scope: 'checklist', section: 'checklist', keys: ['Space'] },
+  { action: 'proposal.confirm', scope: 'checklist', section: 'checklist', keys: ['Enter'] },
+  { action: 'proposal.dismiss', scope: 'checklist', section: 'checklist', keys: ['Delete'] },
+  { action: 'checklist.template', scope: 'checklist', section: 'checklist', keys: ['t'] },
+  { action: 'checklist.close', scope: 'checklist', section: 'checklist', keys: ['Escape'] },
+  { action: 'flag.choose', scope: 'flag', section: 'flag', keys: ['ArrowUp', 'ArrowDown'] },
+  { action: 'flag.save', scope: 'flag', section: 'flag', keys: ['Enter'] },
+  { action: 'flag.cancel', scope: 'flag', section: 'flag', keys: ['Escape'] },
+  { action: 'findings.move', scope: 'findings', section: 'findingsPanel', keys: ['ArrowUp', 'ArrowDown'] },
+  { action: 'findings.show', scope: 'findings', section: 'findingsPanel', keys: ['Enter'] },
+  { action: 'findings.withdraw', scope: 'findings', section: 'findingsPanel', keys: ['w'] },
+  { action: 'findings.close', scope: 'findings', section: 'findingsPanel', keys: ['Escape'] },
 ]
 
-export const sections: readonly Section[] = ['tiles', 'layouts', 'tour', 'general', 'tree', 'filter', 'menu']
+export const sections: readonly Section[] = ['tiles', 'layouts', 'tour', 'findings', 'general', 'checklist', 'flag', 'findingsPanel', 'tree', 'filter', 'menu']
 
 // Where a scope's unbound keys go. Typing in the filter box must not move
 // tiles, so the filter passes nothing on.
-const fallthrough: Record<Scope, Scope | undefined> = { wall: undefined, tree: 'wall', filter: undefined, menu: undefined }
+const fallthrough: Record<Scope, Scope | undefined> = {
+  wall: undefined,
+  tree: 'wall',
+  filter: undefined,
+  menu: undefined,
+  checklist: 'wall',
+  flag: undefined,
+  findings: 'wall',
+}
 
 export interface KeyLike {
   key: string
