@@ -177,3 +177,16 @@ export function bySpecificity(templates: readonly Template[]): Template[] {
   const breadth = (t: Template) => (t.zones.includes('*') || t.zones.length === 0 ? Infinity : t.zones.length)
   return [...templates].sort((a, b) => breadth(a) - breadth(b))
 }
+
+export interface OpenRuns<S> {
+  /** By "SITE/CAMERA|TEMPLATE". */
+  byKey: Map<string, ChecklistRun<S>>
+  /** The template last used on each camera. */
+  lastTemplate: Map<string, string>
+}
+
+/**
+ * The runs of this page: closing the checklist and opening it again on the
+ * same camera and template goes on where the officer was.
+ */
+export const openRuns: OpenRuns<unknown> = { byKey: new Map(), lastTemplate: new Map() }

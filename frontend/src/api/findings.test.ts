@@ -1,0 +1,170 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import http from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { ApiClient, ApiError } from './client'
+
+// A real HTTP server standing in for the console backend's checklist and
+// findings API (docs/PROTOCOLS.md, round 3).
+const secret = 's3cret'
+interface Seen {
+  method: string
+  url: string
+  body: string
+}
+let seen: Seen[] = []
+let route: (s: Seen) => { status: number; body: unknown }
+let server: http.Server
+let base = ''
+
+beforeAll(async () => {
+  server = http.createServer((req, res) => {
+    let body = ''
+    req.on('data', (c: Buffer) => (body += c.toString()))
+    req.on('end', () => {
+      const s = { method: req.method ?? '', url: req.url ?? '', body }
+      seen.push(s)
+      const a = req.headers.authorization === `Bearer ${secret}` ? route(s) : { status: 401, body: { error: { code: 'unauthorized', message: 'no' } } }
+      res.writeHead(a.status, { 'Content-Type': 'application/json' })
+      res.end(JSON.stringify(a.body))
+    })
+  })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+})
+afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())))
+beforeEach(() => {
+  seen = []
+  route = () => ({ status: 404, body: { error: { code: 'not_found', message: 'no such path' } } })
+})
+
+const client = () => new ApiClient({ base, secret })
+
+const template = {
+  id: 'ppe-doffing',
+  version: 1,
+  title: { 'zh-CN': '防护用具脱卸', en: 'PPE doffing' },
+  activity: 'ppe_doffing',
+  zones: ['doffing_room_1'],
+  steps: [
+    { id: 'hh-gloves', text: { 'zh-CN': '手卫生', en: 'Hand hygiene' }, min_duration_s: 15, short_deviation: 'short_hand_rub', order_deviation: 'missed_hand_hygiene', before: ['goggles'] },
+    { id: 'goggles', text: { 'zh-CN': '摘护目镜', en: 'Goggles' } },
+  ],
+  deviations: [{ id: 'missed_hand_hygiene', text: { 'zh-CN': '漏做手卫生', en: 'Missed hand hygiene' }, severity: 'major', deadline_s: 172800 }],
+  source: 'embedded',
+}
+
+const finding = {
+  id: 'f1',
+  site: 'site-01',
+  camera: 'doff1',
+  zone: 'doffing_room_1',
+  template_id: 'ppe-doffing',
+  template_version: 1,
+  step: 'goggles',
+  deviation: 'missed_hand_hygiene',
+  deviation_text: '漏做手卫生',
+  severity: 'major',
+  note: '',
+  observer: 'duty',
+  observed_at: '2026-11-24T19:00:00Z',
+  flagged_at: '2026-11-24T19:00:01Z',
+  deadline: '2026-11-26T19:00:01Z',
+  status: 'open',
+  revision: 1,
+  updated_at: '2026-11-24T19:00:01Z',
+  snapshot: { kind: 'snapshot', state: 'complete', file: 'abc.jpg', bytes: 100, width: 640, height: 360, duration_ms: 0 },
+  clip: { kind: 'clip', state: 'recording', bytes: 0, duration_ms: 0 },
+  forward: { state: 'local' },
+}
+
+describe('checklists and runs', () => {
+  it('reads the zone templates with step deviations and durations in seconds', async () => {
+    route = () => ({ status: 200, body: { templates: [template], problems: [] } })
+    const [t] = await client().checklists('doffing_room_1')
+    expect(seen[0]!.url).toBe('/api/v1/checklists?zone=doffing_room_1')
+    expect(t!.steps[0]).toEqual({ id: 'hh-gloves', text: template.steps[0]!.text, minDurationS: 15, deviations: ['missed_hand_hygiene', 'short_hand_rub'] })
+    expect(t!.deviations[0]).toMatchObject({ id: 'missed_hand_hygiene', severity: 'major', deadlineS: 172800 })
+  })
+
+  it('starts a run, marks a step and reads the flags', async () => {
+    route = (s) =>
+      s.url === '/api/v1/runs'
+        ? { status: 201, body: { id: 'run-1', camera: 'site-01/doff1', template, observations: [] } }
+        : { status: 200, body: { observations: [{ step: 'goggles', mark: 'done', at: '2026-11-24T19:00:00Z' }], flags: [{ step: 'goggles', deviation: 'missed_hand_hygiene', reason: { 'zh-CN': '顺序', en: 'order' } }] } }
+    const run = await client().startRun('ppe-doffing', 'site-01/doff1')
+    expect(JSON.parse(seen[0]!.body)).toEqual({ template_id: 'ppe-doffing', template_version: 0, camera: 'site-01/doff1' })
+    const u = await client().mark(run.id, 'goggles', 'done')
+    expect(seen[1]).toMatchObject({ method: 'POST', url: '/api/v1/runs/run-1/marks' })
+    expect(JSON.parse(seen[1]!.body)).toEqual({ step: 'goggles', mark: 'done' })
+    expect(u.flags).toEqual([{ step: 'goggles', deviation: 'missed_hand_hygiene', reason: { 'zh-CN': '顺序', en: 'order' } }])
+    expect(u.observations[0]!.at).toEqual(new Date('2026-11-24T19:00:00Z'))
+  })
+
+  it('refuses a run answer that breaks the contract', async () => {
+    route = () => ({ status: 200, body: { observations: 'none', flags: [] } })
+    const err = await client().mark('run-1', 'goggles', 'done').catch((e: unknown) => e)
+    expect(err).toBeInstanceOf(ApiError)
+    expect((err as ApiError).message).toMatch(/"observations" is not a list/)
+  })
+})
+
+describe('findings', () => {
+  it('flags with the snapshot, PTS and deadline as the contract spells them', async () => {
+    route = () => ({ status: 201, body: finding })
+    const f = await client().flag({
+      camera: 'site-01/doff1',
+      stream: 'main',
+      ptsUs: 123456789,
+      templateId: 'ppe-doffing',
+      templateVersion: 1,
+      step: 'goggles',
+      deviation: 'missed_hand_hygiene',
+      deviationText: '漏做手卫生',
+      severity: 'major',
+      note: '',
+      deadline: new Date('2026-11-26T19:00:00Z'),
+      snapshot: 'AAAA',
+      snapshotWidth: 640,
+      snapshotHeight: 360,
+    })
+    expect(JSON.parse(seen[0]!.body)).toEqual({
+      camera: 'site-01/doff1',
+      stream: 'main',
+      pts_us: 123456789,
+      template_id: 'ppe-doffing',
+      template_version: 1,
+      step: 'goggles',
+      deviation: 'missed_hand_hygiene',
+      deviation_text: '漏做手卫生',
+      severity: 'major',
+      deadline: '2026-11-26T19:00:00.000Z',
+      snapshot: 'AAAA',
+      snapshot_width: 640,
+      snapshot_height: 360,
+    })
+    // The view keys cameras SITE/CAMERA everywhere.
+    expect(f).toMatchObject({ id: 'f1', camera: 'site-01/doff1', clip: { state: 'recording' }, snapshot: { file: 'abc.jpg', width: 640 }, forward: { state: 'local' } })
+  })
+
+  it('says 409 forwarded in the backend words', async () => {
+    route = () => ({ status: 409, body: { error: { code: 'forwarded', message: 'the site has this finding already' } } })
+    const err = await client().editFinding('f1', { note: 'x' }).catch((e: unknown) => e)
+    expect(err).toMatchObject({ status: 409, code: 'forwarded', detail: 'the site has this finding already' })
+    expect(seen[0]).toMatchObject({ method: 'PATCH', url: '/api/v1/findings/f1' })
+    expect(JSON.parse(seen[0]!.body)).toEqual({ note: 'x' })
+  })
+
+  it('withdraws with a reason and lists since a time', async () => {
+    route = (s) => (s.method === 'POST' ? { status: 200, body: { ...finding, status: 'withdrawn', status_note: 'twice' } } : { status: 200, body: { findings: [finding] } })
+    expect(await client().withdrawFinding('f1', 'twice')).toMatchObject({ status: 'withdrawn', statusNote: 'twice' })
+    expect(JSON.parse(seen[0]!.body)).toEqual({ reason: 'twice' })
+    const list = await client().findings(new Date('2026-11-24T07:00:00Z'))
+    expect(seen[1]!.url).toBe('/api/v1/findings?since=2026-11-24T07%3A00%3A00.000Z')
+    expect(list.map((f) => f.id)).toEqual(['f1'])
+  })
+
+  it('puts the secret in evidence URLs, which <img> and <video> cannot send as a header', () => {
+    expect(client().evidenceURL('abc.jpg')).toBe(`${base}/api/v1/evidence/abc.jpg?token=${secret}`)
+    expect(new ApiClient({}).evidenceURL('a b.mp4')).toBe('/api/v1/evidence/a%20b.mp4')
+  })
+})
