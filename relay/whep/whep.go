@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime"
 	"sync"
 	"time"
 
@@ -291,6 +292,13 @@ func (s *Server) send(ctx context.Context, sess *session) error {
 		if au.Keyframe {
 			firstKeyframe = false
 		}
+		// A viewer that has fallen behind has units queued, and Read does
+		// not block: without a yield, hundreds of such loops each hold a
+		// core for the scheduler's whole 10 ms slice, and the publishers'
+		// socket readers wait their turn for seconds, long enough for ICE
+		// to drop the camera (bench fanout, docs/PERFORMANCE.md). Yielding
+		// after each unit keeps the ingest served while viewers lag.
+		runtime.Gosched()
 	}
 }
 
