@@ -4,9 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"runtime/pprof"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -27,7 +29,14 @@ type fanoutRun struct {
 	BenchCPU    float64 `json:"bench_cpu_pct"`
 	RelayRSSMB  float64 `json:"relay_rss_mb"`
 	RelayPeakMB float64 `json:"relay_peak_rss_mb"`
+	RelayInMbs  float64 `json:"relay_in_mbit_s"`
 	RelayOutMbs float64 `json:"relay_out_mbit_s"`
+	// Paced is the share of the frames due that the bench's cameras sent:
+	// below 1, the bench itself (the clients' side) ran short of CPU.
+	Paced float64 `json:"cameras_paced"`
+	// CameraGapMS is the longest pause between two units of any camera
+	// over the whole run, joins included: the bench's own hiccups.
+	CameraGapMS float64 `json:"camera_longest_gap_ms"`
 	// Delivered is the share of the units sent during the measurement that
 	// reached their viewers (by the end of it plus a 2 s grace).
 	Delivered float64 `json:"delivered"`
@@ -59,14 +68,14 @@ type arrival struct{ sent, at time.Duration }
 // still arrive and count.
 const graceAfter = 2 * time.Second
 
-func fanout(ctx context.Context, cfg fanoutConfig) (fanoutRun, error) {
+func fanout(ctx context.Context, cfg fanoutConfig, progress io.Writer) (fanoutRun, error) {
 	out := fanoutRun{Load: loadAverage(), Streams: cfg.cameras * cfg.viewers}
 	units, kbps, err := clip(cfg.media)
 	if err != nil {
 		return out, err
 	}
 	out.ClipKbps = kbps
-	r, err := startRelay(ctx, relaySetup{bin: cfg.relayBin, cameras: cfg.cameras})
+	r, err := startRelay(ctx, relaySetup{bin: cfg.relayBin, log: cfg.relayLog, cameras: cfg.cameras})
 	if err != nil {
 		return out, err
 	}
@@ -106,11 +115,13 @@ func fanout(ctx context.Context, cfg fanoutConfig) (fanoutRun, error) {
 		return out, err
 	}
 
-	viewers, err := joinViewers(runCtx, r, cfg, &wg, &out)
+	fmt.Fprintf(progress, "bench: %d cameras publishing; joining %d viewers\n", cfg.cameras, out.Streams)
+	viewers, err := joinViewers(runCtx, r, cfg, &wg, &out, progress)
 	defer closeViewers(viewers)
 	if err != nil {
 		return out, err
 	}
+	fmt.Fprintf(progress, "bench: %d viewers joined in %.1f s; measuring\n", out.Joined, out.JoinS)
 	if err := sleep(ctx, cfg.warmup); err != nil {
 		return out, err
 	}
@@ -121,7 +132,8 @@ func fanout(ctx context.Context, cfg fanoutConfig) (fanoutRun, error) {
 	self0, err2 := readUsage(os.Getpid())
 	drops0, err3 := r.metric(ctx, "qianliyan_relay_stream_dropped_units_total")
 	bytes0, err4 := r.metric(ctx, "qianliyan_relay_bytes_out_total")
-	if err := errors.Join(err1, err2, err3, err4); err != nil {
+	in0, err5 := r.metric(ctx, "qianliyan_relay_bytes_in_total")
+	if err := errors.Join(err1, err2, err3, err4, err5); err != nil {
 		return out, err
 	}
 	stats0 := viewerStats(viewers)
@@ -138,8 +150,9 @@ func fanout(ctx context.Context, cfg fanoutConfig) (fanoutRun, error) {
 	self1, err2 := readUsage(os.Getpid())
 	drops1, err3 := r.metric(ctx, "qianliyan_relay_stream_dropped_units_total")
 	bytes1, err4 := r.metric(ctx, "qianliyan_relay_bytes_out_total")
+	in1, err5 := r.metric(ctx, "qianliyan_relay_bytes_in_total")
 	stats1 := viewerStats(viewers)
-	if err := errors.Join(stopProfiles(), err1, err2, err3, err4); err != nil {
+	if err := errors.Join(stopProfiles(), err1, err2, err3, err4, err5); err != nil {
 		return out, err
 	}
 	if err := sleep(ctx, graceAfter); err != nil {
@@ -158,14 +171,23 @@ func fanout(ctx context.Context, cfg fanoutConfig) (fanoutRun, error) {
 	out.BenchCPU = (self1.cpu - self0.cpu).Seconds() / window * 100
 	out.RelayRSSMB, out.RelayPeakMB = float64(relay1.rss)/(1<<20), float64(relay1.hwm)/(1<<20)
 	out.RelayOutMbs = (bytes1 - bytes0) * 8 / 1e6 / window
+	out.RelayInMbs = (in1 - in0) * 8 / 1e6 / window
 	out.RelayDrops = drops1 - drops0
 
 	sentIn := make([]int, len(cams))
+	sentAll := 0
 	for i, c := range cams {
 		for _, at := range c.sent {
 			if at >= ws && at < we {
 				sentIn[i]++
+				sentAll++
 			}
+		}
+	}
+	out.Paced = float64(sentAll) / (window * float64(cfg.media.fps) * float64(cfg.cameras))
+	for _, c := range cams {
+		for i := 1; i < len(c.sent); i++ {
+			out.CameraGapMS = max(out.CameraGapMS, ms(c.sent[i]-c.sent[i-1]))
 		}
 	}
 	var (
@@ -196,40 +218,55 @@ func fanout(ctx context.Context, cfg fanoutConfig) (fanoutRun, error) {
 }
 
 // joinViewers joins every camera's viewers, a few at a time, and waits for
-// each joined one's first unit. Viewers that cannot join are counted, not
-// fatal: how many join is part of the result.
-func joinViewers(ctx context.Context, r *relayProc, cfg fanoutConfig, wg *sync.WaitGroup, out *fanoutRun) ([]*fanViewer, error) {
+// each joined one's first unit, all within cfg.joinWithin. Viewers that
+// cannot join are counted, not fatal: how many join is part of the result.
+func joinViewers(ctx context.Context, r *relayProc, cfg fanoutConfig, wg *sync.WaitGroup, out *fanoutRun, progress io.Writer) ([]*fanViewer, error) {
 	api, err := webrtcclient.NewAPI(r.url)
 	if err != nil {
 		return nil, err
 	}
 	vcfg := webrtcclient.Config{Token: r.loginToken, API: api}
 	start := time.Now()
+	jctx, cancel := context.WithTimeout(ctx, cfg.joinWithin)
+	defer cancel()
 	var (
-		mu     sync.Mutex
-		joined []*fanViewer
-		failed []error
-		sem    = make(chan struct{}, cfg.joinConcurrency)
-		joins  sync.WaitGroup
+		mu      sync.Mutex
+		joined  []*fanViewer
+		failed  []error
+		sem     = make(chan struct{}, cfg.joinConcurrency)
+		joins   sync.WaitGroup
+		started int
 	)
+posts:
 	for i := range cfg.cameras * cfg.viewers {
-		sem <- struct{}{}
+		select {
+		case sem <- struct{}{}:
+		case <-jctx.Done():
+			break posts
+		}
+		started++
 		joins.Add(1)
 		go func() {
 			defer joins.Done()
 			defer func() { <-sem }()
 			v := &fanViewer{camera: i % cfg.cameras, first: make(chan struct{})}
-			pctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+			pctx, cancel := context.WithTimeout(jctx, 30*time.Second)
 			defer cancel()
 			c, err := webrtcclient.Play(pctx, r.whep(v.camera), vcfg)
 			mu.Lock()
 			defer mu.Unlock()
 			if err != nil {
+				if len(failed) == 0 {
+					fmt.Fprintf(progress, "bench: a viewer could not join after %.1f s: %v\n", time.Since(start).Seconds(), err)
+				}
 				failed = append(failed, err)
 				return
 			}
 			v.c = c
 			joined = append(joined, v)
+			if n := len(joined); n%50 == 0 {
+				fmt.Fprintf(progress, "bench: %d viewers answered after %.1f s\n", n, time.Since(start).Seconds())
+			}
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
@@ -245,26 +282,32 @@ func joinViewers(ctx context.Context, r *relayProc, cfg fanoutConfig, wg *sync.W
 		}()
 	}
 	joins.Wait()
-	timeout := time.After(30 * time.Second)
 	var late int
 	for _, v := range joined {
 		select {
 		case <-v.first:
-		case <-timeout:
+		case <-jctx.Done():
 			late++
-		case <-ctx.Done():
-			return joined, ctx.Err()
 		}
+	}
+	if ctx.Err() != nil {
+		return joined, ctx.Err()
 	}
 	out.JoinS = time.Since(start).Seconds()
 	out.Joined = len(joined) - late
-	if len(failed) > 0 {
-		out.FirstError = fmt.Sprintf("%d joins failed, the first: %v", len(failed), failed[0])
-	} else if late > 0 {
-		out.FirstError = fmt.Sprintf("%d viewers joined but got no video within 30 s", late)
+	var problems []string
+	if n := out.Streams - started; n > 0 {
+		problems = append(problems, fmt.Sprintf("%d viewers not tried within --join-within %v", n, cfg.joinWithin))
 	}
-	if len(joined) == 0 {
-		return nil, fmt.Errorf("no viewer could join: %v", failed[0])
+	if len(failed) > 0 {
+		problems = append(problems, fmt.Sprintf("%d joins failed, the first: %v", len(failed), failed[0]))
+	}
+	if late > 0 {
+		problems = append(problems, fmt.Sprintf("%d viewers answered but had no video within --join-within", late))
+	}
+	out.FirstError = strings.Join(problems, "; ")
+	if out.Joined == 0 {
+		return joined, fmt.Errorf("no viewer joined: %s", out.FirstError)
 	}
 	return joined, nil
 }

@@ -38,7 +38,7 @@ func firstFrame(ctx context.Context, cfg firstFrameConfig) (firstFrameRun, error
 		return out, err
 	}
 	out.ClipKbps = kbps
-	r, err := startRelay(ctx, relaySetup{bin: cfg.relayBin, cameras: 1, noCache: cfg.noCache})
+	r, err := startRelay(ctx, relaySetup{bin: cfg.relayBin, log: cfg.relayLog, cameras: 1, noCache: cfg.noCache})
 	if err != nil {
 		return out, err
 	}

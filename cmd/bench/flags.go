@@ -31,6 +31,7 @@ func (m mediaFlags) String() string {
 // common are the flags of every subcommand.
 type common struct {
 	relayBin string
+	relayLog string
 	repeat   int
 	json     bool
 	media    mediaFlags
@@ -48,8 +49,9 @@ type fanoutConfig struct {
 	cameras, viewers int // viewers of each camera
 	duration, warmup time.Duration
 	joinConcurrency  int
-	perfFile         string // perf record of the relay during the window
-	cpuProfile       string // the bench's own CPU profile during the window
+	joinWithin       time.Duration // the whole join phase
+	perfFile         string        // perf record of the relay during the window
+	cpuProfile       string        // the bench's own CPU profile during the window
 }
 
 // usageError is a bad command line: exit status 2. The flag package has
@@ -90,6 +92,7 @@ type commonVars struct {
 func addCommon(fs *flag.FlagSet, c *common, defaultGOP time.Duration) *commonVars {
 	v := &commonVars{c: c}
 	fs.StringVar(&c.relayBin, "relay-bin", "bin/relay", "relay binary to run (go build -o bin/relay ./cmd/relay)")
+	fs.StringVar(&c.relayLog, "relay-log", "", "keep the relay's log (warnings and errors) in this file; each run overwrites it")
 	fs.IntVar(&c.repeat, "repeat", 1, "runs, each against a fresh relay; the summary gives their median and range (1 to 20)")
 	fs.BoolVar(&c.json, "json", false, "print every run as JSON instead of text")
 	fs.StringVar(&v.size, "size", "320x180", "picture size, WxH (sub stream 320x180, main 640x360)")
@@ -188,6 +191,7 @@ func parseFanout(args []string, stderr io.Writer) (fanoutConfig, error) {
 	fs.DurationVar(&c.duration, "duration", 20*time.Second, "measured time (1s to 1h)")
 	fs.DurationVar(&c.warmup, "warmup", 3*time.Second, "time between the last join and the measurement (0 to 5m)")
 	fs.IntVar(&c.joinConcurrency, "join-concurrency", 8, "viewers joining at once (1 to 1000)")
+	fs.DurationVar(&c.joinWithin, "join-within", 2*time.Minute, "time for all viewers to join; those that have not are counted and the rest measured (5s to 30m)")
 	fs.StringVar(&c.perfFile, "perf", "", "record the relay with perf during the measurement into this file (perf report -i FILE)")
 	fs.StringVar(&c.cpuProfile, "cpuprofile", "", "write the bench's own CPU profile during the measurement to this file (go tool pprof)")
 	if err := parse(fs, args); err != nil {
@@ -209,6 +213,8 @@ func parseFanout(args []string, stderr io.Writer) (fanoutConfig, error) {
 		return c, badf("--warmup %v: want 0 to 5m", c.warmup)
 	case c.joinConcurrency < 1 || c.joinConcurrency > 1000:
 		return c, badf("--join-concurrency %d: want 1 to 1000", c.joinConcurrency)
+	case c.joinWithin < 5*time.Second || c.joinWithin > 30*time.Minute:
+		return c, badf("--join-within %v: want 5s to 30m", c.joinWithin)
 	}
 	if c.perfFile != "" {
 		if _, err := execLookPath("perf"); err != nil {

@@ -47,7 +47,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	case "fanout":
 		var cfg fanoutConfig
 		if cfg, err = parseFanout(rest, stderr); err == nil {
-			err = repeat(ctx, cfg.common, stdout, describeFanout(cfg), func() (any, error) { return fanout(ctx, cfg) })
+			err = repeat(ctx, cfg.common, stdout, describeFanout(cfg), func() (any, error) { return fanout(ctx, cfg, stderr) })
 		}
 	case "-h", "-help", "--help", "help":
 		fmt.Fprint(stdout, usage)
@@ -148,8 +148,8 @@ func runLine(r any) string {
 		}
 		return s
 	case fanoutRun:
-		s := fmt.Sprintf("load %s  clip %.0f kbit/s  joined %d/%d in %.1f s  relay CPU %.0f%%  RSS %.0f MB (peak %.0f)  out %.1f Mbit/s  bench CPU %.0f%%  delivered %.2f%%  packet loss %.3f%%  latency p50 %.1f ms p99 %.1f ms max %.0f ms  relay drops %.0f",
-			r.Load, r.ClipKbps, r.Joined, r.Streams, r.JoinS, r.RelayCPU, r.RelayRSSMB, r.RelayPeakMB, r.RelayOutMbs, r.BenchCPU,
+		s := fmt.Sprintf("load %s  clip %.0f kbit/s  joined %d/%d in %.1f s  cameras paced %.0f%% (longest gap %.0f ms)  relay CPU %.0f%%  RSS %.0f MB (peak %.0f)  in %.1f out %.1f Mbit/s  bench CPU %.0f%%  delivered %.2f%%  packet loss %.3f%%  latency p50 %.1f ms p99 %.1f ms max %.0f ms  relay drops %.0f",
+			r.Load, r.ClipKbps, r.Joined, r.Streams, r.JoinS, r.Paced*100, r.CameraGapMS, r.RelayCPU, r.RelayRSSMB, r.RelayPeakMB, r.RelayInMbs, r.RelayOutMbs, r.BenchCPU,
 			r.Delivered*100, r.PacketLoss*100, r.P50MS, r.P99MS, r.MaxMS, r.RelayDrops)
 		if r.FirstError != "" {
 			s += "\n    " + r.FirstError

@@ -51,6 +51,7 @@ func TestBadCommandLines(t *testing.T) {
 		{"no duration", []string{"fanout", "--relay-bin", exe, "--duration", "0s"}, "--duration 0s: want 1s to 1h"},
 		{"negative warm-up", []string{"fanout", "--relay-bin", exe, "--warmup", "-1s"}, "--warmup -1s"},
 		{"no joins at once", []string{"fanout", "--relay-bin", exe, "--join-concurrency", "0"}, "--join-concurrency 0"},
+		{"no time to join", []string{"fanout", "--relay-bin", exe, "--join-within", "1s"}, "--join-within 1s: want 5s to 30m"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -143,7 +144,8 @@ func TestAgainstTheRelay(t *testing.T) {
 		// Six streams of ≈300 kbit/s; the relay's CPU and memory are its
 		// own process's.
 		if r.Delivered < 0.9 || r.PacketLoss > 0.05 || r.RelayCPU <= 0 || r.RelayRSSMB < 5 ||
-			r.RelayOutMbs < 6*0.3*0.5 || r.P50MS <= 0 || r.P99MS < r.P50MS || r.ClipKbps < 200 {
+			r.RelayOutMbs < 6*0.3*0.5 || r.RelayInMbs < 2*0.3*0.5 || r.Paced < 0.8 || r.CameraGapMS <= 0 ||
+			r.P50MS <= 0 || r.P99MS < r.P50MS || r.ClipKbps < 200 {
 			t.Fatalf("run %+v", r)
 		}
 	})

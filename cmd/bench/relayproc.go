@@ -30,6 +30,7 @@ type relayProc struct {
 	cmd    *exec.Cmd
 	dir    string
 	stderr *os.File
+	log    string
 	exited chan struct{}
 	err    error // the process's exit, once exited is closed
 
@@ -42,6 +43,7 @@ type relayProc struct {
 // relaySetup is what the relay is started with.
 type relaySetup struct {
 	bin     string
+	log     string // where the relay's log goes; its data directory when empty
 	cameras int
 	noCache bool // max_gop 1: a joining viewer waits for the next keyframe
 }
@@ -54,7 +56,7 @@ func startRelay(ctx context.Context, cfg relaySetup) (*relayProc, error) {
 	if err != nil {
 		return nil, fmt.Errorf("making the relay's data directory: %w", err)
 	}
-	p := &relayProc{dir: dir, exited: make(chan struct{}), client: &http.Client{Timeout: 10 * time.Second}}
+	p := &relayProc{dir: dir, exited: make(chan struct{}), client: &http.Client{Timeout: 30 * time.Second}}
 	ok := false
 	defer func() {
 		if !ok {
@@ -68,11 +70,20 @@ func startRelay(ctx context.Context, cfg relaySetup) (*relayProc, error) {
 	if err := os.WriteFile(configFile, relayConfig(cfg, p.publishToken), 0o600); err != nil {
 		return nil, fmt.Errorf("writing the relay's configuration: %w", err)
 	}
-	if p.stderr, err = os.Create(filepath.Join(dir, "relay.log")); err != nil {
+	p.log = cfg.log
+	if p.log == "" {
+		p.log = filepath.Join(dir, "relay.log")
+	}
+	if p.stderr, err = os.Create(p.log); err != nil {
 		return nil, fmt.Errorf("creating the relay's log: %w", err)
 	}
+	// A kept log says what each session did; otherwise only trouble.
+	level := "warn"
+	if cfg.log != "" {
+		level = "info"
+	}
 	p.cmd = exec.Command(cfg.bin, "--demo", "--listen", "127.0.0.1:0", "--data", filepath.Join(dir, "data"),
-		"--config", configFile, "--log-level", "warn")
+		"--config", configFile, "--log-level", level)
 	p.cmd.Stdout = io.Discard
 	p.cmd.Stderr = p.stderr
 	if err := p.cmd.Start(); err != nil {
@@ -234,7 +245,7 @@ func (p *relayProc) stop() {
 }
 
 func (p *relayProc) logTail() string {
-	b, _ := os.ReadFile(filepath.Join(p.dir, "relay.log"))
+	b, _ := os.ReadFile(p.log)
 	if len(b) > 2000 {
 		b = b[len(b)-2000:]
 	}
