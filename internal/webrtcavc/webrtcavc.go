@@ -12,6 +12,7 @@ import (
 
 	"github.com/bluenviron/gortsplib/v5/pkg/format/rtph264"
 	"github.com/pion/interceptor"
+	"github.com/pion/interceptor/pkg/nack"
 	"github.com/pion/rtp"
 	"github.com/pion/webrtc/v3"
 
@@ -44,8 +45,18 @@ var opusCodec = webrtc.RTPCodecParameters{
 	PayloadType:        111,
 }
 
+// NACKHistory is how many sent packets each outgoing track keeps to
+// retransmit when its receiver reports them lost: 1.2 s of a 2 Mbit/s
+// main stream, 6 s of a sub stream. A packet older than that would reach
+// the viewer too late to be shown; a keyframe request serves it better.
+// pion's default, 1024 copies of up to 1460 bytes, made every relay viewer
+// cost 3 MB and much of the relay's garbage collection (bench fanout,
+// docs/PERFORMANCE.md).
+const NACKHistory = 256
+
 // NewAPI returns a pion API that negotiates H.264 video (and Opus audio) with
-// the default interceptors (NACK, RTCP reports, TWCC).
+// pion's default interceptors (NACK, RTCP reports, TWCC), the NACK
+// responder keeping NACKHistory packets.
 func NewAPI(settings webrtc.SettingEngine) (*webrtc.API, error) {
 	m := &webrtc.MediaEngine{}
 	if err := m.RegisterCodec(H264Codec, webrtc.RTPCodecTypeVideo); err != nil {
@@ -55,8 +66,24 @@ func NewAPI(settings webrtc.SettingEngine) (*webrtc.API, error) {
 		return nil, fmt.Errorf("registering Opus: %w", err)
 	}
 	ir := &interceptor.Registry{}
-	if err := webrtc.RegisterDefaultInterceptors(m, ir); err != nil {
-		return nil, fmt.Errorf("registering interceptors: %w", err)
+	// webrtc.RegisterDefaultInterceptors, with the responder's history set.
+	generator, err := nack.NewGeneratorInterceptor()
+	if err != nil {
+		return nil, fmt.Errorf("creating NACK generator: %w", err)
+	}
+	responder, err := nack.NewResponderInterceptor(nack.ResponderSize(NACKHistory))
+	if err != nil {
+		return nil, fmt.Errorf("creating NACK responder: %w", err)
+	}
+	m.RegisterFeedback(webrtc.RTCPFeedback{Type: "nack"}, webrtc.RTPCodecTypeVideo)
+	m.RegisterFeedback(webrtc.RTCPFeedback{Type: "nack", Parameter: "pli"}, webrtc.RTPCodecTypeVideo)
+	ir.Add(responder)
+	ir.Add(generator)
+	if err := webrtc.ConfigureRTCPReports(ir); err != nil {
+		return nil, fmt.Errorf("registering RTCP reports: %w", err)
+	}
+	if err := webrtc.ConfigureTWCCSender(m, ir); err != nil {
+		return nil, fmt.Errorf("registering TWCC: %w", err)
 	}
 	return webrtc.NewAPI(webrtc.WithMediaEngine(m), webrtc.WithInterceptorRegistry(ir), webrtc.WithSettingEngine(settings)), nil
 }
