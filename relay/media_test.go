@@ -180,8 +180,16 @@ func TestMetricsEndpoint(t *testing.T) {
 	v := watch(t, r, token, "site-01", "doff1", "main")
 	v.next(t)
 
-	resp, b := call(t, "GET", r.URL()+"/metrics", "", "", nil)
-	text := string(b)
+	// The viewer may hold its keyframe a moment before the relay records the
+	// first-keyframe time: read the metrics until it is there.
+	var resp *http.Response
+	var text string
+	waitFor(t, "the first-keyframe metric", func() bool {
+		var b []byte
+		resp, b = call(t, "GET", r.URL()+"/metrics", "", "", nil)
+		text = string(b)
+		return strings.Contains(text, "\nqianliyan_relay_first_keyframe_seconds_count 1\n")
+	})
 	if resp.StatusCode != http.StatusOK || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/plain") {
 		t.Fatalf("metrics: %d %s", resp.StatusCode, resp.Header.Get("Content-Type"))
 	}
