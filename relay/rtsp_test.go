@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"net"
 	"strings"
 	"sync"
 	"testing"
@@ -18,31 +17,6 @@ import (
 	"github.com/qianliyan/qianliyan/relay/store"
 	"github.com/qianliyan/qianliyan/sitesim/rtspcam"
 )
-
-// freeUDPPair finds an even UDP port whose successor is free too, for a
-// camera's RTP and RTCP.
-func freeUDPPair(t *testing.T) (string, string) {
-	t.Helper()
-	for range 50 {
-		a, err := net.ListenPacket("udp4", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		port := a.LocalAddr().(*net.UDPAddr).Port
-		a.Close()
-		if port%2 != 0 || port > 65000 {
-			continue
-		}
-		b, err := net.ListenPacket("udp4", fmt.Sprintf("127.0.0.1:%d", port+1))
-		if err != nil {
-			continue
-		}
-		b.Close()
-		return fmt.Sprintf("127.0.0.1:%d", port), fmt.Sprintf("127.0.0.1:%d", port+1)
-	}
-	t.Fatal("no free UDP port pair")
-	return "", ""
-}
 
 // startCamera starts an RTSP camera; its RTP payloads are 1450 bytes, as
 // ffmpeg's and IP cameras' are, more than WebRTC allows.
@@ -326,4 +300,14 @@ func TestRTSPSourcesFollowTheDatabase(t *testing.T) {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
+}
+
+// freeUDPPair finds the RTP and RTCP addresses for a camera's UDP transport.
+func freeUDPPair(t *testing.T) (string, string) {
+	t.Helper()
+	rtp, rtcp, err := rtspcam.FreeUDPPair("127.0.0.1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rtp, rtcp
 }

@@ -2,8 +2,6 @@ package sitesim
 
 import (
 	"context"
-	"fmt"
-	"net"
 	"strings"
 	"testing"
 	"time"
@@ -13,32 +11,8 @@ import (
 	"github.com/qianliyan/qianliyan/internal/avc"
 	"github.com/qianliyan/qianliyan/relay/hub"
 	"github.com/qianliyan/qianliyan/relay/rtsppull"
+	"github.com/qianliyan/qianliyan/sitesim/rtspcam"
 )
-
-// freeUDPPair finds an even UDP port whose successor is free too, for RTP
-// and RTCP, and returns the first.
-func freeUDPPair(t *testing.T) string {
-	t.Helper()
-	for range 50 {
-		a, err := net.ListenPacket("udp4", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		port := a.LocalAddr().(*net.UDPAddr).Port
-		a.Close()
-		if port%2 != 0 || port > 65000 {
-			continue
-		}
-		b, err := net.ListenPacket("udp4", fmt.Sprintf("127.0.0.1:%d", port+1))
-		if err != nil {
-			continue
-		}
-		b.Close()
-		return fmt.Sprintf("127.0.0.1:%d", port)
-	}
-	t.Fatal("no free UDP port pair")
-	return ""
-}
 
 // hubKeyframe waits for key to come online in h and returns its first unit.
 func hubKeyframe(t *testing.T, ctx context.Context, h *hub.Hub, key hub.Key, within time.Duration) avc.AccessUnit {
@@ -105,7 +79,11 @@ func TestRTSPPulledByRelay(t *testing.T) {
 				RTSPAddr: "127.0.0.1:0", RTSPUser: tc.user, RTSPPassword: tc.pw, RTSPDigestOnly: tc.user != "",
 				Log: zerolog.New(zerolog.NewTestWriter(t)).Level(zerolog.WarnLevel)}
 			if tc.udp {
-				opts.RTSPUDPAddr = freeUDPPair(t)
+				rtp, _, err := rtspcam.FreeUDPPair("127.0.0.1")
+				if err != nil {
+					t.Fatal(err)
+				}
+				opts.RTSPUDPAddr = rtp
 			}
 			sim, err := Start(ctx, opts)
 			if err != nil {

@@ -3,8 +3,6 @@ package rtsppull
 import (
 	"bytes"
 	"context"
-	"fmt"
-	"net"
 	"strings"
 	"sync"
 	"testing"
@@ -46,29 +44,6 @@ func camera(ctx context.Context, st *rtspcam.Stream, inBandParams bool) {
 		case <-tick.C:
 		}
 	}
-}
-
-// freeUDPPair finds an even UDP port whose successor is free too, for RTP and RTCP.
-func freeUDPPair(t *testing.T) (string, string) {
-	for i := 0; i < 50; i++ {
-		a, err := net.ListenPacket("udp4", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		port := a.LocalAddr().(*net.UDPAddr).Port
-		a.Close()
-		if port%2 != 0 || port > 65000 {
-			continue
-		}
-		b, err := net.ListenPacket("udp4", fmt.Sprintf("127.0.0.1:%d", port+1))
-		if err != nil {
-			continue
-		}
-		b.Close()
-		return fmt.Sprintf("127.0.0.1:%d", port), fmt.Sprintf("127.0.0.1:%d", port+1)
-	}
-	t.Fatal("no free UDP port pair")
-	return "", ""
 }
 
 func startCamera(t *testing.T, opts rtspcam.Options) *rtspcam.Server {
@@ -274,4 +249,14 @@ func TestValidate(t *testing.T) {
 	if err := (Source{Key: key, URL: "rtsp://u:p@127.0.0.1:554/ch1", Transport: "udp"}).Validate(); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// freeUDPPair finds the RTP and RTCP addresses for a camera's UDP transport.
+func freeUDPPair(t *testing.T) (string, string) {
+	t.Helper()
+	rtp, rtcp, err := rtspcam.FreeUDPPair("127.0.0.1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rtp, rtcp
 }

@@ -229,3 +229,27 @@ func (h *handler) OnSetup(ctx *gortsplib.ServerHandlerOnSetupCtx) (*base.Respons
 func (h *handler) OnPlay(*gortsplib.ServerHandlerOnPlayCtx) (*base.Response, error) {
 	return &base.Response{StatusCode: base.StatusOK}, nil
 }
+
+// FreeUDPPair finds, on host, an even UDP port whose successor is free too:
+// the RTP and RTCP addresses UDP transport needs. The ports are free when it
+// returns, not reserved, which is enough for tests and the demo on loopback.
+func FreeUDPPair(host string) (rtp, rtcp string, err error) {
+	for range 50 {
+		a, err := net.ListenPacket("udp4", net.JoinHostPort(host, "0"))
+		if err != nil {
+			return "", "", fmt.Errorf("finding a free UDP port on %s: %w", host, err)
+		}
+		port := a.LocalAddr().(*net.UDPAddr).Port
+		a.Close()
+		if port%2 != 0 || port > 65000 {
+			continue
+		}
+		b, err := net.ListenPacket("udp4", net.JoinHostPort(host, strconv.Itoa(port+1)))
+		if err != nil {
+			continue
+		}
+		b.Close()
+		return net.JoinHostPort(host, strconv.Itoa(port)), net.JoinHostPort(host, strconv.Itoa(port+1)), nil
+	}
+	return "", "", fmt.Errorf("no free even/odd UDP port pair on %s", host)
+}
