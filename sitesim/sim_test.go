@@ -487,11 +487,18 @@ func TestStopStartCamera(t *testing.T) {
 	if err := sim.StartCamera("site-01", "doff1"); !errors.Is(err, ErrCameraRunning) {
 		t.Fatalf("second StartCamera = %v, want ErrCameraRunning", err)
 	}
-	for _, stream := range []string{"main", "sub"} {
-		back := e.waitUnit(15*time.Second, stream+" unit from the restarted camera", func(u receivedUnit) bool {
-			return fromStream("site-01/doff1", stream)(u) && u.session != sessions["site-01/doff1?"+stream]
+	// One pass for both streams: waiting for one at a time would throw away
+	// the other's first unit if it came first.
+	first := map[string]receivedUnit{}
+	for len(first) < 2 {
+		u := e.waitUnit(15*time.Second, "units of both streams from the restarted camera", func(u receivedUnit) bool {
+			_, seen := first[u.stream]
+			return !seen && fromStream("site-01/doff1", u.stream)(u) && u.session != sessions["site-01/doff1?"+u.stream]
 		})
-		checkKeyframe(t, back)
+		first[u.stream] = u
+	}
+	for _, u := range first {
+		checkKeyframe(t, u)
 	}
 }
 
