@@ -2,13 +2,10 @@ package sitesim
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -18,15 +15,14 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/qianliyan/qianliyan/internal/webrtcavc"
+	"github.com/qianliyan/qianliyan/internal/webrtcclient"
 )
 
 const (
-	// signalTimeout bounds one WHIP request.
+	// signalTimeout bounds gathering, the offer and the answer.
 	signalTimeout = 10 * time.Second
 	// connectTimeout bounds ICE and DTLS after the answer.
 	connectTimeout = 15 * time.Second
-	// maxAnswerBytes bounds the SDP answer read from the relay.
-	maxAnswerBytes = 1 << 20
 )
 
 // unitSource is what the publisher needs of a generator.
@@ -39,9 +35,8 @@ type unitSource interface {
 // again with backoff, until its context is cancelled.
 type whipPublisher struct {
 	endpoint string // RELAY/whip/{site}/{camera}?stream={main|sub}
-	token    string
+	cfg      webrtcclient.Config
 	api      *webrtc.API
-	client   *http.Client
 	source   unitSource
 	log      zerolog.Logger
 
@@ -61,53 +56,11 @@ func newWHIPPublisher(relayURL, site, camera, stream, token string, source unitS
 	return &whipPublisher{
 		endpoint: strings.TrimSuffix(relayURL, "/") + "/whip/" + url.PathEscape(site) + "/" + url.PathEscape(camera) +
 			"?stream=" + url.QueryEscape(stream),
-		token:  token,
+		cfg:    webrtcclient.Config{Token: token, API: api, HTTPClient: &http.Client{}},
 		api:    api,
-		client: &http.Client{},
 		source: source,
 		log:    log,
 	}, nil
-}
-
-// relayError is a refusal by the relay, with its JSON error when it sent one.
-type relayError struct {
-	Status     int
-	Code       string
-	Message    string
-	RetryAfter time.Duration
-}
-
-func (e *relayError) Error() string {
-	if e.Code == "" {
-		return fmt.Sprintf("relay answered %d: %s", e.Status, e.Message)
-	}
-	return fmt.Sprintf("relay answered %d %s: %s", e.Status, e.Code, e.Message)
-}
-
-func readRelayError(resp *http.Response) *relayError {
-	e := &relayError{Status: resp.StatusCode}
-	if s, err := strconv.Atoi(resp.Header.Get("Retry-After")); err == nil && s > 0 {
-		e.RetryAfter = time.Duration(s) * time.Second
-	}
-	body, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
-	var doc struct {
-		Error struct {
-			Code    string `json:"code"`
-			Message string `json:"message"`
-		} `json:"error"`
-	}
-	if json.Unmarshal(body, &doc) == nil && doc.Error.Message != "" {
-		e.Code, e.Message = doc.Error.Code, doc.Error.Message
-		return e
-	}
-	e.Message = strings.TrimSpace(string(body))
-	if len(e.Message) > 200 {
-		e.Message = e.Message[:200] + "…"
-	}
-	if e.Message == "" {
-		e.Message = http.StatusText(resp.StatusCode)
-	}
-	return e
 }
 
 // Run publishes until ctx is cancelled.
@@ -122,7 +75,7 @@ func (p *whipPublisher) Run(ctx context.Context) {
 			b.reset()
 		}
 		wait := b.next()
-		var re *relayError
+		var re *webrtcclient.Error
 		if errors.As(err, &re) {
 			wait = min(max(wait, re.RetryAfter), time.Minute)
 			p.log.Warn().Int("status", re.Status).Str("code", re.Code).Str("relay_message", re.Message).
@@ -172,36 +125,20 @@ func (p *whipPublisher) session(ctx context.Context) (connected bool, err error)
 		}
 	})
 
-	offer, err := pc.CreateOffer(nil)
-	if err != nil {
-		return false, fmt.Errorf("creating offer: %w", err)
-	}
-	gathered := webrtc.GatheringCompletePromise(pc)
-	if err := pc.SetLocalDescription(offer); err != nil {
-		return false, fmt.Errorf("setting local description: %w", err)
-	}
-	select {
-	case <-gathered:
-	case <-ctx.Done():
-		return false, ctx.Err()
-	}
-
-	location, answer, err := p.post(ctx, pc.LocalDescription().SDP)
+	sctx, cancel := context.WithTimeout(ctx, signalTimeout)
+	sess, err := webrtcclient.Exchange(sctx, pc, p.endpoint, p.cfg)
+	cancel()
 	if err != nil {
 		return false, err
 	}
-	log := p.log.With().Str("session", location).Logger()
+	log := p.log.With().Str("session", sess.Location).Logger()
 	defer func() {
 		if p.abandon.Load() {
 			log.Info().Msg("camera died; session abandoned without DELETE")
 			return
 		}
-		p.delete(context.WithoutCancel(ctx), location, log)
+		p.delete(context.WithoutCancel(ctx), sess, log)
 	}()
-
-	if err := pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeAnswer, SDP: answer}); err != nil {
-		return false, fmt.Errorf("applying the relay's answer: %w", err)
-	}
 	go p.readRTCP(tr.Sender(), log)
 
 	timer := time.NewTimer(connectTimeout)
@@ -254,58 +191,18 @@ func (p *whipPublisher) session(ctx context.Context) (connected bool, err error)
 	}
 }
 
-// post sends the offer and returns the session URL and the answer.
-func (p *whipPublisher) post(ctx context.Context, offer string) (location, answer string, err error) {
-	ctx, cancel := context.WithTimeout(ctx, signalTimeout)
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, p.endpoint, strings.NewReader(offer))
-	if err != nil {
-		return "", "", fmt.Errorf("building WHIP request: %w", err)
-	}
-	req.Header.Set("Authorization", "Bearer "+p.token)
-	req.Header.Set("Content-Type", "application/sdp")
-	resp, err := p.client.Do(req)
-	if err != nil {
-		return "", "", fmt.Errorf("posting offer: %w", err)
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusCreated {
-		return "", "", readRelayError(resp)
-	}
-	loc, err := resp.Location()
-	if err != nil {
-		return "", "", fmt.Errorf("relay answered 201 without a usable Location: %w", err)
-	}
-	body, err := io.ReadAll(io.LimitReader(resp.Body, maxAnswerBytes+1))
-	if err != nil {
-		return "", "", fmt.Errorf("reading answer: %w", err)
-	}
-	if len(body) > maxAnswerBytes {
-		return "", "", fmt.Errorf("answer over %d bytes", maxAnswerBytes)
-	}
-	return loc.String(), string(body), nil
-}
-
 // delete ends the session at the relay; the relay would otherwise wait for
 // the connection to time out before accepting the camera again.
-func (p *whipPublisher) delete(ctx context.Context, location string, log zerolog.Logger) {
+func (p *whipPublisher) delete(ctx context.Context, sess webrtcclient.Session, log zerolog.Logger) {
 	ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodDelete, location, nil)
-	if err != nil {
-		log.Warn().Err(err).Msg("building DELETE")
-		return
-	}
-	req.Header.Set("Authorization", "Bearer "+p.token)
-	resp, err := p.client.Do(req)
-	if err != nil {
+	if err := webrtcclient.End(ctx, sess, p.cfg); err != nil {
+		var re *webrtcclient.Error
+		if errors.As(err, &re) {
+			log.Warn().Int("status", re.Status).Str("code", re.Code).Str("relay_message", re.Message).Msg("relay refused DELETE")
+			return
+		}
 		log.Warn().Err(err).Msg("deleting session")
-		return
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode/100 != 2 {
-		re := readRelayError(resp)
-		log.Warn().Int("status", re.Status).Str("code", re.Code).Str("relay_message", re.Message).Msg("relay refused DELETE")
 		return
 	}
 	log.Debug().Msg("session deleted")

@@ -1,8 +1,7 @@
 // Package webrtcclient is a WHIP publisher and a WHEP viewer in their
 // plainest form: offer, POST, answer, media, DELETE, with nothing retried.
-// The relay's tests, the end-to-end tests and the benchmarks share it; the
-// site simulator and the console keep their own clients, which wrap the same
-// exchange in reconnection policies.
+// The relay's tests, the end-to-end tests and the benchmarks use Publish and
+// Play; the site simulator wraps Exchange and End in its reconnection policy.
 package webrtcclient
 
 import (
@@ -182,8 +181,9 @@ func Exchange(ctx context.Context, pc *webrtc.PeerConnection, endpoint string, c
 	return Session{Location: loc, URL: abs.String(), Posted: posted}, nil
 }
 
-// end sends DELETE for the session, the way a client leaves.
-func end(ctx context.Context, s Session, cfg Config) error {
+// End sends DELETE for the session, the way a client leaves. A refusal is
+// an *Error.
+func End(ctx context.Context, s Session, cfg Config) error {
 	if s.URL == "" {
 		return nil
 	}

@@ -101,7 +101,7 @@ func publish(ctx context.Context, pc *webrtc.PeerConnection, endpoint string, cf
 		// Leave no session behind at the server.
 		dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 3*time.Second)
 		defer cancel()
-		return nil, errors.Join(err, end(dctx, p.Session, cfg))
+		return nil, errors.Join(err, End(dctx, p.Session, cfg))
 	}
 	return p, nil
 }
@@ -144,7 +144,7 @@ func (p *Publisher) KeyframeRequests() int64 { return p.keyframeRequests.Load() 
 // Close ends the session with DELETE and closes the connection. The
 // connection is closed even when DELETE fails.
 func (p *Publisher) Close(ctx context.Context) error {
-	err := end(ctx, p.Session, p.cfg)
+	err := End(ctx, p.Session, p.cfg)
 	if cerr := p.PC.Close(); cerr != nil {
 		err = errors.Join(err, fmt.Errorf("closing peer connection: %w", cerr))
 	}

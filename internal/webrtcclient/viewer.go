@@ -173,7 +173,7 @@ func (v *Viewer) Stats() Stats {
 // Close ends the session with DELETE and closes the connection. The
 // connection is closed even when DELETE fails.
 func (v *Viewer) Close(ctx context.Context) error {
-	err := end(ctx, v.Session, v.cfg)
+	err := End(ctx, v.Session, v.cfg)
 	if cerr := v.PC.Close(); cerr != nil {
 		err = errors.Join(err, fmt.Errorf("closing peer connection: %w", cerr))
 	}
