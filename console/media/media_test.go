@@ -183,17 +183,31 @@ func fastOptions() Options {
 	return Options{BackoffMin: 20 * time.Millisecond, BackoffMax: 200 * time.Millisecond, Log: zerolog.Nop()}
 }
 
-func TestSourceLateJoinerStartsAtKeyframe(t *testing.T) {
-	relay := relaytest.Start(t, relaytest.Options{})
-	sources := NewSources(context.Background(), newWHEP(t, relay), fastOptions())
-	defer sources.Close()
+// startSources returns sources pulling through w, closed when the test ends.
+func startSources(t *testing.T, w Puller, opts Options) *Sources {
+	t.Helper()
+	sources := NewSources(context.Background(), w, opts)
+	t.Cleanup(sources.Close)
+	return sources
+}
 
-	first := newRecorder()
-	unsubFirst, err := sources.Subscribe(doff1, first)
+// watch subscribes a new recorder to key for the rest of the test.
+func watch(t *testing.T, sources *Sources, key Key) *recorder {
+	t.Helper()
+	rec := newRecorder()
+	unsub, err := sources.Subscribe(key, rec)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer unsubFirst()
+	t.Cleanup(unsub)
+	return rec
+}
+
+func TestSourceLateJoinerStartsAtKeyframe(t *testing.T) {
+	relay := relaytest.Start(t, relaytest.Options{})
+	sources := startSources(t, newWHEP(t, relay), fastOptions())
+
+	first := watch(t, sources, doff1)
 	if s := first.waitState(t, Connecting); s.Since.IsZero() {
 		t.Fatal("state without since")
 	}
@@ -207,12 +221,7 @@ func TestSourceLateJoinerStartsAtKeyframe(t *testing.T) {
 		}
 	}
 
-	late := newRecorder()
-	unsubLate, err := sources.Subscribe(doff1, late)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer unsubLate()
+	late := watch(t, sources, doff1)
 	if s := late.waitState(t, Live); s.Reason != "" {
 		t.Fatalf("live with reason %q", s.Reason)
 	}
@@ -237,8 +246,7 @@ func TestSourceLateJoinerStartsAtKeyframe(t *testing.T) {
 
 func TestSourceStopsPullingWhenLastSubscriberLeaves(t *testing.T) {
 	relay := relaytest.Start(t, relaytest.Options{})
-	sources := NewSources(context.Background(), newWHEP(t, relay), fastOptions())
-	defer sources.Close()
+	sources := startSources(t, newWHEP(t, relay), fastOptions())
 
 	a, b := newRecorder(), newRecorder()
 	unsubA, err := sources.Subscribe(doff1, a)
@@ -270,12 +278,7 @@ func TestSourceStopsPullingWhenLastSubscriberLeaves(t *testing.T) {
 	}
 
 	// A new subscriber starts a new pull.
-	c := newRecorder()
-	unsubC, err := sources.Subscribe(doff1, c)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer unsubC()
+	c := watch(t, sources, doff1)
 	if !c.unit(t).Keyframe {
 		t.Fatal("new pull did not start at a keyframe")
 	}
@@ -306,14 +309,8 @@ func TestSourceReconnects(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			relay := relaytest.Start(t, relaytest.Options{})
-			sources := NewSources(context.Background(), newWHEP(t, relay), fastOptions())
-			defer sources.Close()
-			rec := newRecorder()
-			unsub, err := sources.Subscribe(doff1, rec)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer unsub()
+			sources := startSources(t, newWHEP(t, relay), fastOptions())
+			rec := watch(t, sources, doff1)
 			rec.waitState(t, Live)
 			last := rec.unit(t).PTS
 
@@ -379,14 +376,8 @@ func TestSourceStalls(t *testing.T) {
 	clock := &fakeClock{now: time.Date(2024, 3, 1, 8, 0, 0, 0, time.UTC)}
 	opts := fastOptions()
 	opts.Clock = clock
-	sources := NewSources(context.Background(), newWHEP(t, relay), opts)
-	defer sources.Close()
-	rec := newRecorder()
-	unsub, err := sources.Subscribe(doff1, rec)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer unsub()
+	sources := startSources(t, newWHEP(t, relay), opts)
+	rec := watch(t, sources, doff1)
 	rec.waitState(t, Live)
 
 	relay.Pause(true)
@@ -467,14 +458,8 @@ func TestSourceFollowsRelayReports(t *testing.T) {
 	// Waits between attempts far beyond the test: only a report of the
 	// camera's return can bring the picture back in time.
 	opts.BackoffMin, opts.BackoffMax = time.Minute, time.Minute
-	sources := NewSources(context.Background(), newWHEP(t, relay), opts)
-	defer sources.Close()
-	rec := newRecorder()
-	unsub, err := sources.Subscribe(doff1, rec)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer unsub()
+	sources := startSources(t, newWHEP(t, relay), opts)
+	rec := watch(t, sources, doff1)
 	rec.waitState(t, Live)
 
 	// The relay says the camera left while the session stays open (the
@@ -505,14 +490,8 @@ func TestSourceFollowsRelayReports(t *testing.T) {
 
 func TestSourceSessionExpired(t *testing.T) {
 	relay := relaytest.Start(t, relaytest.Options{})
-	sources := NewSources(context.Background(), newWHEP(t, relay), fastOptions())
-	defer sources.Close()
-	rec := newRecorder()
-	unsub, err := sources.Subscribe(doff1, rec)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer unsub()
+	sources := startSources(t, newWHEP(t, relay), fastOptions())
+	rec := watch(t, sources, doff1)
 	rec.waitState(t, Live)
 	relay.RevokeTokens()
 	relay.DropSessions()

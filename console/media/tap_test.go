@@ -1,7 +1,6 @@
 package media
 
 import (
-	"context"
 	"sync"
 	"testing"
 	"time"
@@ -47,8 +46,7 @@ func TestSourceTapFollowsThePull(t *testing.T) {
 	taps := &tapRecorder{}
 	opts := fastOptions()
 	opts.Tap = taps.tap
-	sources := NewSources(context.Background(), newWHEP(t, relay), opts)
-	defer sources.Close()
+	sources := startSources(t, newWHEP(t, relay), opts)
 
 	viewer := newRecorder()
 	unsub, err := sources.Subscribe(doff1, viewer)
