@@ -10,34 +10,10 @@ import (
 
 	"github.com/qianliyan/qianliyan/internal/avc"
 	"github.com/qianliyan/qianliyan/relay/hub"
+	"github.com/qianliyan/qianliyan/relay/hub/hubtest"
 	"github.com/qianliyan/qianliyan/relay/rtsppull"
 	"github.com/qianliyan/qianliyan/sitesim/rtspcam"
 )
-
-// hubKeyframe waits for key to come online in h and returns its first unit.
-func hubKeyframe(t *testing.T, ctx context.Context, h *hub.Hub, key hub.Key, within time.Duration) avc.AccessUnit {
-	t.Helper()
-	deadline := time.Now().Add(within)
-	for time.Now().Before(deadline) {
-		if !h.Online(key) {
-			time.Sleep(50 * time.Millisecond)
-			continue
-		}
-		r, err := h.Subscribe(key)
-		if err != nil {
-			t.Fatal(err)
-		}
-		rctx, cancel := context.WithTimeout(ctx, time.Until(deadline))
-		au, err := r.Read(rctx)
-		cancel()
-		r.Close()
-		if err == nil {
-			return au
-		}
-	}
-	t.Fatalf("no unit of %s in the hub within %v", key, within)
-	return avc.AccessUnit{}
-}
 
 // checkHubKeyframe fails unless au is a keyframe with SPS and PPS whose SPS
 // declares width×height.
@@ -111,7 +87,7 @@ func TestRTSPPulledByRelay(t *testing.T) {
 			}
 			for stream, key := range keys {
 				size := testSizes[stream]
-				checkHubKeyframe(t, key, hubKeyframe(t, ctx, h, key, 15*time.Second), size[0], size[1])
+				checkHubKeyframe(t, key, hubtest.FirstUnit(t, ctx, h, key, 15*time.Second), size[0], size[1])
 			}
 			if want := `"transport":"` + strings.ToUpper(tc.transport) + `"`; !strings.Contains(logs.String(), want) {
 				t.Fatalf("the puller did not play over %s:\n%s", tc.transport, logs.String())
@@ -130,7 +106,7 @@ func TestRTSPPulledByRelay(t *testing.T) {
 			}
 			for stream, key := range keys {
 				size := testSizes[stream]
-				checkHubKeyframe(t, key, hubKeyframe(t, ctx, h, key, 20*time.Second), size[0], size[1])
+				checkHubKeyframe(t, key, hubtest.FirstUnit(t, ctx, h, key, 20*time.Second), size[0], size[1])
 			}
 			if tc.pw != "" && strings.Contains(logs.String(), tc.pw) {
 				t.Fatal("the RTSP password reached the puller's log")

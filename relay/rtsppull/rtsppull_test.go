@@ -12,6 +12,7 @@ import (
 
 	"github.com/qianliyan/qianliyan/internal/avc"
 	"github.com/qianliyan/qianliyan/relay/hub"
+	"github.com/qianliyan/qianliyan/relay/hub/hubtest"
 	"github.com/qianliyan/qianliyan/sitesim/rtspcam"
 )
 
@@ -57,31 +58,6 @@ func startCamera(t *testing.T, opts rtspcam.Options) *rtspcam.Server {
 	return srv
 }
 
-// firstKeyframe subscribes to key and waits for a keyframe.
-func firstKeyframe(t *testing.T, ctx context.Context, h *hub.Hub, key hub.Key, within time.Duration) avc.AccessUnit {
-	t.Helper()
-	deadline := time.Now().Add(within)
-	for time.Now().Before(deadline) {
-		if !h.Online(key) {
-			time.Sleep(50 * time.Millisecond)
-			continue
-		}
-		r, err := h.Subscribe(key)
-		if err != nil {
-			t.Fatal(err)
-		}
-		rctx, cancel := context.WithTimeout(ctx, time.Until(deadline))
-		au, err := r.Read(rctx)
-		cancel()
-		r.Close()
-		if err == nil {
-			return au
-		}
-	}
-	t.Fatalf("no keyframe for %s within %v", key, within)
-	return avc.AccessUnit{}
-}
-
 func TestPullTransportsAndAuth(t *testing.T) {
 	cases := []struct {
 		name      string
@@ -115,7 +91,7 @@ func TestPullTransportsAndAuth(t *testing.T) {
 			go func() {
 				done <- Run(ctx, h, Source{Key: key, URL: srv.URL("ch1/main"), Transport: c.transport}, Options{Log: zerolog.Nop()})
 			}()
-			au := firstKeyframe(t, ctx, h, key, 15*time.Second)
+			au := hubtest.FirstUnit(t, ctx, h, key, 15*time.Second)
 			gotSPS, gotPPS := au.ParamSets()
 			if !au.Keyframe || !bytes.Equal(gotSPS, testSPS) || !bytes.Equal(gotPPS, testPPS) {
 				t.Fatalf("first unit: keyframe=%v sps=%x pps=%x", au.Keyframe, gotSPS, gotPPS)
@@ -156,7 +132,7 @@ func TestPullRecoversFromCameraRestart(t *testing.T) {
 		OnReconnect: func(_ hub.Key, err error) { mu.Lock(); ended = append(ended, err); mu.Unlock() },
 		Log:         zerolog.Nop(),
 	})
-	firstKeyframe(t, ctx, h, key, 10*time.Second)
+	hubtest.FirstUnit(t, ctx, h, key, 10*time.Second)
 
 	// The camera reboots: its stream disappears for a while, then returns.
 	camStop()
@@ -173,7 +149,7 @@ func TestPullRecoversFromCameraRestart(t *testing.T) {
 		t.Fatal(err)
 	}
 	go camera(ctx, st2, false)
-	firstKeyframe(t, ctx, h, key, 15*time.Second)
+	hubtest.FirstUnit(t, ctx, h, key, 15*time.Second)
 	mu.Lock()
 	defer mu.Unlock()
 	if len(ended) == 0 {
