@@ -148,8 +148,10 @@ func Start(ctx context.Context, opts Options) (*Relay, error) {
 		return nil, err
 	}
 	logins := auth.NewLoginLimiter(cfg.Auth.LoginFailuresPerUser, cfg.Auth.LoginFailuresPerAddress, cfg.Auth.LoginWindow.D(), now)
+	// Closed at shutdown: ends the event streams and the long polls of open pages.
+	stopping := make(chan struct{})
 	site, err := sitepage.New(sitepage.Config{Findings: finds, Users: st, Signer: signer, TokenTTL: cfg.Auth.TokenTTL.D(), Logins: logins, Now: now,
-		Log: opts.Log.With().Str("component", "sitepage").Logger()})
+		Stopping: stopping, Log: opts.Log.With().Str("component", "sitepage").Logger()})
 	if err != nil {
 		return nil, fmt.Errorf("building the site page: %w", err)
 	}
@@ -210,7 +212,6 @@ func Start(ctx context.Context, opts Options) (*Relay, error) {
 		_ = notifier.Run(background) // logs its own failures and retries
 	}()
 
-	stopping := make(chan struct{})
 	apiLog := opts.Log.With().Str("component", "api").Logger()
 	var served api.Metrics
 	if cfg.HTTP.Metrics {

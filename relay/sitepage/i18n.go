@@ -51,6 +51,7 @@ var messages = map[string][2]string{ // zh-CN, en
 	"rectify_note":     {"整改说明", "What was done"},
 	"add_photos":       {"添加照片（JPEG/PNG，每张不超过 5 MB）", "Add photos (JPEG/PNG, up to 5 MB each)"},
 	"back":             {"返回列表", "Back to the list"},
+	"changed":          {"此问题已有更新，点此刷新", "This finding has changed: tap to reload"},
 	"done_acknowledge": {"已确认收到", "Acknowledged"},
 	"done_rectify":     {"整改已报告", "Rectification reported"},
 	"read_only":        {"只读：整改由场所负责人报告", "Read only: the site's manager reports rectification"},

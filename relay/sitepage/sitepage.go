@@ -46,6 +46,10 @@ type Findings interface {
 	Get(ctx context.Context, by auth.Principal, id string) (findings.Finding, error)
 	Act(ctx context.Context, by auth.Principal, id string, req findings.Request) (findings.Finding, error)
 	Open(ctx context.Context, by auth.Principal, id, name string) (*os.File, findings.File, error)
+	// The changes cursor an open page follows (see follow.go).
+	Cursor(ctx context.Context) (int64, error)
+	Touches(ctx context.Context, by auth.Principal, after int64, limit int) ([]findings.Touch, int64, error)
+	Changed() <-chan struct{}
 }
 
 // Users and sites as the relay database has them.
@@ -67,6 +71,9 @@ type Config struct {
 	Logins *auth.LoginLimiter
 	Now    func() time.Time
 	Log    zerolog.Logger
+	// Stopping, closed when the relay shuts down, ends waiting requests
+	// of open pages (optional).
+	Stopping <-chan struct{}
 }
 
 // Cookies.
@@ -124,6 +131,7 @@ func New(cfg Config) (http.Handler, error) {
 	mux.HandleFunc("POST /site/findings/{id}/acknowledge", p.acknowledge)
 	mux.HandleFunc("POST /site/findings/{id}/rectify", p.rectify)
 	mux.HandleFunc("GET /site/evidence/{id}/{name}", p.evidence)
+	mux.HandleFunc("GET /site/changes", p.changes)
 	mux.Handle("GET /site/static/", p.static)
 	mux.HandleFunc("/site/", func(w http.ResponseWriter, r *http.Request) {
 		p.message(w, r, http.StatusNotFound, "not_found")
@@ -154,6 +162,9 @@ type view struct {
 	Data   any
 	// Path is the page's own, where the language switch returns to.
 	Path string
+	// Cursor, when set, is the changes cursor the page was read at: its
+	// script asks /site/changes for what changed after it.
+	Cursor *int64
 }
 
 func (p *page) render(w http.ResponseWriter, r *http.Request, status int, name string, v view) {
@@ -181,6 +192,19 @@ func (p *page) message(w http.ResponseWriter, r *http.Request, status int, key s
 // session returns the signed-in user as the database has them now, or
 // false (and the sign-in page's redirect written) when there is none.
 func (p *page) session(w http.ResponseWriter, r *http.Request) (auth.Principal, string, bool) {
+	if by, token, ok := p.signedIn(w, r); ok {
+		return by, token, true
+	}
+	if r.Method == http.MethodGet {
+		http.Redirect(w, r, "/site/login", http.StatusSeeOther)
+	} else {
+		p.message(w, r, http.StatusUnauthorized, "expired")
+	}
+	return auth.Principal{}, "", false
+}
+
+// signedIn is session without an answer when there is none.
+func (p *page) signedIn(w http.ResponseWriter, r *http.Request) (auth.Principal, string, bool) {
 	c, err := r.Cookie(sessionCookie)
 	if err == nil {
 		if claims, err := p.Signer.Verify(c.Value); err == nil {
@@ -199,11 +223,6 @@ func (p *page) session(w http.ResponseWriter, r *http.Request) (auth.Principal, 
 				return auth.Principal{Name: u.Name, Role: auth.Role(u.Role), Sites: u.Sites}, token, true
 			}
 		}
-	}
-	if r.Method == http.MethodGet {
-		http.Redirect(w, r, "/site/login", http.StatusSeeOther)
-	} else {
-		p.message(w, r, http.StatusUnauthorized, "expired")
 	}
 	return auth.Principal{}, "", false
 }
@@ -403,6 +422,14 @@ func (p *page) list(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
+	// Read before the list, so that a change between the two is asked
+	// for again rather than missed.
+	cursor, err := p.Findings.Cursor(r.Context())
+	if err != nil {
+		p.Log.Error().Err(err).Msg("reading the changes cursor for the site page")
+		p.message(w, r, http.StatusInternalServerError, "failed")
+		return
+	}
 	// Closed findings stay on the page for a while, then only in the API.
 	list, err := p.Findings.List(r.Context(), by, findings.Filter{ClosedSince: p.Now().Add(-closedShown)})
 	if err != nil {
@@ -416,7 +443,7 @@ func (p *page) list(w http.ResponseWriter, r *http.Request) {
 	for i, f := range list {
 		items[i] = p.item(r.Context(), lang, by, f, sites)
 	}
-	p.render(w, r, http.StatusOK, "list", view{Lang: lang, User: &by, CSRF: p.csrf(token), Data: items})
+	p.render(w, r, http.StatusOK, "list", view{Lang: lang, User: &by, CSRF: p.csrf(token), Data: items, Cursor: &cursor})
 }
 
 func (p *page) finding(w http.ResponseWriter, r *http.Request) {
@@ -428,6 +455,12 @@ func (p *page) finding(w http.ResponseWriter, r *http.Request) {
 }
 
 func (p *page) showFinding(w http.ResponseWriter, r *http.Request, by auth.Principal, token string, status int, errKey, done string) {
+	cursor, err := p.Findings.Cursor(r.Context())
+	if err != nil {
+		p.Log.Error().Err(err).Msg("reading the changes cursor for the site page")
+		p.message(w, r, http.StatusInternalServerError, "failed")
+		return
+	}
 	f, err := p.Findings.Get(r.Context(), by, r.PathValue("id"))
 	if errors.Is(err, findings.ErrNotFound) || errors.Is(err, findings.ErrInvalid) {
 		p.message(w, r, http.StatusNotFound, "not_found")
@@ -439,7 +472,7 @@ func (p *page) showFinding(w http.ResponseWriter, r *http.Request, by auth.Princ
 		return
 	}
 	lang := language(r)
-	v := view{Lang: lang, User: &by, CSRF: p.csrf(token), Data: p.item(r.Context(), lang, by, f, p.siteInfo(r.Context()))}
+	v := view{Lang: lang, User: &by, CSRF: p.csrf(token), Data: p.item(r.Context(), lang, by, f, p.siteInfo(r.Context())), Cursor: &cursor}
 	if errKey != "" {
 		v.Error = translate(lang, errKey)
 	}

@@ -20,16 +20,105 @@
   setInterval(tick, 30000);
   // Says at once when a photo is too big or there are too many, rather
   // than after a long upload on a phone's line; the server checks again.
-  var input = document.querySelector('input[type=file][data-max-bytes]');
-  if (input) {
-    input.addEventListener('change', function () {
-      var max = +input.getAttribute('data-max-bytes'), msg = '';
-      if (input.files.length > +input.getAttribute('data-max-files')) msg = input.getAttribute('data-too-many');
-      for (var i = 0; i < input.files.length; i++) {
-        if (input.files[i].size > max) msg = input.getAttribute('data-too-large');
-      }
-      input.setCustomValidity(msg);
-      if (msg) input.reportValidity();
+  // Listened for on the document: a refreshed page brings a new input.
+  document.addEventListener('change', function (e) {
+    var input = e.target;
+    if (!input.matches || !input.matches('input[type=file][data-max-bytes]')) return;
+    var max = +input.getAttribute('data-max-bytes'), msg = '';
+    if (input.files.length > +input.getAttribute('data-max-files')) msg = input.getAttribute('data-too-many');
+    for (var i = 0; i < input.files.length; i++) {
+      if (input.files[i].size > max) msg = input.getAttribute('data-too-large');
+    }
+    input.setCustomValidity(msg);
+    if (msg) input.reportValidity();
+  });
+
+  // A page left open follows its findings: it asks the relay what changed
+  // after the cursor it was rendered at (a long poll) and, when one of its
+  // findings did, reads itself again and puts the new content in place.
+  // Without scripts the page is the same, read at each visit.
+  var main = document.querySelector('main[data-cursor]');
+  if (!main || !window.fetch || !window.DOMParser) return;
+  var detail = main.querySelector('article[data-id]');
+  var shown = detail ? detail.getAttribute('data-id') : '';
+  // What the list showed when opened: the rest arrived while it was open.
+  var known = {}, first = main.querySelectorAll('li.finding[data-id]');
+  for (var i = 0; i < first.length; i++) known[first[i].getAttribute('data-id')] = true;
+
+  function concerns(changes) {
+    if (!shown) return changes.length > 0;
+    for (var i = 0; i < changes.length; i++) {
+      if (changes[i].finding === shown) return true;
+    }
+    return false;
+  }
+
+  // busy: the manager is writing, choosing photos or watching the clip;
+  // replacing the page then would lose it, so the page only says so.
+  function busy() {
+    var fields = main.querySelectorAll('textarea, input[type=file]');
+    for (var i = 0; i < fields.length; i++) {
+      if (fields[i].value) return true;
+    }
+    var v = main.querySelector('video');
+    return !!(v && !v.paused && !v.ended);
+  }
+
+  function sayChanged() {
+    if (document.getElementById('changed')) return;
+    var p = document.createElement('p'), a = document.createElement('a');
+    p.className = 'notice';
+    p.id = 'changed';
+    p.setAttribute('role', 'status');
+    a.href = location.pathname;
+    a.textContent = main.getAttribute('data-changed');
+    p.appendChild(a);
+    main.insertBefore(p, main.firstChild);
+  }
+
+  // refresh reads the page again and returns the cursor it was read at,
+  // or '' when it is no longer a page to follow (signed out, gone).
+  function refresh() {
+    return fetch(location.pathname, {credentials: 'same-origin', cache: 'no-store'}).then(function (r) {
+      return r.text().then(function (html) {
+        var doc = new DOMParser().parseFromString(html, 'text/html');
+        var fresh = doc.querySelector('main[data-cursor]');
+        if (!r.ok || !fresh) return '';
+        main.innerHTML = fresh.innerHTML;
+        var rows = main.querySelectorAll('li.finding[data-id]');
+        for (var i = 0; i < rows.length; i++) {
+          if (!known[rows[i].getAttribute('data-id')]) rows[i].classList.add('fresh');
+        }
+        return fresh.getAttribute('data-cursor');
+      });
     });
   }
+
+  var stopped = {};
+  function follow(cursor) {
+    fetch('/site/changes?after=' + encodeURIComponent(cursor) + '&wait=25', {
+      credentials: 'same-origin', cache: 'no-store', headers: {Accept: 'application/json'}
+    }).then(function (r) {
+      if (r.status === 401) throw stopped; // signed out: the next click shows the sign-in
+      if (!r.ok) throw new Error('changes: ' + r.status);
+      return r.json();
+    }).then(function (d) {
+      if (!concerns(d.changes)) return String(d.cursor);
+      if (shown && busy()) {
+        sayChanged();
+        return String(d.cursor);
+      }
+      return refresh().then(function (c) {
+        if (!c) throw stopped;
+        return c;
+      });
+    }).then(function (next) {
+      main.setAttribute('data-cursor', next);
+      follow(next);
+    }, function (err) {
+      // The relay restarting or the phone's line dropping: ask again soon.
+      if (err !== stopped) setTimeout(function () { follow(cursor); }, 5000);
+    });
+  }
+  follow(main.getAttribute('data-cursor'));
 })();
