@@ -10,6 +10,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/qianliyan/qianliyan/console"
+	"github.com/qianliyan/qianliyan/internal/chromium"
 )
 
 // canvasSample summarises the pixels of the first video canvas on the page.
@@ -38,24 +39,10 @@ const sampleCanvasJS = `(() => {
   return {w: c.width, h: c.height, variance: sum2 / n - mean * mean, hash};
 })()`
 
-// newBrowser starts headless Chromium with the flags this machine needs.
+// newBrowser starts headless Chromium in a desktop-sized window.
 func newBrowser(t testing.TB, ctx context.Context) context.Context {
 	t.Helper()
-	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath("/usr/bin/chromium"),
-		chromedp.NoSandbox,
-		chromedp.DisableGPU,
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.Flag("no-first-run", true),
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.WindowSize(1280, 800),
-	)
-	actx, cancelAlloc := chromedp.NewExecAllocator(ctx, opts...)
-	bctx, cancelBrowser := chromedp.NewContext(actx)
-	t.Cleanup(func() { cancelBrowser(); cancelAlloc() })
-	return bctx
+	return chromium.New(t, ctx, chromedp.WindowSize(1280, 800))
 }
 
 // waitForVideo polls the page until its canvas shows a non-blank picture.
