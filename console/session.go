@@ -218,16 +218,19 @@ func (b *Backend) forward(s *session, st *store.Store) {
 	wg.Add(2)
 	go func() {
 		defer wg.Done()
-		_ = forward.New(forward.Options{Store: st, Relay: s.client,
+		_ = forward.New(forward.Options{Store: st, Relay: s.client, OnChange: b.findingsChanged,
 			Log: b.opts.Log.With().Str("component", "forward").Logger()}).Run(s.ctx)
 	}()
 	go func() {
 		defer wg.Done()
-		_ = forward.NewConsumer(forward.ConsumerOptions{Store: st, Relay: s.client, Self: s.user.Name,
+		_ = forward.NewConsumer(forward.ConsumerOptions{Store: st, Relay: s.client, Self: s.user.Name, OnChange: b.findingsChanged,
 			Log: b.opts.Log.With().Str("component", "changes").Logger()}).Run(s.ctx)
 	}()
 	wg.Wait()
 }
+
+// findingsChanged tells the views which findings to read again.
+func (b *Backend) findingsChanged(ids []string) { b.hub.Publish(events.FindingsChanged(ids)) }
 
 // signInProblem turns a failed login into what the view is told.
 func signInProblem(relay string, err error) error {

@@ -8,6 +8,7 @@ package events
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"sync"
 	"time"
@@ -28,7 +29,20 @@ const (
 	Cameras = "cameras" // the whole camera list, with health
 	Camera  = "camera"  // one camera whose state changed
 	Session = "session" // the sign-in started or ended
+	// Findings names findings that changed outside the view's own calls
+	// (the site's answer came back, a change reached the relay or was
+	// refused): {"ids":[…]}, for the view to read them again.
+	Findings = "findings"
 )
+
+// FindingsChanged is the Findings event for ids.
+func FindingsChanged(ids []string) Event {
+	// A list of strings always encodes.
+	data, _ := json.Marshal(struct {
+		IDs []string `json:"ids"`
+	}{ids})
+	return Event{Name: Findings, Data: data}
+}
 
 // Upstream follows the relay's event stream until ctx ends or the stream
 // does; relayclient.Client.Events is one.

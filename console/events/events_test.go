@@ -186,3 +186,19 @@ func TestExpiredSessionStopsFollowing(t *testing.T) {
 		t.Fatalf("%d stream requests that got through, want 1: no retries once the session is over", n)
 	}
 }
+
+func TestFindingsChangedReachesViews(t *testing.T) {
+	h := New(Options{})
+	defer h.Close()
+	sub := h.Subscribe()
+	defer sub.Close()
+	h.Publish(FindingsChanged([]string{"a", "b"}))
+	select {
+	case ev := <-sub.C():
+		if ev.Name != "findings" || string(ev.Data) != `{"ids":["a","b"]}` {
+			t.Fatalf("got %s %s", ev.Name, ev.Data)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("no event within 5 s")
+	}
+}

@@ -108,6 +108,7 @@ func New(opts Options) *API {
 	a.route("/api/v1/findings/{id}/withdraw", methods{http.MethodPost: a.withdraw})
 	a.route("/api/v1/findings/{id}/verify", methods{http.MethodPost: a.recheck("verified")})
 	a.route("/api/v1/findings/{id}/reopen", methods{http.MethodPost: a.recheck("reopened")})
+	a.route("/api/v1/findings/{id}/retry", methods{http.MethodPost: a.retry})
 	a.route("/api/v1/evidence/{file}", methods{http.MethodGet: a.evidence})
 	a.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, a.opts.Log, fail(http.StatusNotFound, "not_found", "", "no API %s %s", r.Method, r.URL.Path))

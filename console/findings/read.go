@@ -16,19 +16,49 @@ import (
 // listWindow is how far back GET /api/v1/findings looks by default.
 const listWindow = 24 * time.Hour
 
-// GET /api/v1/findings?since=RFC3339
+// GET /api/v1/findings?since=RFC3339&status=a,b&overdue=1
+//
+// The default is the last 24 h. A status or overdue filter looks at every
+// age instead (unless since is given too): a rectified finding awaits its
+// re-check however old it is.
 func (a *API) list(w http.ResponseWriter, r *http.Request) error {
-	since := a.opts.Now().Add(-listWindow)
-	if s := r.URL.Query().Get("since"); s != "" {
+	q := r.URL.Query()
+	var f store.Filter
+	filtered := false
+	if s := q.Get("status"); s != "" {
+		for _, st := range strings.Split(s, ",") {
+			st = strings.TrimSpace(st)
+			if !store.IsStatus(st) {
+				return invalid("status", "%q is not a status (open, acknowledged, rectified, verified, reopened, withdrawn)", st)
+			}
+			f.Statuses = append(f.Statuses, st)
+		}
+		filtered = true
+	}
+	if s := q.Get("overdue"); s != "" {
+		var v bool
+		switch s {
+		case "1", "true":
+			v = true
+		case "0", "false":
+		default:
+			return invalid("overdue", "%q is not 1, true, 0 or false", s)
+		}
+		f.Overdue, f.Now, filtered = &v, a.opts.Now(), true
+	}
+	if !filtered {
+		f.Since = a.opts.Now().Add(-listWindow)
+	}
+	if s := q.Get("since"); s != "" {
 		t, err := time.Parse(time.RFC3339, s)
 		if err != nil {
 			return invalid("since", "%q is not an RFC 3339 time", s)
 		}
-		since = t
+		f.Since = t
 	}
-	fs, err := a.opts.Store.List(r.Context(), since, 0)
+	fs, err := a.opts.Store.Query(r.Context(), f)
 	if err != nil {
-		return err
+		return fromStore(err)
 	}
 	if fs == nil {
 		fs = []store.Finding{}

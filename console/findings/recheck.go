@@ -72,3 +72,24 @@ func (a *API) reopenDeadline(r *http.Request, id string, asked *string) (time.Ti
 	}
 	return now.Add(span), nil
 }
+
+// POST /api/v1/findings/{id}/retry: the changes the relay refused go back
+// to the outbox, and the forwarder tries them again at once. The body, if
+// any, is not read: there is nothing to say but "again".
+func (a *API) retry(w http.ResponseWriter, r *http.Request) error {
+	id := r.PathValue("id")
+	n, err := a.opts.Store.RetryFailed(r.Context(), id)
+	if errors.Is(err, store.ErrNothingFailing) {
+		return fail(http.StatusConflict, "nothing_failing", "", "no change of %s was refused by the relay: nothing to retry", id)
+	}
+	if err != nil {
+		return fromStore(err)
+	}
+	f, err := a.opts.Store.Get(r.Context(), id)
+	if err != nil {
+		return fromStore(err)
+	}
+	a.opts.Log.Info().Str("finding", id).Int("changes", n).Msg("retrying the changes the relay refused")
+	jsonapi.Write(w, http.StatusOK, f)
+	return nil
+}

@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -91,5 +93,135 @@ func TestRecheckAndForwardState(t *testing.T) {
 	}
 	if status := r.send(t, http.MethodPost, "/api/v1/findings/"+f.ID+"/verify", map[string]any{"note": "x"}, &e); status != http.StatusConflict {
 		t.Fatalf("verifying a reopened finding: %d", status)
+	}
+}
+
+// The re-check queue and the overdue ones are listed whatever their age;
+// the plain list stays the last day.
+func TestListFiltersByStatusAndOverdue(t *testing.T) {
+	ctx := context.Background()
+	later := time.Now().Add(72 * time.Hour) // every finding is three days old
+	r := newRig(t, rigOptions{now: func() time.Time { return later }})
+	at := time.Now().Add(-time.Minute).UTC()
+	create := func(text string, deadline time.Duration) store.Finding {
+		t.Helper()
+		f, err := r.store.Create(ctx, store.Flag{
+			Site: "site-01", Camera: "doff1", Zone: "doffing_room_1", DeviationText: text, Severity: "major",
+			Observer: "duty", ObservedAt: at, Deadline: at.Add(deadline), Snapshot: snapshot(t, 32, 18, 1),
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return f
+	}
+	rectified := create("rectified", 96*time.Hour) // not yet due three days on
+	open := create("open", time.Hour)
+	withdrawn := create("withdrawn", time.Hour)
+	if _, err := r.store.Withdraw(ctx, withdrawn.ID, "duty", "wrong camera"); err != nil {
+		t.Fatal(err)
+	}
+	// Forwarded, so that the site's answer is taken.
+	entries, _ := r.store.Outbox(ctx, 0)
+	for _, en := range entries {
+		if en.FindingID == rectified.ID {
+			r.store.MarkSent(ctx, en.Seq)
+		}
+	}
+	if _, err := r.store.ApplyRelayChanges(ctx, "http://relay", 3, []store.RelayChange{{Cursor: 3, FindingID: rectified.ID, Status: "rectified",
+		Event: store.RelayEvent{At: time.Now(), Actor: "mgr", Role: "site_manager", Action: "rectify", Detail: json.RawMessage(`{"note":"done"}`)}}}); err != nil {
+		t.Fatal(err)
+	}
+
+	cases := []struct {
+		query string
+		want  []string
+	}{
+		{"", nil},
+		{"?status=rectified", []string{rectified.ID}},
+		{"?status=rectified,open", []string{open.ID, rectified.ID}},
+		{"?overdue=1", []string{open.ID}},
+		{"?overdue=true&status=rectified", nil},
+		{"?overdue=0", []string{withdrawn.ID, rectified.ID}},
+		{"?status=withdrawn&since=" + later.Add(-time.Hour).UTC().Format(time.RFC3339), nil},
+		{"?since=" + at.Add(-time.Hour).Format(time.RFC3339), []string{withdrawn.ID, open.ID, rectified.ID}},
+	}
+	for _, c := range cases {
+		var list struct{ Findings []store.Finding }
+		if status, _ := r.call(t, http.MethodGet, "/api/v1/findings"+c.query, "", nil, &list); status != http.StatusOK {
+			t.Errorf("%s: %d", c.query, status)
+			continue
+		}
+		var got []string
+		for _, f := range list.Findings {
+			got = append(got, f.ID)
+		}
+		if !slices.Equal(got, c.want) {
+			t.Errorf("%s: %v, want %v", c.query, got, c.want)
+		}
+	}
+
+	for _, c := range []struct{ query, field, names string }{
+		{"?status=rectified,fixed", "status", `"fixed"`},
+		{"?status=", "", ""},
+		{"?overdue=maybe", "overdue", `"maybe"`},
+		{"?status=open&since=yesterday", "since", `"yesterday"`},
+	} {
+		var e apiError
+		status, _ := r.call(t, http.MethodGet, "/api/v1/findings"+c.query, "", nil, &e)
+		if c.field == "" {
+			if status != http.StatusOK {
+				t.Errorf("%s: %d", c.query, status)
+			}
+			continue
+		}
+		if status != http.StatusBadRequest || e.Error.Field != c.field || !strings.Contains(e.Error.Message, c.names) {
+			t.Errorf("%s: %d %+v, want 400 naming %s", c.query, status, e, c.names)
+		}
+	}
+}
+
+func TestRetryPutsRefusedChangesBack(t *testing.T) {
+	ctx := context.Background()
+	r := newRig(t, rigOptions{})
+	at := time.Now().Add(-time.Minute).UTC()
+	f, err := r.store.Create(ctx, store.Flag{
+		Site: "site-01", Camera: "doff1", Zone: "doffing_room_1", DeviationText: "漏做手卫生", Severity: "major",
+		Observer: "duty", ObservedAt: at, Deadline: at.Add(48 * time.Hour), Snapshot: snapshot(t, 32, 18, 1),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var e apiError
+	if status := r.send(t, http.MethodPost, "/api/v1/findings/"+f.ID+"/retry", nil, &e); status != http.StatusConflict || e.Error.Code != "nothing_failing" {
+		t.Fatalf("retrying a finding nothing failed of: %d %+v", status, e)
+	}
+	if status := r.send(t, http.MethodPost, "/api/v1/findings/nope/retry", nil, &e); status != http.StatusNotFound || e.Error.Code != "unknown_finding" {
+		t.Fatalf("retrying an unknown finding: %d %+v", status, e)
+	}
+	entries, _ := r.store.Outbox(ctx, 0)
+	if len(entries) != 1 {
+		t.Fatalf("%d outbox entries", len(entries))
+	}
+	if err := r.store.MarkFailed(ctx, entries[0].Seq, "relay answered 404 unknown_site: site-01"); err != nil {
+		t.Fatal(err)
+	}
+	var got store.Finding
+	if status, _ := r.call(t, http.MethodGet, "/api/v1/findings/"+f.ID, "", nil, &got); status != http.StatusOK || got.Forward.State != store.ForwardFailing {
+		t.Fatalf("failed: %d %+v", status, got.Forward)
+	}
+	select {
+	case <-r.store.Queued(): // drain the signal of the failure's commit
+	default:
+	}
+	if status := r.send(t, http.MethodPost, "/api/v1/findings/"+f.ID+"/retry", nil, &got); status != http.StatusOK || got.Forward.State != store.ForwardLocal {
+		t.Fatalf("retry: %d %+v", status, got.Forward)
+	}
+	select {
+	case <-r.store.Queued():
+	case <-time.After(5 * time.Second):
+		t.Fatal("the retry did not wake the forwarder")
+	}
+	if entries, _ := r.store.Outbox(ctx, 0); len(entries) != 1 {
+		t.Fatalf("outbox after the retry: %+v", entries)
 	}
 }

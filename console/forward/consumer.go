@@ -29,7 +29,10 @@ type ConsumerOptions struct {
 	MinBackoff, MaxBackoff time.Duration
 	// HTTP makes the polls; its timeout must outlast Wait (Wait + 30 s).
 	HTTP *http.Client
-	Log  zerolog.Logger
+	// OnChange, if set, is told of the findings a poll changed (status,
+	// deadline, history) once the store has the change.
+	OnChange func(ids []string)
+	Log      zerolog.Logger
 }
 
 // Consumer follows the relay's changes feed and applies it to the
@@ -99,7 +102,7 @@ func (c *Consumer) Run(ctx context.Context) error {
 			}
 			backoff = 0
 			if n > 0 {
-				c.log.Debug().Int("changes", n).Msg("applied the relay's changes")
+				c.log.Debug().Int("findings", n).Msg("applied the relay's changes")
 			}
 			continue
 		}
@@ -144,9 +147,12 @@ func (c *Consumer) poll(ctx context.Context, relay string) (int, error) {
 		})
 	}
 	cursor := max(ans.Cursor, changes[len(changes)-1].Cursor)
-	n, err := c.opts.Store.ApplyRelayChanges(ctx, relay, cursor, changes)
+	ids, err := c.opts.Store.ApplyRelayChangesIDs(ctx, relay, cursor, changes)
 	if err != nil {
 		return 0, fmt.Errorf("applying the relay's changes up to %d: %w", cursor, err)
 	}
-	return n, nil
+	if len(ids) > 0 && c.opts.OnChange != nil {
+		c.opts.OnChange(ids)
+	}
+	return len(ids), nil
 }

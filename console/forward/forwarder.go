@@ -34,7 +34,12 @@ type Options struct {
 	// Workers is how many findings are sent at once (4).
 	Workers int
 	Now     func() time.Time
-	Log     zerolog.Logger
+	// OnChange, if set, is told of findings whose forward state may have
+	// changed (an entry delivered, refused, or retried later), after the
+	// store has it. It is called from the sending goroutines, so it must
+	// be safe for concurrent use, and quick: sending waits for it.
+	OnChange func(ids []string)
+	Log      zerolog.Logger
 }
 
 // Forwarder sends the outbox to the relay.
@@ -241,6 +246,12 @@ func (f *Forwarder) relayAnswered() {
 // reports whether any was delivered or failed for good; the error is one
 // that stops forwarding (the session ended, the store failed).
 func (f *Forwarder) sendFinding(ctx context.Context, es []store.OutboxEntry) (bool, error) {
+	touched := false
+	defer func() {
+		if touched && f.opts.OnChange != nil {
+			f.opts.OnChange([]string{es[0].FindingID})
+		}
+	}()
 	progress := false
 	for _, e := range es {
 		log := f.log.With().Str("finding", e.FindingID).Int64("seq", e.Seq).Str("kind", e.Kind).Int("revision", e.Revision).Logger()
@@ -251,7 +262,7 @@ func (f *Forwarder) sendFinding(ctx context.Context, es []store.OutboxEntry) (bo
 			if err := f.opts.Store.MarkSent(ctx, e.Seq); err != nil {
 				return progress, err
 			}
-			progress = true
+			progress, touched = true, true
 			log.Debug().Msg("forwarded")
 		case errors.Is(err, errNotYet):
 			return progress, nil
@@ -264,7 +275,7 @@ func (f *Forwarder) sendFinding(ctx context.Context, es []store.OutboxEntry) (bo
 			if err := f.opts.Store.MarkFailed(ctx, e.Seq, err.Error()); err != nil {
 				return progress, err
 			}
-			progress = true
+			progress, touched = true, true
 			log.Warn().Err(err).Msg("the relay refused a change of a finding for good; going on with the next")
 			if e.Kind == store.OutboxFinding && e.Revision > 1 {
 				f.resync(ctx, e.FindingID, log)
@@ -274,6 +285,7 @@ func (f *Forwarder) sendFinding(ctx context.Context, es []store.OutboxEntry) (bo
 			if err := f.opts.Store.RecordAttempt(ctx, e.Seq, err.Error(), next); err != nil {
 				return progress, err
 			}
+			touched = true
 			log.Info().Err(err).Time("retry_at", next).Msg("the relay did not take a change; retrying")
 			return progress, nil
 		}

@@ -260,3 +260,36 @@ func (s *Store) noteAt(ctx context.Context, id string, eventID int64) (string, e
 	}
 	return note, rows.Err()
 }
+
+// ErrNothingFailing refuses a retry of a finding none of whose changes the
+// relay refused.
+var ErrNothingFailing = errors.New("none of the finding's changes failed")
+
+// RetryFailed puts the entries of a finding the relay refused back in the
+// outbox, as if never tried, and wakes the forwarder: the officer has
+// dealt with the reason (the site added to the relay, say). It returns how
+// many went back; ErrNothingFailing when none had failed, ErrNotFound for
+// an unknown finding.
+func (s *Store) RetryFailed(ctx context.Context, id string) (int, error) {
+	var n int64
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		var one int
+		if err := tx.QueryRowContext(ctx, `SELECT 1 FROM findings WHERE id = ?`, id).Scan(&one); errors.Is(err, sql.ErrNoRows) {
+			return fmt.Errorf("%w: %s", ErrNotFound, id)
+		} else if err != nil {
+			return fmt.Errorf("reading %s: %w", id, err)
+		}
+		// The attempts count stays: it is the entry's history, not its state.
+		res, err := tx.ExecContext(ctx, `UPDATE outbox SET failed_at = '', last_error = '', next_attempt_at = ''
+			WHERE finding_id = ? AND failed_at != '' AND sent_at = ''`, id)
+		if err != nil {
+			return fmt.Errorf("queueing the failed changes of %s again: %w", id, err)
+		}
+		n, _ = res.RowsAffected()
+		if n == 0 {
+			return fmt.Errorf("%w: %s", ErrNothingFailing, id)
+		}
+		return nil
+	})
+	return int(n), err
+}

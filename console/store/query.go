@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/qianliyan/qianliyan/internal/sqlitedb"
@@ -37,6 +38,67 @@ func (s *Store) List(ctx context.Context, since time.Time, limit int) ([]Finding
 	}
 	rows, err := s.db.QueryContext(ctx, `SELECT `+findingColumns+` FROM findings WHERE flagged_at >= ? ORDER BY flagged_at DESC, id DESC LIMIT ?`,
 		sqlitedb.FormatTime(since), limit)
+	if err != nil {
+		return nil, fmt.Errorf("listing findings: %w", err)
+	}
+	return s.scanFindings(ctx, rows)
+}
+
+// Filter picks findings for Query; zero fields pick everything.
+type Filter struct {
+	// Since leaves out findings flagged before it.
+	Since time.Time
+	// Statuses keeps findings with one of them.
+	Statuses []string
+	// Overdue, when set, keeps only the findings whose deadline has passed
+	// at Now and that are not closed (verified, withdrawn), or, false,
+	// only the others: overdue is derived, as at the relay.
+	Overdue *bool
+	Now     time.Time
+	// Limit caps the answer (1000).
+	Limit int
+}
+
+// Query returns the findings the filter picks, newest first.
+func (s *Store) Query(ctx context.Context, f Filter) ([]Finding, error) {
+	if f.Limit <= 0 || f.Limit > 1000 {
+		f.Limit = 1000
+	}
+	var where []string
+	var args []any
+	if !f.Since.IsZero() {
+		where = append(where, `flagged_at >= ?`)
+		args = append(args, sqlitedb.FormatTime(f.Since))
+	}
+	if len(f.Statuses) > 0 {
+		for _, st := range f.Statuses {
+			if !statuses[st] {
+				return nil, fmt.Errorf("%w: status %q", ErrInvalid, st)
+			}
+			args = append(args, st)
+		}
+		where = append(where, `status IN (?`+strings.Repeat(`, ?`, len(f.Statuses)-1)+`)`)
+	}
+	if f.Overdue != nil {
+		now := f.Now
+		if now.IsZero() {
+			now = s.now()
+		}
+		// Times are stored in one fixed-width UTC form: text order is time order.
+		overdue := `(deadline < ? AND status NOT IN ('verified', 'withdrawn'))`
+		if !*f.Overdue {
+			overdue = `NOT ` + overdue
+		}
+		where = append(where, overdue)
+		args = append(args, sqlitedb.FormatTime(now))
+	}
+	q := `SELECT ` + findingColumns + ` FROM findings`
+	if len(where) > 0 {
+		q += ` WHERE ` + strings.Join(where, ` AND `)
+	}
+	q += ` ORDER BY flagged_at DESC, id DESC LIMIT ?`
+	args = append(args, f.Limit)
+	rows, err := s.db.QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("listing findings: %w", err)
 	}

@@ -21,6 +21,9 @@ var statuses = map[string]bool{
 	"open": true, "acknowledged": true, "rectified": true, "verified": true, "reopened": true, "withdrawn": true,
 }
 
+// IsStatus reports whether s is a status a finding can have.
+func IsStatus(s string) bool { return statuses[s] }
+
 // Verify closes a finding the site reported rectified, after the officer's
 // re-check, and queues the verification for the relay.
 func (s *Store) Verify(ctx context.Context, id, actor, note string) (Finding, error) {
@@ -114,9 +117,24 @@ func (s *Store) RelayCursor(ctx context.Context, relay string) (int64, error) {
 // than the officer's, and the change on its way will come back. It
 // returns how many changes were applied.
 func (s *Store) ApplyRelayChanges(ctx context.Context, relay string, cursor int64, changes []RelayChange) (int, error) {
+	n, _, err := s.applyRelayChanges(ctx, relay, cursor, changes)
+	return n, err
+}
+
+// ApplyRelayChangesIDs is ApplyRelayChanges answering with the findings
+// the changes applied changed, each once, in the order of their first
+// change: what the views are to read again.
+func (s *Store) ApplyRelayChangesIDs(ctx context.Context, relay string, cursor int64, changes []RelayChange) ([]string, error) {
+	_, ids, err := s.applyRelayChanges(ctx, relay, cursor, changes)
+	return ids, err
+}
+
+func (s *Store) applyRelayChanges(ctx context.Context, relay string, cursor int64, changes []RelayChange) (int, []string, error) {
 	applied := 0
+	var ids []string
 	err := s.tx(ctx, func(tx *sql.Tx) error {
-		applied = 0
+		applied, ids = 0, nil
+		seen := make(map[string]bool)
 		for _, c := range changes {
 			ok, err := applyRelayChange(ctx, tx, c)
 			if err != nil {
@@ -124,6 +142,10 @@ func (s *Store) ApplyRelayChanges(ctx context.Context, relay string, cursor int6
 			}
 			if ok {
 				applied++
+				if !seen[c.FindingID] {
+					seen[c.FindingID] = true
+					ids = append(ids, c.FindingID)
+				}
 			}
 		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO settings (key, value, updated_at) VALUES (?, ?, ?)
@@ -133,7 +155,10 @@ func (s *Store) ApplyRelayChanges(ctx context.Context, relay string, cursor int6
 		}
 		return nil
 	})
-	return applied, err
+	if err != nil {
+		return 0, nil, err
+	}
+	return applied, ids, nil
 }
 
 func applyRelayChange(ctx context.Context, tx *sql.Tx, c RelayChange) (bool, error) {

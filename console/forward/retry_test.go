@@ -1,0 +1,158 @@
+package forward
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"os"
+	"path/filepath"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/qianliyan/qianliyan/console/store"
+)
+
+// changeLog records what OnChange is told.
+type changeLog struct {
+	mu  sync.Mutex
+	ids []string
+}
+
+func (l *changeLog) add(ids []string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.ids = append(l.ids, ids...)
+}
+
+func (l *changeLog) has(id string) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return slices.Contains(l.ids, id)
+}
+
+func (l *changeLog) reset() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.ids = nil
+}
+
+// A site the relay does not know refuses the finding for good; once the
+// relay is configured with it, a retry delivers the finding and its clip,
+// and every change of forward state is told.
+func TestRetryAfterTheRelayLearnsTheSite(t *testing.T) {
+	ctx := context.Background()
+	tr := startRelay(t)
+	duty := tr.duty(t)
+	st := openStore(t)
+	var told changeLog
+	runForwarder(t, st, duty, Options{OnChange: told.add})
+
+	fl := flagOf(t, 1, true)
+	fl.Site = "site-99"
+	f, err := st.Create(ctx, fl)
+	if err != nil {
+		t.Fatal(err)
+	}
+	finishClip(t, st, f)
+	waitFor(t, 10*time.Second, "the finding failing", func() bool {
+		got, _ := st.Get(ctx, f.ID)
+		return got.Forward.State == store.ForwardFailing && pending(t, st) == 0
+	})
+	if !told.has(f.ID) {
+		t.Fatal("OnChange was not told of the failure")
+	}
+	got, _ := st.Get(ctx, f.ID)
+	if got.Forward.Error == "" {
+		t.Fatal("a failing finding without the relay's reason")
+	}
+
+	// Nothing of it at the relay, then the relay learns of the site.
+	if _, status := tr.finding(t, duty, f.ID); status != http.StatusNotFound {
+		t.Fatalf("the relay has the refused finding: %d", status)
+	}
+	tr.stop()
+	site := `sites:
+  - id: site-99
+    district: {zh-CN: 测试区, en: Test district}
+    name: {zh-CN: 新隔离点, en: New site}
+    time_zone: Asia/Shanghai
+    cameras:
+      - id: doff1
+        zone: doffing_room_1
+        name: {zh-CN: 一脱间, en: Doffing room 1}
+`
+	if err := os.WriteFile(filepath.Join(tr.dir, "relay.yaml"), []byte(relayConfig+site), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	tr.start()
+
+	told.reset()
+	n, err := st.RetryFailed(ctx, f.ID)
+	if err != nil || n != 2 {
+		t.Fatalf("retry: %d %v, want the finding and its clip", n, err)
+	}
+	if got, _ := st.Get(ctx, f.ID); got.Forward.State != store.ForwardLocal || got.Forward.Error != "" {
+		t.Fatalf("forward state once retried: %+v", got.Forward)
+	}
+	waitFor(t, 15*time.Second, "the retried finding forwarded", func() bool {
+		got, _ := st.Get(ctx, f.ID)
+		return got.Forward.State == store.ForwardForwarded
+	})
+	waitFor(t, 5*time.Second, "OnChange told of the delivery", func() bool { return told.has(f.ID) })
+	rf, status := tr.finding(t, duty, f.ID)
+	if status != http.StatusOK || rf.Evidence.Snapshot == nil || rf.Evidence.Clip == nil {
+		t.Fatalf("at the relay: %d %+v", status, rf.Evidence)
+	}
+	if n := count(t, tr.db(t), `SELECT count(*) FROM findings WHERE id = ?`, f.ID); n != 1 {
+		t.Fatalf("%d copies at the relay", n)
+	}
+
+	if _, err := st.RetryFailed(ctx, f.ID); !errors.Is(err, store.ErrNothingFailing) {
+		t.Fatalf("retrying a forwarded finding: %v", err)
+	}
+	if _, err := st.RetryFailed(ctx, "nope"); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("retrying an unknown finding: %v", err)
+	}
+}
+
+// The consumer tells which findings the site's answers changed.
+func TestConsumerTellsWhatChanged(t *testing.T) {
+	ctx := context.Background()
+	tr := startRelay(t)
+	duty := tr.duty(t)
+	mgr := tr.signIn(t, siteManager, siteManagerPassword)
+	st := openStore(t)
+	f, err := st.Create(ctx, flagOf(t, 1, false))
+	if err != nil {
+		t.Fatal(err)
+	}
+	other, err := st.Create(ctx, flagOf(t, 2, false))
+	if err != nil {
+		t.Fatal(err)
+	}
+	runForwarder(t, st, duty, Options{})
+	waitFor(t, 10*time.Second, "the flags forwarded", func() bool { return pending(t, st) == 0 })
+
+	var told changeLog
+	ctx2, cancel := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() {
+		done <- NewConsumer(ConsumerOptions{Store: st, Relay: duty, Self: duty.User().Name, Wait: 2 * time.Second,
+			MinBackoff: 50 * time.Millisecond, OnChange: told.add, Log: testLog(t)}).Run(ctx2)
+	}()
+	defer func() { cancel(); <-done }()
+
+	if status := call(t, mgr, http.MethodPost, "/api/v1/findings/"+f.ID+"/actions",
+		map[string]any{"action_id": "ack-1", "action": "acknowledge", "note": "seen"}, nil); status != http.StatusOK {
+		t.Fatalf("acknowledge: %d", status)
+	}
+	waitFor(t, 10*time.Second, "OnChange told of the acknowledgement", func() bool { return told.has(f.ID) })
+	if got, _ := st.Get(ctx, f.ID); got.Status != "acknowledged" {
+		t.Fatalf("told before the store has it: %s", got.Status)
+	}
+	if told.has(other.ID) {
+		t.Fatal("told of a finding nothing happened to")
+	}
+}
