@@ -14,13 +14,20 @@ import (
 	"github.com/qianliyan/qianliyan/relay/store"
 )
 
-// The demo catalogue: three sites of four cameras, a duty officer, and one
-// publish token for every site (docs/PROTOCOLS.md).
+// The demo catalogue: three sites of four cameras, a duty officer, a site
+// manager for each site (manager-01 for site-01, …, sharing one password),
+// and one publish token for every site (docs/PROTOCOLS.md).
 const (
 	demoSites, demoCameras = 3, 4
 	demoUser               = "duty"
+	demoManagerPrefix      = "manager-"
 	demoTokenLabel         = "demo"
 )
+
+// DemoManager is the demo site manager's name for a demo site.
+func DemoManager(site string) string {
+	return demoManagerPrefix + strings.TrimPrefix(site, "site-")
+}
 
 func putDemoSites(ctx context.Context, st *store.Store) error {
 	sites, err := demosite.Sites(demoSites, demoCameras)
@@ -40,7 +47,7 @@ func putDemoSites(ctx context.Context, st *store.Store) error {
 	return nil
 }
 
-// demoCredentials returns the demo user's password and the publish token.
+// demoCredentials returns the demo users' passwords and the publish token.
 // The database keeps only their hashes, so a later run reuses the ones in
 // the credentials file when they still match, and makes new ones otherwise
 // (first run, file deleted, password changed).
@@ -53,23 +60,21 @@ func demoCredentials(ctx context.Context, st *store.Store, dataDir string) (Demo
 	if err != nil {
 		return DemoCredentials{}, err
 	}
-	u, err := st.User(ctx, demoUser)
-	if err != nil && !errors.Is(err, store.ErrNotFound) {
+	if creds.Password, err = demoUserPassword(ctx, st, creds.Password, store.User{Name: demoUser, Role: string(auth.RoleDuty)}); err != nil {
 		return DemoCredentials{}, err
 	}
-	if creds.Password == "" || u.Disabled || u.Role != string(auth.RoleDuty) || auth.CheckPassword(u.PasswordHash, creds.Password) != nil {
-		if creds.Password, err = auth.NewPassword(); err != nil {
-			return DemoCredentials{}, err
-		}
-		hash, err := auth.HashPassword(creds.Password)
-		if err != nil {
-			return DemoCredentials{}, err
-		}
-		if err := st.PutUser(ctx, store.User{Name: demoUser, Role: string(auth.RoleDuty), PasswordHash: hash}); err != nil {
-			return DemoCredentials{}, err
-		}
+	managers := make([]store.User, len(sites))
+	for i, s := range sites {
+		managers[i] = store.User{Name: DemoManager(s.ID), Role: string(auth.RoleSiteManager), Sites: []string{s.ID}}
+	}
+	if creds.ManagerPassword, err = demoUserPassword(ctx, st, creds.ManagerPassword, managers...); err != nil {
+		return DemoCredentials{}, err
 	}
 	creds.User = demoUser
+	creds.Managers = make([]string, len(managers))
+	for i, m := range managers {
+		creds.Managers[i] = m.Name
+	}
 	if creds.PublishToken == "" {
 		if creds.PublishToken, _, err = auth.NewPublishToken(); err != nil {
 			return DemoCredentials{}, err
@@ -83,6 +88,46 @@ func demoCredentials(ctx context.Context, st *store.Store, dataDir string) (Demo
 		}
 	}
 	return creds, nil
+}
+
+// demoUserPassword returns the password users share: password when every
+// one of them exists as given, enabled, with it; otherwise a new one, set
+// for all of them.
+func demoUserPassword(ctx context.Context, st *store.Store, password string, users ...store.User) (string, error) {
+	ok := password != ""
+	for _, want := range users {
+		u, err := st.User(ctx, want.Name)
+		if errors.Is(err, store.ErrNotFound) {
+			ok = false
+			break
+		}
+		if err != nil {
+			return "", err
+		}
+		if u.Disabled || u.Role != want.Role || strings.Join(u.Sites, ",") != strings.Join(want.Sites, ",") ||
+			auth.CheckPassword(u.PasswordHash, password) != nil {
+			ok = false
+			break
+		}
+	}
+	if ok {
+		return password, nil
+	}
+	password, err := auth.NewPassword()
+	if err != nil {
+		return "", err
+	}
+	hash, err := auth.HashPassword(password)
+	if err != nil {
+		return "", err
+	}
+	for _, u := range users {
+		u.PasswordHash = hash
+		if err := st.PutUser(ctx, u); err != nil {
+			return "", err
+		}
+	}
+	return password, nil
 }
 
 // readDemoCredentials reads the credentials file a previous run wrote; a
@@ -107,6 +152,8 @@ func readDemoCredentials(path string) (DemoCredentials, error) {
 			c.Password = v
 		case "QLY_PUBLISH_TOKEN":
 			c.PublishToken = v
+		case "QLY_SITE_MANAGER_PASSWORD":
+			c.ManagerPassword = v
 		}
 	}
 	if err := sc.Err(); err != nil {
@@ -118,7 +165,9 @@ func readDemoCredentials(path string) (DemoCredentials, error) {
 // writeDemoCredentials writes the file scripts source (docs/PROTOCOLS.md),
 // readable by the owner only, replacing any previous one whole.
 func writeDemoCredentials(path, url string, c DemoCredentials) error {
-	text := fmt.Sprintf("QLY_RELAY=%s\nQLY_USER=%s\nQLY_PASSWORD=%s\nQLY_PUBLISH_TOKEN=%s\n", url, c.User, c.Password, c.PublishToken)
+	text := fmt.Sprintf("QLY_RELAY=%s\nQLY_USER=%s\nQLY_PASSWORD=%s\nQLY_PUBLISH_TOKEN=%s\n"+
+		"QLY_SITE_MANAGERS=%s\nQLY_SITE_MANAGER_PASSWORD=%s\n",
+		url, c.User, c.Password, c.PublishToken, strings.Join(c.Managers, ","), c.ManagerPassword)
 	tmp := path + ".tmp"
 	if err := os.WriteFile(tmp, []byte(text), 0o600); err != nil {
 		return fmt.Errorf("writing demo credentials: %w", err)

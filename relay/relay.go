@@ -48,7 +48,13 @@ type Options struct {
 }
 
 // DemoCredentials are what a demo relay lets scripts sign in and publish with.
-type DemoCredentials struct{ User, Password, PublishToken string }
+type DemoCredentials struct {
+	User, Password, PublishToken string
+	// Managers are the demo sites' managers, in site order; they share
+	// ManagerPassword.
+	Managers        []string
+	ManagerPassword string
+}
 
 // Files in the data directory.
 const (

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"sync"
 	"testing"
@@ -306,7 +307,8 @@ func TestRestartKeepsDemoCredentialsAndClosesSessions(t *testing.T) {
 		t.Fatal(err)
 	}
 	creds := r1.Demo()
-	if creds.User != "duty" || creds.Password == "" || creds.PublishToken == "" {
+	if creds.User != "duty" || creds.Password == "" || creds.PublishToken == "" || creds.ManagerPassword == "" ||
+		strings.Join(creds.Managers, ",") != "manager-01,manager-02,manager-03" {
 		t.Fatalf("demo credentials %+v", creds)
 	}
 	token := login(t, r1, "duty", creds.Password)
@@ -330,15 +332,22 @@ func TestRestartKeepsDemoCredentialsAndClosesSessions(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer r2.Close()
-	if r2.Demo() != creds {
+	if !reflect.DeepEqual(r2.Demo(), creds) {
 		t.Fatalf("credentials changed: %+v, then %+v", creds, r2.Demo())
 	}
 	login(t, r2, "duty", creds.Password)
+	// A demo site manager sees their own site and no other.
+	manager := login(t, r2, "manager-02", creds.ManagerPassword)
+	if resp, b := call(t, "GET", r2.URL()+"/api/v1/cameras", manager, "", nil); resp.StatusCode != http.StatusOK ||
+		!strings.Contains(string(b), `"site-02"`) || strings.Contains(string(b), `"site-01"`) {
+		t.Fatalf("manager-02's cameras: %d %s", resp.StatusCode, b)
+	}
 	env, err := os.ReadFile(filepath.Join(dir, DemoCredentialsFile))
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := fmt.Sprintf("QLY_RELAY=%s\nQLY_USER=duty\nQLY_PASSWORD=%s\nQLY_PUBLISH_TOKEN=%s\n", r2.URL(), creds.Password, creds.PublishToken)
+	want := fmt.Sprintf("QLY_RELAY=%s\nQLY_USER=duty\nQLY_PASSWORD=%s\nQLY_PUBLISH_TOKEN=%s\nQLY_SITE_MANAGERS=manager-01,manager-02,manager-03\nQLY_SITE_MANAGER_PASSWORD=%s\n",
+		r2.URL(), creds.Password, creds.PublishToken, creds.ManagerPassword)
 	if string(env) != want {
 		t.Fatalf("credentials file:\n%s\nwant:\n%s", env, want)
 	}
@@ -354,7 +363,7 @@ func TestCancellingStartContextStopsRelay(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if r.Demo() != (DemoCredentials{}) {
+	if !reflect.DeepEqual(r.Demo(), DemoCredentials{}) {
 		t.Fatalf("demo credentials without Demo: %+v", r.Demo())
 	}
 	if resp, _ := call(t, "GET", r.URL()+"/healthz", "", "", nil); resp.StatusCode != http.StatusOK {

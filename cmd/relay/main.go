@@ -87,8 +87,10 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	}
 	if f.opts.Demo {
 		d := r.Demo()
-		fmt.Fprintf(stdout, "Qianliyan demo relay at %s\n  user:          %s\n  password:      %s\n  publish token: %s\n  (for scripts: %s)\n",
-			r.URL(), d.User, d.Password, d.PublishToken, filepath.Join(f.opts.DataDir, relay.DemoCredentialsFile))
+		fmt.Fprintf(stdout, "Qianliyan demo relay at %s\n  user:          %s\n  password:      %s\n  publish token: %s\n"+
+			"  site managers: %s, password %s, at %s/site/\n  (for scripts: %s)\n",
+			r.URL(), d.User, d.Password, d.PublishToken, strings.Join(d.Managers, ", "), d.ManagerPassword, r.URL(),
+			filepath.Join(f.opts.DataDir, relay.DemoCredentialsFile))
 	}
 	<-ctx.Done()
 	log.Info().Str("component", "relay").Msg("signal received; stopping")
