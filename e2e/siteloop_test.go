@@ -191,8 +191,8 @@ type relayFinding struct {
 	ID       string `json:"id"`
 	Status   string `json:"status"`
 	Evidence struct {
-		Snapshot *struct{ Bytes int64 } `json:"snapshot"`
-		Clip     *struct{ Bytes int64 } `json:"clip"`
+		Snapshot *struct{ Bytes int64 }  `json:"snapshot"`
+		Clip     *struct{ Bytes int64 }  `json:"clip"`
 		Photos   []struct{ Name string } `json:"photos"`
 	} `json:"evidence"`
 }
