@@ -36,13 +36,12 @@ const managerPassword = "site manager e2e"
 // publishing site-01's first cameras, and a console backend signed in as
 // the duty officer, serving the built view.
 type siteStack struct {
-	relay    *relay.Relay
-	creds    relay.DemoCredentials
-	backend  *console.Backend
-	pageURL  string // the console's view, with its secret
-	console  *apiClient
-	duty     *apiClient // the relay's API as the duty officer
-	clipWait time.Duration
+	relay   *relay.Relay
+	creds   relay.DemoCredentials
+	backend *console.Backend
+	pageURL string // the console's view, with its secret
+	console *apiClient
+	duty    *apiClient // the relay's API as the duty officer
 }
 
 func startSiteStack(t testing.TB, ctx context.Context, cameras int, clipBefore, clipAfter time.Duration) *siteStack {
