@@ -367,39 +367,68 @@ type event struct {
 	At, Actor, Action, Note string
 }
 
-func (p *page) siteInfo(ctx context.Context) map[string]store.Site {
-	sites, err := p.Users.Sites(ctx)
-	out := make(map[string]store.Site, len(sites))
-	if err != nil {
-		p.Log.Warn().Err(err).Msg("reading sites for the site page")
-		return out
-	}
-	for _, s := range sites {
-		out[s.ID] = s
-	}
-	return out
+// names are the sites' and cameras' names and time zones one page needs,
+// each read once: a list shows many findings of few cameras.
+type names struct {
+	sites   map[string]store.Site
+	zones   map[string]*time.Location
+	cameras map[[2]string]string // site, camera → name in the page's language
 }
 
-func (p *page) item(ctx context.Context, lang string, by auth.Principal, f findings.Finding, sites map[string]store.Site) item {
+func (p *page) names(ctx context.Context) *names {
+	n := &names{sites: map[string]store.Site{}, zones: map[string]*time.Location{}, cameras: map[[2]string]string{}}
+	sites, err := p.Users.Sites(ctx)
+	if err != nil {
+		p.Log.Warn().Err(err).Msg("reading sites for the site page")
+		return n
+	}
+	for _, s := range sites {
+		n.sites[s.ID] = s
+	}
+	return n
+}
+
+func (n *names) zone(site string) *time.Location {
+	if loc, ok := n.zones[site]; ok {
+		return loc
+	}
 	loc := time.Local
-	name := f.Site
-	if s, ok := sites[f.Site]; ok {
+	if s, ok := n.sites[site]; ok {
 		if l, err := time.LoadLocation(s.TimeZone); err == nil {
 			loc = l
 		}
+	}
+	n.zones[site] = loc
+	return loc
+}
+
+func (p *page) cameraName(ctx context.Context, n *names, lang, site, camera string) string {
+	key := [2]string{site, camera}
+	if name, ok := n.cameras[key]; ok {
+		return name
+	}
+	name := camera
+	if c, err := p.Users.Camera(ctx, site, camera); err == nil {
+		name = c.Name.ZH
+		if lang == "en" {
+			name = c.Name.EN
+		}
+	}
+	n.cameras[key] = name
+	return name
+}
+
+func (p *page) item(ctx context.Context, lang string, by auth.Principal, f findings.Finding, n *names) item {
+	loc := n.zone(f.Site)
+	name := f.Site
+	if s, ok := n.sites[f.Site]; ok {
 		name = s.Name.ZH
 		if lang == "en" {
 			name = s.Name.EN
 		}
 	}
 	const layout = "2006-01-02 15:04"
-	camera := f.Camera
-	if c, err := p.Users.Camera(ctx, f.Site, f.Camera); err == nil {
-		camera = c.Name.ZH
-		if lang == "en" {
-			camera = c.Name.EN
-		}
-	}
+	camera := p.cameraName(ctx, n, lang, f.Site, f.Camera)
 	it := item{Finding: f, SiteName: name, CameraName: camera, Countdown: countdown(lang, f.Deadline, p.Now()),
 		ObservedAt: f.ObservedAt.In(loc).Format(layout), DeadlineAt: f.Deadline.In(loc).Format(layout),
 		DeadlineISO: f.Deadline.UTC().Format(time.RFC3339), ActionID: uuid.NewString()}
@@ -438,10 +467,10 @@ func (p *page) list(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	lang := language(r)
-	sites := p.siteInfo(r.Context())
+	n := p.names(r.Context())
 	items := make([]item, len(list))
 	for i, f := range list {
-		items[i] = p.item(r.Context(), lang, by, f, sites)
+		items[i] = p.item(r.Context(), lang, by, f, n)
 	}
 	p.render(w, r, http.StatusOK, "list", view{Lang: lang, User: &by, CSRF: p.csrf(token), Data: items, Cursor: &cursor})
 }
@@ -472,7 +501,7 @@ func (p *page) showFinding(w http.ResponseWriter, r *http.Request, by auth.Princ
 		return
 	}
 	lang := language(r)
-	v := view{Lang: lang, User: &by, CSRF: p.csrf(token), Data: p.item(r.Context(), lang, by, f, p.siteInfo(r.Context())), Cursor: &cursor}
+	v := view{Lang: lang, User: &by, CSRF: p.csrf(token), Data: p.item(r.Context(), lang, by, f, p.names(r.Context())), Cursor: &cursor}
 	if errKey != "" {
 		v.Error = translate(lang, errKey)
 	}

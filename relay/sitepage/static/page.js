@@ -45,10 +45,11 @@
   var known = {}, first = main.querySelectorAll('li.finding[data-id]');
   for (var i = 0; i < first.length; i++) known[first[i].getAttribute('data-id')] = true;
 
+  // The list shows no evidence, so a file arriving changes nothing on it;
+  // the open finding shows its snapshot and clip as they come.
   function concerns(changes) {
-    if (!shown) return changes.length > 0;
     for (var i = 0; i < changes.length; i++) {
-      if (changes[i].finding === shown) return true;
+      if (shown ? changes[i].finding === shown : changes[i].action !== 'evidence') return true;
     }
     return false;
   }
