@@ -12,17 +12,24 @@ import (
 	"github.com/qianliyan/qianliyan/console/store"
 )
 
-func TestRecheckAndForwardState(t *testing.T) {
-	ctx := context.Background()
-	r := newRig(t, rigOptions{})
+// create commits a finding observed a minute ago, due deadline after.
+func (r *rig) create(t testing.TB, text string, deadline time.Duration) store.Finding {
+	t.Helper()
 	at := time.Now().Add(-time.Minute).UTC()
-	f, err := r.store.Create(ctx, store.Flag{
-		Site: "site-01", Camera: "doff1", Zone: "doffing_room_1", DeviationText: "漏做手卫生", Severity: "major",
-		Observer: "duty", ObservedAt: at, Deadline: at.Add(48 * time.Hour), Snapshot: snapshot(t, 32, 18, 1),
+	f, err := r.store.Create(context.Background(), store.Flag{
+		Site: "site-01", Camera: "doff1", Zone: "doffing_room_1", DeviationText: text, Severity: "major",
+		Observer: "duty", ObservedAt: at, Deadline: at.Add(deadline), Snapshot: snapshot(t, 32, 18, 1),
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
+	return f
+}
+
+func TestRecheckAndForwardState(t *testing.T) {
+	ctx := context.Background()
+	r := newRig(t, rigOptions{})
+	f := r.create(t, "漏做手卫生", 48*time.Hour)
 	get := func() store.Finding {
 		t.Helper()
 		var got store.Finding
@@ -102,21 +109,10 @@ func TestListFiltersByStatusAndOverdue(t *testing.T) {
 	ctx := context.Background()
 	later := time.Now().Add(72 * time.Hour) // every finding is three days old
 	r := newRig(t, rigOptions{now: func() time.Time { return later }})
-	at := time.Now().Add(-time.Minute).UTC()
-	create := func(text string, deadline time.Duration) store.Finding {
-		t.Helper()
-		f, err := r.store.Create(ctx, store.Flag{
-			Site: "site-01", Camera: "doff1", Zone: "doffing_room_1", DeviationText: text, Severity: "major",
-			Observer: "duty", ObservedAt: at, Deadline: at.Add(deadline), Snapshot: snapshot(t, 32, 18, 1),
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return f
-	}
-	rectified := create("rectified", 96*time.Hour) // not yet due three days on
-	open := create("open", time.Hour)
-	withdrawn := create("withdrawn", time.Hour)
+	rectified := r.create(t, "rectified", 96*time.Hour) // not yet due three days on
+	open := r.create(t, "open", time.Hour)
+	withdrawn := r.create(t, "withdrawn", time.Hour)
+	at := open.ObservedAt
 	if _, err := r.store.Withdraw(ctx, withdrawn.ID, "duty", "wrong camera"); err != nil {
 		t.Fatal(err)
 	}
@@ -183,14 +179,7 @@ func TestListFiltersByStatusAndOverdue(t *testing.T) {
 func TestRetryPutsRefusedChangesBack(t *testing.T) {
 	ctx := context.Background()
 	r := newRig(t, rigOptions{})
-	at := time.Now().Add(-time.Minute).UTC()
-	f, err := r.store.Create(ctx, store.Flag{
-		Site: "site-01", Camera: "doff1", Zone: "doffing_room_1", DeviationText: "漏做手卫生", Severity: "major",
-		Observer: "duty", ObservedAt: at, Deadline: at.Add(48 * time.Hour), Snapshot: snapshot(t, 32, 18, 1),
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	f := r.create(t, "漏做手卫生", 48*time.Hour)
 	var e apiError
 	if status := r.send(t, http.MethodPost, "/api/v1/findings/"+f.ID+"/retry", nil, &e); status != http.StatusConflict || e.Error.Code != "nothing_failing" {
 		t.Fatalf("retrying a finding nothing failed of: %d %+v", status, e)

@@ -12,12 +12,17 @@ import (
 
 func runConsumer(t testing.TB, st *store.Store, c Relay, self string) {
 	t.Helper()
+	runConsumerWith(t, ConsumerOptions{Store: st, Relay: c, Self: self})
+}
+
+// runConsumerWith runs a consumer with quick polls and backoff until the
+// test ends.
+func runConsumerWith(t testing.TB, opts ConsumerOptions) {
+	t.Helper()
+	opts.Wait, opts.MinBackoff, opts.MaxBackoff, opts.Log = 2*time.Second, 50*time.Millisecond, 400*time.Millisecond, testLog(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() {
-		done <- NewConsumer(ConsumerOptions{Store: st, Relay: c, Self: self, Wait: 2 * time.Second,
-			MinBackoff: 50 * time.Millisecond, MaxBackoff: 400 * time.Millisecond, Log: testLog(t)}).Run(ctx)
-	}()
+	go func() { done <- NewConsumer(opts).Run(ctx) }()
 	t.Cleanup(func() {
 		cancel()
 		select {

@@ -136,13 +136,7 @@ func TestConsumerTellsWhatChanged(t *testing.T) {
 	waitFor(t, 10*time.Second, "the flags forwarded", func() bool { return pending(t, st) == 0 })
 
 	var told changeLog
-	ctx2, cancel := context.WithCancel(ctx)
-	done := make(chan error, 1)
-	go func() {
-		done <- NewConsumer(ConsumerOptions{Store: st, Relay: duty, Self: duty.User().Name, Wait: 2 * time.Second,
-			MinBackoff: 50 * time.Millisecond, OnChange: told.add, Log: testLog(t)}).Run(ctx2)
-	}()
-	defer func() { cancel(); <-done }()
+	runConsumerWith(t, ConsumerOptions{Store: st, Relay: duty, Self: duty.User().Name, OnChange: told.add})
 
 	if status := call(t, mgr, http.MethodPost, "/api/v1/findings/"+f.ID+"/actions",
 		map[string]any{"action_id": "ack-1", "action": "acknowledge", "note": "seen"}, nil); status != http.StatusOK {
