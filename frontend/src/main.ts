@@ -3,6 +3,7 @@ import App from './App.vue'
 import { ApiClient, browserSecret } from './api'
 import { applyLocale, i18n } from './i18n'
 import './style.css'
+import './components/dialog.css'
 
 applyLocale(i18n.global.locale.value)
 const api = new ApiClient({ secret: browserSecret() })

@@ -15,6 +15,7 @@ import type { Bootstrap, Camera, Layout, Session, SignIn, StreamKind, Tour } fro
 import {
   editJSON,
   flagJSON,
+  findingsPath,
   parseFinding,
   parseFindings,
   parseRun,
@@ -22,6 +23,7 @@ import {
   parseTemplates,
   type Finding,
   type FindingEdit,
+  type FindingsQuery,
   type FlagRequest,
   type Mark,
   type RunState,
@@ -135,9 +137,9 @@ export class ApiClient {
     return contract((v) => parseFinding(v, path), await this.request('POST', path, flagJSON(f)))
   }
 
-  /** Findings newest first; the backend's default is the last 24 h. */
-  async findings(since?: Date): Promise<Finding[]> {
-    const path = since ? `/api/v1/findings?since=${encodeURIComponent(since.toISOString())}` : '/api/v1/findings'
+  /** Findings newest first; the backend's default is the last 24 h, and every age with a status or overdue filter. */
+  async findings(q: Date | FindingsQuery = {}): Promise<Finding[]> {
+    const path = findingsPath(q instanceof Date ? { since: q } : q)
     return contract((v) => parseFindings(v, path), await this.request('GET', path))
   }
 
@@ -155,6 +157,24 @@ export class ApiClient {
   async withdrawFinding(id: string, reason: string): Promise<Finding> {
     const path = `/api/v1/findings/${encodeURIComponent(id)}/withdraw`
     return contract((v) => parseFinding(v, path), await this.request('POST', path, { reason }))
+  }
+
+  /** Closes a rectified finding after its re-check on video; 409 bad_transition for any other. */
+  async verifyFinding(id: string, note: string): Promise<Finding> {
+    const path = `/api/v1/findings/${encodeURIComponent(id)}/verify`
+    return contract((v) => parseFinding(v, path), await this.request('POST', path, { note }))
+  }
+
+  /** Sends a rectified finding back to the site with a new deadline. */
+  async reopenFinding(id: string, note: string, deadline: Date): Promise<Finding> {
+    const path = `/api/v1/findings/${encodeURIComponent(id)}/reopen`
+    return contract((v) => parseFinding(v, path), await this.request('POST', path, { note, deadline: deadline.toISOString() }))
+  }
+
+  /** Sends the changes the relay refused again; 409 nothing_failing when none was. */
+  async retryFinding(id: string): Promise<Finding> {
+    const path = `/api/v1/findings/${encodeURIComponent(id)}/retry`
+    return contract((v) => parseFinding(v, path), await this.request('POST', path, {}))
   }
 
   /** Where an <img> or <video> loads a snapshot or clip: the secret rides in the query. */

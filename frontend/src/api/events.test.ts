@@ -51,8 +51,10 @@ function recorder() {
     sessions: [] as Session[],
     statuses: [] as StreamStatus[],
     invalid: [] as string[],
+    findings: [] as string[][],
   }
   const handlers: StreamHandlers = {
+    findings: (ids) => r.findings.push(ids),
     cameras: (l) => r.lists.push(l),
     camera: (c) => r.changes.push(c),
     session: (s) => r.sessions.push(s),
@@ -102,6 +104,22 @@ describe('EventStream', () => {
     ])
     expect(r.statuses.map((x) => x.state)).toEqual(['connecting', 'open'])
     expect(r.invalid).toEqual([])
+  })
+
+  it('delivers the findings to read again, and skips a findings event without ids', async () => {
+    const srv = await backend((_req, res) => {
+      sse(res)
+      res.write('event: findings\ndata: {"ids":["f-1","f-2"]}\n\n')
+      res.write('event: findings\ndata: {"id":"f-3"}\n\n')
+      res.write('event: findings\ndata: {"ids":["f-3", 4, ""]}\n\n')
+    })
+    const r = recorder()
+    const s = new ApiClient({ base: srv.base, secret }).events(r.handlers, fast)
+    cleanups.push(() => s.stop())
+    s.start()
+    await until(() => r.findings.length === 2, 'two findings events')
+    expect(r.findings).toEqual([['f-1', 'f-2'], ['f-3']])
+    expect(r.invalid).toEqual(['event findings: no "ids" list'])
   })
 
   it('puts the secret in the query when told to reach another origin', async () => {

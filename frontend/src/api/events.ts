@@ -5,6 +5,7 @@
 import { backoffDelay, defaultBackoff, type BackoffOptions } from '../player/backoff'
 import { ApiError, clientCodes, errorFrom, errorText } from './errors'
 import { ContractError, parseCamera, parseCameraList, parseSession } from './parse'
+import { parseFindingsEvent } from './findings'
 import { SSEParser } from './sse'
 import type { Camera, Session } from './types'
 
@@ -23,6 +24,8 @@ export interface StreamHandlers {
   camera(c: Camera): void
   /** The sign-in started or ended (a stream opened while signed out starts with one). */
   session(s: Session): void
+  /** Findings changed outside this view's own calls (the site answered, a change reached the relay): read them again. */
+  findings?(ids: string[]): void
   status?(s: StreamStatus): void
   /** An event that breaks the contract; skipped. */
   invalid?(reason: string): void
@@ -133,6 +136,9 @@ export class EventStream {
           return
         case 'session':
           this.handlers.session(parseSession(v, 'event session'))
+          return
+        case 'findings':
+          this.handlers.findings?.(parseFindingsEvent(v, 'event findings'))
           return
         default:
         // Events this view does not know: the backend may add some.

@@ -93,6 +93,8 @@ export interface Finding {
   status: string
   statusNote?: string
   revision: number
+  /** The backend's last change of the finding: for a rectified one, the site's report. */
+  updatedAt?: Date
   snapshot?: Evidence
   clip?: Evidence
   forward?: { state: ForwardState | string; error?: string }
@@ -141,6 +143,28 @@ export function flagJSON(f: FlagRequest): Record<string, unknown> {
   put('snapshot_width', f.snapshotWidth)
   put('snapshot_height', f.snapshotHeight)
   return out
+}
+
+/** Which findings GET /api/v1/findings lists: with a filter, every age (docs/PROTOCOLS.md, round 5). */
+export interface FindingsQuery {
+  since?: Date
+  statuses?: string[]
+  overdue?: boolean
+}
+
+export function findingsPath(q: FindingsQuery = {}): string {
+  const params = new URLSearchParams()
+  if (q.since) params.set('since', q.since.toISOString())
+  if (q.statuses?.length) params.set('status', q.statuses.join(','))
+  if (q.overdue !== undefined) params.set('overdue', q.overdue ? '1' : '0')
+  const s = params.toString()
+  return s ? `/api/v1/findings?${s}` : '/api/v1/findings'
+}
+
+/** The `findings` view event: the ids of findings to read again. */
+export function parseFindingsEvent(v: unknown, where: string): string[] {
+  if (!isObject(v) || !Array.isArray(v.ids)) throw new ContractError(where, 'no "ids" list')
+  return v.ids.filter((id): id is string => typeof id === 'string' && id !== '')
 }
 
 export function editJSON(e: FindingEdit): Record<string, unknown> {
@@ -241,6 +265,7 @@ export function parseFinding(v: unknown, where: string): Finding {
     deadline: time(v.deadline),
     status: typeof v.status === 'string' ? v.status : '',
     revision: typeof v.revision === 'number' ? v.revision : 0,
+    updatedAt: time(v.updated_at),
   }
   if (typeof v.template_id === 'string' && v.template_id) f.templateId = v.template_id
   if (typeof v.step === 'string' && v.step) f.step = v.step

@@ -29,6 +29,7 @@ export type {
   Evidence,
   Finding,
   FindingEdit,
+  FindingsQuery,
   FlagRequest,
   Mark,
   Observation,

@@ -6,7 +6,7 @@ import HelpOverlay from '../components/HelpOverlay.vue'
 import { locales, messages } from '../i18n/messages'
 import { bindings, keyCap, keyName, resolve, TileNumberEntry, type Scope } from './keymap'
 
-const scopes: Scope[] = ['wall', 'tree', 'filter', 'menu', 'checklist', 'flag', 'findings']
+const scopes: Scope[] = ['wall', 'tree', 'filter', 'menu', 'checklist', 'flag', 'findings', 'finding']
 
 describe('the key table', () => {
   it('binds every key once in each scope', () => {
@@ -73,6 +73,14 @@ describe('resolve', () => {
     { scope: 'findings', key: 'w', want: 'findings.withdraw' },
     { scope: 'findings', key: 'Enter', want: 'findings.show' },
     { scope: 'findings', key: 'k', want: 'checklist.open' },
+    // The finding dialog is modal: v, x, o, r are its own; digits do not reach the wall.
+    { scope: 'finding', key: 'v', want: 'finding.verify' },
+    { scope: 'finding', key: 'X', want: 'finding.reopen' },
+    { scope: 'finding', key: 'o', want: 'finding.camera' },
+    { scope: 'finding', key: 'r', want: 'finding.retry' },
+    { scope: 'finding', key: 'Escape', want: 'finding.close' },
+    { scope: 'finding', key: '1', want: undefined },
+    { scope: 'finding', key: 'f', want: undefined },
   ]
   for (const c of cases) {
     it(`${c.scope}: ${JSON.stringify(c.key)}${c.mods ? ' with a modifier' : ''} → ${c.want ?? 'nothing'}`, () => {

@@ -4,9 +4,10 @@
 // A scope is where keyboard focus is. Keys not bound in the tree or the
 // filter box fall through to the wall (a digit picks a tile from anywhere);
 // so do those the checklist and the findings panel leave (f flags from the
-// checklist too). Menus and the flag picker are modal and take only their own keys.
+// checklist too). Menus, the flag picker and the finding dialog are modal
+// and take only their own keys.
 
-export type Scope = 'wall' | 'tree' | 'filter' | 'menu' | 'checklist' | 'flag' | 'findings'
+export type Scope = 'wall' | 'tree' | 'filter' | 'menu' | 'checklist' | 'flag' | 'findings' | 'finding'
 
 export type Action =
   | 'tile.number'
@@ -62,9 +63,14 @@ export type Action =
   | 'findings.show'
   | 'findings.withdraw'
   | 'findings.close'
+  | 'finding.verify'
+  | 'finding.reopen'
+  | 'finding.camera'
+  | 'finding.retry'
+  | 'finding.close'
 
 /** Groups in the `?` overlay. */
-export type Section = 'tiles' | 'layouts' | 'tour' | 'findings' | 'general' | 'checklist' | 'flag' | 'findingsPanel' | 'tree' | 'filter' | 'menu'
+export type Section = 'tiles' | 'layouts' | 'tour' | 'findings' | 'general' | 'checklist' | 'flag' | 'findingsPanel' | 'findingDetail' | 'tree' | 'filter' | 'menu'
 
 export interface Binding {
   action: Action
@@ -128,9 +134,14 @@ export const bindings: readonly Binding[] = [
   { action: 'findings.show', scope: 'findings', section: 'findingsPanel', keys: ['Enter'] },
   { action: 'findings.withdraw', scope: 'findings', section: 'findingsPanel', keys: ['w'] },
   { action: 'findings.close', scope: 'findings', section: 'findingsPanel', keys: ['Escape'] },
+  { action: 'finding.verify', scope: 'finding', section: 'findingDetail', keys: ['v'] },
+  { action: 'finding.reopen', scope: 'finding', section: 'findingDetail', keys: ['x'] },
+  { action: 'finding.camera', scope: 'finding', section: 'findingDetail', keys: ['o'] },
+  { action: 'finding.retry', scope: 'finding', section: 'findingDetail', keys: ['r'] },
+  { action: 'finding.close', scope: 'finding', section: 'findingDetail', keys: ['Escape'] },
 ]
 
-export const sections: readonly Section[] = ['tiles', 'layouts', 'tour', 'findings', 'general', 'checklist', 'flag', 'findingsPanel', 'tree', 'filter', 'menu']
+export const sections: readonly Section[] = ['tiles', 'layouts', 'tour', 'findings', 'general', 'checklist', 'flag', 'findingsPanel', 'findingDetail', 'tree', 'filter', 'menu']
 
 // Where a scope's unbound keys go. Typing in the filter box must not move
 // tiles, so the filter passes nothing on.
@@ -142,6 +153,8 @@ const fallthrough: Record<Scope, Scope | undefined> = {
   checklist: 'wall',
   flag: undefined,
   findings: 'wall',
+  // The finding dialog is modal: a wall key there would act behind it.
+  finding: undefined,
 }
 
 export interface KeyLike {

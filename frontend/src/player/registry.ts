@@ -11,6 +11,8 @@ export interface QlyDebug {
   tour?: object
   checklist?: object | null
   findings?: object[]
+  /** The backend's `findings` events handled, and the ids they named. */
+  findingsEvents?: { events: number; ids: number }
 }
 
 declare global {

@@ -21,6 +21,13 @@ export interface CameraFeedOptions {
   /** The backend ended the session (session_expired, signed_out). */
   signedOut(reason: string): void
   pollMs?: number
+  /** The backend's `findings` event: these findings changed. */
+  findingsChanged?(ids: string[]): void
+  /**
+   * The stream (re)opened: events sent while it was down are not replayed,
+   * so what they would have said is read afresh.
+   */
+  streamOpened?(): void
 }
 
 const sessionCodes = new Set(['session_expired', 'signed_out'])
@@ -65,10 +72,12 @@ export function useCameras(api: ApiClient, opts: CameraFeedOptions): CameraFeed 
       session: (s) => {
         if (!s.signedIn) endSession(s.reason || 'signed_out')
       },
+      findings: (ids) => opts.findingsChanged?.(ids),
       status: (s) => {
         switch (s.state) {
           case 'open':
             live.value = 'open'
+            opts.streamOpened?.()
             break
           case 'connecting':
             if (live.value !== 'retrying') live.value = 'connecting'
