@@ -186,7 +186,7 @@ func Start(ctx context.Context, opts Options) (*Relay, error) {
 		}
 	}
 
-	r.hub = hub.New(hub.Config{ReaderQueue: cfg.Hub.ReaderQueue, MaxGOP: cfg.Hub.MaxGOP, Now: now})
+	r.hub = hub.New(hub.Config{ReaderQueue: cfg.Hub.ReaderQueue, MaxLag: cfg.Hub.MaxLag.D(), MaxGOP: cfg.Hub.MaxGOP, Now: now})
 	var background context.Context
 	background, r.cancel = context.WithCancel(context.Background())
 	connectTimeout := cfg.WebRTC.ConnectTimeout.D()

@@ -69,8 +69,9 @@ type HTTP struct {
 
 // Hub configures the stream registry.
 type Hub struct {
-	ReaderQueue int `yaml:"reader_queue"`
-	MaxGOP      int `yaml:"max_gop"`
+	ReaderQueue int      `yaml:"reader_queue"`
+	MaxLag      Duration `yaml:"max_lag"`
+	MaxGOP      int      `yaml:"max_gop"`
 }
 
 // Name is a display name in both UI languages.
@@ -192,6 +193,7 @@ const (
 	DefaultICEKeepaliveInterval   = time.Second
 	DefaultMaxSDPBytes            = 64 << 10
 	DefaultReaderQueue            = 120
+	DefaultMaxLag                 = 2 * time.Second
 	DefaultMaxGOP                 = 1000
 	DefaultLoginFailuresPerUser   = 5
 	DefaultLoginFailuresPerAddr   = 20
@@ -216,7 +218,7 @@ func Default() Config {
 			LoginWindow:             Duration(DefaultLoginWindow),
 		},
 		HTTP: HTTP{MaxSDPBytes: DefaultMaxSDPBytes, Metrics: true},
-		Hub:  Hub{ReaderQueue: DefaultReaderQueue, MaxGOP: DefaultMaxGOP},
+		Hub:  Hub{ReaderQueue: DefaultReaderQueue, MaxLag: Duration(DefaultMaxLag), MaxGOP: DefaultMaxGOP},
 	}
 }
 
@@ -504,6 +506,9 @@ func (c *Config) validate(doc *yaml.Node, add func(int, string)) {
 	}
 	if n := c.Hub.ReaderQueue; n < 1 || n > 10000 {
 		add(at("hub", "reader_queue"), fmt.Sprintf("reader_queue %d: want 1 to 10000", n))
+	}
+	if d := c.Hub.MaxLag.D(); d < 100*time.Millisecond || d > time.Minute {
+		add(at("hub", "max_lag"), fmt.Sprintf("max_lag %v: want 100ms to 1m", d))
 	}
 	if n := c.Hub.MaxGOP; n < 1 || n > 10000 {
 		add(at("hub", "max_gop"), fmt.Sprintf("max_gop %d: want 1 to 10000", n))

@@ -132,7 +132,7 @@ func TestErrorsNameFileAndLine(t *testing.T) {
 		want string
 	}{
 		{"unknown top key", "listen: 127.0.0.1:1\nlisten_addr: x\n", 2, `unknown key "listen_addr"`},
-		{"unknown nested key", "hub:\n  reader_queue: 5\n  queue: 5\n", 3, `unknown key "queue" in hub (known: reader_queue, max_gop)`},
+		{"unknown nested key", "hub:\n  reader_queue: 5\n  queue: 5\n", 3, `unknown key "queue" in hub (known: reader_queue, max_lag, max_gop)`},
 		{"unknown key in a camera", goodSite + "        angle: 30\n", 10, `unknown key "angle" in sites[0].cameras[0]`},
 		{"unclosed list", "hub:\n  reader_queue: [1\n", 2, "did not find expected ',' or ']'"},
 		{"bad indentation", "hub:\n  reader_queue: 1\n max_gop: 2\n", 3, "did not find expected key"},
@@ -143,6 +143,7 @@ func TestErrorsNameFileAndLine(t *testing.T) {
 		{"duration out of range", "auth:\n  token_ttl: 1s\n", 2, "token_ttl 1s: want 1m to 720h"},
 		{"bad listen", "\nlisten: 8080\n", 2, `listen "8080": want host:port`},
 		{"queue out of range", "hub:\n  max_gop: 0\n", 2, "max_gop 0"},
+		{"lag out of range", "hub:\n  max_lag: 10ms\n", 2, "max_lag 10ms: want 100ms to 1m"},
 		{"sdp limit out of range", "http:\n  max_sdp_bytes: 10\n", 2, "max_sdp_bytes 10"},
 		{"not a mapping", "- a\n- b\n", 1, "must be a mapping"},
 		{"bad site id", strings.Replace(goodSite, "id: site-01", "id: Site 01", 1), 2, `site id "Site 01"`},

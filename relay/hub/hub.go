@@ -49,7 +49,8 @@ var ErrClosed = errors.New("hub closed")
 
 // Defaults for Config fields left zero.
 const (
-	DefaultReaderQueue = 120  // about 4 s at 30 fps
+	DefaultReaderQueue = 120 // about 4 s at 30 fps
+	DefaultMaxLag      = 2 * time.Second
 	DefaultMaxGOP      = 1000 // units; longer GOPs are not cached
 	DefaultStallAfter  = 2 * time.Second
 	// DefaultKeyframeRequestInterval keeps fifty viewers joining at once
@@ -86,6 +87,11 @@ type Config struct {
 	// ReaderQueue is how many live units a reader may fall behind before
 	// the hub drops units for it and skips to the next keyframe.
 	ReaderQueue int
+	// MaxLag is how far behind, in stream time, a reader may fall before
+	// the same happens: a duty officer watching a doffing room needs what
+	// happens now, and a queue of units is seconds long at one frame rate
+	// and minutes at another. Zero takes DefaultMaxLag.
+	MaxLag time.Duration
 	// MaxGOP caps the cached group of pictures. A source whose GOP grows
 	// past it (a camera that never sends keyframes) is not cached: new
 	// readers then wait for its next keyframe.
@@ -113,6 +119,9 @@ type Hub struct {
 func New(cfg Config) *Hub {
 	if cfg.ReaderQueue <= 0 {
 		cfg.ReaderQueue = DefaultReaderQueue
+	}
+	if cfg.MaxLag <= 0 {
+		cfg.MaxLag = DefaultMaxLag
 	}
 	if cfg.MaxGOP <= 0 {
 		cfg.MaxGOP = DefaultMaxGOP
@@ -196,6 +205,7 @@ func (s *stream) subscribeLocked() *Reader {
 	r := &Reader{
 		stream:   s,
 		limit:    h.cfg.ReaderQueue,
+		maxLag:   h.cfg.MaxLag,
 		notify:   make(chan struct{}, 1),
 		done:     make(chan struct{}),
 		skipping: len(s.gop) == 0,
@@ -540,12 +550,13 @@ func (src *Source) Close() {
 func (src *Source) Key() Key { return src.stream.key }
 
 // Reader follows one stream. Its queue is bounded: when the reader falls
-// ReaderQueue units behind, the hub drops units for it and resumes at the
-// next keyframe, so the reader never gets a GOP with a hole in it and never
-// slows the source or other readers.
+// ReaderQueue units or MaxLag behind, the hub drops units for it and resumes
+// at the next keyframe, so the reader never gets a GOP with a hole in it and
+// never slows the source or other readers.
 type Reader struct {
 	stream *stream
 	limit  int
+	maxLag time.Duration
 	notify chan struct{}
 	done   chan struct{}
 
@@ -586,7 +597,7 @@ func (r *Reader) push(au avc.AccessUnit) uint64 {
 			r.extra = 0
 		}
 		r.skipping, r.overflowed = false, false
-	} else if len(r.queue) >= r.limit+r.extra {
+	} else if len(r.queue) >= r.limit+r.extra || r.laggingLocked(au) {
 		r.skipping, r.overflowed = true, true
 		r.dropped++
 		return 1
@@ -595,6 +606,17 @@ func (r *Reader) push(au avc.AccessUnit) uint64 {
 	r.queue = append(r.queue, au)
 	r.signal()
 	return dropped
+}
+
+// laggingLocked reports whether au comes more than maxLag after the oldest
+// live unit still queued. The cached GOP a reader starts with does not
+// count: it is sent in a burst. A stream whose clock went back (a new
+// source) is not lagging.
+func (r *Reader) laggingLocked(au avc.AccessUnit) bool {
+	if len(r.queue) <= r.extra {
+		return false
+	}
+	return au.PTS-r.queue[r.extra].PTS > r.maxLag
 }
 
 // waitKeyframe makes the reader skip until a keyframe (its source left).

@@ -203,6 +203,46 @@ func TestOverflowDropsUntilNextKeyframe(t *testing.T) {
 	}
 }
 
+// TestLagInTimeDropsUntilNextKeyframe: with room for many units, a reader
+// more than MaxLag behind in stream time is cut to the next keyframe all
+// the same, and a reader that keeps up loses nothing.
+func TestLagInTimeDropsUntilNextKeyframe(t *testing.T) {
+	cases := []struct {
+		name      string
+		reads     bool
+		want      []int
+		wantDrops uint64
+	}{
+		// 0 to 5 span 200 ms and stay; 6 is 240 ms after 0 and starts the
+		// skipping (6 to 9); keyframe 10 replaces the stale 0 to 5.
+		{name: "reader asleep", want: []int{10, 11, 12, 13, 14}, wantDrops: 10},
+		{name: "reader keeps up", reads: true, want: []int{0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			h := New(Config{ReaderQueue: 1000, MaxLag: 5 * frameStep})
+			src, _ := h.Publish(key)
+			r, _ := h.Subscribe(key)
+			defer r.Close()
+			var got []avc.AccessUnit
+			for n := range 15 {
+				src.Write(unit(n, n%10 == 0, n == 0))
+				if c.reads {
+					got = append(got, readN(t, r, 1)...)
+				}
+			}
+			got = append(got, readN(t, r, len(c.want)-len(got))...)
+			expectEmpty(t, r)
+			if !equalInts(numbers(got), c.want) {
+				t.Fatalf("reader got %v, want %v", numbers(got), c.want)
+			}
+			if r.Dropped() != c.wantDrops {
+				t.Fatalf("reader dropped %d, want %d", r.Dropped(), c.wantDrops)
+			}
+		})
+	}
+}
+
 func TestSlowReaderDoesNotHoldBackOthers(t *testing.T) {
 	h := New(Config{ReaderQueue: 10})
 	src, _ := h.Publish(key)
