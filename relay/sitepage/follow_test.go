@@ -157,3 +157,39 @@ func TestChangesEndpoint(t *testing.T) {
 		})
 	}
 }
+
+// A page waiting on the relay does not hold up its shutdown.
+func TestChangesEndAtShutdown(t *testing.T) {
+	r := startRelay(t)
+	mgr1 := signIn(t, r, "mgr1")
+	answered := make(chan string, 1)
+	go func() {
+		resp, err := mgr1.http.Get(r.URL() + "/site/changes?after=0&wait=25")
+		if err != nil {
+			answered <- err.Error()
+			return
+		}
+		defer resp.Body.Close()
+		var a struct {
+			Changes []any
+		}
+		json.NewDecoder(resp.Body).Decode(&a)
+		answered <- fmt.Sprintf("%d %d changes", resp.StatusCode, len(a.Changes))
+	}()
+	time.Sleep(300 * time.Millisecond) // let it wait (either way it must answer)
+	start := time.Now()
+	if err := r.Close(); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case got := <-answered:
+		if got != "200 0 changes" {
+			t.Errorf("the waiting page got %q", got)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("no answer within 5 s of the shutdown")
+	}
+	if d := time.Since(start); d > 5*time.Second {
+		t.Errorf("closing the relay took %v with a page waiting", d)
+	}
+}
