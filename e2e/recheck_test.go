@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"slices"
-	"strings"
 	"testing"
 	"time"
 
@@ -31,6 +30,12 @@ const findingsEventsJS = `((window.__qly && window.__qly.findingsEvents) || {eve
 // reopenHours is what the view offers a reopened finding by severity
 // (frontend/src/findings/recheck.ts).
 var reopenHours = map[string]time.Duration{"critical": 24 * time.Hour, "major": 48 * time.Hour, "minor": 72 * time.Hour}
+
+// verifyNotes are the notes the view offers a verification, in zh-CN and
+// English (the browser's language chooses); reopenNote is typed.
+var verifyNotes = []string{"视频复查：已整改到位", "Re-checked on video: put right"}
+
+const reopenNote = "still no mirror in doffing room 1"
 
 // TestRecheckLoop is the console's half of the re-check (回头看) in headless
 // Chromium over the real relay, simulator and console: a finding flagged
@@ -175,6 +180,10 @@ func TestRecheckLoop(t *testing.T) {
 			return status == 200 && rf.Status == "verified", string(b)
 		})
 		visible(t, "verified in the open finding", fmt.Sprintf(`[data-overlay="finding"] [data-finding-id=%q][data-status="verified"]`, first))
+		// The note the form offers, as it was: the v pressed is not typed into it.
+		if f := s.console.consoleFinding(first); !slices.Contains(verifyNotes, f.StatusNote) {
+			t.Errorf("the verification's note %q, want one of %q", f.StatusNote, verifyNotes)
+		}
 		keys(t, "closing the finding and the panel", kb.Escape, kb.Escape)
 		if err := chromedp.Do(bctx, chromedp.WaitNotPresent(chromedp.CSS(`[data-panel="findings"]`))); err != nil {
 			t.Fatal(err)
@@ -214,7 +223,7 @@ func TestRecheckLoop(t *testing.T) {
 		visible(t, "the reopening's note", `form[data-form="reopen"] input[name="recheck-note"]`)
 		offered := eval[string](t, bctx, `document.querySelector('form[data-form="reopen"] input[name="recheck-deadline"]').value`)
 		asked := time.Now()
-		keys(t, "typing the note", "still no mirror in doffing room 1", kb.Enter)
+		keys(t, "typing the note", reopenNote, kb.Enter)
 		var rf struct {
 			Status   string    `json:"status"`
 			Deadline time.Time `json:"deadline"`
@@ -244,7 +253,7 @@ func TestRecheckLoop(t *testing.T) {
 		if d := rf.Deadline.Sub(asked); d < want-2*time.Minute || d > want {
 			t.Errorf("the deadline is %v after the reopening, want about %v for a %s finding", d, want, sev)
 		}
-		if f := s.console.consoleFinding(second); f.Status != "reopened" || !strings.Contains(f.StatusNote, "still no mirror") {
+		if f := s.console.consoleFinding(second); f.Status != "reopened" || f.StatusNote != reopenNote {
 			t.Errorf("the console has %s", f)
 		}
 		visible(t, "reopened in the open finding", fmt.Sprintf(`[data-overlay="finding"] [data-finding-id=%q][data-status="reopened"]`, second))
