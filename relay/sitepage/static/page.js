@@ -41,6 +41,9 @@
   if (!main || !window.fetch || !window.DOMParser) return;
   var detail = main.querySelector('article[data-id]');
   var shown = detail ? detail.getAttribute('data-id') : '';
+  // The page's own address: a form answered with an error is shown at the
+  // form's (POST) address, which a GET does not serve.
+  var own = shown ? '/site/findings/' + encodeURIComponent(shown) : '/site/';
   // What the list showed when opened: the rest arrived while it was open.
   var known = {}, first = main.querySelectorAll('li.finding[data-id]');
   for (var i = 0; i < first.length; i++) known[first[i].getAttribute('data-id')] = true;
@@ -71,7 +74,7 @@
     p.className = 'notice';
     p.id = 'changed';
     p.setAttribute('role', 'status');
-    a.href = location.pathname;
+    a.href = own;
     a.textContent = main.getAttribute('data-changed');
     p.appendChild(a);
     main.insertBefore(p, main.firstChild);
@@ -80,7 +83,7 @@
   // refresh reads the page again and returns the cursor it was read at,
   // or '' when it is no longer a page to follow (signed out, gone).
   function refresh() {
-    return fetch(location.pathname, {credentials: 'same-origin', cache: 'no-store'}).then(function (r) {
+    return fetch(own, {credentials: 'same-origin', cache: 'no-store'}).then(function (r) {
       return r.text().then(function (html) {
         var doc = new DOMParser().parseFromString(html, 'text/html');
         var fresh = doc.querySelector('main[data-cursor]');
