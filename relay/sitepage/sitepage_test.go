@@ -25,6 +25,7 @@ import (
 	"github.com/rs/zerolog"
 	"golang.org/x/crypto/bcrypt"
 
+	"github.com/qianliyan/qianliyan/internal/chromium"
 	"github.com/qianliyan/qianliyan/relay"
 	"github.com/qianliyan/qianliyan/relay/findings"
 )
@@ -185,26 +186,16 @@ func (c *client) file(id, site string, deadline time.Time) {
 	}
 }
 
+// newBrowser starts headless Chromium as a Chinese-speaking phone that
+// plays clips without a tap.
 func newBrowser(t *testing.T, ctx context.Context) context.Context {
 	t.Helper()
-	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath("/usr/bin/chromium"),
-		chromedp.NoSandbox,
-		chromedp.DisableGPU,
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.Flag("no-first-run", true),
+	return chromium.New(t, ctx,
 		chromedp.Flag("autoplay-policy", "no-user-gesture-required"),
 		chromedp.Flag("lang", "zh-CN"),
 		chromedp.Flag("accept-lang", "zh-CN,zh"),
-		chromedp.WindowSize(390, 844), // a phone
-		chromedp.UserDataDir(t.TempDir()),
+		chromedp.WindowSize(390, 844),
 	)
-	actx, cancelAlloc := chromedp.NewExecAllocator(ctx, opts...)
-	bctx, cancelBrowser := chromedp.NewContext(actx)
-	t.Cleanup(func() { cancelBrowser(); cancelAlloc() })
-	return bctx
 }
 
 // waitJS waits until a JavaScript condition holds in the page. It asks
