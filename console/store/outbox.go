@@ -34,6 +34,10 @@ type Forward struct {
 	// failed while it is retried.
 	Error string    `json:"error,omitempty"`
 	At    time.Time `json:"at"`
+	// Retrying marks a failing state the forwarder is still retrying by
+	// itself (the relay unreachable, say), which RetryFailed has nothing
+	// to do for; without it the relay refused for good.
+	Retrying bool `json:"retrying,omitempty"`
 }
 
 // OutboxEntry is one change waiting to be sent to the relay.
@@ -143,7 +147,7 @@ func (s *Store) loadForward(ctx context.Context, f *Finding) error {
 		case sentAt != "":
 			sent = &Forward{State: ForwardForwarded, At: parseOr(sentAt, f.UpdatedAt)}
 		case pending == nil && lastErr != "":
-			pending = &Forward{State: ForwardFailing, Error: lastErr + " (retrying)", At: parseOr(attempted, f.UpdatedAt)}
+			pending = &Forward{State: ForwardFailing, Error: lastErr + " (retrying)", At: parseOr(attempted, f.UpdatedAt), Retrying: true}
 		case pending == nil:
 			pending = &Forward{State: ForwardLocal, At: parseOr(created, f.UpdatedAt)}
 		}

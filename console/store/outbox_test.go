@@ -113,7 +113,7 @@ func TestForwardStateFollowsTheOutbox(t *testing.T) {
 	if err := s.RecordAttempt(ctx, entries[0].Seq, "relay unreachable", next); err != nil {
 		t.Fatal(err)
 	}
-	if st := state(); st.State != ForwardFailing || st.Error != "relay unreachable (retrying)" {
+	if st := state(); st.State != ForwardFailing || st.Error != "relay unreachable (retrying)" || !st.Retrying {
 		t.Fatalf("after a failed attempt: %+v", st)
 	}
 	if got, _ := s.Outbox(ctx, 0); len(got) != 1 || got[0].Attempts != 1 || !got[0].NextAttempt.Equal(next.Truncate(time.Millisecond)) {

@@ -163,6 +163,46 @@ describe('findings', () => {
     expect(list.map((f) => f.id)).toEqual(['f1'])
   })
 
+  it('lists the re-check queue and the overdue ones by filter', async () => {
+    route = () => ({ status: 200, body: { findings: [{ ...finding, status: 'rectified', status_note: 'fixed' }] } })
+    const list = await client().findings({ statuses: ['rectified'] })
+    await client().findings({ overdue: true })
+    await client().findings({ statuses: ['rectified', 'reopened'], overdue: false, since: new Date('2026-11-24T07:00:00Z') })
+    expect(seen.map((x) => x.url)).toEqual([
+      '/api/v1/findings?status=rectified',
+      '/api/v1/findings?overdue=1',
+      '/api/v1/findings?since=2026-11-24T07%3A00%3A00.000Z&status=rectified%2Creopened&overdue=0',
+    ])
+    expect(list[0]).toMatchObject({ status: 'rectified', statusNote: 'fixed', updatedAt: new Date('2026-11-24T19:00:01Z') })
+  })
+
+  it('verifies, reopens with a deadline and retries as the contract spells them', async () => {
+    route = (s) =>
+      s.url.endsWith('/verify')
+        ? { status: 200, body: { ...finding, status: 'verified' } }
+        : s.url.endsWith('/reopen')
+          ? { status: 200, body: { ...finding, status: 'reopened', deadline: '2026-11-28T19:00:00Z' } }
+          : { status: 200, body: { ...finding, forward: { state: 'failing', error: 'relay unreachable (retrying)', retrying: true } } }
+    expect(await client().verifyFinding('f1', 'seen fixed')).toMatchObject({ status: 'verified' })
+    const r = await client().reopenFinding('f1', 'still wrong', new Date('2026-11-28T19:00:00Z'))
+    expect(r).toMatchObject({ status: 'reopened', deadline: new Date('2026-11-28T19:00:00Z') })
+    expect(await client().retryFinding('f1')).toMatchObject({ forward: { state: 'failing', retrying: true } })
+    expect(seen.map((x) => `${x.method} ${x.url} ${x.body}`)).toEqual([
+      'POST /api/v1/findings/f1/verify {"note":"seen fixed"}',
+      'POST /api/v1/findings/f1/reopen {"note":"still wrong","deadline":"2026-11-28T19:00:00.000Z"}',
+      'POST /api/v1/findings/f1/retry {}',
+    ])
+  })
+
+  it('says 409 nothing_failing and bad_transition in the backend words', async () => {
+    route = (s) =>
+      s.url.endsWith('/retry')
+        ? { status: 409, body: { error: { code: 'nothing_failing', message: 'no change of f1 was refused' } } }
+        : { status: 409, body: { error: { code: 'bad_transition', message: 'the finding is open' } } }
+    expect(await client().retryFinding('f1').catch((e: unknown) => e)).toMatchObject({ status: 409, code: 'nothing_failing' })
+    expect(await client().verifyFinding('f1', 'x').catch((e: unknown) => e)).toMatchObject({ status: 409, code: 'bad_transition', detail: 'the finding is open' })
+  })
+
   it('puts the secret in evidence URLs, which <img> and <video> cannot send as a header', () => {
     expect(client().evidenceURL('abc.jpg')).toBe(`${base}/api/v1/evidence/abc.jpg?token=${secret}`)
     expect(new ApiClient({}).evidenceURL('a b.mp4')).toBe('/api/v1/evidence/a%20b.mp4')

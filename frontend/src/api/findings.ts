@@ -97,7 +97,8 @@ export interface Finding {
   updatedAt?: Date
   snapshot?: Evidence
   clip?: Evidence
-  forward?: { state: ForwardState | string; error?: string }
+  /** retrying: the backend retries by itself (the relay unreachable); otherwise a failure was a refusal, which retryFinding sends again. */
+  forward?: { state: ForwardState | string; error?: string; retrying?: boolean }
 }
 
 /** What the view sends to flag: the frame on screen and what is wrong with it. */
@@ -278,6 +279,7 @@ export function parseFinding(v: unknown, where: string): Finding {
   if (isObject(v.forward) && typeof v.forward.state === 'string') {
     f.forward = { state: v.forward.state }
     if (typeof v.forward.error === 'string' && v.forward.error) f.forward.error = v.forward.error
+    if (v.forward.retrying === true) f.forward.retrying = true
   }
   return f
 }

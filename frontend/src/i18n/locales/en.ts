@@ -393,6 +393,7 @@ const en: Messages = {
     camera: 'Open the camera (O)',
     cameraGone: 'Camera {camera} is not in the list.',
     retry: 'Send again (R)',
+    retryingByItself: 'The console retries by itself; nothing to do.',
     retried: 'Queued to be sent again.',
     nothingFailing: 'No change of it failed to send.',
     failingReason: 'Sending failed: {error}',

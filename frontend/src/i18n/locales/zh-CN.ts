@@ -394,6 +394,7 @@ export default {
     camera: '打开摄像头（O）',
     cameraGone: '摄像头 {camera} 不在列表中。',
     retry: '重新发送（R）',
+    retryingByItself: '控制台会自动重试，无需操作。',
     retried: '已重新排队发送。',
     nothingFailing: '没有发送失败的修改。',
     failingReason: '发送失败原因：{error}',
