@@ -93,30 +93,14 @@ func TestChecklistFindings(t *testing.T) {
 	if err := chromedp.Do(bctx, chromedp.Navigate(pageURL), chromedp.WaitVisible(chromedp.CSS(`[data-grid]`))); err != nil {
 		t.Fatalf("opening %s: %v", pageURL, err)
 	}
-	step := func(name string, f func(t *testing.T)) {
-		if !t.Run(name, f) {
-			t.FailNow()
-		}
-	}
-	keys := func(t *testing.T, what string, ks ...string) {
-		t.Helper()
-		for _, k := range ks {
-			if err := chromedp.Do(bctx, chromedp.KeyEvent(k)); err != nil {
-				t.Fatalf("%s: pressing %q: %v", what, k, err)
-			}
-		}
-	}
 
 	var tile string
-	step("the doffing checklist opens beside the enlarged camera", func(t *testing.T) {
-		waitFor(t, "site-01/doff1 live on the wall", 30*time.Second, func() (bool, string) {
-			tile = eval[string](t, bctx, `(document.querySelector('[data-camera="site-01/doff1"][data-state="live"]') || {dataset: {}}).dataset.tileId || ''`)
-			return tile != "", "no live tile for site-01/doff1"
-		})
+	step(t, "the doffing checklist opens beside the enlarged camera", func(t *testing.T) {
+		tile = liveTile(t, bctx, "site-01/doff1")
 		if err := chromedp.Do(bctx, chromedp.Click(chromedp.CSS(fmt.Sprintf(`[data-tile-id=%q]`, tile)))); err != nil {
 			t.Fatalf("selecting %s: %v", tile, err)
 		}
-		keys(t, "opening the checklist", "k")
+		pressKeys(t, bctx, "opening the checklist", "k")
 		waitFor(t, "the ppe-doffing run", 10*time.Second, func() (bool, string) {
 			s := eval[checklistState](t, bctx, checklistJS)
 			return s.TemplateID == "ppe-doffing" && s.RunID != "", fmt.Sprintf("%+v", s)
@@ -143,9 +127,9 @@ func TestChecklistFindings(t *testing.T) {
 	})
 
 	var proposed, marked string
-	step("a step seen out of order is proposed and confirmed with Enter", func(t *testing.T) {
+	step(t, "a step seen out of order is proposed and confirmed with Enter", func(t *testing.T) {
 		// goggles before the hand hygiene that must come first.
-		keys(t, "marking goggles done", kb.ArrowDown, "d")
+		pressKeys(t, bctx, "marking goggles done", kb.ArrowDown, "d")
 		waitFor(t, "goggles done and a proposed finding", 10*time.Second, func() (bool, string) {
 			s := eval[checklistState](t, bctx, checklistJS)
 			return len(s.Flags) == 1 && s.Flags[0].Step == "goggles" && s.Flags[0].State == "proposed", fmt.Sprintf("%+v", s)
@@ -153,7 +137,7 @@ func TestChecklistFindings(t *testing.T) {
 		if err := chromedp.Do(bctx, chromedp.WaitVisible(chromedp.CSS(`[data-step-id="goggles"][data-mark="done"]`))); err != nil {
 			t.Fatal(err)
 		}
-		keys(t, "confirming", kb.Enter)
+		pressKeys(t, bctx, "confirming", kb.Enter)
 		waitFor(t, "the proposal filed", 10*time.Second, func() (bool, string) {
 			s := eval[checklistState](t, bctx, checklistJS)
 			if len(s.Flags) == 1 && s.Flags[0].State == "confirmed" {
@@ -163,14 +147,14 @@ func TestChecklistFindings(t *testing.T) {
 		})
 	})
 
-	step("a deviation marked with x and Enter", func(t *testing.T) {
+	step(t, "a deviation marked with x and Enter", func(t *testing.T) {
 		// The cursor moved on to the next unmarked step: the hand hygiene
 		// after the goggles; the picker starts on the step's own deviation.
-		keys(t, "marking a deviation", "x")
+		pressKeys(t, bctx, "marking a deviation", "x")
 		if err := chromedp.Do(bctx, chromedp.WaitVisible(chromedp.CSS(`[data-overlay="flag"]`))); err != nil {
 			t.Fatal(err)
 		}
-		keys(t, "saving", kb.Enter)
+		pressKeys(t, bctx, "saving", kb.Enter)
 		waitFor(t, "the step marked and its finding listed", 10*time.Second, func() (bool, string) {
 			s := eval[checklistState](t, bctx, checklistJS)
 			ids := eval[[]string](t, bctx, `(window.__qly.findings || []).filter(f => f.step === 'hh-after-goggles').map(f => f.id)`)
@@ -189,7 +173,7 @@ func TestChecklistFindings(t *testing.T) {
 		}
 	})
 
-	step("both findings are in the console's SQLite with snapshot and clip", func(t *testing.T) {
+	step(t, "both findings are in the console's SQLite with snapshot and clip", func(t *testing.T) {
 		db, err := sql.Open("sqlite3", "file:"+filepath.Join(data, "console.db")+"?mode=ro&_busy_timeout=5000")
 		if err != nil {
 			t.Fatal(err)

@@ -53,19 +53,6 @@ func TestRecheckLoop(t *testing.T) {
 	s := startSiteStack(t, ctx, 1, clipBefore, clipAfter)
 	mgr := relayLogin(t, s.relay.URL(), "mgr1", managerPassword)
 	bctx := newBrowser(t, ctx)
-	step := func(name string, f func(t *testing.T)) {
-		if !t.Run(name, f) {
-			t.FailNow()
-		}
-	}
-	keys := func(t *testing.T, what string, ks ...string) {
-		t.Helper()
-		for _, k := range ks {
-			if err := chromedp.Do(bctx, chromedp.KeyEvent(k)); err != nil {
-				t.Fatalf("%s: pressing %q: %v", what, k, err)
-			}
-		}
-	}
 	visible := func(t *testing.T, what, css string) {
 		t.Helper()
 		wctx, cancel := context.WithTimeout(bctx, 10*time.Second)
@@ -82,22 +69,9 @@ func TestRecheckLoop(t *testing.T) {
 	eval[bool](t, bctx, `window.__notReloaded = true`)
 
 	var tile string
-	step("site-01/doff1 plays on the wall for longer than the pre-roll", func(t *testing.T) {
-		waitFor(t, "site-01/doff1 live on the wall", 30*time.Second, func() (bool, string) {
-			tile = eval[string](t, bctx, `(document.querySelector('[data-camera="site-01/doff1"][data-state="live"]') || {dataset: {}}).dataset.tileId || ''`)
-			return tile != "", "no live tile for site-01/doff1"
-		})
-		var since time.Time
-		waitFor(t, "the tile drawing for longer than the pre-roll", 30*time.Second, func() (bool, string) {
-			n := eval[int](t, bctx, fmt.Sprintf(`(window.__qly.tiles[%q] || {}).framesRendered || 0`, tile))
-			if n == 0 {
-				return false, "no frame drawn"
-			}
-			if since.IsZero() {
-				since = time.Now()
-			}
-			return time.Since(since) > clipBefore+time.Second, fmt.Sprintf("%d frames", n)
-		})
+	step(t, "site-01/doff1 plays on the wall for longer than the pre-roll", func(t *testing.T) {
+		tile = liveTile(t, bctx, "site-01/doff1")
+		drawnFor(t, bctx, tile, clipBefore)
 		if err := chromedp.Do(bctx, chromedp.Click(chromedp.CSS(fmt.Sprintf(`[data-tile-id=%q]`, tile)))); err != nil {
 			t.Fatalf("selecting %s: %v", tile, err)
 		}
@@ -111,9 +85,9 @@ func TestRecheckLoop(t *testing.T) {
 		for _, f := range findings(t) {
 			before = append(before, f.ID)
 		}
-		keys(t, "flagging", "f")
+		pressKeys(t, bctx, "flagging", "f")
 		visible(t, "the flag picker", `[data-overlay="flag"]`)
-		keys(t, "saving the flag", kb.Enter)
+		pressKeys(t, bctx, "saving the flag", kb.Enter)
 		var id string
 		waitFor(t, "the new finding forwarded with its clip", 30*time.Second, func() (bool, string) {
 			fs := findings(t)
@@ -159,21 +133,21 @@ func TestRecheckLoop(t *testing.T) {
 
 	var first string
 	const firstNote = "已重新培训脱卸顺序 / doffing order retrained"
-	step("a flagged finding, rectified at the site, shows as awaiting re-check by itself", func(t *testing.T) {
+	step(t, "a flagged finding, rectified at the site, shows as awaiting re-check by itself", func(t *testing.T) {
 		first = flag(t)
-		keys(t, "opening the findings panel", "r")
+		pressKeys(t, bctx, "opening the findings panel", "r")
 		visible(t, "the findings panel", `[data-panel="findings"]`)
 		events := eval[int](t, bctx, findingsEventsJS)
 		rectify(t, first, firstNote)
 		awaitingRecheck(t, first, firstNote, events)
 	})
 
-	step("the officer verifies it with the keyboard; the relay has it verified", func(t *testing.T) {
-		keys(t, "opening the finding", kb.Enter)
+	step(t, "the officer verifies it with the keyboard; the relay has it verified", func(t *testing.T) {
+		pressKeys(t, bctx, "opening the finding", kb.Enter)
 		visible(t, "the finding", fmt.Sprintf(`[data-overlay="finding"] [data-finding-id=%q][data-status="rectified"]`, first))
-		keys(t, "verifying", "v")
+		pressKeys(t, bctx, "verifying", "v")
 		visible(t, "the verification's note", `form[data-form="verify"] input[name="recheck-note"]`)
-		keys(t, "confirming", kb.Enter)
+		pressKeys(t, bctx, "confirming", kb.Enter)
 		waitFor(t, "verified at the relay", 15*time.Second, func() (bool, string) {
 			var rf relayFinding
 			status, b := s.duty.do("GET", "/api/v1/findings/"+first, nil, &rf)
@@ -184,7 +158,7 @@ func TestRecheckLoop(t *testing.T) {
 		if f := s.console.consoleFinding(first); !slices.Contains(verifyNotes, f.StatusNote) {
 			t.Errorf("the verification's note %q, want one of %q", f.StatusNote, verifyNotes)
 		}
-		keys(t, "closing the finding and the panel", kb.Escape, kb.Escape)
+		pressKeys(t, bctx, "closing the finding and the panel", kb.Escape, kb.Escape)
 		if err := chromedp.Do(bctx, chromedp.WaitNotPresent(chromedp.CSS(`[data-panel="findings"]`))); err != nil {
 			t.Fatal(err)
 		}
@@ -192,16 +166,16 @@ func TestRecheckLoop(t *testing.T) {
 
 	var second string
 	const secondNote = "镜子已安装 / mirror put up"
-	step("a second one awaits re-check; o opens its camera enlarged on the main stream", func(t *testing.T) {
+	step(t, "a second one awaits re-check; o opens its camera enlarged on the main stream", func(t *testing.T) {
 		second = flag(t)
 		events := eval[int](t, bctx, findingsEventsJS)
-		keys(t, "opening the findings panel", "r")
+		pressKeys(t, bctx, "opening the findings panel", "r")
 		visible(t, "the findings panel", `[data-panel="findings"]`)
 		rectify(t, second, secondNote)
 		awaitingRecheck(t, second, secondNote, events)
-		keys(t, "opening the finding", kb.Enter)
+		pressKeys(t, bctx, "opening the finding", kb.Enter)
 		visible(t, "the finding", fmt.Sprintf(`[data-overlay="finding"] [data-finding-id=%q]`, second))
-		keys(t, "opening the camera", "o")
+		pressKeys(t, bctx, "opening the camera", "o")
 		waitFor(t, "the camera in the focus view on the main stream", 15*time.Second, func() (bool, string) {
 			w := eval[wallState](t, bctx, wallJS)
 			if w.Focused == nil {
@@ -214,16 +188,16 @@ func TestRecheckLoop(t *testing.T) {
 		})
 	})
 
-	step("x reopens it with a note and the offered deadline; the relay has that deadline", func(t *testing.T) {
-		keys(t, "back to the panel", "r")
+	step(t, "x reopens it with a note and the offered deadline; the relay has that deadline", func(t *testing.T) {
+		pressKeys(t, bctx, "back to the panel", "r")
 		visible(t, "the findings panel", `[data-panel="findings"]`)
-		keys(t, "opening the finding", kb.Enter)
+		pressKeys(t, bctx, "opening the finding", kb.Enter)
 		visible(t, "the finding", fmt.Sprintf(`[data-overlay="finding"] [data-finding-id=%q][data-status="rectified"]`, second))
-		keys(t, "reopening", "x")
+		pressKeys(t, bctx, "reopening", "x")
 		visible(t, "the reopening's note", `form[data-form="reopen"] input[name="recheck-note"]`)
 		offered := eval[string](t, bctx, `document.querySelector('form[data-form="reopen"] input[name="recheck-deadline"]').value`)
 		asked := time.Now()
-		keys(t, "typing the note", reopenNote, kb.Enter)
+		pressKeys(t, bctx, "typing the note", reopenNote, kb.Enter)
 		var rf struct {
 			Status   string    `json:"status"`
 			Deadline time.Time `json:"deadline"`

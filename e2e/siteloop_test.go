@@ -302,18 +302,13 @@ func TestSiteLoop(t *testing.T) {
 	const clipBefore, clipAfter = 2 * time.Second, time.Second
 	s := startSiteStack(t, ctx, 1, clipBefore, clipAfter)
 	bctx := newBrowser(t, ctx)
-	step := func(name string, f func(t *testing.T)) {
-		if !t.Run(name, f) {
-			t.FailNow()
-		}
-	}
 
 	if err := chromedp.Do(bctx, chromedp.Navigate(s.pageURL), chromedp.WaitVisible(chromedp.CSS(`[data-grid]`))); err != nil {
 		t.Fatalf("opening the console's view: %v", err)
 	}
 	// A tab of the same browser, living as long as the test.
 	site := openSitePage(t, bctx, s.relay.URL(), "mgr1")
-	step("the site manager's list is open", func(t *testing.T) {
+	step(t, "the site manager's list is open", func(t *testing.T) {
 		if n := eval[int](t, site, `document.querySelectorAll('li.finding').length`); n != 0 {
 			t.Fatalf("%d findings before any was flagged", n)
 		}
@@ -321,24 +316,10 @@ func TestSiteLoop(t *testing.T) {
 	})
 
 	var id string
-	step("the officer flags a deviation with f and Enter", func(t *testing.T) {
+	step(t, "the officer flags a deviation with f and Enter", func(t *testing.T) {
 		var tile string
-		waitFor(t, "site-01/doff1 live on the wall", 30*time.Second, func() (bool, string) {
-			tile = eval[string](t, bctx, `(document.querySelector('[data-camera="site-01/doff1"][data-state="live"]') || {dataset: {}}).dataset.tileId || ''`)
-			return tile != "", "no live tile for site-01/doff1"
-		})
-		// The stream's buffer must hold the clip's pre-roll.
-		var since time.Time
-		waitFor(t, "the tile drawing for longer than the pre-roll", 30*time.Second, func() (bool, string) {
-			n := eval[int](t, bctx, fmt.Sprintf(`(window.__qly.tiles[%q] || {}).framesRendered || 0`, tile))
-			if n == 0 {
-				return false, "no frame drawn"
-			}
-			if since.IsZero() {
-				since = time.Now()
-			}
-			return time.Since(since) > clipBefore+time.Second, fmt.Sprintf("%d frames", n)
-		})
+		tile = liveTile(t, bctx, "site-01/doff1")
+		drawnFor(t, bctx, tile, clipBefore)
 		if err := chromedp.Do(bctx, chromedp.Click(chromedp.CSS(fmt.Sprintf(`[data-tile-id=%q]`, tile))),
 			chromedp.KeyEvent("f"), chromedp.WaitVisible(chromedp.CSS(`[data-overlay="flag"]`)),
 			chromedp.KeyEvent(kb.Enter), chromedp.WaitNotPresent(chromedp.CSS(`[data-overlay="flag"]`))); err != nil {
@@ -357,7 +338,7 @@ func TestSiteLoop(t *testing.T) {
 		}
 	})
 
-	step("it appears on the open site page, snapshot shown and clip playing", func(t *testing.T) {
+	step(t, "it appears on the open site page, snapshot shown and clip playing", func(t *testing.T) {
 		jsTrue(t, site, "the finding's row on the list, without a reload", 15*time.Second,
 			fmt.Sprintf(`!!document.querySelector('li.finding[data-id=%q]') && window.__notReloaded === true`, id))
 		// The clip is cut after the flag and sent after it.
@@ -384,7 +365,7 @@ func TestSiteLoop(t *testing.T) {
 	})
 
 	const rectifyNote = "已重新培训脱卸顺序 / doffing order retrained"
-	step("the manager acknowledges; the console sees it", func(t *testing.T) {
+	step(t, "the manager acknowledges; the console sees it", func(t *testing.T) {
 		if err := chromedp.Do(site,
 			chromedp.SendKeys(chromedp.CSS(`#acknowledge textarea[name=note]`), "收到"),
 			chromedp.Submit(chromedp.CSS(`#acknowledge`))); err != nil {
@@ -397,7 +378,7 @@ func TestSiteLoop(t *testing.T) {
 		})
 	})
 
-	step("the manager reports rectification with a note and a photo; the console sees it", func(t *testing.T) {
+	step(t, "the manager reports rectification with a note and a photo; the console sees it", func(t *testing.T) {
 		if err := chromedp.Do(site,
 			chromedp.SendKeys(chromedp.CSS(`#rectify textarea[name=note]`), rectifyNote),
 			chromedp.SetUploadFiles(chromedp.CSS(`#rectify input[name=photos]`), []string{photoPNG(t)}),
@@ -413,7 +394,7 @@ func TestSiteLoop(t *testing.T) {
 		eval[bool](t, site, `window.__notReloaded = true`)
 	})
 
-	step("the officer verifies from the console; the relay and the open site page say verified", func(t *testing.T) {
+	step(t, "the officer verifies from the console; the relay and the open site page say verified", func(t *testing.T) {
 		if status, b := s.console.do("POST", "/api/v1/findings/"+id+"/verify", map[string]string{"note": "re-checked on camera: done"}, nil); status != 200 {
 			t.Fatalf("verify: %d %s", status, b)
 		}
@@ -429,7 +410,7 @@ func TestSiteLoop(t *testing.T) {
 		}
 	})
 
-	step("another site's manager gets 404 for all of it", func(t *testing.T) {
+	step(t, "another site's manager gets 404 for all of it", func(t *testing.T) {
 		mgr2 := signInSitePage(t, s.relay.URL(), "mgr2", managerPassword)
 		for _, path := range []string{"/site/findings/" + id, "/site/evidence/" + id + "/snapshot", "/site/evidence/" + id + "/clip",
 			"/site/evidence/" + id + "/photo-1"} {

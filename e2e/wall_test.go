@@ -267,13 +267,8 @@ func TestWall(t *testing.T) {
 	if err := chromedp.Do(bctx, chromedp.Navigate(pageURL)); err != nil {
 		t.Fatalf("opening %s: %v", pageURL, err)
 	}
-	step := func(name string, f func(t *testing.T)) {
-		if !t.Run(name, f) {
-			t.FailNow()
-		}
-	}
 
-	step("sign in through the form", func(t *testing.T) {
+	step(t, "sign in through the form", func(t *testing.T) {
 		err := chromedp.Do(bctx,
 			chromedp.WaitVisible(chromedp.CSS(`form[data-form="sign-in"]`)),
 			chromedp.SendKeys(chromedp.CSS(`input[name="relay"]`), c.relay.URL()),
@@ -302,7 +297,7 @@ func TestWall(t *testing.T) {
 	})
 
 	var tiles []string // tile-1 … tile-16
-	step("sixteen tiles play", func(t *testing.T) {
+	step(t, "sixteen tiles play", func(t *testing.T) {
 		// A new console's first wall: every camera, on the smallest grid
 		// that holds them.
 		waitFor(t, "a 16-tile wall of cameras", 20*time.Second, func() (bool, string) {
@@ -332,7 +327,7 @@ func TestWall(t *testing.T) {
 		}
 	})
 
-	step("the focus view plays the main stream", func(t *testing.T) {
+	step(t, "the focus view plays the main stream", func(t *testing.T) {
 		if err := chromedp.Do(bctx, chromedp.DoubleClick(chromedp.CSS(`[data-tile-id="tile-6"]`))); err != nil {
 			t.Fatal(err)
 		}
@@ -353,7 +348,7 @@ func TestWall(t *testing.T) {
 		})
 	})
 
-	step("a tour advances on its dwell time and pauses on interaction", func(t *testing.T) {
+	step(t, "a tour advances on its dwell time and pauses on interaction", func(t *testing.T) {
 		// Saved through the backend, as the tour editor does.
 		tour := wall.Tour{Name: "e2e-rounds", Steps: []wall.Step{
 			{Camera: "site-01/doff1", DwellS: 3}, {Camera: "site-02/doff2", DwellS: 3}, {Camera: "site-03/waste", DwellS: 3},
@@ -416,7 +411,7 @@ func TestWall(t *testing.T) {
 		waitPlaying(t, bctx, "the 16 tiles again", 30*time.Second, tiles)
 	})
 
-	step("a dead camera's tile says so within 3 s and recovers", func(t *testing.T) {
+	step(t, "a dead camera's tile says so within 3 s and recovers", func(t *testing.T) {
 		s := sampleTiles(t, bctx)
 		var victim string
 		for _, id := range tiles {
@@ -448,7 +443,7 @@ func TestWall(t *testing.T) {
 		waitPlaying(t, bctx, "its picture moving again", 10*time.Second, []string{victim})
 	})
 
-	step("a relay restart is survived without a reload", func(t *testing.T) {
+	step(t, "a relay restart is survived without a reload", func(t *testing.T) {
 		if _, err := chromedp.Run(bctx, chromedp.Evaluate[bool](`window.__e2eSamePage = true`)); err != nil {
 			t.Fatal(err)
 		}
