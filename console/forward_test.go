@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/qianliyan/qianliyan/console/store"
-	"github.com/qianliyan/qianliyan/relay"
 )
 
 // TestFindingsForwardedWhileSignedIn: the outbox goes to the relay while
@@ -15,11 +14,7 @@ import (
 func TestFindingsForwardedWhileSignedIn(t *testing.T) {
 	ctx := context.Background()
 	opts := options(t, nil)
-	r, err := relay.Start(ctx, relay.Options{Listen: "127.0.0.1:0", DataDir: t.TempDir(), Demo: true, Log: opts.Log})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Close()
+	r := startDemoRelay(t, "127.0.0.1:0", t.TempDir(), opts.Log)
 	creds := r.Demo()
 	opts.RelayURL, opts.User, opts.Password = r.URL(), creds.User, creds.Password
 	b := start(t, opts)

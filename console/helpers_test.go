@@ -15,8 +15,10 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
+	"github.com/rs/zerolog"
 
 	"github.com/qianliyan/qianliyan/console/server"
+	"github.com/qianliyan/qianliyan/relay"
 )
 
 // view is the view's side of a backend served to a browser: its API with
@@ -287,4 +289,16 @@ func eventually(t *testing.T, what string, within time.Duration, cond func() boo
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+}
+
+// startDemoRelay starts a demo relay on addr ("127.0.0.1:0" for any port)
+// keeping its data in dir, closed when the test ends if not before.
+func startDemoRelay(t *testing.T, addr, dir string, log zerolog.Logger) *relay.Relay {
+	t.Helper()
+	r, err := relay.Start(context.Background(), relay.Options{Listen: addr, DataDir: dir, Demo: true, Log: log})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { r.Close() })
+	return r
 }

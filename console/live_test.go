@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/qianliyan/qianliyan/console/relayclient"
-	"github.com/qianliyan/qianliyan/relay"
 	"github.com/qianliyan/qianliyan/sitesim"
 )
 
@@ -22,11 +21,7 @@ func TestCameraDiesAndRelayRestarts(t *testing.T) {
 	defer cancel()
 	opts := options(t, nil)
 	dir := t.TempDir()
-	r, err := relay.Start(ctx, relay.Options{Listen: "127.0.0.1:0", DataDir: dir, Demo: true, Log: opts.Log})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() { r.Close() }()
+	r := startDemoRelay(t, "127.0.0.1:0", dir, opts.Log)
 	creds := r.Demo()
 	sim, err := sitesim.Start(ctx, sitesim.Options{
 		RelayURL: r.URL(), Token: creds.PublishToken, Sites: 1, Cameras: 1,
@@ -77,10 +72,7 @@ func TestCameraDiesAndRelayRestarts(t *testing.T) {
 		t.Fatal(err)
 	}
 	vid.state(10*time.Second, "stalled", "offline")
-	r, err = relay.Start(ctx, relay.Options{Listen: addr, DataDir: dir, Demo: true, Log: opts.Log})
-	if err != nil {
-		t.Fatal(err)
-	}
+	r = startDemoRelay(t, addr, dir, opts.Log)
 	vid.state(30*time.Second, "live")
 	vid.picture(5 * time.Second)
 	// The same event stream goes on, from the relay's new process.

@@ -5,8 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
-	"os"
-	"path/filepath"
 	"slices"
 	"testing"
 	"time"
@@ -22,19 +20,7 @@ import (
 func TestFindingsEventsReachTheView(t *testing.T) {
 	ctx := context.Background()
 	opts := options(t, nil)
-	dir := t.TempDir()
-	// A site manager of site-01; the hash is of "the password" (relay/config.example.yaml).
-	config := filepath.Join(dir, "relay.yaml")
-	if err := os.WriteFile(config, []byte(`users:
-  - {name: mgr, role: site_manager, sites: [site-01], password_hash: $2a$10$J6rZ61DQQTU4Es/GymVgCeAO20ZNgKxsNV8xuN2E3qzIXz.A.pgYm}
-`), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	r, err := relay.Start(ctx, relay.Options{Listen: "127.0.0.1:0", DataDir: filepath.Join(dir, "relay"), ConfigFile: config, Demo: true, Log: opts.Log})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Close()
+	r := startDemoRelay(t, "127.0.0.1:0", t.TempDir(), opts.Log)
 	creds := r.Demo()
 	opts.RelayURL, opts.User, opts.Password = r.URL(), creds.User, creds.Password
 	b := start(t, opts)
@@ -71,7 +57,7 @@ func TestFindingsEventsReachTheView(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := mgr.Login(ctx, "mgr", "the password"); err != nil {
+	if _, err := mgr.Login(ctx, relay.DemoManager("site-01"), creds.ManagerPassword); err != nil {
 		t.Fatal(err)
 	}
 	token, err := mgr.Token(ctx)

@@ -14,7 +14,6 @@ import (
 	"github.com/qianliyan/qianliyan/console/internal/relaytest"
 	"github.com/qianliyan/qianliyan/console/relayclient"
 	"github.com/qianliyan/qianliyan/console/server"
-	"github.com/qianliyan/qianliyan/relay"
 )
 
 // closedAddress is a loopback address nothing listens on.
@@ -176,14 +175,9 @@ func TestSignInAtStart(t *testing.T) {
 // A relay that is down when the console starts is waited for: the view
 // shows why, and the console signs in when the relay is back.
 func TestSignInAtStartWaitsForTheRelay(t *testing.T) {
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
 	log := options(t, nil).Log
 	dir := t.TempDir()
-	r, err := relay.Start(ctx, relay.Options{Listen: "127.0.0.1:0", DataDir: dir, Demo: true, Log: log})
-	if err != nil {
-		t.Fatal(err)
-	}
+	r := startDemoRelay(t, "127.0.0.1:0", dir, log)
 	creds, addr := r.Demo(), strings.TrimPrefix(r.URL(), "http://")
 	r.Close()
 
@@ -199,11 +193,7 @@ func TestSignInAtStartWaitsForTheRelay(t *testing.T) {
 	stream := v.events()
 	stream.next("session")
 
-	r, err = relay.Start(ctx, relay.Options{Listen: addr, DataDir: dir, Demo: true, Log: log})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Close()
+	r = startDemoRelay(t, addr, dir, log)
 	if err := json.Unmarshal(stream.next("session"), &s); err != nil || !s.SignedIn {
 		t.Fatalf("no sign-in event once the relay is up: %+v %v", s, err)
 	}
