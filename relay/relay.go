@@ -210,6 +210,12 @@ func Start(ctx context.Context, opts Options) (*Relay, error) {
 		pulls.follow(background, st, sources)
 	}()
 
+	r.workers.Add(1)
+	go func() {
+		defer r.workers.Done()
+		finds.RunSweeper(background, evidenceSweepInterval, opts.Log.With().Str("component", "findings").Logger())
+	}()
+
 	notifier := notify.New(notify.Config{DB: st.DB(), Findings: finds, Now: now, Targets: notifyTargets(cfg.Sites),
 		Zones: siteZones(cfg.Sites), Log: opts.Log.With().Str("component", "notify").Logger()})
 	r.workers.Add(1)
@@ -259,6 +265,10 @@ func (f viewerCount) Count() int { return f() }
 // healthInterval is how often camera states are checked for changes (a
 // stall is noticed at most this long after it begins).
 const healthInterval = 250 * time.Millisecond
+
+// evidenceSweepInterval is how often evidence files no finding refers to
+// are removed (findings.Store.Sweep); also once at start.
+const evidenceSweepInterval = time.Hour
 
 // dialable turns a listening address into one a client on this machine can
 // dial: an unspecified host (0.0.0.0, ::) becomes 127.0.0.1.

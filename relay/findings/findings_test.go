@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -406,5 +407,78 @@ func TestListManyWithEvidence(t *testing.T) {
 	}
 	if with != n/100 {
 		t.Errorf("%d findings with a snapshot, want %d", with, n/100)
+	}
+}
+
+// TestSweep: a sweep removes old evidence files no finding refers to and
+// leftovers of uploads, and leaves files in use, young files (an upload in
+// flight) and files that are not evidence.
+func TestSweep(t *testing.T) {
+	fs, _ := newStore(t)
+	ctx := context.Background()
+	jpegOf := func(s string) ([]byte, string) {
+		b := append([]byte{0xff, 0xd8, 0xff, 0xe0}, s...)
+		sum := sha256.Sum256(b)
+		return b, hex.EncodeToString(sum[:])
+	}
+	put := func(id string, body []byte, sum string) {
+		t.Helper()
+		if _, _, err := fs.PutEvidence(ctx, duty, id, "snapshot", "image/jpeg", sum, bytes.NewReader(body)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, id := range []string{"f1", "f2"} {
+		if _, _, err := fs.Create(ctx, duty, draft(id)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	a, aSum := jpegOf("a")
+	b, bSum := jpegOf("b")
+	put("f1", a, aSum)
+	put("f2", a, aSum) // the same picture, one file
+	put("f1", b, bSum) // f1's replaced; f2 still has a
+
+	evidence := fs.Dir()
+	_, orphan := jpegOf("orphan")
+	_, young := jpegOf("young")
+	for _, name := range []string{orphan, young, ".upload-123", "notes.txt"} {
+		if err := os.WriteFile(filepath.Join(evidence, name), []byte("x"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	age := func(names ...string) {
+		t.Helper()
+		for _, name := range names {
+			old := t0.Add(-2 * findings.SweepAge)
+			if err := os.Chtimes(filepath.Join(evidence, name), old, old); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	// young keeps its time: the store's clock is t0, before the file's.
+	age(aSum, bSum, orphan, ".upload-123", "notes.txt")
+	n, err := fs.Sweep(ctx, findings.SweepAge)
+	if err != nil || n != 2 {
+		t.Fatalf("sweep removed %d (%v), want the orphan and the upload leftover", n, err)
+	}
+	for name, want := range map[string]bool{aSum: true, bSum: true, orphan: false, young: true, ".upload-123": false, "notes.txt": true} {
+		if _, err := os.Stat(filepath.Join(evidence, name)); (err == nil) != want {
+			t.Errorf("%s: exists %v, want %v", name, err == nil, want)
+		}
+	}
+
+	// f2 moves on to b: a has no finding left.
+	put("f2", b, bSum)
+	age(aSum, bSum)
+	if n, err := fs.Sweep(ctx, findings.SweepAge); err != nil || n != 1 {
+		t.Fatalf("second sweep removed %d (%v), want the replaced picture", n, err)
+	}
+	if _, err := os.Stat(filepath.Join(evidence, aSum)); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("replaced picture still there: %v", err)
+	}
+	if fh, _, err := fs.Open(ctx, duty, "f2", "snapshot"); err != nil {
+		t.Fatalf("f2's snapshot after the sweep: %v", err)
+	} else {
+		fh.Close()
 	}
 }
