@@ -55,7 +55,7 @@ type Options struct {
 const WailsOrigin = "wails://wails"
 
 // settingRelay is the store setting with the relay last signed in to.
-const settingRelay = "relay"
+const settingRelay = store.SettingRelay
 
 // Backend is one running console backend.
 type Backend struct {

@@ -116,15 +116,15 @@ func (f *findingsSide) routes() map[string]http.Handler {
 }
 
 // findingsSession is the sign-in as the findings API needs it: the
-// observer's name, and the camera list.
+// observer's name and relay, and the camera list.
 type findingsSession struct{ b *Backend }
 
-func (s findingsSession) Observer(context.Context) (string, error) {
+func (s findingsSession) Observer(context.Context) (string, string, error) {
 	sess, err := s.b.signedIn()
 	if err != nil {
-		return "", err
+		return "", "", err
 	}
-	return sess.user.Name, nil
+	return sess.user.Name, sess.relay, nil
 }
 
 func (s findingsSession) Cameras(ctx context.Context) ([]relayclient.Camera, error) {

@@ -28,8 +28,10 @@ import (
 type Console interface {
 	// Cameras is the relay's camera list.
 	Cameras(ctx context.Context) ([]relayclient.Camera, error)
-	// Observer is the signed-in user's name; an error when nobody is.
-	Observer(ctx context.Context) (string, error)
+	// Observer is the signed-in user's name and the base URL of the relay
+	// they signed in to, which a finding is flagged under; an error when
+	// nobody is.
+	Observer(ctx context.Context) (name, relay string, err error)
 }
 
 // Frames maps the presentation time of a frame the view showed to when the
@@ -243,15 +245,21 @@ func fromStore(err error) error {
 
 // observer is the signed-in user, who every change is made by.
 func (a *API) observer(ctx context.Context) (string, error) {
-	name, err := a.opts.Console.Observer(ctx)
+	name, _, err := a.signedIn(ctx)
+	return name, err
+}
+
+// signedIn is the signed-in user and their relay.
+func (a *API) signedIn(ctx context.Context) (name, relay string, err error) {
+	name, relay, err = a.opts.Console.Observer(ctx)
 	var p *jsonapi.Problem
 	if errors.As(err, &p) && p.Status == http.StatusUnauthorized {
-		return "", p // signed out, or the session expired: the view knows both
+		return "", "", p // signed out, or the session expired: the view knows both
 	}
-	if err != nil || name == "" {
-		return "", fail(http.StatusUnauthorized, "signed_out", "", "sign in to the relay first: findings are made in a duty officer's name")
+	if err != nil || name == "" || relay == "" {
+		return "", "", fail(http.StatusUnauthorized, "signed_out", "", "sign in to the relay first: findings are made in a duty officer's name")
 	}
-	return name, nil
+	return name, relay, nil
 }
 
 // camera finds "site/camera" in the relay's list, or in the last list the

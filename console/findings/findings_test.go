@@ -49,14 +49,14 @@ type session struct {
 
 func (s session) Cameras(ctx context.Context) ([]relayclient.Camera, error) { return s.rc.Cameras(ctx) }
 
-func (s session) Observer(context.Context) (string, error) {
+func (s session) Observer(context.Context) (string, string, error) {
 	if s.expired {
-		return "", jsonapi.Fail(http.StatusUnauthorized, "session_expired", "the relay ended the session")
+		return "", "", jsonapi.Fail(http.StatusUnauthorized, "session_expired", "the relay ended the session")
 	}
 	if s.user == "" {
-		return "", errors.New("signed out")
+		return "", "", errors.New("signed out")
 	}
-	return s.user, nil
+	return s.user, s.rc.BaseURL(), nil
 }
 
 // clock is a clock the test moves by hand, for run timers.

@@ -46,7 +46,9 @@ func (a *API) flag(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	ctx := r.Context()
-	observer, err := a.observer(ctx)
+	// The finding is flagged under the relay signed in to now, and goes to
+	// that one only.
+	observer, relay, err := a.signedIn(ctx)
 	if err != nil {
 		return err
 	}
@@ -55,7 +57,7 @@ func (a *API) flag(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	f.Observer = observer
+	f.Observer, f.Relay = observer, relay
 	cam, err := a.camera(ctx, "camera", in.Camera)
 	if err != nil {
 		return err

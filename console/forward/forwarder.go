@@ -57,6 +57,10 @@ type Options struct {
 // reason, which the finding's forward state shows, and the finding's later
 // entries go on. A refused first entry (the site unknown, say) fails the
 // later ones the same way; nothing is left waiting forever.
+//
+// Only the findings flagged under its relay are sent (store.OutboxFor):
+// another relay's wait, neither tried nor failed here, for a sign-in to
+// theirs. Findings not bound to any relay yet are bound to this one.
 type Forwarder struct {
 	opts Options
 	call caller
@@ -97,6 +101,7 @@ const batch = 1000
 // (relayclient.ErrSessionExpired), which it returns.
 func (f *Forwarder) Run(ctx context.Context) error {
 	f.log.Info().Str("relay", f.opts.Relay.BaseURL()).Msg("forwarding findings")
+	defer f.opts.Store.Forwarding(f.opts.Relay.BaseURL())()
 	for {
 		wait, err := f.pass(ctx)
 		if ctx.Err() != nil {
@@ -128,7 +133,13 @@ func (f *Forwarder) Run(ctx context.Context) error {
 // pass sends what can be sent now and returns how long to wait before the
 // next pass: 0 when it made progress and more may be waiting.
 func (f *Forwarder) pass(ctx context.Context) (time.Duration, error) {
-	entries, err := f.opts.Store.Outbox(ctx, batch)
+	relay := f.opts.Relay.BaseURL()
+	if n, err := f.opts.Store.BindUnbound(ctx, relay); err != nil {
+		return 0, err
+	} else if n > 0 {
+		f.log.Info().Int("findings", n).Msg("findings flagged before any sign-in are forwarded to this relay")
+	}
+	entries, err := f.opts.Store.OutboxFor(ctx, relay, batch)
 	if err != nil {
 		return 0, err
 	}
@@ -489,7 +500,7 @@ func (f *Forwarder) resync(ctx context.Context, id string, log zerolog.Logger) {
 		log.Warn().Err(err).Msg("reading the relay's status after a refusal")
 		return
 	}
-	if err := f.opts.Store.TakeRelayStatus(ctx, id, rf.Status, rf.Deadline); err != nil {
+	if err := f.opts.Store.TakeRelayStatus(ctx, f.opts.Relay.BaseURL(), id, rf.Status, rf.Deadline); err != nil {
 		log.Warn().Err(err).Msg("taking the relay's status after a refusal")
 	}
 }

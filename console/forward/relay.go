@@ -5,9 +5,10 @@
 // relay's changes feed and applies it to the console's copies. Both run for
 // as long as a sign-in lasts, with its token.
 //
-// The outbox is the console's, not a relay's: a console signed in to
-// another relay sends it what is still queued there. Each relay's changes
-// cursor is kept apart.
+// Each finding is bound to the relay it was flagged under, and only that
+// relay is sent its changes or may change it: a console signed in to
+// another relay (a training one, a neighbouring city's) keeps them waiting
+// for a sign-in to theirs. Each relay's changes cursor is kept apart.
 package forward
 
 import (

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/qianliyan/qianliyan/internal/sqlitedb"
@@ -27,6 +28,37 @@ const (
 	ForwardFailing   = "failing"   // the relay refused a change, or cannot be reached
 )
 
+// SettingRelay is the setting with the relay the console last signed in
+// to (its normalised base URL); the migration that bound findings to
+// relays bound the older ones to it.
+const SettingRelay = "relay"
+
+// Forwarding records that a forwarder sends the findings bound to relay
+// from now until done is called: the others' forward state says which
+// relay they wait for.
+func (s *Store) Forwarding(relay string) (done func()) {
+	s.fwdMu.Lock()
+	s.forwarding[relay]++
+	s.fwdMu.Unlock()
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			s.fwdMu.Lock()
+			defer s.fwdMu.Unlock()
+			if s.forwarding[relay]--; s.forwarding[relay] <= 0 {
+				delete(s.forwarding, relay)
+			}
+		})
+	}
+}
+
+// forwardedTo reports whether a forwarder runs for relay.
+func (s *Store) forwardedTo(relay string) bool {
+	s.fwdMu.Lock()
+	defer s.fwdMu.Unlock()
+	return s.forwarding[relay] > 0
+}
+
 // Forward is where a finding stands in reaching the relay.
 type Forward struct {
 	State string `json:"state"`
@@ -38,6 +70,11 @@ type Forward struct {
 	// itself (the relay unreachable, say), which RetryFailed has nothing
 	// to do for; without it the relay refused for good.
 	Retrying bool `json:"retrying,omitempty"`
+	// WaitingFor is the relay the finding was flagged under, when changes
+	// of it are still to be sent and no forwarder sends to it (the console
+	// is signed in to another relay, or to none): they go to that relay
+	// only, once signed in to it again.
+	WaitingFor string `json:"waiting_for,omitempty"`
 }
 
 // OutboxEntry is one change waiting to be sent to the relay.
@@ -67,13 +104,34 @@ func (s *Store) signalQueued() {
 	}
 }
 
-// Outbox returns up to limit entries neither sent nor failed, oldest first.
+// Outbox returns up to limit entries neither sent nor failed, oldest first,
+// whatever relay their findings are bound to.
 func (s *Store) Outbox(ctx context.Context, limit int) ([]OutboxEntry, error) {
+	return s.outbox(ctx, "", limit)
+}
+
+// OutboxFor returns up to limit entries neither sent nor failed of the
+// findings bound to relay, oldest first: what a forwarder signed in to it
+// may send. The others wait for their own relay.
+func (s *Store) OutboxFor(ctx context.Context, relay string, limit int) ([]OutboxEntry, error) {
+	if relay == "" {
+		return nil, fmt.Errorf("%w: reading the outbox of a relay needs the relay", ErrInvalid)
+	}
+	return s.outbox(ctx, relay, limit)
+}
+
+func (s *Store) outbox(ctx context.Context, relay string, limit int) ([]OutboxEntry, error) {
 	if limit <= 0 {
 		limit = 1000
 	}
-	rows, err := s.db.QueryContext(ctx, `SELECT seq, finding_id, kind, revision, created_at, attempts, last_error,
-		next_attempt_at, coalesce(event_id, 0) FROM outbox WHERE sent_at = '' AND failed_at = '' ORDER BY seq LIMIT ?`, limit)
+	q := `SELECT seq, finding_id, kind, revision, created_at, attempts, last_error,
+		next_attempt_at, coalesce(event_id, 0) FROM outbox WHERE sent_at = '' AND failed_at = ''`
+	args := []any{}
+	if relay != "" {
+		q += ` AND finding_id IN (SELECT id FROM findings WHERE relay = ?)`
+		args = append(args, relay)
+	}
+	rows, err := s.db.QueryContext(ctx, q+` ORDER BY seq LIMIT ?`, append(args, limit)...)
 	if err != nil {
 		return nil, fmt.Errorf("reading the outbox: %w", err)
 	}
@@ -95,6 +153,21 @@ func (s *Store) Outbox(ctx context.Context, limit int) ([]OutboxEntry, error) {
 		return nil, fmt.Errorf("reading the outbox: %w", err)
 	}
 	return out, nil
+}
+
+// BindUnbound binds the findings not yet bound to a relay (flagged before
+// the console knew which relay it was on) to relay, the first one the
+// console forwards to, and returns how many.
+func (s *Store) BindUnbound(ctx context.Context, relay string) (int, error) {
+	if relay == "" {
+		return 0, fmt.Errorf("%w: binding findings needs a relay", ErrInvalid)
+	}
+	res, err := s.db.ExecContext(ctx, `UPDATE findings SET relay = ? WHERE relay = ''`, relay)
+	if err != nil {
+		return 0, fmt.Errorf("binding unbound findings to %s: %w", relay, err)
+	}
+	n, _ := res.RowsAffected()
+	return int(n), nil
 }
 
 // MarkSent records that the relay has an entry's change.
@@ -155,6 +228,12 @@ func (s *Store) loadForward(ctx context.Context, f *Finding) error {
 	if err := rows.Err(); err != nil {
 		return fmt.Errorf("reading the outbox of %s: %w", f.ID, err)
 	}
+	// Changes kept for another relay are not being tried: the attempts
+	// made there say nothing of now.
+	waiting := pending != nil && f.Relay != "" && !s.forwardedTo(f.Relay)
+	if waiting {
+		pending = &Forward{State: ForwardLocal, At: pending.At}
+	}
 	// A refused change stays visible: the site is missing it whatever
 	// went through after it.
 	switch {
@@ -166,6 +245,9 @@ func (s *Store) loadForward(ctx context.Context, f *Finding) error {
 		f.Forward = sent
 	default:
 		f.Forward = &Forward{State: ForwardLocal, At: f.FlaggedAt}
+	}
+	if waiting {
+		f.Forward.WaitingFor = f.Relay
 	}
 	return nil
 }

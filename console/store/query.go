@@ -13,7 +13,7 @@ import (
 )
 
 const findingColumns = `id, site, camera, zone, template_id, template_version, step, deviation, deviation_text,
-	severity, note, observer, observed_at, flagged_at, deadline, status, status_note, revision, updated_at`
+	severity, note, observer, observed_at, flagged_at, deadline, status, status_note, revision, updated_at, relay`
 
 // Get returns one finding with its evidence.
 func (s *Store) Get(ctx context.Context, id string) (Finding, error) {
@@ -112,7 +112,7 @@ func (s *Store) scanFindings(ctx context.Context, rows *sql.Rows) ([]Finding, er
 		var observed, flagged, deadline, updated string
 		if err := rows.Scan(&f.ID, &f.Site, &f.Camera, &f.Zone, &f.TemplateID, &f.TemplateVersion, &f.Step, &f.Deviation,
 			&f.DeviationText, &f.Severity, &f.Note, &f.Observer, &observed, &flagged, &deadline, &f.Status, &f.StatusNote,
-			&f.Revision, &updated); err != nil {
+			&f.Revision, &updated, &f.Relay); err != nil {
 			rows.Close()
 			return nil, fmt.Errorf("reading findings: %w", err)
 		}

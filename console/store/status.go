@@ -136,7 +136,7 @@ func (s *Store) applyRelayChanges(ctx context.Context, relay string, cursor int6
 		applied, ids = 0, nil
 		seen := make(map[string]bool)
 		for _, c := range changes {
-			ok, err := applyRelayChange(ctx, tx, c)
+			ok, err := applyRelayChange(ctx, tx, relay, c)
 			if err != nil {
 				return err
 			}
@@ -161,11 +161,14 @@ func (s *Store) applyRelayChanges(ctx context.Context, relay string, cursor int6
 	return applied, ids, nil
 }
 
-func applyRelayChange(ctx context.Context, tx *sql.Tx, c RelayChange) (bool, error) {
+// applyRelayChange applies one change from relay. A finding bound to
+// another relay is passed over like one the console does not have: only
+// its own relay's site may move it.
+func applyRelayChange(ctx context.Context, tx *sql.Tx, relay string, c RelayChange) (bool, error) {
 	var queued int
 	err := tx.QueryRowContext(ctx, `SELECT (SELECT count(*) FROM outbox
 		WHERE finding_id = findings.id AND kind = 'finding' AND sent_at = '' AND failed_at = '')
-		FROM findings WHERE id = ?`, c.FindingID).Scan(&queued)
+		FROM findings WHERE id = ? AND relay IN (?, '')`, c.FindingID, relay).Scan(&queued)
 	if errors.Is(err, sql.ErrNoRows) {
 		return false, nil
 	}
@@ -234,13 +237,13 @@ func eventNote(detail json.RawMessage) string {
 	return d.Note
 }
 
-// TakeRelayStatus sets a finding's status and deadline to the relay's,
-// as ApplyRelayChanges does for the console's own change coming back: after
+// TakeRelayStatus sets a finding's status and deadline to relay's, as
+// ApplyRelayChanges does for the console's own change coming back: after
 // the relay refused a change of the officer's, the console shows what the
 // site sees again. A finding with changes still queued keeps its own.
-func (s *Store) TakeRelayStatus(ctx context.Context, id, status string, deadline time.Time) error {
+func (s *Store) TakeRelayStatus(ctx context.Context, relay, id, status string, deadline time.Time) error {
 	return s.tx(ctx, func(tx *sql.Tx) error {
-		_, err := applyRelayChange(ctx, tx, RelayChange{FindingID: id, Status: status, Deadline: deadline,
+		_, err := applyRelayChange(ctx, tx, relay, RelayChange{FindingID: id, Status: status, Deadline: deadline,
 			Event: RelayEvent{At: s.now()}, Echo: true})
 		return err
 	})

@@ -19,6 +19,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/google/uuid"
@@ -46,6 +47,11 @@ type Store struct {
 	// queued is signalled after every commit, so that the forwarder
 	// sends a new outbox entry at once instead of at its next poll.
 	queued chan struct{}
+
+	// forwarding counts the forwarders running per relay: a finding bound
+	// to a relay none runs for is waiting for a sign-in to it.
+	fwdMu      sync.Mutex
+	forwarding map[string]int
 }
 
 // Open opens DATA/console.db and DATA/evidence, creating them if need be.
@@ -60,7 +66,8 @@ func Open(ctx context.Context, dataDir string) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Store{db: db, dir: filepath.Join(dataDir, "evidence"), now: time.Now, queued: make(chan struct{}, 1)}, nil
+	return &Store{db: db, dir: filepath.Join(dataDir, "evidence"), now: time.Now, queued: make(chan struct{}, 1),
+		forwarding: make(map[string]int)}, nil
 }
 
 // Close closes the database.
@@ -137,12 +144,15 @@ type Finding struct {
 	FlaggedAt       time.Time `json:"flagged_at"`
 	Deadline        time.Time `json:"deadline"`
 	Status          string    `json:"status"`
-	StatusNote      string    `json:"status_note,omitempty"`
-	Revision        int       `json:"revision"`
-	UpdatedAt       time.Time `json:"updated_at"`
-	Snapshot        *Evidence `json:"snapshot,omitempty"`
-	Clip            *Evidence `json:"clip,omitempty"`
-	Forward         *Forward  `json:"forward,omitempty"`
+	// Relay is the relay the finding was flagged under, the only one it is
+	// forwarded to; empty until the console first forwards it.
+	Relay      string    `json:"relay,omitempty"`
+	StatusNote string    `json:"status_note,omitempty"`
+	Revision   int       `json:"revision"`
+	UpdatedAt  time.Time `json:"updated_at"`
+	Snapshot   *Evidence `json:"snapshot,omitempty"`
+	Clip       *Evidence `json:"clip,omitempty"`
+	Forward    *Forward  `json:"forward,omitempty"`
 }
 
 // Flag is what the view sends when the officer flags a deviation.
@@ -165,6 +175,11 @@ type Flag struct {
 	RecordClip bool
 	// Detail goes with the "flagged" event: how ObservedAt was found, say.
 	Detail map[string]any
+	// Relay is the base URL of the relay the officer is signed in to, as
+	// relayclient normalises it: the finding is forwarded to it only.
+	// Empty leaves the finding unbound, for the next relay the console
+	// forwards to.
+	Relay string
 }
 
 func (f Flag) validate() error {
@@ -212,11 +227,12 @@ func (s *Store) Create(ctx context.Context, f Flag) (Finding, error) {
 	now := s.now()
 	err = s.tx(ctx, func(tx *sql.Tx) error {
 		if _, err := tx.ExecContext(ctx, `INSERT INTO findings (id, site, camera, zone, template_id, template_version, step,
-			deviation, deviation_text, severity, note, observer, observed_at, flagged_at, deadline, updated_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			deviation, deviation_text, severity, note, observer, observed_at, flagged_at, deadline, updated_at, relay)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			id.String(), f.Site, f.Camera, f.Zone, f.TemplateID, f.TemplateVersion, f.Step,
 			f.Deviation, f.DeviationText, f.Severity, f.Note, f.Observer,
-			sqlitedb.FormatTime(f.ObservedAt), sqlitedb.FormatTime(now), sqlitedb.FormatTime(f.Deadline), sqlitedb.FormatTime(now)); err != nil {
+			sqlitedb.FormatTime(f.ObservedAt), sqlitedb.FormatTime(now), sqlitedb.FormatTime(f.Deadline), sqlitedb.FormatTime(now),
+			f.Relay); err != nil {
 			return fmt.Errorf("inserting finding: %w", err)
 		}
 		if snap != nil {
