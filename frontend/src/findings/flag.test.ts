@@ -29,6 +29,39 @@ describe('catalogue', () => {
     expect(catalogue([doffing, other], 'waste').map((e) => e.deviation.id)).toEqual(['touch-face', 'unsealed', 'wrong-order', 'hh-short'])
     expect(catalogue([])).toEqual([])
   })
+
+  it('puts the most specific template first when no run is open', () => {
+    const broad = parseTemplate(
+      {
+        id: 'disinfection',
+        version: 1,
+        title: { 'zh-CN': '消毒', en: 'Disinfection' },
+        zones: ['corridor', 'doffing_room_1', 'entrance'],
+        steps: [{ id: 'apply', text: { 'zh-CN': '喷洒', en: 'Apply' } }],
+        deviations: [{ id: 'cross-zone-tools', text: { 'zh-CN': '污染区工具用于清洁区', en: 'Tools across zones' }, severity: 'critical', deadline_s: 3600 }],
+      },
+      'test',
+    )
+    const everywhere = parseTemplate(
+      {
+        id: 'zones',
+        version: 1,
+        title: { 'zh-CN': '分区与通道', en: 'Zones and passages' },
+        zones: ['*'],
+        steps: [{ id: 'look', text: { 'zh-CN': '查看', en: 'Look' } }],
+        deviations: [{ id: 'zone-breach', text: { 'zh-CN': '越区', en: 'Zone breach' }, severity: 'critical', deadline_s: 3600 }],
+      },
+      'test',
+    )
+    expect(catalogue([everywhere, broad, doffing]).map((e) => e.template.id)).toEqual([
+      'ppe-doffing',
+      'ppe-doffing',
+      'ppe-doffing',
+      'disinfection',
+      'zones',
+    ])
+    expect(catalogue([everywhere, broad, doffing], 'zones')[0].template.id).toBe('zones')
+  })
 })
 
 describe('forStep', () => {

@@ -2,6 +2,7 @@
 // catalogue brings its severity and deadline; free text gets the defaults
 // below, and the officer may change any of them.
 import type { ChecklistStep, Deviation, FlagRequest, Severity, Template } from '../api'
+import { bySpecificity } from './run'
 
 export const freeTextSeverity: Severity = 'major'
 /** Two days, the catalogue's most common deadline. */
@@ -12,9 +13,14 @@ export interface CatalogueEntry {
   template: Template
 }
 
-/** Every deviation of the zone's templates, once each, the open run's template first. */
+/**
+ * Every deviation of the zone's templates, once each: the open run's
+ * template first, then the most specific (a doffing room's doffing
+ * deviations before the disinfection ones that every zone shares).
+ */
 export function catalogue(templates: readonly Template[], first?: string): CatalogueEntry[] {
-  const ordered = [...templates].sort((a, b) => Number(b.id === first) - Number(a.id === first))
+  // The sort is stable: after the open run's template, specificity stands.
+  const ordered = bySpecificity(templates).sort((a, b) => Number(b.id === first) - Number(a.id === first))
   const seen = new Set<string>()
   const out: CatalogueEntry[] = []
   for (const t of ordered) {
