@@ -60,7 +60,7 @@ describe('catalogue', () => {
       'disinfection',
       'zones',
     ])
-    expect(catalogue([everywhere, broad, doffing], 'zones')[0].template.id).toBe('zones')
+    expect(catalogue([everywhere, broad, doffing], 'zones')[0]?.template.id).toBe('zones')
   })
 })
 
