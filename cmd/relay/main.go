@@ -39,6 +39,7 @@ type flags struct {
 	// listen and data are set when given on the command line, where they
 	// override the configuration file.
 	listen, data string
+	pprof        string // profiler address, none when empty
 }
 
 // run returns the exit status: 2 for a bad command line, 1 for a failure.
@@ -85,6 +86,16 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		fmt.Fprintf(stderr, "relay: %v\n", err)
 		return 1
 	}
+	if f.pprof != "" {
+		url, stop, err := startPprof(f.pprof)
+		if err != nil {
+			r.Close()
+			fmt.Fprintf(stderr, "relay: %v\n", err)
+			return 1
+		}
+		defer stop()
+		fmt.Fprintf(stdout, "profiler at %s\n", url)
+	}
 	if f.opts.Demo {
 		d := r.Demo()
 		fmt.Fprintf(stdout, "Qianliyan demo relay at %s\n  user:          %s\n  password:      %s\n  publish token: %s\n"+
@@ -130,6 +141,7 @@ func parseFlags(args []string, stderr io.Writer) (flags, error) {
 	demo := fs.Bool("demo", false, "create demo sites, a duty user and a publish token on first run; loopback-only ICE")
 	configFile := fs.String("config", "", "YAML configuration file (see relay/config.example.yaml)")
 	level := fs.String("log-level", "info", "log level: debug, info, warn, error")
+	pprofAddr := fs.String("pprof", "", "serve Go's profiler (/debug/pprof/) on this loopback host:port, for performance work")
 	hash := fs.Bool("hash-password", false, "read a password from standard input, print its bcrypt hash for the configuration, and exit")
 	if err := fs.Parse(args); err != nil {
 		return flags{}, err
@@ -155,6 +167,12 @@ func parseFlags(args []string, stderr io.Writer) (flags, error) {
 	}
 	if set["config"] && *configFile == "" {
 		return flags{}, errors.New("--config must name a file")
+	}
+	if set["pprof"] {
+		if err := checkPprofAddr(*pprofAddr); err != nil {
+			return flags{}, err
+		}
+		f.pprof = *pprofAddr
 	}
 	return f, nil
 }

@@ -27,6 +27,8 @@ func TestBadCommandLines(t *testing.T) {
 		{[]string{"--config", ""}, "--config must name a file"},
 		{[]string{"--log-level", "loud"}, `log level "loud"`},
 		{[]string{"--demo=maybe"}, "invalid boolean value"},
+		{[]string{"--pprof", "6060"}, `--pprof "6060": want host:port`},
+		{[]string{"--pprof", "0.0.0.0:6060"}, "loopback only"},
 	}
 	for _, c := range cases {
 		t.Run(strings.Join(c.args, " "), func(t *testing.T) {
@@ -91,7 +93,8 @@ func TestDemoRunPrintsCredentialsAndStopsOnSignal(t *testing.T) {
 	var stdout, stderr syncBuffer
 	done := make(chan int, 1)
 	go func() {
-		done <- run(ctx, []string{"--demo", "--listen", "127.0.0.1:0", "--data", data, "--log-level", "warn"}, strings.NewReader(""), &stdout, &stderr)
+		done <- run(ctx, []string{"--demo", "--listen", "127.0.0.1:0", "--data", data, "--log-level", "warn", "--pprof", "127.0.0.1:0"},
+			strings.NewReader(""), &stdout, &stderr)
 	}()
 	urlRE := regexp.MustCompile(`demo relay at (http://127\.0\.0\.1:\d+)`)
 	var url string
@@ -129,6 +132,14 @@ func TestDemoRunPrintsCredentialsAndStopsOnSignal(t *testing.T) {
 	}
 	if !strings.HasPrefix(string(env), "QLY_RELAY="+url+"\n") {
 		t.Fatalf("credentials file starts %q", env)
+	}
+	// The profiler answers on its own address.
+	if m := regexp.MustCompile(`profiler at (http://127\.0\.0\.1:\d+/debug/pprof/)`).FindStringSubmatch(stdout.String()); m == nil {
+		t.Fatalf("no profiler address printed: %q", stdout.String())
+	} else if resp, err := http.Get(m[1] + "cmdline"); err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("profiler: %v %v", resp, err)
+	} else {
+		resp.Body.Close()
 	}
 	resp, err := http.Get(url + "/healthz")
 	if err != nil || resp.StatusCode != http.StatusOK {
