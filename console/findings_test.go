@@ -148,7 +148,8 @@ func TestFindingsThroughTheServedConsole(t *testing.T) {
 	}
 	// The view moves on: the finding's clip keeps the pull going on its own.
 	ws.Close()
-	if f.Observer != relaytest.User || f.Zone != "doffing_room_1" || f.Clip.State != "recording" {
+	// Flagged under the relay of the session, the only one it goes to.
+	if f.Observer != relaytest.User || f.Relay != relay.URL() || f.Zone != "doffing_room_1" || f.Clip.State != "recording" {
 		t.Fatalf("finding %+v", f)
 	}
 	var got store.Finding

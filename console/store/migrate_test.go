@@ -64,3 +64,84 @@ func TestForwardMigrationKeepsQueuedChanges(t *testing.T) {
 		t.Fatalf("original after migration: %+v %v", orig, err)
 	}
 }
+
+// TestRelayMigrationBindsOldFindings: findings flagged before migration
+// 0004 are bound to the relay the console last signed in to; with none
+// known they stay unbound until the first relay forwarded to takes them.
+func TestRelayMigrationBindsOldFindings(t *testing.T) {
+	const relayA, relayB = "https://relay-a.example:8443", "https://relay-b.example"
+	for _, tc := range []struct {
+		name    string
+		setting string // the relay last signed in to; "" for none
+		want    string // the relay the old finding is bound to
+	}{
+		{"last relay known", relayA, relayA},
+		{"no relay known", "", ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx := context.Background()
+			dir := t.TempDir()
+			old := fstest.MapFS{}
+			for _, name := range []string{"0001_findings.sql", "0002_wall.sql", "0003_forward.sql"} {
+				b, err := fs.ReadFile(migrations, "migrations/"+name)
+				if err != nil {
+					t.Fatal(err)
+				}
+				old[name] = &fstest.MapFile{Data: b}
+			}
+			db, err := sqlitedb.Open(ctx, filepath.Join(dir, "console.db"), old)
+			if err != nil {
+				t.Fatal(err)
+			}
+			const at = "2026-11-24T03:00:00.000Z"
+			queries := []string{
+				`INSERT INTO findings (id, site, camera, deviation_text, severity, observer, observed_at, flagged_at, deadline, updated_at)
+				 VALUES ('f1', 'site-01', 'doff1', 'x', 'major', 'duty', '` + at + `', '` + at + `', '` + at + `', '` + at + `')`,
+				`INSERT INTO outbox (finding_id, kind, revision, created_at) VALUES ('f1', 'finding', 1, '` + at + `')`,
+			}
+			if tc.setting != "" {
+				queries = append(queries, `INSERT INTO settings (key, value, updated_at) VALUES ('relay', '`+tc.setting+`', '`+at+`')`)
+			}
+			for _, q := range queries {
+				if _, err := db.Exec(q); err != nil {
+					t.Fatal(err)
+				}
+			}
+			db.Close()
+
+			s := open(t, dir)
+			f, err := s.Get(ctx, "f1")
+			if err != nil || f.Relay != tc.want {
+				t.Fatalf("after the migration: relay %q (%v), want %q", f.Relay, err, tc.want)
+			}
+			outboxOf := func(relay string) int {
+				t.Helper()
+				es, err := s.OutboxFor(ctx, relay, 0)
+				if err != nil {
+					t.Fatal(err)
+				}
+				return len(es)
+			}
+			if tc.want == "" {
+				if f.Forward.WaitingFor != "" || outboxOf(relayB) != 0 {
+					t.Fatalf("unbound: forward %+v, %d entries for B before binding", f.Forward, outboxOf(relayB))
+				}
+				if n, err := s.BindUnbound(ctx, relayB); err != nil || n != 1 {
+					t.Fatalf("binding: %d %v", n, err)
+				}
+				tc.want = relayB
+			}
+			if outboxOf(tc.want) != 1 {
+				t.Fatalf("the old finding's entry is not in the outbox of %s", tc.want)
+			}
+			if n, err := s.BindUnbound(ctx, "https://relay-c.example"); err != nil || n != 0 {
+				t.Fatalf("binding again: %d %v; a bound finding stays bound", n, err)
+			}
+			for _, other := range []string{relayA, relayB} {
+				if other != tc.want && outboxOf(other) != 0 {
+					t.Fatalf("the old finding's entry is in the outbox of %s, bound to %s", other, tc.want)
+				}
+			}
+		})
+	}
+}

@@ -239,3 +239,77 @@ func join(ss []string) string {
 	}
 	return out
 }
+
+// TestFindingsBoundToTheirRelay: a finding flagged under a relay is in
+// that relay's outbox only, says it waits for it while no forwarder sends
+// to it, and takes changes from it only.
+func TestFindingsBoundToTheirRelay(t *testing.T) {
+	ctx := context.Background()
+	s := open(t, t.TempDir())
+	const relayA, relayB = "https://relay-a.example", "https://relay-b.example"
+	fl := flag()
+	fl.Relay = relayA
+	f, err := s.Create(ctx, fl)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f.Relay != relayA {
+		t.Fatalf("flagged under %q, want %q", f.Relay, relayA)
+	}
+	for relay, want := range map[string]int{relayA: 1, relayB: 0} {
+		if es, err := s.OutboxFor(ctx, relay, 0); err != nil || len(es) != want {
+			t.Fatalf("outbox of %s: %d entries (%v), want %d", relay, len(es), err, want)
+		}
+	}
+	if _, err := s.OutboxFor(ctx, "", 0); !errors.Is(err, ErrInvalid) {
+		t.Fatalf("outbox of no relay: %v", err)
+	}
+
+	forward := func() Forward {
+		t.Helper()
+		got, err := s.Get(ctx, f.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return *got.Forward
+	}
+	entries, _ := s.OutboxFor(ctx, relayA, 0)
+	if err := s.RecordAttempt(ctx, entries[0].Seq, "relay unreachable", time.Now().Add(time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	doneA := s.Forwarding(relayA)
+	if got := forward(); got.State != ForwardFailing || !got.Retrying || got.WaitingFor != "" {
+		t.Fatalf("while A is forwarded to and unreachable: %+v", got)
+	}
+	doneA()
+	doneA() // twice is once
+	doneB := s.Forwarding(relayB)
+	defer doneB()
+	// A's attempts say nothing while the console is on B.
+	if got := forward(); got.State != ForwardLocal || got.Retrying || got.Error != "" || got.WaitingFor != relayA {
+		t.Fatalf("while B is forwarded to: %+v, want local waiting for %s", got, relayA)
+	}
+
+	// Only A's site moves A's finding.
+	for _, e := range entries {
+		if err := s.MarkSent(ctx, e.Seq); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := forward(); got.State != ForwardForwarded || got.WaitingFor != "" {
+		t.Fatalf("delivered: %+v", got)
+	}
+	ack := func(cursor int64) []RelayChange {
+		return []RelayChange{{Cursor: cursor, FindingID: f.ID, Status: "acknowledged", Deadline: f.Deadline,
+			Event: RelayEvent{At: time.Now(), Actor: "mgr", Role: "site_manager", Action: "acknowledge", Detail: json.RawMessage(`{}`)}}}
+	}
+	if n, err := s.ApplyRelayChanges(ctx, relayB, 4, ack(4)); err != nil || n != 0 {
+		t.Fatalf("B's change of A's finding: %d applied (%v), want passed over", n, err)
+	}
+	if n, err := s.ApplyRelayChanges(ctx, relayA, 9, ack(9)); err != nil || n != 1 {
+		t.Fatalf("A's change of A's finding: %d applied (%v)", n, err)
+	}
+	if got, _ := s.Get(ctx, f.ID); got.Status != "acknowledged" {
+		t.Fatalf("status %q after A's change", got.Status)
+	}
+}
