@@ -1,7 +1,10 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import http from 'node:http'
 import type { AddressInfo } from 'node:net'
+import { createI18n } from 'vue-i18n'
 import { ApiClient, ApiError } from './client'
+import { forwardMessage, parseFinding } from './findings'
+import { messages } from '../i18n/messages'
 
 // A real HTTP server standing in for the console backend's checklist and
 // findings API (docs/PROTOCOLS.md, round 3).
@@ -206,5 +209,32 @@ describe('findings', () => {
   it('puts the secret in evidence URLs, which <img> and <video> cannot send as a header', () => {
     expect(client().evidenceURL('abc.jpg')).toBe(`${base}/api/v1/evidence/abc.jpg?token=${secret}`)
     expect(new ApiClient({}).evidenceURL('a b.mp4')).toBe('/api/v1/evidence/a%20b.mp4')
+  })
+})
+
+describe('a finding waiting for its own relay', () => {
+  const waiting = { ...finding, forward: { state: 'local', waiting_for: 'https://relay-a.example:8443' } }
+
+  it('reads waiting_for', () => {
+    expect(parseFinding(waiting, 'finding').forward).toEqual({ state: 'local', waitingFor: 'https://relay-a.example:8443' })
+    expect(parseFinding(finding, 'finding').forward).toEqual({ state: 'local' })
+  })
+
+  it.each([
+    ['zh-CN', '等待转发至 https://relay-a.example:8443', '本地', '尚未发送到现场'],
+    ['en', 'Waits for https://relay-a.example:8443', 'Local', 'Not yet sent to the site'],
+  ] as const)('says which relay in %s, in the list badge and the detail', (locale, waits, localBadge, localLine) => {
+    const i18n = createI18n({ legacy: false, locale, messages })
+    const text = (group: 'forward' | 'forwardBadge', f: unknown) => {
+      const m = forwardMessage(parseFinding(f, 'finding').forward)!
+      return i18n.global.t(`findings.${group}.${m.key}`, m.params)
+    }
+    expect(text('forwardBadge', waiting)).toBe(waits)
+    expect(text('forward', waiting)).toBe(waits)
+    // Not waiting for another relay: as before.
+    expect(text('forwardBadge', finding)).toBe(localBadge)
+    expect(text('forward', finding)).toBe(localLine)
+    const refused = { ...finding, forward: { state: 'failing', error: 'unknown site' } }
+    expect(text('forward', refused)).toContain('unknown site')
   })
 })

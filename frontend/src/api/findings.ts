@@ -97,8 +97,30 @@ export interface Finding {
   updatedAt?: Date
   snapshot?: Evidence
   clip?: Evidence
-  /** retrying: the backend retries by itself (the relay unreachable); otherwise a failure was a refusal, which retryFinding sends again. */
-  forward?: { state: ForwardState | string; error?: string; retrying?: boolean }
+  /**
+   * retrying: the backend retries by itself (the relay unreachable); otherwise a failure was a refusal, which retryFinding sends again.
+   * waitingFor: the relay the finding was flagged under, when the console is on another one (or none): it goes there only (docs/PROTOCOLS.md, round 5).
+   */
+  forward?: Forward
+}
+
+export interface Forward {
+  state: ForwardState | string
+  error?: string
+  retrying?: boolean
+  waitingFor?: string
+}
+
+/**
+ * What a finding's forward state reads as: the key under findings.forward
+ * (the detail) and findings.forwardBadge (the list), with its parameters.
+ * Waiting for its own relay says which, whatever the state.
+ */
+export function forwardMessage(fw: Forward | undefined): { key: string; params: Record<string, string> } | undefined {
+  if (!fw) return undefined
+  if (fw.waitingFor) return { key: 'waiting', params: { relay: fw.waitingFor } }
+  if (fw.state === 'local' || fw.state === 'forwarded' || fw.state === 'failing') return { key: fw.state, params: { error: fw.error ?? '' } }
+  return undefined
 }
 
 /** What the view sends to flag: the frame on screen and what is wrong with it. */
@@ -280,6 +302,7 @@ export function parseFinding(v: unknown, where: string): Finding {
     f.forward = { state: v.forward.state }
     if (typeof v.forward.error === 'string' && v.forward.error) f.forward.error = v.forward.error
     if (v.forward.retrying === true) f.forward.retrying = true
+    if (typeof v.forward.waiting_for === 'string' && v.forward.waiting_for) f.forward.waitingFor = v.forward.waiting_for
   }
   return f
 }

@@ -343,11 +343,13 @@ const en: Messages = {
       local: 'Not yet sent to the site',
       forwarded: 'Sent to the site',
       failing: 'Sending failed: {error}',
+      waiting: 'Waits for {relay}',
     },
     forwardBadge: {
       local: 'Local',
       forwarded: 'Forwarded',
       failing: 'Failing',
+      waiting: 'Waits for {relay}',
     },
     detailTitle: 'Finding',
     snapshot: 'Snapshot',

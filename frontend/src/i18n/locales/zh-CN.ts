@@ -344,11 +344,13 @@ export default {
       local: '尚未发送到现场',
       forwarded: '已发送到现场',
       failing: '发送失败：{error}',
+      waiting: '等待转发至 {relay}',
     },
     forwardBadge: {
       local: '本地',
       forwarded: '已转发',
       failing: '转发失败',
+      waiting: '等待转发至 {relay}',
     },
     detailTitle: '问题详情',
     snapshot: '截图',
