@@ -1,0 +1,78 @@
+package forward
+
+import (
+	"context"
+	"database/sql"
+	"testing"
+	"time"
+
+	"github.com/qianliyan/qianliyan/console/store"
+)
+
+// TestEachRelayIsSentItsOwnFindings: a finding flagged before any sign-in
+// goes to the first relay forwarded to and stays bound to it; one flagged
+// under relay A is not sent to B, whose forwarder runs, but waits for A
+// and goes there once a forwarder runs for A.
+func TestEachRelayIsSentItsOwnFindings(t *testing.T) {
+	ctx := context.Background()
+	relayA, relayB := startRelay(t), startRelay(t)
+	a, b := relayA.duty(t), relayB.duty(t)
+	st := openStore(t)
+	flagged := func(seed int, relay string) store.Finding {
+		t.Helper()
+		fl := flagOf(t, seed, false)
+		fl.Relay = relay
+		f, err := st.Create(ctx, fl)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return f
+	}
+	get := func(id string) store.Finding {
+		t.Helper()
+		f, err := st.Get(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return f
+	}
+	dbs := map[*testRelay]*sql.DB{relayA: relayA.db(t), relayB: relayB.db(t)}
+	at := func(tr *testRelay, id string) int {
+		return count(t, dbs[tr], `SELECT count(*) FROM findings WHERE id = ?`, id)
+	}
+
+	unbound := flagged(1, "")
+	if unbound.Relay != "" || unbound.Forward.WaitingFor != "" {
+		t.Fatalf("flagged before any sign-in: %+v", unbound)
+	}
+	runForwarder(t, st, b, Options{})
+	waitFor(t, 5*time.Second, "the unbound finding at B", func() bool { return at(relayB, unbound.ID) == 1 })
+	if f := get(unbound.ID); f.Relay != b.BaseURL() || f.Forward.State != store.ForwardForwarded {
+		t.Fatalf("after B's forwarder: %+v %+v", f.Relay, f.Forward)
+	}
+
+	ofA := flagged(2, a.BaseURL())
+	ofB := flagged(3, b.BaseURL())
+	waitFor(t, 5*time.Second, "B's finding at B", func() bool { return at(relayB, ofB.ID) == 1 })
+	if n := at(relayB, ofA.ID); n != 0 {
+		t.Fatalf("A's finding reached B")
+	}
+	if f := get(ofA.ID); f.Forward.State != store.ForwardLocal || f.Forward.WaitingFor != a.BaseURL() {
+		t.Fatalf("A's finding while only B is forwarded to: %+v", f.Forward)
+	}
+
+	runForwarder(t, st, a, Options{})
+	waitFor(t, 5*time.Second, "A's finding at A", func() bool { return at(relayA, ofA.ID) == 1 })
+	waitFor(t, 5*time.Second, "the outbox empty", func() bool { return pending(t, st) == 0 })
+	if f := get(ofA.ID); f.Forward.State != store.ForwardForwarded || f.Forward.WaitingFor != "" {
+		t.Fatalf("A's finding after A's forwarder: %+v", f.Forward)
+	}
+	for _, c := range []struct {
+		tr   *testRelay
+		want int
+	}{{relayA, 1}, {relayB, 2}} {
+		if n := count(t, dbs[c.tr], `SELECT count(*) FROM findings`); n != c.want {
+			t.Fatalf("%s has %d findings, want %d", c.tr.URL(), n, c.want)
+		}
+	}
+}
