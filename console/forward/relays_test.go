@@ -46,9 +46,10 @@ func TestEachRelayIsSentItsOwnFindings(t *testing.T) {
 		t.Fatalf("flagged before any sign-in: %+v", unbound)
 	}
 	runForwarder(t, st, b, Options{})
-	waitFor(t, 5*time.Second, "the unbound finding at B", func() bool { return at(relayB, unbound.ID) == 1 })
-	if f := get(unbound.ID); f.Relay != b.BaseURL() || f.Forward.State != store.ForwardForwarded {
-		t.Fatalf("after B's forwarder: %+v %+v", f.Relay, f.Forward)
+	// Its snapshot follows the finding: it is forwarded once both are there.
+	waitFor(t, 5*time.Second, "the unbound finding forwarded", func() bool { return get(unbound.ID).Forward.State == store.ForwardForwarded })
+	if f := get(unbound.ID); f.Relay != b.BaseURL() || at(relayB, unbound.ID) != 1 {
+		t.Fatalf("after B's forwarder: bound to %q, %d at B", f.Relay, at(relayB, unbound.ID))
 	}
 
 	ofA := flagged(2, a.BaseURL())
