@@ -302,3 +302,15 @@ func startDemoRelay(t *testing.T, addr, dir string, log zerolog.Logger) *relay.R
 	t.Cleanup(func() { r.Close() })
 	return r
 }
+
+// signedIn starts a console signed in to r as its demo duty officer and
+// serves its view, once the sign-in is through.
+func signedIn(t *testing.T, opts Options, r *relay.Relay) (*Backend, view) {
+	t.Helper()
+	creds := r.Demo()
+	opts.RelayURL, opts.User, opts.Password = r.URL(), creds.User, creds.Password
+	b := start(t, opts)
+	v := serve(t, b)
+	eventually(t, "signed in to "+r.URL(), 10*time.Second, func() bool { return v.session().SignedIn })
+	return b, v
+}

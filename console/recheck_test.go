@@ -22,10 +22,7 @@ func TestFindingsEventsReachTheView(t *testing.T) {
 	opts := options(t, nil)
 	r := startDemoRelay(t, "127.0.0.1:0", t.TempDir(), opts.Log)
 	creds := r.Demo()
-	opts.RelayURL, opts.User, opts.Password = r.URL(), creds.User, creds.Password
-	b := start(t, opts)
-	v := serve(t, b)
-	eventually(t, "signed in", 10*time.Second, func() bool { return v.session().SignedIn })
+	b, v := signedIn(t, opts, r)
 	events := v.events()
 
 	// next waits for a findings event naming id.
