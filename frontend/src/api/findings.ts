@@ -1,7 +1,7 @@
 // The checklist and findings shapes of the console backend (docs/PROTOCOLS.md,
 // "Round 3 additions"), and the checks that turn its JSON into them.
 import type { LocalizedName } from './types'
-import { ContractError, isObject } from './parse'
+import { ContractError, isObject, parseName, str, time } from './parse'
 
 export type Severity = 'critical' | 'major' | 'minor'
 export const severities: readonly Severity[] = ['critical', 'major', 'minor']
@@ -210,13 +210,13 @@ export function parseTemplate(v: unknown, where: string): Template {
   return {
     id: str(v.id, where, 'id'),
     version: typeof v.version === 'number' ? v.version : 0,
-    title: text(v.title, where, 'title'),
+    title: parseName(v.title, where, 'title'),
     zones: Array.isArray(v.zones) ? v.zones.filter((z): z is string => typeof z === 'string') : [],
     steps: v.steps.map((s, i) => {
       const at = `${where}: step ${i}`
       if (!isObject(s)) throw new ContractError(at, 'not an object')
       const named = [s.order_deviation, s.short_deviation, s.missed_deviation].filter((d): d is string => typeof d === 'string' && d !== '')
-      const step: ChecklistStep = { id: str(s.id, at, 'id'), text: text(s.text, at, 'text'), deviations: [...new Set(named)] }
+      const step: ChecklistStep = { id: str(s.id, at, 'id'), text: parseName(s.text, at, 'text'), deviations: [...new Set(named)] }
       if (typeof s.min_duration_s === 'number' && s.min_duration_s > 0) step.minDurationS = s.min_duration_s
       return step
     }),
@@ -224,7 +224,7 @@ export function parseTemplate(v: unknown, where: string): Template {
       const at = `${where}: deviation ${i}`
       if (!isObject(d)) throw new ContractError(at, 'not an object')
       const severity = severities.includes(d.severity as Severity) ? (d.severity as Severity) : 'major'
-      return { id: str(d.id, at, 'id'), text: text(d.text, at, 'text'), severity, deadlineS: typeof d.deadline_s === 'number' ? d.deadline_s : 0 }
+      return { id: str(d.id, at, 'id'), text: parseName(d.text, at, 'text'), severity, deadlineS: typeof d.deadline_s === 'number' ? d.deadline_s : 0 }
     }),
   }
 }
@@ -242,7 +242,7 @@ export function parseRunUpdate(v: unknown, where: string): RunUpdate {
     flags: flags.map((f, i) => {
       const at = `${where}: flag ${i}`
       if (!isObject(f)) throw new ContractError(at, 'not an object')
-      return { step: str(f.step, at, 'step'), deviation: str(f.deviation, at, 'deviation'), reason: isObject(f.reason) ? text(f.reason, at, 'reason') : { 'zh-CN': '', en: '' } }
+      return { step: str(f.step, at, 'step'), deviation: str(f.deviation, at, 'deviation'), reason: isObject(f.reason) ? parseName(f.reason, at, 'reason') : { 'zh-CN': '', en: '' } }
     }),
   }
   if (typeof v.duration_s === 'number') u.durationS = v.duration_s
@@ -317,21 +317,3 @@ function evidence(v: unknown): Evidence | undefined {
   return e
 }
 
-function text(v: unknown, where: string, field: string): LocalizedName {
-  if (!isObject(v)) throw new ContractError(where, `"${field}" is not a text`)
-  const zh = typeof v['zh-CN'] === 'string' ? v['zh-CN'] : ''
-  const en = typeof v.en === 'string' ? v.en : ''
-  if (!zh && !en) throw new ContractError(where, `"${field}" has neither zh-CN nor en`)
-  return { 'zh-CN': zh, en }
-}
-
-function str(v: unknown, where: string, field: string): string {
-  if (typeof v !== 'string' || v === '') throw new ContractError(where, `"${field}" missing`)
-  return v
-}
-
-function time(v: unknown): Date | undefined {
-  if (typeof v !== 'string') return undefined
-  const t = Date.parse(v)
-  return Number.isNaN(t) ? undefined : new Date(t)
-}

@@ -171,7 +171,8 @@ function parseUser(v: unknown, where: string): User {
   return { name: str(v.name, where, 'user.name'), role: typeof v.role === 'string' ? v.role : '' }
 }
 
-function parseName(v: unknown, where: string, field: string): LocalizedName {
+/** A zh-CN/en text; one of the two may be empty, not both. */
+export function parseName(v: unknown, where: string, field: string): LocalizedName {
   if (!isObject(v)) throw new ContractError(where, `"${field}" is not a name`)
   const zh = typeof v['zh-CN'] === 'string' ? v['zh-CN'] : ''
   const en = typeof v.en === 'string' ? v.en : ''
@@ -179,13 +180,13 @@ function parseName(v: unknown, where: string, field: string): LocalizedName {
   return { 'zh-CN': zh, en }
 }
 
-function str(v: unknown, where: string, field: string): string {
+export function str(v: unknown, where: string, field: string): string {
   if (typeof v !== 'string' || v === '') throw new ContractError(where, `"${field}" missing`)
   return v
 }
 
 // An unreadable time is left out rather than refused: it only labels a state.
-function time(v: unknown): Date | undefined {
+export function time(v: unknown): Date | undefined {
   if (typeof v !== 'string') return undefined
   const t = Date.parse(v)
   return Number.isNaN(t) ? undefined : new Date(t)
