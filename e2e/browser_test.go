@@ -2,8 +2,6 @@ package e2e
 
 import (
 	"context"
-	"os"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -65,27 +63,14 @@ func waitForVideo(t *testing.T, ctx context.Context, within time.Duration) canva
 }
 
 func TestBrowserShowsLiveVideo(t *testing.T) {
-	dist := requireBuilt(t, "frontend/dist/index.html")
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	st := startStack(t, ctx, 1, 1)
 
-	backend, err := console.New(console.Options{
+	_, pageURL := serveConsole(t, ctx, console.Options{
 		RelayURL: st.relay.URL(), User: st.creds.User, Password: st.creds.Password,
-		Camera: "site-01/doff1", DataDir: t.TempDir(),
-		Assets: os.DirFS(filepath.Dir(dist)), Log: testLogger(t),
+		Camera: "site-01/doff1", DataDir: t.TempDir(), Log: testLogger(t),
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := backend.Start(ctx); err != nil {
-		t.Fatalf("starting console backend: %v", err)
-	}
-	defer backend.Close()
-	pageURL, err := backend.Serve(ctx, "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
 
 	bctx := newBrowser(t, ctx)
 	if _, err := chromedp.Run(bctx, chromedp.Navigate(pageURL)); err != nil {

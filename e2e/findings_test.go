@@ -66,29 +66,16 @@ func readFinding(t *testing.T, db *sql.DB, id string) (storedFinding, error) {
 // step with x and Enter; each finding is then in the console's SQLite file
 // with the frame that was on screen as JPEG and a clip ffprobe plays.
 func TestChecklistFindings(t *testing.T) {
-	dist := requireBuilt(t, "frontend/dist/index.html")
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
 	c := startCity(t, ctx, 1, 4)
 
 	data := t.TempDir()
 	const clipBefore, clipAfter = 2 * time.Second, time.Second
-	backend, err := console.New(console.Options{
+	_, pageURL := serveConsole(t, ctx, console.Options{
 		RelayURL: c.relay.URL(), User: c.user, Password: c.password,
-		DataDir: data, Assets: os.DirFS(filepath.Dir(dist)), Log: testLogger(t),
-		ClipBefore: clipBefore, ClipAfter: clipAfter,
+		DataDir: data, Log: testLogger(t), ClipBefore: clipBefore, ClipAfter: clipAfter,
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := backend.Start(ctx); err != nil {
-		t.Fatal(err)
-	}
-	defer backend.Close()
-	pageURL, err := backend.Serve(ctx, "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
 	bctx := newBrowser(t, ctx)
 	if err := chromedp.Do(bctx, chromedp.Navigate(pageURL), chromedp.WaitVisible(chromedp.CSS(`[data-grid]`))); err != nil {
 		t.Fatalf("opening %s: %v", pageURL, err)

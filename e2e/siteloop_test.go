@@ -46,7 +46,6 @@ type siteStack struct {
 
 func startSiteStack(t testing.TB, ctx context.Context, cameras int, clipBefore, clipAfter time.Duration) *siteStack {
 	t.Helper()
-	dist := requireBuilt(t, "frontend/dist/index.html")
 	hash, err := auth.HashPasswordCost(managerPassword, 4)
 	if err != nil {
 		t.Fatal(err)
@@ -73,20 +72,8 @@ func startSiteStack(t testing.TB, ctx context.Context, cameras int, clipBefore, 
 	}
 	t.Cleanup(func() { sim.Close() })
 
-	backend, err := console.New(console.Options{RelayURL: r.URL(), User: creds.User, Password: creds.Password,
-		DataDir: filepath.Join(dir, "console"), Assets: os.DirFS(filepath.Dir(dist)), Log: log,
-		ClipBefore: clipBefore, ClipAfter: clipAfter})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := backend.Start(ctx); err != nil {
-		t.Fatalf("starting console backend: %v", err)
-	}
-	t.Cleanup(func() { backend.Close() })
-	pageURL, err := backend.Serve(ctx, "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
+	backend, pageURL := serveConsole(t, ctx, console.Options{RelayURL: r.URL(), User: creds.User, Password: creds.Password,
+		DataDir: filepath.Join(dir, "console"), Log: log, ClipBefore: clipBefore, ClipAfter: clipAfter})
 	u, err := url.Parse(pageURL)
 	if err != nil {
 		t.Fatal(err)

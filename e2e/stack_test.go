@@ -15,6 +15,7 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/qianliyan/qianliyan/console"
 	"github.com/qianliyan/qianliyan/relay"
 	"github.com/qianliyan/qianliyan/sitesim"
 )
@@ -35,6 +36,27 @@ func requireBuilt(t testing.TB, rel string) string {
 		t.Fatalf("%s is missing: run `make build` first (make test does)", rel)
 	}
 	return p
+}
+
+// serveConsole starts a console backend on opts with the built view as its
+// assets, serves it on loopback for the rest of the test, and returns it
+// with the page's address (its launch token included).
+func serveConsole(t testing.TB, ctx context.Context, opts console.Options) (*console.Backend, string) {
+	t.Helper()
+	opts.Assets = os.DirFS(filepath.Dir(requireBuilt(t, "frontend/dist/index.html")))
+	backend, err := console.New(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := backend.Start(ctx); err != nil {
+		t.Fatalf("starting console backend: %v", err)
+	}
+	t.Cleanup(func() { backend.Close() })
+	pageURL, err := backend.Serve(ctx, "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return backend, pageURL
 }
 
 func testLogger(t testing.TB) zerolog.Logger {

@@ -245,24 +245,12 @@ const wallJS = `(() => { const s = window.__qly && window.__qly.wall; return s ?
 // a 16-tile wall of live video, the focus view on the main stream, a tour,
 // a camera dying and returning, and a relay restart, all without a reload.
 func TestWall(t *testing.T) {
-	dist := requireBuilt(t, "frontend/dist/index.html")
 	ctx, cancel := context.WithTimeout(context.Background(), 6*time.Minute)
 	defer cancel()
 	c := startCity(t, ctx, 4, 4)
 
 	// The console starts signed out: the officer signs in from the view.
-	backend, err := console.New(console.Options{DataDir: t.TempDir(), Assets: os.DirFS(filepath.Dir(dist)), Log: testLogger(t)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := backend.Start(ctx); err != nil {
-		t.Fatal(err)
-	}
-	defer backend.Close()
-	pageURL, err := backend.Serve(ctx, "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
+	backend, pageURL := serveConsole(t, ctx, console.Options{DataDir: t.TempDir(), Log: testLogger(t)})
 	bctx := newBrowser(t, ctx)
 	if err := chromedp.Do(bctx, chromedp.Navigate(pageURL)); err != nil {
 		t.Fatalf("opening %s: %v", pageURL, err)
