@@ -11,6 +11,8 @@ import (
 	"regexp"
 	"strings"
 	"time"
+
+	"github.com/qianliyan/qianliyan/relay/wire"
 )
 
 // Status is where a finding stands.
@@ -104,25 +106,8 @@ func (e *TransitionError) Error() string {
 	return fmt.Sprintf("cannot %s a finding that is %s (to %s)", e.Action, e.From, e.To)
 }
 
-// Draft is a finding as the console sends it: the fields of its
-// console/store.Finding that are the console's to say.
-type Draft struct {
-	ID              string    `json:"id"`
-	Site            string    `json:"site"`
-	Camera          string    `json:"camera"`
-	Zone            string    `json:"zone"`
-	TemplateID      string    `json:"template_id"`
-	TemplateVersion int       `json:"template_version"`
-	Step            string    `json:"step"`
-	Deviation       string    `json:"deviation"`
-	DeviationText   string    `json:"deviation_text"`
-	Severity        string    `json:"severity"`
-	Note            string    `json:"note"`
-	Observer        string    `json:"observer"`
-	ObservedAt      time.Time `json:"observed_at"`
-	FlaggedAt       time.Time `json:"flagged_at"`
-	Deadline        time.Time `json:"deadline"`
-}
+// Draft is a finding as the console sends it (relay/wire).
+type Draft = wire.Draft
 
 var idPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$`)
 
@@ -137,7 +122,7 @@ func CheckID(id string) error {
 // maxText bounds free-text fields.
 const maxText = 4000
 
-func (d *Draft) validate() error {
+func validate(d *Draft) error {
 	if err := CheckID(d.ID); err != nil {
 		return err
 	}
@@ -191,7 +176,7 @@ func (d *Draft) validate() error {
 
 // canonical is the draft's content as compared on a repeated create:
 // times in UTC to the millisecond, as stored.
-func (d Draft) canonical() string {
+func canonical(d Draft) string {
 	d.ObservedAt = d.ObservedAt.UTC().Truncate(time.Millisecond)
 	d.FlaggedAt = d.FlaggedAt.UTC().Truncate(time.Millisecond)
 	d.Deadline = d.Deadline.UTC().Truncate(time.Millisecond)

@@ -70,10 +70,10 @@ func (s *Store) Create(ctx context.Context, by auth.Principal, d Draft) (f Findi
 	if !MayFile(by.Role) {
 		return Finding{}, false, fmt.Errorf("%w: a %s may not file findings", ErrForbidden, by.Role)
 	}
-	if err := d.validate(); err != nil {
+	if err := validate(&d); err != nil {
 		return Finding{}, false, err
 	}
-	content := d.canonical()
+	content := canonical(d)
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return Finding{}, false, fmt.Errorf("filing finding %s: %w", d.ID, err)
