@@ -15,25 +15,22 @@ import (
 	"github.com/qianliyan/qianliyan/relay/wire"
 )
 
-// Status is where a finding stands.
-type Status string
+// Status is where a finding stands (relay/wire).
+type Status = wire.Status
 
 // The statuses (docs/PROTOCOLS.md, round 4).
 const (
-	StatusOpen         Status = "open"
-	StatusAcknowledged Status = "acknowledged"
-	StatusRectified    Status = "rectified"
-	StatusVerified     Status = "verified"
-	StatusReopened     Status = "reopened"
-	StatusWithdrawn    Status = "withdrawn"
+	StatusOpen         = wire.StatusOpen
+	StatusAcknowledged = wire.StatusAcknowledged
+	StatusRectified    = wire.StatusRectified
+	StatusVerified     = wire.StatusVerified
+	StatusReopened     = wire.StatusReopened
+	StatusWithdrawn    = wire.StatusWithdrawn
 )
-
-// Closed reports whether nothing more is expected of the site.
-func (s Status) Closed() bool { return s == StatusVerified || s == StatusWithdrawn }
 
 // rank orders lists: what the site must act on first, then what awaits
 // verification, then what is closed.
-func (s Status) rank() int {
+func rank(s Status) int {
 	switch s {
 	case StatusOpen, StatusReopened:
 		return 0
@@ -54,17 +51,17 @@ func ParseStatus(s string) (Status, error) {
 	return "", fmt.Errorf("%w: status %q is not one of open, acknowledged, rectified, verified, reopened, withdrawn", ErrInvalid, s)
 }
 
-// Action is a change asked of a finding.
-type Action string
+// Action is a change asked of a finding (relay/wire).
+type Action = wire.Action
 
 // The actions.
 const (
-	ActEdit        Action = "edit"
-	ActWithdraw    Action = "withdraw"
-	ActVerify      Action = "verify"
-	ActReopen      Action = "reopen"
-	ActAcknowledge Action = "acknowledge"
-	ActRectify     Action = "rectify"
+	ActEdit        = wire.ActEdit
+	ActWithdraw    = wire.ActWithdraw
+	ActVerify      = wire.ActVerify
+	ActReopen      = wire.ActReopen
+	ActAcknowledge = wire.ActAcknowledge
+	ActRectify     = wire.ActRectify
 )
 
 // Severities a finding may have.
@@ -184,69 +181,17 @@ func canonical(d Draft) string {
 	return string(b)
 }
 
-// Finding is a finding as the relay has it.
-type Finding struct {
-	Draft
-	Status    Status    `json:"status"`
-	Overdue   bool      `json:"overdue"`
-	CreatedAt time.Time `json:"created_at"`
-	UpdatedAt time.Time `json:"updated_at"`
-	Evidence  Evidence  `json:"evidence"`
-	Events    []Event   `json:"events,omitempty"`
-}
-
-// Evidence lists a finding's files.
-type Evidence struct {
-	Snapshot *File  `json:"snapshot,omitempty"`
-	Clip     *File  `json:"clip,omitempty"`
-	Photos   []File `json:"photos"`
-}
-
-// File is one evidence file. Name is how the evidence URL names it:
-// snapshot, clip, or photo-N (N from 1, in the order reported).
-type File struct {
-	Name        string    `json:"name"`
-	SHA256      string    `json:"sha256"`
-	Bytes       int64     `json:"bytes"`
-	ContentType string    `json:"content_type"`
-	URL         string    `json:"url"`
-	AddedAt     time.Time `json:"added_at"`
-}
-
-// Event is one change of a finding.
-type Event struct {
-	Cursor int64           `json:"cursor"`
-	At     time.Time       `json:"at"`
-	Actor  string          `json:"actor"`
-	Role   string          `json:"role"`
-	Action string          `json:"action"`
-	Detail json.RawMessage `json:"detail"`
-}
-
-// Change is an event with the finding as it is now.
-type Change struct {
-	Cursor  int64   `json:"cursor"`
-	Finding Finding `json:"finding"`
-	Event   Event   `json:"event"`
-}
-
-// Request is an action asked of a finding.
-type Request struct {
-	// ActionID makes the action idempotent: the same id again changes nothing.
-	ActionID string     `json:"action_id"`
-	Action   Action     `json:"action"`
-	Note     string     `json:"note"`
-	Severity *string    `json:"severity,omitempty"`
-	Deadline *time.Time `json:"deadline,omitempty"`
-	// Photos go with rectify (the site page's form), JPEG or PNG.
-	Photos []Photo `json:"-"`
-}
-
-// Photo is an image the site manager took of the rectification.
-type Photo struct {
-	ContentType string
-	Data        []byte
-}
+// The finding as the relay reports it, its evidence and history, and the
+// action request are the API's bodies (relay/wire).
+type (
+	Finding  = wire.Finding
+	Evidence = wire.Evidence
+	File     = wire.File
+	Event    = wire.Event
+	Change   = wire.Change
+	Request  = wire.ActionRequest
+	Photo    = wire.Photo
+)
 
 // MaxPhotoBytes bounds each rectification photo; MaxSnapshotBytes and
 // MaxClipBytes the console's evidence.

@@ -465,7 +465,7 @@ func (s *Store) List(ctx context.Context, by auth.Principal, flt Filter) ([]Find
 		return nil, fmt.Errorf("listing findings: %w", err)
 	}
 	sort.SliceStable(out, func(i, j int) bool {
-		if ri, rj := out[i].Status.rank(), out[j].Status.rank(); ri != rj {
+		if ri, rj := rank(out[i].Status), rank(out[j].Status); ri != rj {
 			return ri < rj
 		}
 		if !out[i].Deadline.Equal(out[j].Deadline) {
