@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/qianliyan/qianliyan/console/relayclient"
-	"github.com/qianliyan/qianliyan/sitesim"
+	"github.com/qianliyan/qianliyan/internal/sitesim"
 )
 
 // TestCameraDiesAndRelayRestarts watches a simulated camera through the

@@ -12,8 +12,8 @@ import (
 	"time"
 
 	"github.com/qianliyan/qianliyan/internal/avc"
+	"github.com/qianliyan/qianliyan/internal/sitesim"
 	"github.com/qianliyan/qianliyan/relay"
-	"github.com/qianliyan/qianliyan/sitesim"
 )
 
 // TestRelayPullsRTSPCamera runs sitesim as a pair of IP cameras (RTSP with

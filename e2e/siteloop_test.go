@@ -23,9 +23,9 @@ import (
 	"github.com/chromedp/chromedp/kb"
 
 	"github.com/qianliyan/qianliyan/console"
+	"github.com/qianliyan/qianliyan/internal/sitesim"
 	"github.com/qianliyan/qianliyan/relay"
 	"github.com/qianliyan/qianliyan/relay/auth"
-	"github.com/qianliyan/qianliyan/sitesim"
 )
 
 // managerPassword is every site manager's in these tests.

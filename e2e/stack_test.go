@@ -16,8 +16,8 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/qianliyan/qianliyan/console"
+	"github.com/qianliyan/qianliyan/internal/sitesim"
 	"github.com/qianliyan/qianliyan/relay"
-	"github.com/qianliyan/qianliyan/sitesim"
 )
 
 // repoRoot is the checkout this test file lives in.

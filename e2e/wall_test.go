@@ -18,9 +18,9 @@ import (
 	"github.com/qianliyan/qianliyan/console"
 	"github.com/qianliyan/qianliyan/console/wall"
 	"github.com/qianliyan/qianliyan/internal/demosite"
+	"github.com/qianliyan/qianliyan/internal/sitesim"
 	"github.com/qianliyan/qianliyan/relay"
 	"github.com/qianliyan/qianliyan/relay/auth"
-	"github.com/qianliyan/qianliyan/sitesim"
 )
 
 // city is a relay configured as a city runs one, with sixteen cameras on

@@ -12,10 +12,10 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/qianliyan/qianliyan/internal/avc"
+	"github.com/qianliyan/qianliyan/internal/sitesim/rtspcam"
 	"github.com/qianliyan/qianliyan/internal/testmedia"
 	"github.com/qianliyan/qianliyan/relay/hub"
 	"github.com/qianliyan/qianliyan/relay/store"
-	"github.com/qianliyan/qianliyan/sitesim/rtspcam"
 )
 
 // startCamera starts an RTSP camera; its RTP payloads are 1450 bytes, as

@@ -24,9 +24,9 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/qianliyan/qianliyan/console/store"
+	"github.com/qianliyan/qianliyan/internal/sitesim"
 	"github.com/qianliyan/qianliyan/internal/testmedia"
 	"github.com/qianliyan/qianliyan/relay"
-	"github.com/qianliyan/qianliyan/sitesim"
 )
 
 // buildConsole builds the qianliyan command from this checkout (no window

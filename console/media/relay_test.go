@@ -9,8 +9,8 @@ import (
 
 	"github.com/qianliyan/qianliyan/console/relayclient"
 	"github.com/qianliyan/qianliyan/internal/avc"
+	"github.com/qianliyan/qianliyan/internal/sitesim"
 	"github.com/qianliyan/qianliyan/relay"
-	"github.com/qianliyan/qianliyan/sitesim"
 )
 
 // TestSourceAgainstRealRelay pulls from the real relay a camera that the

@@ -11,9 +11,9 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/qianliyan/qianliyan/internal/avc"
+	"github.com/qianliyan/qianliyan/internal/sitesim/rtspcam"
 	"github.com/qianliyan/qianliyan/relay/hub"
 	"github.com/qianliyan/qianliyan/relay/hub/hubtest"
-	"github.com/qianliyan/qianliyan/sitesim/rtspcam"
 )
 
 var (
