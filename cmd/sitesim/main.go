@@ -20,7 +20,7 @@ import (
 	"time"
 
 	"github.com/qianliyan/qianliyan/internal/logging"
-	"github.com/qianliyan/qianliyan/sitesim"
+	"github.com/qianliyan/qianliyan/internal/sitesim"
 )
 
 func main() {

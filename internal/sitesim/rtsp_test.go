@@ -9,10 +9,10 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/qianliyan/qianliyan/internal/avc"
+	"github.com/qianliyan/qianliyan/internal/sitesim/rtspcam"
 	"github.com/qianliyan/qianliyan/relay/hub"
 	"github.com/qianliyan/qianliyan/relay/hub/hubtest"
 	"github.com/qianliyan/qianliyan/relay/rtsppull"
-	"github.com/qianliyan/qianliyan/sitesim/rtspcam"
 )
 
 // checkHubKeyframe fails unless au is a keyframe with SPS and PPS whose SPS

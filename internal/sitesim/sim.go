@@ -22,7 +22,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/qianliyan/qianliyan/internal/demosite"
-	"github.com/qianliyan/qianliyan/sitesim/rtspcam"
+	"github.com/qianliyan/qianliyan/internal/sitesim/rtspcam"
 )
 
 // Options configures a simulation. Zero values take the defaults.
