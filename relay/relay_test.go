@@ -485,7 +485,7 @@ func TestBadInput(t *testing.T) {
 		{"login with a wrong password", "POST", "/api/v1/login", "", js, []byte(`{"user":"duty","password":"wrong"}`), 401, "unauthorized"},
 		{"login of an unknown user", "POST", "/api/v1/login", "", js, []byte(`{"user":"ghost","password":"x"}`), 401, "unauthorized"},
 		{"login with bad JSON", "POST", "/api/v1/login", "", js, []byte(`{"user":`), 400, "bad_request"},
-		{"login with unknown fields", "POST", "/api/v1/login", "", js, []byte(`{"user":"duty","pass":"x"}`), 400, "bad_request"},
+		{"login with unknown fields", "POST", "/api/v1/login", "", js, []byte(`{"user":"duty","pass":"x"}`), 400, "unknown_field"},
 		{"login without a password", "POST", "/api/v1/login", "", js, []byte(`{"user":"duty"}`), 400, "bad_request"},
 		{"login as a form", "POST", "/api/v1/login", "", "application/x-www-form-urlencoded", []byte("user=duty"), 415, "bad_content_type"},
 		{"cameras without token", "GET", "/api/v1/cameras", "", "", nil, 401, "unauthorized"},

@@ -1,27 +1,30 @@
 // Package api is the relay's HTTP surface: health, metrics, sign-in and
 // token refresh, the camera list with each camera's health and its event
-// stream, and the WHIP and WHEP endpoints, wired to the packages that do
-// the work. Every error is JSON: {"error":{"code":"…","message":"…"}}.
+// stream, the findings, and the WHIP and WHEP endpoints, wired to the
+// packages that do the work. It is handlers only: answers, errors
+// ({"error":{"code":"…","message":"…"}}), request bodies, routes and event
+// streams are internal/httpapi's, and the cores' errors become answers in
+// one place, faultOf.
 package api
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
-	"fmt"
-	"io"
-	"mime"
 	"net/http"
-	"strings"
 	"time"
 
 	"github.com/rs/zerolog"
 
+	"github.com/qianliyan/qianliyan/internal/fault"
+	"github.com/qianliyan/qianliyan/internal/httpapi"
 	"github.com/qianliyan/qianliyan/relay/auth"
+	"github.com/qianliyan/qianliyan/relay/findings"
 	"github.com/qianliyan/qianliyan/relay/health"
 	"github.com/qianliyan/qianliyan/relay/hub"
+	"github.com/qianliyan/qianliyan/relay/peer"
 	"github.com/qianliyan/qianliyan/relay/store"
 	"github.com/qianliyan/qianliyan/relay/whep"
+	"github.com/qianliyan/qianliyan/relay/whip"
 )
 
 // Store is what the API reads from the database.
@@ -72,7 +75,7 @@ type Config struct {
 	WHEP    Player
 	// Metrics, when set, counts sign-ins and is served at /metrics.
 	Metrics Metrics
-	// MaxSDPBytes caps SDP and JSON request bodies.
+	// MaxSDPBytes caps SDP and sign-in request bodies.
 	MaxSDPBytes int64
 	// Started is when the relay started: the "since" of streams never seen.
 	Started time.Time
@@ -108,196 +111,77 @@ func New(cfg Config) http.Handler {
 		cfg.EventsKeepalive = 15 * time.Second
 	}
 	s := &server{cfg}
-	mux := http.NewServeMux()
-	route := func(path string, methods map[string]http.HandlerFunc) {
-		allow := make([]string, 0, len(methods)+1)
-		for m := range methods {
-			if m != http.MethodPatch { // routed only to be refused
-				allow = append(allow, m)
-			}
-		}
-		if _, ok := methods[http.MethodGet]; ok {
-			allow = append(allow, http.MethodHead)
-		}
-		allowed := strings.Join(sortMethods(allow), ", ")
-		for m, h := range methods {
-			if m == http.MethodPatch {
-				refuse := h
-				h = func(w http.ResponseWriter, r *http.Request) {
-					w.Header().Set("Allow", allowed)
-					refuse(w, r)
-				}
-			}
-			mux.HandleFunc(m+" "+path, h)
-		}
-		// Any other method on a known path: 405 in JSON rather than the
-		// mux's plain text.
-		mux.HandleFunc(path, func(w http.ResponseWriter, r *http.Request) {
-			w.Header().Set("Allow", allowed)
-			writeError(w, http.StatusMethodNotAllowed, "method_not_allowed", fmt.Sprintf("%s is not allowed on %s; use %s", r.Method, r.URL.Path, allowed))
-		})
-	}
-	route("/healthz", map[string]http.HandlerFunc{http.MethodGet: s.health})
+	rt := httpapi.NewRouter(s.Log, faultOf)
+	rt.Route("/healthz", httpapi.Methods{http.MethodGet: s.health})
 	if s.Metrics != nil {
-		route("/metrics", map[string]http.HandlerFunc{http.MethodGet: s.Metrics.Handler().ServeHTTP})
+		metrics := s.Metrics.Handler()
+		rt.Route("/metrics", httpapi.Methods{http.MethodGet: func(w http.ResponseWriter, r *http.Request) error {
+			metrics.ServeHTTP(w, r)
+			return nil
+		}})
 	}
-	route("/api/v1/login", map[string]http.HandlerFunc{http.MethodPost: s.login})
-	route("/api/v1/token/refresh", map[string]http.HandlerFunc{http.MethodPost: s.refresh})
-	route("/api/v1/cameras", map[string]http.HandlerFunc{http.MethodGet: s.cameras})
-	route("/api/v1/events", map[string]http.HandlerFunc{http.MethodGet: s.events})
-	route("/whip/{site}/{camera}", map[string]http.HandlerFunc{
-		http.MethodPost:    cors(s.whipPost),
-		http.MethodOptions: preflight("POST, OPTIONS", "POST, OPTIONS", true),
-	})
-	route("/whip/{site}/{camera}/{session}", map[string]http.HandlerFunc{
-		http.MethodDelete:  cors(s.whipDelete),
-		http.MethodPatch:   cors(noPatch),
-		http.MethodOptions: preflight("DELETE, OPTIONS", "DELETE, PATCH, OPTIONS", false),
-	})
-	route("/whep/{site}/{camera}", map[string]http.HandlerFunc{
-		http.MethodPost:    cors(s.whepPost),
-		http.MethodOptions: preflight("POST, OPTIONS", "POST, OPTIONS", true),
-	})
-	route("/whep/{site}/{camera}/{session}", map[string]http.HandlerFunc{
-		http.MethodDelete:  cors(s.whepDelete),
-		http.MethodPatch:   cors(noPatch),
-		http.MethodOptions: preflight("DELETE, OPTIONS", "DELETE, PATCH, OPTIONS", false),
-	})
+	rt.Route("/api/v1/login", httpapi.Methods{http.MethodPost: s.login})
+	rt.Route("/api/v1/token/refresh", httpapi.Methods{http.MethodPost: s.refresh})
+	rt.Route("/api/v1/cameras", httpapi.Methods{http.MethodGet: s.cameras})
+	rt.Route("/api/v1/events", httpapi.Methods{http.MethodGet: s.events})
+	s.mountMedia(rt)
 	if s.Findings != nil {
-		s.mountFindings(mux, route)
+		s.mountFindings(rt)
 	}
 	if s.SitePage != nil {
-		mux.Handle("/site/", s.SitePage)
-		mux.Handle("GET /site", http.RedirectHandler("/site/", http.StatusMovedPermanently))
+		rt.Handle("/site/", s.SitePage)
+		rt.Handle("GET /site", http.RedirectHandler("/site/", http.StatusMovedPermanently))
 	}
-	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		writeError(w, http.StatusNotFound, "not_found", fmt.Sprintf("no such endpoint: %s", r.URL.Path))
-	})
-	return s.logged(recovered(mux))
+	return httpapi.Logged(s.Log, httpapi.Recovered(s.Log, rt))
 }
 
-func sortMethods(ms []string) []string {
-	order := []string{http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodDelete, http.MethodOptions}
-	out := make([]string, 0, len(ms))
-	for _, o := range order {
-		for _, m := range ms {
-			if m == o {
-				out = append(out, m)
-			}
-		}
+// faultOf is where the cores' errors become the answers clients get: a
+// handler returns what a core returned, and only here is it given a
+// status and a code. Errors that are already faults pass as they are;
+// the rest are the relay's own failures (500, logged).
+func faultOf(err error) error {
+	if fault.As(err) != nil {
+		return err
 	}
-	return out
-}
-
-// apiError is a failure answered to the client.
-type apiError struct {
-	status  int
-	code    string
-	message string
-}
-
-func (e *apiError) Error() string { return e.code + ": " + e.message }
-
-func fail(status int, code, format string, args ...any) *apiError {
-	return &apiError{status: status, code: code, message: fmt.Sprintf(format, args...)}
-}
-
-func writeError(w http.ResponseWriter, status int, code, message string) {
-	writeJSON(w, status, map[string]any{"error": map[string]string{"code": code, "message": message}})
-}
-
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json; charset=utf-8")
-	w.Header().Set("Cache-Control", "no-store")
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(v) // the client hung up; nothing to do
-}
-
-// respond writes err as a JSON error; errors that are not apiErrors are the
-// relay's own fault, logged and answered with 500.
-func (s *server) respond(w http.ResponseWriter, r *http.Request, err error) {
-	var ae *apiError
-	if !errors.As(err, &ae) {
-		s.Log.Error().Err(err).Str("method", r.Method).Str("path", r.URL.Path).Msg("request failed")
-		ae = fail(http.StatusInternalServerError, "internal", "the relay failed to handle the request; see its log")
+	var te *findings.TransitionError
+	switch {
+	case errors.As(err, &te):
+		return fault.New(fault.Conflict, "bad_transition", "%w", err)
+	case errors.Is(err, findings.ErrNotFound):
+		return fault.New(fault.NotFound, "unknown_finding", "%w", err)
+	case errors.Is(err, findings.ErrUnknownSite):
+		return fault.New(fault.NotFound, "unknown_site", "%w", err)
+	case errors.Is(err, findings.ErrBadEvidence):
+		return fault.New(fault.NotFound, "unknown_evidence", "%w", err)
+	case errors.Is(err, findings.ErrConflict):
+		return fault.New(fault.Conflict, "conflict", "%w", err)
+	case errors.Is(err, findings.ErrForbidden):
+		return fault.New(fault.Forbidden, "forbidden", "%w", err)
+	case errors.Is(err, findings.ErrInvalid):
+		return fault.New(fault.Unprocessable, "invalid_field", "%w", err)
+	case errors.Is(err, findings.ErrTooLarge):
+		return fault.New(fault.TooLarge, "body_too_large", "%w", err)
+	case errors.Is(err, findings.ErrContentType):
+		return fault.New(fault.UnsupportedType, "bad_content_type", "%w", err)
+	case errors.Is(err, findings.ErrDigest):
+		return fault.New(fault.Invalid, "digest_mismatch", "%w", err)
+	// The only record the API looks up by its path is a camera: a user
+	// missing is a sign-in refused, answered where users are read.
+	case errors.Is(err, store.ErrNotFound):
+		return fault.New(fault.NotFound, "unknown_camera", "%w", err)
+	case errors.Is(err, peer.ErrBadOffer):
+		return fault.New(fault.Invalid, "bad_sdp", "%w", err)
+	case errors.Is(err, hub.ErrAlreadyPublishing):
+		return fault.New(fault.Conflict, "already_publishing", "%w", err)
+	case errors.Is(err, whep.ErrCameraOffline):
+		return &fault.Error{Kind: fault.Conflict, Code: "camera_offline", Message: "the camera has no live stream; retry shortly", Err: err}
+	case errors.Is(err, whip.ErrUnknownSession), errors.Is(err, whep.ErrUnknownSession):
+		return &fault.Error{Kind: fault.NotFound, Code: "unknown_session", Message: "no such session", Err: err}
 	}
-	writeError(w, ae.status, ae.code, ae.message)
+	return err
 }
 
-func recovered(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		defer func() {
-			if v := recover(); v != nil {
-				if v == http.ErrAbortHandler {
-					panic(v)
-				}
-				writeError(w, http.StatusInternalServerError, "internal", "the relay failed to handle the request; see its log")
-				zerolog.Ctx(r.Context()).Error().Interface("panic", v).Msg("handler panicked")
-			}
-		}()
-		next.ServeHTTP(w, r)
-	})
-}
-
-type statusWriter struct {
-	http.ResponseWriter
-	status int
-}
-
-func (w *statusWriter) WriteHeader(status int) {
-	if w.status == 0 {
-		w.status = status
-	}
-	w.ResponseWriter.WriteHeader(status)
-}
-
-// Unwrap lets http.ResponseController reach the connection (event streams
-// flush and set deadlines through it).
-func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
-
-func (w *statusWriter) Write(b []byte) (int, error) {
-	if w.status == 0 {
-		w.status = http.StatusOK
-	}
-	return w.ResponseWriter.Write(b)
-}
-
-// logged logs each request; paths carry no secrets (tokens travel in
-// headers), so they are logged whole, queries not at all.
-func (s *server) logged(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		start := time.Now()
-		sw := &statusWriter{ResponseWriter: w}
-		r = r.WithContext(s.Log.WithContext(r.Context()))
-		next.ServeHTTP(sw, r)
-		lvl := zerolog.DebugLevel
-		if sw.status >= 500 {
-			lvl = zerolog.ErrorLevel
-		} else if sw.status >= 400 {
-			lvl = zerolog.InfoLevel
-		}
-		s.Log.WithLevel(lvl).Str("method", r.Method).Str("path", r.URL.Path).Int("status", sw.status).
-			Dur("took", time.Since(start)).Msg("request")
-	})
-}
-
-func (s *server) health(w http.ResponseWriter, r *http.Request) {
-	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
-}
-
-// body reads a request body of the given media type, at most MaxSDPBytes.
-func (s *server) body(w http.ResponseWriter, r *http.Request, mediaType string) ([]byte, error) {
-	got, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
-	if err != nil || got != mediaType {
-		return nil, fail(http.StatusUnsupportedMediaType, "bad_content_type", "Content-Type is %q; want %s", r.Header.Get("Content-Type"), mediaType)
-	}
-	b, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.MaxSDPBytes))
-	var tooBig *http.MaxBytesError
-	if errors.As(err, &tooBig) {
-		return nil, fail(http.StatusRequestEntityTooLarge, "body_too_large", "the request body is over %d bytes", s.MaxSDPBytes)
-	}
-	if err != nil {
-		return nil, fail(http.StatusBadRequest, "bad_request", "reading the request body: %v", err)
-	}
-	return b, nil
+func (s *server) health(w http.ResponseWriter, r *http.Request) error {
+	httpapi.WriteJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	return nil
 }

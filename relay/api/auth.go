@@ -1,8 +1,6 @@
 package api
 
 import (
-	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
@@ -12,6 +10,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/qianliyan/qianliyan/internal/fault"
+	"github.com/qianliyan/qianliyan/internal/httpapi"
 	"github.com/qianliyan/qianliyan/relay/auth"
 	"github.com/qianliyan/qianliyan/relay/store"
 )
@@ -26,7 +26,11 @@ func bearer(r *http.Request) (string, bool) {
 	return token, true
 }
 
-var errNoToken = fail(http.StatusUnauthorized, "unauthorized", "missing Authorization: Bearer token")
+func unauthorized(format string, args ...any) error {
+	return fault.New(fault.Unauthenticated, "unauthorized", format, args...)
+}
+
+var errNoToken = unauthorized("missing Authorization: Bearer token")
 
 // principal checks the request's login token and returns its user as the
 // database has them now (role changes and disabling apply at once), and
@@ -38,10 +42,10 @@ func (s *server) principal(r *http.Request) (auth.Principal, time.Time, error) {
 	}
 	claims, err := s.Signer.Verify(token)
 	if errors.Is(err, auth.ErrExpiredToken) {
-		return auth.Principal{}, time.Time{}, fail(http.StatusUnauthorized, "unauthorized", "the token has expired; sign in again")
+		return auth.Principal{}, time.Time{}, unauthorized("the token has expired; sign in again")
 	}
 	if err != nil {
-		return auth.Principal{}, time.Time{}, fail(http.StatusUnauthorized, "unauthorized", "the token is not valid")
+		return auth.Principal{}, time.Time{}, unauthorized("the token is not valid")
 	}
 	p, err := s.user(r, claims.User)
 	return p, claims.Expires, err
@@ -51,7 +55,7 @@ func (s *server) principal(r *http.Request) (auth.Principal, time.Time, error) {
 func (s *server) user(r *http.Request, name string) (auth.Principal, error) {
 	u, err := s.Store.User(r.Context(), name)
 	if errors.Is(err, store.ErrNotFound) || (err == nil && u.Disabled) {
-		return auth.Principal{}, fail(http.StatusUnauthorized, "unauthorized", "user %s may no longer sign in", name)
+		return auth.Principal{}, unauthorized("user %s may no longer sign in", name)
 	}
 	if err != nil {
 		return auth.Principal{}, err
@@ -68,25 +72,16 @@ func remoteAddr(r *http.Request) string {
 	return host
 }
 
-func (s *server) login(w http.ResponseWriter, r *http.Request) {
-	b, err := s.body(w, r, "application/json")
-	if err != nil {
-		s.respond(w, r, err)
-		return
-	}
+func (s *server) login(w http.ResponseWriter, r *http.Request) error {
 	var req struct {
 		User     string `json:"user"`
 		Password string `json:"password"`
 	}
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&req); err != nil {
-		s.respond(w, r, fail(http.StatusBadRequest, "bad_request", "the body must be {\"user\":…,\"password\":…}: %v", err))
-		return
+	if err := httpapi.Decode(w, r, s.MaxSDPBytes, &req); err != nil {
+		return err
 	}
 	if req.User == "" || req.Password == "" {
-		s.respond(w, r, fail(http.StatusBadRequest, "bad_request", "user and password are required"))
-		return
+		return fault.New(fault.Invalid, "bad_request", "user and password are required")
 	}
 	addr := remoteAddr(r)
 	if s.Logins != nil {
@@ -95,30 +90,27 @@ func (s *server) login(w http.ResponseWriter, r *http.Request) {
 			secs := int(math.Ceil(wait.Seconds()))
 			w.Header().Set("Retry-After", strconv.Itoa(secs))
 			s.Log.Warn().Str("user", req.User).Str("remote", addr).Msg("sign-in refused: too many failures")
-			s.respond(w, r, fail(http.StatusTooManyRequests, "too_many_attempts",
-				"too many failed sign-ins for this user or from this address; retry in %d s", secs))
-			return
+			return fault.New(fault.TooMany, "too_many_attempts",
+				"too many failed sign-ins for this user or from this address; retry in %d s", secs)
 		}
 	}
 	u, err := s.Store.User(r.Context(), req.User)
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
-		s.respond(w, r, err)
-		return
+		return err
 	}
 	// Unknown and disabled users cost a bcrypt comparison too, and get the
 	// same answer as a wrong password.
 	if err := auth.CheckPassword(u.PasswordHash, req.Password); err != nil || u.Disabled {
 		s.countLogin("refused")
 		s.Log.Info().Str("user", req.User).Str("remote", addr).Msg("sign-in refused")
-		s.respond(w, r, fail(http.StatusUnauthorized, "unauthorized", "wrong user or password"))
-		return
+		return unauthorized("wrong user or password")
 	}
 	if s.Logins != nil {
 		s.Logins.Succeeded(req.User, addr)
 	}
 	s.countLogin("ok")
 	s.Log.Info().Str("user", u.Name).Str("remote", addr).Msg("signed in")
-	s.issue(w, r, u.Name, auth.Role(u.Role))
+	return s.issue(w, u.Name, auth.Role(u.Role))
 }
 
 func (s *server) countLogin(result string) {
@@ -129,25 +121,24 @@ func (s *server) countLogin(result string) {
 
 // refresh gives the holder of a valid login token a fresh one, so a console
 // stays signed in without keeping the password.
-func (s *server) refresh(w http.ResponseWriter, r *http.Request) {
+func (s *server) refresh(w http.ResponseWriter, r *http.Request) error {
 	p, _, err := s.principal(r)
 	if err != nil {
-		s.respond(w, r, err)
-		return
+		return err
 	}
-	s.issue(w, r, p.Name, p.Role)
+	return s.issue(w, p.Name, p.Role)
 }
 
 // issue answers with a new login token (docs/PROTOCOLS.md).
-func (s *server) issue(w http.ResponseWriter, r *http.Request, user string, role auth.Role) {
+func (s *server) issue(w http.ResponseWriter, user string, role auth.Role) error {
 	token, exp, err := s.Signer.Issue(user, role)
 	if err != nil {
-		s.respond(w, r, fmt.Errorf("issuing a token for %s: %w", user, err))
-		return
+		return fmt.Errorf("issuing a token for %s: %w", user, err)
 	}
-	writeJSON(w, http.StatusOK, map[string]any{
+	httpapi.WriteJSON(w, http.StatusOK, map[string]any{
 		"token":      token,
 		"expires_at": exp.UTC().Format(time.RFC3339),
 		"user":       map[string]string{"name": user, "role": string(role)},
 	})
+	return nil
 }

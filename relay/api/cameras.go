@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/qianliyan/qianliyan/internal/httpapi"
 	"github.com/qianliyan/qianliyan/relay/auth"
 	"github.com/qianliyan/qianliyan/relay/health"
 	"github.com/qianliyan/qianliyan/relay/hub"
@@ -144,16 +145,15 @@ func (s *server) cameraEntry(ctx context.Context, siteID, id string) (Camera, bo
 	return Camera{}, false, nil
 }
 
-func (s *server) cameras(w http.ResponseWriter, r *http.Request) {
+func (s *server) cameras(w http.ResponseWriter, r *http.Request) error {
 	p, _, err := s.principal(r)
 	if err != nil {
-		s.respond(w, r, err)
-		return
+		return err
 	}
 	list, err := s.cameraList(r.Context(), p)
 	if err != nil {
-		s.respond(w, r, err)
-		return
+		return err
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"cameras": list})
+	httpapi.WriteJSON(w, http.StatusOK, map[string]any{"cameras": list})
+	return nil
 }

@@ -1,10 +1,10 @@
 package api
 
 import (
-	"encoding/json"
-	"fmt"
 	"net/http"
 	"time"
+
+	"github.com/qianliyan/qianliyan/internal/httpapi"
 )
 
 // eventWriteTimeout bounds each write to an event stream: a client that
@@ -15,52 +15,33 @@ const eventWriteTimeout = 10 * time.Second
 // the whole list at once and every EventsRefresh, one camera whenever its
 // state changes, a comment every EventsKeepalive. The stream ends when the
 // token expires (the client reconnects with its refreshed one), when the
-// user is disabled, or when the relay stops.
-func (s *server) events(w http.ResponseWriter, r *http.Request) {
+// user is disabled, or when the relay stops. Once the stream has begun its
+// failures end it and are only logged: its 200 is already sent.
+func (s *server) events(w http.ResponseWriter, r *http.Request) error {
 	p, expires, err := s.principal(r)
 	if err != nil {
-		s.respond(w, r, err)
-		return
+		return err
 	}
 	ctx := r.Context()
-	rc := http.NewResponseController(w)
 	sub := s.Changes.Subscribe()
 	defer sub.Close()
+	log := s.Log.With().Str("user", p.Name).Logger()
 
-	h := w.Header()
-	h.Set("Content-Type", "text/event-stream; charset=utf-8")
-	h.Set("Cache-Control", "no-store")
-	h.Set("X-Accel-Buffering", "no") // nginx would hold events back
-	w.WriteHeader(http.StatusOK)
-
-	write := func(text string) error {
-		if err := rc.SetWriteDeadline(time.Now().Add(eventWriteTimeout)); err != nil {
-			return err
-		}
-		if _, err := fmt.Fprint(w, text); err != nil {
-			return err
-		}
-		return rc.Flush()
-	}
-	send := func(event string, v any) error {
-		b, err := json.Marshal(v)
-		if err != nil {
-			return err
-		}
-		return write("event: " + event + "\ndata: " + string(b) + "\n\n")
+	stream, err := httpapi.NewEventStream(w, eventWriteTimeout)
+	if err != nil {
+		log.Debug().Err(err).Msg("event stream ended")
+		return nil
 	}
 	sendAll := func() error {
 		list, err := s.cameraList(ctx, p)
 		if err != nil {
 			return err
 		}
-		return send("cameras", map[string]any{"cameras": list})
+		return stream.SendJSON("cameras", map[string]any{"cameras": list})
 	}
-
-	log := s.Log.With().Str("user", p.Name).Logger()
 	if err := sendAll(); err != nil {
 		log.Debug().Err(err).Msg("event stream ended")
-		return
+		return nil
 	}
 	refresh := time.NewTicker(s.EventsRefresh)
 	defer refresh.Stop()
@@ -72,12 +53,12 @@ func (s *server) events(w http.ResponseWriter, r *http.Request) {
 		var err error
 		select {
 		case <-ctx.Done():
-			return
+			return nil
 		case <-s.Stopping:
-			return
+			return nil
 		case <-expiry.C:
-			_ = write(": token expired; reconnect with a fresh token\n\n")
-			return
+			_ = stream.Comment("token expired; reconnect with a fresh token")
+			return nil
 		case c := <-sub.Changed():
 			if !p.CanView(c.Site) {
 				continue
@@ -85,7 +66,7 @@ func (s *server) events(w http.ResponseWriter, r *http.Request) {
 			var cam Camera
 			var ok bool
 			if cam, ok, err = s.cameraEntry(ctx, c.Site, c.ID); ok {
-				err = send("camera", cam)
+				err = stream.SendJSON("camera", cam)
 			}
 		case <-sub.Resync():
 			err = sendAll()
@@ -95,11 +76,11 @@ func (s *server) events(w http.ResponseWriter, r *http.Request) {
 				err = sendAll()
 			}
 		case <-keepalive.C:
-			err = write(": keepalive\n\n")
+			err = stream.Comment("keepalive")
 		}
 		if err != nil {
 			log.Debug().Err(err).Msg("event stream ended")
-			return
+			return nil
 		}
 	}
 }

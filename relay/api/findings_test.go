@@ -123,9 +123,7 @@ func findingJSON(id, site string, edit func(map[string]any)) []byte {
 		"template_id": "ppe-doffing", "template_version": 1, "step": "goggles", "deviation": "wrong_order",
 		"deviation_text": "脱卸顺序错误", "severity": "major", "note": "", "observer": "duty",
 		"observed_at": now.Add(-time.Minute).Format(time.RFC3339Nano), "flagged_at": now.Format(time.RFC3339Nano),
-		"deadline": now.Add(4 * time.Hour).Format(time.RFC3339Nano),
-		// The console's own fields, ignored by the relay.
-		"status": "open", "revision": 3}
+		"deadline": now.Add(4 * time.Hour).Format(time.RFC3339Nano)}
 	if edit != nil {
 		edit(m)
 	}
@@ -178,6 +176,7 @@ func TestFindingsAPIBadInput(t *testing.T) {
 		{"missing camera", "duty", "PUT", "/api/v1/findings/f2", jsonCT, findingJSON("f2", "site-01", func(m map[string]any) { delete(m, "camera") }), 422, "invalid_field"},
 		{"bad time", "duty", "PUT", "/api/v1/findings/f2", jsonCT, findingJSON("f2", "site-01", func(m map[string]any) { m["deadline"] = "tomorrow" }), 400, "bad_request"},
 		{"id mismatch", "duty", "PUT", "/api/v1/findings/f2", jsonCT, findingJSON("f3", "site-01", nil), 400, "bad_request"},
+		{"a field the relay keeps", "duty", "PUT", "/api/v1/findings/f2", jsonCT, findingJSON("f2", "site-01", func(m map[string]any) { m["status"] = "open" }), 400, "unknown_field"},
 		{"not JSON", "duty", "PUT", "/api/v1/findings/f2", jsonCT, []byte("{"), 400, "bad_request"},
 		{"wrong content type", "duty", "PUT", "/api/v1/findings/f2", map[string]string{"Content-Type": "text/plain"}, findingJSON("f2", "site-01", nil), 415, "bad_content_type"},
 		{"oversized finding", "duty", "PUT", "/api/v1/findings/f2", jsonCT, findingJSON("f2", "site-01", func(m map[string]any) { m["note"] = strings.Repeat("x", 70<<10) }), 413, "body_too_large"},
@@ -194,7 +193,7 @@ func TestFindingsAPIBadInput(t *testing.T) {
 		{"another site's manager", "mgr2", "POST", "/api/v1/findings/f1/actions", jsonCT, act(`{"action_id":"a4","action":"acknowledge"}`), 404, "unknown_finding"},
 		{"unknown action", "duty", "POST", "/api/v1/findings/f1/actions", jsonCT, act(`{"action_id":"a5","action":"delete"}`), 422, "invalid_field"},
 		{"no action id", "duty", "POST", "/api/v1/findings/f1/actions", jsonCT, act(`{"action":"withdraw"}`), 422, "invalid_field"},
-		{"unknown action field", "duty", "POST", "/api/v1/findings/f1/actions", jsonCT, act(`{"action_id":"a6","action":"withdraw","why":"x"}`), 400, "bad_request"},
+		{"unknown action field", "duty", "POST", "/api/v1/findings/f1/actions", jsonCT, act(`{"action_id":"a6","action":"withdraw","why":"x"}`), 400, "unknown_field"},
 		{"edit to bad severity", "duty", "POST", "/api/v1/findings/f1/actions", jsonCT, act(`{"action_id":"a7","action":"edit","severity":"huge"}`), 422, "invalid_field"},
 		{"manager changes severity", "mgr1", "POST", "/api/v1/findings/f1/actions", jsonCT, act(`{"action_id":"a8","action":"acknowledge","severity":"minor"}`), 422, "invalid_field"},
 		{"another site's finding", "mgr2", "GET", "/api/v1/findings/f1", nil, nil, 404, "unknown_finding"},
@@ -205,6 +204,7 @@ func TestFindingsAPIBadInput(t *testing.T) {
 		{"bad wait", "duty", "GET", "/api/v1/findings/changes?wait=soon", nil, nil, 400, "bad_request"},
 		{"manager follows changes", "mgr1", "GET", "/api/v1/findings/changes", nil, nil, 403, "forbidden"},
 		{"method", "duty", "DELETE", "/api/v1/findings/f1", nil, nil, 405, "method_not_allowed"},
+		{"filing at the changes feed", "duty", "PUT", "/api/v1/findings/changes", jsonCT, findingJSON("changes", "site-01", nil), 405, "method_not_allowed"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			r := fs.do(t, c.user, c.method, c.path, c.header, c.body)

@@ -5,31 +5,64 @@ import (
 	"fmt"
 	"net/http"
 
+	"github.com/qianliyan/qianliyan/internal/fault"
+	"github.com/qianliyan/qianliyan/internal/httpapi"
 	"github.com/qianliyan/qianliyan/relay/auth"
 	"github.com/qianliyan/qianliyan/relay/hub"
-	"github.com/qianliyan/qianliyan/relay/peer"
-	"github.com/qianliyan/qianliyan/relay/store"
 	"github.com/qianliyan/qianliyan/relay/whep"
-	"github.com/qianliyan/qianliyan/relay/whip"
 )
+
+// sessionAllow is what a WHIP or WHEP session resource supports.
+const sessionAllow = "DELETE, OPTIONS"
+
+// mountMedia routes WHIP (sites publish) and WHEP (consoles play), which
+// are the same resources with their own POST and DELETE: a camera's
+// endpoint takes an offer, a session's resource is ended by DELETE and
+// refuses PATCH.
+func (s *server) mountMedia(rt *httpapi.Router) {
+	for _, m := range []struct {
+		prefix    string
+		post, end httpapi.HandlerFunc
+	}{
+		{"/whip", s.whipPost, s.whipDelete},
+		{"/whep", s.whepPost, s.whepDelete},
+	} {
+		rt.Route(m.prefix+"/{site}/{camera}", httpapi.Methods{
+			http.MethodPost:    cors(m.post),
+			http.MethodOptions: preflight("POST, OPTIONS", "POST, OPTIONS", true),
+		})
+		session := m.prefix + "/{site}/{camera}/{session}"
+		rt.Route(session, httpapi.Methods{
+			http.MethodDelete:  cors(m.end),
+			http.MethodOptions: preflight(sessionAllow, "DELETE, PATCH, OPTIONS", false),
+		})
+		// PATCH is answered by a route of its own, so that the session's
+		// Allow does not offer it.
+		rt.Handle(http.MethodPatch+" "+session, http.HandlerFunc(noPatch))
+	}
+}
 
 // cors lets browser WHIP/WHEP clients on other origins call the relay.
 // Credentials are bearer tokens, never cookies, so any origin may ask.
-func cors(next http.HandlerFunc) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
-		h := w.Header()
-		h.Set("Access-Control-Allow-Origin", "*")
-		h.Set("Access-Control-Expose-Headers", "Location, Retry-After")
-		next(w, r)
+func cors(next httpapi.HandlerFunc) httpapi.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		allowOrigins(w)
+		return next(w, r)
 	}
+}
+
+func allowOrigins(w http.ResponseWriter) {
+	h := w.Header()
+	h.Set("Access-Control-Allow-Origin", "*")
+	h.Set("Access-Control-Expose-Headers", "Location, Retry-After")
 }
 
 // preflight answers CORS preflight requests (and WHIP/WHEP OPTIONS probes):
 // allow is what the resource supports, corsMethods what a browser may send
 // (PATCH too on sessions, so that a browser client trying trickle ICE reads
 // the relay's 405 rather than a CORS failure).
-func preflight(allow, corsMethods string, acceptsSDP bool) http.HandlerFunc {
-	return cors(func(w http.ResponseWriter, r *http.Request) {
+func preflight(allow, corsMethods string, acceptsSDP bool) httpapi.HandlerFunc {
+	return cors(func(w http.ResponseWriter, r *http.Request) error {
 		h := w.Header()
 		h.Set("Access-Control-Allow-Methods", corsMethods)
 		h.Set("Access-Control-Allow-Headers", "Authorization, Content-Type, If-Match")
@@ -39,29 +72,52 @@ func preflight(allow, corsMethods string, acceptsSDP bool) http.HandlerFunc {
 			h.Set("Accept-Post", "application/sdp")
 		}
 		w.WriteHeader(http.StatusNoContent)
+		return nil
 	})
 }
 
-// streamParam reads ?stream=main|sub, main by default.
-func streamParam(r *http.Request) (string, error) {
-	switch v := r.URL.Query().Get("stream"); v {
-	case "":
-		return hub.StreamMain, nil
-	case hub.StreamMain, hub.StreamSub:
-		return v, nil
-	default:
-		return "", fail(http.StatusBadRequest, "bad_request", "stream %q: want main or sub", v)
-	}
+// noPatch answers PATCH on a WHIP or WHEP session. RFC 9725 (WHIP),
+// Section 4.3.1: a WHIP session that supports neither trickle ICE nor ICE
+// restarts must answer HTTP PATCH requests with 405 Method Not Allowed.
+// The relay's offers and answers are complete (every candidate gathered
+// before the SDP is sent) and a peer whose network changes publishes or
+// plays anew, so it supports neither; WHEP (draft-ietf-wish-whep) follows
+// WHIP here.
+func noPatch(w http.ResponseWriter, r *http.Request) {
+	allowOrigins(w)
+	w.Header().Set("Allow", sessionAllow)
+	httpapi.WriteError(w, http.StatusMethodNotAllowed, "method_not_allowed",
+		"this relay supports neither trickle ICE nor ICE restarts (RFC 9725, section 4.3.1): send a complete offer, and POST a new one to restart")
 }
 
-// camera checks that the path's camera exists.
-func (s *server) camera(r *http.Request) (store.Camera, error) {
-	site, id := r.PathValue("site"), r.PathValue("camera")
-	c, err := s.Store.Camera(r.Context(), site, id)
-	if errors.Is(err, store.ErrNotFound) {
-		return store.Camera{}, fail(http.StatusNotFound, "unknown_camera", "camera %s/%s does not exist", site, id)
+// offer reads what a WHIP or WHEP POST asks for: the path's camera, which
+// must exist, its stream (?stream=main|sub, main by default), and the SDP
+// offer of the body.
+func (s *server) offer(w http.ResponseWriter, r *http.Request) (hub.Key, string, error) {
+	c, err := s.Store.Camera(r.Context(), r.PathValue("site"), r.PathValue("camera"))
+	if err != nil {
+		return hub.Key{}, "", err
 	}
-	return c, err
+	key := hub.Key{Site: c.Site, Camera: c.ID, Stream: hub.StreamMain}
+	switch v := r.URL.Query().Get("stream"); v {
+	case "":
+	case hub.StreamMain, hub.StreamSub:
+		key.Stream = v
+	default:
+		return hub.Key{}, "", fault.New(fault.Invalid, "bad_request", "stream %q: want main or sub", v)
+	}
+	sdp, err := httpapi.ReadBody(w, r, "application/sdp", s.MaxSDPBytes)
+	return key, string(sdp), err
+}
+
+// answer sends the SDP answer of a new session.
+func answer(w http.ResponseWriter, prefix string, key hub.Key, session, sdp string) {
+	h := w.Header()
+	h.Set("Location", fmt.Sprintf("%s/%s/%s/%s", prefix, key.Site, key.Camera, session))
+	h.Set("Content-Type", "application/sdp")
+	h.Set("Cache-Control", "no-store")
+	w.WriteHeader(http.StatusCreated)
+	_, _ = w.Write([]byte(sdp))
 }
 
 // publisher checks the request's site publish token.
@@ -76,136 +132,81 @@ func (s *server) publisher(r *http.Request) error {
 		return err
 	}
 	if !auth.MatchPublishToken(token, hashes) {
-		return fail(http.StatusUnauthorized, "unauthorized", "the token may not publish to site %s", site)
+		return unauthorized("the token may not publish to site %s", site)
 	}
 	return nil
 }
 
-// mediaError maps the WHIP and WHEP servers' errors to answers.
-func mediaError(w http.ResponseWriter, err error) error {
-	switch {
-	case errors.Is(err, peer.ErrBadOffer):
-		return fail(http.StatusBadRequest, "bad_sdp", "%v", err)
-	case errors.Is(err, hub.ErrAlreadyPublishing):
-		return fail(http.StatusConflict, "already_publishing", "%v", err)
-	case errors.Is(err, whep.ErrCameraOffline):
-		w.Header().Set("Retry-After", "2")
-		return fail(http.StatusConflict, "camera_offline", "the camera has no live stream; retry shortly")
-	case errors.Is(err, whip.ErrUnknownSession), errors.Is(err, whep.ErrUnknownSession):
-		return fail(http.StatusNotFound, "unknown_session", "no such session")
+// viewer checks the request's login token and that its user may watch the
+// path's site.
+func (s *server) viewer(r *http.Request) (auth.Principal, error) {
+	p, _, err := s.principal(r)
+	if err != nil {
+		return auth.Principal{}, err
 	}
-	return err
+	if site := r.PathValue("site"); !p.CanView(site) {
+		return auth.Principal{}, fault.New(fault.Forbidden, "forbidden", "%s %s may not watch site %s", p.Role, p.Name, site)
+	}
+	return p, nil
 }
 
-// noPatch answers PATCH on a WHIP or WHEP session. RFC 9725 (WHIP),
-// Section 4.3.1: a WHIP session that supports neither trickle ICE nor ICE
-// restarts must answer HTTP PATCH requests with 405 Method Not Allowed.
-// The relay's offers and answers are complete (every candidate gathered
-// before the SDP is sent) and a peer whose network changes publishes or
-// plays anew, so it supports neither; WHEP (draft-ietf-wish-whep) follows
-// WHIP here. The caller sets Allow.
-func noPatch(w http.ResponseWriter, r *http.Request) {
-	writeError(w, http.StatusMethodNotAllowed, "method_not_allowed",
-		"this relay supports neither trickle ICE nor ICE restarts (RFC 9725, section 4.3.1): send a complete offer, and POST a new one to restart")
-}
-
-func writeSDP(w http.ResponseWriter, location, answer string) {
-	h := w.Header()
-	h.Set("Location", location)
-	h.Set("Content-Type", "application/sdp")
-	h.Set("Cache-Control", "no-store")
-	w.WriteHeader(http.StatusCreated)
-	_, _ = w.Write([]byte(answer))
-}
-
-func (s *server) whipPost(w http.ResponseWriter, r *http.Request) {
+func (s *server) whipPost(w http.ResponseWriter, r *http.Request) error {
 	if err := s.publisher(r); err != nil {
-		s.respond(w, r, err)
-		return
+		return err
 	}
-	c, err := s.camera(r)
+	key, offer, err := s.offer(w, r)
 	if err != nil {
-		s.respond(w, r, err)
-		return
+		return err
 	}
-	stream, err := streamParam(r)
+	id, sdp, err := s.WHIP.Publish(r.Context(), key, offer)
 	if err != nil {
-		s.respond(w, r, err)
-		return
+		return err
 	}
-	offer, err := s.body(w, r, "application/sdp")
-	if err != nil {
-		s.respond(w, r, err)
-		return
-	}
-	id, answer, err := s.WHIP.Publish(r.Context(), hub.Key{Site: c.Site, Camera: c.ID, Stream: stream}, string(offer))
-	if err != nil {
-		s.respond(w, r, mediaError(w, err))
-		return
-	}
-	writeSDP(w, fmt.Sprintf("/whip/%s/%s/%s", c.Site, c.ID, id), answer)
+	answer(w, "/whip", key, id, sdp)
+	return nil
 }
 
-func (s *server) whipDelete(w http.ResponseWriter, r *http.Request) {
+func (s *server) whipDelete(w http.ResponseWriter, r *http.Request) error {
 	if err := s.publisher(r); err != nil {
-		s.respond(w, r, err)
-		return
+		return err
 	}
 	if err := s.WHIP.End(r.Context(), r.PathValue("site"), r.PathValue("camera"), r.PathValue("session")); err != nil {
-		s.respond(w, r, mediaError(w, err))
-		return
+		return err
 	}
 	w.WriteHeader(http.StatusOK)
+	return nil
 }
 
-func (s *server) whepPost(w http.ResponseWriter, r *http.Request) {
-	p, _, err := s.principal(r)
+func (s *server) whepPost(w http.ResponseWriter, r *http.Request) error {
+	// Whether a site's camera exists is not told to those who may not see
+	// it: the viewer is checked first.
+	p, err := s.viewer(r)
 	if err != nil {
-		s.respond(w, r, err)
-		return
+		return err
 	}
-	// Whether a site's camera exists is not told to those who may not see it.
-	if site := r.PathValue("site"); !p.CanView(site) {
-		s.respond(w, r, fail(http.StatusForbidden, "forbidden", "%s %s may not watch site %s", p.Role, p.Name, site))
-		return
-	}
-	c, err := s.camera(r)
+	key, offer, err := s.offer(w, r)
 	if err != nil {
-		s.respond(w, r, err)
-		return
+		return err
 	}
-	stream, err := streamParam(r)
+	sess, err := s.WHEP.Play(r.Context(), whep.Request{Key: key, User: p.Name, Remote: remoteAddr(r), Offer: offer})
+	if errors.Is(err, whep.ErrCameraOffline) {
+		w.Header().Set("Retry-After", "2") // what "retry shortly" means
+	}
 	if err != nil {
-		s.respond(w, r, err)
-		return
+		return err
 	}
-	offer, err := s.body(w, r, "application/sdp")
-	if err != nil {
-		s.respond(w, r, err)
-		return
-	}
-	sess, err := s.WHEP.Play(r.Context(), whep.Request{
-		Key:    hub.Key{Site: c.Site, Camera: c.ID, Stream: stream},
-		User:   p.Name,
-		Remote: remoteAddr(r),
-		Offer:  string(offer),
-	})
-	if err != nil {
-		s.respond(w, r, mediaError(w, err))
-		return
-	}
-	writeSDP(w, fmt.Sprintf("/whep/%s/%s/%s", c.Site, c.ID, sess.ID), sess.Answer)
+	answer(w, "/whep", key, sess.ID, sess.Answer)
+	return nil
 }
 
-func (s *server) whepDelete(w http.ResponseWriter, r *http.Request) {
+func (s *server) whepDelete(w http.ResponseWriter, r *http.Request) error {
 	p, _, err := s.principal(r)
 	if err != nil {
-		s.respond(w, r, err)
-		return
+		return err
 	}
 	if err := s.WHEP.End(r.Context(), r.PathValue("site"), r.PathValue("camera"), p.Name, r.PathValue("session")); err != nil {
-		s.respond(w, r, mediaError(w, err))
-		return
+		return err
 	}
 	w.WriteHeader(http.StatusOK)
+	return nil
 }
