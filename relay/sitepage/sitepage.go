@@ -29,6 +29,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/rs/zerolog"
 
+	"github.com/qianliyan/qianliyan/internal/httpapi"
 	"github.com/qianliyan/qianliyan/relay/auth"
 	"github.com/qianliyan/qianliyan/relay/findings"
 	"github.com/qianliyan/qianliyan/relay/store"
@@ -131,7 +132,11 @@ func New(cfg Config) (http.Handler, error) {
 	mux.HandleFunc("POST /site/findings/{id}/acknowledge", p.acknowledge)
 	mux.HandleFunc("POST /site/findings/{id}/rectify", p.rectify)
 	mux.HandleFunc("GET /site/evidence/{id}/{name}", p.evidence)
-	mux.HandleFunc("GET /site/changes", p.changes)
+	// The one route a script reads rather than a person: JSON answers and
+	// errors, through the API's HTTP layer.
+	follow := httpapi.NewRouter(cfg.Log, nil)
+	follow.Route("/site/changes", httpapi.Methods{http.MethodGet: p.changes})
+	mux.Handle("/site/changes", follow)
 	mux.Handle("GET /site/static/", p.static)
 	mux.HandleFunc("/site/", func(w http.ResponseWriter, r *http.Request) {
 		p.message(w, r, http.StatusNotFound, "not_found")
