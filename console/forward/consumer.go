@@ -2,11 +2,8 @@ package forward
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"net/http"
-	"strconv"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -22,13 +19,12 @@ type ConsumerOptions struct {
 	// Self is the signed-in user: changes the relay records as theirs
 	// are this console's own coming back, whose history is already here.
 	Self string
-	// Wait is how long one long poll may wait at the relay (25 s).
+	// Wait is how long one long poll may wait at the relay (25 s); the
+	// relay bounds the poll at Wait + 30 s.
 	Wait time.Duration
 	// MinBackoff and MaxBackoff bound the wait after a failed poll (1 s,
 	// 1 min).
 	MinBackoff, MaxBackoff time.Duration
-	// HTTP makes the polls; its timeout must outlast Wait (Wait + 30 s).
-	HTTP *http.Client
 	// OnChange, if set, is told of the findings a poll changed (status,
 	// deadline, history) once the store has the change.
 	OnChange func(ids []string)
@@ -42,7 +38,6 @@ type ConsumerOptions struct {
 // misses nor repeats any.
 type Consumer struct {
 	opts ConsumerOptions
-	call caller
 	log  zerolog.Logger
 }
 
@@ -57,30 +52,7 @@ func NewConsumer(opts ConsumerOptions) *Consumer {
 	if opts.MaxBackoff < opts.MinBackoff {
 		opts.MaxBackoff = max(time.Minute, opts.MinBackoff)
 	}
-	if opts.HTTP == nil {
-		opts.HTTP = &http.Client{Timeout: opts.Wait + 30*time.Second}
-	}
-	return &Consumer{opts: opts, call: caller{relay: opts.Relay, http: opts.HTTP}, log: opts.Log}
-}
-
-// changesAnswer is the relay's answer to a changes poll.
-type changesAnswer struct {
-	Cursor  int64 `json:"cursor"`
-	Changes []struct {
-		Cursor  int64 `json:"cursor"`
-		Finding struct {
-			ID       string    `json:"id"`
-			Status   string    `json:"status"`
-			Deadline time.Time `json:"deadline"`
-		} `json:"finding"`
-		Event struct {
-			At     time.Time       `json:"at"`
-			Actor  string          `json:"actor"`
-			Role   string          `json:"role"`
-			Action string          `json:"action"`
-			Detail json.RawMessage `json:"detail"`
-		} `json:"event"`
-	} `json:"changes"`
+	return &Consumer{opts: opts, log: opts.Log}
 }
 
 // Run polls until ctx is cancelled, or the relay ends the session
@@ -124,15 +96,9 @@ func (c *Consumer) poll(ctx context.Context, relay string) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	path := "/api/v1/findings/changes?after=" + strconv.FormatInt(after, 10) +
-		"&wait=" + strconv.FormatFloat(c.opts.Wait.Seconds(), 'f', -1, 64)
-	_, body, err := c.call.do(ctx, request{method: http.MethodGet, path: path})
+	ans, err := c.opts.Relay.Changes(ctx, after, c.opts.Wait)
 	if err != nil {
-		return 0, fmt.Errorf("polling the relay's changes after %d: %w", after, err)
-	}
-	var ans changesAnswer
-	if err := json.Unmarshal(body, &ans); err != nil {
-		return 0, fmt.Errorf("reading the relay's changes after %d: %w", after, err)
+		return 0, err
 	}
 	if len(ans.Changes) == 0 {
 		return 0, nil
@@ -141,7 +107,7 @@ func (c *Consumer) poll(ctx context.Context, relay string) (int, error) {
 	for _, ch := range ans.Changes {
 		ev := ch.Event
 		changes = append(changes, store.RelayChange{
-			Cursor: ch.Cursor, FindingID: ch.Finding.ID, Status: ch.Finding.Status, Deadline: ch.Finding.Deadline,
+			Cursor: ch.Cursor, FindingID: ch.Finding.ID, Status: string(ch.Finding.Status), Deadline: ch.Finding.Deadline,
 			Event: store.RelayEvent{At: ev.At, Actor: ev.Actor, Role: ev.Role, Action: ev.Action, Detail: ev.Detail},
 			Echo:  ev.Actor == c.opts.Self && ev.Role != "site_manager",
 		})

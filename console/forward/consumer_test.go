@@ -2,12 +2,12 @@ package forward
 
 import (
 	"context"
-	"net/http"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/qianliyan/qianliyan/console/store"
+	"github.com/qianliyan/qianliyan/relay/wire"
 )
 
 func runConsumer(t testing.TB, st *store.Store, c Relay, self string) {
@@ -63,14 +63,8 @@ func TestConsumerBringsTheSitesAnswersAndTheRecheckGoesBack(t *testing.T) {
 	runConsumer(t, st, duty, duty.User().Name)
 	waitFor(t, 10*time.Second, "the flag forwarded", func() bool { return pending(t, st) == 0 })
 
-	for i, a := range []map[string]any{
-		{"action_id": "site-ack", "action": "acknowledge", "note": "seen"},
-		{"action_id": "site-fix", "action": "rectify", "note": "retrained the cleaners"},
-	} {
-		if status := call(t, mgr, http.MethodPost, "/api/v1/findings/"+f.ID+"/actions", a, nil); status != http.StatusOK {
-			t.Fatalf("site action %d: %d", i, status)
-		}
-	}
+	act(t, mgr, f.ID, wire.ActionRequest{ActionID: "site-ack", Action: wire.ActAcknowledge, Note: "seen"})
+	act(t, mgr, f.ID, wire.ActionRequest{ActionID: "site-fix", Action: wire.ActRectify, Note: "retrained the cleaners"})
 	waitFor(t, 10*time.Second, "the rectification seen by the console", func() bool {
 		got, _ := st.Get(ctx, f.ID)
 		return got.Status == "rectified"
@@ -130,10 +124,7 @@ func TestConsumerResumesFromItsCursorAfterTheRelayRestarts(t *testing.T) {
 	tr.stop()
 	tr.start()
 	mgr = tr.signIn(t, siteManager, siteManagerPassword)
-	if status := call(t, mgr, http.MethodPost, "/api/v1/findings/"+f.ID+"/actions",
-		map[string]any{"action_id": "site-ack", "action": "acknowledge", "note": "on it"}, nil); status != http.StatusOK {
-		t.Fatalf("acknowledging: %d", status)
-	}
+	act(t, mgr, f.ID, wire.ActionRequest{ActionID: "site-ack", Action: wire.ActAcknowledge, Note: "on it"})
 	waitFor(t, 10*time.Second, "the acknowledgement seen after the relay's restart", func() bool {
 		got, _ := st.Get(ctx, f.ID)
 		return got.Status == "acknowledged"

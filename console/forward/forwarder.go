@@ -2,12 +2,9 @@ package forward
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"net/http"
-	"net/url"
 	"os"
 	"sync"
 	"time"
@@ -17,14 +14,13 @@ import (
 
 	"github.com/qianliyan/qianliyan/console/relayclient"
 	"github.com/qianliyan/qianliyan/console/store"
+	"github.com/qianliyan/qianliyan/relay/wire"
 )
 
 // Options configures a Forwarder; zero values are sensible.
 type Options struct {
 	Store *store.Store
 	Relay Relay
-	// HTTP sends the requests; its timeout bounds a clip's upload (2 min).
-	HTTP *http.Client
 	// MinBackoff and MaxBackoff bound the wait after the relay could not be
 	// reached or failed (1 s, 30 s), doubling in between.
 	MinBackoff, MaxBackoff time.Duration
@@ -43,6 +39,8 @@ type Options struct {
 }
 
 // Forwarder sends the outbox to the relay.
+//
+// The relay bounds each call (2 min, a clip's upload included).
 //
 // Each finding's entries go strictly in order: a later one waits until the
 // earlier ones are delivered; findings do not wait for each other. Sending
@@ -63,7 +61,6 @@ type Options struct {
 // theirs. Findings not bound to any relay yet are bound to this one.
 type Forwarder struct {
 	opts Options
-	call caller
 	log  zerolog.Logger
 
 	mu        sync.Mutex
@@ -73,9 +70,6 @@ type Forwarder struct {
 
 // New returns a forwarder; Run runs it.
 func New(opts Options) *Forwarder {
-	if opts.HTTP == nil {
-		opts.HTTP = &http.Client{Timeout: 2 * time.Minute}
-	}
 	if opts.MinBackoff <= 0 {
 		opts.MinBackoff = time.Second
 	}
@@ -91,7 +85,7 @@ func New(opts Options) *Forwarder {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	return &Forwarder{opts: opts, call: caller{relay: opts.Relay, http: opts.HTTP}, log: opts.Log}
+	return &Forwarder{opts: opts, log: opts.Log}
 }
 
 // batch is how many outbox entries one pass reads.
@@ -281,7 +275,7 @@ func (f *Forwarder) sendFinding(ctx context.Context, es []store.OutboxEntry) (bo
 			return progress, nil
 		case errors.Is(err, relayclient.ErrSessionExpired), errors.Is(err, relayclient.ErrNotSignedIn):
 			return progress, err
-		case permanent(err) || errors.Is(err, errRefused):
+		case relayclient.Permanent(err) || errors.Is(err, errRefused):
 			f.relayAnswered()
 			if err := f.opts.Store.MarkFailed(ctx, e.Seq, err.Error()); err != nil {
 				return progress, err
@@ -324,45 +318,19 @@ func (f *Forwarder) send(ctx context.Context, e store.OutboxEntry) error {
 	return fmt.Errorf("%w: outbox entry %d is of unknown kind %q", errRefused, e.Seq, e.Kind)
 }
 
-// draft is what the relay is sent of a finding: the console's to say.
-type draft struct {
-	ID              string    `json:"id"`
-	Site            string    `json:"site"`
-	Camera          string    `json:"camera"`
-	Zone            string    `json:"zone"`
-	TemplateID      string    `json:"template_id"`
-	TemplateVersion int       `json:"template_version"`
-	Step            string    `json:"step"`
-	Deviation       string    `json:"deviation"`
-	DeviationText   string    `json:"deviation_text"`
-	Severity        string    `json:"severity"`
-	Note            string    `json:"note"`
-	Observer        string    `json:"observer"`
-	ObservedAt      time.Time `json:"observed_at"`
-	FlaggedAt       time.Time `json:"flagged_at"`
-	Deadline        time.Time `json:"deadline"`
-}
-
-func findingPath(id string) string { return "/api/v1/findings/" + url.PathEscape(id) }
-
 // sendFlag files the finding as flagged, then its snapshot.
 func (f *Forwarder) sendFlag(ctx context.Context, id string) error {
 	fd, err := f.opts.Store.Original(ctx, id)
 	if err != nil {
 		return fmt.Errorf("%w: %w", errRefused, err)
 	}
-	body, err := jsonBody(draft{
+	if _, _, err := f.opts.Relay.FileFinding(ctx, wire.Draft{
 		ID: fd.ID, Site: fd.Site, Camera: fd.Camera, Zone: fd.Zone, TemplateID: fd.TemplateID,
 		TemplateVersion: fd.TemplateVersion, Step: fd.Step, Deviation: fd.Deviation, DeviationText: fd.DeviationText,
 		Severity: fd.Severity, Note: fd.Note, Observer: fd.Observer,
 		ObservedAt: fd.ObservedAt, FlaggedAt: fd.FlaggedAt, Deadline: fd.Deadline,
-	})
-	if err != nil {
-		return fmt.Errorf("%w: encoding %s: %w", errRefused, id, err)
-	}
-	if _, _, err := f.call.do(ctx, request{method: http.MethodPut, path: findingPath(id),
-		header: http.Header{"Content-Type": {"application/json"}}, body: body}); err != nil {
-		return fmt.Errorf("filing finding %s: %w", id, err)
+	}); err != nil {
+		return err
 	}
 	if fd.Snapshot == nil || fd.Snapshot.File == "" {
 		return nil
@@ -396,7 +364,7 @@ func (f *Forwarder) sendEvidence(ctx context.Context, id string, ev store.Eviden
 		return fmt.Errorf("%w: %s of %s: %w", errRefused, ev.Kind, id, err)
 	}
 	ctype := "image/jpeg"
-	if ev.Kind == "clip" {
+	if ev.Kind == wire.EvidenceClip {
 		ctype = "video/mp4"
 	}
 	open := func() (io.ReadCloser, int64, error) {
@@ -411,12 +379,8 @@ func (f *Forwarder) sendEvidence(ctx context.Context, id string, ev store.Eviden
 		}
 		return fh, st.Size(), nil
 	}
-	_, _, err = f.call.do(ctx, request{method: http.MethodPut, path: findingPath(id) + "/evidence/" + ev.Kind,
-		header: http.Header{"Content-Type": {ctype}, "X-Content-Sha256": {ev.SHA256}}, body: open})
-	if err != nil {
-		return fmt.Errorf("sending the %s of %s: %w", ev.Kind, id, err)
-	}
-	return nil
+	_, _, err = f.opts.Relay.PutEvidence(ctx, id, relayclient.Upload{Kind: ev.Kind, ContentType: ctype, SHA256: ev.SHA256, Open: open})
+	return err
 }
 
 // actionNamespace makes action ids: the same finding and revision always
@@ -428,17 +392,8 @@ func ActionID(findingID string, revision int) string {
 	return uuid.NewSHA1(actionNamespace, fmt.Appendf(nil, "%s/%d", findingID, revision)).String()
 }
 
-// action is the relay's action request.
-type action struct {
-	ActionID string     `json:"action_id"`
-	Action   string     `json:"action"`
-	Note     string     `json:"note"`
-	Severity *string    `json:"severity,omitempty"`
-	Deadline *time.Time `json:"deadline,omitempty"`
-}
-
 // actions are the relay's names of the console's changes.
-var actions = map[string]string{"edited": "edit", "withdrawn": "withdraw", "verified": "verify", "reopened": "reopen"}
+var actions = map[string]wire.Action{"edited": wire.ActEdit, "withdrawn": wire.ActWithdraw, "verified": wire.ActVerify, "reopened": wire.ActReopen}
 
 // sendChange sends a change after the flag as the relay action it is.
 func (f *Forwarder) sendChange(ctx context.Context, e store.OutboxEntry) error {
@@ -450,21 +405,21 @@ func (f *Forwarder) sendChange(ctx context.Context, e store.OutboxEntry) error {
 	if !ok {
 		return fmt.Errorf("%w: change %d of %s is %q, which the relay has no action for", errRefused, e.Revision, e.FindingID, c.Action)
 	}
-	a := action{ActionID: ActionID(e.FindingID, e.Revision), Action: name}
+	a := wire.ActionRequest{ActionID: ActionID(e.FindingID, e.Revision), Action: name}
 	switch name {
-	case "edit":
+	case wire.ActEdit:
 		// The relay keeps a note it is not given: the note as of this
 		// change goes every time.
 		a.Note = c.Note
 		if s, ok := c.Detail["severity"].(string); ok {
 			a.Severity = &s
 		}
-	case "withdraw":
+	case wire.ActWithdraw:
 		a.Note, _ = c.Detail["reason"].(string)
 	default:
 		a.Note, _ = c.Detail["note"].(string)
 	}
-	if name == "edit" || name == "reopen" {
+	if name == wire.ActEdit || name == wire.ActReopen {
 		if s, ok := c.Detail["deadline"].(string); ok {
 			d, err := time.Parse(time.RFC3339Nano, s)
 			if err != nil {
@@ -473,13 +428,8 @@ func (f *Forwarder) sendChange(ctx context.Context, e store.OutboxEntry) error {
 			a.Deadline = &d
 		}
 	}
-	body, err := jsonBody(a)
-	if err != nil {
-		return fmt.Errorf("%w: encoding change %d of %s: %w", errRefused, e.Revision, e.FindingID, err)
-	}
-	if _, _, err := f.call.do(ctx, request{method: http.MethodPost, path: findingPath(e.FindingID) + "/actions",
-		header: http.Header{"Content-Type": {"application/json"}}, body: body}); err != nil {
-		return fmt.Errorf("sending %s of %s (revision %d): %w", name, e.FindingID, e.Revision, err)
+	if _, err := f.opts.Relay.Act(ctx, e.FindingID, a); err != nil {
+		return fmt.Errorf("revision %d: %w", e.Revision, err)
 	}
 	return nil
 }
@@ -487,20 +437,12 @@ func (f *Forwarder) sendChange(ctx context.Context, e store.OutboxEntry) error {
 // resync takes the relay's status of a finding whose change it refused, so
 // that the console does not go on showing a status the site never saw.
 func (f *Forwarder) resync(ctx context.Context, id string, log zerolog.Logger) {
-	_, body, err := f.call.do(ctx, request{method: http.MethodGet, path: findingPath(id)})
+	rf, err := f.opts.Relay.Finding(ctx, id)
 	if err != nil {
 		log.Warn().Err(err).Msg("reading the relay's status after a refusal")
 		return
 	}
-	var rf struct {
-		Status   string    `json:"status"`
-		Deadline time.Time `json:"deadline"`
-	}
-	if err := json.Unmarshal(body, &rf); err != nil {
-		log.Warn().Err(err).Msg("reading the relay's status after a refusal")
-		return
-	}
-	if err := f.opts.Store.TakeRelayStatus(ctx, f.opts.Relay.BaseURL(), id, rf.Status, rf.Deadline); err != nil {
+	if err := f.opts.Store.TakeRelayStatus(ctx, f.opts.Relay.BaseURL(), id, string(rf.Status), rf.Deadline); err != nil {
 		log.Warn().Err(err).Msg("taking the relay's status after a refusal")
 	}
 }

@@ -15,6 +15,7 @@ import (
 
 	"github.com/qianliyan/qianliyan/console/relayclient"
 	"github.com/qianliyan/qianliyan/console/store"
+	"github.com/qianliyan/qianliyan/relay/wire"
 )
 
 func ptr[T any](v T) *T { return &v }
@@ -85,7 +86,7 @@ func TestForwardsFindingsEvidenceAndChanges(t *testing.T) {
 	}
 }
 
-func actionsOf(f relayFinding) string {
+func actionsOf(f wire.Finding) string {
 	var out []string
 	for _, e := range f.Events {
 		out = append(out, e.Action)
@@ -110,18 +111,9 @@ func TestRefusedChangeFailsWithTheReasonAndLaterOnesGoOn(t *testing.T) {
 	// bad_transition.
 	mgr := tr.signIn(t, siteManager, siteManagerPassword)
 	other := tr.duty(t)
-	for _, a := range []struct {
-		by   *relayclient.Client
-		body map[string]any
-	}{
-		{mgr, map[string]any{"action_id": "site-ack", "action": "acknowledge", "note": "seen"}},
-		{mgr, map[string]any{"action_id": "site-fix", "action": "rectify", "note": "fixed"}},
-		{other, map[string]any{"action_id": "elsewhere-1", "action": "verify", "note": "checked"}},
-	} {
-		if status := call(t, a.by, http.MethodPost, "/api/v1/findings/"+f.ID+"/actions", a.body, nil); status != http.StatusOK {
-			t.Fatalf("%s at the relay: %d", a.body["action"], status)
-		}
-	}
+	act(t, mgr, f.ID, wire.ActionRequest{ActionID: "site-ack", Action: wire.ActAcknowledge, Note: "seen"})
+	act(t, mgr, f.ID, wire.ActionRequest{ActionID: "site-fix", Action: wire.ActRectify, Note: "fixed"})
+	act(t, other, f.ID, wire.ActionRequest{ActionID: "elsewhere-1", Action: wire.ActVerify, Note: "checked"})
 	if _, err := st.Withdraw(ctx, f.ID, "duty", "wrong camera"); err != nil {
 		t.Fatal(err)
 	}
@@ -157,6 +149,9 @@ type standIn struct {
 func newStandIn(t *testing.T) *standIn {
 	s := &standIn{fail: make(map[string]int)}
 	s.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if standInSignIn(w, r) {
+			return
+		}
 		if r.Header.Get("Authorization") != "Bearer stand-in" {
 			w.WriteHeader(http.StatusUnauthorized)
 			return
@@ -205,15 +200,6 @@ func (s *standIn) of(id string) []string {
 	return out
 }
 
-// staticRelay is a sign-in whose token the stand-in takes.
-type staticRelay struct{ url string }
-
-func (s staticRelay) BaseURL() string                     { return s.url }
-func (staticRelay) Token(context.Context) (string, error) { return "stand-in", nil }
-func (staticRelay) Refresh(context.Context) (relayclient.Session, error) {
-	return relayclient.Session{}, relayclient.ErrSessionExpired
-}
-
 func TestEachFindingInOrderWithoutHoldingUpTheOthers(t *testing.T) {
 	ctx := context.Background()
 	relay := newStandIn(t)
@@ -231,7 +217,7 @@ func TestEachFindingInOrderWithoutHoldingUpTheOthers(t *testing.T) {
 	}
 	// a's flag fails as a relay that is unwell does, b's goes through.
 	relay.setFail(a.ID, http.StatusServiceUnavailable)
-	runForwarder(t, st, staticRelay{relay.srv.URL}, Options{MinBackoff: 20 * time.Millisecond, MaxBackoff: 50 * time.Millisecond})
+	runForwarder(t, st, signInToStandIn(t, relay.srv.URL), Options{MinBackoff: 20 * time.Millisecond, MaxBackoff: 50 * time.Millisecond})
 
 	want := []string{"PUT ", "PUT /evidence/snapshot", "POST /actions", "PUT /evidence/clip", "POST /actions"}
 	waitFor(t, 10*time.Second, "b delivered while a is held up", func() bool { return len(relay.of(b.ID)) == len(want) })
@@ -256,6 +242,9 @@ func TestActionsCarryTheirChange(t *testing.T) {
 	var mu sync.Mutex
 	var bodies []map[string]any
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if standInSignIn(w, r) {
+			return
+		}
 		if strings.HasSuffix(r.URL.Path, "/actions") {
 			var m map[string]any
 			json.NewDecoder(r.Body).Decode(&m)
@@ -263,7 +252,8 @@ func TestActionsCarryTheirChange(t *testing.T) {
 			bodies = append(bodies, m)
 			mu.Unlock()
 		}
-		w.WriteHeader(http.StatusOK)
+		w.Header().Set("Content-Type", "application/json")
+		fmt.Fprint(w, `{}`)
 	}))
 	defer srv.Close()
 	st := openStore(t)
@@ -272,7 +262,7 @@ func TestActionsCarryTheirChange(t *testing.T) {
 	st.Update(ctx, f.ID, "duty", store.Edit{Note: ptr("n1")})
 	st.Update(ctx, f.ID, "duty", store.Edit{Severity: ptr("minor"), Deadline: &deadline})
 	st.Withdraw(ctx, f.ID, "duty", "mistaken")
-	runForwarder(t, st, staticRelay{srv.URL}, Options{})
+	runForwarder(t, st, signInToStandIn(t, srv.URL), Options{})
 	waitFor(t, 10*time.Second, "the outbox drained", func() bool { return pending(t, st) == 0 })
 
 	cases := []struct {
@@ -364,38 +354,12 @@ func TestRelayDownWhileFlaggingThenBack(t *testing.T) {
 	}
 }
 
-func TestWhichAnswersAreForGood(t *testing.T) {
-	cases := []struct {
-		status int
-		code   string
-		want   bool
-	}{
-		{http.StatusConflict, "bad_transition", true},
-		{http.StatusConflict, "conflict", true},
-		{http.StatusUnprocessableEntity, "invalid_field", true},
-		{http.StatusNotFound, "unknown_site", true},
-		{http.StatusBadRequest, "digest_mismatch", true},
-		{http.StatusRequestEntityTooLarge, "body_too_large", true},
-		{http.StatusForbidden, "forbidden", true},
-		// A relay without the findings API yet, and answers meaning later.
-		{http.StatusNotFound, "not_found", false},
-		{http.StatusNotFound, "http_404", false},
-		{http.StatusMethodNotAllowed, "method_not_allowed", false},
-		{http.StatusTooManyRequests, "too_many_attempts", false},
-		{http.StatusUnauthorized, "unauthorized", false},
-		{http.StatusInternalServerError, "internal", false},
-		{http.StatusBadGateway, "http_502", false},
-	}
-	for _, c := range cases {
-		if got := (&RelayError{Status: c.status, Code: c.code}).Permanent(); got != c.want {
-			t.Errorf("%d %s: permanent %v, want %v", c.status, c.code, got, c.want)
-		}
-	}
-}
-
 func TestForwardingStopsWhenTheRelayEndsTheSession(t *testing.T) {
 	ctx := context.Background()
 	refused := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if standInSignIn(w, r) {
+			return
+		}
 		w.Header().Set("Content-Type", "application/json")
 		w.WriteHeader(http.StatusUnauthorized)
 		fmt.Fprint(w, `{"error":{"code":"unauthorized","message":"token expired"}}`)
@@ -403,7 +367,7 @@ func TestForwardingStopsWhenTheRelayEndsTheSession(t *testing.T) {
 	defer refused.Close()
 	st := openStore(t)
 	f, _ := st.Create(ctx, flagOf(t, 1, false))
-	relay := staticRelay{refused.URL}
+	relay := signInToStandIn(t, refused.URL)
 	done := make(chan error, 2)
 	go func() { done <- New(Options{Store: st, Relay: relay, Log: testLog(t)}).Run(ctx) }()
 	go func() { done <- NewConsumer(ConsumerOptions{Store: st, Relay: relay, Log: testLog(t)}).Run(ctx) }()

@@ -4,12 +4,11 @@ import (
 	"bytes"
 	"context"
 	"database/sql"
-	"encoding/json"
+	"errors"
 	"fmt"
 	"image"
 	"image/color"
 	"image/jpeg"
-	"io"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -23,6 +22,7 @@ import (
 	"github.com/qianliyan/qianliyan/console/relayclient"
 	"github.com/qianliyan/qianliyan/console/store"
 	"github.com/qianliyan/qianliyan/relay"
+	"github.com/qianliyan/qianliyan/relay/wire"
 )
 
 // siteManager signs in to the test relays as the manager of site-01; the
@@ -125,59 +125,53 @@ func count(t testing.TB, db *sql.DB, query string, args ...any) int {
 	return n
 }
 
-// relayFinding is the relay's finding as its API gives it.
-type relayFinding struct {
-	ID       string    `json:"id"`
-	Status   string    `json:"status"`
-	Note     string    `json:"note"`
-	Severity string    `json:"severity"`
-	Deadline time.Time `json:"deadline"`
-	Evidence struct {
-		Snapshot *struct{ SHA256 string } `json:"snapshot"`
-		Clip     *struct{ SHA256 string } `json:"clip"`
-	} `json:"evidence"`
-	Events []struct {
-		Actor  string `json:"actor"`
-		Action string `json:"action"`
-	} `json:"events"`
+// finding reads a finding at the relay as c, with the status the relay
+// answered.
+func (tr *testRelay) finding(t testing.TB, c *relayclient.Client, id string) (wire.Finding, int) {
+	t.Helper()
+	f, err := c.Finding(context.Background(), id)
+	var rerr *relayclient.Error
+	switch {
+	case errors.As(err, &rerr):
+		return wire.Finding{}, rerr.Status
+	case err != nil:
+		t.Fatal(err)
+	}
+	return f, http.StatusOK
 }
 
-// call makes a relay API call as c and decodes its answer into out.
-func call(t testing.TB, c *relayclient.Client, method, path string, in, out any) int {
+// act asks an action of a finding at the relay as c.
+func act(t testing.TB, c *relayclient.Client, id string, a wire.ActionRequest) {
 	t.Helper()
-	token, err := c.Token(context.Background())
+	if _, err := c.Act(context.Background(), id, a); err != nil {
+		t.Fatalf("%s at the relay: %v", a.Action, err)
+	}
+}
+
+// standInSignIn answers a stand-in relay's sign-in with the token it
+// takes, "stand-in"; it reports whether r was one.
+func standInSignIn(w http.ResponseWriter, r *http.Request) bool {
+	if r.URL.Path != "/api/v1/login" {
+		return false
+	}
+	w.Header().Set("Content-Type", "application/json")
+	fmt.Fprintf(w, `{"token":"stand-in","expires_at":%q,"user":{"name":"duty","role":"duty"}}`,
+		time.Now().Add(time.Hour).UTC().Format(time.RFC3339))
+	return true
+}
+
+// signInToStandIn signs in to a stand-in relay that answers with
+// standInSignIn.
+func signInToStandIn(t testing.TB, url string) *relayclient.Client {
+	t.Helper()
+	c, err := relayclient.New(url, relayclient.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	var body io.Reader
-	if in != nil {
-		b, _ := json.Marshal(in)
-		body = bytes.NewReader(b)
-	}
-	req, _ := http.NewRequest(method, c.BaseURL()+path, body)
-	req.Header.Set("Authorization", "Bearer "+token)
-	if in != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
+	if _, err := c.Login(context.Background(), "duty", "any"); err != nil {
 		t.Fatal(err)
 	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	if out != nil && resp.StatusCode < 300 {
-		if err := json.Unmarshal(b, out); err != nil {
-			t.Fatalf("%s %s: %v: %s", method, path, err, b)
-		}
-	}
-	return resp.StatusCode
-}
-
-func (tr *testRelay) finding(t testing.TB, c *relayclient.Client, id string) (relayFinding, int) {
-	t.Helper()
-	var f relayFinding
-	status := call(t, c, http.MethodGet, "/api/v1/findings/"+id, nil, &f)
-	return f, status
+	return c
 }
 
 func openStore(t testing.TB) *store.Store {

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/qianliyan/qianliyan/console/store"
+	"github.com/qianliyan/qianliyan/relay/wire"
 )
 
 // changeLog records what OnChange is told.
@@ -138,10 +139,7 @@ func TestConsumerTellsWhatChanged(t *testing.T) {
 	var told changeLog
 	runConsumerWith(t, ConsumerOptions{Store: st, Relay: duty, Self: duty.User().Name, OnChange: told.add})
 
-	if status := call(t, mgr, http.MethodPost, "/api/v1/findings/"+f.ID+"/actions",
-		map[string]any{"action_id": "ack-1", "action": "acknowledge", "note": "seen"}, nil); status != http.StatusOK {
-		t.Fatalf("acknowledge: %d", status)
-	}
+	act(t, mgr, f.ID, wire.ActionRequest{ActionID: "ack-1", Action: wire.ActAcknowledge, Note: "seen"})
 	waitFor(t, 10*time.Second, "OnChange told of the acknowledgement", func() bool { return told.has(f.ID) })
 	if got, _ := st.Get(ctx, f.ID); got.Status != "acknowledged" {
 		t.Fatalf("told before the store has it: %s", got.Status)

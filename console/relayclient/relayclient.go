@@ -1,6 +1,7 @@
-// Package relayclient is the relay's HTTP API as Go calls: sign-in, token
-// renewal, the camera list with its health, the event stream and WHEP
-// signalling. It keeps the login token and renews it with the relay's
+// Package relayclient is the relay's HTTP API as Go calls, the console's
+// one client of it: sign-in, token renewal, the camera list with its
+// health, the event stream, WHEP signalling, and the findings API (filing,
+// evidence, actions, the changes feed) over relay/wire's bodies. It keeps the login token and renews it with the relay's
 // refresh endpoint, never with the password, which it does not keep: when
 // the relay refuses to renew, the session is over (ErrSessionExpired).
 package relayclient
@@ -146,6 +147,30 @@ func (e *Error) Error() string {
 	return fmt.Sprintf("relay answered %d %s: %s", e.Status, e.Code, e.Message)
 }
 
+// Permanent reports whether the relay will give the same answer to the
+// same request however often it is asked: a 4xx other than the ones that
+// mean "later" (408, 425, 429) or "who are you" (401, handled by renewing),
+// and other than a relay that has no findings API (an unknown route, 404
+// not_found, or 405): that one may be upgraded, and is waited for.
+func (e *Error) Permanent() bool {
+	switch e.Status {
+	case http.StatusUnauthorized, http.StatusRequestTimeout, http.StatusTooEarly, http.StatusTooManyRequests,
+		http.StatusMethodNotAllowed:
+		return false
+	case http.StatusNotFound:
+		return e.Code != "not_found" && e.Code != "http_404"
+	}
+	return e.Status >= 400 && e.Status < 500
+}
+
+// Permanent reports whether err is an answer of the relay that will never
+// change (Error.Permanent); anything else (the relay unreachable, failing,
+// or answering what cannot be read) may go otherwise next time.
+func Permanent(err error) bool {
+	var rerr *Error
+	return errors.As(err, &rerr) && rerr.Permanent()
+}
+
 // Options configures a Client. Zero values are sensible.
 type Options struct {
 	HTTP *http.Client
@@ -157,9 +182,11 @@ type Options struct {
 // Client talks to one relay as one signed-in user. It is safe for
 // concurrent use.
 type Client struct {
-	base   *url.URL
-	http   *http.Client
-	stream *http.Client // for the event stream: no overall timeout
+	base *url.URL
+	http *http.Client
+	// stream has no overall timeout: the event stream is watched for
+	// silence, and uploads and the changes poll are bounded by their ctx.
+	stream *http.Client
 	now    func() time.Time
 	log    zerolog.Logger
 
@@ -219,7 +246,7 @@ func (c *Client) Login(ctx context.Context, user, password string) (Session, err
 	if err != nil {
 		return Session{}, fmt.Errorf("encoding login: %w", err)
 	}
-	req, err := c.request(ctx, http.MethodPost, "/api/v1/login", "application/json", body)
+	req, err := c.request(ctx, http.MethodPost, "/api/v1/login", "application/json", bytes.NewReader(body))
 	if err != nil {
 		return Session{}, err
 	}
@@ -240,7 +267,7 @@ func (c *Client) Login(ctx context.Context, user, password string) (Session, err
 // decodeSession sends a login or refresh request and reads its session.
 func (c *Client) decodeSession(req *http.Request) (Session, error) {
 	var s Session
-	if _, err := c.doJSON(req, http.StatusOK, &s); err != nil {
+	if _, err := c.doJSON(c.http, req, http.StatusOK, &s); err != nil {
 		return Session{}, err
 	}
 	if s.Token == "" {
@@ -424,7 +451,7 @@ func (c *Client) Cameras(ctx context.Context) ([]Camera, error) {
 		}
 		return req, err
 	}, func(req *http.Request) (*http.Response, error) {
-		return c.doJSON(req, http.StatusOK, &out)
+		return c.doJSON(c.http, req, http.StatusOK, &out)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("listing cameras: %w", err)
@@ -438,7 +465,7 @@ func (c *Client) OfferWHEP(ctx context.Context, site, camera, stream, offer stri
 	path := "/whep/" + url.PathEscape(site) + "/" + url.PathEscape(camera)
 	var body []byte
 	resp, err := c.authorized(ctx, func(token string) (*http.Request, error) {
-		req, err := c.request(ctx, http.MethodPost, path, "application/sdp", []byte(offer))
+		req, err := c.request(ctx, http.MethodPost, path, "application/sdp", strings.NewReader(offer))
 		if err != nil {
 			return nil, err
 		}
@@ -449,7 +476,7 @@ func (c *Client) OfferWHEP(ctx context.Context, site, camera, stream, offer stri
 		req.Header.Set("Accept", "application/sdp")
 		return req, nil
 	}, func(req *http.Request) (*http.Response, error) {
-		resp, b, err := c.do(req, http.StatusCreated)
+		resp, b, err := c.do(c.http, req, http.StatusCreated)
 		body = b
 		return resp, err
 	})
@@ -477,7 +504,7 @@ func (c *Client) DeleteWHEP(ctx context.Context, session string) error {
 		req.Header.Set("Authorization", "Bearer "+token)
 		return req, nil
 	}, func(req *http.Request) (*http.Response, error) {
-		resp, _, err := c.do(req, http.StatusOK)
+		resp, _, err := c.do(c.http, req, http.StatusOK)
 		return resp, err
 	})
 	if err != nil {
@@ -527,13 +554,10 @@ func (c *Client) authorized(ctx context.Context, build func(token string) (*http
 	}
 }
 
-// request builds a request to path, whose segments the caller has escaped.
-func (c *Client) request(ctx context.Context, method, path, contentType string, body []byte) (*http.Request, error) {
-	var r io.Reader
-	if body != nil {
-		r = bytes.NewReader(body)
-	}
-	req, err := http.NewRequestWithContext(ctx, method, c.base.String()+path, r)
+// request builds a request to path, whose segments the caller has escaped;
+// body may be nil.
+func (c *Client) request(ctx context.Context, method, path, contentType string, body io.Reader) (*http.Request, error) {
+	req, err := http.NewRequestWithContext(ctx, method, c.base.String()+path, body)
 	if err != nil {
 		return nil, fmt.Errorf("building %s %s: %w", method, path, err)
 	}
@@ -543,10 +567,11 @@ func (c *Client) request(ctx context.Context, method, path, contentType string, 
 	return req, nil
 }
 
-// doJSON sends req, expects status want and decodes a JSON body into out.
-func (c *Client) doJSON(req *http.Request, want int, out any) (*http.Response, error) {
+// doJSON sends req with hc, expects status want and decodes a JSON body
+// into out.
+func (c *Client) doJSON(hc *http.Client, req *http.Request, want int, out any) (*http.Response, error) {
 	req.Header.Set("Accept", "application/json")
-	resp, body, err := c.do(req, want)
+	resp, body, err := c.do(hc, req, want)
 	if err != nil {
 		return resp, err
 	}
@@ -556,10 +581,14 @@ func (c *Client) doJSON(req *http.Request, want int, out any) (*http.Response, e
 	return resp, nil
 }
 
-// do sends req and returns the body of a response with status want; any
-// other status becomes an *Error.
-func (c *Client) do(req *http.Request, want int) (*http.Response, []byte, error) {
-	resp, err := c.http.Do(req)
+// anySuccess, as the status a call wants, takes any 2xx: the findings API
+// answers a first filing 201 and its repeat 200.
+const anySuccess = 0
+
+// do sends req with hc and returns the body of a response with status want;
+// any other status becomes an *Error.
+func (c *Client) do(hc *http.Client, req *http.Request, want int) (*http.Response, []byte, error) {
+	resp, err := hc.Do(req)
 	if err != nil {
 		return nil, nil, fmt.Errorf("%s %s: %w", req.Method, req.URL.Path, err)
 	}
@@ -568,7 +597,7 @@ func (c *Client) do(req *http.Request, want int) (*http.Response, []byte, error)
 	if err != nil {
 		return resp, nil, err
 	}
-	if resp.StatusCode != want {
+	if ok := resp.StatusCode == want || want == anySuccess && resp.StatusCode >= 200 && resp.StatusCode <= 299; !ok {
 		return resp, nil, decodeError(resp, body)
 	}
 	return resp, body, nil

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -381,5 +382,43 @@ func TestOddAnswers(t *testing.T) {
 				t.Fatalf("unexpected error %v", err)
 			}
 		})
+	}
+}
+
+// The forwarder fails an entry for good on a permanent answer and retries
+// any other; a relay without the findings API yet is waited for.
+func TestWhichAnswersArePermanent(t *testing.T) {
+	cases := []struct {
+		status int
+		code   string
+		want   bool
+	}{
+		{http.StatusConflict, "bad_transition", true},
+		{http.StatusConflict, "conflict", true},
+		{http.StatusUnprocessableEntity, "invalid_field", true},
+		{http.StatusNotFound, "unknown_site", true},
+		{http.StatusNotFound, "unknown_finding", true},
+		{http.StatusBadRequest, "digest_mismatch", true},
+		{http.StatusRequestEntityTooLarge, "body_too_large", true},
+		{http.StatusForbidden, "forbidden", true},
+		// A relay without the findings API yet, and answers meaning later.
+		{http.StatusNotFound, "not_found", false},
+		{http.StatusNotFound, "http_404", false},
+		{http.StatusMethodNotAllowed, "method_not_allowed", false},
+		{http.StatusRequestTimeout, "http_408", false},
+		{http.StatusTooEarly, "http_425", false},
+		{http.StatusTooManyRequests, "too_many_attempts", false},
+		{http.StatusUnauthorized, "unauthorized", false},
+		{http.StatusInternalServerError, "internal", false},
+		{http.StatusBadGateway, "http_502", false},
+	}
+	for _, c := range cases {
+		err := fmt.Errorf("filing: %w", &Error{Status: c.status, Code: c.code})
+		if got := Permanent(err); got != c.want {
+			t.Errorf("%d %s: permanent %v, want %v", c.status, c.code, got, c.want)
+		}
+	}
+	if Permanent(errors.New("connection refused")) || Permanent(ErrSessionExpired) {
+		t.Error("an error that is not the relay's answer counts as permanent")
 	}
 }
