@@ -1,0 +1,344 @@
+package relayclient
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/qianliyan/qianliyan/relay"
+	"github.com/qianliyan/qianliyan/relay/wire"
+)
+
+// The contract tests run this client against the real relay, in process on
+// loopback, so that what the one sends and the other reads cannot drift.
+
+// startRelay starts a demo relay on addr ("127.0.0.1:0" for any port)
+// keeping its data in dir, closed when the test ends if not before.
+func startRelay(t *testing.T, addr, dir string) *relay.Relay {
+	t.Helper()
+	log := zerolog.New(zerolog.NewTestWriter(t)).Level(zerolog.WarnLevel)
+	var r *relay.Relay
+	var err error
+	for range 50 { // a port given back may linger a moment
+		r, err = relay.Start(context.Background(), relay.Options{Listen: addr, DataDir: dir, Demo: true, Log: log})
+		if err == nil {
+			t.Cleanup(func() { r.Close() })
+			return r
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	t.Fatalf("starting the relay: %v", err)
+	return nil
+}
+
+// signIn returns a client of r signed in as user.
+func signIn(t *testing.T, r *relay.Relay, user, password string) *Client {
+	t.Helper()
+	c, err := New(r.URL(), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Login(context.Background(), user, password); err != nil {
+		t.Fatalf("signing in as %s: %v", user, err)
+	}
+	return c
+}
+
+// TestContractSession: sign-in, renewal by refresh, the camera list with
+// health and the event stream.
+func TestContractSession(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	r := startRelay(t, "127.0.0.1:0", t.TempDir())
+	creds := r.Demo()
+	c := signIn(t, r, creds.User, creds.Password)
+	first := c.Session()
+	time.Sleep(1100 * time.Millisecond) // expiry is to the second
+	renewed, err := c.Refresh(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if renewed.Token == first.Token || !renewed.ExpiresAt.After(first.ExpiresAt) || renewed.User != first.User {
+		t.Fatalf("refresh %+v after %+v", renewed, first)
+	}
+	cams, err := c.Cameras(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(cams) != 12 || cams[0].State != StateOffline || cams[0].Streams == nil {
+		t.Fatalf("%d cameras, first %+v", len(cams), cams[0])
+	}
+	got := make(chan Event, 1)
+	ectx, stop := context.WithCancel(ctx)
+	defer stop()
+	go c.Events(ectx, "", func(ev Event) {
+		select {
+		case got <- ev:
+		default:
+		}
+	})
+	select {
+	case ev := <-got:
+		var list struct{ Cameras []Camera }
+		if err := json.Unmarshal(ev.Data, &list); ev.Name != "cameras" || err != nil || len(list.Cameras) != 12 {
+			t.Fatalf("first event %s: %v", ev.Name, err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("no event within 5 s")
+	}
+}
+
+// upload is an evidence upload of data.
+func upload(kind, contentType string, data []byte) Upload {
+	sum := sha256.Sum256(data)
+	return Upload{Kind: kind, ContentType: contentType, SHA256: hex.EncodeToString(sum[:]),
+		Open: func() (io.ReadCloser, int64, error) {
+			return io.NopCloser(bytes.NewReader(data)), int64(len(data)), nil
+		}}
+}
+
+// TestContractFindings: a finding filed, its snapshot uploaded, actions by
+// the duty officer and the site, the changes feed, and the relay's refusals
+// as Errors with their status, code and permanence.
+func TestContractFindings(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	r := startRelay(t, "127.0.0.1:0", t.TempDir())
+	creds := r.Demo()
+	duty := signIn(t, r, creds.User, creds.Password)
+	mgr := signIn(t, r, creds.Managers[0], creds.ManagerPassword) // site-01's
+
+	cams, err := duty.Cameras(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cam := cams[0]
+	if cam.Site != "site-01" {
+		t.Fatalf("first camera %s, want one of site-01", cam.Path())
+	}
+	at := time.Now().Add(-time.Minute).UTC().Truncate(time.Millisecond)
+	d := wire.Draft{ID: "contract-1", Site: cam.Site, Camera: cam.ID, Zone: cam.Zone, TemplateID: "ppe-doffing", TemplateVersion: 1,
+		Step: "goggles", Deviation: "wrong_order", DeviationText: "脱卸顺序错误", Severity: "major", Note: "gloves first",
+		Observer: creds.User, ObservedAt: at, FlaggedAt: at.Add(time.Second), Deadline: at.Add(48 * time.Hour)}
+
+	f, created, err := duty.FileFinding(ctx, d)
+	if err != nil || !created {
+		t.Fatalf("filing: created %v, %v", created, err)
+	}
+	if f.ID != d.ID || f.Site != d.Site || f.Camera != d.Camera || f.DeviationText != d.DeviationText || f.Note != d.Note ||
+		!f.ObservedAt.Equal(d.ObservedAt) || !f.Deadline.Equal(d.Deadline) || f.Status != wire.StatusOpen || f.Overdue {
+		t.Fatalf("filed %+v, sent %+v", f, d)
+	}
+	if _, created, err := duty.FileFinding(ctx, d); err != nil || created {
+		t.Fatalf("filing again: created %v, %v; want done already", created, err)
+	}
+
+	jpeg := append([]byte("\xff\xd8\xff\xe0"), "a snapshot"...)
+	snap := upload(wire.EvidenceSnapshot, "image/jpeg", jpeg)
+	file, created, err := duty.PutEvidence(ctx, d.ID, snap)
+	if err != nil || !created {
+		t.Fatalf("uploading the snapshot: created %v, %v", created, err)
+	}
+	if file.Name != wire.EvidenceSnapshot || file.SHA256 != snap.SHA256 || file.Bytes != int64(len(jpeg)) ||
+		file.ContentType != "image/jpeg" || file.URL == "" {
+		t.Fatalf("snapshot as the relay lists it: %+v", file)
+	}
+	if _, created, err := duty.PutEvidence(ctx, d.ID, snap); err != nil || created {
+		t.Fatalf("uploading the snapshot again: created %v, %v; want done already", created, err)
+	}
+
+	later := d.Deadline.Add(24 * time.Hour)
+	severity := "critical"
+	edit := wire.ActionRequest{ActionID: "contract-edit", Action: wire.ActEdit, Note: "gloves off first", Severity: &severity, Deadline: &later}
+	f, err = duty.Act(ctx, d.ID, edit)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f.Severity != severity || f.Note != edit.Note || !f.Deadline.Equal(later) || f.Status != wire.StatusOpen {
+		t.Fatalf("after the edit: %+v", f)
+	}
+	if again, err := duty.Act(ctx, d.ID, edit); err != nil || !again.UpdatedAt.Equal(f.UpdatedAt) {
+		t.Fatalf("the same action again: %v, updated %v then %v", err, f.UpdatedAt, again.UpdatedAt)
+	}
+	if f, err = mgr.Act(ctx, d.ID, wire.ActionRequest{ActionID: "contract-ack", Action: wire.ActAcknowledge, Note: "on it"}); err != nil {
+		t.Fatal(err)
+	}
+	if f.Status != wire.StatusAcknowledged {
+		t.Fatalf("acknowledged finding is %s", f.Status)
+	}
+
+	f, err = duty.Finding(ctx, d.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f.Evidence.Snapshot == nil || f.Evidence.Snapshot.SHA256 != snap.SHA256 || f.Evidence.Clip != nil || f.Status != wire.StatusAcknowledged {
+		t.Fatalf("read back: %+v", f)
+	}
+
+	changes, err := duty.Changes(ctx, 0, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var seen []string
+	var cursor int64
+	for _, ch := range changes.Changes {
+		if ch.Cursor <= cursor || ch.Event.Cursor != ch.Cursor || ch.Finding.ID != d.ID {
+			t.Fatalf("change %+v after cursor %d", ch, cursor)
+		}
+		cursor = ch.Cursor
+		seen = append(seen, ch.Event.Role+":"+ch.Event.Action)
+	}
+	if got, want := strings.Join(seen, " "), "duty:created duty:evidence duty:edit site_manager:acknowledge"; got != want {
+		t.Fatalf("changes %q, want %q", got, want)
+	}
+	if last := changes.Changes[len(changes.Changes)-1]; changes.Cursor != cursor || last.Finding.Status != wire.StatusAcknowledged {
+		t.Fatalf("answer cursor %d after changes to %d; last finding %s", changes.Cursor, cursor, last.Finding.Status)
+	}
+	var note struct{ Note string }
+	if err := json.Unmarshal(changes.Changes[3].Event.Detail, &note); err != nil || note.Note != "on it" {
+		t.Fatalf("acknowledgement's detail %s: %v", changes.Changes[3].Event.Detail, err)
+	}
+	if none, err := duty.Changes(ctx, cursor, 0); err != nil || len(none.Changes) != 0 || none.Cursor != cursor {
+		t.Fatalf("changes after the last: %+v, %v", none, err)
+	}
+	// A long poll answers with the change it waited for.
+	polled := make(chan wire.Changes, 1)
+	go func() {
+		ch, err := duty.Changes(ctx, cursor, 20*time.Second)
+		if err != nil {
+			t.Error(err)
+		}
+		polled <- ch
+	}()
+	if _, err := mgr.Act(ctx, d.ID, wire.ActionRequest{ActionID: "contract-fix", Action: wire.ActRectify, Note: "retrained"}); err != nil {
+		t.Fatal(err)
+	}
+	if ch := <-polled; len(ch.Changes) != 1 || ch.Changes[0].Event.Action != string(wire.ActRectify) || ch.Changes[0].Finding.Status != wire.StatusRectified {
+		t.Fatalf("long poll answered %+v", ch)
+	}
+
+	other := d
+	other.Note = "another note"
+	unknownSite := d
+	unknownSite.ID, unknownSite.Site = "contract-2", "site-99"
+	badSeverity := d
+	badSeverity.ID, badSeverity.Severity = "contract-3", "extreme"
+	badDigest := snap
+	badDigest.SHA256 = strings.Repeat("0", 64)
+	cases := []struct {
+		name      string
+		call      func() error
+		status    int
+		code      string
+		permanent bool
+	}{
+		{"unknown finding", func() error { _, err := duty.Finding(ctx, "no-such-finding"); return err },
+			http.StatusNotFound, "unknown_finding", true},
+		{"unknown site", func() error { _, _, err := duty.FileFinding(ctx, unknownSite); return err },
+			http.StatusNotFound, "unknown_site", true},
+		{"same id, other content", func() error { _, _, err := duty.FileFinding(ctx, other); return err },
+			http.StatusConflict, "conflict", true},
+		{"a field's value", func() error { _, _, err := duty.FileFinding(ctx, badSeverity); return err },
+			http.StatusUnprocessableEntity, "invalid_field", true},
+		{"a site manager filing", func() error { _, _, err := mgr.FileFinding(ctx, badSeverity); return err },
+			http.StatusForbidden, "forbidden", true},
+		{"an action the status does not allow", func() error {
+			_, err := duty.Act(ctx, d.ID, wire.ActionRequest{ActionID: "contract-late-edit", Action: wire.ActEdit})
+			return err
+		}, http.StatusConflict, "bad_transition", true},
+		{"an action not the role's", func() error {
+			_, err := mgr.Act(ctx, d.ID, wire.ActionRequest{ActionID: "contract-verify", Action: wire.ActVerify})
+			return err
+		}, http.StatusForbidden, "forbidden", true},
+		{"digest mismatch", func() error { _, _, err := duty.PutEvidence(ctx, d.ID, badDigest); return err },
+			http.StatusBadRequest, "digest_mismatch", true},
+		{"a snapshot sent as PNG", func() error {
+			_, _, err := duty.PutEvidence(ctx, d.ID, upload(wire.EvidenceSnapshot, "image/png", jpeg))
+			return err
+		}, http.StatusUnsupportedMediaType, "bad_content_type", true},
+		{"unknown evidence", func() error {
+			_, _, err := duty.PutEvidence(ctx, d.ID, upload("audio", "image/jpeg", jpeg))
+			return err
+		}, http.StatusNotFound, "unknown_evidence", true},
+		// A relay without a findings API answers as for any unknown route:
+		// waited for, not refused.
+		{"no such endpoint", func() error {
+			return duty.findingsCallErr(ctx, findingsCall{method: http.MethodGet, path: "/api/v1/no-such-api", timeout: time.Minute})
+		}, http.StatusNotFound, "not_found", false},
+		{"a method the endpoint does not take", func() error {
+			return duty.findingsCallErr(ctx, findingsCall{method: http.MethodDelete, path: findingPath(d.ID), timeout: time.Minute})
+		}, http.StatusMethodNotAllowed, "method_not_allowed", false},
+		{"wrong password", func() error {
+			c, err := New(r.URL(), Options{})
+			if err != nil {
+				return err
+			}
+			_, err = c.Login(ctx, creds.User, "not the password")
+			return err
+		}, http.StatusUnauthorized, "unauthorized", false},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			err := c.call()
+			var rerr *Error
+			if !errors.As(err, &rerr) {
+				t.Fatalf("%v, want the relay's %d %s", err, c.status, c.code)
+			}
+			if rerr.Status != c.status || rerr.Code != c.code || rerr.Message == "" {
+				t.Fatalf("%d %s %q, want %d %s with a message", rerr.Status, rerr.Code, rerr.Message, c.status, c.code)
+			}
+			if Permanent(err) != c.permanent {
+				t.Fatalf("%v: permanent %v, want %v", err, !c.permanent, c.permanent)
+			}
+		})
+	}
+}
+
+// findingsCallErr makes a findings call whose answer is not wanted.
+func (c *Client) findingsCallErr(ctx context.Context, fc findingsCall) error {
+	var out json.RawMessage
+	_, err := c.findings(ctx, fc, &out)
+	return err
+}
+
+// TestContractBadTokenEndsTheSession: a relay restarted with a new signing
+// key refuses the token (401) and its renewal, which ends the session.
+func TestContractBadTokenEndsTheSession(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	dir := t.TempDir()
+	r := startRelay(t, "127.0.0.1:0", dir)
+	creds := r.Demo()
+	c := signIn(t, r, creds.User, creds.Password)
+	r.Close()
+	if err := os.Remove(filepath.Join(dir, relay.SigningKeyFile)); err != nil {
+		t.Fatal(err)
+	}
+	startRelay(t, strings.TrimPrefix(r.URL(), "http://"), dir)
+
+	_, err := c.Finding(ctx, "any")
+	var rerr *Error
+	if !errors.Is(err, ErrSessionExpired) || !errors.As(err, &rerr) || rerr.Status != http.StatusUnauthorized || rerr.Code != "unauthorized" {
+		t.Fatalf("%v, want the session ended by a 401 unauthorized", err)
+	}
+	if Permanent(err) {
+		t.Fatalf("%v counts as permanent", err)
+	}
+	select {
+	case <-c.Expired():
+	default:
+		t.Fatal("Expired not closed")
+	}
+}
