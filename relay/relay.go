@@ -6,6 +6,7 @@ package relay
 
 import (
 	"context"
+	"database/sql"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -71,6 +72,7 @@ type Relay struct {
 	log  zerolog.Logger
 
 	srv     *http.Server
+	db      *sql.DB // the relay database, shared by its tables' owners (see package store)
 	store   *store.Store
 	hub     *hub.Hub
 	whip    *whip.Server
@@ -110,15 +112,18 @@ func Start(ctx context.Context, opts Options) (*Relay, error) {
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("creating data directory: %w", err)
 	}
-	st, err := store.Open(ctx, filepath.Join(cfg.DataDir, DatabaseFile))
+	// One database, one schema history (relay/store's); each package that
+	// keeps records there is handed it below and touches its own tables only.
+	db, err := store.OpenDatabase(ctx, filepath.Join(cfg.DataDir, DatabaseFile))
 	if err != nil {
 		return nil, err
 	}
-	r := &Relay{log: lg, store: st, serveErr: make(chan error, 1), closed: make(chan struct{})}
+	st := store.New(db)
+	r := &Relay{log: lg, db: db, store: st, serveErr: make(chan error, 1), closed: make(chan struct{})}
 	ok := false
 	defer func() {
 		if !ok {
-			st.Close()
+			db.Close()
 		}
 	}()
 
@@ -141,7 +146,7 @@ func Start(ctx context.Context, opts Options) (*Relay, error) {
 		}
 	}
 
-	finds, err := findings.New(st.DB(), filepath.Join(cfg.DataDir, EvidenceDir), now)
+	finds, err := findings.New(findings.Config{DB: db, Sites: st, EvidenceDir: filepath.Join(cfg.DataDir, EvidenceDir), Now: now})
 	if err != nil {
 		return nil, err
 	}
@@ -216,7 +221,7 @@ func Start(ctx context.Context, opts Options) (*Relay, error) {
 		finds.RunSweeper(background, evidenceSweepInterval, opts.Log.With().Str("component", "findings").Logger())
 	}()
 
-	notifier := notify.New(notify.Config{DB: st.DB(), Findings: finds, Now: now, Targets: notifyTargets(cfg.Sites),
+	notifier := notify.New(notify.Config{DB: db, Findings: finds, Now: now, Targets: notifyTargets(cfg.Sites),
 		Zones: siteZones(cfg.Sites), Log: opts.Log.With().Str("component", "notify").Logger()})
 	r.workers.Add(1)
 	go func() {
@@ -312,7 +317,7 @@ func (r *Relay) Close() error {
 		r.whep.Wait()
 		r.workers.Wait()
 		r.hub.Close()
-		if err := r.store.Close(); err != nil {
+		if err := r.db.Close(); err != nil {
 			errs = append(errs, fmt.Errorf("closing database: %w", err))
 		}
 		r.closeErr = errors.Join(errs...)

@@ -36,11 +36,12 @@ func newFindingServer(t *testing.T) *findingServer {
 	t.Helper()
 	ctx := context.Background()
 	dir := t.TempDir()
-	st, err := store.Open(ctx, filepath.Join(dir, "relay.db"))
+	db, err := store.OpenDatabase(ctx, filepath.Join(dir, "relay.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { st.Close() })
+	t.Cleanup(func() { db.Close() })
+	st := store.New(db)
 	for _, site := range []string{"site-01", "site-02"} {
 		if err := st.PutSite(ctx, store.Site{ID: site, TimeZone: "Asia/Shanghai"}, []store.Camera{{ID: "doff1", Zone: "doffing_room_1"}}); err != nil {
 			t.Fatal(err)
@@ -64,7 +65,7 @@ func newFindingServer(t *testing.T) *findingServer {
 			t.Fatal(err)
 		}
 	}
-	finds, err := findings.New(st.DB(), filepath.Join(dir, "evidence"), nil)
+	finds, err := findings.New(findings.Config{DB: db, Sites: st, EvidenceDir: filepath.Join(dir, "evidence")})
 	if err != nil {
 		t.Fatal(err)
 	}

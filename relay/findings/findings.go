@@ -1,7 +1,9 @@
 // Package findings keeps the findings consoles forward to the relay: their
 // state machine, who may move them, their history (every change an event
 // with a cursor consumers follow) and their evidence files. Plain Go over
-// the relay's SQLite; relay/api and relay/sitepage are its adapters.
+// the relay's SQLite, where it owns the tables findings, finding_events,
+// finding_actions and finding_evidence (relay/store's migrations 0004 and
+// 0006); relay/api and relay/sitepage are its adapters.
 package findings
 
 import (

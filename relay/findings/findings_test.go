@@ -35,11 +35,12 @@ func newStore(t *testing.T) (*findings.Store, *clock) {
 	t.Helper()
 	ctx := context.Background()
 	dir := t.TempDir()
-	st, err := store.Open(ctx, filepath.Join(dir, "relay.db"))
+	db, err := store.OpenDatabase(ctx, filepath.Join(dir, "relay.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { st.Close() })
+	t.Cleanup(func() { db.Close() })
+	st := store.New(db)
 	for _, id := range []string{"site-01", "site-02"} {
 		n := store.Name{ZH: id, EN: id}
 		if err := st.PutSiteInfo(ctx, store.Site{ID: id, District: n, Name: n, TimeZone: "Asia/Shanghai"}); err != nil {
@@ -47,7 +48,7 @@ func newStore(t *testing.T) (*findings.Store, *clock) {
 		}
 	}
 	c := &clock{t0}
-	fs, err := findings.New(st.DB(), filepath.Join(dir, "evidence"), c.now)
+	fs, err := findings.New(findings.Config{DB: db, Sites: st, EvidenceDir: filepath.Join(dir, "evidence"), Now: c.now})
 	if err != nil {
 		t.Fatal(err)
 	}

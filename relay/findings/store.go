@@ -22,28 +22,46 @@ import (
 	"github.com/qianliyan/qianliyan/relay/auth"
 )
 
-// Store is the findings in the relay database (migration 0004) and their
-// evidence files in a directory, named by content hash.
+// Store is the findings in the relay database (the package's own tables,
+// no other) and their evidence files in a directory, named by content
+// hash. That a site exists it asks Sites.
 type Store struct {
-	db  *sql.DB
-	dir string
-	now func() time.Time
+	db    *sql.DB
+	sites Sites
+	dir   string
+	now   func() time.Time
 
 	mu      sync.Mutex
 	changed chan struct{} // closed and replaced at every change
 }
 
-// New returns the store over db (migrated by relay/store) keeping files
-// in evidenceDir, created if missing; now is the clock of overdue and of
-// event times (time.Now when nil).
-func New(db *sql.DB, evidenceDir string, now func() time.Time) (*Store, error) {
-	if now == nil {
-		now = time.Now
+// Sites tells whether a site exists (relay/store.Store, whose catalogue
+// sites are): a finding is filed only under a known site.
+type Sites interface {
+	HasSite(ctx context.Context, id string) (bool, error)
+}
+
+// Config is what a Store needs.
+type Config struct {
+	// DB is the relay database, its schema brought up to date by
+	// relay/store.OpenDatabase.
+	DB    *sql.DB
+	Sites Sites
+	// EvidenceDir holds the evidence files; created if missing.
+	EvidenceDir string
+	// Now is the clock of overdue and of event times (time.Now when nil).
+	Now func() time.Time
+}
+
+// New returns the store.
+func New(cfg Config) (*Store, error) {
+	if cfg.Now == nil {
+		cfg.Now = time.Now
 	}
-	if err := os.MkdirAll(evidenceDir, 0o700); err != nil {
+	if err := os.MkdirAll(cfg.EvidenceDir, 0o700); err != nil {
 		return nil, fmt.Errorf("creating evidence directory: %w", err)
 	}
-	return &Store{db: db, dir: evidenceDir, now: now, changed: make(chan struct{})}, nil
+	return &Store{db: cfg.DB, sites: cfg.Sites, dir: cfg.EvidenceDir, now: cfg.Now, changed: make(chan struct{})}, nil
 }
 
 // Changed returns a channel closed at the next change. Take it before
@@ -91,11 +109,10 @@ func (s *Store) Create(ctx context.Context, by auth.Principal, d Draft) (f Findi
 	case !errors.Is(err, sql.ErrNoRows):
 		return Finding{}, false, fmt.Errorf("filing finding %s: %w", d.ID, err)
 	}
-	var one int
-	if err := tx.QueryRowContext(ctx, `SELECT 1 FROM sites WHERE id = ?`, d.Site).Scan(&one); errors.Is(err, sql.ErrNoRows) {
-		return Finding{}, false, fmt.Errorf("%w: site %s does not exist", ErrUnknownSite, d.Site)
-	} else if err != nil {
+	if known, err := s.sites.HasSite(ctx, d.Site); err != nil {
 		return Finding{}, false, fmt.Errorf("filing finding %s: %w", d.ID, err)
+	} else if !known {
+		return Finding{}, false, fmt.Errorf("%w: site %s does not exist", ErrUnknownSite, d.Site)
 	}
 	now := formatTime(s.now())
 	if _, err := tx.ExecContext(ctx, `INSERT INTO findings (id, site_id, camera_id, zone, template_id, template_version, step,

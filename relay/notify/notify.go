@@ -5,6 +5,10 @@
 // message in the database until its target accepts it (or for 24 h),
 // retrying with capped backoff. URLs (robots carry their key in them) and
 // secrets are never logged.
+//
+// It owns the tables notify_cursor and notify_deliveries of the relay
+// database (relay/store's migration 0005) and reads findings only through
+// Findings.
 package notify
 
 import (
@@ -47,7 +51,7 @@ type Findings interface {
 
 // Config is what the notifier needs.
 type Config struct {
-	DB       *sql.DB // the relay database, with migration 0005
+	DB       *sql.DB // the relay database (relay/store.OpenDatabase)
 	Findings Findings
 	// Targets are each site's targets, by site id.
 	Targets map[string][]Target

@@ -90,21 +90,22 @@ func newFixture(t *testing.T, targets ...notify.Target) *fixture {
 	t.Helper()
 	ctx := context.Background()
 	dir := t.TempDir()
-	db, err := store.Open(ctx, filepath.Join(dir, "relay.db"))
+	db, err := store.OpenDatabase(ctx, filepath.Join(dir, "relay.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	if err := db.PutSiteInfo(ctx, store.Site{ID: "site-01", Name: store.Name{ZH: "东湖", EN: "Donghu"}, TimeZone: "Asia/Shanghai"}); err != nil {
+	sites := store.New(db)
+	if err := sites.PutSiteInfo(ctx, store.Site{ID: "site-01", Name: store.Name{ZH: "东湖", EN: "Donghu"}, TimeZone: "Asia/Shanghai"}); err != nil {
 		t.Fatal(err)
 	}
 	c := &clock{t: t0}
-	st, err := findings.New(db.DB(), filepath.Join(dir, "evidence"), c.now)
+	st, err := findings.New(findings.Config{DB: db, Sites: sites, EvidenceDir: filepath.Join(dir, "evidence"), Now: c.now})
 	if err != nil {
 		t.Fatal(err)
 	}
 	logs := &bytes.Buffer{}
-	n := notify.New(notify.Config{DB: db.DB(), Findings: st, Targets: map[string][]notify.Target{"site-01": targets},
+	n := notify.New(notify.Config{DB: db, Findings: st, Targets: map[string][]notify.Target{"site-01": targets},
 		Now: c.now, Interval: 20 * time.Millisecond, Backoff: time.Second, MaxBackoff: time.Minute,
 		Log: zerolog.New(&syncWriter{w: logs}).Level(zerolog.DebugLevel)})
 	return &fixture{st: st, clock: c, n: n, logs: logs}

@@ -184,6 +184,19 @@ func (s *Store) Sites(ctx context.Context) ([]Site, error) {
 	return out, nil
 }
 
+// HasSite reports whether the site exists.
+func (s *Store) HasSite(ctx context.Context, id string) (bool, error) {
+	var one int
+	err := s.db.QueryRowContext(ctx, `SELECT 1 FROM sites WHERE id = ?`, id).Scan(&one)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("reading site %s: %w", id, err)
+	}
+	return true, nil
+}
+
 // Cameras returns every camera, by site and then in configured order.
 func (s *Store) Cameras(ctx context.Context) ([]Camera, error) {
 	rows, err := s.db.QueryContext(ctx, `SELECT site_id, id, zone, name_zh, name_en FROM cameras ORDER BY site_id, position, id`)

@@ -1,6 +1,24 @@
-// Package store keeps the relay's state in SQLite: sites, cameras, users,
-// publish tokens and the record of WHEP sessions. The schema is a list of
-// plain SQL migrations applied in order at Open.
+// Package store keeps the relay's catalogue in SQLite (sites, cameras,
+// users, publish tokens, the record of WHEP sessions) and owns the relay
+// database's schema.
+//
+// The schema is one ordered history of plain SQL migrations (migrations/),
+// applied by OpenDatabase, for every table of the database whichever
+// package keeps its records there: one schema version to read, no order
+// between several histories to get wrong, and a migration may move data
+// across tables when it must (0005 starts the notifier at the findings'
+// last event). Each table has one owner, the only package whose code reads
+// or writes it:
+//
+//   - store: sites, cameras, camera_sources, users, user_sites,
+//     publish_tokens, whep_sessions (0001–0003)
+//   - relay/findings: findings, finding_events, finding_actions,
+//     finding_evidence (0004, 0006)
+//   - relay/notify: notify_cursor, notify_deliveries (0005)
+//
+// The relay hands the *sql.DB that OpenDatabase returns to each owner when
+// it is wired (relay.Start); an owner needing another's records asks that
+// owner (findings asks Store.HasSite), never its tables.
 package store
 
 import (
@@ -21,31 +39,36 @@ var migrations embed.FS
 // ErrNotFound is returned when the asked-for row does not exist.
 var ErrNotFound = errors.New("not found")
 
-// Store is the relay database.
+// Store is the catalogue in the relay database.
 type Store struct {
 	db *sql.DB
 }
 
-// Open opens (creating if need be) the database at path and brings its
-// schema up to date.
-func Open(ctx context.Context, path string) (*Store, error) {
+// OpenDatabase opens (creating if need be) the relay database at path and
+// brings its whole schema up to date. The caller closes it.
+func OpenDatabase(ctx context.Context, path string) (*sql.DB, error) {
 	dir, err := fs.Sub(migrations, "migrations")
 	if err != nil {
 		return nil, fmt.Errorf("opening relay database: %w", err)
 	}
-	db, err := sqlitedb.Open(ctx, path, dir)
+	return sqlitedb.Open(ctx, path, dir)
+}
+
+// New returns the catalogue over db (from OpenDatabase).
+func New(db *sql.DB) *Store { return &Store{db: db} }
+
+// Open opens the database at path for the catalogue alone (the admin
+// commands, tests); Close closes it.
+func Open(ctx context.Context, path string) (*Store, error) {
+	db, err := OpenDatabase(ctx, path)
 	if err != nil {
 		return nil, err
 	}
-	return &Store{db: db}, nil
+	return New(db), nil
 }
 
 // Close closes the database.
 func (s *Store) Close() error { return s.db.Close() }
-
-// DB returns the database, for packages that keep their own tables in it
-// (relay/findings, relay/notify) through migrations listed here.
-func (s *Store) DB() *sql.DB { return s.db }
 
 // SchemaVersion returns the highest applied migration.
 func (s *Store) SchemaVersion(ctx context.Context) (int, error) {
