@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -15,6 +14,8 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/qianliyan/qianliyan/internal/avc"
+	"github.com/qianliyan/qianliyan/internal/eventually"
+	"github.com/qianliyan/qianliyan/internal/testlog"
 	"github.com/qianliyan/qianliyan/relay/hub"
 	"github.com/qianliyan/qianliyan/relay/rtsppull"
 )
@@ -92,27 +93,21 @@ func TestRunStopsOnSignal(t *testing.T) {
 
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	var stderr syncBuffer
+	var stderr testlog.Buffer
 	done := make(chan int, 1)
 	go func() {
 		done <- run(ctx, []string{"--relay", relay.URL, "--sites", "1", "--cameras", "1", "--size", "160x90", "--gop", "0.5"},
 			env(map[string]string{"QLY_PUBLISH_TOKEN": "from-env"}), &stderr)
 	}()
-	deadline := time.Now().Add(10 * time.Second)
-	for posts.Load() == 0 {
-		if time.Now().After(deadline) {
-			t.Fatal("no WHIP offer with the token from QLY_PUBLISH_TOKEN within 10 s")
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	eventually.True(t, eventually.Ceiling, "a WHIP offer with the token from QLY_PUBLISH_TOKEN", func() bool { return posts.Load() > 0 })
 	cancel()
 	select {
 	case code := <-done:
 		if code != 0 {
 			t.Fatalf("exit %d after cancel, want 0", code)
 		}
-	case <-time.After(10 * time.Second):
-		t.Fatal("did not stop within 10 s of cancel")
+	case <-time.After(eventually.Ceiling):
+		t.Fatalf("did not stop within %v of cancel", eventually.Ceiling)
 	}
 }
 
@@ -127,9 +122,9 @@ func TestRunServesRTSPOnly(t *testing.T) {
 	addr := ln.Addr().String()
 	ln.Close()
 
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 4*eventually.Ceiling) // a hang's guard
 	defer cancel()
-	var stderr syncBuffer
+	var stderr testlog.Buffer
 	done := make(chan int, 1)
 	go func() {
 		done <- run(ctx, []string{"--relay", "", "--rtsp", addr, "--rtsp-user", "admin", "--sites", "1", "--cameras", "1",
@@ -160,11 +155,11 @@ func TestRunServesRTSPOnly(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer r.Close()
-	rctx, rcancel := context.WithTimeout(ctx, 15*time.Second)
+	rctx, rcancel := context.WithTimeout(ctx, eventually.Ceiling)
 	au, err := r.Read(rctx)
 	rcancel()
 	if err != nil {
-		t.Fatalf("no picture over RTSP within 15 s: %v; stderr:\n%s", err, stderr.String())
+		t.Fatalf("no picture over RTSP within %v: %v; stderr:\n%s", eventually.Ceiling, err, stderr.String())
 	}
 	sps, _ := au.ParamSets()
 	info, err := avc.ParseSPS(sps)
@@ -174,11 +169,11 @@ func TestRunServesRTSPOnly(t *testing.T) {
 	// The sub stream is off: its path is unknown. (Attempts made before
 	// the server listened fail otherwise.)
 	var subErr error
-	for deadline := time.After(10 * time.Second); subErr == nil || !strings.Contains(subErr.Error(), "404"); {
+	for deadline := time.After(eventually.Ceiling); subErr == nil || !strings.Contains(subErr.Error(), "404"); {
 		select {
 		case subErr = <-subEnded:
 		case <-deadline:
-			t.Fatalf("pulling the switched-off sub stream: %v, want a 404 within 10 s", subErr)
+			t.Fatalf("pulling the switched-off sub stream: %v, want a 404 within %v", subErr, eventually.Ceiling)
 		}
 	}
 
@@ -188,28 +183,10 @@ func TestRunServesRTSPOnly(t *testing.T) {
 		if code != 0 {
 			t.Fatalf("exit %d after cancel, want 0; stderr:\n%s", code, stderr.String())
 		}
-	case <-time.After(10 * time.Second):
-		t.Fatal("did not stop within 10 s of cancel")
+	case <-time.After(eventually.Ceiling):
+		t.Fatalf("did not stop within %v of cancel", eventually.Ceiling)
 	}
 	if strings.Contains(stderr.String(), "from-env") {
 		t.Fatal("the RTSP password was logged")
 	}
-}
-
-// syncBuffer collects output written from many goroutines.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }

@@ -20,9 +20,10 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/qianliyan/qianliyan/internal/avc"
+	"github.com/qianliyan/qianliyan/internal/eventually"
 )
 
-func testFont(t *testing.T) string {
+func testFont(t testing.TB) string {
 	t.Helper()
 	font, err := FindFont()
 	if err != nil {
@@ -32,8 +33,9 @@ func testFont(t *testing.T) string {
 }
 
 // collect runs a generator and returns the first n units of each of its
-// streams, with their arrival times, by stream name.
-func collect(t *testing.T, cfg CameraConfig, n int) (units map[string][]avc.AccessUnit, arrived map[string][]time.Time) {
+// streams, with the time each arrived since the generator started, by stream
+// name.
+func collect(t testing.TB, cfg CameraConfig, n int) (units map[string][]avc.AccessUnit, arrived map[string][]time.Duration) {
 	t.Helper()
 	g, err := NewGenerator(cfg, zerolog.Nop())
 	if err != nil {
@@ -45,23 +47,26 @@ func collect(t *testing.T, cfg CameraConfig, n int) (units map[string][]avc.Acce
 	for _, name := range g.Streams() {
 		subs[name] = g.Output(name).Subscribe(n)
 	}
+	started := time.Now()
 	go func() { done <- g.Run(ctx) }()
 	defer func() {
 		cancel()
 		select {
 		case <-done:
-		case <-time.After(5 * time.Second):
-			t.Error("generator did not stop within 5 s of cancel")
+		case <-time.After(eventually.Ceiling):
+			t.Errorf("generator did not stop within %v of cancel", eventually.Ceiling)
 		}
 	}()
 	type result struct {
 		name    string
 		units   []avc.AccessUnit
-		arrived []time.Time
+		arrived []time.Duration
 		err     error
 	}
 	results := make(chan result, len(subs))
-	deadline := time.Now().Add(time.Duration(n)*time.Second/time.Duration(cfg.FPS) + 10*time.Second)
+	// The stream's own length, and a hang's ceiling on top for ffmpeg to
+	// start and keep up on a busy machine.
+	deadline := started.Add(time.Duration(n)*time.Second/time.Duration(cfg.FPS) + eventually.Ceiling)
 	for name, sub := range subs {
 		go func() {
 			r := result{name: name}
@@ -76,7 +81,7 @@ func collect(t *testing.T, cfg CameraConfig, n int) (units map[string][]avc.Acce
 						return
 					}
 					r.units = append(r.units, au)
-					r.arrived = append(r.arrived, time.Now())
+					r.arrived = append(r.arrived, time.Since(started))
 				case <-timeout.C:
 					r.err = fmt.Errorf("%s: got %d of %d units in time", name, len(r.units), n)
 					results <- r
@@ -86,7 +91,7 @@ func collect(t *testing.T, cfg CameraConfig, n int) (units map[string][]avc.Acce
 			results <- r
 		}()
 	}
-	units, arrived = map[string][]avc.AccessUnit{}, map[string][]time.Time{}
+	units, arrived = map[string][]avc.AccessUnit{}, map[string][]time.Duration{}
 	for range subs {
 		r := <-results
 		if r.err != nil {
@@ -137,10 +142,12 @@ func TestGeneratorStreams(t *testing.T) {
 			}
 		}
 	}
-	// -re paces ffmpeg: 15 frames at 10 fps take about 1.5 s, not a burst.
+	// -re paces ffmpeg: it reads frame 15 of the test pattern no sooner than
+	// 1.5 s after it starts. A busy machine can only make that later; the
+	// rate it keeps is measured by BenchmarkGeneratorPace.
 	main := arrived[StreamMain]
-	if took := main[len(main)-1].Sub(main[0]); took < 700*time.Millisecond {
-		t.Fatalf("15 frame intervals arrived in %v; ffmpeg is not running in real time", took)
+	if last := main[len(main)-1]; last < 1400*time.Millisecond {
+		t.Fatalf("unit 15 arrived %v after the generator started; ffmpeg runs ahead of real time", last)
 	}
 
 	// The units decode: ffmpeg turns each stream back into pictures of its size.
@@ -194,6 +201,22 @@ func TestGeneratorMainOnly(t *testing.T) {
 	if !units[StreamMain][0].Keyframe {
 		t.Fatal("the first unit is not a keyframe")
 	}
+}
+
+// BenchmarkGeneratorPace measures how closely the generator keeps real
+// time, which tests cannot claim on a machine busy with other work: the rate
+// the main stream's units arrive at (10 fps configured) and the longest gap
+// between two of them. An op is a frame.
+func BenchmarkGeneratorPace(b *testing.B) {
+	cfg := CameraConfig{Site: "site-01", Camera: "doff1", FPS: 10, GOP: time.Second, Width: 176, Height: 100, FontFile: testFont(b)}
+	_, arrived := collect(b, cfg, b.N+1)
+	main := arrived[StreamMain]
+	var gap time.Duration
+	for i := 1; i < len(main); i++ {
+		gap = max(gap, main[i]-main[i-1])
+	}
+	b.ReportMetric(float64(b.N)/(main[b.N]-main[0]).Seconds(), "fps")
+	b.ReportMetric(float64(gap)/float64(time.Millisecond), "max-gap-ms")
 }
 
 // scaleDown resizes img to w×h by averaging the pixels each target pixel covers.

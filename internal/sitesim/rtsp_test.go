@@ -9,7 +9,9 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/qianliyan/qianliyan/internal/avc"
+	"github.com/qianliyan/qianliyan/internal/eventually"
 	"github.com/qianliyan/qianliyan/internal/sitesim/rtspcam"
+	"github.com/qianliyan/qianliyan/internal/testlog"
 	"github.com/qianliyan/qianliyan/relay/hub"
 	"github.com/qianliyan/qianliyan/relay/hub/hubtest"
 	"github.com/qianliyan/qianliyan/relay/rtsppull"
@@ -48,7 +50,8 @@ func TestRTSPPulledByRelay(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+			// Only a hang's guard: each wait below has its own ceiling.
+			ctx, cancel := context.WithTimeout(context.Background(), 5*eventually.Ceiling)
 			defer cancel()
 			opts := Options{Sites: 1, Cameras: 1, FPS: 10, GOP: time.Second,
 				Width: 192, Height: 108, SubWidth: 96, SubHeight: 54,
@@ -69,7 +72,7 @@ func TestRTSPPulledByRelay(t *testing.T) {
 
 			h := hub.New(hub.Config{})
 			defer h.Close()
-			var logs syncBuffer
+			var logs testlog.Buffer
 			pullOpts := rtsppull.Options{MinBackoff: 100 * time.Millisecond, MaxBackoff: 400 * time.Millisecond,
 				ReadTimeout: 3 * time.Second, Log: zerolog.New(&logs)}
 			keys := map[string]hub.Key{}
@@ -87,7 +90,7 @@ func TestRTSPPulledByRelay(t *testing.T) {
 			}
 			for stream, key := range keys {
 				size := testSizes[stream]
-				checkHubKeyframe(t, key, hubtest.FirstUnit(t, ctx, h, key, 15*time.Second), size[0], size[1])
+				checkHubKeyframe(t, key, hubtest.FirstUnit(t, ctx, h, key, eventually.Ceiling), size[0], size[1])
 			}
 			if want := `"transport":"` + strings.ToUpper(tc.transport) + `"`; !strings.Contains(logs.String(), want) {
 				t.Fatalf("the puller did not play over %s:\n%s", tc.transport, logs.String())
@@ -98,7 +101,7 @@ func TestRTSPPulledByRelay(t *testing.T) {
 			if err := sim.StopCamera("site-01", "doff1"); err != nil {
 				t.Fatal(err)
 			}
-			eventually(t, 10*time.Second, "both streams offline after StopCamera", func() bool {
+			eventually.True(t, eventually.Ceiling, "both streams offline after StopCamera", func() bool {
 				return !h.Online(keys[StreamMain]) && !h.Online(keys[StreamSub])
 			})
 			if err := sim.StartCamera("site-01", "doff1"); err != nil {
@@ -106,7 +109,7 @@ func TestRTSPPulledByRelay(t *testing.T) {
 			}
 			for stream, key := range keys {
 				size := testSizes[stream]
-				checkHubKeyframe(t, key, hubtest.FirstUnit(t, ctx, h, key, 20*time.Second), size[0], size[1])
+				checkHubKeyframe(t, key, hubtest.FirstUnit(t, ctx, h, key, eventually.Ceiling), size[0], size[1])
 			}
 			if tc.pw != "" && strings.Contains(logs.String(), tc.pw) {
 				t.Fatal("the RTSP password reached the puller's log")
@@ -115,8 +118,8 @@ func TestRTSPPulledByRelay(t *testing.T) {
 			for range keys {
 				select {
 				case <-pullers:
-				case <-time.After(5 * time.Second):
-					t.Fatal("a puller did not stop within 5 s of cancel")
+				case <-time.After(eventually.Ceiling):
+					t.Fatalf("a puller did not stop within %v of cancel", eventually.Ceiling)
 				}
 			}
 		})
@@ -126,7 +129,7 @@ func TestRTSPPulledByRelay(t *testing.T) {
 // TestRTSPRefusesWrongPassword: a reader with the wrong password gets no
 // picture, and is told so.
 func TestRTSPRefusesWrongPassword(t *testing.T) {
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*eventually.Ceiling)
 	defer cancel()
 	sim, err := Start(ctx, Options{Sites: 1, Cameras: 1, FPS: 10, GOP: time.Second, Width: 96, Height: 54, NoSub: true,
 		RTSPAddr: "127.0.0.1:0", RTSPUser: "admin", RTSPPassword: "right", Log: zerolog.Nop()})
@@ -149,7 +152,7 @@ func TestRTSPRefusesWrongPassword(t *testing.T) {
 		},
 	})
 	// The camera needs a moment to serve; until then the path is unknown.
-	deadline := time.After(15 * time.Second)
+	deadline := time.After(eventually.Ceiling)
 	for {
 		select {
 		case err := <-ended:
@@ -160,7 +163,7 @@ func TestRTSPRefusesWrongPassword(t *testing.T) {
 				return
 			}
 		case <-deadline:
-			t.Fatal("no 401 for the wrong password within 15 s")
+			t.Fatalf("no 401 for the wrong password within %v", eventually.Ceiling)
 		}
 	}
 }

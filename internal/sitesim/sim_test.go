@@ -23,6 +23,8 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/qianliyan/qianliyan/internal/avc"
+	"github.com/qianliyan/qianliyan/internal/eventually"
+	"github.com/qianliyan/qianliyan/internal/testlog"
 	"github.com/qianliyan/qianliyan/internal/webrtcavc"
 )
 
@@ -180,10 +182,11 @@ func (e *whipEndpoint) answer(w http.ResponseWriter, r *http.Request, camera, st
 	_, _ = io.WriteString(w, pc.LocalDescription().SDP)
 }
 
-// waitUnit returns the first received unit that match accepts.
-func (e *whipEndpoint) waitUnit(within time.Duration, what string, match func(receivedUnit) bool) receivedUnit {
+// waitUnit returns the first received unit that match accepts; the test
+// fails if none comes within eventually.Ceiling.
+func (e *whipEndpoint) waitUnit(what string, match func(receivedUnit) bool) receivedUnit {
 	e.t.Helper()
-	deadline := time.After(within)
+	deadline := time.After(eventually.Ceiling)
 	for {
 		select {
 		case u := <-e.units:
@@ -191,7 +194,7 @@ func (e *whipEndpoint) waitUnit(within time.Duration, what string, match func(re
 				return u
 			}
 		case <-deadline:
-			e.t.Fatalf("no %s within %v", what, within)
+			e.t.Fatalf("no %s within %v", what, eventually.Ceiling)
 		}
 	}
 }
@@ -239,18 +242,6 @@ func (e *whipEndpoint) wasDeleted(location string) bool {
 	return false
 }
 
-// eventually polls cond until it holds or within passes.
-func eventually(t *testing.T, within time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(within)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: not within %v", what, within)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
-
 // checkKeyframe fails unless u is a keyframe whose SPS declares the size of
 // its stream in testOptions.
 func checkKeyframe(t *testing.T, u receivedUnit) {
@@ -267,24 +258,6 @@ func checkKeyframe(t *testing.T, u receivedUnit) {
 	if info.Width != size[0] || info.Height != size[1] || !strings.HasPrefix(info.Codec, "avc1.42") {
 		t.Fatalf("SPS of %s (%s) says %+v, want constrained baseline %dx%d", u.session, u.stream, info, size[0], size[1])
 	}
-}
-
-// syncBuffer collects log output written from many goroutines.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
 
 func testOptions(relay string, cameras int, log zerolog.Logger) Options {
@@ -336,7 +309,7 @@ func encoders(t *testing.T, camera string) []int {
 func TestPublishRetriesThenStreams(t *testing.T) {
 	e := newWHIPEndpoint(t)
 	e.refuse = 1
-	var logs syncBuffer
+	var logs testlog.Buffer
 	sim, err := Start(context.Background(), testOptions(e.srv.URL, 1, zerolog.New(&logs)))
 	if err != nil {
 		t.Fatal(err)
@@ -350,7 +323,7 @@ func TestPublishRetriesThenStreams(t *testing.T) {
 
 	first := map[string]receivedUnit{}
 	for len(first) < 2 {
-		u := e.waitUnit(15*time.Second, "units of both streams", func(u receivedUnit) bool { _, seen := first[u.stream]; return !seen })
+		u := e.waitUnit("units of both streams", func(u receivedUnit) bool { _, seen := first[u.stream]; return !seen })
 		checkKeyframe(t, u)
 		first[u.stream] = u
 	}
@@ -372,7 +345,7 @@ func TestPublishRetriesThenStreams(t *testing.T) {
 		t.Fatal("the publish token was logged")
 	}
 	// A second keyframe comes one GOP later, again with its parameter sets.
-	checkKeyframe(t, e.waitUnit(5*time.Second, "second keyframe", func(u receivedUnit) bool { return u.au.Keyframe }))
+	checkKeyframe(t, e.waitUnit("second keyframe", func(u receivedUnit) bool { return u.au.Keyframe }))
 
 	// A keyframe request reaches the main stream's publisher, which counts it.
 	pc := e.session(first["main"].session)
@@ -386,7 +359,7 @@ func TestPublishRetriesThenStreams(t *testing.T) {
 			pub = p
 		}
 	}
-	eventually(t, 5*time.Second, "PLI counted", func() bool { return pub.keyframeRequests.Load() >= 1 })
+	eventually.True(t, eventually.Ceiling, "PLI counted", func() bool { return pub.keyframeRequests.Load() >= 1 })
 
 	if err := sim.Close(); err != nil {
 		t.Fatal(err)
@@ -417,14 +390,14 @@ func TestRepublishAfterConnectionLoss(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer sim.Close()
-	first := e.waitUnit(15*time.Second, "unit", func(receivedUnit) bool { return true })
+	first := e.waitUnit("unit", func(receivedUnit) bool { return true })
 	encodersBefore := encoders(t, "site-01 / doff1")
 
 	// The relay side goes away without a word, as when the relay crashes.
 	if err := e.session(first.session).Close(); err != nil {
 		t.Fatal(err)
 	}
-	second := e.waitUnit(30*time.Second, "unit on a new session", func(u receivedUnit) bool { return u.session != first.session })
+	second := e.waitUnit("unit on a new session", func(u receivedUnit) bool { return u.session != first.session })
 	checkKeyframe(t, second)
 	if second.stream != "main" {
 		t.Fatalf("a camera without sub stream published %q", second.stream)
@@ -450,7 +423,7 @@ func TestStopStartCamera(t *testing.T) {
 
 	sessions := map[string]string{} // camera?stream → Location
 	for len(sessions) < 4 {
-		u := e.waitUnit(15*time.Second, "units from both streams of both cameras", func(receivedUnit) bool { return true })
+		u := e.waitUnit("units from both streams of both cameras", func(receivedUnit) bool { return true })
 		sessions[strings.Join(strings.Split(u.session, "/")[2:4], "/")+"?"+u.stream] = u.session
 	}
 	if err := sim.StopCamera("site-01", "doff1"); err != nil {
@@ -469,7 +442,7 @@ func TestStopStartCamera(t *testing.T) {
 	}
 	e.drain()
 	// The other camera goes on.
-	e.waitUnit(5*time.Second, "unit from site-01/doff2", func(u receivedUnit) bool { return u.session == sessions["site-01/doff2?sub"] })
+	e.waitUnit("unit from site-01/doff2", func(u receivedUnit) bool { return u.session == sessions["site-01/doff2?sub"] })
 	e.drain()
 	if u, ok := e.unitWithin(time.Second, fromStream("site-01/doff1", "main")); ok {
 		t.Fatalf("the stopped camera still sends, on %s", u.session)
@@ -491,7 +464,7 @@ func TestStopStartCamera(t *testing.T) {
 	// the other's first unit if it came first.
 	first := map[string]receivedUnit{}
 	for len(first) < 2 {
-		u := e.waitUnit(15*time.Second, "units of both streams from the restarted camera", func(u receivedUnit) bool {
+		u := e.waitUnit("units of both streams from the restarted camera", func(u receivedUnit) bool {
 			_, seen := first[u.stream]
 			return !seen && fromStream("site-01/doff1", u.stream)(u) && u.session != sessions["site-01/doff1?"+u.stream]
 		})

@@ -12,6 +12,8 @@ import (
 	"github.com/bluenviron/gortsplib/v5/pkg/base"
 	"github.com/bluenviron/gortsplib/v5/pkg/format"
 	"github.com/bluenviron/gortsplib/v5/pkg/liberrors"
+
+	"github.com/qianliyan/qianliyan/internal/eventually"
 )
 
 var (
@@ -66,7 +68,7 @@ func describe(t *testing.T, url string) (*format.H264, *gortsplib.Client, error)
 		t.Fatal(err)
 	}
 	tcp := gortsplib.ProtocolTCP // the server offers no UDP
-	c := &gortsplib.Client{Scheme: u.Scheme, Host: u.Host, Protocol: &tcp, ReadTimeout: 5 * time.Second}
+	c := &gortsplib.Client{Scheme: u.Scheme, Host: u.Host, Protocol: &tcp, ReadTimeout: eventually.Ceiling}
 	if err := c.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -150,8 +152,8 @@ func TestServe(t *testing.T) {
 	st.Close()
 	select {
 	case <-ended:
-	case <-time.After(5 * time.Second):
-		t.Fatal("the reader was still connected 5 s after the stream closed")
+	case <-time.After(eventually.Ceiling):
+		t.Fatalf("the reader was still connected %v after the stream closed", eventually.Ceiling)
 	}
 	if _, _, err := describe(t, url); statusOf(err) != base.StatusNotFound {
 		t.Fatalf("DESCRIBE of the closed stream gave %v, want 404", err)
