@@ -40,19 +40,19 @@ type Options struct {
 
 // Forwarder sends the outbox to the relay.
 //
-// The relay bounds each call (2 min, a clip's upload included).
-//
 // Each finding's entries go strictly in order: a later one waits until the
 // earlier ones are delivered; findings do not wait for each other. Sending
 // is at least once and the relay answers a repeat as done (the finding by
 // id, evidence by hash, actions by an action id made from the finding and
 // revision), so a retry after a crash has the effect of one delivery.
 //
+// Each call is bounded by relayclient (2 min, a clip's upload included).
 // The relay not answering, or answering 5xx, 408, 425 or 429, is retried
 // with capped exponential backoff, for all findings at once, since it is
 // the relay that is unwell; when the wait is over one finding probes it.
-// Any other 4xx will never change: the entry is failed with the relay's
-// reason, which the finding's forward state shows, and the finding's later
+// Any other 4xx will never change (relayclient.Permanent: a relay that has
+// no findings API yet is waited for instead): the entry is failed with the
+// relay's reason, which the finding's forward state shows, and the finding's later
 // entries go on. A refused first entry (the site unknown, say) fails the
 // later ones the same way; nothing is left waiting forever.
 //
@@ -428,10 +428,8 @@ func (f *Forwarder) sendChange(ctx context.Context, e store.OutboxEntry) error {
 			a.Deadline = &d
 		}
 	}
-	if _, err := f.opts.Relay.Act(ctx, e.FindingID, a); err != nil {
-		return fmt.Errorf("revision %d: %w", e.Revision, err)
-	}
-	return nil
+	_, err = f.opts.Relay.Act(ctx, e.FindingID, a)
+	return err
 }
 
 // resync takes the relay's status of a finding whose change it refused, so

@@ -28,7 +28,11 @@ func findingPath(id string) string { return "/api/v1/findings/" + url.PathEscape
 // returns it as the relay has it. The relay answers the same finding again
 // as done (created false), and the same id with other content 409 conflict.
 func (c *Client) FileFinding(ctx context.Context, d wire.Draft) (f wire.Finding, created bool, err error) {
-	status, err := c.findings(ctx, jsonCall(http.MethodPut, findingPath(d.ID), d), &f)
+	fc, err := jsonCall(http.MethodPut, findingPath(d.ID), d)
+	if err != nil {
+		return wire.Finding{}, false, fmt.Errorf("filing finding %s: %w", d.ID, err)
+	}
+	status, err := c.findings(ctx, fc, &f)
 	if err != nil {
 		return wire.Finding{}, false, fmt.Errorf("filing finding %s: %w", d.ID, err)
 	}
@@ -68,9 +72,13 @@ func (c *Client) PutEvidence(ctx context.Context, findingID string, u Upload) (f
 // returns the finding as it is after it. The same ActionID again changes
 // nothing and is answered as done.
 func (c *Client) Act(ctx context.Context, findingID string, a wire.ActionRequest) (wire.Finding, error) {
+	fc, err := jsonCall(http.MethodPost, findingPath(findingID)+"/actions", a)
 	var f wire.Finding
-	if _, err := c.findings(ctx, jsonCall(http.MethodPost, findingPath(findingID)+"/actions", a), &f); err != nil {
-		return wire.Finding{}, fmt.Errorf("asking %s of %s: %w", a.Action, findingID, err)
+	if err == nil {
+		_, err = c.findings(ctx, fc, &f)
+	}
+	if err != nil {
+		return wire.Finding{}, fmt.Errorf("sending %s of %s: %w", a.Action, findingID, err)
 	}
 	return f, nil
 }
@@ -109,16 +117,15 @@ type findingsCall struct {
 }
 
 // jsonCall is a call with v as its JSON body.
-func jsonCall(method, path string, v any) findingsCall {
-	fc := findingsCall{method: method, path: path, contentType: "application/json", timeout: findingsTimeout}
+func jsonCall(method, path string, v any) (findingsCall, error) {
 	b, err := json.Marshal(v)
-	fc.body = func() (io.ReadCloser, int64, error) {
-		if err != nil {
-			return nil, 0, fmt.Errorf("encoding %s %s: %w", method, path, err)
-		}
-		return io.NopCloser(bytes.NewReader(b)), int64(len(b)), nil
+	if err != nil {
+		return findingsCall{}, fmt.Errorf("%w: %w", ErrUnsendable, err)
 	}
-	return fc
+	return findingsCall{method: method, path: path, contentType: "application/json", timeout: findingsTimeout,
+		body: func() (io.ReadCloser, int64, error) {
+			return io.NopCloser(bytes.NewReader(b)), int64(len(b)), nil
+		}}, nil
 }
 
 // findings makes a call of the findings API with the login token and
@@ -144,7 +151,9 @@ func (c *Client) findings(ctx context.Context, fc findingsCall, out any) (int, e
 		}
 		req.ContentLength = size
 		for k, vs := range fc.header {
-			req.Header[k] = vs
+			for _, v := range vs {
+				req.Header.Add(k, v)
+			}
 		}
 		req.Header.Set("Authorization", "Bearer "+token)
 		return req, nil

@@ -43,6 +43,9 @@ var (
 	ErrSessionExpired = errors.New("the relay ended the session")
 	// ErrNotSignedIn: no Login yet.
 	ErrNotSignedIn = errors.New("not signed in to the relay")
+	// ErrUnsendable: the request cannot be put as the relay reads it (a
+	// time past the year 9999, say); asking again will not change that.
+	ErrUnsendable = errors.New("cannot be encoded for the relay")
 )
 
 // User is the signed-in account as the relay describes it.
@@ -163,12 +166,13 @@ func (e *Error) Permanent() bool {
 	return e.Status >= 400 && e.Status < 500
 }
 
-// Permanent reports whether err is an answer of the relay that will never
-// change (Error.Permanent); anything else (the relay unreachable, failing,
-// or answering what cannot be read) may go otherwise next time.
+// Permanent reports whether asking again will not change err: an answer
+// of the relay that will never change (Error.Permanent), or a request that
+// cannot be sent (ErrUnsendable). Anything else (the relay unreachable,
+// failing, or answering what cannot be read) may go otherwise next time.
 func Permanent(err error) bool {
 	var rerr *Error
-	return errors.As(err, &rerr) && rerr.Permanent()
+	return errors.As(err, &rerr) && rerr.Permanent() || errors.Is(err, ErrUnsendable)
 }
 
 // Options configures a Client. Zero values are sensible.

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/qianliyan/qianliyan/console/internal/relaytest"
+	"github.com/qianliyan/qianliyan/relay/wire"
 )
 
 func TestNewRejectsBadURLs(t *testing.T) {
@@ -420,5 +421,14 @@ func TestWhichAnswersArePermanent(t *testing.T) {
 	}
 	if Permanent(errors.New("connection refused")) || Permanent(ErrSessionExpired) {
 		t.Error("an error that is not the relay's answer counts as permanent")
+	}
+	// A request that cannot be encoded is refused before any is made.
+	c, err := New("http://127.0.0.1:9", Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, _, err = c.FileFinding(context.Background(), wire.Draft{ID: "f1", Deadline: time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC)})
+	if !errors.Is(err, ErrUnsendable) || !Permanent(err) {
+		t.Errorf("filing a finding due in the year 10000: %v, want it unsendable", err)
 	}
 }
