@@ -141,3 +141,14 @@ func TestRecoveredAnswersJSON(t *testing.T) {
 		t.Fatalf("got %d %q", status, a.Error.Code)
 	}
 }
+
+func TestRemoteIP(t *testing.T) {
+	for addr, want := range map[string]string{"192.0.2.7:5123": "192.0.2.7", "[2001:db8::1]:443": "2001:db8::1", "pipe": "pipe"} {
+		req := httptest.NewRequest("GET", "/", nil)
+		req.RemoteAddr = addr
+		req.Header.Set("X-Forwarded-For", "203.0.113.9")
+		if got := httpapi.RemoteIP(req); got != want {
+			t.Errorf("RemoteIP of %q = %q; want %q", addr, got, want)
+		}
+	}
+}

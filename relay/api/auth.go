@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"net"
 	"net/http"
 	"strconv"
 	"strings"
@@ -63,15 +62,6 @@ func (s *server) user(r *http.Request, name string) (auth.Principal, error) {
 	return auth.Principal{Name: u.Name, Role: auth.Role(u.Role), Sites: u.Sites}, nil
 }
 
-// remoteAddr is the client's IP address, the key of its sign-in limit.
-func remoteAddr(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	return host
-}
-
 func (s *server) login(w http.ResponseWriter, r *http.Request) error {
 	var req struct {
 		User     string `json:"user"`
@@ -83,7 +73,7 @@ func (s *server) login(w http.ResponseWriter, r *http.Request) error {
 	if req.User == "" || req.Password == "" {
 		return fault.New(fault.Invalid, "bad_request", "user and password are required")
 	}
-	addr := remoteAddr(r)
+	addr := httpapi.RemoteIP(r)
 	if s.Logins != nil {
 		if wait, ok := s.Logins.Attempt(req.User, addr); !ok {
 			s.countLogin("limited")

@@ -188,7 +188,7 @@ func (s *server) whepPost(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	sess, err := s.WHEP.Play(r.Context(), whep.Request{Key: key, User: p.Name, Remote: remoteAddr(r), Offer: offer})
+	sess, err := s.WHEP.Play(r.Context(), whep.Request{Key: key, User: p.Name, Remote: httpapi.RemoteIP(r), Offer: offer})
 	if errors.Is(err, whep.ErrCameraOffline) {
 		w.Header().Set("Retry-After", "2") // what "retry shortly" means
 	}

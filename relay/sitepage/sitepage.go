@@ -19,7 +19,6 @@ import (
 	"io"
 	"io/fs"
 	"math"
-	"net"
 	"net/http"
 	"os"
 	"strconv"
@@ -275,14 +274,6 @@ func randomHex() string {
 	return hex.EncodeToString(b)
 }
 
-func remoteAddr(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	return host
-}
-
 func (p *page) login(w http.ResponseWriter, r *http.Request) {
 	r.Body = http.MaxBytesReader(w, r.Body, 16<<10)
 	c, err := r.Cookie(loginCookie)
@@ -291,7 +282,7 @@ func (p *page) login(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	name, password := strings.TrimSpace(r.PostFormValue("user")), r.PostFormValue("password")
-	addr := remoteAddr(r)
+	addr := httpapi.RemoteIP(r)
 	if p.Logins != nil {
 		if wait, ok := p.Logins.Attempt(name, addr); !ok {
 			w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(wait.Seconds()))))
