@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/qianliyan/qianliyan/internal/avc"
+	"github.com/qianliyan/qianliyan/internal/eventually"
 	"github.com/qianliyan/qianliyan/internal/testmedia"
 	"github.com/qianliyan/qianliyan/internal/webrtcclient"
 	"github.com/qianliyan/qianliyan/relay/hub"
@@ -46,6 +47,37 @@ func pace(ctx context.Context, p *publisher, units []avc.AccessUnit, fps int, se
 	}()
 	return errc
 }
+
+// publishPaced publishes units to site/camera's main stream with pace until
+// the test ends, and returns the count of units sent.
+func publishPaced(t *testing.T, ctx context.Context, r *Relay, site, camera string, units []avc.AccessUnit, fps int) *atomic.Int64 {
+	t.Helper()
+	p := publish(t, r, site, camera, "main")
+	sent := new(atomic.Int64)
+	ctx, stop := context.WithCancel(ctx)
+	fed := pace(ctx, p, units, fps, sent)
+	t.Cleanup(func() {
+		stop()
+		if err := <-fed; err != nil {
+			t.Errorf("publishing: %v", err)
+		}
+	})
+	return sent
+}
+
+// sendMore waits for the publisher to send n more units than it had: a
+// window counted in units, which a busy machine may stretch in time but
+// not shorten.
+func sendMore(t *testing.T, sent *atomic.Int64, n int64, fps int) {
+	t.Helper()
+	from := sent.Load()
+	nominal := time.Duration(n) * time.Second / time.Duration(fps)
+	eventually.True(t, nominal+eventually.Ceiling, fmt.Sprintf("the publisher sending %d units", n), func() bool { return sent.Load()-from >= n })
+}
+
+// hangGuard bounds a whole fan-out test, whose waits each have
+// eventually.Ceiling.
+const hangGuard = 5 * eventually.Ceiling
 
 // fanViewer is one of many viewers joining at once.
 type fanViewer struct {
@@ -111,7 +143,7 @@ func (v *fanViewer) startReading(ctx context.Context) {
 // can start from.
 func firstUnits(t *testing.T, viewers []*fanViewer) {
 	t.Helper()
-	timeout := time.After(30 * time.Second)
+	timeout := time.After(eventually.Ceiling)
 	for i, v := range viewers {
 		select {
 		case au := <-v.first:
@@ -119,7 +151,7 @@ func firstUnits(t *testing.T, viewers []*fanViewer) {
 				t.Fatalf("viewer %d: first unit keyframe=%v, SPS and PPS %v", i, au.Keyframe, sps != nil && pps != nil)
 			}
 		case <-timeout:
-			t.Fatalf("viewer %d: no video within 30 s of joining (peer %s, %d units)", i, v.c.PC.ConnectionState(), v.units.Load())
+			t.Fatalf("viewer %d: no video within %v of joining (peer %s, %d units)", i, eventually.Ceiling, v.c.PC.ConnectionState(), v.units.Load())
 		}
 	}
 }
@@ -152,20 +184,16 @@ func checkLoss(t *testing.T, before, after []webrtcclient.Stats) {
 }
 
 // keptUp checks that every viewer receives the want units sent since it
-// had before[i]: within 10 s, so that a machine busy with other work may
-// delay the viewers but not the test's verdict. A viewer slowed by
-// another's stall would lag further behind with every second and miss it.
+// had before[i]. A machine busy with other work delays the viewers, which
+// is not what the tests check, so the ceiling only catches a hang: a viewer
+// held up by another's stall gets nothing while the stall lasts.
 func keptUp(t *testing.T, viewers []*fanViewer, before []int64, want int64) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
 	for i, v := range viewers {
 		// A unit may be in flight at either end of the count.
-		for v.units.Load()-before[i] < want-2 {
-			if time.Now().After(deadline) {
-				t.Fatalf("viewer %d got %d of the %d units sent (within 10 s)", i, v.units.Load()-before[i], want)
-			}
-			time.Sleep(20 * time.Millisecond)
-		}
+		eventually.True(t, eventually.Ceiling, fmt.Sprintf("viewer %d receiving the %d units sent", i, want), func() bool {
+			return v.units.Load()-before[i] >= want-2
+		})
 	}
 }
 
@@ -188,19 +216,9 @@ func TestFiftyViewersOfOneCamera(t *testing.T) {
 	}
 	r := startDemo(t, "")
 	token := login(t, r, "duty", r.Demo().Password)
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), hangGuard)
 	defer cancel()
-
-	p := publish(t, r, "site-01", "doff1", "main")
-	var sent atomic.Int64
-	feedCtx, stopFeed := context.WithCancel(ctx)
-	fed := pace(feedCtx, p, units, fps, &sent)
-	defer func() {
-		stopFeed()
-		if err := <-fed; err != nil {
-			t.Errorf("publishing: %v", err)
-		}
-	}()
+	sent := publishPaced(t, ctx, r, "site-01", "doff1", units, fps)
 
 	viewers := joinAll(t, ctx, r.URL()+"/whep/site-01/doff1?stream=main", token, 50)
 	firstUnits(t, viewers)
@@ -208,17 +226,12 @@ func TestFiftyViewersOfOneCamera(t *testing.T) {
 		t.Fatalf("relay has %d viewers, want 50", n)
 	}
 
-	// Every viewer follows the camera at its rate.
-	const window = 3 * time.Second
+	// Every viewer gets every unit the camera sends, 3 s of them.
+	const window = 3 * fps
 	before, sentBefore, statsBefore := counts(viewers), sent.Load(), stats(viewers)
-	time.Sleep(window)
-	sentAfter, statsAfter := sent.Load(), stats(viewers)
-	want := sentAfter - sentBefore
-	if want < int64(window.Seconds()*fps/2) {
-		t.Fatalf("the publisher sent only %d units in %v", want, window)
-	}
-	keptUp(t, viewers, before, want)
-	checkLoss(t, statsBefore, statsAfter)
+	sendMore(t, sent, window, fps)
+	keptUp(t, viewers, before, sent.Load()-sentBefore)
+	checkLoss(t, statsBefore, stats(viewers))
 	st, _ := r.hub.State(hub.Key{Site: "site-01", Camera: "doff1", Stream: hub.StreamMain})
 	if st.Readers != 50 || st.Drops != 0 {
 		t.Fatalf("stream has %d readers, dropped %d units", st.Readers, st.Drops)
@@ -228,47 +241,37 @@ func TestFiftyViewersOfOneCamera(t *testing.T) {
 func TestStalledViewerDoesNotSlowTheOthers(t *testing.T) {
 	// A main stream of 2 Mbit/s: the stalled viewer's receive buffer (pion
 	// keeps 1 MB per track) overflows after about 4 s.
-	units, err := testmedia.Units(testmedia.Spec{Width: 640, Height: 360, FPS: 15, GOP: 30, Seconds: 4, Kbps: 2000})
+	const fps = 15
+	units, err := testmedia.Units(testmedia.Spec{Width: 640, Height: 360, FPS: fps, GOP: 2 * fps, Seconds: 4, Kbps: 2000})
 	if err != nil {
 		t.Fatal(err)
 	}
 	r := startDemo(t, "")
 	token := login(t, r, "duty", r.Demo().Password)
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), hangGuard)
 	defer cancel()
-
-	p := publish(t, r, "site-02", "gate", "main")
-	var sent atomic.Int64
-	feedCtx, stopFeed := context.WithCancel(ctx)
-	fed := pace(feedCtx, p, units, 15, &sent)
-	defer func() {
-		stopFeed()
-		if err := <-fed; err != nil {
-			t.Errorf("publishing: %v", err)
-		}
-	}()
+	sent := publishPaced(t, ctx, r, "site-02", "gate", units, fps)
 
 	viewers := joinAll(t, ctx, r.URL()+"/whep/site-02/gate?stream=main", token, 4)
 	firstUnits(t, viewers)
 	stalled, others := viewers[0], viewers[1:]
 
-	// The stalled viewer stops reading its track; the relay keeps sending.
+	// The stalled viewer stops reading its track; the relay keeps sending,
+	// 8 s of the stream, twice what the stalled viewer's buffer holds.
 	stalled.stop()
 	<-stalled.read
-	const window = 8 * time.Second
+	const window = 8 * fps
 	before, sentBefore, statsBefore := counts(others), sent.Load(), stats(others)
-	time.Sleep(window)
-	sentAfter, statsAfter := sent.Load(), stats(others)
-	want := sentAfter - sentBefore
-	keptUp(t, others, before, want)
-	checkLoss(t, statsBefore, statsAfter)
+	sendMore(t, sent, window, fps)
+	keptUp(t, others, before, sent.Load()-sentBefore)
+	checkLoss(t, statsBefore, stats(others))
 
 	// Read again, the stalled viewer works through what its buffer kept,
 	// finds the packets dropped once it was full missing, and goes on.
 	stalled.startReading(ctx)
-	waitFor(t, "the stalled viewer counting the packets its full buffer dropped", func() bool { return stalled.c.Stats().Lost >= 300 })
+	eventually.True(t, eventually.Ceiling, "the stalled viewer counting the packets its full buffer dropped", func() bool { return stalled.c.Stats().Lost >= 300 })
 	resumed := stalled.units.Load()
-	waitFor(t, "the stalled viewer receiving again", func() bool { return stalled.units.Load() >= resumed+15 })
+	eventually.True(t, eventually.Ceiling, "the stalled viewer receiving again", func() bool { return stalled.units.Load() >= resumed+15 })
 	st := stalled.c.Stats()
 	t.Logf("stalled viewer: %d of %d packets lost", st.Lost, st.Expected)
 	// The relay itself held nothing back: its queue for the stalled viewer
