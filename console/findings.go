@@ -3,7 +3,6 @@ package console
 import (
 	"context"
 	"fmt"
-	"net/http"
 	"path/filepath"
 	"sync"
 	"time"
@@ -12,14 +11,13 @@ import (
 
 	"github.com/qianliyan/qianliyan/console/evidence"
 	"github.com/qianliyan/qianliyan/console/findings"
-	"github.com/qianliyan/qianliyan/console/jsonapi"
 	"github.com/qianliyan/qianliyan/console/relayclient"
 	"github.com/qianliyan/qianliyan/console/store"
 )
 
 // findingsSide is the backend's part in checklists and findings: the
 // rolling buffers every pull feeds from the moment it starts, the clip
-// recorder, and the API, which answers 503 until Start has opened the store.
+// recorder, and the findings core, there once Start has opened the store.
 type findingsSide struct {
 	buffers       *evidence.Buffers
 	before, after time.Duration
@@ -28,7 +26,7 @@ type findingsSide struct {
 
 	mu       sync.Mutex
 	recorder *evidence.Recorder
-	api      *findings.API
+	core     *findings.Service
 }
 
 // checkClipBounds refuses clip bounds that make no clip.
@@ -61,7 +59,7 @@ func newFindingsSide(opts Options) *findingsSide {
 	return f
 }
 
-// start files the clips a crash left recording, then serves the API.
+// start files the clips a crash left recording, then makes the core.
 func (f *findingsSide) start(ctx context.Context, st *store.Store, sources evidence.Sources, console findings.Console) error {
 	n, err := st.RecoverClips(ctx)
 	if err != nil {
@@ -74,11 +72,11 @@ func (f *findingsSide) start(ctx context.Context, st *store.Store, sources evide
 		Sources: sources, Buffers: f.buffers, Store: st, Before: f.before, After: f.after,
 		Log: f.clipLog,
 	})
-	api := findings.New(findings.Options{
+	core := findings.New(findings.Options{
 		Store: st, Console: console, Frames: f.buffers, Clips: rec, Templates: f.templates, Log: f.log,
 	})
 	f.mu.Lock()
-	f.recorder, f.api = rec, api
+	f.recorder, f.core = rec, core
 	f.mu.Unlock()
 	f.log.Info().Str("templates", f.templates).Dur("clip_before", f.before).Dur("clip_after", f.after).Msg("findings ready")
 	return nil
@@ -95,27 +93,14 @@ func (f *findingsSide) close() {
 	}
 }
 
-// routes are the API's paths for the console's handler to mount.
-func (f *findingsSide) routes() map[string]http.Handler {
-	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		f.mu.Lock()
-		api := f.api
-		f.mu.Unlock()
-		if api == nil {
-			w.Header().Set("Retry-After", "1")
-			jsonapi.Error(w, http.StatusServiceUnavailable, "starting", "the console is still starting")
-			return
-		}
-		api.ServeHTTP(w, r)
-	})
-	routes := make(map[string]http.Handler, len(findings.Patterns))
-	for _, p := range findings.Patterns {
-		routes[p] = h
-	}
-	return routes
+// service is the findings core, nil until start.
+func (f *findingsSide) service() *findings.Service {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.core
 }
 
-// findingsSession is the sign-in as the findings API needs it: the
+// findingsSession is the sign-in as the findings core needs it: the
 // observer's name and relay, and the camera list.
 type findingsSession struct{ b *Backend }
 

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"mime"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -135,7 +136,7 @@ func (v view) events() *sse {
 		cancel()
 		v.t.Fatal(err)
 	}
-	if resp.StatusCode != 200 || resp.Header.Get("Content-Type") != "text/event-stream" {
+	if mt, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type")); resp.StatusCode != 200 || mt != "text/event-stream" {
 		cancel()
 		v.t.Fatalf("event stream: %d %s", resp.StatusCode, resp.Header.Get("Content-Type"))
 	}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"net"
 	"net/http"
 	"net/url"
@@ -17,11 +16,11 @@ import (
 	"github.com/qianliyan/qianliyan/console/bridge"
 	"github.com/qianliyan/qianliyan/console/events"
 	"github.com/qianliyan/qianliyan/console/forward"
-	"github.com/qianliyan/qianliyan/console/jsonapi"
 	"github.com/qianliyan/qianliyan/console/media"
 	"github.com/qianliyan/qianliyan/console/relayclient"
 	"github.com/qianliyan/qianliyan/console/server"
 	"github.com/qianliyan/qianliyan/console/store"
+	"github.com/qianliyan/qianliyan/internal/fault"
 )
 
 // Reasons the backend is signed out, for the view to translate.
@@ -94,7 +93,7 @@ func (b *Backend) SignIn(ctx context.Context, in server.SignIn) (server.Session,
 	}
 	b.mu.Unlock()
 	if runCtx == nil {
-		return server.Session{}, jsonapi.Fail(http.StatusServiceUnavailable, "starting", "the console is still starting")
+		return server.Session{}, fault.New(fault.Unavailable, "starting", "the console is still starting")
 	}
 	// The user takes over from the start's sign-in.
 	if stopRetry != nil {
@@ -109,8 +108,12 @@ func (b *Backend) SignIn(ctx context.Context, in server.SignIn) (server.Session,
 	return b.Session(ctx), nil
 }
 
-func badField(field, msg string) *jsonapi.Problem {
-	return &jsonapi.Problem{Status: http.StatusBadRequest, Code: "bad_request", Field: field, Message: field + ": " + msg}
+// badField is a sign-in form's bad field, with the code the view's sign-in
+// form translates.
+func badField(field, msg string) *fault.Error {
+	e := fault.New(fault.Invalid, "bad_request", "%s: %s", field, msg)
+	e.Field = field
+	return e
 }
 
 // SignOut ends the session, if any, and every pull; the start's sign-in,
@@ -135,7 +138,7 @@ func (b *Backend) SignOut(context.Context) error {
 }
 
 // signIn logs in and, once the relay has said yes, makes the new session
-// the current one. Failures are Problems the view can show.
+// the current one. Failures are *fault.Error values the view can show.
 func (b *Backend) signIn(ctx context.Context, in server.SignIn) (*session, error) {
 	log := b.opts.Log
 	client, err := relayclient.New(in.Relay, relayclient.Options{Log: log.With().Str("component", "relayclient").Logger()})
@@ -150,7 +153,7 @@ func (b *Backend) signIn(ctx context.Context, in server.SignIn) (*session, error
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
 		}
-		return nil, signInProblem(relay, err)
+		return nil, signInFault(relay, err)
 	}
 	cams, err := client.Cameras(actx)
 	if err != nil {
@@ -232,25 +235,33 @@ func (b *Backend) forward(s *session, st *store.Store) {
 // findingsChanged tells the views which findings to read again.
 func (b *Backend) findingsChanged(ids []string) { b.hub.Publish(events.FindingsChanged(ids)) }
 
-// signInProblem turns a failed login into what the view is told.
-func signInProblem(relay string, err error) error {
+// signInFault turns a failed login into what the view is told.
+func signInFault(relay string, err error) error {
 	var rerr *relayclient.Error
 	var nerr net.Error
 	var uerr *url.Error
 	switch {
 	case errors.As(err, &rerr) && rerr.Status == http.StatusUnauthorized:
-		return &jsonapi.Problem{Status: http.StatusUnauthorized, Code: "wrong_password", Err: err,
-			Message: fmt.Sprintf("the relay at %s refused this user name and password", relay)}
+		return withCause(fault.New(fault.Unauthenticated, "wrong_password", "the relay at %s refused this user name and password", relay), err)
 	case errors.As(err, &rerr):
-		return &jsonapi.Problem{Status: http.StatusBadGateway, Code: "relay_error", Err: err,
-			Message: fmt.Sprintf("the relay at %s answered %d: %s", relay, rerr.Status, rerr.Message)}
+		return withCause(fault.New(fault.Upstream, "relay_error", "the relay at %s answered %d: %s", relay, rerr.Status, rerr.Message), err)
 	case errors.As(err, &uerr), errors.As(err, &nerr):
-		return &jsonapi.Problem{Status: http.StatusBadGateway, Code: "relay_unreachable", Err: err,
-			Message: fmt.Sprintf("cannot reach the relay at %s: %v", relay, rootCause(err))}
+		return unreachable(relay, err)
 	default:
-		return &jsonapi.Problem{Status: http.StatusBadGateway, Code: "relay_error", Err: err,
-			Message: fmt.Sprintf("%s did not answer as a relay: %v", relay, err)}
+		return withCause(fault.New(fault.Upstream, "relay_error", "%s did not answer as a relay: %v", relay, err), err)
 	}
+}
+
+// withCause keeps err as e's cause, for errors.Is/As and the log, where
+// e's message says it in fewer words.
+func withCause(e *fault.Error, err error) *fault.Error {
+	e.Err = err
+	return e
+}
+
+// unreachable is a relay that could not be reached.
+func unreachable(relay string, err error) *fault.Error {
+	return withCause(fault.New(fault.Upstream, "relay_unreachable", "cannot reach the relay at %s: %v", relay, rootCause(err)), err)
 }
 
 // rootCause is the innermost error, which says what went wrong in the
@@ -267,12 +278,12 @@ func rootCause(err error) error {
 
 // retryable is a failed sign-in that may succeed later on its own.
 func retryable(err error) bool {
-	var p *jsonapi.Problem
-	if !errors.As(err, &p) {
+	e := fault.As(err)
+	if e == nil {
 		return false
 	}
 	var rerr *relayclient.Error
-	return p.Code == "relay_unreachable" || (errors.As(err, &rerr) && rerr.Status >= 500)
+	return e.Code == "relay_unreachable" || (errors.As(err, &rerr) && rerr.Status >= 500)
 }
 
 // startSignIn signs in with the start's credentials. A relay that cannot
@@ -284,10 +295,9 @@ func (b *Backend) startSignIn(ctx context.Context, in server.SignIn) {
 		return
 	}
 	b.log.Warn().Err(err).Str("relay", in.Relay).Bool("retrying", retryable(err)).Msg("signing in at start")
-	var p *jsonapi.Problem
 	out := signedOut{reason: "sign_in_failed", message: err.Error()}
-	if errors.As(err, &p) {
-		out = signedOut{reason: p.Code, message: p.Message}
+	if e := fault.As(err); e != nil {
+		out = signedOut{reason: e.Code, message: e.Message}
 	}
 	if !retryable(err) {
 		b.mu.Lock()
@@ -317,15 +327,14 @@ func (b *Backend) startSignIn(ctx context.Context, in server.SignIn) {
 			if rctx.Err() != nil {
 				return
 			}
-			var p *jsonapi.Problem
 			b.mu.Lock()
 			if err == nil {
 				b.stopRetry = nil
 				b.mu.Unlock()
 				return
 			}
-			if errors.As(err, &p) {
-				b.out = signedOut{reason: p.Code, message: p.Message, retrying: retryable(err)}
+			if e := fault.As(err); e != nil {
+				b.out = signedOut{reason: e.Code, message: e.Message, retrying: retryable(err)}
 			}
 			if !retryable(err) {
 				b.stopRetry = nil
@@ -438,43 +447,41 @@ func (b *Backend) Cameras(ctx context.Context) ([]relayclient.Camera, error) {
 	}
 	cams, err := s.client.Cameras(ctx)
 	if errors.Is(err, relayclient.ErrSessionExpired) {
-		return nil, expiredProblem()
+		return nil, expiredFault()
 	}
 	if err != nil {
-		return nil, relayProblem(s.relay, err)
+		return nil, relayFault(s.relay, err)
 	}
 	s.setCameras(cams)
 	return cams, nil
 }
 
-// signedIn returns the session, or the 401 the view gets without one.
+// signedIn returns the session, or why there is none.
 func (b *Backend) signedIn() (*session, error) {
 	s, out := b.current()
 	if s != nil {
 		return s, nil
 	}
 	if out.reason == ReasonSessionExpired {
-		return nil, expiredProblem()
+		return nil, expiredFault()
 	}
-	return nil, jsonapi.Fail(http.StatusUnauthorized, "signed_out", "not signed in to a relay")
+	return nil, fault.New(fault.Unauthenticated, ReasonSignedOut, "not signed in to a relay")
 }
 
-func expiredProblem() error {
-	return jsonapi.Fail(http.StatusUnauthorized, ReasonSessionExpired, "the relay ended the session; sign in again")
+func expiredFault() error {
+	return fault.New(fault.Unauthenticated, ReasonSessionExpired, "the relay ended the session; sign in again")
 }
 
-// relayProblem says what failed talking to the relay of a session.
-func relayProblem(relay string, err error) error {
+// relayFault says what failed talking to the relay of a session.
+func relayFault(relay string, err error) error {
 	var rerr *relayclient.Error
 	var nerr net.Error
 	var uerr *url.Error
 	switch {
 	case errors.As(err, &rerr):
-		return &jsonapi.Problem{Status: http.StatusBadGateway, Code: "relay_error", Err: err,
-			Message: fmt.Sprintf("the relay at %s answered %d %s: %s", relay, rerr.Status, rerr.Code, rerr.Message)}
+		return withCause(fault.New(fault.Upstream, "relay_error", "the relay at %s answered %d %s: %s", relay, rerr.Status, rerr.Code, rerr.Message), err)
 	case errors.As(err, &uerr), errors.As(err, &nerr):
-		return &jsonapi.Problem{Status: http.StatusBadGateway, Code: "relay_unreachable", Err: err,
-			Message: fmt.Sprintf("cannot reach the relay at %s: %v", relay, rootCause(err))}
+		return unreachable(relay, err)
 	}
 	return err
 }

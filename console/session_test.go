@@ -63,8 +63,8 @@ func TestSignInFromTheView(t *testing.T) {
 	}{
 		{"not JSON", "{relay:", 400, "bad_request", "", ""},
 		{"empty body", "", 400, "bad_request", "", ""},
-		{"unknown field", good(func(m map[string]any) { m["remember"] = true }), 400, "bad_request", "remember", ""},
-		{"wrong type", good(func(m map[string]any) { m["user"] = 7 }), 400, "bad_request", "user", ""},
+		{"unknown field", good(func(m map[string]any) { m["remember"] = true }), 400, "unknown_field", "remember", ""},
+		{"wrong type", good(func(m map[string]any) { m["user"] = 7 }), 400, "invalid_field", "user", ""},
 		{"no relay", good(func(m map[string]any) { delete(m, "relay") }), 400, "bad_request", "relay", ""},
 		{"relay not a URL", good(func(m map[string]any) { m["relay"] = "relay:8080" }), 400, "bad_request", "relay", ""},
 		{"no user", good(func(m map[string]any) { m["user"] = "" }), 400, "bad_request", "user", ""},

@@ -3,12 +3,11 @@ package console
 import (
 	"context"
 	"errors"
-	"net/http"
 
-	"github.com/qianliyan/qianliyan/console/jsonapi"
 	"github.com/qianliyan/qianliyan/console/relayclient"
 	"github.com/qianliyan/qianliyan/console/store"
 	"github.com/qianliyan/qianliyan/console/wall"
+	"github.com/qianliyan/qianliyan/internal/fault"
 )
 
 // The signed-in user's layouts and tours, kept in the console's store by
@@ -60,9 +59,9 @@ func (b *Backend) DeleteLayout(ctx context.Context, name string) error {
 	var inUse *store.LayoutInUseError
 	switch {
 	case errors.Is(err, store.ErrNoLayout):
-		return jsonapi.Fail(http.StatusNotFound, "not_found", "there is no layout %q", name)
+		return fault.New(fault.NotFound, "not_found", "there is no layout %q", name)
 	case errors.As(err, &inUse):
-		return &jsonapi.Problem{Status: http.StatusConflict, Code: "layout_in_use", Message: inUse.Error(), Err: err}
+		return fault.New(fault.Conflict, "layout_in_use", "%w", err)
 	}
 	return err
 }
@@ -132,7 +131,7 @@ func (b *Backend) DeleteTour(ctx context.Context, name string) error {
 	}
 	err = st.DeleteTour(ctx, user, name, name == wall.DefaultTourName)
 	if errors.Is(err, store.ErrNoTour) {
-		return jsonapi.Fail(http.StatusNotFound, "not_found", "there is no tour %q", name)
+		return fault.New(fault.NotFound, "not_found", "there is no tour %q", name)
 	}
 	return err
 }

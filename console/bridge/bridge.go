@@ -23,10 +23,10 @@ import (
 	"github.com/gorilla/websocket"
 	"github.com/rs/zerolog"
 
-	"github.com/qianliyan/qianliyan/console/jsonapi"
 	"github.com/qianliyan/qianliyan/console/media"
 	"github.com/qianliyan/qianliyan/console/secret"
 	"github.com/qianliyan/qianliyan/internal/avc"
+	"github.com/qianliyan/qianliyan/internal/httpapi"
 )
 
 // Sources is where the bridge gets camera streams from.
@@ -145,29 +145,29 @@ func (h *Handler) originAllowed(origin string) bool {
 
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodGet {
-		jsonapi.Error(w, http.StatusMethodNotAllowed, "method_not_allowed", "the video bridge takes GET with a WebSocket upgrade")
+		httpapi.WriteError(w, http.StatusMethodNotAllowed, "method_not_allowed", "the video bridge takes GET with a WebSocket upgrade")
 		return
 	}
 	if !secret.Matches(r, h.opts.Secret) {
-		jsonapi.Error(w, http.StatusUnauthorized, "unauthorized", "launch token missing or wrong")
+		httpapi.WriteError(w, http.StatusUnauthorized, "unauthorized", "launch token missing or wrong")
 		return
 	}
 	if origin := r.Header.Get("Origin"); !h.originAllowed(origin) {
 		h.opts.Log.Warn().Str("origin", origin).Msg("refused video bridge connection from a foreign origin")
-		jsonapi.Error(w, http.StatusForbidden, "forbidden", fmt.Sprintf("origin %q may not use the video bridge", origin))
+		httpapi.WriteError(w, http.StatusForbidden, "forbidden", fmt.Sprintf("origin %q may not use the video bridge", origin))
 		return
 	}
 	key, err := parseCamera(r)
 	if err != nil {
-		jsonapi.Error(w, http.StatusBadRequest, "bad_request", err.Error())
+		httpapi.WriteError(w, http.StatusBadRequest, "bad_request", err.Error())
 		return
 	}
 	if !websocket.IsWebSocketUpgrade(r) {
-		jsonapi.Error(w, http.StatusBadRequest, "bad_request", "the video bridge needs a WebSocket upgrade")
+		httpapi.WriteError(w, http.StatusBadRequest, "bad_request", "the video bridge needs a WebSocket upgrade")
 		return
 	}
 	if h.ctx.Err() != nil {
-		jsonapi.Error(w, http.StatusServiceUnavailable, "shutting_down", "the console is shutting down")
+		httpapi.WriteError(w, http.StatusServiceUnavailable, "shutting_down", "the console is shutting down")
 		return
 	}
 	ws, err := h.upgrader.Upgrade(w, r, nil)

@@ -1,27 +1,27 @@
-package findings
+package findings_test
 
 import (
 	"context"
 	"testing"
 	"time"
 
+	"github.com/qianliyan/qianliyan/console/findings/findingstest"
 	"github.com/qianliyan/qianliyan/console/store"
 )
 
-// BenchmarkFlag is a flag through the API to its 201: decoding the request
-// and its snapshot, the relay's camera list, locating the frame in the
+// BenchmarkFlag is a flag through the core to its committed finding:
+// decoding the snapshot, the relay's camera list, locating the frame in the
 // stream's buffer, the commit (row, snapshot file, history, outbox) and
 // the clip's pre-roll written to disk. The stream is real H.264 over a real
 // pion peer; each flag's clip records on in the background.
 func BenchmarkFlag(b *testing.B) {
-	r := newRig(b, rigOptions{})
-	v := r.watch(b, doff1, clipBefore+time.Second)
-	pts := v.onScreen(b).PTS
-	body := mustJSON(b, flagBody(b, pts, snapshot(b, 320, 240, 9)))
+	r := findingstest.New(b, findingstest.Options{})
+	v := r.Watch(b, findingstest.Doff1, findingstest.ClipBefore+time.Second)
+	in := flagRequest(v.OnScreen(b).PTS, snapshot(b, 320, 240, 9))
 	b.ResetTimer()
 	for range b.N {
-		if status, _ := r.call(b, "POST", "/api/v1/findings", "application/json", body, nil); status != 201 {
-			b.Fatalf("flag: %d", status)
+		if _, err := r.Findings.Flag(ctx, in); err != nil {
+			b.Fatalf("flag: %v", err)
 		}
 	}
 }

@@ -1,4 +1,4 @@
-package findings
+package findings_test
 
 import (
 	"bufio"

@@ -2,25 +2,25 @@ package findings
 
 import (
 	"bytes"
+	"context"
 	"encoding/base64"
 	"errors"
 	"image/jpeg"
-	"net/http"
 	"strings"
 	"time"
 
 	"github.com/qianliyan/qianliyan/console/evidence"
-	"github.com/qianliyan/qianliyan/console/jsonapi"
 	"github.com/qianliyan/qianliyan/console/media"
 	"github.com/qianliyan/qianliyan/console/store"
+	"github.com/qianliyan/qianliyan/internal/fault"
 )
 
 // deadlineSlack lets a deadline of "now", reckoned by the view a moment
 // before the request arrives, count as now.
 const deadlineSlack = time.Minute
 
-// flagRequest is the body of POST /api/v1/findings.
-type flagRequest struct {
+// FlagRequest is a finding as the officer flags it on the frame on screen.
+type FlagRequest struct {
 	Camera          string `json:"camera"`
 	Stream          string `json:"stream"`
 	PTS             *int64 `json:"pts_us"`
@@ -32,44 +32,40 @@ type flagRequest struct {
 	Severity        string `json:"severity"`
 	Note            string `json:"note"`
 	Deadline        string `json:"deadline"`
-	Snapshot        string `json:"snapshot"`
-	SnapshotWidth   int    `json:"snapshot_width"`
-	SnapshotHeight  int    `json:"snapshot_height"`
+	// Snapshot is the JPEG of the frame on screen in base64, or a data: URL
+	// of it.
+	Snapshot       string `json:"snapshot"`
+	SnapshotWidth  int    `json:"snapshot_width"`
+	SnapshotHeight int    `json:"snapshot_height"`
 }
 
-// POST /api/v1/findings: the finding is committed, with its snapshot, before
-// the 201; the clip goes on recording after it.
-func (a *API) flag(w http.ResponseWriter, r *http.Request) error {
-	var in flagRequest
-	// Base64 takes 4 bytes for 3; the rest of the body is small.
-	if err := decode(w, r, int64(a.opts.MaxSnapshotBytes)/3*4+smallBody, &in); err != nil {
-		return err
-	}
-	ctx := r.Context()
+// Flag commits a finding, with its snapshot, in the signed-in officer's
+// name and under their relay; the clip goes on recording after it returns.
+func (s *Service) Flag(ctx context.Context, in FlagRequest) (store.Finding, error) {
 	// The finding is flagged under the relay signed in to now, and goes to
 	// that one only.
-	observer, relay, err := a.signedIn(ctx)
+	observer, relay, err := s.signedIn(ctx)
 	if err != nil {
-		return err
+		return store.Finding{}, err
 	}
-	now := a.opts.Now()
-	f, key, err := a.checkFlag(r, in, now)
+	now := s.opts.Now()
+	f, key, err := s.checkFlag(in, now)
 	if err != nil {
-		return err
+		return store.Finding{}, err
 	}
 	f.Observer, f.Relay = observer, relay
-	cam, err := a.camera(ctx, "camera", in.Camera)
+	cam, err := s.camera(ctx, "camera", in.Camera)
 	if err != nil {
-		return err
+		return store.Finding{}, err
 	}
 	f.Zone = cam.Zone
 
 	// The frame on screen: when the console received it, through the
 	// stream's buffer; failing that, now, and the history says so.
-	f.ObservedAt, err = a.opts.Frames.Locate(key, time.Duration(*in.PTS)*time.Microsecond)
+	f.ObservedAt, err = s.opts.Frames.Locate(key, time.Duration(*in.PTS)*time.Microsecond)
 	switch {
 	case errors.Is(err, evidence.ErrNotPulled):
-		return fail(http.StatusConflict, "camera_not_pulled", "camera", "camera: the console is not receiving %s (stream %s): open it before flagging", in.Camera, key.Stream)
+		return store.Finding{}, refused(fault.Conflict, "camera_not_pulled", "camera", "camera: the console is not receiving %s (stream %s): open it before flagging", in.Camera, key.Stream)
 	case err != nil:
 		f.ObservedAt = now
 		f.Detail = map[string]any{"observed_at": "flag_time", "stream": key.Stream, "pts_us": *in.PTS,
@@ -78,24 +74,22 @@ func (a *API) flag(w http.ResponseWriter, r *http.Request) error {
 		f.Detail = map[string]any{"observed_at": "frame", "stream": key.Stream, "pts_us": *in.PTS}
 	}
 
-	finding, err := a.opts.Store.Create(ctx, f)
+	finding, err := s.opts.Store.Create(ctx, f)
 	if err != nil {
-		return fromStore(err)
+		return store.Finding{}, err
 	}
-	if err := a.opts.Clips.Record(finding.ID, key, f.ObservedAt); err != nil {
+	if err := s.opts.Clips.Record(finding.ID, key, f.ObservedAt); err != nil {
 		// The row says "recording"; the next start files it as incomplete.
-		a.opts.Log.Warn().Err(err).Str("finding", finding.ID).Msg("clip not recorded")
+		s.opts.Log.Warn().Err(err).Str("finding", finding.ID).Msg("clip not recorded")
 	}
-	a.opts.Log.Info().Str("finding", finding.ID).Str("camera", in.Camera).Str("severity", f.Severity).
+	s.opts.Log.Info().Str("finding", finding.ID).Str("camera", in.Camera).Str("severity", f.Severity).
 		Str("deviation", f.Deviation).Time("observed_at", f.ObservedAt).Msg("finding flagged")
-	w.Header().Set("Location", "/api/v1/findings/"+finding.ID)
-	jsonapi.Write(w, http.StatusCreated, finding)
-	return nil
+	return finding, nil
 }
 
 // checkFlag validates a flag request field by field, filling what the
 // template implies, and returns the store's flag and the stream's key.
-func (a *API) checkFlag(r *http.Request, in flagRequest, now time.Time) (store.Flag, media.Key, error) {
+func (s *Service) checkFlag(in FlagRequest, now time.Time) (store.Flag, media.Key, error) {
 	f := store.Flag{
 		TemplateID: in.TemplateID, TemplateVersion: in.TemplateVersion, Step: in.Step,
 		Deviation: in.Deviation, DeviationText: strings.TrimSpace(in.DeviationText),
@@ -103,7 +97,7 @@ func (a *API) checkFlag(r *http.Request, in flagRequest, now time.Time) (store.F
 	}
 	site, cam, ok := strings.Cut(in.Camera, "/")
 	if !ok || site == "" || cam == "" || strings.Contains(cam, "/") {
-		return f, media.Key{}, invalid("camera", "%q is not SITE/CAMERA", in.Camera)
+		return f, media.Key{}, fault.Field("camera", "%q is not SITE/CAMERA", in.Camera)
 	}
 	f.Site, f.Camera = site, cam
 	key := media.Key{Site: site, Camera: cam, Stream: in.Stream}
@@ -112,13 +106,13 @@ func (a *API) checkFlag(r *http.Request, in flagRequest, now time.Time) (store.F
 		key.Stream = "main"
 	case "main", "sub":
 	default:
-		return f, key, invalid("stream", "%q is not main or sub", in.Stream)
+		return f, key, fault.Field("stream", "%q is not main or sub", in.Stream)
 	}
 	if in.PTS == nil {
-		return f, key, invalid("pts_us", "required: the presentation time of the frame on screen, as the bridge sent it")
+		return f, key, fault.Field("pts_us", "required: the presentation time of the frame on screen, as the bridge sent it")
 	}
 	if *in.PTS < 0 {
-		return f, key, invalid("pts_us", "%d is negative", *in.PTS)
+		return f, key, fault.Field("pts_us", "%d is negative", *in.PTS)
 	}
 
 	// The template, when named, must be one the console knows, and the step
@@ -130,28 +124,28 @@ func (a *API) checkFlag(r *http.Request, in flagRequest, now time.Time) (store.F
 			if in.Step == "" {
 				field = "deviation"
 			}
-			return f, key, invalid(field, "names a template's entry, but no template_id is given")
+			return f, key, fault.Field(field, "names a template's entry, but no template_id is given")
 		}
 	} else {
-		lib, err := a.library()
+		lib, err := s.library()
 		if err != nil {
 			return f, key, err
 		}
 		t, ok := lib.Get(in.TemplateID, in.TemplateVersion)
 		if !ok {
-			return f, key, fail(http.StatusBadRequest, "unknown_template", "template_id",
+			return f, key, refused(fault.Invalid, "unknown_template", "template_id",
 				"template_id: no template %q version %d (0 means the newest)", in.TemplateID, in.TemplateVersion)
 		}
 		f.TemplateVersion = t.Version
 		if in.Step != "" {
 			if _, ok := t.Step(in.Step); !ok {
-				return f, key, invalid("step", "template %s has no step %q", t.ID, in.Step)
+				return f, key, fault.Field("step", "template %s has no step %q", t.ID, in.Step)
 			}
 		}
 		if in.Deviation != "" {
 			d, ok := t.Deviation(in.Deviation)
 			if !ok {
-				return f, key, invalid("deviation", "template %s has no deviation %q", t.ID, in.Deviation)
+				return f, key, fault.Field("deviation", "template %s has no deviation %q", t.ID, in.Deviation)
 			}
 			if f.DeviationText == "" {
 				f.DeviationText = d.Text.In("zh-CN")
@@ -163,20 +157,20 @@ func (a *API) checkFlag(r *http.Request, in flagRequest, now time.Time) (store.F
 		}
 	}
 	if f.DeviationText == "" {
-		return f, key, invalid("deviation_text", "required: what the officer saw, in words")
+		return f, key, fault.Field("deviation_text", "required: what the officer saw, in words")
 	}
 	switch f.Severity {
 	case "critical", "major", "minor":
 	case "":
-		return f, key, invalid("severity", "required: critical, major or minor")
+		return f, key, fault.Field("severity", "required: critical, major or minor")
 	default:
-		return f, key, invalid("severity", "%q is not one of critical, major, minor", f.Severity)
+		return f, key, fault.Field("severity", "%q is not one of critical, major, minor", f.Severity)
 	}
 	var err error
 	if f.Deadline, err = parseDeadline(in.Deadline, now, defaultDeadline); err != nil {
 		return f, key, err
 	}
-	if f.Snapshot, f.SnapshotW, f.SnapshotH, err = a.checkSnapshot(in); err != nil {
+	if f.Snapshot, f.SnapshotW, f.SnapshotH, err = s.checkSnapshot(in); err != nil {
 		return f, key, err
 	}
 	return f, key, nil
@@ -189,59 +183,59 @@ func parseDeadline(s string, now time.Time, dflt time.Duration) (time.Time, erro
 		if dflt > 0 {
 			return now.Add(dflt), nil
 		}
-		return time.Time{}, invalid("deadline", "required: when the site must have rectified it (RFC 3339)")
+		return time.Time{}, fault.Field("deadline", "required: when the site must have rectified it (RFC 3339)")
 	}
 	d, err := time.Parse(time.RFC3339, s)
 	if err != nil {
-		return time.Time{}, invalid("deadline", "%q is not an RFC 3339 time such as 2026-11-26T18:00:00+08:00", s)
+		return time.Time{}, fault.Field("deadline", "%q is not an RFC 3339 time such as 2026-11-26T18:00:00+08:00", s)
 	}
 	if d.Before(now.Add(-deadlineSlack)) {
-		return time.Time{}, invalid("deadline", "%s is in the past", s)
+		return time.Time{}, fault.Field("deadline", "%s is in the past", s)
 	}
 	return d, nil
 }
 
 // checkSnapshot decodes the base64 JPEG of the frame on screen and checks
 // that it is one, of the size the view says.
-func (a *API) checkSnapshot(in flagRequest) ([]byte, int, int, error) {
-	s := in.Snapshot
+func (s *Service) checkSnapshot(in FlagRequest) ([]byte, int, int, error) {
+	b64 := in.Snapshot
 	// canvas.toDataURL gives a data: URL; take its payload.
-	if rest, ok := strings.CutPrefix(s, "data:"); ok {
+	if rest, ok := strings.CutPrefix(b64, "data:"); ok {
 		mt, payload, ok := strings.Cut(rest, ",")
 		if !ok || !strings.HasSuffix(mt, ";base64") {
-			return nil, 0, 0, invalid("snapshot", "a data: URL must be base64")
+			return nil, 0, 0, fault.Field("snapshot", "a data: URL must be base64")
 		}
 		if mt != "image/jpeg;base64" {
-			return nil, 0, 0, invalid("snapshot", "is %s, want image/jpeg", strings.TrimSuffix(mt, ";base64"))
+			return nil, 0, 0, fault.Field("snapshot", "is %s, want image/jpeg", strings.TrimSuffix(mt, ";base64"))
 		}
-		s = payload
+		b64 = payload
 	}
-	if s == "" {
-		return nil, 0, 0, invalid("snapshot", "required: the JPEG of the frame on screen, in base64")
+	if b64 == "" {
+		return nil, 0, 0, fault.Field("snapshot", "required: the JPEG of the frame on screen, in base64")
 	}
-	if base64.StdEncoding.DecodedLen(len(s)) > a.opts.MaxSnapshotBytes+2 {
-		return nil, 0, 0, fail(http.StatusRequestEntityTooLarge, "snapshot_too_large", "snapshot", "snapshot: over %d bytes", a.opts.MaxSnapshotBytes)
+	if base64.StdEncoding.DecodedLen(len(b64)) > s.opts.MaxSnapshotBytes+2 {
+		return nil, 0, 0, refused(fault.TooLarge, "snapshot_too_large", "snapshot", "snapshot: over %d bytes", s.opts.MaxSnapshotBytes)
 	}
-	data, err := base64.StdEncoding.DecodeString(s)
+	data, err := base64.StdEncoding.DecodeString(b64)
 	if err != nil {
-		return nil, 0, 0, invalid("snapshot", "not base64: %v", err)
+		return nil, 0, 0, fault.Field("snapshot", "not base64: %v", err)
 	}
-	if len(data) > a.opts.MaxSnapshotBytes {
-		return nil, 0, 0, fail(http.StatusRequestEntityTooLarge, "snapshot_too_large", "snapshot", "snapshot: %d bytes, over %d", len(data), a.opts.MaxSnapshotBytes)
+	if len(data) > s.opts.MaxSnapshotBytes {
+		return nil, 0, 0, refused(fault.TooLarge, "snapshot_too_large", "snapshot", "snapshot: %d bytes, over %d", len(data), s.opts.MaxSnapshotBytes)
 	}
 	if len(data) < 2 || data[0] != 0xff || data[1] != 0xd8 {
-		return nil, 0, 0, invalid("snapshot", "not a JPEG image")
+		return nil, 0, 0, fault.Field("snapshot", "not a JPEG image")
 	}
 	cfg, err := jpeg.DecodeConfig(bytes.NewReader(data))
 	if err != nil {
-		return nil, 0, 0, invalid("snapshot", "not a readable JPEG image: %v", err)
+		return nil, 0, 0, fault.Field("snapshot", "not a readable JPEG image: %v", err)
 	}
 	for _, c := range []struct {
 		field     string
 		said, got int
 	}{{"snapshot_width", in.SnapshotWidth, cfg.Width}, {"snapshot_height", in.SnapshotHeight, cfg.Height}} {
 		if c.said != 0 && c.said != c.got {
-			return nil, 0, 0, invalid(c.field, "%d, but the JPEG is %dx%d", c.said, cfg.Width, cfg.Height)
+			return nil, 0, 0, fault.Field(c.field, "%d, but the JPEG is %dx%d", c.said, cfg.Width, cfg.Height)
 		}
 	}
 	return data, cfg.Width, cfg.Height, nil

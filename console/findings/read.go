@@ -1,109 +1,94 @@
 package findings
 
 import (
+	"context"
 	"errors"
+	"fmt"
 	"io/fs"
-	"net/http"
 	"os"
-	"path/filepath"
 	"strings"
 	"time"
 
-	"github.com/qianliyan/qianliyan/console/jsonapi"
 	"github.com/qianliyan/qianliyan/console/store"
+	"github.com/qianliyan/qianliyan/internal/fault"
 )
 
-// listWindow is how far back GET /api/v1/findings looks by default.
+// listWindow is how far back List looks by default.
 const listWindow = 24 * time.Hour
 
-// GET /api/v1/findings?since=RFC3339&status=a,b&overdue=1
-//
-// The default is the last 24 h. A status or overdue filter looks at every
-// age instead (unless since is given too): a rectified finding awaits its
-// re-check however old it is.
-func (a *API) list(w http.ResponseWriter, r *http.Request) error {
-	q := r.URL.Query()
-	var f store.Filter
-	filtered := false
-	if s := q.Get("status"); s != "" {
-		for _, st := range strings.Split(s, ",") {
-			st = strings.TrimSpace(st)
-			if !store.IsStatus(st) {
-				return invalid("status", "%q is not a status (open, acknowledged, rectified, verified, reopened, withdrawn)", st)
-			}
-			f.Statuses = append(f.Statuses, st)
-		}
-		filtered = true
-	}
-	if s := q.Get("overdue"); s != "" {
-		var v bool
-		switch s {
-		case "1", "true":
-			v = true
-		case "0", "false":
-		default:
-			return invalid("overdue", "%q is not 1, true, 0 or false", s)
-		}
-		f.Overdue, f.Now, filtered = &v, a.opts.Now(), true
-	}
-	if !filtered {
-		f.Since = a.opts.Now().Add(-listWindow)
-	}
-	if s := q.Get("since"); s != "" {
-		t, err := time.Parse(time.RFC3339, s)
-		if err != nil {
-			return invalid("since", "%q is not an RFC 3339 time", s)
-		}
-		f.Since = t
-	}
-	fs, err := a.opts.Store.Query(r.Context(), f)
-	if err != nil {
-		return fromStore(err)
-	}
-	if fs == nil {
-		fs = []store.Finding{}
-	}
-	jsonapi.Write(w, http.StatusOK, map[string]any{"findings": fs})
-	return nil
+// Query is which findings List returns.
+type Query struct {
+	// Statuses, when any, are the statuses to list.
+	Statuses []string
+	// Overdue, when not nil, lists only the overdue findings (true) or only
+	// the others (false), at the service's clock.
+	Overdue *bool
+	// Since, when not zero, is the oldest flag time to list.
+	Since time.Time
 }
 
-// findingWithHistory is GET /api/v1/findings/{id}'s answer.
-type findingWithHistory struct {
+// List returns findings newest first. The default is the last 24 h. A
+// status or overdue filter looks at every age instead (unless Since is given
+// too): a rectified finding awaits its re-check however old it is.
+func (s *Service) List(ctx context.Context, q Query) ([]store.Finding, error) {
+	f := store.Filter{Since: q.Since, Overdue: q.Overdue}
+	for _, st := range q.Statuses {
+		if !store.IsStatus(st) {
+			return nil, fault.Field("status", "%q is not a status (open, acknowledged, rectified, verified, reopened, withdrawn)", st)
+		}
+	}
+	f.Statuses = q.Statuses
+	if q.Overdue != nil {
+		f.Now = s.opts.Now()
+	}
+	if f.Since.IsZero() && q.Statuses == nil && q.Overdue == nil {
+		f.Since = s.opts.Now().Add(-listWindow)
+	}
+	found, err := s.opts.Store.Query(ctx, f)
+	if err != nil {
+		return nil, err
+	}
+	if found == nil {
+		found = []store.Finding{}
+	}
+	return found, nil
+}
+
+// Record is a finding with its history, oldest event first.
+type Record struct {
 	store.Finding
 	Events []store.Event `json:"events"`
 }
 
-// GET /api/v1/findings/{id}
-func (a *API) get(w http.ResponseWriter, r *http.Request) error {
-	id := r.PathValue("id")
-	f, err := a.opts.Store.Get(r.Context(), id)
+// Get returns a finding with its history.
+func (s *Service) Get(ctx context.Context, id string) (Record, error) {
+	f, err := s.opts.Store.Get(ctx, id)
 	if err != nil {
-		return fromStore(err)
+		return Record{}, err
 	}
-	events, err := a.opts.Store.Events(r.Context(), id)
+	events, err := s.opts.Store.Events(ctx, id)
 	if err != nil {
-		return fromStore(err)
+		return Record{}, err
 	}
 	if events == nil {
 		events = []store.Event{}
 	}
-	jsonapi.Write(w, http.StatusOK, findingWithHistory{f, events})
-	return nil
+	return Record{f, events}, nil
 }
 
-// PATCH /api/v1/findings/{id}
-func (a *API) edit(w http.ResponseWriter, r *http.Request) error {
-	var in struct {
-		Note     *string `json:"note"`
-		Severity *string `json:"severity"`
-		Deadline *string `json:"deadline"`
-	}
-	if err := decode(w, r, smallBody, &in); err != nil {
-		return err
-	}
-	actor, err := a.observer(r.Context())
+// Edit is a change to a finding the site does not have yet; nil leaves a
+// field as it is.
+type Edit struct {
+	Note     *string `json:"note"`
+	Severity *string `json:"severity"`
+	Deadline *string `json:"deadline"` // RFC 3339, not in the past
+}
+
+// Edit changes a finding in the signed-in officer's name.
+func (s *Service) Edit(ctx context.Context, id string, in Edit) (store.Finding, error) {
+	actor, err := s.observer(ctx)
 	if err != nil {
-		return err
+		return store.Finding{}, err
 	}
 	var e store.Edit
 	e.Note = in.Note
@@ -112,94 +97,74 @@ func (a *API) edit(w http.ResponseWriter, r *http.Request) error {
 		case "critical", "major", "minor":
 			e.Severity = in.Severity
 		default:
-			return invalid("severity", "%q is not one of critical, major, minor", *in.Severity)
+			return store.Finding{}, fault.Field("severity", "%q is not one of critical, major, minor", *in.Severity)
 		}
 	}
 	if in.Deadline != nil {
-		d, err := parseDeadline(*in.Deadline, a.opts.Now(), 0)
+		d, err := parseDeadline(*in.Deadline, s.opts.Now(), 0)
 		if err != nil {
-			return err
+			return store.Finding{}, err
 		}
 		e.Deadline = &d
 	}
 	if e.Note == nil && e.Severity == nil && e.Deadline == nil {
-		return fail(http.StatusBadRequest, "bad_request", "", "nothing to change: give note, severity or deadline")
+		return store.Finding{}, fault.New(fault.Invalid, "bad_request", "nothing to change: give note, severity or deadline")
 	}
-	f, err := a.opts.Store.Update(r.Context(), r.PathValue("id"), actor, e)
-	if err != nil {
-		return fromStore(err)
-	}
-	jsonapi.Write(w, http.StatusOK, f)
-	return nil
+	return s.opts.Store.Update(ctx, id, actor, e)
 }
 
-// POST /api/v1/findings/{id}/withdraw
-func (a *API) withdraw(w http.ResponseWriter, r *http.Request) error {
-	var in struct {
-		Reason string `json:"reason"`
+// Withdraw takes a finding back, saying why.
+func (s *Service) Withdraw(ctx context.Context, id, reason string) (store.Finding, error) {
+	if strings.TrimSpace(reason) == "" {
+		return store.Finding{}, fault.Field("reason", "required: why the finding is taken back")
 	}
-	if err := decode(w, r, smallBody, &in); err != nil {
-		return err
-	}
-	if strings.TrimSpace(in.Reason) == "" {
-		return invalid("reason", "required: why the finding is taken back")
-	}
-	actor, err := a.observer(r.Context())
+	actor, err := s.observer(ctx)
 	if err != nil {
-		return err
+		return store.Finding{}, err
 	}
-	f, err := a.opts.Store.Withdraw(r.Context(), r.PathValue("id"), actor, in.Reason)
+	f, err := s.opts.Store.Withdraw(ctx, id, actor, reason)
 	if errors.Is(err, store.ErrInvalid) {
 		// The reason is there: what is refused is the finding's state.
-		return fail(http.StatusConflict, "not_withdrawable", "", "%v", err)
+		return store.Finding{}, fault.New(fault.Conflict, "not_withdrawable", "%w", err)
 	}
-	if err != nil {
-		return fromStore(err)
-	}
-	jsonapi.Write(w, http.StatusOK, f)
-	return nil
+	return f, err
 }
 
-// GET /api/v1/evidence/{file}: a snapshot or clip a finding refers to, and
-// nothing else from the evidence folder.
-func (a *API) evidence(w http.ResponseWriter, r *http.Request) error {
-	name := r.PathValue("file")
-	ev, err := a.opts.Store.EvidenceFile(r.Context(), name)
+// EvidenceFile is an evidence file a finding refers to, open for reading;
+// the caller closes File.
+type EvidenceFile struct {
+	Name    string // named by content hash: it never changes under its name
+	SHA256  string // "" if not recorded
+	ModTime time.Time
+	File    *os.File
+}
+
+// Evidence opens a snapshot or clip a finding refers to, and nothing else
+// from the evidence folder.
+func (s *Service) Evidence(ctx context.Context, name string) (EvidenceFile, error) {
+	unknown := func() error { return fault.New(fault.NotFound, "unknown_evidence", "no evidence file %q", name) }
+	ev, err := s.opts.Store.EvidenceFile(ctx, name)
 	if errors.Is(err, store.ErrNotFound) {
-		return fail(http.StatusNotFound, "unknown_evidence", "", "no evidence file %q", name)
+		return EvidenceFile{}, unknown()
 	}
 	if err != nil {
-		return err
+		return EvidenceFile{}, err
 	}
-	path, err := a.opts.Store.EvidencePath(ev.File)
+	path, err := s.opts.Store.EvidencePath(ev.File)
 	if err != nil {
-		return fail(http.StatusNotFound, "unknown_evidence", "", "no evidence file %q", name)
+		return EvidenceFile{}, unknown()
 	}
 	f, err := os.Open(path)
 	if errors.Is(err, fs.ErrNotExist) {
-		return fail(http.StatusNotFound, "evidence_missing", "", "evidence file %q is recorded but not on disk", name)
+		return EvidenceFile{}, fault.New(fault.NotFound, "evidence_missing", "evidence file %q is recorded but not on disk", name)
 	}
 	if err != nil {
-		return err
+		return EvidenceFile{}, fmt.Errorf("opening evidence file %s: %w", ev.File, err)
 	}
-	defer f.Close()
 	st, err := f.Stat()
 	if err != nil {
-		return err
+		f.Close()
+		return EvidenceFile{}, fmt.Errorf("reading evidence file %s: %w", ev.File, err)
 	}
-	switch strings.ToLower(filepath.Ext(ev.File)) {
-	case ".jpg", ".jpeg":
-		w.Header().Set("Content-Type", "image/jpeg")
-	case ".mp4":
-		w.Header().Set("Content-Type", "video/mp4")
-	default:
-		w.Header().Set("Content-Type", "application/octet-stream")
-	}
-	// Named by content hash: a file never changes under its name.
-	w.Header().Set("Cache-Control", "private, max-age=31536000, immutable")
-	if ev.SHA256 != "" {
-		w.Header().Set("ETag", `"`+ev.SHA256+`"`)
-	}
-	http.ServeContent(w, r, ev.File, st.ModTime(), f)
-	return nil
+	return EvidenceFile{Name: ev.File, SHA256: ev.SHA256, ModTime: st.ModTime(), File: f}, nil
 }

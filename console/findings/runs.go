@@ -2,8 +2,8 @@ package findings
 
 import (
 	"container/list"
+	"context"
 	"fmt"
-	"net/http"
 	"os"
 	"strings"
 	"sync"
@@ -12,23 +12,23 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/qianliyan/qianliyan/checklist"
-	"github.com/qianliyan/qianliyan/console/jsonapi"
+	"github.com/qianliyan/qianliyan/internal/fault"
 )
 
 // library returns the templates in force: the embedded defaults and the
 // supervisors' folder, read again whenever a file there has changed.
-func (a *API) library() (*checklist.Library, error) {
-	sig := folderSignature(a.opts.Templates)
-	a.libMu.Lock()
-	defer a.libMu.Unlock()
-	if a.lib != nil && sig == a.libSig {
-		return a.lib, nil
+func (s *Service) library() (*checklist.Library, error) {
+	sig := folderSignature(s.opts.Templates)
+	s.libMu.Lock()
+	defer s.libMu.Unlock()
+	if s.lib != nil && sig == s.libSig {
+		return s.lib, nil
 	}
-	lib, err := checklist.Load(a.opts.Templates)
+	lib, err := checklist.Load(s.opts.Templates)
 	if err != nil {
 		return nil, fmt.Errorf("loading checklist templates: %w", err)
 	}
-	a.lib, a.libSig = lib, sig
+	s.lib, s.libSig = lib, sig
 	return lib, nil
 }
 
@@ -51,14 +51,23 @@ func folderSignature(dir string) string {
 	return b.String()
 }
 
-// GET /api/v1/checklists?zone=ZONE
-func (a *API) checklists(w http.ResponseWriter, r *http.Request) error {
-	lib, err := a.library()
+// Checklists are the templates in force and the files skipped.
+type Checklists struct {
+	Templates []*checklist.Template `json:"templates"`
+	// Problems are the supervisors' files that were skipped, as
+	// "file:line: message".
+	Problems []string `json:"problems"`
+}
+
+// Checklists returns the newest templates for zone, or every template
+// when zone is "".
+func (s *Service) Checklists(zone string) (Checklists, error) {
+	lib, err := s.library()
 	if err != nil {
-		return err
+		return Checklists{}, err
 	}
 	templates := lib.Latest()
-	if zone := r.URL.Query().Get("zone"); zone != "" {
+	if zone != "" {
 		templates = lib.ForZone(zone)
 	}
 	problems := make([]string, len(lib.Problems))
@@ -68,8 +77,7 @@ func (a *API) checklists(w http.ResponseWriter, r *http.Request) error {
 	if templates == nil {
 		templates = []*checklist.Template{}
 	}
-	jsonapi.Write(w, http.StatusOK, map[string]any{"templates": templates, "problems": problems})
-	return nil
+	return Checklists{Templates: templates, Problems: problems}, nil
 }
 
 // run is one observation run; checklist.Run is not safe for concurrent use,
@@ -112,14 +120,14 @@ func (rs *runs) get(id string) (*run, error) {
 	defer rs.mu.Unlock()
 	r, ok := rs.byID[id]
 	if !ok {
-		return nil, fail(http.StatusNotFound, "unknown_run", "", "no run %q in this console session", id)
+		return nil, fault.New(fault.NotFound, "unknown_run", "no run %q in this console session", id)
 	}
 	return r, nil
 }
 
-// observation is a checklist.Observation as the view reads it: durations in
+// Observation is a checklist.Observation as the view reads it: durations in
 // seconds, like the templates'.
-type observation struct {
+type Observation struct {
 	Step      string         `json:"step"`
 	Mark      checklist.Mark `json:"mark"`
 	Deviation string         `json:"deviation,omitempty"`
@@ -127,10 +135,10 @@ type observation struct {
 	Duration  float64        `json:"duration_s,omitempty"`
 }
 
-func observations(r *checklist.Run) []observation {
-	out := []observation{}
+func observations(r *checklist.Run) []Observation {
+	out := []Observation{}
 	for _, o := range r.Observations() {
-		out = append(out, observation{Step: o.Step, Mark: o.Mark, Deviation: o.Deviation, At: o.At, Duration: o.Duration.Seconds()})
+		out = append(out, Observation{Step: o.Step, Mark: o.Mark, Deviation: o.Deviation, At: o.At, Duration: o.Duration.Seconds()})
 	}
 	return out
 }
@@ -142,126 +150,140 @@ func flagsOrEmpty(fs []checklist.Flag) []checklist.Flag {
 	return fs
 }
 
-// POST /api/v1/runs
-func (a *API) createRun(w http.ResponseWriter, r *http.Request) error {
-	var in struct {
-		TemplateID      string `json:"template_id"`
-		TemplateVersion int    `json:"template_version"`
-		Camera          string `json:"camera"`
-	}
-	if err := decode(w, r, smallBody, &in); err != nil {
-		return err
-	}
+// NewRun starts observing one procedure on a camera.
+type NewRun struct {
+	TemplateID      string `json:"template_id"`
+	TemplateVersion int    `json:"template_version"` // 0 is the newest
+	Camera          string `json:"camera"`           // "site/camera", or "" for none
+}
+
+// Run is an observation run as it starts.
+type Run struct {
+	ID           string              `json:"id"`
+	Camera       string              `json:"camera"`
+	Template     *checklist.Template `json:"template"`
+	Observations []Observation       `json:"observations"`
+}
+
+// CreateRun starts a run of a template, kept for this launch.
+func (s *Service) CreateRun(ctx context.Context, in NewRun) (Run, error) {
 	if in.TemplateID == "" {
-		return invalid("template_id", "required")
+		return Run{}, fault.Field("template_id", "required")
 	}
 	if in.TemplateVersion < 0 {
-		return invalid("template_version", "%d is not a version (0 means the newest)", in.TemplateVersion)
+		return Run{}, fault.Field("template_version", "%d is not a version (0 means the newest)", in.TemplateVersion)
 	}
-	lib, err := a.library()
+	lib, err := s.library()
 	if err != nil {
-		return err
+		return Run{}, err
 	}
 	t, ok := lib.Get(in.TemplateID, in.TemplateVersion)
 	if !ok {
-		return fail(http.StatusBadRequest, "unknown_template", "template_id", "template_id: no template %q version %d (0 means the newest)", in.TemplateID, in.TemplateVersion)
+		return Run{}, refused(fault.Invalid, "unknown_template", "template_id", "template_id: no template %q version %d (0 means the newest)", in.TemplateID, in.TemplateVersion)
 	}
 	if in.Camera != "" {
-		if _, err := a.camera(r.Context(), "camera", in.Camera); err != nil {
-			return err
+		if _, err := s.camera(ctx, "camera", in.Camera); err != nil {
+			return Run{}, err
 		}
 	}
 	id, err := uuid.NewV7()
 	if err != nil {
-		return fmt.Errorf("making run id: %w", err)
+		return Run{}, fmt.Errorf("making run id: %w", err)
 	}
 	rn := &run{id: id.String(), camera: in.Camera, run: checklist.NewRun(t)}
-	a.runs.add(rn)
-	jsonapi.Write(w, http.StatusCreated, map[string]any{
-		"id": rn.id, "camera": rn.camera, "template": t, "observations": []observation{},
-	})
-	return nil
+	s.runs.add(rn)
+	return Run{ID: rn.id, Camera: rn.camera, Template: t, Observations: []Observation{}}, nil
 }
 
-// POST /api/v1/runs/{id}/marks
-func (a *API) mark(w http.ResponseWriter, r *http.Request) error {
-	rn, err := a.runs.get(r.PathValue("id"))
+// Marking is a step marked on a run: done, a deviation from the
+// template's catalogue, not seen, or unmarked ("").
+type Marking struct {
+	Step      string         `json:"step"`
+	Mark      checklist.Mark `json:"mark"`
+	Deviation string         `json:"deviation"`
+}
+
+// RunUpdate is a run's worksheet after a change, with the flags the
+// template's rules raised by it.
+type RunUpdate struct {
+	Observations []Observation    `json:"observations"`
+	Flags        []checklist.Flag `json:"flags"`
+}
+
+// Mark marks a step of a run.
+func (s *Service) Mark(runID string, in Marking) (RunUpdate, error) {
+	rn, err := s.runs.get(runID)
 	if err != nil {
-		return err
-	}
-	var in struct {
-		Step      string         `json:"step"`
-		Mark      checklist.Mark `json:"mark"`
-		Deviation string         `json:"deviation"`
-	}
-	if err := decode(w, r, smallBody, &in); err != nil {
-		return err
+		return RunUpdate{}, err
 	}
 	rn.mu.Lock()
 	defer rn.mu.Unlock()
 	t := rn.run.Template()
 	if _, ok := t.Step(in.Step); !ok {
-		return invalid("step", "template %s has no step %q", t.ID, in.Step)
+		return RunUpdate{}, fault.Field("step", "template %s has no step %q", t.ID, in.Step)
 	}
 	switch in.Mark {
 	case checklist.Done, checklist.NotSeen, checklist.Unmarked:
 		if in.Deviation != "" {
-			return invalid("deviation", "goes with the mark %q only", checklist.Deviated)
+			return RunUpdate{}, fault.Field("deviation", "goes with the mark %q only", checklist.Deviated)
 		}
 	case checklist.Deviated:
 		if _, ok := t.Deviation(in.Deviation); !ok {
-			return invalid("deviation", "template %s has no deviation %q", t.ID, in.Deviation)
+			return RunUpdate{}, fault.Field("deviation", "template %s has no deviation %q", t.ID, in.Deviation)
 		}
 	default:
-		return invalid("mark", "%q is not one of done, deviation, not_seen or \"\"", in.Mark)
+		return RunUpdate{}, fault.Field("mark", "%q is not one of done, deviation, not_seen or \"\"", in.Mark)
 	}
-	flags, err := rn.run.Mark(in.Step, in.Mark, in.Deviation, a.opts.Now())
+	flags, err := rn.run.Mark(in.Step, in.Mark, in.Deviation, s.opts.Now())
 	if err != nil {
-		return invalid("step", "%v", err)
+		return RunUpdate{}, fault.Field("step", "%v", err)
 	}
-	jsonapi.Write(w, http.StatusOK, map[string]any{"observations": observations(rn.run), "flags": flagsOrEmpty(flags)})
-	return nil
+	return RunUpdate{Observations: observations(rn.run), Flags: flagsOrEmpty(flags)}, nil
 }
 
-// POST /api/v1/runs/{id}/timers
-func (a *API) timer(w http.ResponseWriter, r *http.Request) error {
-	rn, err := a.runs.get(r.PathValue("id"))
+// TimerAction starts or stops the timer of a timed step.
+type TimerAction struct {
+	Step   string `json:"step"`
+	Action string `json:"action"` // start or stop
+}
+
+// TimerUpdate is a run after a timer's change; Duration is the time a
+// stopped timer ran, in seconds.
+type TimerUpdate struct {
+	Duration float64 `json:"duration_s"`
+	RunUpdate
+}
+
+// Timer starts or stops a step's timer; a step stopped short raises its
+// flag.
+func (s *Service) Timer(runID string, in TimerAction) (TimerUpdate, error) {
+	rn, err := s.runs.get(runID)
 	if err != nil {
-		return err
-	}
-	var in struct {
-		Step   string `json:"step"`
-		Action string `json:"action"`
-	}
-	if err := decode(w, r, smallBody, &in); err != nil {
-		return err
+		return TimerUpdate{}, err
 	}
 	rn.mu.Lock()
 	defer rn.mu.Unlock()
 	t := rn.run.Template()
 	step, ok := t.Step(in.Step)
 	if !ok {
-		return invalid("step", "template %s has no step %q", t.ID, in.Step)
+		return TimerUpdate{}, fault.Field("step", "template %s has no step %q", t.ID, in.Step)
 	}
 	if step.MinDuration == 0 {
-		return invalid("step", "step %q is not timed", in.Step)
+		return TimerUpdate{}, fault.Field("step", "step %q is not timed", in.Step)
 	}
 	var d time.Duration
 	var flags []checklist.Flag
 	switch in.Action {
 	case "start":
-		if err := rn.run.StartTimer(in.Step, a.opts.Now()); err != nil {
-			return invalid("step", "%v", err)
+		if err := rn.run.StartTimer(in.Step, s.opts.Now()); err != nil {
+			return TimerUpdate{}, fault.Field("step", "%v", err)
 		}
 	case "stop":
-		if d, flags, err = rn.run.StopTimer(in.Step, a.opts.Now()); err != nil {
-			return fail(http.StatusConflict, "timer_not_running", "step", "step: %v", err)
+		if d, flags, err = rn.run.StopTimer(in.Step, s.opts.Now()); err != nil {
+			return TimerUpdate{}, refused(fault.Conflict, "timer_not_running", "step", "step: %v", err)
 		}
 	default:
-		return invalid("action", "%q is not start or stop", in.Action)
+		return TimerUpdate{}, fault.Field("action", "%q is not start or stop", in.Action)
 	}
-	jsonapi.Write(w, http.StatusOK, map[string]any{
-		"duration_s": d.Seconds(), "observations": observations(rn.run), "flags": flagsOrEmpty(flags),
-	})
-	return nil
+	return TimerUpdate{Duration: d.Seconds(), RunUpdate: RunUpdate{Observations: observations(rn.run), Flags: flagsOrEmpty(flags)}}, nil
 }

@@ -1,19 +1,19 @@
-// Package server is the console backend's HTTP face, the same for the Wails
-// window and for a browser: the built frontend, the JSON API the view calls
-// (/api/v1/…: bootstrap, session, cameras, events, layouts, tours) and the
-// video bridge (/ws/video). Everything under /api/ and /ws/ needs the
+// Package server is the console backend's one HTTP layer, the same for the
+// Wails window and for a browser: the built frontend, every handler of the
+// JSON API the view calls (/api/v1/…: bootstrap, session, cameras, events,
+// layouts, tours, checklists, runs, findings, evidence) on internal/httpapi,
+// and the video bridge (/ws/video). The backend and the findings core
+// return Go values and typed errors; answerOf turns those errors into
+// answers, in one place. Everything under /api/ and /ws/ needs the
 // per-launch secret, except when the handler sits behind Wails'
 // AssetServer, which only the webview can reach.
 package server
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
-	"mime"
 	"net"
 	"net/http"
 	"net/url"
@@ -24,10 +24,13 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/qianliyan/qianliyan/console/events"
-	"github.com/qianliyan/qianliyan/console/jsonapi"
+	"github.com/qianliyan/qianliyan/console/findings"
 	"github.com/qianliyan/qianliyan/console/relayclient"
 	"github.com/qianliyan/qianliyan/console/secret"
+	"github.com/qianliyan/qianliyan/console/store"
 	"github.com/qianliyan/qianliyan/console/wall"
+	"github.com/qianliyan/qianliyan/internal/fault"
+	"github.com/qianliyan/qianliyan/internal/httpapi"
 )
 
 // Bootstrap is what the view learns first (GET /api/v1/bootstrap). User
@@ -61,8 +64,8 @@ type SignIn struct {
 	Password string `json:"password"`
 }
 
-// Console is what the API needs of the backend. Errors that are a
-// *jsonapi.Problem are answered as they say.
+// Console is what the API needs of the backend. Its errors are
+// *fault.Error values, or errors answerOf knows.
 type Console interface {
 	// Bootstrap waits until the backend has started, or failed to.
 	Bootstrap(ctx context.Context) (Bootstrap, error)
@@ -107,20 +110,24 @@ type Options struct {
 	BootstrapWait time.Duration
 	// KeepAlive is how often an idle event stream gets a comment (15 s).
 	KeepAlive time.Duration
-	// Routes are more API handlers by ServeMux pattern, behind the same
-	// guard: the checklists and findings.
-	Routes map[string]http.Handler
-	Log    zerolog.Logger
+	// Findings returns the checklists and findings core, nil until the
+	// console has opened its store (answered 503 starting meanwhile).
+	Findings func() *findings.Service
+	Log      zerolog.Logger
 }
 
 type handler struct {
 	opts Options
-	mux  *http.ServeMux
+	rt   *httpapi.Router
 }
 
-// maxRequestBody bounds the JSON the view sends; a 25-tile layout or a
-// tour of a thousand steps is well under it.
-const maxRequestBody = 256 << 10
+// Body limits: a 25-tile layout or a tour of a thousand steps is well under
+// maxBody; a finding's note or a run's mark under maxFindingBody, a flag's
+// body that and its snapshot.
+const (
+	maxBody        = 256 << 10
+	maxFindingBody = 64 << 10
+)
 
 // New returns the handler.
 func New(opts Options) http.Handler {
@@ -130,56 +137,28 @@ func New(opts Options) http.Handler {
 	if opts.KeepAlive <= 0 {
 		opts.KeepAlive = 15 * time.Second
 	}
-	h := &handler{opts: opts, mux: http.NewServeMux()}
-	h.route("/api/v1/bootstrap", methods{"GET": h.bootstrap})
-	h.route("/api/v1/session", methods{"GET": h.session, "POST": h.signIn, "DELETE": h.signOut})
-	h.route("/api/v1/cameras", methods{"GET": h.cameras})
-	h.route("/api/v1/events", methods{"GET": h.events})
-	h.route("/api/v1/layouts", methods{"GET": h.layouts})
-	h.route("/api/v1/layouts/{name}", methods{"PUT": h.putLayout, "DELETE": h.deleteLayout})
-	h.route("/api/v1/tours", methods{"GET": h.tours})
-	h.route("/api/v1/tours/{name}", methods{"PUT": h.putTour, "DELETE": h.deleteTour})
-	for pattern, route := range opts.Routes {
-		h.mux.Handle(pattern, route)
-	}
-	h.mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
-		jsonapi.Error(w, http.StatusNotFound, "not_found", "no API "+r.Method+" "+r.URL.Path)
-	})
+	h := &handler{opts: opts, rt: httpapi.NewRouter(opts.Log, answerOf)}
+	rt := h.rt
+	rt.Route("/api/v1/bootstrap", httpapi.Methods{"GET": h.bootstrap})
+	rt.Route("/api/v1/session", httpapi.Methods{"GET": h.session, "POST": h.signIn, "DELETE": h.signOut})
+	rt.Route("/api/v1/cameras", httpapi.Methods{"GET": h.cameras})
+	rt.Route("/api/v1/events", httpapi.Methods{"GET": h.events})
+	rt.Route("/api/v1/layouts", httpapi.Methods{"GET": h.layouts})
+	rt.Route("/api/v1/layouts/{name}", httpapi.Methods{"PUT": h.putLayout, "DELETE": h.deleteLayout})
+	rt.Route("/api/v1/tours", httpapi.Methods{"GET": h.tours})
+	rt.Route("/api/v1/tours/{name}", httpapi.Methods{"PUT": h.putTour, "DELETE": h.deleteTour})
+	h.findingsRoutes()
+	rt.Handle("/api/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		httpapi.WriteError(w, http.StatusNotFound, "not_found", "no API "+r.Method+" "+r.URL.Path)
+	}))
 	if opts.Bridge != nil && !opts.Trusted {
-		h.mux.Handle("/ws/video", opts.Bridge)
+		rt.Handle("/ws/video", opts.Bridge)
 	}
-	h.mux.HandleFunc("/ws/", func(w http.ResponseWriter, r *http.Request) {
-		jsonapi.Error(w, http.StatusNotFound, "not_found", "no WebSocket at "+r.URL.Path+"; the video bridge address is in /api/v1/bootstrap")
-	})
-	h.mux.HandleFunc("/", h.static)
-	return h
-}
-
-// methods maps HTTP methods to their handlers on one path.
-type methods map[string]http.HandlerFunc
-
-// route serves a path by method, answering others with a JSON 405; the
-// mux's own is plain text.
-func (h *handler) route(pattern string, ms methods) {
-	var allow []string
-	for _, m := range []string{"GET", "HEAD", "POST", "PUT", "DELETE"} {
-		if ms[m] != nil || (m == "HEAD" && ms["GET"] != nil) {
-			allow = append(allow, m)
-		}
-	}
-	h.mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
-		m := r.Method
-		if m == http.MethodHead {
-			m = http.MethodGet
-		}
-		f := ms[m]
-		if f == nil {
-			w.Header().Set("Allow", strings.Join(allow, ", "))
-			jsonapi.Error(w, http.StatusMethodNotAllowed, "method_not_allowed", fmt.Sprintf("%s takes %s", r.URL.Path, strings.Join(allow, ", ")))
-			return
-		}
-		f(w, r)
-	})
+	rt.Handle("/ws/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		httpapi.WriteError(w, http.StatusNotFound, "not_found", "no WebSocket at "+r.URL.Path+"; the video bridge address is in /api/v1/bootstrap")
+	}))
+	rt.Handle("/", http.HandlerFunc(h.static))
+	return httpapi.Recovered(opts.Log, h)
 }
 
 func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -193,10 +172,10 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if guarded && !h.opts.Trusted && !secret.Matches(r, h.opts.Secret) {
-		jsonapi.Error(w, http.StatusUnauthorized, "unauthorized", "launch token missing or wrong: use the address qianliyan printed")
+		httpapi.WriteError(w, http.StatusUnauthorized, "unauthorized", "launch token missing or wrong: use the address qianliyan printed")
 		return
 	}
-	h.mux.ServeHTTP(w, r)
+	h.rt.ServeHTTP(w, r)
 }
 
 // cors lets the allowed origins read API answers, and answers their
@@ -222,174 +201,128 @@ func (h *handler) cors(w http.ResponseWriter, r *http.Request) (done bool) {
 	return true
 }
 
-// fail answers err: a Problem as it says, bad input as 400 naming the
-// field, a relay failure as 502, anything else as 500.
-func (h *handler) fail(w http.ResponseWriter, r *http.Request, what string, err error) {
-	if r.Context().Err() != nil {
-		return // the view went away; nobody reads an answer
+// answerOf is the one place the backend's and its cores' own errors become
+// answers; a *fault.Error is answered as it says, and an error none of
+// these is the console's own fault (500, detail in the log only).
+func answerOf(err error) error {
+	if fault.As(err) != nil {
+		return err
 	}
-	p := problemOf(what, err)
-	switch {
-	case p.Status >= http.StatusInternalServerError && p.Code == "internal":
-		h.opts.Log.Error().Err(err).Str("path", r.URL.Path).Msg(what)
-	case p.Status >= http.StatusInternalServerError:
-		h.opts.Log.Warn().Err(err).Str("path", r.URL.Path).Msg(what)
-	}
-	jsonapi.WriteProblem(w, p)
-}
-
-// problemOf is the answer to err. An error the backend did not describe is
-// not shown to the view, which gets a pointer to the log instead.
-func problemOf(what string, err error) *jsonapi.Problem {
-	var p *jsonapi.Problem
 	var fe *wall.FieldError
 	var rerr *relayclient.Error
 	var nerr net.Error
 	var uerr *url.Error
 	switch {
-	case errors.As(err, &p):
-		return p
 	case errors.As(err, &fe):
-		return &jsonapi.Problem{Status: http.StatusBadRequest, Code: "bad_request", Message: fe.Error(), Field: fe.Field, Err: err}
+		e := fault.New(fault.Invalid, "bad_request", "%w", err)
+		e.Field = fe.Field
+		return e
+	case errors.Is(err, store.ErrNotFound):
+		return fault.New(fault.NotFound, "unknown_finding", "%w", err)
+	case errors.Is(err, store.ErrForwarded):
+		return fault.New(fault.Conflict, "forwarded", "%w", err)
+	case errors.Is(err, store.ErrTransition):
+		return fault.New(fault.Conflict, "bad_transition", "%w", err)
+	case errors.Is(err, store.ErrNothingFailing):
+		return fault.New(fault.Conflict, "nothing_failing", "%w: nothing to retry", err)
+	case errors.Is(err, store.ErrInvalid):
+		return fault.New(fault.Invalid, "invalid_field", "%w", err)
 	case errors.As(err, &rerr):
-		return &jsonapi.Problem{Status: http.StatusBadGateway, Code: "relay_error", Message: err.Error(), Err: err}
+		return fault.New(fault.Upstream, "relay_error", "%w", err)
 	case errors.As(err, &uerr), errors.As(err, &nerr):
-		return &jsonapi.Problem{Status: http.StatusBadGateway, Code: "relay_unreachable", Message: err.Error(), Err: err}
+		return fault.New(fault.Upstream, "relay_unreachable", "%w", err)
 	}
-	return &jsonapi.Problem{Status: http.StatusInternalServerError, Code: "internal", Message: what + " failed; the console's log says why", Err: err}
+	return err
 }
 
-// decode reads the JSON body into v, refusing unknown fields so that a
-// misspelt one is not silently dropped.
-func decode(r *http.Request, v any) error {
-	if ct := r.Header.Get("Content-Type"); ct != "" {
-		if mt, _, err := mime.ParseMediaType(ct); err != nil || mt != "application/json" {
-			return &jsonapi.Problem{Status: http.StatusUnsupportedMediaType, Code: "bad_content_type", Message: fmt.Sprintf("content type %q: want application/json", ct)}
-		}
-	}
-	dec := json.NewDecoder(io.LimitReader(r.Body, maxRequestBody+1))
-	dec.DisallowUnknownFields()
-	err := dec.Decode(v)
-	if err == nil && dec.More() {
-		err = errors.New("more than one JSON value")
-	}
-	var typeErr *json.UnmarshalTypeError
-	var syntaxErr *json.SyntaxError
-	switch {
-	case err == nil:
-		return nil
-	case errors.As(err, &typeErr):
-		field := typeErr.Field
-		return &jsonapi.Problem{Status: http.StatusBadRequest, Code: "bad_request", Field: field,
-			Message: fmt.Sprintf("%s: %s is not a %s", field, typeErr.Value, typeName(typeErr.Type.Kind().String())), Err: err}
-	case errors.As(err, &syntaxErr), errors.Is(err, io.ErrUnexpectedEOF):
-		return &jsonapi.Problem{Status: http.StatusBadRequest, Code: "bad_request", Message: "the body is not valid JSON: " + err.Error(), Err: err}
-	case errors.Is(err, io.EOF):
-		return &jsonapi.Problem{Status: http.StatusBadRequest, Code: "bad_request", Message: "the body is empty; want JSON", Err: err}
-	case strings.HasPrefix(err.Error(), "json: unknown field "):
-		field := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
-		return &jsonapi.Problem{Status: http.StatusBadRequest, Code: "bad_request", Field: field, Message: fmt.Sprintf("unknown field %q", field), Err: err}
-	default:
-		return &jsonapi.Problem{Status: http.StatusBadRequest, Code: "bad_request", Message: "reading the body: " + err.Error(), Err: err}
-	}
+// starting is the answer while the console has not started: the view
+// tries again in a moment.
+func starting(w http.ResponseWriter) error {
+	w.Header().Set("Retry-After", "1")
+	return fault.New(fault.Unavailable, "starting", "the console is still starting")
 }
 
-func typeName(kind string) string {
-	switch kind {
-	case "int", "int64", "float64":
-		return "whole number"
-	case "slice":
-		return "list"
-	case "struct", "map":
-		return "JSON object"
-	}
-	return kind
-}
-
-func (h *handler) bootstrap(w http.ResponseWriter, r *http.Request) {
+func (h *handler) bootstrap(w http.ResponseWriter, r *http.Request) error {
 	ctx, cancel := context.WithTimeout(r.Context(), h.opts.BootstrapWait)
 	defer cancel()
 	b, err := h.opts.Console.Bootstrap(ctx)
 	switch {
 	case errors.Is(err, context.DeadlineExceeded) && r.Context().Err() == nil:
-		w.Header().Set("Retry-After", "1")
-		jsonapi.Error(w, http.StatusServiceUnavailable, "starting", "the console is still starting")
-		return
+		return starting(w)
 	case err != nil:
-		h.opts.Log.Warn().Err(err).Msg("bootstrap of a console that did not start")
-		jsonapi.Error(w, http.StatusServiceUnavailable, "start_failed", err.Error())
-		return
+		return fault.New(fault.Unavailable, "start_failed", "%w", err)
 	}
 	b.Token = h.opts.Secret
 	if h.opts.Bridge != nil && !h.opts.Trusted {
 		// The browser reaches the bridge where it reached this page.
 		b.Bridge = (&url.URL{Scheme: "ws", Host: r.Host, Path: "/ws/video"}).String()
 	}
-	jsonapi.Write(w, http.StatusOK, b)
+	httpapi.WriteJSON(w, http.StatusOK, b)
+	return nil
 }
 
-func (h *handler) session(w http.ResponseWriter, r *http.Request) {
-	jsonapi.Write(w, http.StatusOK, h.opts.Console.Session(r.Context()))
+func (h *handler) session(w http.ResponseWriter, r *http.Request) error {
+	httpapi.WriteJSON(w, http.StatusOK, h.opts.Console.Session(r.Context()))
+	return nil
 }
 
-func (h *handler) signIn(w http.ResponseWriter, r *http.Request) {
+func (h *handler) signIn(w http.ResponseWriter, r *http.Request) error {
 	var in SignIn
-	if err := decode(r, &in); err != nil {
-		h.fail(w, r, "signing in", err)
-		return
+	if err := httpapi.Decode(w, r, maxBody, &in); err != nil {
+		return err
 	}
 	s, err := h.opts.Console.SignIn(r.Context(), in)
 	if err != nil {
-		h.fail(w, r, "signing in", err)
-		return
+		return err
 	}
-	jsonapi.Write(w, http.StatusOK, s)
+	httpapi.WriteJSON(w, http.StatusOK, s)
+	return nil
 }
 
-func (h *handler) signOut(w http.ResponseWriter, r *http.Request) {
+func (h *handler) signOut(w http.ResponseWriter, r *http.Request) error {
 	if err := h.opts.Console.SignOut(r.Context()); err != nil {
-		h.fail(w, r, "signing out", err)
-		return
+		return err
 	}
+	noContent(w)
+	return nil
+}
+
+// noContent answers 204, never cached.
+func noContent(w http.ResponseWriter) {
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(http.StatusNoContent)
 }
 
-func (h *handler) cameras(w http.ResponseWriter, r *http.Request) {
+func (h *handler) cameras(w http.ResponseWriter, r *http.Request) error {
 	cams, err := h.opts.Console.Cameras(r.Context())
 	if err != nil {
-		h.fail(w, r, "listing cameras", err)
-		return
+		return err
 	}
 	if cams == nil {
 		cams = []relayclient.Camera{}
 	}
-	jsonapi.Write(w, http.StatusOK, map[string]any{"cameras": cams})
+	httpapi.WriteJSON(w, http.StatusOK, map[string]any{"cameras": cams})
+	return nil
 }
 
 // events serves the event stream as Server-Sent Events until the view
 // leaves, falls behind, or the console stops. Signed out, it starts with a
 // session event saying so; sign-ins and sign-outs follow as they happen.
-func (h *handler) events(w http.ResponseWriter, r *http.Request) {
-	rc := http.NewResponseController(w)
+func (h *handler) events(w http.ResponseWriter, r *http.Request) error {
 	sub := h.opts.Console.Events()
 	defer sub.Close()
-	w.Header().Set("Content-Type", "text/event-stream")
-	w.Header().Set("Cache-Control", "no-store")
-	w.Header().Set("X-Accel-Buffering", "no")
-	w.WriteHeader(http.StatusOK)
+	stream, err := httpapi.NewEventStream(w, 0)
+	if err != nil {
+		h.opts.Log.Warn().Err(err).Msg("event stream cannot be flushed")
+		return nil
+	}
 	if s := h.opts.Console.Session(r.Context()); !s.SignedIn {
 		if s.Reason == "" {
 			s.Reason = "signed_out"
 		}
-		data, _ := json.Marshal(s)
-		if writeEvent(w, events.Event{Name: events.Session, Data: data}) != nil {
-			return
+		if stream.SendJSON(events.Session, s) != nil {
+			return nil
 		}
-	}
-	if err := rc.Flush(); err != nil {
-		h.opts.Log.Warn().Err(err).Msg("event stream cannot be flushed")
-		return
 	}
 	keep := time.NewTicker(h.opts.KeepAlive)
 	defer keep.Stop()
@@ -397,44 +330,28 @@ func (h *handler) events(w http.ResponseWriter, r *http.Request) {
 		var err error
 		select {
 		case <-r.Context().Done():
-			return
+			return nil
 		case <-keep.C:
-			_, err = io.WriteString(w, ": keepalive\n\n")
+			err = stream.Comment("keepalive")
 		case ev, ok := <-sub.C():
 			if !ok {
-				return
+				return nil
 			}
-			err = writeEvent(w, ev)
-		}
-		if err == nil {
-			err = rc.Flush()
+			err = stream.Send(ev.Name, "", ev.Data)
 		}
 		if err != nil {
-			return
+			return nil // the view is gone; nobody reads an answer
 		}
 	}
 }
 
-// writeEvent writes one event; data lines are split so that a newline in
-// the JSON cannot end the event early.
-func writeEvent(w io.Writer, ev events.Event) error {
-	var b strings.Builder
-	b.WriteString("event: " + ev.Name + "\n")
-	for _, line := range strings.Split(string(ev.Data), "\n") {
-		b.WriteString("data: " + strings.TrimSuffix(line, "\r") + "\n")
-	}
-	b.WriteString("\n")
-	_, err := io.WriteString(w, b.String())
-	return err
-}
-
-func (h *handler) layouts(w http.ResponseWriter, r *http.Request) {
+func (h *handler) layouts(w http.ResponseWriter, r *http.Request) error {
 	ls, err := h.opts.Wall.Layouts(r.Context())
 	if err != nil {
-		h.fail(w, r, "listing layouts", err)
-		return
+		return err
 	}
-	jsonapi.Write(w, http.StatusOK, map[string]any{"layouts": ls})
+	httpapi.WriteJSON(w, http.StatusOK, map[string]any{"layouts": ls})
+	return nil
 }
 
 // named checks that a body's name, if any, is the path's, and returns it.
@@ -449,9 +366,9 @@ func named(r *http.Request, bodyName string) (string, error) {
 	return name, nil
 }
 
-func (h *handler) putLayout(w http.ResponseWriter, r *http.Request) {
+func (h *handler) putLayout(w http.ResponseWriter, r *http.Request) error {
 	var l wall.Layout
-	err := decode(r, &l)
+	err := httpapi.Decode(w, r, maxBody, &l)
 	if err == nil {
 		l.Name, err = named(r, l.Name)
 	}
@@ -459,32 +376,32 @@ func (h *handler) putLayout(w http.ResponseWriter, r *http.Request) {
 		l, err = h.opts.Wall.PutLayout(r.Context(), l)
 	}
 	if err != nil {
-		h.fail(w, r, "saving layout", err)
-		return
+		return err
 	}
-	jsonapi.Write(w, http.StatusOK, l)
+	httpapi.WriteJSON(w, http.StatusOK, l)
+	return nil
 }
 
-func (h *handler) deleteLayout(w http.ResponseWriter, r *http.Request) {
+func (h *handler) deleteLayout(w http.ResponseWriter, r *http.Request) error {
 	if err := h.opts.Wall.DeleteLayout(r.Context(), r.PathValue("name")); err != nil {
-		h.fail(w, r, "deleting layout", err)
-		return
+		return err
 	}
-	w.WriteHeader(http.StatusNoContent)
+	noContent(w)
+	return nil
 }
 
-func (h *handler) tours(w http.ResponseWriter, r *http.Request) {
+func (h *handler) tours(w http.ResponseWriter, r *http.Request) error {
 	ts, err := h.opts.Wall.Tours(r.Context())
 	if err != nil {
-		h.fail(w, r, "listing tours", err)
-		return
+		return err
 	}
-	jsonapi.Write(w, http.StatusOK, map[string]any{"tours": ts})
+	httpapi.WriteJSON(w, http.StatusOK, map[string]any{"tours": ts})
+	return nil
 }
 
-func (h *handler) putTour(w http.ResponseWriter, r *http.Request) {
+func (h *handler) putTour(w http.ResponseWriter, r *http.Request) error {
 	var t wall.Tour
-	err := decode(r, &t)
+	err := httpapi.Decode(w, r, maxBody, &t)
 	if err == nil {
 		t.Name, err = named(r, t.Name)
 	}
@@ -492,29 +409,29 @@ func (h *handler) putTour(w http.ResponseWriter, r *http.Request) {
 		t, err = h.opts.Wall.PutTour(r.Context(), t)
 	}
 	if err != nil {
-		h.fail(w, r, "saving tour", err)
-		return
+		return err
 	}
-	jsonapi.Write(w, http.StatusOK, t)
+	httpapi.WriteJSON(w, http.StatusOK, t)
+	return nil
 }
 
-func (h *handler) deleteTour(w http.ResponseWriter, r *http.Request) {
+func (h *handler) deleteTour(w http.ResponseWriter, r *http.Request) error {
 	if err := h.opts.Wall.DeleteTour(r.Context(), r.PathValue("name")); err != nil {
-		h.fail(w, r, "deleting tour", err)
-		return
+		return err
 	}
-	w.WriteHeader(http.StatusNoContent)
+	noContent(w)
+	return nil
 }
 
 // static serves the frontend. Paths without a file extension that name no
 // file get index.html, so a reload on a view's route works.
 func (h *handler) static(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
-		jsonapi.Error(w, http.StatusMethodNotAllowed, "method_not_allowed", r.Method+" is not served here")
+		httpapi.WriteError(w, http.StatusMethodNotAllowed, "method_not_allowed", r.Method+" is not served here")
 		return
 	}
 	if h.opts.Assets == nil {
-		jsonapi.Error(w, http.StatusNotFound, "not_found", "this console was built without its frontend")
+		httpapi.WriteError(w, http.StatusNotFound, "not_found", "this console was built without its frontend")
 		return
 	}
 	name := strings.TrimPrefix(path.Clean("/"+r.URL.Path), "/")
@@ -539,7 +456,7 @@ func (h *handler) static(w http.ResponseWriter, r *http.Request) {
 		// ServeFileFS would redirect …/index.html to …/; serve it directly.
 		b, err := fs.ReadFile(h.opts.Assets, name)
 		if err != nil {
-			jsonapi.Error(w, http.StatusNotFound, "not_found", "the frontend has no index.html")
+			httpapi.WriteError(w, http.StatusNotFound, "not_found", "the frontend has no index.html")
 			return
 		}
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"mime"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -17,10 +18,10 @@ import (
 
 	"github.com/qianliyan/qianliyan/console/events"
 	"github.com/qianliyan/qianliyan/console/internal/relaytest"
-	"github.com/qianliyan/qianliyan/console/jsonapi"
 	"github.com/qianliyan/qianliyan/console/relayclient"
 	"github.com/qianliyan/qianliyan/console/store"
 	"github.com/qianliyan/qianliyan/console/wall"
+	"github.com/qianliyan/qianliyan/internal/fault"
 )
 
 const token = "launch-secret-for-tests"
@@ -49,7 +50,7 @@ func (c *signedIn) Session(context.Context) Session {
 
 func (c *signedIn) SignIn(_ context.Context, in SignIn) (Session, error) {
 	if in.Password != relaytest.Password {
-		return Session{}, jsonapi.Fail(http.StatusUnauthorized, "wrong_password", "the relay refused")
+		return Session{}, fault.New(fault.Unauthenticated, "wrong_password", "the relay refused")
 	}
 	return c.Session(context.Background()), nil
 }
@@ -333,21 +334,22 @@ func TestWallAPI(t *testing.T) {
 		code, field                string
 	}{
 		{"save layout", "PUT", "/api/v1/layouts/night-4", `{"name":"night-4","grid":4,"tiles":["site-01/doff1",null]}`, jsonCT, 200, "", ""},
-		{"save layout named by the address", "PUT", "/api/v1/layouts/%E5%A4%9C%E7%8F%AD", `{"grid":1}`, nil, 200, "", ""},
+		{"save layout named by the address", "PUT", "/api/v1/layouts/%E5%A4%9C%E7%8F%AD", `{"grid":1}`, jsonCT, 200, "", ""},
 		{"names differ", "PUT", "/api/v1/layouts/a", `{"name":"b","grid":1}`, jsonCT, 400, "bad_request", "name"},
 		{"name too long", "PUT", "/api/v1/layouts/" + strings.Repeat("x", 65), `{"grid":1}`, jsonCT, 400, "bad_request", "name"},
 		{"bad grid", "PUT", "/api/v1/layouts/a", `{"grid":6}`, jsonCT, 400, "bad_request", "grid"},
-		{"grid as text", "PUT", "/api/v1/layouts/a", `{"grid":"four"}`, jsonCT, 400, "bad_request", "grid"},
+		{"grid as text", "PUT", "/api/v1/layouts/a", `{"grid":"four"}`, jsonCT, 400, "invalid_field", "grid"},
 		{"too many tiles", "PUT", "/api/v1/layouts/a", `{"grid":1,"tiles":["a/b","c/d"]}`, jsonCT, 400, "bad_request", "tiles"},
 		{"bad tile", "PUT", "/api/v1/layouts/a", `{"grid":4,"tiles":[null,"doff1"]}`, jsonCT, 400, "bad_request", "tiles[1]"},
-		{"unknown field", "PUT", "/api/v1/layouts/a", `{"grid":4,"colour":"red"}`, jsonCT, 400, "bad_request", "colour"},
+		{"unknown field", "PUT", "/api/v1/layouts/a", `{"grid":4,"colour":"red"}`, jsonCT, 400, "unknown_field", "colour"},
 		{"not JSON", "PUT", "/api/v1/layouts/a", `grid=4`, jsonCT, 400, "bad_request", ""},
 		{"two values", "PUT", "/api/v1/layouts/a", `{"grid":4}{}`, jsonCT, 400, "bad_request", ""},
 		{"not JSON content", "PUT", "/api/v1/layouts/a", `{"grid":4}`, http.Header{"Content-Type": {"text/plain"}}, 415, "bad_content_type", ""},
-		{"too large", "PUT", "/api/v1/layouts/a", `{"name":"` + strings.Repeat("x", maxRequestBody) + `"}`, jsonCT, 400, "bad_request", ""},
+		{"no content type", "PUT", "/api/v1/layouts/a", `{"grid":4}`, nil, 415, "bad_content_type", ""},
+		{"too large", "PUT", "/api/v1/layouts/a", `{"name":"` + strings.Repeat("x", maxBody) + `"}`, jsonCT, 413, "body_too_large", ""},
 		{"save tour", "PUT", "/api/v1/tours/rounds", `{"steps":[{"camera":"site-01/doff1","dwell_s":15},{"layout":"night-4","dwell_s":30}]}`, jsonCT, 200, "", ""},
 		{"dwell too short", "PUT", "/api/v1/tours/t", `{"steps":[{"camera":"a/b","dwell_s":2}]}`, jsonCT, 400, "bad_request", "steps[0].dwell_s"},
-		{"dwell not whole", "PUT", "/api/v1/tours/t", `{"steps":[{"camera":"a/b","dwell_s":7.5}]}`, jsonCT, 400, "bad_request", "steps.dwell_s"},
+		{"dwell not whole", "PUT", "/api/v1/tours/t", `{"steps":[{"camera":"a/b","dwell_s":7.5}]}`, jsonCT, 400, "invalid_field", "steps.dwell_s"},
 		{"missing layout", "PUT", "/api/v1/tours/t", `{"steps":[{"camera":"a/b","dwell_s":5},{"layout":"gone","dwell_s":5}]}`, jsonCT, 400, "bad_request", "steps[1].layout"},
 		{"camera and layout", "PUT", "/api/v1/tours/t", `{"steps":[{"camera":"a/b","layout":"night-4","dwell_s":5}]}`, jsonCT, 400, "bad_request", "steps[0]"},
 		{"no steps", "PUT", "/api/v1/tours/t", `{"steps":[]}`, jsonCT, 400, "bad_request", "steps"},
@@ -436,7 +438,7 @@ func TestEventStreamFormat(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer resp.Body.Close()
-	if resp.StatusCode != 200 || resp.Header.Get("Content-Type") != "text/event-stream" || resp.Header.Get("Cache-Control") != "no-store" {
+	if mt, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type")); resp.StatusCode != 200 || mt != "text/event-stream" || resp.Header.Get("Cache-Control") != "no-store" {
 		t.Fatalf("%d %v", resp.StatusCode, resp.Header)
 	}
 	// A newline in the data cannot end the event early.
