@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -14,6 +15,8 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/qianliyan/qianliyan/internal/eventually"
+	"github.com/qianliyan/qianliyan/internal/testlog"
 	"github.com/qianliyan/qianliyan/relay"
 )
 
@@ -21,30 +24,73 @@ func env(m map[string]string) func(string) string {
 	return func(k string) string { return m[k] }
 }
 
-func TestCommandLineErrors(t *testing.T) {
-	base := map[string]string{"QLY_PASSWORD": "pw", "HOME": t.TempDir()}
+// signedIn is a command line that signs in at start and serves a browser,
+// followed by extra.
+func signedIn(extra ...string) []string {
+	return append([]string{"--relay", "http://127.0.0.1:1", "--user", "duty", "--serve", "127.0.0.1:0"}, extra...)
+}
+
+func TestFlags(t *testing.T) {
+	home := t.TempDir()
+	getenv := env(map[string]string{"QLY_PASSWORD": "pw", "HOME": home})
+	defaults := config{relay: "http://127.0.0.1:1", user: "duty", password: "pw", serve: "127.0.0.1:0", logLevel: "info",
+		dataDir:    filepath.Join(home, ".local", "share", "qianliyan"),
+		templates:  filepath.Join(home, ".local", "share", "qianliyan", "templates"),
+		clipBefore: 20 * time.Second, clipAfter: 10 * time.Second}
+	with := func(change func(*config)) config { c := defaults; change(&c); return c }
 	cases := []struct {
 		name string
 		args []string
-		env  map[string]string
+		want config
+	}{
+		{"defaults", signedIn(), defaults},
+		{"clip and templates given", signedIn("--clip-before", "3s", "--clip-after", "1500ms", "--data", "/srv/qly", "--templates", "/etc/qly/templates"),
+			with(func(c *config) {
+				c.clipBefore, c.clipAfter, c.dataDir, c.templates = 3*time.Second, 1500*time.Millisecond, "/srv/qly", "/etc/qly/templates"
+			})},
+		{"templates beside --data", signedIn("--data", "/srv/qly"),
+			with(func(c *config) { c.dataDir, c.templates = "/srv/qly", "/srv/qly/templates" })},
+		// The password is read only for a sign-in at start.
+		{"signed out", []string{"--serve", "127.0.0.1:0"},
+			with(func(c *config) { c.relay, c.user, c.password = "", "", "" })},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			got, err := parseFlags(c.args, getenv, &bytes.Buffer{})
+			if err != nil || got != c.want {
+				t.Fatalf("got %+v, %v\nwant %+v", got, err, c.want)
+			}
+		})
+	}
+}
+
+func TestCommandLineErrors(t *testing.T) {
+	getenv := env(map[string]string{"QLY_PASSWORD": "pw", "HOME": t.TempDir()})
+	cases := []struct {
+		name string
+		args []string
 		code int
 		want string
 	}{
-		{"password as argument", []string{"--relay", "http://127.0.0.1:1", "--user", "duty", "secret"}, base, 2, "never on the command line"},
-		{"unknown flag", []string{"--relay", "http://127.0.0.1:1", "--user", "duty", "--password", "x"}, base, 2, "flag provided but not defined"},
-		{"bad log level", []string{"--relay", "http://127.0.0.1:1", "--user", "duty", "--log-level", "loud", "--serve", "127.0.0.1:0"}, base, 2, "log level"},
-		{"bad relay URL", []string{"--relay", "relay:8080", "--user", "duty", "--serve", "127.0.0.1:0"}, base, 2, "relay URL"},
-		{"bad camera", []string{"--relay", "http://127.0.0.1:1", "--user", "duty", "--camera", "doff1", "--serve", "127.0.0.1:0"}, base, 2, "SITE/CAMERA"},
-		{"serve on all interfaces", []string{"--relay", "http://127.0.0.1:1", "--user", "duty", "--serve", "0.0.0.0:8090"}, base, 2, "loopback"},
-		{"serve without port", []string{"--relay", "http://127.0.0.1:1", "--user", "duty", "--serve", "127.0.0.1"}, base, 2, "serve address"},
-		{"no display", []string{"--relay", "http://127.0.0.1:1", "--user", "duty"}, base, 1, "no display"},
-		{"no display, signed out", nil, base, 1, "no display"},
-		{"help", []string{"--help"}, base, 0, "Usage"},
+		{"password as argument", []string{"--relay", "http://127.0.0.1:1", "--user", "duty", "secret"}, 2, "never on the command line"},
+		{"unknown flag", signedIn("--password", "x"), 2, "flag provided but not defined"},
+		{"bad log level", signedIn("--log-level", "loud"), 2, "log level"},
+		{"bad relay URL", []string{"--relay", "relay:8080", "--user", "duty", "--serve", "127.0.0.1:0"}, 2, "relay URL"},
+		{"bad camera", signedIn("--camera", "doff1"), 2, "SITE/CAMERA"},
+		{"serve on all interfaces", []string{"--relay", "http://127.0.0.1:1", "--user", "duty", "--serve", "0.0.0.0:8090"}, 2, "loopback"},
+		{"serve without port", []string{"--relay", "http://127.0.0.1:1", "--user", "duty", "--serve", "127.0.0.1"}, 2, "serve address"},
+		{"clip-before not a duration", signedIn("--clip-before", "soon"), 2, "clip-before"},
+		{"clip-after of zero", signedIn("--clip-after", "0s"), 2, "longer than zero"},
+		{"negative clip-before", signedIn("--clip-before", "-5s"), 2, "longer than zero"},
+		{"clip of ten minutes", signedIn("--clip-before", "10m"), 2, "5 minutes"},
+		{"no display", []string{"--relay", "http://127.0.0.1:1", "--user", "duty"}, 1, "no display"},
+		{"no display, signed out", nil, 1, "no display"},
+		{"help", []string{"--help"}, 0, "Usage"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			var stdout, stderr bytes.Buffer
-			code := run(context.Background(), c.args, env(c.env), &stdout, &stderr)
+			code := run(context.Background(), c.args, getenv, &stdout, &stderr)
 			if code != c.code || !strings.Contains(stderr.String(), c.want) {
 				t.Fatalf("exit %d, stderr %q; want %d and %q", code, stderr.String(), c.code, c.want)
 			}
@@ -59,7 +105,7 @@ func TestCommandLineErrors(t *testing.T) {
 type served struct {
 	t           *testing.T
 	base, token string
-	stderr      *bytes.Buffer
+	stderr      *testlog.Buffer
 	stop        func() int // cancels the run and returns its exit status
 }
 
@@ -69,7 +115,7 @@ func serveCommand(t *testing.T, ctx context.Context, args []string, environ map[
 	t.Helper()
 	runCtx, cancel := context.WithCancel(ctx)
 	out, w := io.Pipe()
-	var stderr bytes.Buffer
+	var stderr testlog.Buffer
 	exit := make(chan int, 1)
 	go func() {
 		exit <- run(runCtx, append(args, "--serve", "127.0.0.1:0", "--log-level", "warn", "--data", t.TempDir()), env(environ), w, &stderr)
@@ -94,8 +140,8 @@ func serveCommand(t *testing.T, ctx context.Context, args []string, environ map[
 		select {
 		case code := <-exit:
 			return code
-		case <-time.After(10 * time.Second):
-			t.Fatal("did not stop on cancel")
+		case <-time.After(eventually.Ceiling):
+			t.Fatalf("did not stop within %v of cancel", eventually.Ceiling)
 			return -1
 		}
 	}}
@@ -132,7 +178,7 @@ func startRelay(t *testing.T, ctx context.Context) *relay.Relay {
 }
 
 func TestServeAgainstRelay(t *testing.T) {
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*eventually.Ceiling) // a hang's guard
 	defer cancel()
 	r := startRelay(t, ctx)
 	creds := r.Demo()
@@ -161,7 +207,7 @@ func TestServeAgainstRelay(t *testing.T) {
 // Without a sign-in on the command line the console starts signed out and
 // the view signs in; a relay that is down at start is waited for.
 func TestServeSignedOut(t *testing.T) {
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*eventually.Ceiling) // a hang's guard
 	defer cancel()
 	r := startRelay(t, ctx)
 	creds := r.Demo()
