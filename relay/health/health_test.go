@@ -2,25 +2,14 @@ package health
 
 import (
 	"context"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/qianliyan/qianliyan/internal/avc"
+	"github.com/qianliyan/qianliyan/internal/eventually"
+	"github.com/qianliyan/qianliyan/internal/fakeclock"
 	"github.com/qianliyan/qianliyan/relay/hub"
 )
-
-type fakeClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *fakeClock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
 
 func TestOf(t *testing.T) {
 	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
@@ -75,7 +64,7 @@ func expectNone(t *testing.T, s *Subscription) {
 }
 
 func TestWatcherAnnouncesChanges(t *testing.T) {
-	clock := &fakeClock{t: time.Date(2026, 1, 1, 8, 0, 0, 0, time.UTC)}
+	clock := fakeclock.New(time.Date(2026, 1, 1, 8, 0, 0, 0, time.UTC))
 	h := hub.New(hub.Config{Now: clock.Now, StallAfter: 2 * time.Second})
 	doff := Camera{"site-01", "doff1"}
 	key := hub.Key{Site: doff.Site, Camera: doff.ID, Stream: hub.StreamMain}
@@ -138,7 +127,7 @@ func TestRunStopsWithContext(t *testing.T) {
 	cancel()
 	select {
 	case <-done:
-	case <-time.After(5 * time.Second):
-		t.Fatal("Run did not return within 5 s of cancel")
+	case <-time.After(eventually.Ceiling):
+		t.Fatalf("Run did not return within %v of cancel", eventually.Ceiling)
 	}
 }

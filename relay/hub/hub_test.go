@@ -4,11 +4,13 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/qianliyan/qianliyan/internal/avc"
+	"github.com/qianliyan/qianliyan/internal/eventually"
+	"github.com/qianliyan/qianliyan/internal/fakeclock"
 )
 
 // An SPS for 640x360 constrained baseline level 3.1, as x264 writes it.
@@ -44,23 +46,10 @@ func number(au avc.AccessUnit) int {
 	return int(last[2])<<8 | int(last[3])
 }
 
-// fakeClock is a settable clock.
-type fakeClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *fakeClock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
-
-// readN reads n units, failing the test if they do not come within a second.
+// readN reads n units, failing the test if they do not come.
 func readN(t *testing.T, r *Reader, n int) []avc.AccessUnit {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), eventually.Ceiling)
 	defer cancel()
 	out := make([]avc.AccessUnit, 0, n)
 	for range n {
@@ -253,9 +242,12 @@ func TestSlowReaderDoesNotHoldBackOthers(t *testing.T) {
 
 	const total = 200
 	got := make(chan []int, 1)
+	var read atomic.Int64
+	reading := make(chan struct{})
 	go func() {
+		defer close(reading)
 		var ns []int
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		ctx, cancel := context.WithTimeout(context.Background(), eventually.Ceiling)
 		defer cancel()
 		for len(ns) < total {
 			au, err := fast.Read(ctx)
@@ -263,25 +255,31 @@ func TestSlowReaderDoesNotHoldBackOthers(t *testing.T) {
 				break
 			}
 			ns = append(ns, number(au))
+			read.Add(1)
 		}
 		got <- ns
 	}()
 	// The source must never wait for the slow reader: every Write returns
-	// at once, and the fast reader keeps up since its consumer runs
-	// concurrently.
+	// at once. The fast reader reads everything as long as its consumer
+	// keeps up, which the writer waits for every ten units (its queue's
+	// length), however late a busy machine runs the consumer.
 	written := make(chan struct{})
 	go func() {
+		defer close(written)
 		for n := range total {
 			src.Write(unit(n, n%25 == 0, n == 0))
-			if n%10 == 9 {
-				time.Sleep(time.Millisecond) // let the fast reader run
+			for n%10 == 9 && read.Load() <= int64(n) {
+				select {
+				case <-reading:
+					return
+				case <-time.After(time.Millisecond):
+				}
 			}
 		}
-		close(written)
 	}()
 	select {
 	case <-written:
-	case <-time.After(5 * time.Second):
+	case <-time.After(eventually.Ceiling):
 		t.Fatal("source blocked by a reader")
 	}
 	ns := <-got
@@ -315,7 +313,7 @@ func TestSlowReaderDoesNotHoldBackOthers(t *testing.T) {
 }
 
 func TestSourceLeaveAndReturn(t *testing.T) {
-	clock := &fakeClock{t: time.Date(2026, 1, 1, 8, 0, 0, 0, time.UTC)}
+	clock := fakeclock.New(time.Date(2026, 1, 1, 8, 0, 0, 0, time.UTC))
 	h := New(Config{Now: clock.Now})
 	if h.Online(key) {
 		t.Fatal("unknown stream online")
@@ -377,7 +375,7 @@ func TestSourceLeaveAndReturn(t *testing.T) {
 }
 
 func TestStateCountsAndInfo(t *testing.T) {
-	clock := &fakeClock{t: time.Date(2026, 1, 1, 8, 0, 0, 0, time.UTC)}
+	clock := fakeclock.New(time.Date(2026, 1, 1, 8, 0, 0, 0, time.UTC))
 	h := New(Config{Now: clock.Now})
 	src, _ := h.Publish(key)
 	au := unit(0, true, true)
@@ -468,7 +466,7 @@ func TestReadStopsOnCancelAndHubClose(t *testing.T) {
 		if !errors.Is(err, ErrClosed) {
 			t.Fatalf("read after hub close: %v", err)
 		}
-	case <-time.After(5 * time.Second):
+	case <-time.After(eventually.Ceiling):
 		t.Fatal("read did not return after hub close")
 	}
 	if _, err := h.Publish(key); !errors.Is(err, ErrClosed) {
@@ -490,7 +488,7 @@ func TestKeyOther(t *testing.T) {
 
 func TestStatusOnlineStalledOffline(t *testing.T) {
 	t0 := time.Date(2026, 1, 1, 8, 0, 0, 0, time.UTC)
-	clock := &fakeClock{t: t0}
+	clock := fakeclock.New(t0)
 	h := New(Config{Now: clock.Now, StallAfter: 2 * time.Second})
 	status := func() (Status, time.Time) {
 		st, _ := h.State(key)
@@ -533,7 +531,7 @@ func TestStatusOnlineStalledOffline(t *testing.T) {
 }
 
 func TestRatesAndKeyframeInterval(t *testing.T) {
-	clock := &fakeClock{t: time.Date(2026, 1, 1, 8, 0, 0, 0, time.UTC)}
+	clock := fakeclock.New(time.Date(2026, 1, 1, 8, 0, 0, 0, time.UTC))
 	h := New(Config{Now: clock.Now})
 	src, _ := h.Publish(key)
 	// 25 fps, a keyframe every 50 units (2 s), for 6 s.
@@ -570,7 +568,7 @@ func TestRatesAndKeyframeInterval(t *testing.T) {
 }
 
 func TestKeyframeRequestsAreRateLimited(t *testing.T) {
-	clock := &fakeClock{t: time.Date(2026, 1, 1, 8, 0, 0, 0, time.UTC)}
+	clock := fakeclock.New(time.Date(2026, 1, 1, 8, 0, 0, 0, time.UTC))
 	h := New(Config{Now: clock.Now, KeyframeRequestInterval: time.Second})
 	var asked int
 	src, _ := h.Publish(key)
