@@ -97,7 +97,7 @@ func TestCoresHaveNoHTTP(t *testing.T) {
 	all := imports(t)
 	cores := []string{
 		"checklist", "relay/hub", "relay/findings", "relay/store", "relay/auth", "relay/health", "relay/wire",
-		"console/store", "console/wall", "console/evidence", "console/clip", "console/events",
+		"console/store", "console/wall", "console/evidence", "console/clip", "console/events", "console/findings",
 		"internal/fault", "internal/avc", "internal/sqlitedb",
 	}
 	for _, c := range cores {
