@@ -10,7 +10,7 @@ import (
 
 	"github.com/qianliyan/qianliyan/internal/avc"
 	"github.com/qianliyan/qianliyan/internal/eventually"
-	"github.com/qianliyan/qianliyan/internal/sitesim/rtspcam"
+	"github.com/qianliyan/qianliyan/internal/sitesim/rtspcam/rtspcamtest"
 	"github.com/qianliyan/qianliyan/internal/testlog"
 	"github.com/qianliyan/qianliyan/relay/hub"
 	"github.com/qianliyan/qianliyan/relay/hub/hubtest"
@@ -58,11 +58,7 @@ func TestRTSPPulledByRelay(t *testing.T) {
 				RTSPAddr: "127.0.0.1:0", RTSPUser: tc.user, RTSPPassword: tc.pw, RTSPDigestOnly: tc.user != "",
 				Log: zerolog.New(zerolog.NewTestWriter(t)).Level(zerolog.WarnLevel)}
 			if tc.udp {
-				rtp, _, err := rtspcam.FreeUDPPair("127.0.0.1")
-				if err != nil {
-					t.Fatal(err)
-				}
-				opts.RTSPUDPAddr = rtp
+				opts.RTSPUDPAddr, _ = rtspcamtest.FreeUDPPair(t)
 			}
 			sim, err := Start(ctx, opts)
 			if err != nil {

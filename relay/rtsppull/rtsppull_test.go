@@ -11,7 +11,9 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/qianliyan/qianliyan/internal/avc"
+	"github.com/qianliyan/qianliyan/internal/eventually"
 	"github.com/qianliyan/qianliyan/internal/sitesim/rtspcam"
+	"github.com/qianliyan/qianliyan/internal/sitesim/rtspcam/rtspcamtest"
 	"github.com/qianliyan/qianliyan/relay/hub"
 	"github.com/qianliyan/qianliyan/relay/hub/hubtest"
 )
@@ -47,17 +49,6 @@ func camera(ctx context.Context, st *rtspcam.Stream, inBandParams bool) {
 	}
 }
 
-func startCamera(t *testing.T, opts rtspcam.Options) *rtspcam.Server {
-	t.Helper()
-	opts.Addr = "127.0.0.1:0"
-	srv, err := rtspcam.Start(opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(srv.Close)
-	return srv
-}
-
 func TestPullTransportsAndAuth(t *testing.T) {
 	cases := []struct {
 		name      string
@@ -71,10 +62,10 @@ func TestPullTransportsAndAuth(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			ctx, cancel := context.WithTimeout(context.Background(), 3*eventually.Ceiling) // a hang's guard
 			defer cancel()
-			rtp, rtcp := freeUDPPair(t)
-			srv := startCamera(t, rtspcam.Options{UDPRTPAddr: rtp, UDPRTCPAddr: rtcp, User: "admin", Password: "s3cret!", DigestOnly: c.digest})
+			rtp, rtcp := rtspcamtest.FreeUDPPair(t)
+			srv := rtspcamtest.Start(t, rtspcam.Options{UDPRTPAddr: rtp, UDPRTCPAddr: rtcp, User: "admin", Password: "s3cret!", DigestOnly: c.digest})
 			var sps, pps []byte
 			if c.sdpParams {
 				sps, pps = testSPS, testPPS
@@ -91,7 +82,7 @@ func TestPullTransportsAndAuth(t *testing.T) {
 			go func() {
 				done <- Run(ctx, h, Source{Key: key, URL: srv.URL("ch1/main"), Transport: c.transport}, Options{Log: zerolog.Nop()})
 			}()
-			au := hubtest.FirstUnit(t, ctx, h, key, 15*time.Second)
+			au := hubtest.FirstUnit(t, ctx, h, key, eventually.Ceiling)
 			gotSPS, gotPPS := au.ParamSets()
 			if !au.Keyframe || !bytes.Equal(gotSPS, testSPS) || !bytes.Equal(gotPPS, testPPS) {
 				t.Fatalf("first unit: keyframe=%v sps=%x pps=%x", au.Keyframe, gotSPS, gotPPS)
@@ -102,8 +93,8 @@ func TestPullTransportsAndAuth(t *testing.T) {
 			cancel()
 			select {
 			case <-done:
-			case <-time.After(5 * time.Second):
-				t.Fatal("Run did not return after cancel")
+			case <-time.After(eventually.Ceiling):
+				t.Fatalf("Run did not return within %v of cancel", eventually.Ceiling)
 			}
 			if h.Online(key) {
 				t.Fatal("the stream stayed online after the puller stopped")
@@ -113,9 +104,9 @@ func TestPullTransportsAndAuth(t *testing.T) {
 }
 
 func TestPullRecoversFromCameraRestart(t *testing.T) {
-	ctx, cancel := context.WithTimeout(context.Background(), 40*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 4*eventually.Ceiling) // a hang's guard
 	defer cancel()
-	srv := startCamera(t, rtspcam.Options{})
+	srv := rtspcamtest.Start(t, rtspcam.Options{})
 	st, err := srv.AddStream("live", testSPS, testPPS)
 	if err != nil {
 		t.Fatal(err)
@@ -132,24 +123,19 @@ func TestPullRecoversFromCameraRestart(t *testing.T) {
 		OnReconnect: func(_ hub.Key, err error) { mu.Lock(); ended = append(ended, err); mu.Unlock() },
 		Log:         zerolog.Nop(),
 	})
-	hubtest.FirstUnit(t, ctx, h, key, 10*time.Second)
+	hubtest.FirstUnit(t, ctx, h, key, eventually.Ceiling)
 
 	// The camera reboots: its stream disappears for a while, then returns.
 	camStop()
 	st.Close()
-	for deadline := time.Now().Add(10 * time.Second); h.Online(key); {
-		if time.Now().After(deadline) {
-			t.Fatal("the stream stayed online after the camera went away")
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	eventually.True(t, eventually.Ceiling, "the stream offline once the camera went away", func() bool { return !h.Online(key) })
 	time.Sleep(time.Second)
 	st2, err := srv.AddStream("live", testSPS, testPPS)
 	if err != nil {
 		t.Fatal(err)
 	}
 	go camera(ctx, st2, false)
-	hubtest.FirstUnit(t, ctx, h, key, 15*time.Second)
+	hubtest.FirstUnit(t, ctx, h, key, eventually.Ceiling)
 	mu.Lock()
 	defer mu.Unlock()
 	if len(ended) == 0 {
@@ -158,9 +144,9 @@ func TestPullRecoversFromCameraRestart(t *testing.T) {
 }
 
 func TestPullWrongPasswordNeverLeaks(t *testing.T) {
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*eventually.Ceiling) // a hang's guard
 	defer cancel()
-	srv := startCamera(t, rtspcam.Options{User: "admin", Password: "right"})
+	srv := rtspcamtest.Start(t, rtspcam.Options{User: "admin", Password: "right"})
 	st, _ := srv.AddStream("live", testSPS, testPPS)
 	go camera(ctx, st, false)
 
@@ -225,14 +211,4 @@ func TestValidate(t *testing.T) {
 	if err := (Source{Key: key, URL: "rtsp://u:p@127.0.0.1:554/ch1", Transport: "udp"}).Validate(); err != nil {
 		t.Fatal(err)
 	}
-}
-
-// freeUDPPair finds the RTP and RTCP addresses for a camera's UDP transport.
-func freeUDPPair(t *testing.T) (string, string) {
-	t.Helper()
-	rtp, rtcp, err := rtspcam.FreeUDPPair("127.0.0.1")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return rtp, rtcp
 }
