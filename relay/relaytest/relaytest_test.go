@@ -1,0 +1,116 @@
+package relaytest
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"testing"
+
+	"github.com/qianliyan/qianliyan/internal/avc"
+	"github.com/qianliyan/qianliyan/internal/eventually"
+	"github.com/qianliyan/qianliyan/internal/webrtcclient"
+	"github.com/qianliyan/qianliyan/relay/peer"
+)
+
+// login signs in as the demo's duty officer and returns the token.
+func login(t *testing.T, r *Relay) string {
+	t.Helper()
+	creds := r.Demo()
+	body, _ := json.Marshal(map[string]string{"user": creds.User, "password": creds.Password})
+	resp, err := http.Post(r.URL()+"/api/v1/login", "application/json", bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var out struct{ Token string }
+	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("login: %d, %v", resp.StatusCode, err)
+	}
+	return out.Token
+}
+
+// play watches camera's main stream with token, until the test ends, and
+// returns its first unit; or the relay's refusal.
+func play(t *testing.T, r *Relay, token, camera string) (avc.AccessUnit, error) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), eventually.Ceiling)
+	defer cancel()
+	v, err := webrtcclient.Play(ctx, r.URL()+"/whep/"+camera+"?stream=main", webrtcclient.Config{Token: token})
+	if err != nil {
+		return avc.AccessUnit{}, err
+	}
+	t.Cleanup(func() { v.PC.Close() })
+	units := make(chan avc.AccessUnit, 1)
+	go v.Read(context.Background(), func(au avc.AccessUnit) {
+		select {
+		case units <- au:
+		default:
+		}
+	})
+	select {
+	case au := <-units:
+		return au, nil
+	case <-ctx.Done():
+		t.Fatalf("no video of %s", camera)
+		return avc.AccessUnit{}, nil
+	}
+}
+
+// code is the relay's error code in err, "" if none.
+func code(err error) string {
+	var e *webrtcclient.Error
+	if errors.As(err, &e) {
+		return e.Code
+	}
+	return ""
+}
+
+func TestControlsActOnTheRelay(t *testing.T) {
+	r := Start(t, Options{Cameras: []string{"site-01/doff1"}})
+	token := login(t, r)
+	au, err := play(t, r, token, "site-01/doff1")
+	if err != nil || !au.Keyframe {
+		t.Fatalf("first unit of a published camera: keyframe %v, %v", au.Keyframe, err)
+	}
+	if _, err := play(t, r, token, "site-01/doff2"); code(err) != "camera_offline" {
+		t.Fatalf("a camera not published: %v, want camera_offline", err)
+	}
+
+	// Offline: the publisher has left once SetOnline returns.
+	r.SetOnline(t, "site-01/doff1", false)
+	if _, err := play(t, r, token, "site-01/doff1"); code(err) != "camera_offline" {
+		t.Fatalf("a camera taken offline: %v, want camera_offline", err)
+	}
+	r.SetOnline(t, "site-01/doff1", true)
+	r.Pause(t, "site-01/doff1", true)
+	r.WaitStalled(t, "site-01/doff1")
+	r.Pause(t, "site-01/doff1", false)
+	if _, err := play(t, r, token, "site-01/doff1"); err != nil {
+		t.Fatalf("a camera back online: %v", err)
+	}
+
+	// A restart ends the sessions; the token stays good.
+	r.Restart(t)
+	for i, s := range r.Sessions(t) {
+		if s.Ended.IsZero() || s.EndReason != peer.ReasonShutdown {
+			t.Errorf("session #%d after a restart: %+v, want ended by the shutdown", i, s)
+		}
+	}
+	if _, err := play(t, r, token, "site-01/doff1"); err != nil {
+		t.Fatalf("after a restart: %v", err)
+	}
+	// A new key refuses it.
+	r.RestartWithNewKey(t)
+	if _, err := play(t, r, token, "site-01/doff1"); code(err) != "unauthorized" {
+		t.Fatalf("an old token after a new key: %v, want unauthorized", err)
+	}
+	login(t, r)
+	if n := r.Logins(t); n != 2 {
+		t.Fatalf("%d sign-ins across restarts, want 2", n)
+	}
+	if n := len(r.Sessions(t)); n != 3 {
+		t.Fatalf("%d sessions recorded, want 3", n)
+	}
+}
