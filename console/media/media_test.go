@@ -8,27 +8,24 @@ import (
 
 	"github.com/rs/zerolog"
 
-	"github.com/qianliyan/qianliyan/console/internal/relaytest"
-	"github.com/qianliyan/qianliyan/console/relayclient"
+	"github.com/qianliyan/qianliyan/console/relayclient/relayclienttest"
 	"github.com/qianliyan/qianliyan/internal/avc"
+	"github.com/qianliyan/qianliyan/internal/eventually"
+	"github.com/qianliyan/qianliyan/relay/peer"
+	"github.com/qianliyan/qianliyan/relay/relaytest"
 )
 
-// within is the generous bound for anything the tests wait for.
-const within = 5 * time.Second
+// within bounds what the tests wait for: it only catches a hang.
+const within = eventually.Ceiling
 
 var doff1 = Key{Site: "site-01", Camera: "doff1", Stream: "main"}
 
-// newWHEP signs in to relay and returns a WHEP puller for it.
+// newWHEP signs in to relay as its duty officer and returns a WHEP puller
+// for it.
 func newWHEP(t *testing.T, relay *relaytest.Relay) *WHEP {
 	t.Helper()
-	rc, err := relayclient.New(relay.URL(), relayclient.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := rc.Login(context.Background(), relaytest.User, relaytest.Password); err != nil {
-		t.Fatal(err)
-	}
-	w, err := NewWHEP(relay.URL(), rc, zerolog.Nop())
+	creds := relay.Demo()
+	w, err := NewWHEP(relay.URL(), relayclienttest.SignedIn(t, relay.URL(), creds.User, creds.Password), zerolog.Nop())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -99,7 +96,7 @@ func (r *recorder) drain() {
 }
 
 func TestWHEPPullReceivesVideo(t *testing.T) {
-	relay := relaytest.Start(t, relaytest.Options{})
+	relay := relaytest.Start(t, relaytest.Options{Cameras: []string{"site-01/doff1"}})
 	w := newWHEP(t, relay)
 	ctx, cancel := context.WithCancel(context.Background())
 	units := make(chan avc.AccessUnit, 1000)
@@ -129,8 +126,8 @@ func TestWHEPPullReceivesVideo(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if info.Width != 320 || info.Height != 240 {
-		t.Fatalf("stream is %dx%d, want 320x240", info.Width, info.Height)
+	if info.Width != relaytest.Width || info.Height != relaytest.Height {
+		t.Fatalf("stream is %dx%d, want %dx%d", info.Width, info.Height, relaytest.Width, relaytest.Height)
 	}
 	for i := 1; i < len(got); i++ {
 		if got[i].PTS <= got[i-1].PTS {
@@ -147,19 +144,13 @@ func TestWHEPPullReceivesVideo(t *testing.T) {
 	case <-time.After(within):
 		t.Fatal("pull did not stop")
 	}
-	select {
-	case path := <-relay.Deleted():
-		if path != "site-01/doff1" {
-			t.Fatalf("deleted %q", path)
-		}
-	case <-time.After(within):
-		t.Fatal("no WHEP DELETE after the pull stopped")
+	if s := relay.WaitEnded(t, 0); s.EndReason != peer.ReasonDeleted || s.Site+"/"+s.Camera != "site-01/doff1" {
+		t.Fatalf("session %+v, want site-01/doff1 ended by the pull's DELETE", s)
 	}
 }
 
 func TestWHEPPullErrors(t *testing.T) {
-	relay := relaytest.Start(t, relaytest.Options{})
-	relay.SetOnline("site-01/doff2", false)
+	relay := relaytest.Start(t, relaytest.Options{Cameras: []string{"site-01/doff1"}})
 	w := newWHEP(t, relay)
 	cases := []struct {
 		key    Key
@@ -179,8 +170,11 @@ func TestWHEPPullErrors(t *testing.T) {
 	}
 }
 
+// fastOptions retry at once, and restart a silent session after 3 s rather
+// than 6: the relay keeps a session open when the camera's publisher
+// leaves, and only a new offer learns that the camera is offline.
 func fastOptions() Options {
-	return Options{BackoffMin: 20 * time.Millisecond, BackoffMax: 200 * time.Millisecond, Log: zerolog.Nop()}
+	return Options{BackoffMin: 20 * time.Millisecond, BackoffMax: 200 * time.Millisecond, RestartAfter: 3 * time.Second, Log: zerolog.Nop()}
 }
 
 // startSources returns sources pulling through w, closed when the test ends.
@@ -204,7 +198,7 @@ func watch(t *testing.T, sources *Sources, key Key) *recorder {
 }
 
 func TestSourceLateJoinerStartsAtKeyframe(t *testing.T) {
-	relay := relaytest.Start(t, relaytest.Options{})
+	relay := relaytest.Start(t, relaytest.Options{Cameras: []string{"site-01/doff1"}})
 	sources := startSources(t, newWHEP(t, relay), fastOptions())
 
 	first := watch(t, sources, doff1)
@@ -239,13 +233,13 @@ func TestSourceLateJoinerStartsAtKeyframe(t *testing.T) {
 			t.Fatal("cached GOP cut short")
 		}
 	}
-	if n := relay.Offers(); n != 1 {
+	if n := len(relay.Sessions(t)); n != 1 {
 		t.Fatalf("%d WHEP sessions for two subscribers, want 1", n)
 	}
 }
 
 func TestSourceStopsPullingWhenLastSubscriberLeaves(t *testing.T) {
-	relay := relaytest.Start(t, relaytest.Options{})
+	relay := relaytest.Start(t, relaytest.Options{Cameras: []string{"site-01/doff1"}})
 	sources := startSources(t, newWHEP(t, relay), fastOptions())
 
 	a, b := newRecorder(), newRecorder()
@@ -262,19 +256,12 @@ func TestSourceStopsPullingWhenLastSubscriberLeaves(t *testing.T) {
 	unsubA() // twice is harmless
 	b.drain()
 	b.unit(t) // still flowing for b
-	select {
-	case <-relay.Deleted():
-		t.Fatal("session ended while a subscriber remained")
-	default:
+	if s := relay.Sessions(t); len(s) != 1 || !s[0].Ended.IsZero() {
+		t.Fatalf("sessions %+v, want one open while a subscriber remains", s)
 	}
 	unsubB()
-	select {
-	case path := <-relay.Deleted():
-		if path != "site-01/doff1" {
-			t.Fatalf("deleted %q", path)
-		}
-	case <-time.After(within):
-		t.Fatal("no WHEP DELETE after the last subscriber left")
+	if s := relay.WaitEnded(t, 0); s.EndReason != peer.ReasonDeleted {
+		t.Fatalf("session %+v, want it ended by a DELETE when the last subscriber left", s)
 	}
 
 	// A new subscriber starts a new pull.
@@ -282,8 +269,8 @@ func TestSourceStopsPullingWhenLastSubscriberLeaves(t *testing.T) {
 	if !c.unit(t).Keyframe {
 		t.Fatal("new pull did not start at a keyframe")
 	}
-	if n := relay.Offers(); n != 2 {
-		t.Fatalf("%d offers, want 2", n)
+	if n := len(relay.Sessions(t)); n != 2 {
+		t.Fatalf("%d WHEP sessions, want 2", n)
 	}
 }
 
@@ -291,37 +278,39 @@ func TestSourceReconnects(t *testing.T) {
 	cases := []struct {
 		name   string
 		reason string
-		fail   func(*relaytest.Relay)
-		heal   func(*relaytest.Relay)
+		fail   func(*testing.T, *relaytest.Relay)
+		heal   func(*testing.T, *relaytest.Relay)
 	}{
 		{
-			name:   "relay drops the session",
+			name:   "relay restarts",
 			reason: ReasonConnectionLost,
-			fail:   func(r *relaytest.Relay) { r.DropSessions() },
+			fail:   func(t *testing.T, r *relaytest.Relay) { r.Restart(t) },
 		},
 		{
+			// The session stays open, silent, until the source restarts
+			// it; the new offer is refused.
 			name:   "camera goes offline",
-			reason: "camera_offline",
-			fail:   func(r *relaytest.Relay) { r.SetOnline("site-01/doff1", false) },
-			heal:   func(r *relaytest.Relay) { r.SetOnline("site-01/doff1", true) },
+			reason: ReasonCameraOffline,
+			fail:   func(t *testing.T, r *relaytest.Relay) { r.SetOnline(t, "site-01/doff1", false) },
+			heal:   func(t *testing.T, r *relaytest.Relay) { r.SetOnline(t, "site-01/doff1", true) },
 		},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			relay := relaytest.Start(t, relaytest.Options{})
+			relay := relaytest.Start(t, relaytest.Options{Cameras: []string{"site-01/doff1"}})
 			sources := startSources(t, newWHEP(t, relay), fastOptions())
 			rec := watch(t, sources, doff1)
 			rec.waitState(t, Live)
 			last := rec.unit(t).PTS
 
-			c.fail(relay)
+			c.fail(t, relay)
 			rec.waitReason(t, Offline, c.reason)
 			if c.heal != nil {
-				c.heal(relay)
+				c.heal(t, relay)
 			}
 			rec.waitState(t, Live)
-			if n := relay.Offers(); n < 2 {
-				t.Fatalf("%d offers, want a new session", n)
+			if n := len(relay.Sessions(t)); n < 2 {
+				t.Fatalf("%d WHEP sessions, want a new one", n)
 			}
 			for {
 				au := rec.unit(t)
@@ -372,7 +361,7 @@ func (c *fakeClock) Advance(d time.Duration) {
 }
 
 func TestSourceStalls(t *testing.T) {
-	relay := relaytest.Start(t, relaytest.Options{})
+	relay := relaytest.Start(t, relaytest.Options{Cameras: []string{"site-01/doff1"}})
 	clock := &fakeClock{now: time.Date(2024, 3, 1, 8, 0, 0, 0, time.UTC)}
 	opts := fastOptions()
 	opts.Clock = clock
@@ -380,8 +369,10 @@ func TestSourceStalls(t *testing.T) {
 	rec := watch(t, sources, doff1)
 	rec.waitState(t, Live)
 
-	relay.Pause(true)
-	time.Sleep(200 * time.Millisecond) // let units in flight land
+	relay.Pause(t, "site-01/doff1", true)
+	// Once the relay itself has had nothing for seconds, no unit is on its
+	// way: the last picture came at the clock's present.
+	relay.WaitStalled(t, "site-01/doff1")
 	lastPicture := clock.Now()
 	clock.Advance(time.Second)
 	clock.Advance(1500 * time.Millisecond)
@@ -390,23 +381,21 @@ func TestSourceStalls(t *testing.T) {
 	if stalled.Reason != ReasonNoVideo || !stalled.Since.Equal(lastPicture) {
 		t.Fatalf("got %+v, want stalled since %v", stalled, lastPicture)
 	}
-	if relay.Offers() != 1 {
-		t.Fatal("stall restarted the session too early")
+	if n := len(relay.Sessions(t)); n != 1 {
+		t.Fatalf("%d WHEP sessions: the stall restarted the session too early", n)
 	}
 
 	// Long silence ends the session; the new one is silent too.
 	clock.Advance(6 * time.Second)
 	rec.waitReason(t, Offline, ReasonNoVideo)
-	select {
-	case <-relay.Deleted():
-	case <-time.After(within):
-		t.Fatal("silent session not ended")
+	if s := relay.WaitEnded(t, 0); s.EndReason != peer.ReasonDeleted {
+		t.Fatalf("silent session %+v, want it ended by the source's DELETE", s)
 	}
 
-	relay.Pause(false)
+	relay.Pause(t, "site-01/doff1", false)
 	rec.waitState(t, Live)
-	if relay.Offers() < 2 {
-		t.Fatal("no new session after the silent one")
+	if n := len(relay.Sessions(t)); n < 2 {
+		t.Fatalf("%d WHEP sessions: no new one after the silent one", n)
 	}
 }
 
@@ -441,7 +430,7 @@ func TestPTSRebase(t *testing.T) {
 }
 
 func TestSubscribeAfterClose(t *testing.T) {
-	relay := relaytest.Start(t, relaytest.Options{})
+	relay := relaytest.Start(t, relaytest.Options{Cameras: []string{"site-01/doff1"}})
 	sources := NewSources(context.Background(), newWHEP(t, relay), fastOptions())
 	sources.Close()
 	if _, err := sources.Subscribe(doff1, newRecorder()); err != ErrClosed {
@@ -453,7 +442,7 @@ func TestSubscribeAfterClose(t *testing.T) {
 }
 
 func TestSourceFollowsRelayReports(t *testing.T) {
-	relay := relaytest.Start(t, relaytest.Options{})
+	relay := relaytest.Start(t, relaytest.Options{Cameras: []string{"site-01/doff1"}})
 	opts := fastOptions()
 	// Waits between attempts far beyond the test: only a report of the
 	// camera's return can bring the picture back in time.
@@ -465,7 +454,7 @@ func TestSourceFollowsRelayReports(t *testing.T) {
 	// The relay says the camera left while the session stays open (the
 	// relay keeps it for the camera's return): offline at once, since when
 	// the relay says.
-	relay.Pause(true)
+	relay.Pause(t, "site-01/doff1", true)
 	gone := time.Now()
 	sources.RelayReport("site-01", "doff1", false, gone)
 	sources.RelayReport("site-01", "other", true, time.Time{}) // another camera: no effect
@@ -473,30 +462,30 @@ func TestSourceFollowsRelayReports(t *testing.T) {
 	if s.Since.Before(gone.Add(-time.Second)) || s.Since.After(time.Now()) {
 		t.Fatalf("offline since %v, reported %v", s.Since, gone)
 	}
-	relay.Pause(false)
+	relay.Pause(t, "site-01/doff1", false)
 	rec.waitState(t, Live)
 
-	// The camera's sessions end and the source waits a minute to retry;
-	// the report of its return cuts the wait short.
-	relay.SetOnline("site-01/doff1", false)
+	// The camera leaves; its silent session ends and the source waits a
+	// minute to retry; the report of its return cuts the wait short.
+	relay.SetOnline(t, "site-01/doff1", false)
 	rec.waitState(t, Offline)
-	relay.SetOnline("site-01/doff1", true)
+	relay.SetOnline(t, "site-01/doff1", true)
 	sources.RelayReport("site-01", "doff1", true, time.Now())
 	rec.waitState(t, Live)
-	if n := relay.Offers(); n != 2 {
-		t.Fatalf("%d offers, want 2", n)
+	if n := len(relay.Sessions(t)); n != 2 {
+		t.Fatalf("%d WHEP sessions, want 2", n)
 	}
 }
 
 func TestSourceSessionExpired(t *testing.T) {
-	relay := relaytest.Start(t, relaytest.Options{})
+	relay := relaytest.Start(t, relaytest.Options{Cameras: []string{"site-01/doff1"}})
 	sources := startSources(t, newWHEP(t, relay), fastOptions())
 	rec := watch(t, sources, doff1)
 	rec.waitState(t, Live)
-	relay.RevokeTokens()
-	relay.DropSessions()
+	// The session drops, and the sign-in can be neither used nor renewed.
+	relay.RestartWithNewKey(t)
 	rec.waitReason(t, Offline, ReasonSessionExpired)
-	if n := relay.Logins(); n != 1 {
+	if n := relay.Logins(t); n != 1 {
 		t.Fatalf("%d logins: the source must not sign in again", n)
 	}
 }
