@@ -2,7 +2,6 @@ package bridge
 
 import (
 	"bytes"
-	"context"
 	"encoding/binary"
 	"encoding/json"
 	"errors"
@@ -17,14 +16,18 @@ import (
 	"github.com/gorilla/websocket"
 	"github.com/rs/zerolog"
 
-	"github.com/qianliyan/qianliyan/console/internal/relaytest"
 	"github.com/qianliyan/qianliyan/console/media"
-	"github.com/qianliyan/qianliyan/console/relayclient"
+	"github.com/qianliyan/qianliyan/console/mediatest"
+	"github.com/qianliyan/qianliyan/console/relayclient/relayclienttest"
 	"github.com/qianliyan/qianliyan/internal/avc"
+	"github.com/qianliyan/qianliyan/internal/eventually"
+	"github.com/qianliyan/qianliyan/relay/peer"
+	"github.com/qianliyan/qianliyan/relay/relaytest"
 )
 
 const (
-	within = 5 * time.Second
+	// within bounds what the tests wait for: it only catches a hang.
+	within = eventually.Ceiling
 	token  = "launch-secret-for-tests"
 	origin = "wails://wails"
 )
@@ -38,20 +41,14 @@ type fixture struct {
 
 func setup(t *testing.T) *fixture {
 	t.Helper()
-	relay := relaytest.Start(t, relaytest.Options{})
-	rc, err := relayclient.New(relay.URL(), relayclient.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := rc.Login(context.Background(), relaytest.User, relaytest.Password); err != nil {
-		t.Fatal(err)
-	}
-	puller, err := media.NewWHEP(relay.URL(), rc, zerolog.Nop())
-	if err != nil {
-		t.Fatal(err)
-	}
-	sources := media.NewSources(context.Background(), puller, media.Options{BackoffMin: 20 * time.Millisecond, BackoffMax: 200 * time.Millisecond})
-	t.Cleanup(sources.Close)
+	relay := relaytest.Start(t, relaytest.Options{Cameras: []string{"site-01/doff1", "site-01/doff2"}})
+	creds := relay.Demo()
+	// A silent session is restarted after 3 s rather than 6: the relay
+	// keeps it open when the camera's publisher leaves, and only a new
+	// offer learns that the camera is offline.
+	sources := mediatest.Sources(t, relayclienttest.SignedIn(t, relay.URL(), creds.User, creds.Password), media.Options{
+		BackoffMin: 20 * time.Millisecond, BackoffMax: 200 * time.Millisecond, RestartAfter: 3 * time.Second, Log: zerolog.Nop(),
+	})
 	b := New(Options{Sources: sources, Secret: token, Origins: []string{origin, "http://127.0.0.1:1"}, Log: zerolog.Nop()})
 	srv := httptest.NewServer(b)
 	t.Cleanup(func() { b.Close(); srv.Close() })
@@ -173,8 +170,8 @@ func TestRefusals(t *testing.T) {
 	if resp.StatusCode != http.StatusMethodNotAllowed {
 		t.Fatalf("POST: %d", resp.StatusCode)
 	}
-	if f.relay.Offers() != 0 {
-		t.Fatal("a refused connection pulled video")
+	if s := f.relay.Sessions(t); len(s) != 0 {
+		t.Fatalf("a refused connection pulled video: %+v", s)
 	}
 }
 
@@ -201,7 +198,7 @@ func TestStream(t *testing.T) {
 			if codec, _ := m.text["codec"].(string); !strings.HasPrefix(codec, "avc1.42") {
 				t.Fatalf("codec %v", m.text["codec"])
 			}
-			if m.text["width"] != 320.0 || m.text["height"] != 240.0 {
+			if m.text["width"] != float64(relaytest.Width) || m.text["height"] != float64(relaytest.Height) {
 				t.Fatalf("config %v", m.text)
 			}
 		default:
@@ -236,7 +233,7 @@ func TestStream(t *testing.T) {
 	}
 
 	// A camera going offline reaches the view as a state event.
-	f.relay.SetOnline("site-01/doff1", false)
+	f.relay.SetOnline(t, "site-01/doff1", false)
 	for {
 		m := read(t, ws)
 		if m.text != nil && m.text["type"] == "state" && m.text["state"] == "offline" && m.text["reason"] == "camera_offline" {
@@ -253,15 +250,13 @@ func TestViewersShareOnePullThatEndsWithThem(t *testing.T) {
 		for read(t, ws).text != nil {
 		}
 	}
-	if n := f.relay.Offers(); n != 1 {
+	if n := len(f.relay.Sessions(t)); n != 1 {
 		t.Fatalf("%d WHEP sessions for two views of a camera, want 1", n)
 	}
 	a.Close()
 	b.Close()
-	select {
-	case <-f.relay.Deleted():
-	case <-time.After(within):
-		t.Fatal("no WHEP DELETE after both views left")
+	if s := f.relay.WaitEnded(t, 0); s.EndReason != peer.ReasonDeleted {
+		t.Fatalf("session %+v, want it ended by a DELETE after both views left", s)
 	}
 }
 
@@ -286,10 +281,8 @@ func TestCloseEndsConnections(t *testing.T) {
 	case <-time.After(within):
 		t.Fatal("Close did not return")
 	}
-	select {
-	case <-f.relay.Deleted():
-	case <-time.After(within):
-		t.Fatal("no WHEP DELETE after the bridge closed")
+	if s := f.relay.WaitEnded(t, 0); s.EndReason != peer.ReasonDeleted {
+		t.Fatalf("session %+v, want it ended by a DELETE after the bridge closed", s)
 	}
 }
 
@@ -311,10 +304,8 @@ func TestEndAllEndsConnectionsAndKeepsServing(t *testing.T) {
 		}
 		break
 	}
-	select {
-	case <-f.relay.Deleted():
-	case <-time.After(within):
-		t.Fatal("no WHEP DELETE after the connection ended")
+	if s := f.relay.WaitEnded(t, 0); s.EndReason != peer.ReasonDeleted {
+		t.Fatalf("session %+v, want it ended by a DELETE after the connection ended", s)
 	}
 	// New connections are served.
 	again := f.dial(t, "site-01/doff1")
@@ -343,16 +334,15 @@ func TestStreamsAreIndependentAndReleasedOnSwitch(t *testing.T) {
 	main := f.dialStream(t, "site-01/doff1", "main")
 	for read(t, main).text != nil {
 	}
-	offered := f.relay.Offered()
-	if len(offered) != 2 || offered[0] != "site-01/doff1?stream=sub" || offered[1] != "site-01/doff1?stream=main" {
-		t.Fatalf("offers %q, want the sub stream then the main one", offered)
+	offered := f.relay.Sessions(t)
+	if len(offered) != 2 || offered[0].Camera != "doff1" || offered[0].RequestedStream != "sub" ||
+		offered[1].Camera != "doff1" || offered[1].RequestedStream != "main" {
+		t.Fatalf("sessions %+v, want doff1's sub stream then its main one", offered)
 	}
 	// Leaving focus ends main's pull; sub plays on.
 	main.Close()
-	select {
-	case <-f.relay.Deleted():
-	case <-time.After(within):
-		t.Fatal("main's pull did not end when its view left")
+	if s := f.relay.WaitEnded(t, 1); s.EndReason != peer.ReasonDeleted {
+		t.Fatalf("main's session %+v, want it ended by a DELETE when its view left", s)
 	}
 	for range 5 {
 		read(t, sub)
@@ -360,18 +350,19 @@ func TestStreamsAreIndependentAndReleasedOnSwitch(t *testing.T) {
 	// The tile switches camera: the old pull ends as the new one starts.
 	sub.Close()
 	next := f.dialStream(t, "site-01/doff2", "sub")
-	select {
-	case path := <-f.relay.Deleted():
-		if path != "site-01/doff1" {
-			t.Fatalf("ended %q, want site-01/doff1", path)
-		}
-	case <-time.After(within):
-		t.Fatal("the old camera's pull did not end when the tile switched")
+	if s := f.relay.WaitEnded(t, 0); s.EndReason != peer.ReasonDeleted {
+		t.Fatalf("the old camera's session %+v, want it ended by a DELETE when the tile switched", s)
 	}
 	for read(t, next).text != nil {
 	}
-	if n := f.relay.Sessions(); n != 1 {
-		t.Fatalf("%d WHEP sessions open, want the new camera's only", n)
+	var open []string
+	for _, s := range f.relay.Sessions(t) {
+		if s.Ended.IsZero() {
+			open = append(open, s.Site+"/"+s.Camera+"?stream="+s.RequestedStream)
+		}
+	}
+	if len(open) != 1 || open[0] != "site-01/doff2?stream=sub" {
+		t.Fatalf("WHEP sessions open: %q, want the new camera's only", open)
 	}
 }
 
