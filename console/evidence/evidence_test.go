@@ -3,6 +3,7 @@ package evidence
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
@@ -10,16 +11,18 @@ import (
 
 	"github.com/rs/zerolog"
 
-	"github.com/qianliyan/qianliyan/console/internal/relaytest"
 	"github.com/qianliyan/qianliyan/console/media"
-	"github.com/qianliyan/qianliyan/console/relayclient"
+	"github.com/qianliyan/qianliyan/console/mediatest"
+	"github.com/qianliyan/qianliyan/console/relayclient/relayclienttest"
 	"github.com/qianliyan/qianliyan/console/store"
 	"github.com/qianliyan/qianliyan/internal/avc"
+	"github.com/qianliyan/qianliyan/internal/eventually"
 	"github.com/qianliyan/qianliyan/internal/testmedia"
+	"github.com/qianliyan/qianliyan/relay/relaytest"
 )
 
-// within bounds anything a test waits for that should be quick.
-const within = 5 * time.Second
+// within bounds anything a test waits for: it only catches a hang.
+const within = eventually.Ceiling
 
 // jitter is how much shorter in media time than in arrival time a clip may
 // come out: units are cut by when they arrived, which on a loaded machine
@@ -28,8 +31,8 @@ const jitter = 300 * time.Millisecond
 
 var doff1 = media.Key{Site: "site-01", Camera: "doff1", Stream: "main"}
 
-// rig is a stand-in relay sending real H.264 over a real pion peer, the
-// console's sources with their buffers, and a real store.
+// rig is the real relay with doff1 publishing, the console's sources with
+// their buffers, and a real store.
 type rig struct {
 	relay   *relaytest.Relay
 	sources *media.Sources
@@ -39,23 +42,12 @@ type rig struct {
 
 func newRig(t *testing.T) *rig {
 	t.Helper()
-	relay := relaytest.Start(t, relaytest.Options{})
-	rc, err := relayclient.New(relay.URL(), relayclient.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := rc.Login(context.Background(), relaytest.User, relaytest.Password); err != nil {
-		t.Fatal(err)
-	}
-	puller, err := media.NewWHEP(relay.URL(), rc, zerolog.Nop())
-	if err != nil {
-		t.Fatal(err)
-	}
+	relay := relaytest.Start(t, relaytest.Options{Cameras: []string{"site-01/doff1"}})
+	creds := relay.Demo()
 	buffers := NewBuffers(30*time.Second, MaxBufferBytes, nil)
-	sources := media.NewSources(context.Background(), puller, media.Options{
+	sources := mediatest.Sources(t, relayclienttest.SignedIn(t, relay.URL(), creds.User, creds.Password), media.Options{
 		Tap: buffers.Tap, BackoffMin: 50 * time.Millisecond, BackoffMax: 200 * time.Millisecond, Log: zerolog.Nop(),
 	})
-	t.Cleanup(sources.Close)
 	st, err := store.Open(context.Background(), t.TempDir())
 	if err != nil {
 		t.Fatal(err)
@@ -86,18 +78,15 @@ func (r *rig) watch(t *testing.T, key media.Key, span time.Duration) *viewer {
 		t.Fatal(err)
 	}
 	t.Cleanup(unsub)
-	deadline := time.Now().Add(span + within)
-	for {
-		if ring, ok := r.buffers.Ring(key); ok {
-			if _, _, got := ring.Stats(); got >= span {
-				return v
-			}
+	eventually.True(t, span+within, fmt.Sprintf("the buffer of %s holding %v", key, span), func() bool {
+		ring, ok := r.buffers.Ring(key)
+		if !ok {
+			return false
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("the buffer of %s did not reach %v", key, span)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+		_, _, got := ring.Stats()
+		return got >= span
+	})
+	return v
 }
 
 // latest is the newest unit the viewer got, as the frame on screen.
@@ -122,7 +111,7 @@ func (r *rig) finding(t *testing.T, observedAt time.Time) store.Finding {
 	t.Helper()
 	f, err := r.store.Create(context.Background(), store.Flag{
 		Site: "site-01", Camera: "doff1", Zone: "doffing_room_1", DeviationText: "脱卸顺序错误",
-		Severity: "major", Observer: relaytest.User, ObservedAt: observedAt, Deadline: observedAt.Add(48 * time.Hour),
+		Severity: "major", Observer: r.relay.Demo().User, ObservedAt: observedAt, Deadline: observedAt.Add(48 * time.Hour),
 		RecordClip: true,
 	})
 	if err != nil {
@@ -134,20 +123,16 @@ func (r *rig) finding(t *testing.T, observedAt time.Time) store.Finding {
 // filed waits for the clip of finding id to leave the recording state.
 func (r *rig) filed(t *testing.T, id string, within time.Duration) store.Evidence {
 	t.Helper()
-	deadline := time.Now().Add(within)
-	for {
+	var clip store.Evidence
+	eventually.True(t, within, "the clip of "+id+" filed", func() bool {
 		f, err := r.store.Get(context.Background(), id)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if f.Clip.State != "recording" {
-			return *f.Clip
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("clip of %s still recording after %v", id, within)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+		clip = *f.Clip
+		return clip.State != "recording"
+	})
+	return clip
 }
 
 // probe checks the clip file is H.264 that plays from a keyframe, of at
@@ -162,8 +147,8 @@ func (r *rig) probe(t *testing.T, ev store.Evidence, min time.Duration) testmedi
 	if err != nil {
 		t.Fatal(err)
 	}
-	if p.Codec != "h264" || !p.FirstKeyframe || p.Width != 320 || p.Height != 240 || p.Duration < min {
-		t.Fatalf("clip %s: %+v, want 320x240 H.264 from a keyframe, at least %v", ev.File, p, min)
+	if p.Codec != "h264" || !p.FirstKeyframe || p.Width != relaytest.Width || p.Height != relaytest.Height || p.Duration < min {
+		t.Fatalf("clip %s: %+v, want %dx%d H.264 from a keyframe, at least %v", ev.File, p, relaytest.Width, relaytest.Height, min)
 	}
 	return p
 }
@@ -248,7 +233,7 @@ func TestRecordCutsClipAroundObservedFrame(t *testing.T) {
 	if ev.StartsAt.After(observed.Add(-before)) || ev.StartsAt.Before(observed.Add(-before-1100*time.Millisecond)) {
 		t.Fatalf("clip starts at %v, want the keyframe at or before %v (GOP 1 s)", ev.StartsAt, observed.Add(-before))
 	}
-	if ev.Width != 320 || ev.Height != 240 || ev.Duration < before+after-jitter || ev.Bytes == 0 {
+	if ev.Width != relaytest.Width || ev.Height != relaytest.Height || ev.Duration < before+after-jitter || ev.Bytes == 0 {
 		t.Fatalf("clip evidence %+v", ev)
 	}
 	if _, err := os.Stat(r.store.PartialClipPath(f.ID)); !os.IsNotExist(err) {
@@ -269,8 +254,7 @@ func TestRecordEndsIncompleteWhenTheStreamDrops(t *testing.T) {
 	if err := rec.Record(f.ID, doff1, observed); err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(time.Second)
-	r.relay.SetOnline("site-01/doff1", false)
+	r.relay.Restart(t)
 
 	ev := r.filed(t, f.ID, within)
 	if ev.State != "incomplete" {
@@ -312,7 +296,7 @@ func TestRecorderCloseFilesClipsInProgress(t *testing.T) {
 
 func TestRecordWithoutVideoFilesIncomplete(t *testing.T) {
 	r := newRig(t)
-	r.relay.SetOnline("site-01/doff1", false)
+	r.relay.SetOnline(t, "site-01/doff1", false)
 	rec := NewRecorder(context.Background(), RecorderOptions{
 		Sources: r.sources, Buffers: r.buffers, Store: r.store, Before: time.Second, After: time.Second, Grace: 500 * time.Millisecond,
 	})
