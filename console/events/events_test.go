@@ -3,6 +3,7 @@ package events
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"strings"
 	"sync"
 	"testing"
@@ -10,28 +11,69 @@ import (
 
 	"github.com/rs/zerolog"
 
-	"github.com/qianliyan/qianliyan/console/internal/relaytest"
 	"github.com/qianliyan/qianliyan/console/relayclient"
+	"github.com/qianliyan/qianliyan/console/relayclient/relayclienttest"
+	"github.com/qianliyan/qianliyan/internal/eventually"
+	"github.com/qianliyan/qianliyan/internal/testlog"
+	"github.com/qianliyan/qianliyan/relay/relaytest"
 )
 
-const within = 5 * time.Second
+// within bounds what the tests wait for: it only catches a hang.
+const within = eventually.Ceiling
 
 func signedIn(t *testing.T, relay *relaytest.Relay) *relayclient.Client {
 	t.Helper()
-	c, err := relayclient.New(relay.URL(), relayclient.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := c.Login(context.Background(), relaytest.User, relaytest.Password); err != nil {
-		t.Fatal(err)
-	}
-	return c
+	creds := relay.Demo()
+	return relayclienttest.SignedIn(t, relay.URL(), creds.User, creds.Password)
 }
 
 func newHub(t *testing.T) *Hub {
 	h := New(Options{BackoffMin: 20 * time.Millisecond, BackoffMax: 100 * time.Millisecond, Log: zerolog.New(zerolog.NewTestWriter(t)).Level(zerolog.WarnLevel)})
 	t.Cleanup(h.Close)
 	return h
+}
+
+// relayStreams follows the relay's event stream through a client, counting
+// the streams the relay served (its camera list came) and those still open:
+// the relay keeps no such count to read.
+type relayStreams struct {
+	client *relayclient.Client
+
+	mu               sync.Mutex
+	served, open     int
+	expired, retried bool // a stream was refused for the session's end, and one asked after that
+}
+
+func (s *relayStreams) follow(ctx context.Context, lastID string, fn func(relayclient.Event)) error {
+	s.mu.Lock()
+	s.retried = s.retried || s.expired
+	s.mu.Unlock()
+	served := false
+	err := s.client.Events(ctx, lastID, func(ev relayclient.Event) {
+		if !served {
+			served = true
+			s.mu.Lock()
+			s.served++
+			s.open++
+			s.mu.Unlock()
+		}
+		fn(ev)
+	})
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if served {
+		s.open--
+	}
+	if errors.Is(err, relayclient.ErrSessionExpired) {
+		s.expired = true
+	}
+	return err
+}
+
+func (s *relayStreams) counts() (served, open int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.served, s.open
 }
 
 // next returns the next event of sub, skipping camera lists unless the
@@ -54,82 +96,123 @@ func next(t *testing.T, sub *Subscription, name string) Event {
 	}
 }
 
-func eventually(t *testing.T, what string, cond func() bool) {
+// camera is what the tests read of a camera in the relay's events.
+type camera struct{ Site, ID, State string }
+
+// nextCamera returns the next camera event of sub about camera
+// ("site/camera") in state, skipping others: the relay reports the other
+// cameras too, as they come and go.
+func nextCamera(t *testing.T, sub *Subscription, path, state string) Event {
 	t.Helper()
-	deadline := time.Now().Add(within)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: not within %v", what, within)
+	for {
+		ev := next(t, sub, Camera)
+		var c camera
+		if err := json.Unmarshal(ev.Data, &c); err != nil {
+			t.Fatalf("camera event %s: %v", ev.Data, err)
 		}
-		time.Sleep(10 * time.Millisecond)
+		if c.Site+"/"+c.ID == path && c.State == state {
+			return ev
+		}
 	}
 }
 
+// stateIn returns the state of camera ("site/camera") as a view learns it
+// from events: a camera list, then the changes since.
+func stateIn(t *testing.T, events []Event, path string) string {
+	t.Helper()
+	state := ""
+	for _, ev := range events {
+		var cams []camera
+		switch ev.Name {
+		case Cameras:
+			var list struct{ Cameras []camera }
+			if err := json.Unmarshal(ev.Data, &list); err != nil {
+				t.Fatalf("camera list %s: %v", ev.Data, err)
+			}
+			cams = list.Cameras
+		case Camera:
+			var c camera
+			if err := json.Unmarshal(ev.Data, &c); err != nil {
+				t.Fatalf("camera event %s: %v", ev.Data, err)
+			}
+			cams = []camera{c}
+		}
+		for _, c := range cams {
+			if c.Site+"/"+c.ID == path {
+				state = c.State
+			}
+		}
+	}
+	return state
+}
+
 func TestOneUpstreamWhileViewsListen(t *testing.T) {
-	relay := relaytest.Start(t, relaytest.Options{EventIDs: true})
-	client := signedIn(t, relay)
+	relay := relaytest.Start(t, relaytest.Options{Cameras: []string{"site-01/doff1"}})
+	up := &relayStreams{client: signedIn(t, relay)}
 	h := newHub(t)
 	var mu sync.Mutex
 	seen := map[string]int{}
-	h.Follow(client.Events, func(ev relayclient.Event) {
+	h.Follow(up.follow, func(ev relayclient.Event) {
 		mu.Lock()
 		seen[ev.Name]++
 		mu.Unlock()
 	})
-	if n := relay.EventStreams(); n != 0 {
-		t.Fatalf("%d streams with no view", n)
+	if served, _ := up.counts(); served != 0 {
+		t.Fatalf("%d streams with no view", served)
 	}
 
 	a := h.Subscribe()
 	list := next(t, a, Cameras)
-	var body struct{ Cameras []relayclient.Camera }
-	if err := json.Unmarshal(list.Data, &body); err != nil || len(body.Cameras) != 2 || body.Cameras[0].State != "online" {
-		t.Fatalf("camera list %s: %v", list.Data, err)
+	var body struct{ Cameras []camera }
+	if err := json.Unmarshal(list.Data, &body); err != nil || len(body.Cameras) != 12 {
+		t.Fatalf("camera list %s, want the demo's 12 cameras: %v", list.Data, err)
 	}
-	relay.SetOnline("site-01/doff2", false)
-	change := next(t, a, Camera)
-	if !strings.Contains(string(change.Data), `"state":"offline"`) {
-		t.Fatalf("camera event %s", change.Data)
+	if got := stateIn(t, []Event{list}, "site-01/doff1"); got != "online" {
+		t.Fatalf("site-01/doff1 is %q in the list, want online", got)
 	}
-	// A view joining now gets the list and the change at once, and shares
-	// the connection to the relay.
+	// Cameras come online in this test, never go: the relay checks its
+	// cameras four times a second, and a camera that came and went between
+	// two checks would pass unannounced until the next list.
+	relay.SetOnline(t, "site-01/doff2", true)
+	change := nextCamera(t, a, "site-01/doff2", "online")
+	// A view joining now learns at once, from the list and the changes
+	// since, and shares the connection to the relay.
 	b := h.Subscribe()
-	if ev := <-b.C(); ev.Name != Cameras {
-		t.Fatalf("late joiner's first event %s", ev.Name)
+	var replay []Event
+	for len(b.C()) > 0 {
+		replay = append(replay, <-b.C())
 	}
-	if ev := <-b.C(); ev.Name != Camera || string(ev.Data) != string(change.Data) {
-		t.Fatalf("late joiner's second event %s %s", ev.Name, ev.Data)
+	if len(replay) == 0 || replay[0].Name != Cameras {
+		t.Fatalf("late joiner's replay %v, want a camera list first", replay)
 	}
-	if n := relay.EventStreams(); n != 1 {
-		t.Fatalf("%d relay streams for two views, want 1", n)
+	if got := stateIn(t, replay, "site-01/doff2"); got != "online" {
+		t.Fatalf("late joiner learns site-01/doff2 is %q, want online (the change %s)", got, change.Data)
+	}
+	if _, open := up.counts(); open != 1 {
+		t.Fatalf("%d relay streams for two views, want 1", open)
 	}
 	mu.Lock()
-	if seen[Cameras] < 1 || seen[Camera] != 1 {
+	if seen[Cameras] < 1 || seen[Camera] < 1 {
 		t.Fatalf("onEvent saw %v", seen)
 	}
 	mu.Unlock()
 
-	// The relay restarts: the stream comes back where it stopped and the
-	// views, still open, see the next change.
-	relay.DropEvents()
-	eventually(t, "reconnected", func() bool { return len(relay.LastEventIDs()) == 2 })
-	if ids := relay.LastEventIDs(); ids[1] == "" {
-		t.Fatalf("reconnected without Last-Event-ID: %q", ids)
-	}
-	relay.SetOnline("site-01/doff2", true)
+	// The relay restarts: the stream comes back and the views, still open,
+	// see the next change.
+	relay.Restart(t)
+	eventually.True(t, within, "reconnected", func() bool { served, _ := up.counts(); return served >= 2 })
+	relay.SetOnline(t, "site-01/waste", true)
 	for _, s := range []*Subscription{a, b} {
-		if ev := next(t, s, Camera); !strings.Contains(string(ev.Data), `"state":"online"`) {
-			t.Fatalf("after reconnect: %s", ev.Data)
-		}
+		nextCamera(t, s, "site-01/waste", "online")
 	}
 
 	a.Close()
 	a.Close()
-	if relay.EventStreams() != 1 {
+	if _, open := up.counts(); open != 1 {
 		t.Fatal("stream ended while a view remained")
 	}
 	b.Close()
-	eventually(t, "relay stream ended after the last view left", func() bool { return relay.EventStreams() == 0 })
+	eventually.True(t, within, "relay stream ended after the last view left", func() bool { _, open := up.counts(); return open == 0 })
 }
 
 func TestFollowChangesAndPublish(t *testing.T) {
@@ -141,19 +224,20 @@ func TestFollowChangesAndPublish(t *testing.T) {
 		t.Fatalf("session event %s", ev.Data)
 	}
 	// Signing in starts following for the view already there.
-	h.Follow(signedIn(t, relay).Events, nil)
+	up := &relayStreams{client: signedIn(t, relay)}
+	h.Follow(up.follow, nil)
 	next(t, sub, Cameras)
-	if n := relay.EventStreams(); n != 1 {
-		t.Fatalf("%d streams", n)
+	if _, open := up.counts(); open != 1 {
+		t.Fatalf("%d streams", open)
 	}
 	// Signing out stops it; the next view gets no stale list.
 	h.Follow(nil, nil)
-	eventually(t, "stream ended on sign-out", func() bool { return relay.EventStreams() == 0 })
+	eventually.True(t, within, "stream ended on sign-out", func() bool { _, open := up.counts(); return open == 0 })
 	late := h.Subscribe()
 	select {
 	case ev := <-late.C():
 		t.Fatalf("stale %s event after sign-out", ev.Name)
-	case <-time.After(100 * time.Millisecond):
+	default:
 	}
 	h.Close()
 	if _, ok := <-sub.C(); ok {
@@ -169,21 +253,34 @@ func TestFollowChangesAndPublish(t *testing.T) {
 func TestExpiredSessionStopsFollowing(t *testing.T) {
 	relay := relaytest.Start(t, relaytest.Options{})
 	client := signedIn(t, relay)
-	h := newHub(t)
-	h.Follow(client.Events, nil)
+	up := &relayStreams{client: client}
+	var log testlog.Buffer
+	h := New(Options{BackoffMin: 20 * time.Millisecond, BackoffMax: 100 * time.Millisecond, Log: zerolog.New(&log)})
+	t.Cleanup(h.Close)
+	h.Follow(up.follow, nil)
 	sub := h.Subscribe()
 	defer sub.Close()
 	next(t, sub, Cameras)
-	relay.RevokeTokens()
-	relay.DropEvents()
+	// The stream drops, and the sign-in can be neither used nor renewed.
+	relay.RestartWithNewKey(t)
 	select {
 	case <-client.Expired():
 	case <-time.After(within):
 		t.Fatal("the refused reconnection did not end the session")
 	}
-	time.Sleep(200 * time.Millisecond)
-	if n := len(relay.LastEventIDs()); n != 1 {
-		t.Fatalf("%d stream requests that got through, want 1: no retries once the session is over", n)
+	// The hub says it stopped as its following ends: nothing can ask the
+	// relay after that.
+	eventually.True(t, within, "the hub stopping", func() bool {
+		return strings.Contains(log.String(), "stopped following the relay's events")
+	})
+	h.Close()
+	up.mu.Lock()
+	defer up.mu.Unlock()
+	if up.retried {
+		t.Fatal("the hub asked for the relay's events again after the session was over")
+	}
+	if up.served != 1 {
+		t.Fatalf("%d streams served, want 1", up.served)
 	}
 }
 
