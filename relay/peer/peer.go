@@ -1,7 +1,7 @@
 // Package peer holds what the relay's WHIP and WHEP endpoints share about a
 // pion PeerConnection: checking an offer, answering it completely (no
-// trickle ICE), and following the connection until it ends, for one reason,
-// once.
+// trickle ICE), following the connection until it ends, for one reason,
+// once, and keeping the open sessions for DELETE and shutdown (Registry).
 package peer
 
 import (

@@ -27,7 +27,7 @@ var (
 	// ErrCameraOffline: neither of the camera's streams has a source.
 	ErrCameraOffline = errors.New("camera offline")
 	// ErrUnknownSession: no such session under the camera for this user.
-	ErrUnknownSession = errors.New("unknown session")
+	ErrUnknownSession = peer.ErrUnknownSession
 )
 
 // Recorder keeps the record of who watched what (the store).
@@ -58,12 +58,9 @@ type Config struct {
 
 // Server holds the WHEP sessions. Sessions end when ctx is cancelled.
 type Server struct {
-	cfg Config
-	ctx context.Context
-
-	mu       sync.Mutex
-	sessions map[string]*session
-	wg       sync.WaitGroup
+	cfg      Config
+	ctx      context.Context
+	sessions peer.Registry[*session]
 }
 
 type session struct {
@@ -74,7 +71,6 @@ type session struct {
 	pc     *webrtc.PeerConnection
 	track  *webrtc.TrackLocalStaticRTP
 	life   *peer.Lifecycle
-	done   chan struct{}
 
 	mu     sync.Mutex
 	reader *hub.Reader // once connected
@@ -96,7 +92,7 @@ func New(ctx context.Context, cfg Config) *Server {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	return &Server{cfg: cfg, ctx: ctx, sessions: make(map[string]*session)}
+	return &Server{cfg: cfg, ctx: ctx}
 }
 
 // Request is one viewer's ask to watch a stream.
@@ -148,7 +144,7 @@ func (s *Server) Play(ctx context.Context, req Request) (Session, error) {
 		pc.Close()
 		return Session{}, fmt.Errorf("adding video track: %w", err)
 	}
-	sess := &session{id: peer.NewSessionID(), user: req.User, key: key, posted: posted, pc: pc, track: track, done: make(chan struct{})}
+	sess := &session{id: peer.NewSessionID(), user: req.User, key: key, posted: posted, pc: pc, track: track}
 	// A viewer whose network hiccups may come back: only failure ends it.
 	sess.life = peer.Watch(pc, s.cfg.ConnectTimeout, false)
 	answer, err := peer.Answer(ctx, pc, req.Offer)
@@ -166,10 +162,7 @@ func (s *Server) Play(ctx context.Context, req Request) (Session, error) {
 	}
 	log := s.cfg.Log.With().Str("session", sess.id).Str("stream", key.String()).Str("user", req.User).Logger()
 
-	s.mu.Lock()
-	s.sessions[sess.id] = sess
-	s.wg.Add(1)
-	s.mu.Unlock()
+	s.sessions.Go(sess.id, sess.life, sess, func() { s.run(sess, log) })
 	// Reading the sender's RTCP also keeps the interceptors (NACK
 	// responder, reports) running.
 	go func() {
@@ -186,14 +179,12 @@ func (s *Server) Play(ctx context.Context, req Request) (Session, error) {
 			}
 		}
 	}()
-	go s.run(sess, log)
 	log.Info().Str("requested", req.Key.Stream).Msg("viewer answered")
 	return Session{ID: sess.id, Answer: answer, Stream: key.Stream}, nil
 }
 
 // run sends the stream once the viewer connects, until the session ends.
 func (s *Server) run(sess *session, log zerolog.Logger) {
-	defer s.wg.Done()
 	ctx, cancel := context.WithCancel(s.ctx)
 	defer cancel()
 	go func() {
@@ -238,10 +229,6 @@ func (s *Server) run(sess *session, log zerolog.Logger) {
 	if err := s.cfg.Recorder.EndWHEPSession(recCtx, sess.id, s.cfg.Now(), sess.life.Reason()); err != nil {
 		log.Error().Err(err).Msg("recording the end of the session")
 	}
-	s.mu.Lock()
-	delete(s.sessions, sess.id)
-	s.mu.Unlock()
-	close(sess.done)
 	log.Info().Str("reason", sess.life.Reason()).Msg("viewer left")
 }
 
@@ -305,19 +292,13 @@ func (s *Server) send(ctx context.Context, sess *session) error {
 // End ends the session id of user watching site/camera (a WHEP DELETE) and
 // returns once it is cleaned up.
 func (s *Server) End(ctx context.Context, site, camera, user, id string) error {
-	s.mu.Lock()
-	sess, ok := s.sessions[id]
-	s.mu.Unlock()
-	if !ok || sess.key.Site != site || sess.key.Camera != camera || sess.user != user {
-		return ErrUnknownSession
+	err := s.sessions.End(ctx, id, func(sess *session) bool {
+		return sess.key.Site == site && sess.key.Camera == camera && sess.user == user
+	})
+	if err != nil && !errors.Is(err, ErrUnknownSession) {
+		return fmt.Errorf("ending WHEP session: %w", err)
 	}
-	sess.life.End(peer.ReasonDeleted)
-	select {
-	case <-sess.done:
-		return nil
-	case <-ctx.Done():
-		return fmt.Errorf("ending WHEP session: %w", ctx.Err())
-	}
+	return err
 }
 
 // SessionInfo describes an open session.
@@ -332,10 +313,9 @@ type SessionInfo struct {
 
 // Sessions lists the open sessions.
 func (s *Server) Sessions() []SessionInfo {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	out := make([]SessionInfo, 0, len(s.sessions))
-	for _, sess := range s.sessions {
+	open := s.sessions.All()
+	out := make([]SessionInfo, 0, len(open))
+	for _, sess := range open {
 		sess.mu.Lock()
 		out = append(out, SessionInfo{ID: sess.id, User: sess.user, Stream: sess.key, Remote: sess.remote})
 		sess.mu.Unlock()
@@ -344,11 +324,7 @@ func (s *Server) Sessions() []SessionInfo {
 }
 
 // Count returns how many sessions are open.
-func (s *Server) Count() int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return len(s.sessions)
-}
+func (s *Server) Count() int { return s.sessions.Len() }
 
 // Wait returns once every session has ended (after ctx is cancelled).
-func (s *Server) Wait() { s.wg.Wait() }
+func (s *Server) Wait() { s.sessions.Wait() }

@@ -23,7 +23,7 @@ import (
 
 // ErrUnknownSession is returned by End for a session that does not exist
 // (or not under the given camera).
-var ErrUnknownSession = errors.New("unknown session")
+var ErrUnknownSession = peer.ErrUnknownSession
 
 // Observer is told what publishers send, for metrics.
 type Observer interface {
@@ -42,12 +42,9 @@ type Config struct {
 
 // Server holds the WHIP sessions. Sessions end when ctx is cancelled.
 type Server struct {
-	cfg Config
-	ctx context.Context
-
-	mu       sync.Mutex
-	sessions map[string]*session
-	wg       sync.WaitGroup
+	cfg      Config
+	ctx      context.Context
+	sessions peer.Registry[*session]
 }
 
 type session struct {
@@ -56,12 +53,11 @@ type session struct {
 	pc     *webrtc.PeerConnection
 	source *hub.Source
 	life   *peer.Lifecycle
-	done   chan struct{} // closed once the session is cleaned up
 }
 
 // New returns a server whose sessions live until ctx is cancelled.
 func New(ctx context.Context, cfg Config) *Server {
-	return &Server{cfg: cfg, ctx: ctx, sessions: make(map[string]*session)}
+	return &Server{cfg: cfg, ctx: ctx}
 }
 
 // Publish answers a publisher's offer for the stream key and makes it the
@@ -85,7 +81,7 @@ func (s *Server) Publish(ctx context.Context, key hub.Key, offer string) (id, an
 		src.Close()
 		return "", "", fmt.Errorf("creating peer connection: %w", err)
 	}
-	sess := &session{id: peer.NewSessionID(), key: key, pc: pc, source: src, done: make(chan struct{})}
+	sess := &session{id: peer.NewSessionID(), key: key, pc: pc, source: src}
 	// A publisher that goes away without DELETE must free the camera for
 	// its reconnection soon: disconnection ends the session.
 	sess.life = peer.Watch(pc, s.cfg.ConnectTimeout, true)
@@ -112,11 +108,7 @@ func (s *Server) Publish(ctx context.Context, key hub.Key, offer string) (id, an
 		src.Close()
 		return "", "", err
 	}
-	s.mu.Lock()
-	s.sessions[sess.id] = sess
-	s.wg.Add(1)
-	s.mu.Unlock()
-	go s.run(sess, log)
+	s.sessions.Go(sess.id, sess.life, sess, func() { s.run(sess, log) })
 	log.Info().Msg("publisher answered")
 	return sess.id, answer, nil
 }
@@ -179,7 +171,6 @@ func discard(track *webrtc.TrackRemote) {
 
 // run waits for the session to end, then takes the source off the stream.
 func (s *Server) run(sess *session, log zerolog.Logger) {
-	defer s.wg.Done()
 	select {
 	case <-sess.life.Ended():
 	case <-s.ctx.Done():
@@ -189,30 +180,18 @@ func (s *Server) run(sess *session, log zerolog.Logger) {
 	if err := sess.pc.Close(); err != nil {
 		log.Debug().Err(err).Msg("closing peer connection")
 	}
-	s.mu.Lock()
-	delete(s.sessions, sess.id)
-	s.mu.Unlock()
-	close(sess.done)
 	log.Info().Str("reason", sess.life.Reason()).Msg("publisher left")
 }
 
 // End ends the session id publishing to site/camera (a WHIP DELETE) and
 // returns once the stream is free for the next publisher.
 func (s *Server) End(ctx context.Context, site, camera, id string) error {
-	s.mu.Lock()
-	sess, ok := s.sessions[id]
-	s.mu.Unlock()
-	if !ok || sess.key.Site != site || sess.key.Camera != camera {
-		return ErrUnknownSession
+	err := s.sessions.End(ctx, id, func(sess *session) bool { return sess.key.Site == site && sess.key.Camera == camera })
+	if err != nil && !errors.Is(err, ErrUnknownSession) {
+		return fmt.Errorf("ending WHIP session: %w", err)
 	}
-	sess.life.End(peer.ReasonDeleted)
-	select {
-	case <-sess.done:
-		return nil
-	case <-ctx.Done():
-		return fmt.Errorf("ending WHIP session: %w", ctx.Err())
-	}
+	return err
 }
 
 // Wait returns once every session has ended (after ctx is cancelled).
-func (s *Server) Wait() { s.wg.Wait() }
+func (s *Server) Wait() { s.sessions.Wait() }
