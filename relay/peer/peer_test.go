@@ -10,26 +10,13 @@ import (
 	"github.com/pion/webrtc/v3"
 
 	"github.com/qianliyan/qianliyan/internal/webrtcavc"
+	"github.com/qianliyan/qianliyan/relay/peer/peertest"
 )
-
-func newPC(t *testing.T) *webrtc.PeerConnection {
-	t.Helper()
-	api, err := webrtcavc.NewAPI(webrtcavc.Settings(true))
-	if err != nil {
-		t.Fatal(err)
-	}
-	pc, err := api.NewPeerConnection(webrtc.Configuration{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { pc.Close() })
-	return pc
-}
 
 // publisherOffer returns a client sending one H.264 track and its complete offer.
 func publisherOffer(t *testing.T, withAudio bool) (*webrtc.PeerConnection, string) {
 	t.Helper()
-	pc := newPC(t)
+	pc := peertest.NewPC(t)
 	track, err := webrtc.NewTrackLocalStaticRTP(webrtcavc.H264Codec.RTPCodecCapability, "video", "test")
 	if err != nil {
 		t.Fatal(err)
@@ -42,16 +29,7 @@ func publisherOffer(t *testing.T, withAudio bool) (*webrtc.PeerConnection, strin
 			t.Fatal(err)
 		}
 	}
-	offer, err := pc.CreateOffer(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	gathered := webrtc.GatheringCompletePromise(pc)
-	if err := pc.SetLocalDescription(offer); err != nil {
-		t.Fatal(err)
-	}
-	<-gathered
-	return pc, pc.LocalDescription().SDP
+	return pc, peertest.Offer(t, pc)
 }
 
 func TestCheckOffer(t *testing.T) {
@@ -84,7 +62,7 @@ func TestCheckOffer(t *testing.T) {
 // completes the exchange, returning the relay side's lifecycle and answer.
 func connect(t *testing.T, client *webrtc.PeerConnection, offer string, timeout time.Duration) (*Lifecycle, string) {
 	t.Helper()
-	relay := newPC(t)
+	relay := peertest.NewPC(t)
 	lc := Watch(relay, timeout, true)
 	answer, err := Answer(context.Background(), relay, offer)
 	if err != nil {
@@ -149,7 +127,7 @@ func TestAnswerBundlesASingleUnbundledSection(t *testing.T) {
 
 func TestAnswerRefusesSeveralUnbundledSections(t *testing.T) {
 	_, offer := publisherOffer(t, true)
-	relay := newPC(t)
+	relay := peertest.NewPC(t)
 	_, err := Answer(context.Background(), relay, removeLines(offer, "a=group:BUNDLE"))
 	if !errors.Is(err, ErrBadOffer) || !strings.Contains(err.Error(), "2 media sections") {
 		t.Fatalf("Answer: %v", err)
@@ -158,7 +136,7 @@ func TestAnswerRefusesSeveralUnbundledSections(t *testing.T) {
 
 func TestConnectTimeoutEnds(t *testing.T) {
 	_, offer := publisherOffer(t, false)
-	relay := newPC(t)
+	relay := peertest.NewPC(t)
 	lc := Watch(relay, 200*time.Millisecond, false)
 	if _, err := Answer(context.Background(), relay, offer); err != nil {
 		t.Fatal(err)
