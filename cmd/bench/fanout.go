@@ -127,16 +127,10 @@ func fanout(ctx context.Context, cfg fanoutConfig, progress io.Writer) (fanoutRu
 	}
 
 	// The measurement.
-	ws := since()
-	relay0, err1 := readUsage(r.pid())
-	self0, err2 := readUsage(os.Getpid())
-	drops0, err3 := r.metric(ctx, "qianliyan_relay_stream_dropped_units_total")
-	bytes0, err4 := r.metric(ctx, "qianliyan_relay_bytes_out_total")
-	in0, err5 := r.metric(ctx, "qianliyan_relay_bytes_in_total")
-	if err := errors.Join(err1, err2, err3, err4, err5); err != nil {
+	s0, err := takeSample(ctx, r, viewers)
+	if err != nil {
 		return out, err
 	}
-	stats0 := viewerStats(viewers)
 	stopProfiles, err := startProfiles(cfg, r.pid())
 	if err != nil {
 		return out, err
@@ -145,16 +139,11 @@ func fanout(ctx context.Context, cfg fanoutConfig, progress io.Writer) (fanoutRu
 		stopProfiles()
 		return out, err
 	}
-	we := since()
-	relay1, err1 := readUsage(r.pid())
-	self1, err2 := readUsage(os.Getpid())
-	drops1, err3 := r.metric(ctx, "qianliyan_relay_stream_dropped_units_total")
-	bytes1, err4 := r.metric(ctx, "qianliyan_relay_bytes_out_total")
-	in1, err5 := r.metric(ctx, "qianliyan_relay_bytes_in_total")
-	stats1 := viewerStats(viewers)
-	if err := errors.Join(stopProfiles(), err1, err2, err3, err4, err5); err != nil {
+	s1, err := takeSample(ctx, r, viewers)
+	if err := errors.Join(stopProfiles(), err); err != nil {
 		return out, err
 	}
+	ws, we := s0.at, s1.at
 	if err := sleep(ctx, graceAfter); err != nil {
 		return out, err
 	}
@@ -167,12 +156,12 @@ func fanout(ctx context.Context, cfg fanoutConfig, progress io.Writer) (fanoutRu
 	}
 
 	window := (we - ws).Seconds()
-	out.RelayCPU = (relay1.cpu - relay0.cpu).Seconds() / window * 100
-	out.BenchCPU = (self1.cpu - self0.cpu).Seconds() / window * 100
-	out.RelayRSSMB, out.RelayPeakMB = float64(relay1.rss)/(1<<20), float64(relay1.hwm)/(1<<20)
-	out.RelayOutMbs = (bytes1 - bytes0) * 8 / 1e6 / window
-	out.RelayInMbs = (in1 - in0) * 8 / 1e6 / window
-	out.RelayDrops = drops1 - drops0
+	out.RelayCPU = (s1.relay.cpu - s0.relay.cpu).Seconds() / window * 100
+	out.BenchCPU = (s1.self.cpu - s0.self.cpu).Seconds() / window * 100
+	out.RelayRSSMB, out.RelayPeakMB = float64(s1.relay.rss)/(1<<20), float64(s1.relay.hwm)/(1<<20)
+	out.RelayOutMbs = (s1.bytesOut - s0.bytesOut) * 8 / 1e6 / window
+	out.RelayInMbs = (s1.bytesIn - s0.bytesIn) * 8 / 1e6 / window
+	out.RelayDrops = s1.drops - s0.drops
 
 	sentIn := make([]int, len(cams))
 	sentAll := 0
@@ -203,8 +192,8 @@ func fanout(ctx context.Context, cfg fanoutConfig, progress io.Writer) (fanoutRu
 				latencies = append(latencies, a.at-a.sent)
 			}
 		}
-		lost += int64(stats1[i].Lost) - int64(stats0[i].Lost)
-		expected += int64(stats1[i].Expected) - int64(stats0[i].Expected)
+		lost += int64(s1.viewers[i].Lost) - int64(s0.viewers[i].Lost)
+		expected += int64(s1.viewers[i].Expected) - int64(s0.viewers[i].Expected)
 	}
 	if want > 0 {
 		out.Delivered = float64(got) / float64(want)
@@ -310,6 +299,26 @@ posts:
 		return joined, fmt.Errorf("no viewer joined: %s", out.FirstError)
 	}
 	return joined, nil
+}
+
+// sample is what the measurement reads at either end of its window.
+type sample struct {
+	at                       time.Duration // since()
+	relay, self              procUsage     // the relay's and the bench's process
+	drops, bytesOut, bytesIn float64       // the relay's counters
+	viewers                  []webrtcclient.Stats
+}
+
+func takeSample(ctx context.Context, r *relayProc, viewers []*fanViewer) (sample, error) {
+	s := sample{at: since()}
+	var errs [5]error
+	s.relay, errs[0] = readUsage(r.pid())
+	s.self, errs[1] = readUsage(os.Getpid())
+	s.drops, errs[2] = r.metric(ctx, "qianliyan_relay_stream_dropped_units_total")
+	s.bytesOut, errs[3] = r.metric(ctx, "qianliyan_relay_bytes_out_total")
+	s.bytesIn, errs[4] = r.metric(ctx, "qianliyan_relay_bytes_in_total")
+	s.viewers = viewerStats(viewers)
+	return s, errors.Join(errs[:]...)
 }
 
 func viewerStats(viewers []*fanViewer) []webrtcclient.Stats {

@@ -10,7 +10,8 @@ import (
 	"runtime"
 	"strings"
 	"testing"
-	"time"
+
+	"github.com/qianliyan/qianliyan/internal/eventually"
 )
 
 func TestBadCommandLines(t *testing.T) {
@@ -94,15 +95,18 @@ func buildRelay(t *testing.T) string {
 }
 
 // TestAgainstTheRelay runs both measurements, briefly, against the real
-// relay binary.
+// relay binary. It checks that they measure, not what they measure: the
+// machine running the tests may be busy with other work, which the numbers
+// show and a test must not fail for.
 func TestAgainstTheRelay(t *testing.T) {
 	bin := buildRelay(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*eventually.Ceiling) // a hang's guard
 	defer cancel()
 
 	t.Run("firstframe", func(t *testing.T) {
 		var stdout, stderr bytes.Buffer
-		if code := run(ctx, []string{"firstframe", "--relay-bin", bin, "--joins", "5", "--gop", "1s", "--json"}, &stdout, &stderr); code != 0 {
+		args := []string{"firstframe", "--relay-bin", bin, "--joins", "5", "--gop", "1s", "--join-timeout", eventually.Ceiling.String(), "--json"}
+		if code := run(ctx, args, &stdout, &stderr); code != 0 {
 			t.Fatalf("exit %d: %s", code, stderr.String())
 		}
 		var out struct {
@@ -141,10 +145,12 @@ func TestAgainstTheRelay(t *testing.T) {
 		if r.Streams != 6 || r.Joined != 6 || r.FirstError != "" {
 			t.Fatalf("joined %d of %d: %s", r.Joined, r.Streams, r.FirstError)
 		}
-		// Six streams of ≈300 kbit/s; the relay's CPU and memory are its
-		// own process's.
-		if r.Delivered < 0.9 || r.PacketLoss > 0.05 || r.RelayCPU <= 0 || r.RelayRSSMB < 5 ||
-			r.RelayOutMbs < 6*0.3*0.5 || r.RelayInMbs < 2*0.3*0.5 || r.Paced < 0.8 || r.CameraGapMS <= 0 ||
+		// Something was sent and delivered, and the shares are shares (the
+		// cameras' pace counts whole frames in a window, so it may pass 1);
+		// how much, and how promptly, depends on the machine's load. The
+		// clip's rate (≈300 kbit/s) and the relay's memory do not.
+		if r.Delivered <= 0 || r.Delivered > 1 || r.PacketLoss < 0 || r.PacketLoss >= 1 || r.Paced <= 0 ||
+			r.RelayCPU <= 0 || r.RelayRSSMB < 5 || r.RelayOutMbs <= 0 || r.RelayInMbs <= 0 || r.CameraGapMS <= 0 ||
 			r.P50MS <= 0 || r.P99MS < r.P50MS || r.ClipKbps < 200 {
 			t.Fatalf("run %+v", r)
 		}
