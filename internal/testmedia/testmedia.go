@@ -14,6 +14,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 
@@ -78,26 +79,39 @@ func encode(spec Spec) ([]byte, error) {
 		key += fmt.Sprintf("-%dk", spec.Kbps)
 		rate = []string{"-b:v", fmt.Sprintf("%dk", spec.Kbps), "-maxrate", fmt.Sprintf("%dk", spec.Kbps), "-bufsize", fmt.Sprintf("%dk", 2*spec.Kbps)}
 	}
-	sum := sha256.Sum256([]byte(key))
+	args := append(x264Args(spec), rate...)
+	args = append(args, "-x264-params", "aud=1:repeat-headers=1", "-f", "h264")
+	return made(key+".h264", args...)
+}
+
+// x264Args encode ffmpeg's moving test pattern made to spec as a camera's
+// H.264 (baseline, a fixed GOP).
+func x264Args(spec Spec) []string {
+	return []string{"-f", "lavfi", "-i", fmt.Sprintf("testsrc2=size=%dx%d:rate=%d", spec.Width, spec.Height, spec.FPS),
+		"-t", fmt.Sprint(spec.Seconds),
+		"-c:v", "libx264", "-preset", "ultrafast", "-profile:v", "baseline", "-pix_fmt", "yuv420p",
+		"-g", fmt.Sprint(spec.GOP), "-keyint_min", fmt.Sprint(spec.GOP), "-sc_threshold", "0"}
+}
+
+// made returns the file ffmpeg makes with args (its output file last),
+// named name in the temp directory: repeated test runs reuse it.
+func made(name string, args ...string) ([]byte, error) {
+	sum := sha256.Sum256([]byte(strings.Join(args, " ")))
 	dir := filepath.Join(os.TempDir(), "qianliyan-testmedia")
-	path := filepath.Join(dir, key+"-"+hex.EncodeToString(sum[:4])+".h264")
+	ext := filepath.Ext(name)
+	path := filepath.Join(dir, strings.TrimSuffix(name, ext)+"-"+hex.EncodeToString(sum[:4])+ext)
 	if data, err := os.ReadFile(path); err == nil && len(data) > 0 {
 		return data, nil
 	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("making test media folder: %w", err)
 	}
-	tmp := path + fmt.Sprintf(".%d.tmp", os.Getpid())
-	args := []string{"-hide_banner", "-loglevel", "error", "-y",
-		"-f", "lavfi", "-i", fmt.Sprintf("testsrc2=size=%dx%d:rate=%d", spec.Width, spec.Height, spec.FPS),
-		"-t", fmt.Sprint(spec.Seconds),
-		"-c:v", "libx264", "-preset", "ultrafast", "-profile:v", "baseline", "-pix_fmt", "yuv420p",
-		"-g", fmt.Sprint(spec.GOP), "-keyint_min", fmt.Sprint(spec.GOP), "-sc_threshold", "0"}
-	args = append(args, rate...)
-	args = append(args, "-x264-params", "aud=1:repeat-headers=1", "-f", "h264", tmp)
-	cmd := exec.Command("ffmpeg", args...)
+	// The extension stays last: ffmpeg picks the format of a still by it.
+	tmp := strings.TrimSuffix(path, ext) + fmt.Sprintf(".%d.tmp", os.Getpid()) + ext
+	cmd := exec.Command("ffmpeg", append(append([]string{"-hide_banner", "-loglevel", "error", "-y"}, args...), tmp)...)
 	if out, err := cmd.CombinedOutput(); err != nil {
-		return nil, fmt.Errorf("encoding test media with ffmpeg: %w: %s", err, out)
+		os.Remove(tmp)
+		return nil, fmt.Errorf("making test media %s with ffmpeg: %w: %s", name, err, out)
 	}
 	if err := os.Rename(tmp, path); err != nil {
 		return nil, fmt.Errorf("keeping test media: %w", err)
