@@ -8,6 +8,7 @@ import (
 	"github.com/pion/rtp"
 	"github.com/pion/webrtc/v3"
 
+	"github.com/qianliyan/qianliyan/internal/eventually"
 	"github.com/qianliyan/qianliyan/internal/webrtcavc"
 )
 
@@ -90,10 +91,10 @@ func TestRetransmitsRecentPacketsOnly(t *testing.T) {
 	}
 	// A packet brings the track to the receiver once SRTP is up.
 	var track *webrtc.TrackRemote
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := time.Now().Add(eventually.Ceiling)
 	for track == nil {
 		if time.Now().After(deadline) {
-			t.Fatalf("no track within 10 s (%s)", sender.ConnectionState())
+			t.Fatalf("no track within %v (%s)", eventually.Ceiling, sender.ConnectionState())
 		}
 		if err := send(first - 1); err != nil {
 			t.Fatal(err)
@@ -115,7 +116,7 @@ func TestRetransmitsRecentPacketsOnly(t *testing.T) {
 	}()
 	read := func() uint16 {
 		t.Helper()
-		if err := track.SetReadDeadline(time.Now().Add(5 * time.Second)); err != nil {
+		if err := track.SetReadDeadline(time.Now().Add(eventually.Ceiling)); err != nil {
 			t.Fatal(err)
 		}
 		pkt, _, err := track.ReadRTP()

@@ -14,6 +14,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/qianliyan/qianliyan/internal/avc"
+	"github.com/qianliyan/qianliyan/internal/eventually"
 	"github.com/qianliyan/qianliyan/internal/testmedia"
 	"github.com/qianliyan/qianliyan/internal/webrtcclient"
 	"github.com/qianliyan/qianliyan/relay"
@@ -54,7 +55,7 @@ func TestPublishAndPlay(t *testing.T) {
 		t.Fatal(err)
 	}
 	r, token := startRelay(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*eventually.Ceiling) // a hang's guard
 	defer cancel()
 
 	pub, err := webrtcclient.Publish(ctx, r.URL()+"/whip/site-01/doff1?stream=main", webrtcclient.Config{Token: r.Demo().PublishToken})
@@ -92,8 +93,8 @@ func TestPublishAndPlay(t *testing.T) {
 		select {
 		case au := <-got:
 			return au
-		case <-time.After(5 * time.Second):
-			t.Fatal("no access unit within 5 s")
+		case <-time.After(eventually.Ceiling):
+			t.Fatalf("no access unit within %v", eventually.Ceiling)
 			return avc.AccessUnit{}
 		}
 	}
@@ -130,8 +131,8 @@ func TestPublishAndPlay(t *testing.T) {
 		if !errors.Is(err, context.Canceled) {
 			t.Fatalf("Read returned %v", err)
 		}
-	case <-time.After(5 * time.Second):
-		t.Fatal("Read did not return within 5 s of its context ending")
+	case <-time.After(eventually.Ceiling):
+		t.Fatalf("Read did not return within %v of its context ending", eventually.Ceiling)
 	}
 	go func() { _ = v.Read(ctx, func(au avc.AccessUnit) { got <- au }) }()
 	if err := pub.Write(units[20]); err != nil {
@@ -142,13 +143,7 @@ func TestPublishAndPlay(t *testing.T) {
 	if err := v.Close(ctx); err != nil {
 		t.Fatal(err)
 	}
-	deadline := time.Now().Add(5 * time.Second)
-	for len(r.Viewers()) > 0 {
-		if time.Now().After(deadline) {
-			t.Fatal("the relay still has the viewer 5 s after DELETE")
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	eventually.True(t, eventually.Ceiling, "the relay dropping the viewer after DELETE", func() bool { return len(r.Viewers()) == 0 })
 	if err := pub.Close(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -165,7 +160,7 @@ func isStatus(err error, status int, code string) bool {
 
 func TestRefusals(t *testing.T) {
 	r, token := startRelay(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*eventually.Ceiling) // a hang's guard
 	defer cancel()
 	cases := []struct {
 		name, path, token string
