@@ -15,7 +15,6 @@ import (
 	"github.com/qianliyan/qianliyan/console/mediatest"
 	"github.com/qianliyan/qianliyan/console/relayclient/relayclienttest"
 	"github.com/qianliyan/qianliyan/console/store"
-	"github.com/qianliyan/qianliyan/internal/avc"
 	"github.com/qianliyan/qianliyan/internal/eventually"
 	"github.com/qianliyan/qianliyan/internal/testmedia"
 	"github.com/qianliyan/qianliyan/relay/relaytest"
@@ -56,28 +55,10 @@ func newRig(t *testing.T) *rig {
 	return &rig{relay: relay, sources: sources, buffers: buffers, store: st}
 }
 
-// viewer stands for the bridge: it keeps the stream pulling and remembers
-// the presentation time of the newest unit it got.
-type viewer struct{ units chan avc.AccessUnit }
-
-func (v *viewer) OnAccessUnit(au avc.AccessUnit) {
-	select {
-	case v.units <- au:
-	default:
-	}
-}
-
-func (v *viewer) OnState(media.State) {}
-
 // watch subscribes a viewer and waits until the buffer holds span of video.
-func (r *rig) watch(t *testing.T, key media.Key, span time.Duration) *viewer {
+func (r *rig) watch(t *testing.T, key media.Key, span time.Duration) *mediatest.Viewer {
 	t.Helper()
-	v := &viewer{units: make(chan avc.AccessUnit, 4096)}
-	unsub, err := r.sources.Subscribe(key, v)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(unsub)
+	v, _ := mediatest.Watch(t, r.sources, key)
 	eventually.True(t, span+within, fmt.Sprintf("the buffer of %s holding %v", key, span), func() bool {
 		ring, ok := r.buffers.Ring(key)
 		if !ok {
@@ -87,24 +68,6 @@ func (r *rig) watch(t *testing.T, key media.Key, span time.Duration) *viewer {
 		return got >= span
 	})
 	return v
-}
-
-// latest is the newest unit the viewer got, as the frame on screen.
-func (v *viewer) latest(t *testing.T) avc.AccessUnit {
-	t.Helper()
-	var au avc.AccessUnit
-	select {
-	case au = <-v.units:
-	case <-time.After(within):
-		t.Fatal("no video")
-	}
-	for {
-		select {
-		case au = <-v.units:
-		default:
-			return au
-		}
-	}
 }
 
 func (r *rig) finding(t *testing.T, observedAt time.Time) store.Finding {
@@ -159,7 +122,7 @@ func TestLocateMapsPresentationTimeToArrival(t *testing.T) {
 		t.Fatalf("a stream not pulled: %v", err)
 	}
 	v := r.watch(t, doff1, time.Second)
-	au := v.latest(t)
+	au := v.OnScreen(t)
 	seen := time.Now()
 	at, err := r.buffers.Locate(doff1, au.PTS)
 	if err != nil {
@@ -185,11 +148,7 @@ func TestLocateMapsPresentationTimeToArrival(t *testing.T) {
 
 func TestBufferEndsWithThePull(t *testing.T) {
 	r := newRig(t)
-	v := &viewer{units: make(chan avc.AccessUnit, 100)}
-	unsub, err := r.sources.Subscribe(doff1, v)
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, unsub := mediatest.Watch(t, r.sources, doff1)
 	if _, ok := r.buffers.Ring(doff1); !ok {
 		t.Fatal("no buffer for a stream being pulled")
 	}
@@ -207,7 +166,7 @@ func TestRecordCutsClipAroundObservedFrame(t *testing.T) {
 	})
 	defer rec.Close()
 	v := r.watch(t, doff1, before+time.Second)
-	observed, err := r.buffers.Locate(doff1, v.latest(t).PTS)
+	observed, err := r.buffers.Locate(doff1, v.OnScreen(t).PTS)
 	if err != nil {
 		t.Fatal(err)
 	}
