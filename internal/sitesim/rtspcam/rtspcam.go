@@ -204,26 +204,25 @@ func (h *handler) authorize(conn *gortsplib.ServerConn, req *base.Request) (*bas
 	return &base.Response{StatusCode: base.StatusUnauthorized}, liberrors.ErrServerAuth{}
 }
 
-func (h *handler) OnDescribe(ctx *gortsplib.ServerHandlerOnDescribeCtx) (*base.Response, *gortsplib.ServerStream, error) {
-	if res, err := h.authorize(ctx.Conn, ctx.Request); res != nil {
+// serve answers DESCRIBE and SETUP alike: the stream at path, to a reader
+// with the credentials.
+func (h *handler) serve(conn *gortsplib.ServerConn, req *base.Request, path string) (*base.Response, *gortsplib.ServerStream, error) {
+	if res, err := h.authorize(conn, req); res != nil {
 		return res, nil, err
 	}
-	st, ok := (*Server)(h).stream(ctx.Path)
+	st, ok := (*Server)(h).stream(path)
 	if !ok {
 		return &base.Response{StatusCode: base.StatusNotFound}, nil, nil
 	}
 	return &base.Response{StatusCode: base.StatusOK}, st.ss, nil
 }
 
+func (h *handler) OnDescribe(ctx *gortsplib.ServerHandlerOnDescribeCtx) (*base.Response, *gortsplib.ServerStream, error) {
+	return h.serve(ctx.Conn, ctx.Request, ctx.Path)
+}
+
 func (h *handler) OnSetup(ctx *gortsplib.ServerHandlerOnSetupCtx) (*base.Response, *gortsplib.ServerStream, error) {
-	if res, err := h.authorize(ctx.Conn, ctx.Request); res != nil {
-		return res, nil, err
-	}
-	st, ok := (*Server)(h).stream(ctx.Path)
-	if !ok {
-		return &base.Response{StatusCode: base.StatusNotFound}, nil, nil
-	}
-	return &base.Response{StatusCode: base.StatusOK}, st.ss, nil
+	return h.serve(ctx.Conn, ctx.Request, ctx.Path)
 }
 
 func (h *handler) OnPlay(*gortsplib.ServerHandlerOnPlayCtx) (*base.Response, error) {
