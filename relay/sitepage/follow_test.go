@@ -1,7 +1,6 @@
 package sitepage_test
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -9,77 +8,13 @@ import (
 	"testing"
 	"time"
 
-	"github.com/chromedp/chromedp"
+	"github.com/qianliyan/qianliyan/relay/relaytest"
 )
-
-// An open page follows its findings without a reload: a new finding of
-// the manager's site appears on the list, another site's does not, and a
-// change the console makes shows on the open finding.
-func TestOpenPageFollowsChanges(t *testing.T) {
-	r := startRelay(t)
-	duty := apiLogin(t, r, "duty", r.Demo().Password)
-	duty.file("f-old", "site-01", time.Now().Add(3*time.Hour))
-
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	bctx := newBrowser(t, ctx)
-	do(t, bctx, chromedp.Navigate("about:blank"))
-	walk, stop := context.WithTimeout(bctx, 90*time.Second)
-	defer stop()
-	do(t, walk, chromedp.Navigate(r.URL()+"/site/"), chromedp.WaitVisible(chromedp.CSS(`form[action="/site/login"]`)),
-		chromedp.SendKeys(chromedp.CSS(`input[name=user]`), "mgr1"),
-		chromedp.SendKeys(chromedp.CSS(`input[name=password]`), password),
-		chromedp.Submit(chromedp.CSS(`form[action="/site/login"]`)),
-		chromedp.WaitVisible(chromedp.CSS(`li.finding[data-id="f-old"]`)),
-	)
-	// A reload would lose this.
-	eval[bool](t, walk, `window.__notReloaded = true`)
-
-	duty.file("f-other", "site-02", time.Now().Add(3*time.Hour))
-	duty.file("f-new", "site-01", time.Now().Add(time.Hour))
-	do(t, walk, waitJS(`!!document.querySelector('li.finding[data-id="f-new"]')`))
-	ids := eval[[]string](t, walk, `[...document.querySelectorAll('li.finding')].map(e => e.dataset.id)`)
-	if strings.Join(ids, ",") != "f-new,f-old" {
-		t.Errorf("list %v, want f-new (the nearer deadline), f-old; not site-02's", ids)
-	}
-	if !eval[bool](t, walk, `window.__notReloaded === true && document.querySelector('li.finding[data-id="f-new"]').classList.contains('fresh')`) {
-		t.Error("the page reloaded, or the new finding is not marked as new")
-	}
-
-	// The open finding shows the console's change.
-	do(t, walk, chromedp.Navigate(r.URL()+"/site/findings/f-new"), chromedp.WaitVisible(chromedp.CSS(`#acknowledge`)))
-	eval[bool](t, walk, `window.__notReloaded = true`)
-	if status, b := duty.do("POST", "/api/v1/findings/f-new/actions", map[string]string{"Content-Type": "application/json"},
-		[]byte(`{"action_id":"withdraw-1","action":"withdraw","note":"flagged by mistake"}`)); status != 200 {
-		t.Fatalf("withdraw: %d %s", status, b)
-	}
-	do(t, walk, waitJS(`document.getElementById('status').textContent === '已撤回' && !document.getElementById('acknowledge')`))
-	if !eval[bool](t, walk, `window.__notReloaded === true`) {
-		t.Error("the finding's page reloaded")
-	}
-	if h := text(t, walk, "#history"); !strings.Contains(h, "flagged by mistake") {
-		t.Errorf("history without the withdrawal: %q", h)
-	}
-
-	// Typing a note is not thrown away: the page only says it changed.
-	duty.file("f-typing", "site-01", time.Now().Add(time.Hour))
-	do(t, walk, chromedp.Navigate(r.URL()+"/site/findings/f-typing"), chromedp.WaitVisible(chromedp.CSS(`#acknowledge`)),
-		chromedp.SendKeys(chromedp.CSS(`#acknowledge textarea[name=note]`), "正在处理"))
-	if status, b := duty.do("POST", "/api/v1/findings/f-typing/actions", map[string]string{"Content-Type": "application/json"},
-		[]byte(`{"action_id":"edit-1","action":"edit","note":"see the clip from 14:02"}`)); status != 200 {
-		t.Fatalf("edit: %d %s", status, b)
-	}
-	do(t, walk, waitJS(`!!document.querySelector('#changed a')`))
-	if v := eval[string](t, walk, `document.querySelector('#acknowledge textarea[name=note]').value`); v != "正在处理" {
-		t.Errorf("the note being typed is now %q", v)
-	}
-}
 
 // The long poll itself: scoped to the manager's sites, in the API's error
 // shape for scripts.
 func TestChangesEndpoint(t *testing.T) {
-	r := startRelay(t)
-	duty := apiLogin(t, r, "duty", r.Demo().Password)
+	r := relaytest.ServeSites(t, password, nil)
 	mgr1 := signIn(t, r, "mgr1")
 	mgr2 := signIn(t, r, "mgr2")
 	type answer struct {
@@ -116,7 +51,7 @@ func TestChangesEndpoint(t *testing.T) {
 		woke <- a
 	}()
 	time.Sleep(200 * time.Millisecond) // let it wait (either way it must answer)
-	duty.file("f1", "site-01", time.Now().Add(time.Hour))
+	r.File("f1", "site-01", time.Now().Add(time.Hour))
 	select {
 	case a := <-woke:
 		if len(a.Changes) == 0 || a.Changes[0].Finding != "f1" || a.Changes[0].Action != "created" {
@@ -125,7 +60,7 @@ func TestChangesEndpoint(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("the waiting page was not told of its site's new finding within 10 s")
 	}
-	duty.file("f2", "site-02", time.Now().Add(time.Hour))
+	r.File("f2", "site-02", time.Now().Add(time.Hour))
 	_, newest := ask(signIn(t, r, "sup"), "") // a supervisor sees every site
 
 	for _, c := range []struct {
@@ -160,7 +95,7 @@ func TestChangesEndpoint(t *testing.T) {
 
 // A page waiting on the relay does not hold up its shutdown.
 func TestChangesEndAtShutdown(t *testing.T) {
-	r := startRelay(t)
+	r := relaytest.ServeSites(t, password, nil)
 	mgr1 := signIn(t, r, "mgr1")
 	answered := make(chan string, 1)
 	go func() {
