@@ -1,4 +1,4 @@
-package relay
+package e2e
 
 import (
 	"context"
@@ -13,8 +13,12 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/qianliyan/qianliyan/internal/chromium"
+	"github.com/qianliyan/qianliyan/internal/eventually"
 	"github.com/qianliyan/qianliyan/internal/testmedia"
-	"github.com/qianliyan/qianliyan/relay/hub"
+	"github.com/qianliyan/qianliyan/internal/webrtcclient"
+	"github.com/qianliyan/qianliyan/relay"
+	"github.com/qianliyan/qianliyan/relay/api/apitest"
+	"github.com/qianliyan/qianliyan/relay/relaytest"
 )
 
 // playerPage is a WHEP player as a web page writes one: Chromium's own
@@ -73,15 +77,11 @@ type pageStats struct {
 	LagMs         float64 `json:"lagMs"`
 }
 
-// newBrowser starts headless Chromium. No flag touches its mDNS hiding of
-// host addresses: the relay must cope with it.
-func newBrowser(t *testing.T, ctx context.Context) context.Context {
-	t.Helper()
-	return chromium.New(t, ctx)
-}
-
 var candidateAddr = regexp.MustCompile(`(?m)^a=candidate:\S+ \d+ \S+ \d+ (\S+) `)
 
+// TestChromiumPlaysWHEP: Chromium's own RTCPeerConnection, not pion, plays
+// a camera from the relay in this process, joining in the middle of a long
+// GOP.
 func TestChromiumPlaysWHEP(t *testing.T) {
 	// A camera with a keyframe every 4 s: the viewer joins 3 s into a GOP,
 	// so it starts with a burst of 45 cached units.
@@ -91,17 +91,30 @@ func TestChromiumPlaysWHEP(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	r := startDemo(t, "")
-	token := login(t, r, "duty", r.Demo().Password)
-	p := publish(t, r, "site-01", "doff1", "main")
+	r := relaytest.Serve(t, relay.Options{Demo: true})
+	token := apitest.Login(t, r.URL(), "duty", r.Demo().Password)
+	p, err := webrtcclient.Publish(ctx, r.URL()+"/whip/site-01/doff1?stream=main", webrtcclient.Config{Token: r.Demo().PublishToken})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { p.PC.Close() })
 	const cached = 45
+	var packets int
 	for i := range cached {
-		p.send(t, units[i])
+		pkts, err := p.Packetizer.Packetize(units[i])
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, pkt := range pkts {
+			if err := p.Track.WriteRTP(pkt); err != nil {
+				t.Fatal(err)
+			}
+		}
+		packets += len(pkts)
 		time.Sleep(2 * time.Millisecond)
 	}
-	waitFor(t, "the relay has the GOP", func() bool {
-		st, _ := r.hub.State(hub.Key{Site: "site-01", Camera: "doff1", Stream: hub.StreamMain})
-		return st.Frames == cached
+	eventually.True(t, eventually.Ceiling, "the relay has the GOP", func() bool {
+		return relaytest.Metric(t, r, "qianliyan_relay_packets_in_total") >= float64(packets)
 	})
 	liveCtx, stopLive := context.WithCancel(ctx)
 	defer stopLive()
@@ -112,14 +125,8 @@ func TestChromiumPlaysWHEP(t *testing.T) {
 			<-tick.C
 			au := units[i%len(units)]
 			au.PTS = time.Duration(i) * time.Second / 15
-			pkts, err := p.pz.Packetize(au)
-			if err != nil {
+			if p.Write(au) != nil {
 				return
-			}
-			for _, pkt := range pkts {
-				if p.track.WriteRTP(pkt) != nil {
-					return
-				}
 			}
 		}
 	}()
@@ -129,7 +136,9 @@ func TestChromiumPlaysWHEP(t *testing.T) {
 		w.Write([]byte(playerPage))
 	}))
 	defer page.Close()
-	bctx := newBrowser(t, ctx)
+	// No flag touches Chromium's mDNS hiding of host addresses: the relay
+	// must cope with it.
+	bctx := chromium.New(t, ctx)
 	if _, err := chromedp.Run(bctx, chromedp.Navigate(page.URL)); err != nil {
 		t.Fatalf("opening the player page: %v", err)
 	}
@@ -183,6 +192,7 @@ func TestChromiumPlaysWHEP(t *testing.T) {
 	}
 }
 
+// jsString quotes s as a JavaScript string literal.
 func jsString(s string) string {
 	var b strings.Builder
 	b.WriteByte('"')
