@@ -18,6 +18,7 @@ import (
 	"github.com/qianliyan/qianliyan/internal/webrtcclient"
 	"github.com/qianliyan/qianliyan/relay"
 	"github.com/qianliyan/qianliyan/relay/api/apitest"
+	"github.com/qianliyan/qianliyan/relay/metrics/metricstest"
 	"github.com/qianliyan/qianliyan/relay/relaytest"
 )
 
@@ -99,22 +100,15 @@ func TestChromiumPlaysWHEP(t *testing.T) {
 	}
 	t.Cleanup(func() { p.PC.Close() })
 	const cached = 45
-	var packets int
 	for i := range cached {
-		pkts, err := p.Packetizer.Packetize(units[i])
-		if err != nil {
+		if err := p.Write(units[i]); err != nil {
 			t.Fatal(err)
 		}
-		for _, pkt := range pkts {
-			if err := p.Track.WriteRTP(pkt); err != nil {
-				t.Fatal(err)
-			}
-		}
-		packets += len(pkts)
 		time.Sleep(2 * time.Millisecond)
 	}
+	stream := map[string]string{"site": "site-01", "camera": "doff1", "stream": "main"}
 	eventually.True(t, eventually.Ceiling, "the relay has the GOP", func() bool {
-		return relaytest.Metric(t, r, "qianliyan_relay_packets_in_total") >= float64(packets)
+		return metricstest.Value(t, r.Metrics(), "qianliyan_relay_stream_frames_in_total", stream) == cached
 	})
 	liveCtx, stopLive := context.WithCancel(ctx)
 	defer stopLive()

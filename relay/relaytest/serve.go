@@ -93,30 +93,3 @@ func (s *Sites) File(id, site string, deadline time.Time) {
 	s.t.Helper()
 	s.Duty.File(apitest.Draft(id, site, deadline), s.snapshot, s.clip)
 }
-
-// Metric returns r's metric name summed over its labels: a counter's or a
-// gauge's value, or a histogram's count of samples.
-func Metric(t testing.TB, r *relay.Relay, name string) float64 {
-	t.Helper()
-	families, err := r.Metrics().Gatherer().Gather()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var sum float64
-	for _, f := range families {
-		if f.GetName() != name {
-			continue
-		}
-		for _, m := range f.GetMetric() {
-			switch {
-			case m.Counter != nil:
-				sum += m.Counter.GetValue()
-			case m.Gauge != nil:
-				sum += m.Gauge.GetValue()
-			case m.Histogram != nil:
-				sum += float64(m.Histogram.GetSampleCount())
-			}
-		}
-	}
-	return sum
-}
