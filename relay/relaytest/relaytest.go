@@ -6,12 +6,16 @@
 // leaves and comes back when it publishes again, a paused camera stays
 // connected but sends nothing, a restart drops every session and event
 // stream, and a restart with a new signing key makes every token issued
-// before worthless. What the relay did is read from its own records: the
-// WHEP sessions in its database and the sign-ins in its metrics.
+// before worthless; a stopped relay is down (its address refuses
+// connections) until resumed, with a configuration the test may change
+// meanwhile. What the relay did is read from its own records: the WHEP
+// sessions and everything else in its database, and the sign-ins in its
+// metrics.
 package relaytest
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"net/url"
 	"os"
@@ -46,19 +50,32 @@ type Options struct {
 	// "site/camera" as in the demo (demosite.Sites(3, 4): site-01/doff1,
 	// …); the others are offline until SetOnline.
 	Cameras []string
+	// Config is YAML for the relay's configuration file, on top of the
+	// demo's sites and users: more users and sites, the auth section's
+	// token_ttl… SetConfig changes it for the next start.
+	Config string
+	// Now is the relay's clock (token expiry, stream health); time.Now
+	// when nil.
+	Now func() time.Time
 }
 
 // Relay is a real relay with cameras publishing to it.
 type Relay struct {
 	dataDir string
+	config  string // the configuration file's path
+	now     func() time.Time
 	log     zerolog.Logger
 	video   []avc.AccessUnit
 	api     *webrtc.API // the publishers'
 	records *store.Store
 
+	url  string // kept across restarts
+	demo relay.DemoCredentials
+
 	mu      sync.Mutex
-	relay   *relay.Relay
+	relay   *relay.Relay       // nil while stopped
 	listen  string             // the address, kept across restarts
+	stopped map[*camera]int    // the cameras' sessions when the relay stopped
 	logins  int                // sign-ins accepted by the relays restarted since
 	cameras map[string]*camera // by "site/camera"; publishing while running
 }
@@ -79,17 +96,22 @@ func Start(t testing.TB, opts Options) *Relay {
 	if err != nil {
 		t.Fatal(err)
 	}
+	dir := t.TempDir()
 	r := &Relay{
-		dataDir: t.TempDir(),
+		dataDir: filepath.Join(dir, "data"),
+		config:  filepath.Join(dir, "relay.yaml"),
+		now:     opts.Now,
 		log:     zerolog.New(zerolog.NewTestWriter(t)).Level(zerolog.WarnLevel),
 		video:   video,
 		api:     api,
 		listen:  "127.0.0.1:0",
 		cameras: make(map[string]*camera),
 	}
+	r.SetConfig(t, opts.Config)
 	if err := r.start(); err != nil {
 		t.Fatal(err)
 	}
+	r.url, r.demo = r.relay.URL(), r.relay.Demo()
 	t.Cleanup(r.close)
 	if r.records, err = store.Open(context.Background(), filepath.Join(r.dataDir, relay.DatabaseFile)); err != nil {
 		t.Fatalf("opening the relay's records: %v", err)
@@ -101,7 +123,8 @@ func Start(t testing.TB, opts Options) *Relay {
 }
 
 func (r *Relay) start() error {
-	rl, err := relay.Start(context.Background(), relay.Options{Listen: r.listen, DataDir: r.dataDir, Demo: true, Log: r.log})
+	rl, err := relay.Start(context.Background(), relay.Options{Listen: r.listen, DataDir: r.dataDir, ConfigFile: r.config,
+		Demo: true, Log: r.log, Now: r.now})
 	if err != nil {
 		return fmt.Errorf("starting the relay: %w", err)
 	}
@@ -134,18 +157,32 @@ func (r *Relay) close() {
 	}
 }
 
-func (r *Relay) current() *relay.Relay {
+// current is the running relay; the test fails if it is stopped.
+func (r *Relay) current(t testing.TB) *relay.Relay {
+	t.Helper()
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	if r.relay == nil {
+		t.Fatal("relaytest: the relay is stopped")
+	}
 	return r.relay
 }
 
 // URL is the relay's base URL; it stays the same across restarts.
-func (r *Relay) URL() string { return r.current().URL() }
+func (r *Relay) URL() string { return r.url }
 
 // Demo returns the demo's credentials (the duty officer, the site managers,
 // the publish token); they stay the same across restarts.
-func (r *Relay) Demo() relay.DemoCredentials { return r.current().Demo() }
+func (r *Relay) Demo() relay.DemoCredentials { return r.demo }
+
+// SetConfig writes yaml as the relay's configuration file (Options.Config),
+// read when the relay next starts (Restart, Resume).
+func (r *Relay) SetConfig(t testing.TB, yaml string) {
+	t.Helper()
+	if err := os.WriteFile(r.config, []byte(yaml), 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
 
 // SetOnline brings camera ("site-01/doff1") online, returning once its
 // publisher's session is up, or takes it offline, returning once its
@@ -205,7 +242,7 @@ func (r *Relay) WaitStalled(t testing.TB, camera string) {
 	t.Helper()
 	site, id, _ := strings.Cut(camera, "/")
 	eventually.True(t, eventually.Ceiling, camera+" stalled at the relay", func() bool {
-		fps, ok := gathered(t, r.current().Metrics(), "qianliyan_relay_stream_fps",
+		fps, ok := gathered(t, r.current(t).Metrics(), "qianliyan_relay_stream_fps",
 			map[string]string{"site": site, "camera": id, "stream": "main"})
 		return ok && fps == 0
 	})
@@ -230,8 +267,22 @@ func (r *Relay) RestartWithNewKey(t testing.TB) {
 
 func (r *Relay) restart(t testing.TB, newKey bool) {
 	t.Helper()
+	r.Stop(t)
+	if newKey {
+		if err := os.Remove(filepath.Join(r.dataDir, relay.SigningKeyFile)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r.Resume(t)
+}
+
+// Stop closes the relay, as when it crashes or its machine goes away: its
+// address refuses connections until Resume, every session and event stream
+// has dropped, and the cameras keep trying to publish.
+func (r *Relay) Stop(t testing.TB) {
+	t.Helper()
+	old := r.current(t)
 	r.mu.Lock()
-	old := r.relay
 	sessions := make(map[*camera]int, len(r.cameras))
 	for _, c := range r.cameras {
 		sessions[c] = c.sessionCount()
@@ -242,12 +293,21 @@ func (r *Relay) restart(t testing.TB, newKey bool) {
 		t.Fatalf("closing the relay: %v", err)
 	}
 	r.mu.Lock()
+	r.relay, r.stopped = nil, sessions
 	r.logins += n
 	r.mu.Unlock()
-	if newKey {
-		if err := os.Remove(filepath.Join(r.dataDir, relay.SigningKeyFile)); err != nil {
-			t.Fatal(err)
-		}
+}
+
+// Resume starts a stopped relay again on its address with its data and
+// configuration (SetConfig), and returns once the online cameras publish
+// again.
+func (r *Relay) Resume(t testing.TB) {
+	t.Helper()
+	r.mu.Lock()
+	running, sessions := r.relay != nil, r.stopped
+	r.mu.Unlock()
+	if running {
+		t.Fatal("relaytest: Resume of a running relay")
 	}
 	if err := r.start(); err != nil {
 		t.Fatal(err)
@@ -255,6 +315,18 @@ func (r *Relay) restart(t testing.TB, newKey bool) {
 	for c, n := range sessions {
 		c.waitSessions(t, n+1)
 	}
+}
+
+// DB opens the relay's database read-only, to see what reached the relay
+// (findings, their events and evidence…); it is closed when the test ends.
+func (r *Relay) DB(t testing.TB) *sql.DB {
+	t.Helper()
+	db, err := sql.Open("sqlite3", "file:"+filepath.Join(r.dataDir, relay.DatabaseFile)+"?mode=ro&_busy_timeout=5000")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
 }
 
 // Sessions returns the relay's records of the WHEP sessions it answered,
@@ -296,6 +368,9 @@ func (r *Relay) Logins(t testing.TB) int {
 	r.mu.Lock()
 	before, rl := r.logins, r.relay
 	r.mu.Unlock()
+	if rl == nil {
+		return before
+	}
 	return before + logins(t, rl.Metrics())
 }
 
@@ -358,7 +433,7 @@ func (r *Relay) publish(site, id string) *camera {
 	ctx, cancel := context.WithCancel(context.Background())
 	c := &camera{
 		endpoint: fmt.Sprintf("http://%s/whip/%s/%s?stream=main", r.listen, site, id),
-		cfg:      webrtcclient.Config{Token: r.relay.Demo().PublishToken, API: r.api},
+		cfg:      webrtcclient.Config{Token: r.demo.PublishToken, API: r.api},
 		video:    r.video,
 		cancel:   cancel,
 		done:     make(chan struct{}),

@@ -7,9 +7,11 @@ import (
 	"errors"
 	"net/http"
 	"testing"
+	"time"
 
 	"github.com/qianliyan/qianliyan/internal/avc"
 	"github.com/qianliyan/qianliyan/internal/eventually"
+	"github.com/qianliyan/qianliyan/internal/fakeclock"
 	"github.com/qianliyan/qianliyan/internal/webrtcclient"
 	"github.com/qianliyan/qianliyan/relay/peer"
 )
@@ -17,18 +19,8 @@ import (
 // login signs in as the demo's duty officer and returns the token.
 func login(t *testing.T, r *Relay) string {
 	t.Helper()
-	creds := r.Demo()
-	body, _ := json.Marshal(map[string]string{"user": creds.User, "password": creds.Password})
-	resp, err := http.Post(r.URL()+"/api/v1/login", "application/json", bytes.NewReader(body))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	var out struct{ Token string }
-	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil || resp.StatusCode != http.StatusOK {
-		t.Fatalf("login: %d, %v", resp.StatusCode, err)
-	}
-	return out.Token
+	token, _ := loginExpiry(t, r)
+	return token
 }
 
 // play watches camera's main stream with token, until the test ends, and
@@ -113,4 +105,99 @@ func TestControlsActOnTheRelay(t *testing.T) {
 	if n := len(r.Sessions(t)); n != 3 {
 		t.Fatalf("%d sessions recorded, want 3", n)
 	}
+}
+
+func TestStopResumeConfigAndClock(t *testing.T) {
+	clock := fakeclock.New(time.Date(2024, 3, 1, 8, 0, 0, 0, time.UTC))
+	r := Start(t, Options{Cameras: []string{"site-01/doff1"}, Config: "auth: {token_ttl: 10m}\n", Now: clock.Now})
+	token, expires := loginExpiry(t, r)
+	if want := clock.Now().Add(10 * time.Minute); !expires.Equal(want) {
+		t.Fatalf("token expires %v, want the relay's clock plus the configured 10 min, %v", expires, want)
+	}
+
+	// Stopped, the relay is away; resumed, with a configuration changed
+	// meanwhile, it has its data and its cameras publish again.
+	r.Stop(t)
+	if _, err := http.Get(r.URL() + "/api/v1/cameras"); err == nil {
+		t.Fatal("a stopped relay answers")
+	}
+	r.SetConfig(t, `sites:
+  - id: site-99
+    district: {zh-CN: 测试区, en: Test district}
+    name: {zh-CN: 新隔离点, en: New site}
+    time_zone: Asia/Shanghai
+    cameras:
+      - {id: doff1, zone: doffing_room_1, name: {zh-CN: 一脱间, en: Doffing room 1}}
+`)
+	r.Resume(t)
+	if _, err := play(t, r, token, "site-01/doff1"); err != nil {
+		t.Fatalf("after Resume: %v", err)
+	}
+	var sites int
+	if err := r.DB(t).QueryRow(`SELECT count(*) FROM sites`).Scan(&sites); err != nil || sites != 4 {
+		t.Fatalf("%d sites in the relay's database (%v), want the demo's 3 and site-99", sites, err)
+	}
+	// The token lapses on the relay's clock.
+	clock.Advance(11 * time.Minute)
+	if _, err := play(t, r, token, "site-01/doff1"); code(err) != "unauthorized" {
+		t.Fatalf("an expired token: %v, want unauthorized", err)
+	}
+}
+
+func TestProxyFailsWhatItIsToldAndPassesTheRest(t *testing.T) {
+	r := Start(t, Options{})
+	p := NewProxy(t, r.URL())
+	p.Fail("/api/v1/cameras", http.StatusServiceUnavailable)
+	login := []byte(`{"user":"` + r.Demo().User + `","password":"` + r.Demo().Password + `"}`)
+	resp, err := http.Post(p.URL()+"/api/v1/login", "application/json", bytes.NewReader(login))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("sign-in through the proxy: %d", resp.StatusCode)
+	}
+	resp, err = http.Get(p.URL() + "/api/v1/cameras")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var e struct{ Error struct{ Code string } }
+	if err := json.NewDecoder(resp.Body).Decode(&e); err != nil || resp.StatusCode != http.StatusServiceUnavailable || e.Error.Code != "proxy_failure" {
+		t.Fatalf("a failed path: %d %+v %v", resp.StatusCode, e, err)
+	}
+	resp.Body.Close()
+	p.Fail("/api/v1/cameras", 0)
+	resp, err = http.Get(p.URL() + "/api/v1/cameras")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusUnauthorized {
+		t.Fatalf("passed on again without a token: %d, want the relay's 401", resp.StatusCode)
+	}
+	calls := p.Calls("/api/v1/")
+	if len(calls) != 3 || string(calls[0].Body) != string(login) || calls[0].Status != 0 || calls[1].Status != http.StatusServiceUnavailable {
+		t.Fatalf("calls %+v", calls)
+	}
+}
+
+// loginExpiry signs in as the demo's duty officer and returns the token and
+// its expiry.
+func loginExpiry(t *testing.T, r *Relay) (string, time.Time) {
+	t.Helper()
+	creds := r.Demo()
+	body, _ := json.Marshal(map[string]string{"user": creds.User, "password": creds.Password})
+	resp, err := http.Post(r.URL()+"/api/v1/login", "application/json", bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var out struct {
+		Token     string
+		ExpiresAt time.Time `json:"expires_at"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("login: %d, %v", resp.StatusCode, err)
+	}
+	return out.Token, out.ExpiresAt
 }
