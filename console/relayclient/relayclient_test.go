@@ -9,11 +9,13 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
-	"github.com/qianliyan/qianliyan/console/internal/relaytest"
+	"github.com/qianliyan/qianliyan/internal/eventually"
+	"github.com/qianliyan/qianliyan/internal/fakeclock"
+	"github.com/qianliyan/qianliyan/relay/peer/peertest"
+	"github.com/qianliyan/qianliyan/relay/relaytest"
 	"github.com/qianliyan/qianliyan/relay/wire"
 )
 
@@ -39,27 +41,26 @@ func TestNewRejectsBadURLs(t *testing.T) {
 	}
 }
 
-// manualClock is a clock shared by the client and the stand-in relay.
-type manualClock struct {
-	mu  sync.Mutex
-	now time.Time
+// signIn returns a client of the relay at url signed in as user
+// (relayclienttest.SignedIn, which this package's own tests cannot import).
+func signIn(t *testing.T, url, user, password string) *Client {
+	t.Helper()
+	c, err := New(url, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Login(context.Background(), user, password); err != nil {
+		t.Fatalf("signing in to %s as %s: %v", url, user, err)
+	}
+	return c
 }
 
-func (c *manualClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *manualClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.now = c.now.Add(d)
-	c.mu.Unlock()
-}
+// tokenTTL configures the relay's tokens to last ten minutes.
+const tokenTTL = "auth: {token_ttl: 10m}\n"
 
 func TestLoginAndCameras(t *testing.T) {
-	relay := relaytest.Start(t, relaytest.Options{})
-	relay.SetOnline("site-01/doff2", false)
+	relay := relaytest.Start(t, relaytest.Options{Cameras: []string{"site-01/doff1"}})
+	creds := relay.Demo()
 	c, err := New(relay.URL()+"/", Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -68,7 +69,7 @@ func TestLoginAndCameras(t *testing.T) {
 	if _, err := c.Cameras(ctx); err == nil {
 		t.Fatal("cameras listed before login")
 	}
-	s, err := c.Login(ctx, relaytest.User, relaytest.Password)
+	s, err := c.Login(ctx, creds.User, creds.Password)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -79,16 +80,16 @@ func TestLoginAndCameras(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(cams) != 2 {
-		t.Fatalf("got %d cameras, want 2", len(cams))
+	if len(cams) != 12 {
+		t.Fatalf("got %d cameras, want the demo's 12", len(cams))
 	}
 	first := cams[0]
 	if first.Path() != "site-01/doff1" || first.Zone != "doffing_room_1" || first.Name["zh-CN"] != "一脱间" ||
 		first.SiteName["en"] == "" || first.District["zh-CN"] == "" || first.TimeZone != "Asia/Shanghai" || !first.Online {
 		t.Fatalf("first camera %+v", first)
 	}
-	if cams[1].Online {
-		t.Fatal("offline camera listed online")
+	if cams[1].Path() != "site-01/doff2" || cams[1].Online {
+		t.Fatalf("second camera %+v, want site-01/doff2 offline", cams[1])
 	}
 }
 
@@ -98,7 +99,7 @@ func TestLoginWrongPassword(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = c.Login(context.Background(), relaytest.User, "wrong")
+	_, err = c.Login(context.Background(), relay.Demo().User, "wrong")
 	var rerr *Error
 	if !errors.As(err, &rerr) || rerr.Status != http.StatusUnauthorized || rerr.Code != "unauthorized" || rerr.Message == "" {
 		t.Fatalf("got %v, want a 401 unauthorized *Error", err)
@@ -109,14 +110,16 @@ func TestLoginWrongPassword(t *testing.T) {
 }
 
 func TestTokenRenewal(t *testing.T) {
-	clock := &manualClock{now: time.Date(2024, 3, 1, 8, 0, 0, 0, time.UTC)}
-	relay := relaytest.Start(t, relaytest.Options{TokenTTL: 10 * time.Minute, Now: clock.Now})
+	// The client and the relay share a clock the test moves.
+	clock := fakeclock.New(time.Date(2024, 3, 1, 8, 0, 0, 0, time.UTC))
+	relay := relaytest.Start(t, relaytest.Options{Config: tokenTTL, Now: clock.Now})
+	creds := relay.Demo()
 	c, err := New(relay.URL(), Options{Now: clock.Now})
 	if err != nil {
 		t.Fatal(err)
 	}
 	ctx := context.Background()
-	s, err := c.Login(ctx, relaytest.User, relaytest.Password)
+	s, err := c.Login(ctx, creds.User, creds.Password)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -129,14 +132,13 @@ func TestTokenRenewal(t *testing.T) {
 		t.Fatal(err)
 	}
 	steps := []struct {
-		advance   time.Duration
-		refreshes int
-		same      bool
+		advance time.Duration
+		same    bool
 	}{
-		{5 * time.Minute, 0, true},                 // half-way: still the same token
-		{4*time.Minute + 30*time.Second, 1, false}, // 30 s left: renewed ahead of expiry
-		{5 * time.Minute, 1, true},                 // the renewed one is half-way
-		{4 * time.Minute, 2, false},                // and due again
+		{5 * time.Minute, true},                 // half-way: still the same token
+		{4*time.Minute + 30*time.Second, false}, // 30 s left: renewed ahead of expiry
+		{5 * time.Minute, true},                 // the renewed one is half-way
+		{4 * time.Minute, false},                // and due again
 	}
 	for i, st := range steps {
 		clock.Advance(st.advance)
@@ -147,12 +149,13 @@ func TestTokenRenewal(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got := relay.Refreshes(); got != st.refreshes || (tok == first) != st.same {
-			t.Fatalf("step %d: %d refreshes, same token %v; want %d, %v", i, got, tok == first, st.refreshes, st.same)
+		if (tok == first) != st.same {
+			t.Fatalf("step %d: same token %v, want %v", i, tok == first, st.same)
 		}
 		first = tok
 	}
-	if n := relay.Logins(); n != 1 {
+	// The new tokens came from refreshes.
+	if n := relay.Logins(t); n != 1 {
 		t.Fatalf("%d logins: renewal must not sign in again", n)
 	}
 	select {
@@ -176,7 +179,7 @@ func TestTokenRenewal(t *testing.T) {
 		t.Fatalf("token after expiry: %v", err)
 	}
 	// Signing in again starts a new session.
-	if _, err := c.Login(ctx, relaytest.User, relaytest.Password); err != nil {
+	if _, err := c.Login(ctx, creds.User, creds.Password); err != nil {
 		t.Fatal(err)
 	}
 	select {
@@ -189,8 +192,12 @@ func TestTokenRenewal(t *testing.T) {
 	}
 }
 
+// A relay restarted with a new signing key refuses the token (401) and
+// its renewal, which ends the session; the password is not there to sign
+// in again.
 func TestRevokedTokenEndsSession(t *testing.T) {
 	relay := relaytest.Start(t, relaytest.Options{})
+	creds := relay.Demo()
 	c, err := New(relay.URL(), Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -199,19 +206,19 @@ func TestRevokedTokenEndsSession(t *testing.T) {
 	if _, err := c.Token(ctx); !errors.Is(err, ErrNotSignedIn) {
 		t.Fatalf("token before login: %v", err)
 	}
-	if _, err := c.Login(ctx, relaytest.User, relaytest.Password); err != nil {
+	if _, err := c.Login(ctx, creds.User, creds.Password); err != nil {
 		t.Fatal(err)
 	}
-	// A refused token is renewed once; a relay that refuses that too (new
-	// signing key) has ended the session, and the password is not there to
-	// sign in again.
-	relay.RevokeTokens()
+	relay.RestartWithNewKey(t)
 	_, err = c.Cameras(ctx)
 	var rerr *Error
-	if !errors.Is(err, ErrSessionExpired) || !errors.As(err, &rerr) || rerr.Status != http.StatusUnauthorized {
-		t.Fatalf("cameras after revocation: %v", err)
+	if !errors.Is(err, ErrSessionExpired) || !errors.As(err, &rerr) || rerr.Status != http.StatusUnauthorized || rerr.Code != "unauthorized" {
+		t.Fatalf("cameras after revocation: %v, want the session ended by a 401 unauthorized", err)
 	}
-	if n := relay.Logins(); n != 1 {
+	if Permanent(err) {
+		t.Fatalf("%v counts as permanent", err)
+	}
+	if n := relay.Logins(t); n != 1 {
 		t.Fatalf("%d logins, want 1", n)
 	}
 	select {
@@ -222,18 +229,19 @@ func TestRevokedTokenEndsSession(t *testing.T) {
 }
 
 func TestRefreshWhileRelayDown(t *testing.T) {
-	clock := &manualClock{now: time.Now()}
-	relay := relaytest.Start(t, relaytest.Options{TokenTTL: 10 * time.Minute, Now: clock.Now})
+	clock := fakeclock.New(time.Now())
+	relay := relaytest.Start(t, relaytest.Options{Config: tokenTTL, Now: clock.Now})
+	creds := relay.Demo()
 	c, err := New(relay.URL(), Options{Now: clock.Now})
 	if err != nil {
 		t.Fatal(err)
 	}
 	ctx := context.Background()
-	if _, err := c.Login(ctx, relaytest.User, relaytest.Password); err != nil {
+	if _, err := c.Login(ctx, creds.User, creds.Password); err != nil {
 		t.Fatal(err)
 	}
 	first, _ := c.Token(ctx)
-	relay.Close()
+	relay.Stop(t)
 	clock.Advance(9 * time.Minute)
 	// Due for renewal, but the relay is away: the valid token still serves.
 	if _, err := c.Refresh(ctx); err == nil || errors.Is(err, ErrSessionExpired) {
@@ -249,22 +257,22 @@ func TestRefreshWhileRelayDown(t *testing.T) {
 }
 
 func TestCamerasPassHealthThrough(t *testing.T) {
-	relay := relaytest.Start(t, relaytest.Options{})
-	relay.SetOnline("site-01/doff2", false)
-	c, err := New(relay.URL(), Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	relay := relaytest.Start(t, relaytest.Options{Cameras: []string{"site-01/doff1"}})
+	creds := relay.Demo()
+	c := signIn(t, relay.URL(), creds.User, creds.Password)
 	ctx := context.Background()
-	if _, err := c.Login(ctx, relaytest.User, relaytest.Password); err != nil {
-		t.Fatal(err)
-	}
-	cams, err := c.Cameras(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
+	var cams []Camera
+	// The relay knows the picture's size once the first keyframe came.
+	eventually.True(t, eventually.Ceiling, "site-01/doff1's size at the relay", func() bool {
+		var err error
+		if cams, err = c.Cameras(ctx); err != nil {
+			t.Fatal(err)
+		}
+		return cams[0].Streams["main"].Width != 0
+	})
 	on, off := cams[0], cams[1]
-	if on.State != StateOnline || on.Streams["main"].State != StateOnline || on.Streams["main"].Width != 320 || on.SinceTime().IsZero() {
+	if on.Path() != "site-01/doff1" || on.State != StateOnline || on.Streams["main"].State != StateOnline ||
+		on.Streams["main"].Width != relaytest.Width || on.SinceTime().IsZero() {
 		t.Fatalf("online camera %+v", on)
 	}
 	if off.State != StateOffline || off.Online || off.Streams["main"].State != StateOffline {
@@ -286,33 +294,28 @@ func TestCamerasPassHealthThrough(t *testing.T) {
 
 func TestWHEPErrors(t *testing.T) {
 	relay := relaytest.Start(t, relaytest.Options{})
-	relay.SetOnline("site-01/doff2", false)
-	c, err := New(relay.URL(), Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	creds := relay.Demo()
+	c := signIn(t, relay.URL(), creds.User, creds.Password)
 	ctx := context.Background()
-	if _, err := c.Login(ctx, relaytest.User, relaytest.Password); err != nil {
-		t.Fatal(err)
-	}
+	offer := peertest.ViewerOffer(t)
 	cases := []struct {
 		camera     string
 		status     int
 		code       string
 		retryAfter time.Duration
 	}{
-		{"doff2", http.StatusConflict, "camera_offline", time.Second},
+		{"doff2", http.StatusConflict, "camera_offline", 2 * time.Second},
 		{"nope", http.StatusNotFound, "unknown_camera", 0},
 		{"a/b", http.StatusNotFound, "", 0}, // escaped: one segment, no such route
 	}
 	for _, c2 := range cases {
-		_, _, err := c.OfferWHEP(ctx, "site-01", c2.camera, "main", "v=0\r\n")
+		_, _, err := c.OfferWHEP(ctx, "site-01", c2.camera, "main", offer)
 		var rerr *Error
 		if !errors.As(err, &rerr) || rerr.Status != c2.status || (c2.code != "" && rerr.Code != c2.code) || rerr.RetryAfter != c2.retryAfter {
 			t.Errorf("camera %q: got %#v (%v)", c2.camera, rerr, err)
 		}
 	}
-	err = c.DeleteWHEP(ctx, "/whep/site-01/doff1/nope")
+	err := c.DeleteWHEP(ctx, "/whep/site-01/doff1/nope")
 	var rerr *Error
 	if !errors.As(err, &rerr) || rerr.Code != "unknown_session" {
 		t.Fatalf("delete of unknown session: %v", err)
@@ -322,6 +325,8 @@ func TestWHEPErrors(t *testing.T) {
 	}
 }
 
+// The answers of something that is not the relay, or of a relay gone
+// wrong, which the real one never gives: stand-ins give them.
 func TestOddAnswers(t *testing.T) {
 	cases := []struct {
 		name    string

@@ -30,6 +30,7 @@ type Proxy struct {
 // Call is a request the proxy passed on or failed.
 type Call struct {
 	Method, Path string
+	Header       http.Header
 	Body         []byte
 	Status       int // the proxy's own failure; 0 when passed on
 }
@@ -54,7 +55,7 @@ func NewProxy(t testing.TB, target string) *Proxy {
 		r.Body = io.NopCloser(bytes.NewReader(body))
 		status := p.failing(r.URL.Path)
 		p.mu.Lock()
-		p.calls = append(p.calls, Call{Method: r.Method, Path: r.URL.Path, Body: body, Status: status})
+		p.calls = append(p.calls, Call{Method: r.Method, Path: r.URL.Path, Header: r.Header.Clone(), Body: body, Status: status})
 		p.mu.Unlock()
 		if status != 0 {
 			httpapi.WriteError(w, status, "proxy_failure", "the test's proxy failed the request")
