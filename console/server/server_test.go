@@ -17,11 +17,12 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/qianliyan/qianliyan/console/events"
-	"github.com/qianliyan/qianliyan/console/internal/relaytest"
 	"github.com/qianliyan/qianliyan/console/relayclient"
+	"github.com/qianliyan/qianliyan/console/relayclient/relayclienttest"
 	"github.com/qianliyan/qianliyan/console/store"
 	"github.com/qianliyan/qianliyan/console/wall"
 	"github.com/qianliyan/qianliyan/internal/fault"
+	"github.com/qianliyan/qianliyan/relay/relaytest"
 )
 
 const token = "launch-secret-for-tests"
@@ -37,10 +38,11 @@ var assets = fstest.MapFS{
 // ready once ready is closed, the relay's real camera list and a real
 // event hub. Signing in and out is the console package's, tested there.
 type signedIn struct {
-	relay *relayclient.Client
-	hub   *events.Hub
-	ready chan struct{}
-	err   error
+	relay    *relayclient.Client
+	password string // the relay's for the user
+	hub      *events.Hub
+	ready    chan struct{}
+	err      error
 }
 
 func (c *signedIn) Session(context.Context) Session {
@@ -49,7 +51,7 @@ func (c *signedIn) Session(context.Context) Session {
 }
 
 func (c *signedIn) SignIn(_ context.Context, in SignIn) (Session, error) {
-	if in.Password != relaytest.Password {
+	if in.Password != c.password {
 		return Session{}, fault.New(fault.Unauthenticated, "wrong_password", "the relay refused")
 	}
 	return c.Session(context.Background()), nil
@@ -116,18 +118,13 @@ func (c *signedIn) Cameras(ctx context.Context) ([]relayclient.Camera, error) {
 func newConsole(t *testing.T) (*signedIn, *relaytest.Relay) {
 	t.Helper()
 	relay := relaytest.Start(t, relaytest.Options{})
-	rc, err := relayclient.New(relay.URL(), relayclient.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := rc.Login(context.Background(), relaytest.User, relaytest.Password); err != nil {
-		t.Fatal(err)
-	}
+	creds := relay.Demo()
+	rc := relayclienttest.SignedIn(t, relay.URL(), creds.User, creds.Password)
 	ready := make(chan struct{})
 	close(ready)
 	hub := events.New(events.Options{})
 	t.Cleanup(hub.Close)
-	return &signedIn{relay: rc, hub: hub, ready: ready}, relay
+	return &signedIn{relay: rc, password: creds.Password, hub: hub, ready: ready}, relay
 }
 
 // bridgeStub stands where the video bridge is mounted; the bridge has its
@@ -219,7 +216,7 @@ func TestGuardedAPI(t *testing.T) {
 
 	a = get(t, h, "GET", "/api/v1/cameras", "Bearer "+token)
 	var list struct{ Cameras []relayclient.Camera }
-	if err := json.Unmarshal([]byte(a.body), &list); err != nil || len(list.Cameras) != 2 || list.Cameras[0].Name["en"] != "Doffing room 1" {
+	if err := json.Unmarshal([]byte(a.body), &list); err != nil || len(list.Cameras) != 12 || list.Cameras[0].Name["en"] != "Doffing room 1" {
 		t.Fatalf("cameras %s (%v)", a.body, err)
 	}
 }
@@ -260,7 +257,7 @@ func TestBootstrapBeforeAndAfterStart(t *testing.T) {
 func TestCamerasWhenRelayIsDown(t *testing.T) {
 	c, relay := newConsole(t)
 	h := New(Options{Assets: assets, Console: c, Wall: newWall(t), Secret: token, Trusted: true, Log: zerolog.Nop()})
-	relay.Close()
+	relay.Stop(t)
 	a := get(t, h, "GET", "/api/v1/cameras", "")
 	if a.status != http.StatusBadGateway || errorCode(t, a.body) != "relay_unreachable" {
 		t.Fatalf("%d %s", a.status, a.body)

@@ -1,7 +1,8 @@
 // Package findingstest starts the console's findings core for tests, over
-// the real parts: a stand-in relay (console/internal/relaytest) sending real
-// H.264 over a real pion peer, the console's sources with their rolling
-// buffers, the clip recorder and a real store in a temporary folder.
+// the real parts: the real relay in-process (relay/relaytest) with a camera
+// publishing real H.264 to it, the console's sources pulling from it with
+// their rolling buffers, the clip recorder and a real store in a temporary
+// folder.
 package findingstest
 
 import (
@@ -9,6 +10,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"image"
 	"image/color"
 	"image/jpeg"
@@ -22,25 +24,29 @@ import (
 
 	"github.com/qianliyan/qianliyan/console/evidence"
 	"github.com/qianliyan/qianliyan/console/findings"
-	"github.com/qianliyan/qianliyan/console/internal/relaytest"
 	"github.com/qianliyan/qianliyan/console/media"
+	"github.com/qianliyan/qianliyan/console/mediatest"
 	"github.com/qianliyan/qianliyan/console/relayclient"
+	"github.com/qianliyan/qianliyan/console/relayclient/relayclienttest"
 	"github.com/qianliyan/qianliyan/console/store"
-	"github.com/qianliyan/qianliyan/internal/avc"
+	"github.com/qianliyan/qianliyan/internal/eventually"
 	"github.com/qianliyan/qianliyan/internal/fault"
+	"github.com/qianliyan/qianliyan/relay/relaytest"
 )
 
-// Within bounds every wait for video or a clip beyond its own length.
-const Within = 5 * time.Second
+// Within bounds every wait for video or a clip beyond its own length: it
+// only catches a hang.
+const Within = eventually.Ceiling
 
 // Clip bounds of the rig's recorder.
 const ClipBefore, ClipAfter = 3 * time.Second, time.Second
 
-// Doff1 is the main stream of the stand-in relay's first camera.
+// Doff1 is the main stream of the relay's first camera, the one publishing.
 var Doff1 = media.Key{Site: "site-01", Camera: "doff1", Stream: "main"}
 
-// User is the officer the rig is signed in as.
-const User = relaytest.User
+// User is the officer the rig is signed in as: the relay's demo duty
+// officer.
+const User = "duty"
 
 // session is the console's relay session as the core sees it: the relay
 // client signed in as user ("" = signed out).
@@ -84,22 +90,14 @@ type Rig struct {
 // New starts a Rig, stopped when the test ends.
 func New(t testing.TB, o Options) *Rig {
 	t.Helper()
-	relay := relaytest.Start(t, relaytest.Options{})
-	rc, err := relayclient.New(relay.URL(), relayclient.Options{})
-	if err != nil {
-		t.Fatal(err)
+	relay := relaytest.Start(t, relaytest.Options{Cameras: []string{Doff1.Site + "/" + Doff1.Camera}})
+	creds := relay.Demo()
+	if creds.User != User {
+		t.Fatalf("the relay's duty officer is %q, not findingstest.User", creds.User)
 	}
-	sess, err := rc.Login(context.Background(), relaytest.User, relaytest.Password)
-	if err != nil {
-		t.Fatal(err)
-	}
-	puller, err := media.NewWHEP(relay.URL(), rc, zerolog.Nop())
-	if err != nil {
-		t.Fatal(err)
-	}
+	rc := relayclienttest.SignedIn(t, relay.URL(), creds.User, creds.Password)
 	buffers := evidence.NewBuffers(ClipBefore+evidence.KeepMargin, evidence.MaxBufferBytes, nil)
-	sources := media.NewSources(context.Background(), puller, media.Options{Tap: buffers.Tap, Log: zerolog.Nop()})
-	t.Cleanup(sources.Close)
+	sources := mediatest.Sources(t, rc, media.Options{Tap: buffers.Tap, Log: zerolog.Nop()})
 	dataDir := t.TempDir()
 	st, err := store.Open(context.Background(), dataDir)
 	if err != nil {
@@ -110,7 +108,7 @@ func New(t testing.TB, o Options) *Rig {
 		Sources: sources, Buffers: buffers, Store: st, Before: ClipBefore, After: ClipAfter,
 	})
 	t.Cleanup(rec.Close)
-	user := sess.User.Name
+	user := User
 	if o.SignedOut {
 		user = ""
 	}
@@ -122,59 +120,20 @@ func New(t testing.TB, o Options) *Rig {
 	return &Rig{Relay: relay, Sources: sources, Buffers: buffers, Store: st, DataDir: dataDir, Findings: core}
 }
 
-// Viewer stands for the bridge: it keeps the stream pulling and hands the
-// test the units it gets.
-type Viewer struct{ units chan avc.AccessUnit }
-
-func (v *Viewer) OnAccessUnit(au avc.AccessUnit) {
-	select {
-	case v.units <- au:
-	default:
-	}
-}
-
-func (v *Viewer) OnState(media.State) {}
-
 // Watch opens a stream as the view does and waits until its buffer holds
-// span of video.
-func (r *Rig) Watch(t testing.TB, key media.Key, span time.Duration) *Viewer {
+// span of video; the viewer has the frame on screen.
+func (r *Rig) Watch(t testing.TB, key media.Key, span time.Duration) *mediatest.Viewer {
 	t.Helper()
-	v := &Viewer{units: make(chan avc.AccessUnit, 4096)}
-	unsub, err := r.Sources.Subscribe(key, v)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(unsub)
-	deadline := time.Now().Add(span + Within)
-	for {
-		if ring, ok := r.Buffers.Ring(key); ok {
-			if _, _, got := ring.Stats(); got >= span {
-				return v
-			}
+	v, _ := mediatest.Watch(t, r.Sources, key)
+	eventually.True(t, span+Within, fmt.Sprintf("the buffer of %v holding %v", key, span), func() bool {
+		ring, ok := r.Buffers.Ring(key)
+		if !ok {
+			return false
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("the buffer of %s did not reach %v", key, span)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-}
-
-// OnScreen is the newest unit the viewer got: the frame on screen.
-func (v *Viewer) OnScreen(t testing.TB) avc.AccessUnit {
-	t.Helper()
-	var au avc.AccessUnit
-	select {
-	case au = <-v.units:
-	case <-time.After(Within):
-		t.Fatal("no video")
-	}
-	for {
-		select {
-		case au = <-v.units:
-		default:
-			return au
-		}
-	}
+		_, _, got := ring.Stats()
+		return got >= span
+	})
+	return v
 }
 
 // Snapshot encodes a real JPEG of w×h, different for each seed.
@@ -233,20 +192,16 @@ func (r *Rig) Rectified(t testing.TB, f store.Finding, cursor int64) {
 // WaitClip waits until the finding's clip has left the recording state.
 func (r *Rig) WaitClip(t testing.TB, id string, within time.Duration) store.Evidence {
 	t.Helper()
-	deadline := time.Now().Add(within)
-	for {
+	var clip store.Evidence
+	eventually.True(t, within, "the clip of "+id+" filed", func() bool {
 		f, err := r.Store.Get(context.Background(), id)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if f.Clip.State != "recording" {
-			return *f.Clip
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("clip still recording after %v", within)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+		clip = *f.Clip
+		return clip.State != "recording"
+	})
+	return clip
 }
 
 // DB opens the console's SQLite file itself, read-only, to see what is
