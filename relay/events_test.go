@@ -12,6 +12,8 @@ import (
 
 	"golang.org/x/crypto/bcrypt"
 
+	"github.com/qianliyan/qianliyan/internal/eventually"
+	"github.com/qianliyan/qianliyan/relay/api/apitest"
 	"github.com/qianliyan/qianliyan/relay/hub"
 )
 
@@ -59,10 +61,10 @@ func events(t *testing.T, r *Relay, token string) <-chan sseEvent {
 	return ch
 }
 
-// nextEvent returns the next event other than a comment, failing after 5 s.
+// nextEvent returns the next event other than a comment.
 func nextEvent(t *testing.T, ch <-chan sseEvent) sseEvent {
 	t.Helper()
-	deadline := time.After(5 * time.Second)
+	deadline := time.After(eventually.Ceiling)
 	for {
 		select {
 		case ev, ok := <-ch:
@@ -73,7 +75,7 @@ func nextEvent(t *testing.T, ch <-chan sseEvent) sseEvent {
 				return ev
 			}
 		case <-deadline:
-			t.Fatal("no event within 5 s")
+			t.Fatalf("no event within %v", eventually.Ceiling)
 		}
 	}
 }
@@ -104,7 +106,7 @@ func siteManagerConfig(t *testing.T, site string) string {
 }
 
 func TestStreamHealthAndEvents(t *testing.T) {
-	clock := newFakeClock()
+	clock := newClock()
 	r := startRelay(t, Options{Demo: true, Now: clock.Now, ConfigFile: writeConfig(t, siteManagerConfig(t, "site-02"))})
 	duty := login(t, r, "duty", r.Demo().Password)
 	mgr := login(t, r, "mgr", "mgr-password")
@@ -183,7 +185,7 @@ func TestStreamHealthAndEvents(t *testing.T) {
 
 	// The publishers leave: offline.
 	for _, pub := range []*publisher{p, p2} {
-		if resp, b := call(t, "DELETE", r.URL()+pub.location, r.Demo().PublishToken, "", nil); resp.StatusCode != http.StatusOK {
+		if resp, b := apitest.Call(t, "DELETE", r.URL()+pub.location, r.Demo().PublishToken, nil, nil); resp.StatusCode != http.StatusOK {
 			t.Fatalf("WHIP DELETE: %d %s", resp.StatusCode, b)
 		}
 	}
@@ -216,7 +218,7 @@ func TestEventsEndWhenTheRelayStops(t *testing.T) {
 		for open {
 			_, open = <-ch
 		}
-	case <-time.After(5 * time.Second):
+	case <-time.After(eventually.Ceiling):
 		t.Fatal("the event stream outlived the relay")
 	}
 }

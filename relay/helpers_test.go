@@ -1,16 +1,11 @@
 package relay
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
-	"io"
-	"net/http"
 	"os"
 	"path/filepath"
 	"reflect"
-	"sync"
 	"testing"
 	"time"
 
@@ -18,9 +13,13 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/qianliyan/qianliyan/internal/avc"
+	"github.com/qianliyan/qianliyan/internal/eventually"
+	"github.com/qianliyan/qianliyan/internal/fakeclock"
 	"github.com/qianliyan/qianliyan/internal/testmedia"
 	"github.com/qianliyan/qianliyan/internal/webrtcavc"
 	"github.com/qianliyan/qianliyan/internal/webrtcclient"
+	"github.com/qianliyan/qianliyan/relay/api/apitest"
+	"github.com/qianliyan/qianliyan/relay/metrics/metricstest"
 )
 
 // testUnits is a real H.264 stream from ffmpeg (internal/testmedia): 4 s
@@ -59,89 +58,17 @@ func testLogger(t *testing.T) zerolog.Logger {
 	return zerolog.New(zerolog.NewTestWriter(t)).Level(zerolog.WarnLevel)
 }
 
-// startDemo starts a demo relay in a fresh data directory.
+// startDemo starts a demo relay in a fresh data directory, with the
+// configuration file when one is named.
 func startDemo(t *testing.T, configFile string) *Relay {
 	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	r, err := Start(ctx, Options{Listen: "127.0.0.1:0", DataDir: t.TempDir(), Demo: true, ConfigFile: configFile, Log: testLogger(t)})
-	if err != nil {
-		cancel()
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		cancel()
-		if err := r.Close(); err != nil {
-			t.Errorf("closing relay: %v", err)
-		}
-	})
-	return r
+	return startRelay(t, Options{Demo: true, ConfigFile: configFile})
 }
 
-type apiErr struct {
-	Error struct {
-		Code    string `json:"code"`
-		Message string `json:"message"`
-	} `json:"error"`
-}
-
-// call makes one HTTP request and returns the response with its body read.
-func call(t *testing.T, method, url, token, contentType string, body []byte) (*http.Response, []byte) {
-	t.Helper()
-	req, err := http.NewRequest(method, url, bytes.NewReader(body))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
-	if contentType != "" {
-		req.Header.Set("Content-Type", contentType)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatalf("%s %s: %v", method, url, err)
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return resp, b
-}
-
+// login signs user in and returns the token.
 func login(t *testing.T, r *Relay, user, password string) string {
 	t.Helper()
-	body, _ := json.Marshal(map[string]string{"user": user, "password": password})
-	resp, b := call(t, "POST", r.URL()+"/api/v1/login", "", "application/json", body)
-	if resp.StatusCode != http.StatusOK {
-		t.Fatalf("login %s: %d %s", user, resp.StatusCode, b)
-	}
-	var out struct {
-		Token     string `json:"token"`
-		ExpiresAt string `json:"expires_at"`
-		User      struct{ Name, Role string }
-	}
-	if err := json.Unmarshal(b, &out); err != nil || out.Token == "" || out.User.Name != user {
-		t.Fatalf("login answer %s: %v", b, err)
-	}
-	if exp, err := time.Parse(time.RFC3339, out.ExpiresAt); err != nil || time.Until(exp) < 50*time.Minute {
-		t.Fatalf("expires_at %q", out.ExpiresAt)
-	}
-	return out.Token
-}
-
-func newPeer(t *testing.T) *webrtc.PeerConnection {
-	t.Helper()
-	api, err := webrtcavc.NewAPI(webrtcavc.Settings(true))
-	if err != nil {
-		t.Fatal(err)
-	}
-	pc, err := api.NewPeerConnection(webrtc.Configuration{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { pc.Close() })
-	return pc
+	return apitest.Login(t, r.URL(), user, password)
 }
 
 // negotiate posts pc's complete offer to url and applies the answer,
@@ -159,13 +86,9 @@ func negotiate(t *testing.T, pc *webrtc.PeerConnection, url, token string) strin
 
 func waitConnected(t *testing.T, pc *webrtc.PeerConnection) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for pc.ConnectionState() != webrtc.PeerConnectionStateConnected {
-		if time.Now().After(deadline) {
-			t.Fatalf("peer not connected within 10 s: %s", pc.ConnectionState())
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	eventually.True(t, eventually.Ceiling, "the peer connected", func() bool {
+		return pc.ConnectionState() == webrtc.PeerConnectionStateConnected
+	})
 }
 
 // publisher is a site gateway pushing one camera by WHIP. Tests that need
@@ -244,52 +167,34 @@ func watch(t *testing.T, r *Relay, token, site, camera, stream string) *viewer {
 	return v
 }
 
-// next returns the next unit the viewer got, failing after 5 s.
+// next returns the next unit the viewer got.
 func (v *viewer) next(t *testing.T) avc.AccessUnit {
 	t.Helper()
 	select {
 	case au := <-v.units:
 		return au
-	case <-time.After(5 * time.Second):
-		t.Fatal("no access unit within 5 s")
+	case <-time.After(eventually.Ceiling):
+		t.Fatalf("no access unit within %v", eventually.Ceiling)
 		return avc.AccessUnit{}
 	}
 }
 
-// waitFor polls cond for up to 5 s.
+// waitFor waits for cond, which a busy machine may delay but not stop.
 func waitFor(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: not within 5 s", what)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	eventually.True(t, eventually.Ceiling, what, cond)
 }
 
-// fakeClock is a settable clock for the relay's stream health, tokens and
-// sign-in limits.
-type fakeClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-// newFakeClock starts at the present (whole seconds, as tokens keep), so
-// that token expiry times look sane to clients on the real clock.
-func newFakeClock() *fakeClock {
-	return &fakeClock{t: time.Now().UTC().Truncate(time.Second)}
-}
-
-func (c *fakeClock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
+// newClock is a hand-set clock for the relay's stream health, tokens and
+// sign-in limits, starting at the present (whole seconds, as tokens keep)
+// so that token expiry times look sane to clients on the real clock.
+func newClock() *fakeclock.Clock {
+	return fakeclock.New(time.Now().UTC().Truncate(time.Second))
 }
 
 // startRelay starts a relay with opts, on loopback in a fresh data
-// directory unless opts say otherwise.
+// directory unless opts say otherwise. It is relaytest.Serve for the
+// package's own tests, which cannot import relaytest (it imports relay).
 func startRelay(t *testing.T, opts Options) *Relay {
 	t.Helper()
 	if opts.Listen == "" {
@@ -316,6 +221,10 @@ func startRelay(t *testing.T, opts Options) *Relay {
 	return r
 }
 
+// shortICE is a configuration under which a peer that vanishes is noticed
+// within a second or two (ICE), not the defaults' seconds.
+const shortICE = "webrtc:\n  ice_disconnected_timeout: 1s\n  ice_failed_timeout: 1s\n  ice_keepalive_interval: 200ms\n"
+
 // writeConfig writes a configuration file and returns its path.
 func writeConfig(t *testing.T, text string) string {
 	t.Helper()
@@ -326,29 +235,8 @@ func writeConfig(t *testing.T, text string) string {
 	return path
 }
 
-// gathered returns a metric of the relay's: a counter's or gauge's value
-// summed over its labels, or a histogram's sample count.
+// gathered returns the relay's metric name summed over its series.
 func gathered(t *testing.T, r *Relay, name string) float64 {
 	t.Helper()
-	families, err := r.Metrics().Gatherer().Gather()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var sum float64
-	for _, f := range families {
-		if f.GetName() != name {
-			continue
-		}
-		for _, m := range f.GetMetric() {
-			switch {
-			case m.Counter != nil:
-				sum += m.Counter.GetValue()
-			case m.Gauge != nil:
-				sum += m.Gauge.GetValue()
-			case m.Histogram != nil:
-				sum += float64(m.Histogram.GetSampleCount())
-			}
-		}
-	}
-	return sum
+	return metricstest.Value(t, r.Metrics(), name, nil)
 }

@@ -11,13 +11,13 @@ import (
 	"reflect"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
-	"github.com/pion/webrtc/v3"
-	"golang.org/x/crypto/bcrypt"
-
+	"github.com/qianliyan/qianliyan/relay/api/apitest"
 	"github.com/qianliyan/qianliyan/relay/hub"
+	"github.com/qianliyan/qianliyan/relay/peer/peertest"
 )
 
 type cameraJSON struct {
@@ -48,7 +48,7 @@ type streamJSON struct {
 
 func cameras(t *testing.T, r *Relay, token string) []cameraJSON {
 	t.Helper()
-	resp, b := call(t, "GET", r.URL()+"/api/v1/cameras", token, "", nil)
+	resp, b := apitest.Call(t, "GET", r.URL()+"/api/v1/cameras", token, nil, nil)
 	if resp.StatusCode != http.StatusOK {
 		t.Fatalf("cameras: %d %s", resp.StatusCode, b)
 	}
@@ -69,37 +69,6 @@ func onlineCameras(t *testing.T, r *Relay, token string) []string {
 	return on
 }
 
-// feed publishes the test stream at its real rate, looping it, until stop.
-func feed(p *publisher, stop <-chan struct{}) <-chan error {
-	errc := make(chan error, 1)
-	go func() {
-		tick := time.NewTicker(time.Second / testFPS)
-		defer tick.Stop()
-		for i := 0; ; i++ {
-			au := testUnits[i%len(testUnits)]
-			au.PTS = time.Duration(i) * time.Second / testFPS
-			pkts, err := p.pz.Packetize(au)
-			if err != nil {
-				errc <- err
-				return
-			}
-			for _, pkt := range pkts {
-				if err := p.track.WriteRTP(pkt); err != nil {
-					errc <- err
-					return
-				}
-			}
-			select {
-			case <-stop:
-				errc <- nil
-				return
-			case <-tick.C:
-			}
-		}
-	}()
-	return errc
-}
-
 func TestPublishThenWatch(t *testing.T) {
 	r := startDemo(t, "")
 	token := login(t, r, "duty", r.Demo().Password)
@@ -118,12 +87,12 @@ func TestPublishThenWatch(t *testing.T) {
 	if !strings.HasPrefix(p.location, "/whip/site-01/doff1/") {
 		t.Fatalf("WHIP Location %q", p.location)
 	}
-	stop := make(chan struct{})
-	fed := feed(p, stop)
+	feeding, stop := context.WithCancel(context.Background())
+	fed := pace(feeding, p, testUnits, testFPS, new(atomic.Int64))
 	var stopOnce sync.Once
 	stopFeed := func() {
 		stopOnce.Do(func() {
-			close(stop)
+			stop()
 			if err := <-fed; err != nil {
 				t.Errorf("publishing: %v", err)
 			}
@@ -164,11 +133,11 @@ func TestPublishThenWatch(t *testing.T) {
 	}
 
 	// Ending the first viewer closes its record; the second keeps watching.
-	resp, b := call(t, "DELETE", r.URL()+v.location, token, "", nil)
+	resp, b := apitest.Call(t, "DELETE", r.URL()+v.location, token, nil, nil)
 	if resp.StatusCode != http.StatusOK {
 		t.Fatalf("WHEP DELETE: %d %s", resp.StatusCode, b)
 	}
-	if resp, _ := call(t, "DELETE", r.URL()+v.location, token, "", nil); resp.StatusCode != http.StatusNotFound {
+	if resp, _ := apitest.Call(t, "DELETE", r.URL()+v.location, token, nil, nil); resp.StatusCode != http.StatusNotFound {
 		t.Fatalf("second WHEP DELETE: %d", resp.StatusCode)
 	}
 	id := v.location[strings.LastIndex(v.location, "/")+1:]
@@ -195,7 +164,7 @@ func TestPublishThenWatch(t *testing.T) {
 
 	// The publisher leaves: the camera goes offline.
 	stopFeed()
-	resp, b = call(t, "DELETE", r.URL()+p.location, r.Demo().PublishToken, "", nil)
+	resp, b = apitest.Call(t, "DELETE", r.URL()+p.location, r.Demo().PublishToken, nil, nil)
 	if resp.StatusCode != http.StatusOK {
 		t.Fatalf("WHIP DELETE: %d %s", resp.StatusCode, b)
 	}
@@ -231,7 +200,9 @@ func TestPublishThenWatch(t *testing.T) {
 }
 
 func TestPublisherVanishingGoesOffline(t *testing.T) {
-	r := startDemo(t, "")
+	// Short ICE timeouts keep the test short; by default a vanished
+	// publisher frees its camera after 3 s.
+	r := startDemo(t, writeConfig(t, shortICE))
 	key := hub.Key{Site: "site-01", Camera: "gate", Stream: hub.StreamMain}
 	p := publish(t, r, key.Site, key.Camera, "main")
 	p.send(t, testUnits[0])
@@ -239,14 +210,9 @@ func TestPublisherVanishingGoesOffline(t *testing.T) {
 		t.Fatal("not online while publishing")
 	}
 	p.pc.Close() // no DELETE: the gateway lost power
-	// The ICE disconnected timeout (3 s) frees the camera.
+	// The ICE disconnected timeout frees the camera.
 	start := time.Now()
-	for r.hub.Online(key) {
-		if time.Since(start) > 5*time.Second {
-			t.Fatal("camera still online 5 s after its publisher vanished")
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	waitFor(t, "the camera offline once its publisher vanished", func() bool { return !r.hub.Online(key) })
 	t.Logf("offline %v after the publisher vanished", time.Since(start))
 	// The gateway's reconnection is accepted.
 	publish(t, r, key.Site, key.Camera, "main")
@@ -338,7 +304,7 @@ func TestRestartKeepsDemoCredentialsAndClosesSessions(t *testing.T) {
 	login(t, r2, "duty", creds.Password)
 	// A demo site manager sees their own site and no other.
 	manager := login(t, r2, "manager-02", creds.ManagerPassword)
-	if resp, b := call(t, "GET", r2.URL()+"/api/v1/cameras", manager, "", nil); resp.StatusCode != http.StatusOK ||
+	if resp, b := apitest.Call(t, "GET", r2.URL()+"/api/v1/cameras", manager, nil, nil); resp.StatusCode != http.StatusOK ||
 		!strings.Contains(string(b), `"site-02"`) || strings.Contains(string(b), `"site-01"`) {
 		t.Fatalf("manager-02's cameras: %d %s", resp.StatusCode, b)
 	}
@@ -366,7 +332,7 @@ func TestCancellingStartContextStopsRelay(t *testing.T) {
 	if !reflect.DeepEqual(r.Demo(), DemoCredentials{}) {
 		t.Fatalf("demo credentials without Demo: %+v", r.Demo())
 	}
-	if resp, _ := call(t, "GET", r.URL()+"/healthz", "", "", nil); resp.StatusCode != http.StatusOK {
+	if resp, _ := apitest.Call(t, "GET", r.URL()+"/healthz", "", nil, nil); resp.StatusCode != http.StatusOK {
 		t.Fatalf("healthz %d", resp.StatusCode)
 	}
 	cancel()
@@ -396,38 +362,8 @@ func TestStartRejectsBadConfig(t *testing.T) {
 	}
 }
 
-// offerSDP returns a complete WHEP-style offer (recvonly H.264) from a
-// throwaway peer.
-func offerSDP(t *testing.T) []byte {
-	t.Helper()
-	pc := newPeer(t)
-	if _, err := pc.AddTransceiverFromKind(webrtc.RTPCodecTypeVideo, webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionRecvonly}); err != nil {
-		t.Fatal(err)
-	}
-	offer, err := pc.CreateOffer(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	gathered := webrtc.GatheringCompletePromise(pc)
-	if err := pc.SetLocalDescription(offer); err != nil {
-		t.Fatal(err)
-	}
-	<-gathered
-	return []byte(pc.LocalDescription().SDP)
-}
-
 func TestBadInput(t *testing.T) {
-	dir := t.TempDir()
-	hash, err := bcrypt.GenerateFromPassword([]byte("mgr-password"), bcrypt.MinCost)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfgPath := filepath.Join(dir, "relay.yaml")
-	cfgText := fmt.Sprintf("users:\n  - name: mgr\n    role: site_manager\n    password_hash: %s\n    sites: [site-02]\n", hash)
-	if err := os.WriteFile(cfgPath, []byte(cfgText), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	r := startDemo(t, cfgPath)
+	r := startDemo(t, writeConfig(t, siteManagerConfig(t, "site-02")))
 	duty := login(t, r, "duty", r.Demo().Password)
 	mgr := login(t, r, "mgr", "mgr-password")
 	pub := r.Demo().PublishToken
@@ -443,72 +379,79 @@ func TestBadInput(t *testing.T) {
 	}
 
 	publish(t, r, "site-01", "doff1", "main") // live, for already_publishing
-	offer := offerSDP(t)
+	offer := []byte(peertest.ViewerOffer(t))
 	audioOnly := []byte("v=0\r\no=- 1 1 IN IP4 0.0.0.0\r\ns=-\r\nt=0 0\r\nm=audio 9 UDP/TLS/RTP/SAVPF 111\r\nc=IN IP4 0.0.0.0\r\na=mid:0\r\na=rtpmap:111 opus/48000/2\r\n")
 	huge := bytes.Repeat([]byte("a"), 70<<10)
 	const sdp, js = "application/sdp", "application/json"
 
-	cases := []struct {
+	type refusal struct {
 		name, method, path, token, contentType string
 		body                                   []byte
 		status                                 int
 		code                                   string
-	}{
-		{"whip without token", "POST", "/whip/site-01/doff2", "", sdp, offer, 401, "unauthorized"},
-		{"whip with a wrong token", "POST", "/whip/site-01/doff2", "nope", sdp, offer, 401, "unauthorized"},
-		{"whip with a login token", "POST", "/whip/site-01/doff2", duty, sdp, offer, 401, "unauthorized"},
+	}
+	var cases []refusal
+	// An offer is refused alike at both endpoints, each with its own
+	// token: a publisher's at WHIP, a sign-in's at WHEP.
+	for _, e := range []struct{ name, camera, token, others string }{
+		{"whip", "doff2", pub, duty},
+		{"whep", "doff1", duty, pub},
+	} {
+		path := "/" + e.name + "/site-01/" + e.camera
+		for _, c := range []refusal{
+			{"without token", "POST", path, "", sdp, offer, 401, "unauthorized"},
+			{"with a wrong token", "POST", path, "nope", sdp, offer, 401, "unauthorized"},
+			{"with a forged token", "POST", path, "eyJ1IjoiZHV0eSJ9.c2ln", sdp, offer, 401, "unauthorized"},
+			{"with the other endpoint's token", "POST", path, e.others, sdp, offer, 401, "unauthorized"},
+			{"of an unknown camera", "POST", "/" + e.name + "/site-01/nope", e.token, sdp, offer, 404, "unknown_camera"},
+			{"with a bad stream", "POST", path + "?stream=4k", e.token, sdp, offer, 400, "bad_request"},
+			{"without content type", "POST", path, e.token, "", offer, 415, "bad_content_type"},
+			{"as JSON", "POST", path, e.token, js, offer, 415, "bad_content_type"},
+			{"as text", "POST", path, e.token, "text/plain", offer, 415, "bad_content_type"},
+			{"with a huge body", "POST", path, e.token, sdp, huge, 413, "body_too_large"},
+			{"with garbage SDP", "POST", path, e.token, sdp, []byte("v=0\r\nhello"), 400, "bad_sdp"},
+			{"with an empty body", "POST", path, e.token, sdp, nil, 400, "bad_sdp"},
+			{"without video", "POST", path, e.token, sdp, audioOnly, 400, "bad_sdp"},
+			{"delete of an unknown session", "DELETE", path + "/abc", e.token, "", nil, 404, "unknown_session"},
+			{"delete without token", "DELETE", path + "/abc", "", "", nil, 401, "unauthorized"},
+			{"patch (no trickle, no ICE restart)", "PATCH", path + "/abc", e.token, "application/trickle-ice-sdpfrag", []byte("a=ice-ufrag:x\r\n"), 405, "method_not_allowed"},
+			{"by GET", "GET", path, e.token, "", nil, 405, "method_not_allowed"},
+		} {
+			c.name = e.name + " " + c.name
+			cases = append(cases, c)
+		}
+	}
+	cases = append(cases, []refusal{
 		{"whip to an unknown site", "POST", "/whip/site-99/doff1", pub, sdp, offer, 401, "unauthorized"},
-		{"whip to an unknown camera", "POST", "/whip/site-01/nope", pub, sdp, offer, 404, "unknown_camera"},
-		{"whip with a bad stream", "POST", "/whip/site-01/doff2?stream=hd", pub, sdp, offer, 400, "bad_request"},
-		{"whip without content type", "POST", "/whip/site-01/doff2", pub, "", offer, 415, "bad_content_type"},
-		{"whip as JSON", "POST", "/whip/site-01/doff2", pub, js, offer, 415, "bad_content_type"},
-		{"whip with a huge body", "POST", "/whip/site-01/doff2", pub, sdp, huge, 413, "body_too_large"},
-		{"whip with garbage SDP", "POST", "/whip/site-01/doff2", pub, sdp, []byte("v=0\r\nhello"), 400, "bad_sdp"},
-		{"whip with an empty body", "POST", "/whip/site-01/doff2", pub, sdp, nil, 400, "bad_sdp"},
-		{"whip without video", "POST", "/whip/site-01/doff2", pub, sdp, audioOnly, 400, "bad_sdp"},
 		{"whip to a live camera", "POST", "/whip/site-01/doff1", pub, sdp, offer, 409, "already_publishing"},
-		{"whip delete of an unknown session", "DELETE", "/whip/site-01/doff1/abc", pub, "", nil, 404, "unknown_session"},
-		{"whip delete without token", "DELETE", "/whip/site-01/doff1/abc", "", "", nil, 401, "unauthorized"},
-		{"whip patch (no trickle)", "PATCH", "/whip/site-01/doff1/abc", pub, "application/trickle-ice-sdpfrag", []byte("a=ice-ufrag:x\r\n"), 405, "method_not_allowed"},
-		{"whep patch (no ICE restart)", "PATCH", "/whep/site-01/doff1/abc", duty, "application/trickle-ice-sdpfrag", []byte("a=ice-ufrag:x\r\n"), 405, "method_not_allowed"},
-		{"whep without token", "POST", "/whep/site-01/doff1", "", sdp, offer, 401, "unauthorized"},
-		{"whep with a forged token", "POST", "/whep/site-01/doff1", "eyJ1IjoiZHV0eSJ9.c2ln", sdp, offer, 401, "unauthorized"},
-		{"whep with a publish token", "POST", "/whep/site-01/doff1", pub, sdp, offer, 401, "unauthorized"},
 		{"whep of another site", "POST", "/whep/site-01/doff1", mgr, sdp, offer, 403, "forbidden"},
-		{"whep of an unknown camera", "POST", "/whep/site-01/nope", duty, sdp, offer, 404, "unknown_camera"},
-		{"whep with a bad stream", "POST", "/whep/site-01/doff1?stream=4k", duty, sdp, offer, 400, "bad_request"},
-		{"whep as text", "POST", "/whep/site-01/doff1", duty, "text/plain", offer, 415, "bad_content_type"},
-		{"whep with a huge body", "POST", "/whep/site-01/doff1", duty, sdp, huge, 413, "body_too_large"},
-		{"whep with garbage SDP", "POST", "/whep/site-01/doff1", duty, sdp, []byte("garbage"), 400, "bad_sdp"},
 		{"whep of an offline camera", "POST", "/whep/site-02/doff2", mgr, sdp, offer, 409, "camera_offline"},
-		{"whep delete of an unknown session", "DELETE", "/whep/site-01/doff1/abc", duty, "", nil, 404, "unknown_session"},
 		{"login with a wrong password", "POST", "/api/v1/login", "", js, []byte(`{"user":"duty","password":"wrong"}`), 401, "unauthorized"},
 		{"login of an unknown user", "POST", "/api/v1/login", "", js, []byte(`{"user":"ghost","password":"x"}`), 401, "unauthorized"},
 		{"login with bad JSON", "POST", "/api/v1/login", "", js, []byte(`{"user":`), 400, "bad_request"},
 		{"login with unknown fields", "POST", "/api/v1/login", "", js, []byte(`{"user":"duty","pass":"x"}`), 400, "unknown_field"},
 		{"login without a password", "POST", "/api/v1/login", "", js, []byte(`{"user":"duty"}`), 400, "bad_request"},
 		{"login as a form", "POST", "/api/v1/login", "", "application/x-www-form-urlencoded", []byte("user=duty"), 415, "bad_content_type"},
+		{"login by GET", "GET", "/api/v1/login", "", "", nil, 405, "method_not_allowed"},
 		{"cameras without token", "GET", "/api/v1/cameras", "", "", nil, 401, "unauthorized"},
+		{"cameras with a garbage token", "GET", "/api/v1/cameras", "x.y", "", nil, 401, "unauthorized"},
 		{"refresh without token", "POST", "/api/v1/token/refresh", "", "", nil, 401, "unauthorized"},
 		{"refresh with a publish token", "POST", "/api/v1/token/refresh", pub, "", nil, 401, "unauthorized"},
 		{"refresh by GET", "GET", "/api/v1/token/refresh", duty, "", nil, 405, "method_not_allowed"},
 		{"events without token", "GET", "/api/v1/events", "", "", nil, 401, "unauthorized"},
 		{"events with a forged token", "GET", "/api/v1/events", "eyJ1IjoiZHV0eSJ9.c2ln", "", nil, 401, "unauthorized"},
 		{"metrics by POST", "POST", "/metrics", "", "", nil, 405, "method_not_allowed"},
-		{"cameras with a garbage token", "GET", "/api/v1/cameras", "x.y", "", nil, 401, "unauthorized"},
 		{"unknown route", "GET", "/api/v1/nothing", duty, "", nil, 404, "not_found"},
-		{"wrong method", "GET", "/whip/site-01/doff1", pub, "", nil, 405, "method_not_allowed"},
-		{"login by GET", "GET", "/api/v1/login", "", "", nil, 405, "method_not_allowed"},
-	}
+	}...)
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			resp, b := call(t, c.method, r.URL()+c.path, c.token, c.contentType, c.body)
-			var e apiErr
-			if err := json.Unmarshal(b, &e); err != nil {
-				t.Fatalf("%d, body is not JSON: %q", resp.StatusCode, b)
+			resp, b := apitest.Call(t, c.method, r.URL()+c.path, c.token, map[string]string{"Content-Type": c.contentType}, c.body)
+			e, ok := apitest.Refusal(b)
+			if !ok {
+				t.Fatalf("%d, body is not the API's error: %q", resp.StatusCode, b)
 			}
-			if resp.StatusCode != c.status || e.Error.Code != c.code || e.Error.Message == "" {
-				t.Fatalf("got %d %s (%q), want %d %s", resp.StatusCode, e.Error.Code, e.Error.Message, c.status, c.code)
+			if resp.StatusCode != c.status || e.Code != c.code || e.Message == "" {
+				t.Fatalf("got %d %s (%q), want %d %s", resp.StatusCode, e.Code, e.Message, c.status, c.code)
 			}
 			if !strings.HasPrefix(resp.Header.Get("Content-Type"), "application/json") {
 				t.Fatalf("Content-Type %q", resp.Header.Get("Content-Type"))
@@ -519,14 +462,14 @@ func TestBadInput(t *testing.T) {
 			if c.code == "method_not_allowed" && (resp.Header.Get("Allow") == "" || strings.Contains(resp.Header.Get("Allow"), "PATCH")) {
 				t.Fatalf("405 with Allow %q", resp.Header.Get("Allow"))
 			}
-			if c.method == "PATCH" && (resp.Header.Get("Access-Control-Allow-Origin") != "*" || !strings.Contains(e.Error.Message, "RFC 9725")) {
-				t.Fatalf("PATCH answer: CORS %q, message %q", resp.Header.Get("Access-Control-Allow-Origin"), e.Error.Message)
+			if c.method == "PATCH" && (resp.Header.Get("Access-Control-Allow-Origin") != "*" || !strings.Contains(e.Message, "RFC 9725")) {
+				t.Fatalf("PATCH answer: CORS %q, message %q", resp.Header.Get("Access-Control-Allow-Origin"), e.Message)
 			}
 			if strings.HasPrefix(c.path, "/wh") && c.method != "GET" && resp.Header.Get("Access-Control-Allow-Origin") != "*" {
 				t.Fatal("WHIP/WHEP error without CORS headers")
 			}
 			// The relay keeps serving.
-			if resp, _ := call(t, "GET", r.URL()+"/healthz", "", "", nil); resp.StatusCode != http.StatusOK {
+			if resp, _ := apitest.Call(t, "GET", r.URL()+"/healthz", "", nil, nil); resp.StatusCode != http.StatusOK {
 				t.Fatalf("healthz %d after the bad request", resp.StatusCode)
 			}
 		})
@@ -547,7 +490,7 @@ func TestCORSPreflight(t *testing.T) {
 		{"/whep/site-01/doff1/some-session", "DELETE, OPTIONS", "DELETE, PATCH, OPTIONS", ""},
 	}
 	for _, c := range cases {
-		resp, _ := call(t, "OPTIONS", r.URL()+c.path, "", "", nil)
+		resp, _ := apitest.Call(t, "OPTIONS", r.URL()+c.path, "", nil, nil)
 		h := resp.Header
 		if resp.StatusCode != http.StatusNoContent || h.Get("Access-Control-Allow-Origin") != "*" || h.Get("Allow") != c.allow ||
 			h.Get("Access-Control-Allow-Methods") != c.methods || !strings.Contains(h.Get("Access-Control-Allow-Headers"), "Authorization") ||

@@ -5,31 +5,20 @@ import (
 	"context"
 	"fmt"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/rs/zerolog"
 
 	"github.com/qianliyan/qianliyan/internal/avc"
+	"github.com/qianliyan/qianliyan/internal/eventually"
 	"github.com/qianliyan/qianliyan/internal/sitesim/rtspcam"
+	"github.com/qianliyan/qianliyan/internal/sitesim/rtspcam/rtspcamtest"
+	"github.com/qianliyan/qianliyan/internal/testlog"
 	"github.com/qianliyan/qianliyan/internal/testmedia"
 	"github.com/qianliyan/qianliyan/relay/hub"
 	"github.com/qianliyan/qianliyan/relay/store"
 )
-
-// startCamera starts an RTSP camera; its RTP payloads are 1450 bytes, as
-// ffmpeg's and IP cameras' are, more than WebRTC allows.
-func startCamera(t *testing.T, opts rtspcam.Options) *rtspcam.Server {
-	t.Helper()
-	opts.Addr = "127.0.0.1:0"
-	srv, err := rtspcam.Start(opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(srv.Close)
-	return srv
-}
 
 // shoot writes units to a camera stream at fps, looping, until ctx ends.
 func shoot(ctx context.Context, st *rtspcam.Stream, units []avc.AccessUnit, fps int) {
@@ -65,24 +54,6 @@ func rtspConfig(url, transport string) string {
 `, url, transport)
 }
 
-// syncBuffer collects log output written from many goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 func TestRTSPCameraReachesWHEPViewer(t *testing.T) {
 	cases := []struct {
 		name      string
@@ -99,16 +70,18 @@ func TestRTSPCameraReachesWHEPViewer(t *testing.T) {
 			const password = "pa55-w0rd!"
 			opts := rtspcam.Options{User: "admin", Password: password, DigestOnly: c.digest}
 			if c.transport == "udp" {
-				opts.UDPRTPAddr, opts.UDPRTCPAddr = freeUDPPair(t)
+				opts.UDPRTPAddr, opts.UDPRTCPAddr = rtspcamtest.FreeUDPPair(t)
 			}
-			cam := startCamera(t, opts)
+			// Its RTP payloads are 1450 bytes, as ffmpeg's and IP cameras'
+			// are: more than WebRTC allows.
+			cam := rtspcamtest.Start(t, opts)
 			st, err := cam.AddStream("ch1/main", nil, nil) // parameter sets in band only
 			if err != nil {
 				t.Fatal(err)
 			}
 			go shoot(ctx, st, testUnits, testFPS)
 
-			var logs syncBuffer
+			var logs testlog.Buffer
 			r := startRelay(t, Options{Demo: true, ConfigFile: writeConfig(t, rtspConfig(cam.URL("ch1/main"), c.transport)),
 				Log: zerolog.New(&logs).Level(zerolog.DebugLevel)})
 			token := login(t, r, "duty", r.Demo().Password)
@@ -142,7 +115,7 @@ func TestRTSPCameraReachesWHEPViewer(t *testing.T) {
 func TestRTSPCameraRestartIsRecovered(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	cam := startCamera(t, rtspcam.Options{})
+	cam := rtspcamtest.Start(t, rtspcam.Options{})
 	st, err := cam.AddStream("live", nil, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -162,13 +135,7 @@ func TestRTSPCameraRestartIsRecovered(t *testing.T) {
 	// The camera reboots: its stream goes away, then comes back.
 	camStop()
 	st.Close()
-	deadline := time.Now().Add(10 * time.Second)
-	for r.hub.Online(key) {
-		if time.Now().After(deadline) {
-			t.Fatal("camera still online 10 s after its stream went away")
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	waitFor(t, "the camera offline once its stream went away", func() bool { return !r.hub.Online(key) })
 	if cams := cameras(t, r, token); cams[len(cams)-1].State != "offline" {
 		t.Fatalf("camera state %q while its stream is gone", cams[len(cams)-1].State)
 	}
@@ -191,8 +158,8 @@ func TestRTSPCameraRestartIsRecovered(t *testing.T) {
 		if sps, pps := au.ParamSets(); !au.Keyframe || sps == nil || pps == nil {
 			t.Fatalf("after the restart the viewer's first unit is not a keyframe with its parameter sets (keyframe=%v)", au.Keyframe)
 		}
-	case <-time.After(15 * time.Second):
-		t.Fatal("no picture within 15 s of the camera's return")
+	case <-time.After(eventually.Ceiling):
+		t.Fatal("no picture after the camera's return")
 	}
 	if n := gathered(t, r, "qianliyan_relay_source_reconnects_total"); n < 1 {
 		t.Fatalf("%v reconnects counted", n)
@@ -206,7 +173,7 @@ func TestLongGOPCameraViewerStartsFromCachedKeyframe(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cam := startCamera(t, rtspcam.Options{})
+	cam := rtspcamtest.Start(t, rtspcam.Options{})
 	st, err := cam.AddStream("live", nil, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -264,7 +231,7 @@ func TestLongGOPCameraViewerStartsFromCachedKeyframe(t *testing.T) {
 func TestRTSPSourcesFollowTheDatabase(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	cam := startCamera(t, rtspcam.Options{})
+	cam := rtspcamtest.Start(t, rtspcam.Options{})
 	st, err := cam.AddStream("live", nil, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -282,32 +249,11 @@ func TestRTSPSourcesFollowTheDatabase(t *testing.T) {
 	if err := r.store.PutCamera(ctx, c); err != nil {
 		t.Fatal(err)
 	}
-	deadline := time.Now().Add(2*sourcesInterval + 5*time.Second)
-	for !r.hub.Online(key) {
-		if time.Now().After(deadline) {
-			t.Fatal("the added RTSP source is not pulled")
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	waitFor(t, "the added RTSP source pulled", func() bool { return r.hub.Online(key) })
 	// And removing it stops the pull.
 	c.Sources = nil
 	if err := r.store.PutCamera(ctx, c); err != nil {
 		t.Fatal(err)
 	}
-	for r.hub.Online(key) {
-		if time.Now().After(deadline.Add(sourcesInterval)) {
-			t.Fatal("the removed RTSP source is still pulled")
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-}
-
-// freeUDPPair finds the RTP and RTCP addresses for a camera's UDP transport.
-func freeUDPPair(t *testing.T) (string, string) {
-	t.Helper()
-	rtp, rtcp, err := rtspcam.FreeUDPPair("127.0.0.1")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return rtp, rtcp
+	waitFor(t, "the removed RTSP source no longer pulled", func() bool { return !r.hub.Online(key) })
 }

@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"testing"
 	"time"
+
+	"github.com/qianliyan/qianliyan/relay/api/apitest"
 )
 
 type tokenJSON struct {
@@ -15,24 +17,33 @@ type tokenJSON struct {
 }
 
 func TestTokenRefreshAndExpiry(t *testing.T) {
-	clock := newFakeClock()
+	clock := newClock()
 	r := startRelay(t, Options{Demo: true, Now: clock.Now})
 	t0 := clock.Now()
-	first := login(t, r, "duty", r.Demo().Password)
+	// A sign-in's token lives an hour on the relay's clock.
+	resp, b := apitest.Call(t, "POST", r.URL()+"/api/v1/login", "", apitest.JSON, apitest.LoginBody("duty", r.Demo().Password))
+	var signedIn tokenJSON
+	if err := json.Unmarshal(b, &signedIn); resp.StatusCode != http.StatusOK || err != nil || signedIn.Token == "" ||
+		signedIn.User.Name != "duty" || signedIn.User.Role != "duty" || signedIn.ExpiresAt != t0.Add(time.Hour).Format(time.RFC3339) {
+		t.Fatalf("sign-in: %d %s", resp.StatusCode, b)
+	}
+	first := signedIn.Token
 	status := func(token string) int {
-		resp, _ := call(t, "GET", r.URL()+"/api/v1/cameras", token, "", nil)
+		resp, _ := apitest.Call(t, "GET", r.URL()+"/api/v1/cameras", token, nil, nil)
 		return resp.StatusCode
 	}
-	refresh := func(token string) (int, tokenJSON, apiErr) {
-		resp, b := call(t, "POST", r.URL()+"/api/v1/token/refresh", token, "", nil)
+	refresh := func(token string) (int, tokenJSON, apitest.Error) {
+		resp, b := apitest.Call(t, "POST", r.URL()+"/api/v1/token/refresh", token, nil, nil)
 		var tok tokenJSON
-		var e apiErr
 		if resp.StatusCode == http.StatusOK {
 			if err := json.Unmarshal(b, &tok); err != nil {
 				t.Fatalf("refresh answer %s: %v", b, err)
 			}
-		} else if err := json.Unmarshal(b, &e); err != nil {
-			t.Fatalf("refresh error %s is not JSON: %v", b, err)
+			return resp.StatusCode, tok, apitest.Error{}
+		}
+		e, ok := apitest.Refusal(b)
+		if !ok {
+			t.Fatalf("refresh error %s is not the API's error", b)
 		}
 		return resp.StatusCode, tok, e
 	}
@@ -55,7 +66,7 @@ func TestTokenRefreshAndExpiry(t *testing.T) {
 	if s := status(second.Token); s != http.StatusOK {
 		t.Fatalf("refreshed token: %d", s)
 	}
-	if code, _, e := refresh(first); code != http.StatusUnauthorized || e.Error.Code != "unauthorized" {
+	if code, _, e := refresh(first); code != http.StatusUnauthorized || e.Code != "unauthorized" {
 		t.Fatalf("refreshing an expired token: %d %+v", code, e)
 	}
 	clock.Advance(time.Hour)
@@ -74,16 +85,16 @@ func TestTokenRefreshAndExpiry(t *testing.T) {
 }
 
 func TestSignInRateLimit(t *testing.T) {
-	clock := newFakeClock()
+	clock := newClock()
 	cfg := "auth:\n  login_failures_per_user: 3\n  login_failures_per_address: 6\n  login_window: 1m\n"
 	r := startRelay(t, Options{Demo: true, Now: clock.Now, ConfigFile: writeConfig(t, cfg)})
-	try := func(user, password string) (*http.Response, apiErr) {
-		body, _ := json.Marshal(map[string]string{"user": user, "password": password})
-		resp, b := call(t, "POST", r.URL()+"/api/v1/login", "", "application/json", body)
-		var e apiErr
+	try := func(user, password string) (*http.Response, apitest.Error) {
+		resp, b := apitest.Call(t, "POST", r.URL()+"/api/v1/login", "", apitest.JSON, apitest.LoginBody(user, password))
+		var e apitest.Error
 		if resp.StatusCode != http.StatusOK {
-			if err := json.Unmarshal(b, &e); err != nil {
-				t.Fatalf("%d answer %q is not JSON", resp.StatusCode, b)
+			var ok bool
+			if e, ok = apitest.Refusal(b); !ok {
+				t.Fatalf("%d answer %q is not the API's error", resp.StatusCode, b)
 			}
 		}
 		return resp, e
@@ -97,7 +108,7 @@ func TestSignInRateLimit(t *testing.T) {
 	// The fourth try is refused before the password is looked at, even
 	// the right one.
 	resp, e := try("duty", r.Demo().Password)
-	if resp.StatusCode != http.StatusTooManyRequests || e.Error.Code != "too_many_attempts" || resp.Header.Get("Retry-After") != "20" {
+	if resp.StatusCode != http.StatusTooManyRequests || e.Code != "too_many_attempts" || resp.Header.Get("Retry-After") != "20" {
 		t.Fatalf("after 3 failures: %d %+v, Retry-After %q", resp.StatusCode, e, resp.Header.Get("Retry-After"))
 	}
 	clock.Advance(20 * time.Second)
@@ -110,7 +121,7 @@ func TestSignInRateLimit(t *testing.T) {
 	for i := range 7 {
 		resp, e := try("ghost"+strconv.Itoa(i), "guess")
 		if resp.StatusCode == http.StatusTooManyRequests {
-			if e.Error.Code != "too_many_attempts" || resp.Header.Get("Retry-After") == "" {
+			if e.Code != "too_many_attempts" || resp.Header.Get("Retry-After") == "" {
 				t.Fatalf("address limit answer: %+v, Retry-After %q", e, resp.Header.Get("Retry-After"))
 			}
 			limited = i
@@ -123,7 +134,7 @@ func TestSignInRateLimit(t *testing.T) {
 	if resp, _ := try("duty", r.Demo().Password); resp.StatusCode != http.StatusTooManyRequests {
 		t.Fatalf("another user from the limited address: %d", resp.StatusCode)
 	}
-	if resp, _ := call(t, "GET", r.URL()+"/healthz", "", "", nil); resp.StatusCode != http.StatusOK {
+	if resp, _ := apitest.Call(t, "GET", r.URL()+"/healthz", "", nil, nil); resp.StatusCode != http.StatusOK {
 		t.Fatalf("healthz %d", resp.StatusCode)
 	}
 	if n := gathered(t, r, "qianliyan_relay_logins_total"); n < 10 {
