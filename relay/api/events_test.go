@@ -4,86 +4,16 @@ import (
 	"bufio"
 	"context"
 	"net/http"
-	"net/http/httptest"
-	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
-
-	"github.com/rs/zerolog"
-	"golang.org/x/crypto/bcrypt"
-
-	"github.com/qianliyan/qianliyan/relay/auth"
-	"github.com/qianliyan/qianliyan/relay/health"
-	"github.com/qianliyan/qianliyan/relay/hub"
-	"github.com/qianliyan/qianliyan/relay/store"
 )
 
-// readTimeout is the test server's: streams must outlive it.
-const readTimeout = 300 * time.Millisecond
-
-type fakeClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *fakeClock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-
-// eventServer serves the API over a real store and hub, with the event
-// stream paced in milliseconds, and a server ReadTimeout far shorter than
-// the streams last.
-type eventServer struct {
-	url      string
-	st       *store.Store
-	signer   *auth.Signer
-	stopping chan struct{}
-}
-
-func newEventServer(t *testing.T, ttl time.Duration) *eventServer {
-	t.Helper()
-	ctx := context.Background()
-	st, err := store.Open(ctx, filepath.Join(t.TempDir(), "relay.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	if err := st.PutSite(ctx, store.Site{ID: "site-01", TimeZone: "Asia/Shanghai"}, []store.Camera{{ID: "doff1", Zone: "doffing_room_1"}}); err != nil {
-		t.Fatal(err)
-	}
-	hash, _ := bcrypt.GenerateFromPassword([]byte("pw"), bcrypt.MinCost)
-	if err := st.PutUser(ctx, store.User{Name: "duty", Role: "duty", PasswordHash: string(hash)}); err != nil {
-		t.Fatal(err)
-	}
-	clock := &fakeClock{t: time.Now().Truncate(time.Second)}
-	signer, err := auth.NewSigner(make([]byte, auth.KeySize), ttl, clock.Now)
-	if err != nil {
-		t.Fatal(err)
-	}
-	h := hub.New(hub.Config{Now: clock.Now})
-	es := &eventServer{st: st, signer: signer, stopping: make(chan struct{})}
-	srv := httptest.NewUnstartedServer(New(Config{
-		Store: st, Signer: signer, Streams: h, Changes: health.NewWatcher(h),
-		MaxSDPBytes: 1 << 16, Started: clock.Now(), Now: clock.Now,
-		EventsRefresh: 100 * time.Millisecond, EventsKeepalive: 30 * time.Millisecond,
-		Stopping: es.stopping, Log: zerolog.Nop(),
-	}))
-	srv.Config.ReadTimeout = readTimeout
-	srv.Start()
-	t.Cleanup(srv.Close)
-	es.url = srv.URL
-	return es
-}
-
 // stream opens the event stream and returns its lines.
-func (es *eventServer) stream(t *testing.T) <-chan string {
+func (f *fixture) stream(t *testing.T) <-chan string {
 	t.Helper()
-	token, _, err := es.signer.Issue("duty", auth.RoleDuty)
-	if err != nil {
-		t.Fatal(err)
-	}
-	req, _ := http.NewRequest("GET", es.url+"/api/v1/events", nil)
-	req.Header.Set("Authorization", "Bearer "+token)
+	req, _ := http.NewRequest("GET", f.url+"/api/v1/events", nil)
+	req.Header.Set("Authorization", "Bearer "+f.tokens["duty"])
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
@@ -141,8 +71,8 @@ func ends(t *testing.T, lines <-chan string) {
 }
 
 func TestEventStreamPacing(t *testing.T) {
-	es := newEventServer(t, time.Hour)
-	lines := es.stream(t)
+	f := newFixture(t, time.Hour)
+	lines := f.stream(t)
 	until(t, lines, "event: cameras")
 	// Longer than the server's ReadTimeout: the stream lives on.
 	time.Sleep(2 * readTimeout)
@@ -165,23 +95,23 @@ func TestEventStreamEnds(t *testing.T) {
 	cases := []struct {
 		name string
 		ttl  time.Duration
-		end  func(es *eventServer)
+		end  func(f *fixture)
 		last string
 	}{
-		{"token expires", time.Second, func(*eventServer) {}, ": token expired"},
-		{"user disabled", time.Hour, func(es *eventServer) {
-			if err := es.st.SetDisabled(context.Background(), "duty", true); err != nil {
+		{"token expires", time.Second, func(*fixture) {}, ": token expired"},
+		{"user disabled", time.Hour, func(f *fixture) {
+			if err := f.st.SetDisabled(context.Background(), "duty", true); err != nil {
 				panic(err)
 			}
 		}, ""},
-		{"relay stops", time.Hour, func(es *eventServer) { close(es.stopping) }, ""},
+		{"relay stops", time.Hour, func(f *fixture) { close(f.stopping) }, ""},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			es := newEventServer(t, c.ttl)
-			lines := es.stream(t)
+			f := newFixture(t, c.ttl)
+			lines := f.stream(t)
 			until(t, lines, "event: cameras")
-			c.end(es)
+			c.end(f)
 			if c.last != "" {
 				until(t, lines, c.last)
 			}

@@ -2,133 +2,29 @@ package api
 
 import (
 	"bytes"
-	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"image"
 	"image/jpeg"
-	"io"
-	"net/http"
-	"net/http/httptest"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/rs/zerolog"
-
-	"github.com/qianliyan/qianliyan/relay/auth"
+	"github.com/qianliyan/qianliyan/internal/eventually"
+	"github.com/qianliyan/qianliyan/relay/api/apitest"
 	"github.com/qianliyan/qianliyan/relay/findings"
-	"github.com/qianliyan/qianliyan/relay/health"
-	"github.com/qianliyan/qianliyan/relay/hub"
-	"github.com/qianliyan/qianliyan/relay/store"
 )
 
-type findingServer struct {
-	url      string
-	tokens   map[string]string // by user name
-	stopping chan struct{}
-}
-
-func newFindingServer(t *testing.T) *findingServer {
-	t.Helper()
-	ctx := context.Background()
-	dir := t.TempDir()
-	db, err := store.OpenDatabase(ctx, filepath.Join(dir, "relay.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	st := store.New(db)
-	for _, site := range []string{"site-01", "site-02"} {
-		if err := st.PutSite(ctx, store.Site{ID: site, TimeZone: "Asia/Shanghai"}, []store.Camera{{ID: "doff1", Zone: "doffing_room_1"}}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	fs := &findingServer{tokens: map[string]string{}, stopping: make(chan struct{})}
-	signer, err := auth.NewSigner(make([]byte, auth.KeySize), time.Hour, time.Now)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, u := range []store.User{
-		{Name: "duty", Role: "duty"}, {Name: "sup", Role: "supervisor"},
-		{Name: "mgr1", Role: "site_manager", Sites: []string{"site-01"}},
-		{Name: "mgr2", Role: "site_manager", Sites: []string{"site-02"}},
-	} {
-		u.PasswordHash = "x"
-		if err := st.PutUser(ctx, u); err != nil {
-			t.Fatal(err)
-		}
-		if fs.tokens[u.Name], _, err = signer.Issue(u.Name, auth.Role(u.Role)); err != nil {
-			t.Fatal(err)
-		}
-	}
-	finds, err := findings.New(findings.Config{DB: db, Sites: st, EvidenceDir: filepath.Join(dir, "evidence")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	h := hub.New(hub.Config{})
-	srv := httptest.NewUnstartedServer(New(Config{
-		Store: st, Signer: signer, Streams: h, Changes: health.NewWatcher(h), MaxSDPBytes: 1 << 16,
-		Started: time.Now(), Stopping: fs.stopping, Log: zerolog.Nop(), Findings: finds,
-	}))
-	// Far shorter than a long poll waits: polls must outlive it.
-	srv.Config.ReadTimeout = readTimeout
-	srv.Start()
-	t.Cleanup(srv.Close)
-	fs.url = srv.URL
-	return fs
-}
-
-type reply struct {
-	status int
-	body   []byte
-}
-
-func (r reply) code() string {
-	var e struct {
-		Error struct{ Code string } `json:"error"`
-	}
-	_ = json.Unmarshal(r.body, &e)
-	return e.Error.Code
-}
-
-func (fs *findingServer) do(t *testing.T, user, method, path string, header map[string]string, body []byte) reply {
-	t.Helper()
-	req, err := http.NewRequest(method, fs.url+path, bytes.NewReader(body))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if user != "" {
-		req.Header.Set("Authorization", "Bearer "+fs.tokens[user])
-	}
-	for k, v := range header {
-		req.Header.Set(k, v)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatalf("%s %s: %v", method, path, err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return reply{resp.StatusCode, b}
-}
-
-var jsonCT = map[string]string{"Content-Type": "application/json"}
-
+// findingJSON is the body filing apitest.Draft's finding id at site, due
+// in four hours, as edit changes it (nil: as it is).
 func findingJSON(id, site string, edit func(map[string]any)) []byte {
-	now := time.Now().UTC()
-	m := map[string]any{"id": id, "site": site, "camera": "doff1", "zone": "doffing_room_1",
-		"template_id": "ppe-doffing", "template_version": 1, "step": "goggles", "deviation": "wrong_order",
-		"deviation_text": "脱卸顺序错误", "severity": "major", "note": "", "observer": "duty",
-		"observed_at": now.Add(-time.Minute).Format(time.RFC3339Nano), "flagged_at": now.Format(time.RFC3339Nano),
-		"deadline": now.Add(4 * time.Hour).Format(time.RFC3339Nano)}
+	b, _ := json.Marshal(apitest.Draft(id, site, time.Now().UTC().Add(4*time.Hour)))
+	var m map[string]any
+	_ = json.Unmarshal(b, &m)
 	if edit != nil {
 		edit(m)
 	}
-	b, _ := json.Marshal(m)
+	b, _ = json.Marshal(m)
 	return b
 }
 
@@ -140,12 +36,10 @@ func testJPEG(t *testing.T) []byte {
 	return buf.Bytes()
 }
 
-func digest(b []byte) string { s := sha256.Sum256(b); return hex.EncodeToString(s[:]) }
-
 // cursor is the newest change's cursor as the changes feed tells it.
-func (fs *findingServer) cursor(t *testing.T) int64 {
+func (f *fixture) cursor(t *testing.T) int64 {
 	t.Helper()
-	r := fs.do(t, "duty", "GET", "/api/v1/findings/changes?after=0&wait=0", nil, nil)
+	r := f.do(t, "duty", "GET", "/api/v1/findings/changes?after=0&wait=0", nil, nil)
 	var out struct{ Cursor int64 }
 	if err := json.Unmarshal(r.body, &out); err != nil || r.status != 200 {
 		t.Fatalf("changes: %d %s", r.status, r.body)
@@ -154,8 +48,8 @@ func (fs *findingServer) cursor(t *testing.T) int64 {
 }
 
 func TestFindingsAPIBadInput(t *testing.T) {
-	fs := newFindingServer(t)
-	if r := fs.do(t, "duty", "PUT", "/api/v1/findings/f1", jsonCT, findingJSON("f1", "site-01", nil)); r.status != 201 {
+	fs := newFixture(t, time.Hour)
+	if r := fs.do(t, "duty", "PUT", "/api/v1/findings/f1", apitest.JSON, findingJSON("f1", "site-01", nil)); r.status != 201 {
 		t.Fatalf("create: %d %s", r.status, r.body)
 	}
 	jpg := testJPEG(t)
@@ -171,32 +65,32 @@ func TestFindingsAPIBadInput(t *testing.T) {
 		status                   int
 		code                     string
 	}{
-		{"no token", "", "PUT", "/api/v1/findings/f2", jsonCT, findingJSON("f2", "site-01", nil), 401, "unauthorized"},
-		{"unknown site", "duty", "PUT", "/api/v1/findings/f2", jsonCT, findingJSON("f2", "nowhere", nil), 404, "unknown_site"},
-		{"bad severity", "duty", "PUT", "/api/v1/findings/f2", jsonCT, findingJSON("f2", "site-01", func(m map[string]any) { m["severity"] = "apocalyptic" }), 422, "invalid_field"},
-		{"missing camera", "duty", "PUT", "/api/v1/findings/f2", jsonCT, findingJSON("f2", "site-01", func(m map[string]any) { delete(m, "camera") }), 422, "invalid_field"},
-		{"bad time", "duty", "PUT", "/api/v1/findings/f2", jsonCT, findingJSON("f2", "site-01", func(m map[string]any) { m["deadline"] = "tomorrow" }), 400, "bad_request"},
-		{"id mismatch", "duty", "PUT", "/api/v1/findings/f2", jsonCT, findingJSON("f3", "site-01", nil), 400, "bad_request"},
-		{"a field the relay keeps", "duty", "PUT", "/api/v1/findings/f2", jsonCT, findingJSON("f2", "site-01", func(m map[string]any) { m["status"] = "open" }), 400, "unknown_field"},
-		{"not JSON", "duty", "PUT", "/api/v1/findings/f2", jsonCT, []byte("{"), 400, "bad_request"},
+		{"no token", "", "PUT", "/api/v1/findings/f2", apitest.JSON, findingJSON("f2", "site-01", nil), 401, "unauthorized"},
+		{"unknown site", "duty", "PUT", "/api/v1/findings/f2", apitest.JSON, findingJSON("f2", "nowhere", nil), 404, "unknown_site"},
+		{"bad severity", "duty", "PUT", "/api/v1/findings/f2", apitest.JSON, findingJSON("f2", "site-01", func(m map[string]any) { m["severity"] = "apocalyptic" }), 422, "invalid_field"},
+		{"missing camera", "duty", "PUT", "/api/v1/findings/f2", apitest.JSON, findingJSON("f2", "site-01", func(m map[string]any) { delete(m, "camera") }), 422, "invalid_field"},
+		{"bad time", "duty", "PUT", "/api/v1/findings/f2", apitest.JSON, findingJSON("f2", "site-01", func(m map[string]any) { m["deadline"] = "tomorrow" }), 400, "bad_request"},
+		{"id mismatch", "duty", "PUT", "/api/v1/findings/f2", apitest.JSON, findingJSON("f3", "site-01", nil), 400, "bad_request"},
+		{"a field the relay keeps", "duty", "PUT", "/api/v1/findings/f2", apitest.JSON, findingJSON("f2", "site-01", func(m map[string]any) { m["status"] = "open" }), 400, "unknown_field"},
+		{"not JSON", "duty", "PUT", "/api/v1/findings/f2", apitest.JSON, []byte("{"), 400, "bad_request"},
 		{"wrong content type", "duty", "PUT", "/api/v1/findings/f2", map[string]string{"Content-Type": "text/plain"}, findingJSON("f2", "site-01", nil), 415, "bad_content_type"},
-		{"oversized finding", "duty", "PUT", "/api/v1/findings/f2", jsonCT, findingJSON("f2", "site-01", func(m map[string]any) { m["note"] = strings.Repeat("x", 70<<10) }), 413, "body_too_large"},
-		{"site manager files", "mgr1", "PUT", "/api/v1/findings/f2", jsonCT, findingJSON("f2", "site-01", nil), 403, "forbidden"},
-		{"same id, other content", "duty", "PUT", "/api/v1/findings/f1", jsonCT, findingJSON("f1", "site-01", func(m map[string]any) { m["note"] = "different" }), 409, "conflict"},
-		{"digest mismatch", "duty", "PUT", "/api/v1/findings/f1/evidence/snapshot", evidence("image/jpeg", digest([]byte("other"))), jpg, 400, "digest_mismatch"},
-		{"evidence content type", "duty", "PUT", "/api/v1/findings/f1/evidence/snapshot", evidence("image/gif", digest(jpg)), jpg, 415, "bad_content_type"},
-		{"oversized snapshot", "duty", "PUT", "/api/v1/findings/f1/evidence/snapshot", evidence("image/jpeg", digest(jpg)), append(jpg, make([]byte, 2<<20)...), 413, "body_too_large"},
-		{"unknown evidence kind", "duty", "PUT", "/api/v1/findings/f1/evidence/audio", evidence("image/jpeg", digest(jpg)), jpg, 404, "unknown_evidence"},
-		{"evidence of unknown finding", "duty", "PUT", "/api/v1/findings/nope/evidence/snapshot", evidence("image/jpeg", digest(jpg)), jpg, 404, "unknown_finding"},
-		{"bad transition", "duty", "POST", "/api/v1/findings/f1/actions", jsonCT, act(`{"action_id":"a1","action":"verify"}`), 409, "bad_transition"},
-		{"manager may not withdraw", "mgr1", "POST", "/api/v1/findings/f1/actions", jsonCT, act(`{"action_id":"a2","action":"withdraw"}`), 403, "forbidden"},
-		{"duty may not acknowledge", "duty", "POST", "/api/v1/findings/f1/actions", jsonCT, act(`{"action_id":"a3","action":"acknowledge"}`), 403, "forbidden"},
-		{"another site's manager", "mgr2", "POST", "/api/v1/findings/f1/actions", jsonCT, act(`{"action_id":"a4","action":"acknowledge"}`), 404, "unknown_finding"},
-		{"unknown action", "duty", "POST", "/api/v1/findings/f1/actions", jsonCT, act(`{"action_id":"a5","action":"delete"}`), 422, "invalid_field"},
-		{"no action id", "duty", "POST", "/api/v1/findings/f1/actions", jsonCT, act(`{"action":"withdraw"}`), 422, "invalid_field"},
-		{"unknown action field", "duty", "POST", "/api/v1/findings/f1/actions", jsonCT, act(`{"action_id":"a6","action":"withdraw","why":"x"}`), 400, "unknown_field"},
-		{"edit to bad severity", "duty", "POST", "/api/v1/findings/f1/actions", jsonCT, act(`{"action_id":"a7","action":"edit","severity":"huge"}`), 422, "invalid_field"},
-		{"manager changes severity", "mgr1", "POST", "/api/v1/findings/f1/actions", jsonCT, act(`{"action_id":"a8","action":"acknowledge","severity":"minor"}`), 422, "invalid_field"},
+		{"oversized finding", "duty", "PUT", "/api/v1/findings/f2", apitest.JSON, findingJSON("f2", "site-01", func(m map[string]any) { m["note"] = strings.Repeat("x", 70<<10) }), 413, "body_too_large"},
+		{"site manager files", "mgr1", "PUT", "/api/v1/findings/f2", apitest.JSON, findingJSON("f2", "site-01", nil), 403, "forbidden"},
+		{"same id, other content", "duty", "PUT", "/api/v1/findings/f1", apitest.JSON, findingJSON("f1", "site-01", func(m map[string]any) { m["note"] = "different" }), 409, "conflict"},
+		{"digest mismatch", "duty", "PUT", "/api/v1/findings/f1/evidence/snapshot", evidence("image/jpeg", apitest.Digest([]byte("other"))), jpg, 400, "digest_mismatch"},
+		{"evidence content type", "duty", "PUT", "/api/v1/findings/f1/evidence/snapshot", evidence("image/gif", apitest.Digest(jpg)), jpg, 415, "bad_content_type"},
+		{"oversized snapshot", "duty", "PUT", "/api/v1/findings/f1/evidence/snapshot", evidence("image/jpeg", apitest.Digest(jpg)), append(jpg, make([]byte, 2<<20)...), 413, "body_too_large"},
+		{"unknown evidence kind", "duty", "PUT", "/api/v1/findings/f1/evidence/audio", evidence("image/jpeg", apitest.Digest(jpg)), jpg, 404, "unknown_evidence"},
+		{"evidence of unknown finding", "duty", "PUT", "/api/v1/findings/nope/evidence/snapshot", evidence("image/jpeg", apitest.Digest(jpg)), jpg, 404, "unknown_finding"},
+		{"bad transition", "duty", "POST", "/api/v1/findings/f1/actions", apitest.JSON, act(`{"action_id":"a1","action":"verify"}`), 409, "bad_transition"},
+		{"manager may not withdraw", "mgr1", "POST", "/api/v1/findings/f1/actions", apitest.JSON, act(`{"action_id":"a2","action":"withdraw"}`), 403, "forbidden"},
+		{"duty may not acknowledge", "duty", "POST", "/api/v1/findings/f1/actions", apitest.JSON, act(`{"action_id":"a3","action":"acknowledge"}`), 403, "forbidden"},
+		{"another site's manager", "mgr2", "POST", "/api/v1/findings/f1/actions", apitest.JSON, act(`{"action_id":"a4","action":"acknowledge"}`), 404, "unknown_finding"},
+		{"unknown action", "duty", "POST", "/api/v1/findings/f1/actions", apitest.JSON, act(`{"action_id":"a5","action":"delete"}`), 422, "invalid_field"},
+		{"no action id", "duty", "POST", "/api/v1/findings/f1/actions", apitest.JSON, act(`{"action":"withdraw"}`), 422, "invalid_field"},
+		{"unknown action field", "duty", "POST", "/api/v1/findings/f1/actions", apitest.JSON, act(`{"action_id":"a6","action":"withdraw","why":"x"}`), 400, "unknown_field"},
+		{"edit to bad severity", "duty", "POST", "/api/v1/findings/f1/actions", apitest.JSON, act(`{"action_id":"a7","action":"edit","severity":"huge"}`), 422, "invalid_field"},
+		{"manager changes severity", "mgr1", "POST", "/api/v1/findings/f1/actions", apitest.JSON, act(`{"action_id":"a8","action":"acknowledge","severity":"minor"}`), 422, "invalid_field"},
 		{"another site's finding", "mgr2", "GET", "/api/v1/findings/f1", nil, nil, 404, "unknown_finding"},
 		{"another site's evidence", "mgr2", "GET", "/api/v1/evidence/f1/snapshot", nil, nil, 404, "unknown_finding"},
 		{"bad status filter", "duty", "GET", "/api/v1/findings?status=closed", nil, nil, 400, "bad_request"},
@@ -205,7 +99,7 @@ func TestFindingsAPIBadInput(t *testing.T) {
 		{"bad wait", "duty", "GET", "/api/v1/findings/changes?wait=soon", nil, nil, 400, "bad_request"},
 		{"manager follows changes", "mgr1", "GET", "/api/v1/findings/changes", nil, nil, 403, "forbidden"},
 		{"method", "duty", "DELETE", "/api/v1/findings/f1", nil, nil, 405, "method_not_allowed"},
-		{"filing at the changes feed", "duty", "PUT", "/api/v1/findings/changes", jsonCT, findingJSON("changes", "site-01", nil), 405, "method_not_allowed"},
+		{"filing at the changes feed", "duty", "PUT", "/api/v1/findings/changes", apitest.JSON, findingJSON("changes", "site-01", nil), 405, "method_not_allowed"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			r := fs.do(t, c.user, c.method, c.path, c.header, c.body)
@@ -219,24 +113,24 @@ func TestFindingsAPIBadInput(t *testing.T) {
 	}
 	r := fs.do(t, "duty", "GET", "/api/v1/findings/f1", nil, nil)
 	var f findings.Finding
-	if err := json.Unmarshal(r.body, &f); err != nil || f.Status != findings.StatusOpen || f.Note != "" || f.Evidence.Snapshot != nil || len(f.Events) != 1 {
+	if err := json.Unmarshal(r.body, &f); err != nil || f.Status != findings.StatusOpen || f.Note != "goggles before gown" || f.Evidence.Snapshot != nil || len(f.Events) != 1 {
 		t.Errorf("finding after bad input: %s", r.body)
 	}
 }
 
 func TestFindingsAPIFlow(t *testing.T) {
-	fs := newFindingServer(t)
+	fs := newFixture(t, time.Hour)
 	body := findingJSON("f1", "site-01", nil)
 	for i, want := range []int{201, 200} {
-		if r := fs.do(t, "duty", "PUT", "/api/v1/findings/f1", jsonCT, body); r.status != want {
+		if r := fs.do(t, "duty", "PUT", "/api/v1/findings/f1", apitest.JSON, body); r.status != want {
 			t.Fatalf("put %d: %d %s", i, r.status, r.body)
 		}
 	}
-	if r := fs.do(t, "duty", "PUT", "/api/v1/findings/g1", jsonCT, findingJSON("g1", "site-02", nil)); r.status != 201 {
+	if r := fs.do(t, "duty", "PUT", "/api/v1/findings/g1", apitest.JSON, findingJSON("g1", "site-02", nil)); r.status != 201 {
 		t.Fatalf("put g1: %d %s", r.status, r.body)
 	}
 	jpg := testJPEG(t)
-	hdr := map[string]string{"Content-Type": "image/jpeg", "X-Content-SHA256": digest(jpg)}
+	hdr := map[string]string{"Content-Type": "image/jpeg", "X-Content-SHA256": apitest.Digest(jpg)}
 	for i, want := range []int{201, 200} {
 		if r := fs.do(t, "duty", "PUT", "/api/v1/findings/f1/evidence/snapshot", hdr, jpg); r.status != want {
 			t.Fatalf("snapshot %d: %d %s", i, r.status, r.body)
@@ -249,7 +143,7 @@ func TestFindingsAPIFlow(t *testing.T) {
 		t.Fatalf("manager's list: %s", r.body)
 	}
 	snap := list.Findings[0].Evidence.Snapshot
-	if snap == nil || snap.SHA256 != digest(jpg) {
+	if snap == nil || snap.SHA256 != apitest.Digest(jpg) {
 		t.Fatalf("snapshot evidence %+v", snap)
 	}
 	if r := fs.do(t, "mgr1", "GET", snap.URL, map[string]string{"Range": "bytes=0-9"}, nil); r.status != 206 || !bytes.Equal(r.body, jpg[:10]) {
@@ -262,21 +156,9 @@ func TestFindingsAPIFlow(t *testing.T) {
 
 	// A console follows from its cursor: a long poll wakes on the next change.
 	cur := fs.cursor(t)
-	waiting := make(chan reply, 1)
-	go func() {
-		req, _ := http.NewRequest("GET", fs.url+"/api/v1/findings/changes?after="+fmt.Sprint(cur)+"&wait=25", nil)
-		req.Header.Set("Authorization", "Bearer "+fs.tokens["sup"])
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			waiting <- reply{}
-			return
-		}
-		defer resp.Body.Close()
-		b, _ := io.ReadAll(resp.Body)
-		waiting <- reply{resp.StatusCode, b}
-	}()
+	waiting := fs.poll("sup", cur, 25)
 	time.Sleep(200 * time.Millisecond) // let it wait (if it has not yet, it finds the change at once)
-	if r := fs.do(t, "mgr1", "POST", "/api/v1/findings/f1/actions", jsonCT, []byte(`{"action_id":"ack-1","action":"acknowledge","note":"seen"}`)); r.status != 200 {
+	if r := fs.do(t, "mgr1", "POST", "/api/v1/findings/f1/actions", apitest.JSON, []byte(`{"action_id":"ack-1","action":"acknowledge","note":"seen"}`)); r.status != 200 {
 		t.Fatalf("acknowledge: %d %s", r.status, r.body)
 	}
 	select {
@@ -289,8 +171,8 @@ func TestFindingsAPIFlow(t *testing.T) {
 			out.Changes[0].Event.Action != "acknowledge" || out.Changes[0].Event.Actor != "mgr1" || out.Changes[0].Finding.Status != findings.StatusAcknowledged {
 			t.Fatalf("woken poll: %d %s", r.status, r.body)
 		}
-	case <-time.After(5 * time.Second):
-		t.Fatal("the waiting poll was not woken within 5 s of a change")
+	case <-time.After(eventually.Ceiling):
+		t.Fatal("the waiting poll was not woken by a change")
 	}
 	// A poll with nothing new answers after its wait, longer than the
 	// server's ReadTimeout, with no changes and the same cursor.
@@ -304,22 +186,11 @@ func TestFindingsAPIFlow(t *testing.T) {
 		t.Fatalf("empty poll: %d %s after %v", r.status, r.body, time.Since(start))
 	}
 	// The same action again: 200, nothing new.
-	if r := fs.do(t, "mgr1", "POST", "/api/v1/findings/f1/actions", jsonCT, []byte(`{"action_id":"ack-1","action":"acknowledge","note":"seen"}`)); r.status != 200 || fs.cursor(t) != cur+1 {
+	if r := fs.do(t, "mgr1", "POST", "/api/v1/findings/f1/actions", apitest.JSON, []byte(`{"action_id":"ack-1","action":"acknowledge","note":"seen"}`)); r.status != 200 || fs.cursor(t) != cur+1 {
 		t.Fatalf("repeated action: %d %s", r.status, r.body)
 	}
 	// A poll with nothing new ends at shutdown.
-	go func() {
-		req, _ := http.NewRequest("GET", fs.url+"/api/v1/findings/changes?after="+fmt.Sprint(cur+1)+"&wait=30", nil)
-		req.Header.Set("Authorization", "Bearer "+fs.tokens["duty"])
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			waiting <- reply{}
-			return
-		}
-		defer resp.Body.Close()
-		b, _ := io.ReadAll(resp.Body)
-		waiting <- reply{resp.StatusCode, b}
-	}()
+	waiting = fs.poll("duty", cur+1, 30)
 	time.Sleep(100 * time.Millisecond)
 	close(fs.stopping)
 	select {
@@ -327,7 +198,7 @@ func TestFindingsAPIFlow(t *testing.T) {
 		if r.status != 200 || !strings.Contains(string(r.body), `"changes":[]`) {
 			t.Fatalf("poll at shutdown: %d %s", r.status, r.body)
 		}
-	case <-time.After(5 * time.Second):
-		t.Fatal("a waiting poll did not end within 5 s of shutdown")
+	case <-time.After(eventually.Ceiling):
+		t.Fatal("a waiting poll did not end at shutdown")
 	}
 }

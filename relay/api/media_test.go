@@ -17,24 +17,20 @@ import (
 // for "100 Continue" before sending it is told 413 at once, instead of
 // being asked for a body the relay would refuse.
 func TestOversizedOfferRefusedBeforeContinue(t *testing.T) {
-	es := newEventServer(t, time.Hour)
-	login, _, err := es.signer.Issue("duty", auth.RoleDuty)
-	if err != nil {
-		t.Fatal(err)
-	}
+	f := newFixture(t, time.Hour)
 	publish, hash, err := auth.NewPublishToken()
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := es.st.SetPublishTokens(context.Background(), "site-01", "test", [][]byte{hash}); err != nil {
+	if err := f.st.SetPublishTokens(context.Background(), "site-01", "test", [][]byte{hash}); err != nil {
 		t.Fatal(err)
 	}
 	for _, c := range []struct{ path, token string }{
 		{"/whip/site-01/doff1", publish},
-		{"/whep/site-01/doff1", login},
+		{"/whep/site-01/doff1", f.tokens["duty"]},
 	} {
 		t.Run(c.path, func(t *testing.T) {
-			conn, err := net.Dial("tcp", strings.TrimPrefix(es.url, "http://"))
+			conn, err := net.Dial("tcp", strings.TrimPrefix(f.url, "http://"))
 			if err != nil {
 				t.Fatal(err)
 			}
