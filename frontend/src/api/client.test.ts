@@ -1,7 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
-import http from 'node:http'
-import type { AddressInfo } from 'node:net'
 import { ApiClient, ApiError, videoURL } from './client'
+import { loopbackBackend, type LoopbackBackend } from './loopback'
 import { takeSecret } from './secret'
 import type { Layout, Tour } from './types'
 
@@ -20,50 +19,15 @@ const camera = {
 // What a round-1 camera (no health) turns into.
 const parsedCamera = { ...camera, state: 'online', since: undefined, streams: {} }
 
-interface Seen {
-  method: string
-  url: string
-  auth?: string
-  type?: string
-  body: string
-}
-
 // A real HTTP server standing in for the console backend. Each test sets
-// `route` to answer; `seen` records what arrived.
-type Route = (req: Seen) => { status: number; body?: string }
-let route: Route
-let seen: Seen[] = []
-let server: http.Server
-let base = ''
-
-beforeAll(async () => {
-  server = http.createServer((req, res) => {
-    let body = ''
-    req.on('data', (c: Buffer) => (body += c.toString()))
-    req.on('end', () => {
-      const s: Seen = { method: req.method ?? '', url: req.url ?? '', auth: req.headers.authorization, type: req.headers['content-type'], body }
-      seen.push(s)
-      if (req.headers.authorization !== `Bearer ${secret}`) {
-        res.writeHead(401, { 'Content-Type': 'application/json' })
-        res.end(JSON.stringify({ error: { code: 'unauthorized', message: 'missing or wrong secret' } }))
-        return
-      }
-      const a = route(s)
-      res.writeHead(a.status, { 'Content-Type': 'application/json' })
-      res.end(a.body ?? '')
-    })
-  })
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
-})
-afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())))
-beforeEach(() => {
-  seen = []
-  route = () => ({ status: 404, body: JSON.stringify({ error: { code: 'not_found', message: 'no such path' } }) })
-})
+// `backend.route` to answer; `backend.seen` records what arrived.
+let backend: LoopbackBackend
+beforeAll(async () => (backend = await loopbackBackend(secret)))
+afterAll(() => backend.close())
+beforeEach(() => backend.reset())
 
 const json = (status: number, v: unknown) => ({ status, body: JSON.stringify(v) })
-const client = () => new ApiClient({ base, secret })
+const client = () => new ApiClient({ base: backend.base, secret })
 
 describe('ApiClient', () => {
   it('sends the secret as Bearer and reads bootstrap', async () => {
@@ -74,19 +38,19 @@ describe('ApiClient', () => {
       user: { name: 'duty', role: 'duty' },
       default_camera: 'site-01/doff1',
     }
-    route = () => json(200, boot)
+    backend.route = () => json(200, boot)
     expect(await client().bootstrap()).toEqual(boot)
-    expect(seen[0]).toMatchObject({ method: 'GET', url: '/api/v1/bootstrap', auth: `Bearer ${secret}` })
+    expect(backend.seen[0]).toMatchObject({ method: 'GET', url: '/api/v1/bootstrap', auth: `Bearer ${secret}` })
   })
 
   it('reads a bootstrap with nobody signed in', async () => {
-    route = () => json(200, { bridge: 'ws://127.0.0.1:9/ws/video', token: 't', relay: '' })
+    backend.route = () => json(200, { bridge: 'ws://127.0.0.1:9/ws/video', token: 't', relay: '' })
     expect(await client().bootstrap()).toMatchObject({ user: undefined, default_camera: '' })
   })
 
   it('sends no Authorization header without a secret, and reports the error code', async () => {
-    const err = await new ApiClient({ base }).bootstrap().catch((e: unknown) => e)
-    expect(seen[0]!.auth).toBeUndefined()
+    const err = await new ApiClient({ base: backend.base }).bootstrap().catch((e: unknown) => e)
+    expect(backend.seen[0]!.auth).toBeUndefined()
     expect(err).toBeInstanceOf(ApiError)
     expect(err).toMatchObject({ status: 401, code: 'unauthorized' })
     expect((err as ApiError).message).toContain('missing or wrong secret')
@@ -105,7 +69,7 @@ describe('ApiClient', () => {
   ]
   for (const c of cases) {
     it(`handles ${c.name}`, async () => {
-      route = () => ({ status: c.status, body: c.body })
+      backend.route = () => ({ status: c.status, body: c.body })
       const got = await client().cameras().catch((e: unknown) => e)
       if (c.want instanceof RegExp) {
         expect(got).toBeInstanceOf(ApiError)
@@ -128,7 +92,7 @@ describe('ApiClient', () => {
         extra: { state: 'online' },
       },
     }
-    route = () => json(200, { cameras: [healthy, { ...camera, online: false }] })
+    backend.route = () => json(200, { cameras: [healthy, { ...camera, online: false }] })
     const [a, b] = await client().cameras()
     expect(a).toMatchObject({ state: 'stalled', since: new Date(since) })
     expect(a!.streams).toEqual({
@@ -140,24 +104,22 @@ describe('ApiClient', () => {
   })
 
   it('keeps the status and code of an error', async () => {
-    route = () => ({ status: 502, body: '{"error":{"code":"relay_unreachable","message":"relay down"}}' })
+    backend.route = () => ({ status: 502, body: '{"error":{"code":"relay_unreachable","message":"relay down"}}' })
     await expect(client().cameras()).rejects.toMatchObject({ status: 502, code: 'relay_unreachable' })
-    route = () => ({ status: 500, body: 'boom' })
+    backend.route = () => ({ status: 500, body: 'boom' })
     await expect(client().cameras()).rejects.toMatchObject({ status: 500, code: 'http_500' })
   })
 
   it('reports a backend that is not there', async () => {
-    const closed = http.createServer()
-    await new Promise<void>((r) => closed.listen(0, '127.0.0.1', r))
-    const port = (closed.address() as AddressInfo).port
-    await new Promise<void>((r) => closed.close(() => r()))
-    await expect(new ApiClient({ base: `http://127.0.0.1:${port}` }).cameras()).rejects.toMatchObject({ status: 0, code: 'network' })
+    const gone = await loopbackBackend(secret)
+    await gone.close()
+    await expect(new ApiClient({ base: gone.base }).cameras()).rejects.toMatchObject({ status: 0, code: 'network' })
   })
 })
 
 describe('session', () => {
   it('reads a signed-in session', async () => {
-    route = () =>
+    backend.route = () =>
       json(200, { signed_in: true, relay: 'http://127.0.0.1:8080', user: { name: 'duty', role: 'duty' }, expires_at: '2026-05-10T08:00:00Z' })
     expect(await client().session()).toEqual({
       signedIn: true,
@@ -168,26 +130,26 @@ describe('session', () => {
   })
 
   it('reads a signed-out session with the last relay', async () => {
-    route = () => json(200, { signed_in: false, relay: 'http://10.0.0.2:8080' })
+    backend.route = () => json(200, { signed_in: false, relay: 'http://10.0.0.2:8080' })
     expect(await client().session()).toEqual({ signedIn: false, relay: 'http://10.0.0.2:8080' })
   })
 
   it('reads why a session is signed out, and a launch sign-in being retried', async () => {
-    route = () => json(200, { signed_in: false, relay: 'http://r', reason: 'relay_unreachable', message: 'dial tcp 10.0.0.2:8080: refused', retrying: true })
+    backend.route = () => json(200, { signed_in: false, relay: 'http://r', reason: 'relay_unreachable', message: 'dial tcp 10.0.0.2:8080: refused', retrying: true })
     expect(await client().session()).toEqual({ signedIn: false, relay: 'http://r', reason: 'relay_unreachable', message: 'dial tcp 10.0.0.2:8080: refused', retrying: true })
   })
 
   it('refuses a session without signed_in', async () => {
-    route = () => json(200, { relay: 'x' })
+    backend.route = () => json(200, { relay: 'x' })
     await expect(client().session()).rejects.toThrow(/"signed_in" is not true or false/)
   })
 
   it('posts the sign-in as JSON', async () => {
-    route = () => json(200, { signed_in: true, relay: 'http://r', user: { name: 'duty', role: 'duty' }, expires_at: '2026-05-10T08:00:00Z' })
+    backend.route = () => json(200, { signed_in: true, relay: 'http://r', user: { name: 'duty', role: 'duty' }, expires_at: '2026-05-10T08:00:00Z' })
     const s = await client().signIn({ relay: 'http://r', user: 'duty', password: 'pw' })
     expect(s.signedIn).toBe(true)
-    expect(seen[0]).toMatchObject({ method: 'POST', url: '/api/v1/session', type: 'application/json' })
-    expect(JSON.parse(seen[0]!.body)).toEqual({ relay: 'http://r', user: 'duty', password: 'pw' })
+    expect(backend.seen[0]).toMatchObject({ method: 'POST', url: '/api/v1/session', type: 'application/json' })
+    expect(JSON.parse(backend.seen[0]!.body)).toEqual({ relay: 'http://r', user: 'duty', password: 'pw' })
   })
 
   const failures = [
@@ -197,7 +159,7 @@ describe('session', () => {
   ]
   for (const f of failures) {
     it(`reports ${f.code}`, async () => {
-      route = () => json(f.status, { error: { code: f.code, message: f.message } })
+      backend.route = () => json(f.status, { error: { code: f.code, message: f.message } })
       const err = await client()
         .signIn({ relay: 'http://r', user: 'duty', password: 'x' })
         .catch((e: unknown) => e)
@@ -207,9 +169,9 @@ describe('session', () => {
   }
 
   it('signs out with DELETE and takes 204', async () => {
-    route = () => ({ status: 204 })
+    backend.route = () => ({ status: 204 })
     await client().signOut()
-    expect(seen[0]).toMatchObject({ method: 'DELETE', url: '/api/v1/session' })
+    expect(backend.seen[0]).toMatchObject({ method: 'DELETE', url: '/api/v1/session' })
   })
 })
 
@@ -217,21 +179,21 @@ describe('layouts and tours', () => {
   const layout: Layout = { name: 'night 4/东', grid: 4, tiles: ['site-01/doff1', null, 'site-02/doff1'] }
 
   it('lists layouts', async () => {
-    route = () => json(200, { layouts: [layout] })
+    backend.route = () => json(200, { layouts: [layout] })
     expect(await client().layouts()).toEqual([layout])
   })
 
   it('saves a layout under its escaped name', async () => {
-    route = (s) => ({ status: 200, body: s.body })
+    backend.route = (s) => ({ status: 200, body: s.body })
     expect(await client().saveLayout(layout)).toEqual(layout)
-    expect(seen[0]).toMatchObject({ method: 'PUT', url: '/api/v1/layouts/night%204%2F%E4%B8%9C' })
-    expect(JSON.parse(seen[0]!.body)).toEqual(layout)
+    expect(backend.seen[0]).toMatchObject({ method: 'PUT', url: '/api/v1/layouts/night%204%2F%E4%B8%9C' })
+    expect(JSON.parse(backend.seen[0]!.body)).toEqual(layout)
   })
 
   it('deletes a layout', async () => {
-    route = () => ({ status: 204 })
+    backend.route = () => ({ status: 204 })
     await client().deleteLayout('night-4')
-    expect(seen[0]).toMatchObject({ method: 'DELETE', url: '/api/v1/layouts/night-4' })
+    expect(backend.seen[0]).toMatchObject({ method: 'DELETE', url: '/api/v1/layouts/night-4' })
   })
 
   const badLayouts: { name: string; layout: unknown; want: RegExp }[] = [
@@ -242,7 +204,7 @@ describe('layouts and tours', () => {
   ]
   for (const c of badLayouts) {
     it(`refuses a layout with ${c.name}`, async () => {
-      route = () => json(200, { layouts: [c.layout] })
+      backend.route = () => json(200, { layouts: [c.layout] })
       await expect(client().layouts()).rejects.toThrow(c.want)
     })
   }
@@ -263,14 +225,14 @@ describe('layouts and tours', () => {
   }
 
   it('lists tours', async () => {
-    route = () => json(200, { tours: [tourWire] })
+    backend.route = () => json(200, { tours: [tourWire] })
     expect(await client().tours()).toEqual([tour])
   })
 
   it('saves a tour in the wire spelling', async () => {
-    route = (s) => ({ status: 200, body: s.body })
+    backend.route = (s) => ({ status: 200, body: s.body })
     expect(await client().saveTour(tour)).toEqual(tour)
-    expect(JSON.parse(seen[0]!.body)).toEqual(tourWire)
+    expect(JSON.parse(backend.seen[0]!.body)).toEqual(tourWire)
   })
 
   const badSteps: { name: string; step: unknown; want: RegExp }[] = [
@@ -282,7 +244,7 @@ describe('layouts and tours', () => {
   ]
   for (const c of badSteps) {
     it(`refuses a tour step with ${c.name}`, async () => {
-      route = () => json(200, { tours: [{ name: 't', steps: [c.step] }] })
+      backend.route = () => json(200, { tours: [{ name: 't', steps: [c.step] }] })
       await expect(client().tours()).rejects.toThrow(c.want)
     })
   }

@@ -1,46 +1,20 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
-import http from 'node:http'
-import type { AddressInfo } from 'node:net'
 import { createI18n } from 'vue-i18n'
 import { ApiClient, ApiError } from './client'
 import { forwardMessage, parseFinding } from './findings'
+import { loopbackBackend, type LoopbackBackend } from './loopback'
 import { messages } from '../i18n/messages'
 
 // A real HTTP server standing in for the console backend's checklist and
 // findings API (docs/PROTOCOLS.md, round 3).
 const secret = 's3cret'
-interface Seen {
-  method: string
-  url: string
-  body: string
-}
-let seen: Seen[] = []
-let route: (s: Seen) => { status: number; body: unknown }
-let server: http.Server
-let base = ''
 
-beforeAll(async () => {
-  server = http.createServer((req, res) => {
-    let body = ''
-    req.on('data', (c: Buffer) => (body += c.toString()))
-    req.on('end', () => {
-      const s = { method: req.method ?? '', url: req.url ?? '', body }
-      seen.push(s)
-      const a = req.headers.authorization === `Bearer ${secret}` ? route(s) : { status: 401, body: { error: { code: 'unauthorized', message: 'no' } } }
-      res.writeHead(a.status, { 'Content-Type': 'application/json' })
-      res.end(JSON.stringify(a.body))
-    })
-  })
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
-})
-afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())))
-beforeEach(() => {
-  seen = []
-  route = () => ({ status: 404, body: { error: { code: 'not_found', message: 'no such path' } } })
-})
+let backend: LoopbackBackend
+beforeAll(async () => (backend = await loopbackBackend(secret)))
+afterAll(() => backend.close())
+beforeEach(() => backend.reset())
 
-const client = () => new ApiClient({ base, secret })
+const client = () => new ApiClient({ base: backend.base, secret })
 
 const template = {
   id: 'ppe-doffing',
@@ -82,29 +56,29 @@ const finding = {
 
 describe('checklists and runs', () => {
   it('reads the zone templates with step deviations and durations in seconds', async () => {
-    route = () => ({ status: 200, body: { templates: [template], problems: [] } })
+    backend.route = () => ({ status: 200, body: { templates: [template], problems: [] } })
     const [t] = await client().checklists('doffing_room_1')
-    expect(seen[0]!.url).toBe('/api/v1/checklists?zone=doffing_room_1')
+    expect(backend.seen[0]!.url).toBe('/api/v1/checklists?zone=doffing_room_1')
     expect(t!.steps[0]).toEqual({ id: 'hh-gloves', text: template.steps[0]!.text, minDurationS: 15, deviations: ['missed_hand_hygiene', 'short_hand_rub'] })
     expect(t!.deviations[0]).toMatchObject({ id: 'missed_hand_hygiene', severity: 'major', deadlineS: 172800 })
   })
 
   it('starts a run, marks a step and reads the flags', async () => {
-    route = (s) =>
+    backend.route = (s) =>
       s.url === '/api/v1/runs'
         ? { status: 201, body: { id: 'run-1', camera: 'site-01/doff1', template, observations: [] } }
         : { status: 200, body: { observations: [{ step: 'goggles', mark: 'done', at: '2026-11-24T19:00:00Z' }], flags: [{ step: 'goggles', deviation: 'missed_hand_hygiene', reason: { 'zh-CN': '顺序', en: 'order' } }] } }
     const run = await client().startRun('ppe-doffing', 'site-01/doff1')
-    expect(JSON.parse(seen[0]!.body)).toEqual({ template_id: 'ppe-doffing', template_version: 0, camera: 'site-01/doff1' })
+    expect(JSON.parse(backend.seen[0]!.body)).toEqual({ template_id: 'ppe-doffing', template_version: 0, camera: 'site-01/doff1' })
     const u = await client().mark(run.id, 'goggles', 'done')
-    expect(seen[1]).toMatchObject({ method: 'POST', url: '/api/v1/runs/run-1/marks' })
-    expect(JSON.parse(seen[1]!.body)).toEqual({ step: 'goggles', mark: 'done' })
+    expect(backend.seen[1]).toMatchObject({ method: 'POST', url: '/api/v1/runs/run-1/marks' })
+    expect(JSON.parse(backend.seen[1]!.body)).toEqual({ step: 'goggles', mark: 'done' })
     expect(u.flags).toEqual([{ step: 'goggles', deviation: 'missed_hand_hygiene', reason: { 'zh-CN': '顺序', en: 'order' } }])
     expect(u.observations[0]!.at).toEqual(new Date('2026-11-24T19:00:00Z'))
   })
 
   it('refuses a run answer that breaks the contract', async () => {
-    route = () => ({ status: 200, body: { observations: 'none', flags: [] } })
+    backend.route = () => ({ status: 200, body: { observations: 'none', flags: [] } })
     const err = await client().mark('run-1', 'goggles', 'done').catch((e: unknown) => e)
     expect(err).toBeInstanceOf(ApiError)
     expect((err as ApiError).message).toMatch(/"observations" is not a list/)
@@ -113,7 +87,7 @@ describe('checklists and runs', () => {
 
 describe('findings', () => {
   it('flags with the snapshot, PTS and deadline as the contract spells them', async () => {
-    route = () => ({ status: 201, body: finding })
+    backend.route = () => ({ status: 201, body: finding })
     const f = await client().flag({
       camera: 'site-01/doff1',
       stream: 'main',
@@ -130,7 +104,7 @@ describe('findings', () => {
       snapshotWidth: 640,
       snapshotHeight: 360,
     })
-    expect(JSON.parse(seen[0]!.body)).toEqual({
+    expect(JSON.parse(backend.seen[0]!.body)).toEqual({
       camera: 'site-01/doff1',
       stream: 'main',
       pts_us: 123456789,
@@ -150,28 +124,28 @@ describe('findings', () => {
   })
 
   it('says 409 forwarded in the backend words', async () => {
-    route = () => ({ status: 409, body: { error: { code: 'forwarded', message: 'the site has this finding already' } } })
+    backend.route = () => ({ status: 409, body: { error: { code: 'forwarded', message: 'the site has this finding already' } } })
     const err = await client().editFinding('f1', { note: 'x' }).catch((e: unknown) => e)
     expect(err).toMatchObject({ status: 409, code: 'forwarded', detail: 'the site has this finding already' })
-    expect(seen[0]).toMatchObject({ method: 'PATCH', url: '/api/v1/findings/f1' })
-    expect(JSON.parse(seen[0]!.body)).toEqual({ note: 'x' })
+    expect(backend.seen[0]).toMatchObject({ method: 'PATCH', url: '/api/v1/findings/f1' })
+    expect(JSON.parse(backend.seen[0]!.body)).toEqual({ note: 'x' })
   })
 
   it('withdraws with a reason and lists since a time', async () => {
-    route = (s) => (s.method === 'POST' ? { status: 200, body: { ...finding, status: 'withdrawn', status_note: 'twice' } } : { status: 200, body: { findings: [finding] } })
+    backend.route = (s) => (s.method === 'POST' ? { status: 200, body: { ...finding, status: 'withdrawn', status_note: 'twice' } } : { status: 200, body: { findings: [finding] } })
     expect(await client().withdrawFinding('f1', 'twice')).toMatchObject({ status: 'withdrawn', statusNote: 'twice' })
-    expect(JSON.parse(seen[0]!.body)).toEqual({ reason: 'twice' })
+    expect(JSON.parse(backend.seen[0]!.body)).toEqual({ reason: 'twice' })
     const list = await client().findings(new Date('2026-11-24T07:00:00Z'))
-    expect(seen[1]!.url).toBe('/api/v1/findings?since=2026-11-24T07%3A00%3A00.000Z')
+    expect(backend.seen[1]!.url).toBe('/api/v1/findings?since=2026-11-24T07%3A00%3A00.000Z')
     expect(list.map((f) => f.id)).toEqual(['f1'])
   })
 
   it('lists the re-check queue and the overdue ones by filter', async () => {
-    route = () => ({ status: 200, body: { findings: [{ ...finding, status: 'rectified', status_note: 'fixed' }] } })
+    backend.route = () => ({ status: 200, body: { findings: [{ ...finding, status: 'rectified', status_note: 'fixed' }] } })
     const list = await client().findings({ statuses: ['rectified'] })
     await client().findings({ overdue: true })
     await client().findings({ statuses: ['rectified', 'reopened'], overdue: false, since: new Date('2026-11-24T07:00:00Z') })
-    expect(seen.map((x) => x.url)).toEqual([
+    expect(backend.seen.map((x) => x.url)).toEqual([
       '/api/v1/findings?status=rectified',
       '/api/v1/findings?overdue=1',
       '/api/v1/findings?since=2026-11-24T07%3A00%3A00.000Z&status=rectified%2Creopened&overdue=0',
@@ -180,25 +154,25 @@ describe('findings', () => {
   })
 
   it('verifies, reopens with a deadline and retries as the contract spells them', async () => {
-    route = (s) =>
+    backend.route = (s) =>
       s.url.endsWith('/verify')
         ? { status: 200, body: { ...finding, status: 'verified' } }
         : s.url.endsWith('/reopen')
           ? { status: 200, body: { ...finding, status: 'reopened', deadline: '2026-11-28T19:00:00Z' } }
           : { status: 200, body: { ...finding, forward: { state: 'failing', error: 'relay unreachable (retrying)', retrying: true } } }
-    expect(await client().verifyFinding('f1', 'seen fixed')).toMatchObject({ status: 'verified' })
+    expect(await client().verifyFinding('f1', 'backend.seen fixed')).toMatchObject({ status: 'verified' })
     const r = await client().reopenFinding('f1', 'still wrong', new Date('2026-11-28T19:00:00Z'))
     expect(r).toMatchObject({ status: 'reopened', deadline: new Date('2026-11-28T19:00:00Z') })
     expect(await client().retryFinding('f1')).toMatchObject({ forward: { state: 'failing', retrying: true } })
-    expect(seen.map((x) => `${x.method} ${x.url} ${x.body}`)).toEqual([
-      'POST /api/v1/findings/f1/verify {"note":"seen fixed"}',
+    expect(backend.seen.map((x) => `${x.method} ${x.url} ${x.body}`)).toEqual([
+      'POST /api/v1/findings/f1/verify {"note":"backend.seen fixed"}',
       'POST /api/v1/findings/f1/reopen {"note":"still wrong","deadline":"2026-11-28T19:00:00.000Z"}',
       'POST /api/v1/findings/f1/retry {}',
     ])
   })
 
   it('says 409 nothing_failing and bad_transition in the backend words', async () => {
-    route = (s) =>
+    backend.route = (s) =>
       s.url.endsWith('/retry')
         ? { status: 409, body: { error: { code: 'nothing_failing', message: 'no change of f1 was refused' } } }
         : { status: 409, body: { error: { code: 'bad_transition', message: 'the finding is open' } } }
@@ -207,7 +181,7 @@ describe('findings', () => {
   })
 
   it('puts the secret in evidence URLs, which <img> and <video> cannot send as a header', () => {
-    expect(client().evidenceURL('abc.jpg')).toBe(`${base}/api/v1/evidence/abc.jpg?token=${secret}`)
+    expect(client().evidenceURL('abc.jpg')).toBe(`${backend.base}/api/v1/evidence/abc.jpg?token=${secret}`)
     expect(new ApiClient({}).evidenceURL('a b.mp4')).toBe('/api/v1/evidence/a%20b.mp4')
   })
 })
