@@ -4,6 +4,7 @@ import { ApiClient, browserSecret } from './api'
 import { applyLocale, i18n } from './i18n'
 import './style.css'
 import './components/dialog.css'
+import './components/panel.css'
 
 applyLocale(i18n.global.locale.value)
 const api = new ApiClient({ secret: browserSecret() })

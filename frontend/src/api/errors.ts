@@ -27,6 +27,11 @@ export function errorText(err: unknown): string {
   return err instanceof Error ? err.message : String(err)
 }
 
+/** What went wrong in words for the officer: the backend's own, without the method and path. */
+export function detailOf(err: unknown): string {
+  return err instanceof ApiError ? err.detail : errorText(err)
+}
+
 /** The backend's {"error":{"code","message"}} body, or http_STATUS and the start of the text. */
 export async function errorFrom(res: Response, what: string): Promise<ApiError> {
   const text = await res.text().catch(() => '')

@@ -1,6 +1,7 @@
 // The view's only door to the backend: HTTP calls, the event stream and the
 // video WebSocket.
 export { ApiClient, ApiError, openVideoSocket, videoURL } from './client'
+export { detailOf } from './errors'
 export type { ClientOptions } from './client'
 export { EventStream } from './events'
 export type { EventStreamOptions, StreamHandlers, StreamStatus } from './events'

@@ -2,6 +2,8 @@
 // the findings the backend's order rules propose. The rules themselves run
 // in Go (checklist.Run); this only keeps what the answers said.
 import type { ChecklistStep, Mark, Observation, RunFlag, RunUpdate, Template } from '../api'
+import { localName } from '../i18n/format'
+import type { Locale } from '../i18n/messages'
 
 /** Milliseconds since some fixed point; injected so tests can move time. */
 export type Clock = () => number
@@ -160,6 +162,18 @@ export class ChecklistRun<S = unknown> {
     if (!s) throw new Error(`template ${this.template.id} has no step ${step}`)
     return s
   }
+}
+
+/** A step of the template in words, or its id when the template has no such step. */
+export function stepName(template: Template, id: string, locale: Locale): string {
+  const s = template.steps.find((x) => x.id === id)
+  return s ? localName(s.text, locale) : id
+}
+
+/** A deviation of the template in words, or its id. */
+export function deviationName(template: Template, id: string | undefined, locale: Locale): string {
+  const d = template.deviations.find((x) => x.id === id)
+  return d ? localName(d.text, locale) : (id ?? '')
 }
 
 /** "1:05" for a timer. */

@@ -1,5 +1,6 @@
 // Duty shifts in the site's time zone: 08:00–20:00 (day) and 20:00–08:00
 // (night) by default. The findings panel lists this shift's first.
+import { pad2, wallClock, type WallClock } from '../i18n/format'
 
 export interface Shift {
   kind: 'day' | 'night'
@@ -18,39 +19,8 @@ export interface ShiftHours {
 
 export const defaultShiftHours: ShiftHours = { dayStart: 8, nightStart: 20 }
 
-interface Wall {
-  year: number
-  month: number
-  day: number
-  hour: number
-  minute: number
-  second: number
-}
-
-const formatters = new Map<string, Intl.DateTimeFormat>()
-
-function wallClock(d: Date, timeZone: string): Wall {
-  let f = formatters.get(timeZone)
-  if (!f) {
-    f = new Intl.DateTimeFormat('en-CA', {
-      timeZone,
-      year: 'numeric',
-      month: '2-digit',
-      day: '2-digit',
-      hour: '2-digit',
-      minute: '2-digit',
-      second: '2-digit',
-      hourCycle: 'h23',
-    })
-    formatters.set(timeZone, f)
-  }
-  const p: Record<string, number> = {}
-  for (const x of f.formatToParts(d)) if (x.type !== 'literal') p[x.type] = Number(x.value)
-  return { year: p.year!, month: p.month!, day: p.day!, hour: p.hour!, minute: p.minute!, second: p.second! }
-}
-
 /** The instant a site-local wall-clock time names (the earlier one at a DST fold). */
-export function fromWall(w: Wall, timeZone: string): Date {
+export function fromWall(w: WallClock, timeZone: string): Date {
   const asUTC = Date.UTC(w.year, w.month - 1, w.day, w.hour, w.minute, w.second)
   let t = asUTC
   // Two rounds settle the offset, DST included.
@@ -62,25 +32,23 @@ export function fromWall(w: Wall, timeZone: string): Date {
   return new Date(t)
 }
 
-function shiftAt(w: Wall, hour: number, timeZone: string, dayOffset: number): Date {
+function shiftAt(w: WallClock, hour: number, timeZone: string, dayOffset: number): Date {
   const base = new Date(Date.UTC(w.year, w.month - 1, w.day + dayOffset))
   return fromWall({ year: base.getUTCFullYear(), month: base.getUTCMonth() + 1, day: base.getUTCDate(), hour, minute: 0, second: 0 }, timeZone)
 }
-
-const pad = (n: number) => String(n).padStart(2, '0')
 
 /** The shift an instant falls in, at a site in timeZone. */
 export function shiftOf(d: Date, timeZone: string, hours: ShiftHours = defaultShiftHours): Shift {
   const w = wallClock(d, timeZone)
   const { dayStart, nightStart } = hours
   if (w.hour >= dayStart && w.hour < nightStart) {
-    return { kind: 'day', start: shiftAt(w, dayStart, timeZone, 0), end: shiftAt(w, nightStart, timeZone, 0), date: `${w.year}-${pad(w.month)}-${pad(w.day)}` }
+    return { kind: 'day', start: shiftAt(w, dayStart, timeZone, 0), end: shiftAt(w, nightStart, timeZone, 0), date: `${w.year}-${pad2(w.month)}-${pad2(w.day)}` }
   }
   // Night: began this evening, or yesterday evening when before the day shift.
   const back = w.hour < dayStart ? -1 : 0
   const start = shiftAt(w, nightStart, timeZone, back)
   const sw = wallClock(start, timeZone)
-  return { kind: 'night', start, end: shiftAt(w, dayStart, timeZone, back + 1), date: `${sw.year}-${pad(sw.month)}-${pad(sw.day)}` }
+  return { kind: 'night', start, end: shiftAt(w, dayStart, timeZone, back + 1), date: `${sw.year}-${pad2(sw.month)}-${pad2(sw.day)}` }
 }
 
 export interface ShiftGroup<T> {
@@ -117,7 +85,7 @@ export function groupByShift<T>(items: readonly T[], at: (x: T) => Date | undefi
 /** "2026-11-24T21:30" as a datetime-local input shows it, at the site. */
 export function toWallInput(d: Date, timeZone: string): string {
   const w = wallClock(d, timeZone)
-  return `${w.year}-${pad(w.month)}-${pad(w.day)}T${pad(w.hour)}:${pad(w.minute)}`
+  return `${w.year}-${pad2(w.month)}-${pad2(w.day)}T${pad2(w.hour)}:${pad2(w.minute)}`
 }
 
 /** The instant a datetime-local input's value names at the site; undefined when it names none. */

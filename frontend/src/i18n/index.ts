@@ -1,8 +1,9 @@
 import { createI18n } from 'vue-i18n'
+import { detailOf } from '../api/errors'
 import type { LocalizedName } from '../api/types'
 import { locales, messages, type Locale, type Messages } from './messages'
 
-export { localName, siteTime } from './format'
+export { cameraLabel, localName, siteTime } from './format'
 export { locales, messages } from './messages'
 export type { Locale, Messages } from './messages'
 
@@ -52,4 +53,14 @@ export function zoneName(zone: string): LocalizedName {
   const zh = (messages['zh-CN'].zone as Record<string, string>)[zone]
   const en = (messages.en.zone as Record<string, string>)[zone]
   return { 'zh-CN': zh ?? zone, en: en ?? zone }
+}
+
+/** The locale the view speaks now. */
+export function currentLocale(): Locale {
+  return i18n.global.locale.value
+}
+
+/** "That did not work: …" in the backend's own words: how a failed action is reported. */
+export function failedText(err: unknown): string {
+  return i18n.global.t('app.failed', { message: detailOf(err) })
 }

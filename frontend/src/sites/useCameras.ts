@@ -3,6 +3,7 @@
 // stream (404) is polled instead, every pollMs.
 import { computed, onBeforeUnmount, ref, shallowRef, type ComputedRef, type Ref, type ShallowRef } from 'vue'
 import { ApiError, cameraKey, type ApiClient, type Camera } from '../api'
+import { cameraLabel, currentLocale } from '../i18n'
 
 export type LiveStatus = 'connecting' | 'open' | 'retrying' | 'polling'
 
@@ -13,9 +14,17 @@ export interface CameraFeed {
   loaded: Ref<boolean>
   error: ShallowRef<ApiError | undefined>
   live: Ref<LiveStatus>
+  /** The time zone of the default camera (else the first): where shifts are counted. */
+  timeZone: ComputedRef<string>
+  /** A camera's time zone, or the default one for a camera not in the list. */
+  timeZoneOf(key: string): string
+  /** "Site · camera" in the view's language, or the key. */
+  label(key: string): string
 }
 
 export interface CameraFeedOptions {
+  /** The backend's default camera, whose time zone the console keeps. */
+  defaultCamera?: string
   /** Where the event stream is when the page is not served by the backend (the Wails window). */
   events?: { base?: string; token?: string }
   /** The backend ended the session (session_expired, signed_out). */
@@ -104,7 +113,17 @@ export function useCameras(api: ApiClient, opts: CameraFeedOptions): CameraFeed 
     stream.stop()
     clearInterval(poll)
   })
-  return { cameras, byKey, loaded, error, live }
+  const timeZone = computed(() => byKey.value.get(opts.defaultCamera ?? '')?.time_zone ?? cameras.value[0]?.time_zone ?? 'Asia/Shanghai')
+  return {
+    cameras,
+    byKey,
+    loaded,
+    error,
+    live,
+    timeZone,
+    timeZoneOf: (key) => byKey.value.get(key)?.time_zone ?? timeZone.value,
+    label: (key) => cameraLabel(byKey.value.get(key), key, currentLocale()),
+  }
 }
 
 /** The list with one camera's new entry in its place, or added at the end. */

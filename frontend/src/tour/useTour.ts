@@ -1,6 +1,6 @@
 // The tour engine inside Vue: its state as a ref (changing per step, not per
 // frame) and in window.__qly.tour for the end-to-end tests.
-import { onBeforeUnmount, ref, shallowRef } from 'vue'
+import { onScopeDispose, ref, shallowRef } from 'vue'
 import type { TourStep } from '../api'
 import { debug } from '../player'
 import { TourEngine, type TourState } from './engine'
@@ -23,6 +23,6 @@ export function useTour(opts: { show(step: TourStep, index: number): boolean; st
   })
   const d = debug()
   if (d) d.tour = { ...state.value, step: null, at: at.value }
-  onBeforeUnmount(() => engine.stop())
+  onScopeDispose(() => engine.stop())
   return { state, at, engine }
 }

@@ -1,0 +1,172 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import { effectScope, nextTick } from 'vue'
+import { ApiClient } from '../api'
+import { loopbackBackend, type Answer, type LoopbackBackend, type Seen } from '../api/loopback'
+import { i18n } from '../i18n'
+import { filledWall } from '../wall/layout'
+import { useWall } from '../wall/useWall'
+import { disinfectionWire, doffingWire } from './fixtures'
+import { useChecklist, useChecklistPlace } from './useChecklist'
+
+// The checklist's run against a real HTTP server standing in for the
+// backend. Runs outlive the panel, so each test uses its own camera.
+const secret = 's3cret'
+let backend: LoopbackBackend
+beforeAll(async () => {
+  backend = await loopbackBackend(secret)
+  i18n.global.locale.value = 'en'
+})
+afterAll(() => backend.close())
+beforeEach(() => backend.reset())
+
+let runs = 0
+/** The backend's checklist API: the zone's two templates, runs, marks that raise `flags`. */
+function checklistAPI(flags: { step: string; deviation: string }[] = []) {
+  return (s: Seen): Answer => {
+    if (s.url.startsWith('/api/v1/checklists')) return { status: 200, body: { templates: [disinfectionWire, doffingWire] } }
+    if (s.url === '/api/v1/runs') {
+      const { template_id } = JSON.parse(s.body) as { template_id: string }
+      return { status: 201, body: { id: `run-${++runs}`, template: template_id === doffingWire.id ? doffingWire : disinfectionWire, observations: [] } }
+    }
+    if (s.url.endsWith('/marks')) {
+      const { step, mark } = JSON.parse(s.body) as { step: string; mark: string }
+      return { status: 200, body: { observations: mark ? [{ step, mark }] : [], flags: flags.map((f) => ({ ...f, reason: { 'zh-CN': '顺序', en: 'Out of order' } })) } }
+    }
+    return { status: 404, body: '' }
+  }
+}
+
+function open(camera: string) {
+  const api = new ApiClient({ base: backend.base, secret })
+  const templates: string[] = []
+  const scope = effectScope()
+  const checklist = scope.run(() =>
+    useChecklist(api, { camera, zone: 'doffing_room_1', tileId: 'tile-1' }, {
+      file: () => Promise.reject(new Error('not filed in these tests')),
+      template: (id) => templates.push(id),
+      close: () => {},
+      focus: () => {},
+    }),
+  )!
+  return { checklist, templates, scope }
+}
+
+const posted = (path: string) => backend.seen.filter((s) => s.method === 'POST' && s.url === path)
+
+describe('useChecklist', () => {
+  it('starts on the most specific checklist, and goes on with the same run when opened again', async () => {
+    backend.route = checklistAPI()
+    const first = open('s/cam-a')
+    await first.checklist.load()
+    expect(first.checklist.templates.value.map((t) => t.id)).toEqual(['ppe-doffing', 'disinfection'])
+    expect(first.templates).toEqual(['ppe-doffing'])
+    const id = first.checklist.run.value!.id
+    first.scope.stop()
+
+    const again = open('s/cam-a')
+    await again.checklist.load()
+    expect(again.checklist.run.value!.id).toBe(id)
+    expect(posted('/api/v1/runs')).toHaveLength(1)
+  })
+
+  it('marks the step under the cursor and moves on to the next one not marked', async () => {
+    backend.route = checklistAPI()
+    const { checklist } = open('s/cam-b')
+    await checklist.load()
+    await checklist.mark('done')
+    const r = checklist.run.value!
+    expect(JSON.parse(posted(`/api/v1/runs/${r.id}/marks`)[0]!.body)).toEqual({ step: 'hh-gloves', mark: 'done' })
+    expect(r.steps[0]!.mark).toBe('done')
+    expect(r.current?.id).toBe('goggles')
+  })
+
+  it('says a failed mark in the backend’s words', async () => {
+    backend.route = (s) => (s.url.endsWith('/marks') ? { status: 409, body: { error: { code: 'run_closed', message: 'run is closed' } } } : checklistAPI()(s))
+    const { checklist } = open('s/cam-c')
+    await checklist.load()
+    await checklist.mark('done')
+    expect(checklist.error.value).toBe('That did not work: run is closed')
+  })
+
+  it('keeps a proposal open when it has no picture to file, and dismisses it', async () => {
+    backend.route = checklistAPI([{ step: 'goggles', deviation: 'wrong-order' }])
+    const { checklist } = open('s/cam-d')
+    await checklist.load()
+    await checklist.mark('done')
+    const p = checklist.run.value!.pending!
+    expect(p.key).toBe('goggles:wrong-order')
+    // No tile is playing here: the mark's picture is none.
+    await checklist.confirm(p)
+    expect(p.state).toBe('proposed')
+    expect(p.error).toBe(`That did not work: ${i18n.global.t('flag.noPicture')}`)
+    checklist.dismiss(p)
+    expect(p.state).toBe('dismissed')
+    expect(checklist.run.value!.pending).toBeUndefined()
+  })
+
+  it('switches to the zone’s next checklist with t', async () => {
+    backend.route = checklistAPI()
+    const { checklist, templates } = open('s/cam-e')
+    await checklist.load()
+    checklist.commands['checklist.template']!({ action: 'checklist.template', key: 't', binding: { action: 'checklist.template', scope: 'checklist', section: 'checklist', keys: ['t'] } })
+    await expect.poll(() => templates).toEqual(['ppe-doffing', 'disinfection'])
+    expect(checklist.run.value!.template.id).toBe('disinfection')
+  })
+})
+
+describe('useChecklistPlace', () => {
+  function place(cameras: (string | null)[]) {
+    const said: string[] = []
+    return effectScope().run(() => {
+      const wall = useWall()
+      wall.setOwn(filledWall(4, cameras.filter((c): c is string => c !== null)))
+      const toggled: number[] = []
+      const p = useChecklistPlace(wall, {
+        inUse: () => wall.focused.value ?? wall.selected.value,
+        toggleFocus: (i) => {
+          toggled.push(i)
+          wall.focused.value = i
+        },
+        say: (s) => said.push(s),
+      })
+      return { wall, p, said, toggled }
+    })!
+  }
+
+  it('opens on the tile in use, enlarging it', () => {
+    const s = place(['s/a', 's/b'])
+    s.wall.select(1)
+    expect(s.p.open()).toBe(true)
+    expect(s.p.place.value).toEqual({ camera: 's/b', index: 1 })
+    expect(s.toggled).toEqual([1])
+  })
+
+  it('says so on an empty tile', () => {
+    const s = place(['s/a'])
+    s.wall.select(3)
+    expect(s.p.open()).toBe(false)
+    expect(s.said).toEqual([i18n.global.t('flag.noTile')])
+  })
+
+  it('closes when the focus view does, or the tile changes camera', async () => {
+    const s = place(['s/a', 's/b'])
+    s.p.open()
+    await nextTick()
+    s.wall.focused.value = null
+    await nextTick()
+    expect(s.p.place.value).toBeUndefined()
+    s.p.open()
+    await nextTick()
+    s.wall.assign(0, 's/z')
+    await nextTick()
+    expect(s.p.place.value).toBeUndefined()
+  })
+
+  it('offers the open run’s template to the quick flag on its camera only', () => {
+    const s = place(['s/a', 's/b'])
+    s.p.open()
+    s.p.template.value = 'ppe-doffing'
+    expect(s.p.templateOn('s/a')).toBe('ppe-doffing')
+    expect(s.p.templateOn('s/b')).toBeUndefined()
+  })
+})

@@ -1,0 +1,293 @@
+// The checklist beside the enlarged camera: which camera it is open on
+// (useChecklistPlace), and the run on it (useChecklist): the zone's
+// templates, marks sent to the backend, the timers of timed steps, the
+// findings the backend's order rules propose, and a deviation marked with
+// the picker. Runs outlive the panel (run.ts's openRuns): closed and opened
+// again on the same camera, the officer goes on where they were.
+import { computed, onScopeDispose, reactive, ref, shallowRef, watch } from 'vue'
+import type { ApiClient, Finding, FlagRequest, Mark, Template } from '../api'
+import type { Say } from '../console/useNotice'
+import { currentLocale, failedText, i18n, localName } from '../i18n'
+import type { Commands } from '../keys'
+import { debug } from '../player'
+import type { WallState } from '../wall/useWall'
+import { captureTile } from './capture'
+import { catalogue, draftFor, flagRequest, type FlagDraft, type Frame } from './flag'
+import { bySpecificity, ChecklistRun, openRuns, type OpenRuns, type Proposal } from './run'
+
+/** Which camera the checklist is open on, in which tile. */
+export interface ChecklistPlace {
+  camera: string
+  index: number
+}
+
+/**
+ * The checklist belongs to the enlarged camera: opening it enlarges the
+ * tile in use; leaving the focus view, or the tile changing camera, closes it.
+ */
+export function useChecklistPlace(wall: WallState, opts: { inUse(): number; toggleFocus(i: number): void; say: Say }) {
+  const place = shallowRef<ChecklistPlace>()
+  /** The template the open run follows, whose deviations the quick flag offers first. */
+  const template = ref<string>()
+
+  /** Opens the checklist on the tile in use; false when that tile is empty. */
+  function open(): boolean {
+    const i = opts.inUse()
+    const camera = wall.tiles.value[i]
+    if (!camera) {
+      opts.say(i18n.global.t('flag.noTile'))
+      return false
+    }
+    if (wall.focused.value !== i) opts.toggleFocus(i)
+    place.value = { camera, index: i }
+    return true
+  }
+
+  function close(): void {
+    place.value = undefined
+  }
+
+  watch(wall.focused, (now) => {
+    if (now === null && place.value) place.value = undefined
+  })
+  watch(
+    () => (place.value ? wall.tiles.value[place.value.index] : undefined),
+    (camera) => {
+      if (place.value && camera !== place.value.camera) place.value = undefined
+    },
+  )
+
+  return {
+    place,
+    template,
+    open,
+    close,
+    /** The open run's template when the checklist is open on this camera. */
+    templateOn: (camera: string) => (place.value?.camera === camera ? template.value : undefined),
+  }
+}
+
+export type ChecklistPlaceState = ReturnType<typeof useChecklistPlace>
+
+/** The picture on screen when a key was pressed; a tile without one gives none. */
+type Shot = Promise<Frame | undefined>
+
+export interface ChecklistTarget {
+  camera: string
+  zone: string
+  tileId: string
+}
+
+export interface ChecklistOptions {
+  /** Files a finding (useFindings' file). */
+  file(r: FlagRequest): Promise<Finding>
+  /** The run now follows this template. */
+  template?(id: string): void
+  /** Esc: the panel closes. */
+  close(): void
+  /** The picker closed: the keyboard goes back to the panel. */
+  focus(): void
+  /** Milliseconds between timer redraws while one runs. */
+  tickMs?: number
+}
+
+/** The run on the target's camera; `target` may be a component's props, read as they change. */
+export function useChecklist(api: ApiClient, target: Readonly<ChecklistTarget>, opts: ChecklistOptions) {
+  const runs = openRuns as OpenRuns<Shot>
+  const templates = shallowRef<Template[]>([])
+  const loading = ref(true)
+  const error = ref('')
+  const run = shallowRef<ChecklistRun<Shot>>()
+  /** Clock for redrawing running timers. */
+  const now = ref(Date.now())
+  let ticker: ReturnType<typeof setInterval> | undefined
+
+  async function load(): Promise<void> {
+    loading.value = true
+    error.value = ''
+    try {
+      // The most specific checklist first: the doffing checklist of a doffing
+      // room before the disinfection one that covers every zone.
+      templates.value = bySpecificity(await api.checklists(target.zone))
+      const last = runs.lastTemplate.get(target.camera)
+      const first = templates.value.find((x) => x.id === last) ?? templates.value[0]
+      if (first) await use(first)
+    } catch (err) {
+      error.value = failedText(err)
+    } finally {
+      loading.value = false
+    }
+  }
+
+  async function use(tpl: Template): Promise<void> {
+    const key = `${target.camera}|${tpl.id}`
+    let r = runs.byKey.get(key)
+    if (!r) {
+      const state = await api.startRun(tpl.id, target.camera)
+      r = reactive(new ChecklistRun<Shot>(state.id, state.template)) as ChecklistRun<Shot>
+      r.observe(state.observations)
+      runs.byKey.set(key, r)
+    }
+    runs.lastTemplate.set(target.camera, tpl.id)
+    run.value = r
+    opts.template?.(tpl.id)
+    publish()
+  }
+
+  function publish(): void {
+    const d = debug()
+    if (d) d.checklist = run.value ? run.value.hook() : null
+  }
+
+  function shoot(): Shot {
+    return captureTile(target.tileId).catch(() => undefined)
+  }
+
+  async function mark(m: Mark): Promise<void> {
+    const r = run.value
+    const s = r?.current
+    if (!r || !s) return
+    const shot = shoot()
+    error.value = ''
+    if (m === '') s.freeText = undefined
+    try {
+      r.apply(await api.mark(r.id, s.id, m), shot)
+      if (m) r.advance()
+    } catch (err) {
+      error.value = failedText(err)
+    }
+    publish()
+  }
+
+  async function toggleTimer(): Promise<void> {
+    const r = run.value
+    const s = r?.current
+    if (!r || !s || s.step.minDurationS === undefined) return
+    const shot = shoot()
+    error.value = ''
+    try {
+      if (r.running(s.id)) {
+        r.stopTimer(s.id)
+        r.apply(await api.timer(r.id, s.id, 'stop'), shot)
+      } else {
+        r.startTimer(s.id)
+        r.apply(await api.timer(r.id, s.id, 'start'))
+      }
+    } catch (err) {
+      error.value = failedText(err)
+    }
+    publish()
+  }
+
+  /** Files a proposed finding with the picture of the mark that raised it. */
+  async function confirm(p: Proposal<Shot> | undefined): Promise<void> {
+    const r = run.value
+    if (!r || !p || p.state !== 'proposed') return
+    p.state = 'saving'
+    p.error = undefined
+    publish()
+    try {
+      const frame = await p.snapshot
+      if (!frame) throw new Error(i18n.global.t('flag.noPicture'))
+      const entry = catalogue([r.template]).find((e) => e.deviation.id === p.flag.deviation)
+      const draft = { ...draftFor(entry, new Date()), step: p.flag.step, template: r.template }
+      const text = entry ? localName(entry.deviation.text, currentLocale()) : localName(p.flag.reason, currentLocale())
+      if (!entry) draft.freeText = text
+      const f = await opts.file(flagRequest(draft, frame, text))
+      p.state = 'confirmed'
+      p.findingId = f.id
+    } catch (err) {
+      p.state = 'proposed'
+      p.error = failedText(err)
+    }
+    publish()
+  }
+
+  function dismiss(p: Proposal<Shot> | undefined): void {
+    if (!p) return
+    run.value?.dismiss(p.key)
+    publish()
+  }
+
+  /** t: the zone's next checklist. */
+  function nextTemplate(): void {
+    const list = templates.value
+    if (list.length < 2 || !run.value) return
+    const i = list.findIndex((x) => x.id === run.value!.template.id)
+    void use(list[(i + 1) % list.length]!).catch((err) => (error.value = failedText(err)))
+  }
+
+  // ---- a deviation at a step: the picker, limited to this checklist's catalogue
+  const picker = reactive({ open: false, preview: '', busy: false, error: '' })
+  let pickShot: Shot | undefined
+
+  function pick(): void {
+    if (!run.value?.current) return
+    const shot = shoot()
+    pickShot = shot
+    picker.error = ''
+    picker.open = true
+    void shot.then((f) => {
+      if (f?.jpegBase64 && picker.open) picker.preview = `data:image/jpeg;base64,${f.jpegBase64}`
+    })
+  }
+
+  function closePicker(): void {
+    picker.open = false
+    picker.preview = ''
+    opts.focus()
+  }
+
+  async function saveDeviation(d: FlagDraft): Promise<void> {
+    const r = run.value
+    const s = r?.current
+    if (!r || !s) return
+    picker.busy = true
+    picker.error = ''
+    try {
+      const frame = await pickShot
+      if (!frame) throw new Error(i18n.global.t('flag.noPicture'))
+      if (d.entry) r.apply(await api.mark(r.id, s.id, 'deviation', d.entry.deviation.id), pickShot)
+      else r.markFreeText(s.id, d.freeText.trim())
+      const text = d.entry ? localName(d.entry.deviation.text, currentLocale()) : d.freeText
+      await opts.file(flagRequest({ ...d, step: s.id, template: r.template }, frame, text))
+      closePicker()
+      r.advance()
+    } catch (err) {
+      picker.error = failedText(err)
+    } finally {
+      picker.busy = false
+      publish()
+    }
+  }
+
+  const anyRunning = computed(() => run.value?.steps.some((s) => s.timerStartedAt !== undefined) ?? false)
+  watch(anyRunning, (on) => {
+    clearInterval(ticker)
+    ticker = on ? setInterval(() => (now.value = Date.now()), opts.tickMs ?? 250) : undefined
+  })
+
+  watch(() => [target.camera, target.zone], load)
+  onScopeDispose(() => {
+    clearInterval(ticker)
+    const d = debug()
+    if (d) d.checklist = null
+  })
+
+  const commands: Commands = {
+    'step.move': (k) => run.value?.move(k.key === 'ArrowDown' ? 1 : -1),
+    'step.done': () => void mark('done'),
+    'step.notSeen': () => void mark('not_seen'),
+    'step.clear': () => void mark(''),
+    'step.deviation': pick,
+    'step.timer': () => void toggleTimer(),
+    'proposal.confirm': () => void confirm(run.value?.pending),
+    'proposal.dismiss': () => dismiss(run.value?.pending),
+    'checklist.template': nextTemplate,
+    'checklist.close': () => opts.close(),
+  }
+
+  return { templates, loading, error, run, now, picker, commands, load, mark, toggleTimer, confirm, dismiss, nextTemplate, pick, closePicker, saveDeviation }
+}
+
+export type ChecklistState = ReturnType<typeof useChecklist>

@@ -1,0 +1,160 @@
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import { effectScope, nextTick, reactive, type EffectScope } from 'vue'
+import { ApiClient, type Finding } from '../api'
+import { parseFinding } from '../api/findings'
+import { loopbackBackend, type LoopbackBackend } from '../api/loopback'
+import { i18n } from '../i18n'
+import { resolve } from '../keys'
+import { findingWire } from './fixtures'
+import { toWallInput } from './shift'
+import { useFindingDetail, type DetailField } from './useFindingDetail'
+
+// One finding's dialog against a real HTTP server standing in for the backend.
+const secret = 's3cret'
+const tz = 'Asia/Shanghai'
+let backend: LoopbackBackend
+beforeAll(async () => {
+  backend = await loopbackBackend(secret)
+  i18n.global.locale.value = 'en'
+})
+afterAll(() => backend.close())
+beforeEach(() => backend.reset())
+// The dialog's clocks stop with it.
+const scopes: EffectScope[] = []
+afterEach(() => scopes.splice(0).forEach((s) => s.stop()))
+
+const finding = (over: Record<string, unknown> = {}) => parseFinding(findingWire(over), 'fixture')
+
+function open(f: Finding) {
+  const api = new ApiClient({ base: backend.base, secret })
+  const target = reactive({ finding: f, timeZone: tz })
+  const changed: Finding[] = []
+  const focused: string[] = []
+  let closed = 0
+  const scope = effectScope()
+  scopes.push(scope)
+  const detail = scope.run(() =>
+    useFindingDetail(api, target, {
+      changed: (x) => changed.push(x),
+      camera: () => {},
+      close: () => closed++,
+      focus: (field: DetailField, select?: boolean) => focused.push(select ? `${field}+select` : field),
+    }),
+  )!
+  const key = (k: string) => detail.keydown({ key: k, target: null, defaultPrevented: false, preventDefault() {}, stopPropagation() {} })
+  return { detail, target, changed, focused, key, closed: () => closed }
+}
+
+const rectified = () => finding({ status: 'rectified', status_note: 'gloves replaced' })
+
+describe('useFindingDetail', () => {
+  it('verifies by key: the note offered selected, then sent', async () => {
+    const d = open(rectified())
+    d.key('v')
+    expect(d.detail.recheck.value).toBe('verify')
+    expect(d.detail.recheckForm.value.note).toBe(i18n.global.t('recheck.verifyDefault'))
+    // The keyboard goes to the note once the key is released, not before.
+    expect(d.focused).toEqual([])
+    d.detail.keyup()
+    await nextTick()
+    expect(d.focused).toEqual(['recheckNote+select'])
+
+    backend.route = () => ({ status: 200, body: findingWire({ status: 'verified' }) })
+    await d.detail.submitRecheck()
+    expect(backend.seen.map((s) => `${s.method} ${s.url} ${s.body}`)).toEqual([`POST /api/v1/findings/f1/verify {"note":"${i18n.global.t('recheck.verifyDefault')}"}`])
+    expect(d.changed.map((x) => x.status)).toEqual(['verified'])
+    expect(d.detail.message.value).toBe(i18n.global.t('recheck.verified'))
+    expect(d.detail.recheck.value).toBe('')
+  })
+
+  it.each([
+    { note: '', deadline: '2099-01-01T08:00', problem: 'needNote', field: 'note', focus: 'recheckNote' },
+    { note: 'still torn', deadline: 'soon', problem: 'badDeadline', field: 'deadline', focus: 'recheckDeadline' },
+    { note: 'still torn', deadline: '2020-01-01T08:00', problem: 'pastDeadline', field: 'deadline', focus: 'recheckDeadline' },
+  ])('checks a reopening before sending it: $problem', async ({ note, deadline, problem, field, focus }) => {
+    const d = open(rectified())
+    d.detail.startRecheck('reopen', true)
+    d.detail.recheckForm.value.note = note
+    d.detail.recheckForm.value.deadline = deadline
+    await d.detail.submitRecheck()
+    expect(d.detail.problem.value).toBe(i18n.global.t(`recheck.${problem}`))
+    expect(d.detail.recheckForm.value.field).toBe(field)
+    expect(d.focused).toEqual([focus])
+    expect(backend.seen).toEqual([])
+  })
+
+  it('offers a reopening a deadline by severity, in site time', () => {
+    const d = open(rectified())
+    const before = Date.now()
+    d.detail.startRecheck('reopen', true)
+    // Critical: 24 h.
+    const offered = d.detail.recheckForm.value.deadline
+    expect([toWallInput(new Date(before + 24 * 3600_000), tz), toWallInput(new Date(Date.now() + 24 * 3600_000), tz)]).toContain(offered)
+  })
+
+  it('re-checks only a rectified finding', () => {
+    const d = open(finding())
+    d.key('x')
+    expect(d.detail.recheck.value).toBe('')
+    expect(d.detail.problem.value).toBe(i18n.global.t('recheck.notRectified'))
+  })
+
+  it('closes the form when the site answers meanwhile', async () => {
+    const d = open(rectified())
+    d.detail.startRecheck('verify', true)
+    d.target.finding = finding({ status: 'reopened' })
+    await nextTick()
+    expect(d.detail.recheck.value).toBe('')
+  })
+
+  it('walks back with Esc: the form, then the finding', () => {
+    const d = open(rectified())
+    d.key('v')
+    d.key('Escape')
+    expect(d.detail.recheck.value).toBe('')
+    expect(d.closed()).toBe(0)
+    d.key('Escape')
+    expect(d.closed()).toBe(1)
+  })
+
+  it.each([
+    { what: 'an edit the site has', run: (d: ReturnType<typeof open>) => d.detail.save(), code: 'forwarded', says: 'findings.forwarded' },
+    { what: 'a retry with nothing failing', run: (d: ReturnType<typeof open>) => d.detail.retry(), code: 'nothing_failing', says: 'recheck.nothingFailing' },
+    { what: 'a verification of a closed finding', run: (d: ReturnType<typeof open>) => (d.detail.startRecheck('verify'), d.detail.submitRecheck()), code: 'bad_transition', says: 'recheck.notRectified' },
+  ])('says a refusal in its own words: $what', async ({ run, code, says }) => {
+    const d = open(rectified())
+    backend.route = () => ({ status: 409, body: { error: { code, message: 'refused' } } })
+    await run(d)
+    expect(d.detail.problem.value).toBe(i18n.global.t(says))
+    expect(d.detail.busy.value).toBe(false)
+  })
+
+  it('needs a reason to withdraw', async () => {
+    const d = open(finding())
+    await d.detail.withdraw()
+    expect(d.detail.problem.value).toBe(i18n.global.t('findings.withdrawNeedReason'))
+    expect(d.focused).toEqual(['reason'])
+    d.detail.reason.value = ' duplicate '
+    backend.route = () => ({ status: 200, body: findingWire({ status: 'withdrawn' }) })
+    await d.detail.withdraw()
+    expect(JSON.parse(backend.seen[0]!.body)).toEqual({ reason: 'duplicate' })
+    expect(d.detail.message.value).toBe(i18n.global.t('findings.withdrawn', { reason: 'duplicate' }))
+  })
+
+  it('sends only what was changed', async () => {
+    const d = open(finding())
+    d.detail.edit.value.note = 'seen twice'
+    backend.route = () => ({ status: 200, body: findingWire({ note: 'seen twice' }) })
+    await d.detail.save()
+    expect(JSON.parse(backend.seen[0]!.body)).toEqual({ note: 'seen twice' })
+    expect(d.detail.message.value).toBe(i18n.global.t('findings.edited'))
+  })
+
+  it('takes a command key only outside the fields and while idle', () => {
+    const d = open(rectified())
+    expect(resolve('finding', { key: 'v' })?.action).toBe('finding.verify')
+    d.detail.busy.value = true
+    d.key('v')
+    expect(d.detail.recheck.value).toBe('')
+  })
+})

@@ -1,0 +1,250 @@
+// One finding open in its dialog: the edits allowed while the site does
+// not have it yet, withdrawal with a reason, the re-check (回头看) of a
+// finding the site reported rectified (verify, or reopen with a new
+// deadline), sending again what the relay refused, and the clip looked for
+// until it is cut. Nothing is deleted.
+import { computed, nextTick, onScopeDispose, ref, watch } from 'vue'
+import { ApiError, severities, type ApiClient, type Finding, type Severity } from '../api'
+import { failedText, i18n, siteTime } from '../i18n'
+import { elementOf, resolve, type Commands, type KeyEventLike } from '../keys'
+import { checkReopen, reopenDeadline } from './recheck'
+import { fromWallInput, toWallInput } from './shift'
+
+/** The dialog's fields the keyboard is sent to. */
+export type DetailField = 'reason' | 'recheckNote' | 'recheckDeadline' | 'dialog'
+
+export interface FindingDetailTarget {
+  finding: Finding
+  /** The site's, where deadlines are read and typed. */
+  timeZone: string
+}
+
+export interface FindingDetailOptions {
+  /** The backend answered with the finding as it is now. */
+  changed(f: Finding): void
+  /** o: its camera, to re-check on video. */
+  camera(camera: string): void
+  /** Esc with no form open. */
+  close(): void
+  /** Puts the keyboard in a field; `select`: its text selected, to type over. */
+  focus(field: DetailField, select?: boolean): void
+  /** How often a clip still recording is looked for. */
+  clipPollMs?: number
+}
+
+/** `target` may be the component's props, read as they change. */
+export function useFindingDetail(api: ApiClient, target: Readonly<FindingDetailTarget>, opts: FindingDetailOptions) {
+  const { t } = i18n.global
+  const f = () => target.finding
+  const edit = ref({
+    note: f().note,
+    severity: ((severities as readonly string[]).includes(f().severity) ? f().severity : 'major') as Severity,
+    deadline: f().deadline ? toWallInput(f().deadline!, target.timeZone) : '',
+  })
+  const reason = ref('')
+  const busy = ref(false)
+  const message = ref('')
+  const problem = ref('')
+  const now = ref(new Date())
+
+  // The re-check: a form for the verification's note, or the reopening's
+  // note and new deadline; `field` is the one found wrong.
+  const recheck = ref<'' | 'verify' | 'reopen'>('')
+  const recheckForm = ref({ note: '', deadline: '', field: '' as '' | 'note' | 'deadline' })
+
+  const withdrawn = computed(() => f().status === 'withdrawn')
+  const rectified = computed(() => f().status === 'rectified')
+  const failing = computed(() => f().forward?.state === 'failing')
+  const editable = computed(() => !withdrawn.value && (f().forward?.state ?? 'local') !== 'forwarded')
+  const recording = computed(() => f().clip?.state === 'recording')
+
+  function said(): void {
+    problem.value = ''
+    message.value = ''
+  }
+
+  /** Runs one request with the dialog busy; a failure is said in `problem`, in words for its code. */
+  async function send(request: () => Promise<void>, codes: Record<string, string> = {}): Promise<void> {
+    busy.value = true
+    try {
+      await request()
+    } catch (err) {
+      const known = err instanceof ApiError ? codes[err.code] : undefined
+      problem.value = known ? t(known) : failedText(err)
+    } finally {
+      busy.value = false
+    }
+  }
+
+  async function save(): Promise<void> {
+    said()
+    const e = edit.value
+    const d = fromWallInput(e.deadline, target.timeZone)
+    if (!d) {
+      problem.value = t('flag.badDeadline')
+      return
+    }
+    await send(
+      async () => {
+        const changes: { note?: string; severity?: Severity; deadline?: Date } = {}
+        if (e.note !== f().note) changes.note = e.note.trim()
+        if (e.severity !== f().severity) changes.severity = e.severity
+        if (!f().deadline || toWallInput(f().deadline!, target.timeZone) !== e.deadline) changes.deadline = d
+        opts.changed(await api.editFinding(f().id, changes))
+        message.value = t('findings.edited')
+      },
+      { forwarded: 'findings.forwarded' },
+    )
+  }
+
+  async function withdraw(): Promise<void> {
+    said()
+    const why = reason.value.trim()
+    if (!why) {
+      problem.value = t('findings.withdrawNeedReason')
+      opts.focus('reason')
+      return
+    }
+    await send(async () => {
+      opts.changed(await api.withdrawFinding(f().id, why))
+      message.value = t('findings.withdrawn', { reason: why })
+    })
+  }
+
+  // A form opened by its key takes the keyboard once the key is released:
+  // focused at keydown, the key's own character could still land in the note.
+  let focusOnKeyUp = false
+
+  function startRecheck(kind: 'verify' | 'reopen', byKey = false): void {
+    said()
+    if (!rectified.value) {
+      problem.value = t('recheck.notRectified')
+      return
+    }
+    recheck.value = kind
+    recheckForm.value = {
+      note: kind === 'verify' ? t('recheck.verifyDefault') : '',
+      deadline: kind === 'reopen' ? toWallInput(reopenDeadline(f().severity, new Date()), target.timeZone) : '',
+      field: '',
+    }
+    if (byKey) focusOnKeyUp = true
+    else void nextTick(() => opts.focus('recheckNote', true))
+  }
+
+  function keyup(): void {
+    if (!focusOnKeyUp) return
+    focusOnKeyUp = false
+    void nextTick(() => opts.focus('recheckNote', true))
+  }
+
+  function stopRecheck(): void {
+    recheck.value = ''
+    problem.value = ''
+    void nextTick(() => opts.focus('dialog'))
+  }
+
+  function refuse(text: string, field: 'note' | 'deadline'): void {
+    problem.value = text
+    recheckForm.value.field = field
+    opts.focus(field === 'note' ? 'recheckNote' : 'recheckDeadline')
+  }
+
+  async function submitRecheck(): Promise<void> {
+    said()
+    const kind = recheck.value
+    if (!kind) return
+    const form = recheckForm.value
+    let request: { note: string; deadline?: Date }
+    if (kind === 'reopen') {
+      const checked = checkReopen(form, target.timeZone, new Date())
+      if ('problem' in checked) return refuse(t(`recheck.${checked.problem}`), checked.field)
+      request = checked
+    } else {
+      if (!form.note.trim()) return refuse(t('recheck.needNote'), 'note')
+      request = { note: form.note.trim() }
+    }
+    await send(
+      async () => {
+        const id = f().id
+        const answer = request.deadline ? await api.reopenFinding(id, request.note, request.deadline) : await api.verifyFinding(id, request.note)
+        opts.changed(answer)
+        message.value = answer.status === 'reopened' && answer.deadline ? t('recheck.reopened', { time: siteTime(answer.deadline, target.timeZone) }) : t('recheck.verified')
+        recheck.value = ''
+        void nextTick(() => opts.focus('dialog'))
+      },
+      { bad_transition: 'recheck.notRectified' },
+    )
+  }
+
+  async function retry(): Promise<void> {
+    said()
+    await send(
+      async () => {
+        opts.changed(await api.retryFinding(f().id))
+        message.value = t('recheck.retried')
+      },
+      { nothing_failing: 'recheck.nothingFailing' },
+    )
+  }
+
+  const commands: Commands = {
+    'finding.verify': () => startRecheck('verify', true),
+    'finding.reopen': () => startRecheck('reopen', true),
+    'finding.camera': () => opts.camera(f().camera),
+    'finding.retry': () => {
+      if (failing.value && !f().forward?.retrying) void retry()
+      else message.value = failing.value ? t('recheck.retryingByItself') : t('recheck.nothingFailing')
+    },
+  }
+
+  /** The dialog is modal: no key goes past it. Esc closes the re-check form, then the finding. */
+  function keydown(e: KeyEventLike): void {
+    e.stopPropagation()
+    if (e.key === 'Escape') {
+      e.preventDefault()
+      if (recheck.value) stopRecheck()
+      else opts.close()
+      return
+    }
+    // Letters typed into a field are words, not commands.
+    if (elementOf(e.target)?.closest('input, textarea, select') || busy.value) return
+    const r = resolve('finding', e)
+    const command = r && commands[r.action]
+    if (!command) return
+    e.preventDefault()
+    command(r)
+  }
+
+  // The clip is cut some seconds after the flag: look again until it is there.
+  let clipPoll: ReturnType<typeof setInterval> | undefined
+  watch(
+    recording,
+    (on) => {
+      clearInterval(clipPoll)
+      clipPoll = on
+        ? setInterval(async () => {
+            try {
+              opts.changed(await api.finding(f().id))
+            } catch {
+              // Try again at the next tick.
+            }
+          }, opts.clipPollMs ?? 2000)
+        : undefined
+    },
+    { immediate: true },
+  )
+  // The site answered while the dialog is open: a re-check form for a
+  // finding no longer rectified has nothing left to do.
+  watch(rectified, (on) => {
+    if (!on && recheck.value) recheck.value = ''
+  })
+  const ticker = setInterval(() => (now.value = new Date()), 30_000)
+  onScopeDispose(() => {
+    clearInterval(clipPoll)
+    clearInterval(ticker)
+  })
+
+  return { edit, reason, busy, message, problem, now, recheck, recheckForm, withdrawn, rectified, failing, editable, recording, save, withdraw, startRecheck, stopRecheck, submitRecheck, retry, keydown, keyup }
+}
+
+export type FindingDetailState = ReturnType<typeof useFindingDetail>

@@ -1,0 +1,101 @@
+// The quick flag (f): the picture is taken at the key, then the picker
+// opens on the zone's catalogue of deviations (the open checklist's first)
+// with the last one used already chosen. Enter files the finding.
+import { ref, shallowRef } from 'vue'
+import { detailOf, type ApiClient, type Finding, type FlagRequest, type Template } from '../api'
+import type { Say } from '../console/useNotice'
+import { currentLocale, failedText, i18n, localName } from '../i18n'
+import { shownFrame } from '../player'
+import { captureTile } from './capture'
+import { catalogue, flagRequest, type CatalogueEntry, type FlagDraft, type Frame } from './flag'
+
+export interface FlagOptions {
+  /** Files the finding (useFindings' file). */
+  file(r: FlagRequest): Promise<Finding>
+  say: Say
+  /** A camera's zone, whose checklists make the catalogue. */
+  zoneOf(camera: string): string
+  /** The template of the checklist open on the camera, if any: its deviations come first. */
+  openTemplate(camera: string): string | undefined
+}
+
+export function useFlag(api: ApiClient, opts: FlagOptions) {
+  const camera = ref('')
+  const entries = shallowRef<CatalogueEntry[]>([])
+  const shot = shallowRef<Promise<Frame>>()
+  const preview = ref('')
+  const busy = ref(false)
+  const error = ref('')
+  /** The deviation last filed, chosen first next time. */
+  const lastDeviation = ref('')
+
+  // Templates by zone, for the catalogue.
+  const templatesByZone = new Map<string, Template[]>()
+  async function templatesFor(zone: string): Promise<Template[]> {
+    let list = templatesByZone.get(zone)
+    if (!list) {
+      try {
+        list = await api.checklists(zone)
+        templatesByZone.set(zone, list)
+      } catch {
+        // A backend without checklists: free text only.
+        list = []
+      }
+    }
+    return list
+  }
+
+  /**
+   * Takes the picture the tile shows and readies the picker; resolves true
+   * when the picker is to open (not when a later f took over meanwhile).
+   */
+  async function start(tileIndex: number, tileCamera: string | null | undefined): Promise<boolean> {
+    const { t } = i18n.global
+    if (!tileCamera) {
+      opts.say(t('flag.noTile'))
+      return false
+    }
+    const tileId = `tile-${tileIndex + 1}`
+    if (!shownFrame(tileId)) {
+      opts.say(t('flag.noPicture'))
+      return false
+    }
+    const taken = captureTile(tileId)
+    shot.value = taken
+    camera.value = tileCamera
+    error.value = ''
+    preview.value = ''
+    taken.then(
+      (f) => {
+        if (shot.value === taken && f.jpegBase64) preview.value = `data:image/jpeg;base64,${f.jpegBase64}`
+      },
+      (err) => {
+        if (shot.value === taken) error.value = t('flag.snapshotFailed', { message: detailOf(err) })
+      },
+    )
+    entries.value = catalogue(await templatesFor(opts.zoneOf(tileCamera)), opts.openTemplate(tileCamera))
+    return shot.value === taken
+  }
+
+  /** Files the draft with the picture; resolves true once the backend has it. */
+  async function save(d: FlagDraft): Promise<boolean> {
+    busy.value = true
+    error.value = ''
+    try {
+      const frame = await shot.value!
+      const text = d.entry ? localName(d.entry.deviation.text, currentLocale()) : d.freeText
+      await opts.file(flagRequest(d, frame, text))
+      if (d.entry) lastDeviation.value = d.entry.deviation.id
+      return true
+    } catch (err) {
+      error.value = failedText(err)
+      return false
+    } finally {
+      busy.value = false
+    }
+  }
+
+  return { camera, entries, preview, busy, error, lastDeviation, start, save }
+}
+
+export type FlagState = ReturnType<typeof useFlag>

@@ -1,0 +1,58 @@
+// The wall at start-up: the one the officer had (kept across reloads), or
+// what the address asks for (?layout=, ?grid=, ?tour=: a wall display that
+// boots into its tour), or else a first wall of the cameras.
+import { watch } from 'vue'
+import type { CameraFeed } from '../sites/useCameras'
+import type { ToursState } from '../tour/useTours'
+import { defaultWall } from './defaults'
+import { isGrid } from './layout'
+import type { LayoutsState } from './useLayouts'
+import type { WallState } from './useWall'
+
+export interface FirstWallOptions {
+  feed: CameraFeed
+  layouts: LayoutsState
+  tours: ToursState
+  /** The backend's default camera, first on a first wall. */
+  defaultCamera: string
+  /** The address's query. */
+  address: URLSearchParams
+}
+
+export function useFirstWall(wall: WallState, opts: FirstWallOptions) {
+  const { feed, address } = opts
+  let started = false
+
+  function firstWall(): void {
+    wall.setOwn(defaultWall(feed.cameras.value, opts.defaultCamera))
+  }
+
+  function asked(): void {
+    const grid = Number(address.get('grid'))
+    if (isGrid(grid)) wall.setGrid(grid)
+  }
+
+  /** Reads the saved layouts and tours, then sets the wall up. */
+  async function start(): Promise<void> {
+    await Promise.all([opts.layouts.load(), opts.tours.load()])
+    const layout = address.get('layout')
+    const tour = address.get('tour')
+    const l = layout ? opts.layouts.list.value.find((x) => x.name === layout) : undefined
+    if (l) wall.restore(l)
+    else if (!wall.restoredFromStorage && feed.loaded.value) firstWall()
+    asked()
+    started = true
+    if (tour) opts.tours.start(tour)
+  }
+
+  watch([feed.loaded, () => feed.cameras.value.length], ([loaded, count]) => {
+    // The list came after the layouts, or came empty first (the window opens
+    // while its backend is still signing in): the first wall still wants cameras.
+    if (loaded && count > 0 && started && !wall.restoredFromStorage && wall.tiles.value.every((c) => c === null) && !address.get('layout')) {
+      firstWall()
+      asked()
+    }
+  })
+
+  return { start }
+}
