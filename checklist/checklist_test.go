@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/qianliyan/qianliyan/internal/bilingual"
 )
 
 const validTemplate = `id: hand-rub
@@ -58,6 +60,8 @@ func TestParseProblems(t *testing.T) {
 		{"unknown severity", "severity: minor", "severity: huge", "rub.yaml:22: deviation \"short\": severity \"huge\" is not one of critical, major, minor"},
 		{"before names no step", "before: [dry]", "before: [wash]", "rub.yaml:12: step \"rub\": \"before\" names step \"wash\", which does not exist"},
 		{"missing translation", "text: {zh-CN: 晾干, en: Dry}", "text: {zh-CN: 晾干}", "rub.yaml:14: steps[2].text has no en translation"},
+		{"unknown language", "text: {zh-CN: 晾干, en: Dry}", "text: {zh-CN: 晾干, en: Dry, fr: Sec}", "rub.yaml:14: steps[2].text: language \"fr\" is not one of zh-CN, en"},
+		{"text not in languages", "text: {zh-CN: 晾干, en: Dry}", "text: Dry", "rub.yaml:14: cannot unmarshal"},
 		{"unknown field", "activity: ppe_doffing", "activity: ppe_doffing\ncolour: red", "rub.yaml:5: field colour is unknown in Template"},
 		{"bad duration", "min_duration: 15s", "min_duration: fifteen", "rub.yaml:10:"},
 		{"deviation not in catalogue", "short_deviation: short", "short_deviation: brief", "rub.yaml:11: deviation \"brief\" is not in the template's catalogue"},
@@ -99,7 +103,7 @@ func TestDefaultsCoverTheActivities(t *testing.T) {
 	for _, tp := range lib.Latest() {
 		got[tp.Activity] = true
 		for _, s := range tp.Steps {
-			for _, lang := range Languages {
+			for _, lang := range bilingual.Languages {
 				if s.Text[lang] == "" {
 					t.Errorf("%s step %s has no %s text", tp.ID, s.ID, lang)
 				}

@@ -9,6 +9,8 @@ import (
 	"strings"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/qianliyan/qianliyan/internal/bilingual"
 )
 
 // Problem is one thing wrong with a template file, at a line of it.
@@ -198,21 +200,18 @@ func (v *validator) check(t *Template) {
 	}
 }
 
-// text checks that a text is given, non-empty, in every language.
-func (v *validator) text(t Text, path ...any) {
+// text checks that a text is given, non-empty, in every language and in no
+// other.
+func (v *validator) text(t bilingual.Text, path ...any) {
 	if len(t) == 0 {
 		v.add(v.line(path...), "%s is missing", describe(path))
 		return
 	}
-	for _, lang := range Languages {
-		if strings.TrimSpace(t[lang]) == "" {
-			v.add(v.line(path...), "%s has no %s translation", describe(path), lang)
-		}
+	for _, lang := range t.Missing() {
+		v.add(v.line(path...), "%s has no %s translation", describe(path), lang)
 	}
-	for lang := range t {
-		if lang != Languages[0] && lang != Languages[1] {
-			v.add(v.line(append(path, lang)...), "%s: language %q is not one of zh-CN, en", describe(path), lang)
-		}
+	for _, lang := range t.Unknown() {
+		v.add(v.line(append(path, lang)...), "%s: language %q is not one of %s", describe(path), lang, strings.Join(bilingual.Languages, ", "))
 	}
 }
 

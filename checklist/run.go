@@ -3,6 +3,8 @@ package checklist
 import (
 	"fmt"
 	"time"
+
+	"github.com/qianliyan/qianliyan/internal/bilingual"
 )
 
 // Mark is what the observer saw of a step.
@@ -28,9 +30,9 @@ type Observation struct {
 // Flag is a deviation the run raises by itself: a step seen out of order, or
 // a timed step stopped short. The console turns each into a proposed finding.
 type Flag struct {
-	Step      string `json:"step"`
-	Deviation string `json:"deviation"`
-	Reason    Text   `json:"reason"`
+	Step      string         `json:"step"`
+	Deviation string         `json:"deviation"`
+	Reason    bilingual.Text `json:"reason"`
 }
 
 // Run is one observation of a procedure against a template: a duty officer
@@ -112,10 +114,9 @@ func (r *Run) orderFlags(s Step) []Flag {
 		if dev == "" {
 			dev = r.t.OrderDeviation
 		}
-		flags = append(flags, Flag{Step: s.ID, Deviation: dev, Reason: Text{
-			"zh-CN": fmt.Sprintf("「%s」应在「%s」之前", p.Text.In("zh-CN"), s.Text.In("zh-CN")),
-			"en":    fmt.Sprintf("%q must come before %q", p.Text.In("en"), s.Text.In("en")),
-		}})
+		flags = append(flags, Flag{Step: s.ID, Deviation: dev, Reason: explain(outOfOrder, func(lang string) []any {
+			return []any{p.Text.In(lang), s.Text.In(lang)}
+		})})
 	}
 	return flags
 }
@@ -151,12 +152,27 @@ func (r *Run) StopTimer(step string, at time.Time) (time.Duration, []Flag, error
 	o.Duration = d
 	r.obs[step] = o
 	if d < time.Duration(s.MinDuration) && s.ShortDeviation != "" {
-		flags = append(flags, Flag{Step: step, Deviation: s.ShortDeviation, Reason: Text{
-			"zh-CN": fmt.Sprintf("「%s」用时 %.1f 秒，少于 %.0f 秒", s.Text.In("zh-CN"), d.Seconds(), time.Duration(s.MinDuration).Seconds()),
-			"en":    fmt.Sprintf("%q took %.1f s, under %.0f s", s.Text.In("en"), d.Seconds(), time.Duration(s.MinDuration).Seconds()),
-		}})
+		flags = append(flags, Flag{Step: step, Deviation: s.ShortDeviation, Reason: explain(tooShort, func(lang string) []any {
+			return []any{s.Text.In(lang), d.Seconds(), time.Duration(s.MinDuration).Seconds()}
+		})})
 	}
 	return d, flags, nil
+}
+
+// The reasons a flag is raised for, formatted with the steps' texts in each
+// language.
+var (
+	outOfOrder = bilingual.New("「%s」应在「%s」之前", "%q must come before %q")
+	tooShort   = bilingual.New("「%s」用时 %.1f 秒，少于 %.0f 秒", "%q took %.1f s, under %.0f s")
+)
+
+// explain formats a reason in each language with that language's arguments.
+func explain(reason bilingual.Text, args func(lang string) []any) bilingual.Text {
+	out := make(bilingual.Text, len(bilingual.Languages))
+	for _, lang := range bilingual.Languages {
+		out[lang] = fmt.Sprintf(reason[lang], args(lang)...)
+	}
+	return out
 }
 
 func contains(list []string, s string) bool {

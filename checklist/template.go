@@ -1,5 +1,5 @@
 // Package checklist holds the checklists duty staff observe procedures with:
-// templates as bilingual YAML data (defaults embedded, supervisors' own files
+// templates as bilingual YAML data (texts are bilingual.Text) (defaults embedded, supervisors' own files
 // beside them), their validation with file:line errors, and the evaluation of
 // one observation run (order rules, timed steps). It imports nothing from the
 // relay or the console.
@@ -12,21 +12,9 @@ import (
 	"time"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/qianliyan/qianliyan/internal/bilingual"
 )
-
-// Languages every text must be given in.
-var Languages = []string{"zh-CN", "en"}
-
-// Text is a UI string in each language, keyed by BCP 47 tag.
-type Text map[string]string
-
-// In returns the text in lang, falling back to zh-CN.
-func (t Text) In(lang string) string {
-	if s, ok := t[lang]; ok && s != "" {
-		return s
-	}
-	return t["zh-CN"]
-}
 
 // Severity grades a deviation.
 type Severity string
@@ -98,11 +86,11 @@ func (d Duration) MarshalText() ([]byte, error) {
 // Template is one checklist: the ordered steps of a procedure and the
 // deviations an observer can flag against it.
 type Template struct {
-	ID       string   `yaml:"id" json:"id"`
-	Version  int      `yaml:"version" json:"version"`
-	Title    Text     `yaml:"title" json:"title"`
-	Activity string   `yaml:"activity" json:"activity"`
-	Zones    []string `yaml:"zones" json:"zones"`
+	ID       string         `yaml:"id" json:"id"`
+	Version  int            `yaml:"version" json:"version"`
+	Title    bilingual.Text `yaml:"title" json:"title"`
+	Activity string         `yaml:"activity" json:"activity"`
+	Zones    []string       `yaml:"zones" json:"zones"`
 	// OrderDeviation is flagged when a step is observed before a step that
 	// must precede it, unless the step names its own.
 	OrderDeviation string      `yaml:"order_deviation,omitempty" json:"order_deviation,omitempty"`
@@ -114,8 +102,8 @@ type Template struct {
 
 // Step is one observable step of a procedure.
 type Step struct {
-	ID   string `yaml:"id" json:"id"`
-	Text Text   `yaml:"text" json:"text"`
+	ID   string         `yaml:"id" json:"id"`
+	Text bilingual.Text `yaml:"text" json:"text"`
 	// MinDuration, when set, makes the step timed (a hand rub of at least 15 s).
 	MinDuration Duration `yaml:"min_duration,omitempty" json:"min_duration_s,omitempty"`
 	// Before lists steps this one must be observed ahead of.
@@ -130,9 +118,9 @@ type Step struct {
 
 // Deviation is one entry of a template's catalogue.
 type Deviation struct {
-	ID       string   `yaml:"id" json:"id"`
-	Text     Text     `yaml:"text" json:"text"`
-	Severity Severity `yaml:"severity" json:"severity"`
+	ID       string         `yaml:"id" json:"id"`
+	Text     bilingual.Text `yaml:"text" json:"text"`
+	Severity Severity       `yaml:"severity" json:"severity"`
 	// Deadline is the default time the site has to rectify it.
 	Deadline Duration `yaml:"deadline" json:"deadline_s"`
 }
