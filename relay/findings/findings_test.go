@@ -16,6 +16,7 @@ import (
 	"github.com/qianliyan/qianliyan/relay/auth"
 	"github.com/qianliyan/qianliyan/relay/findings"
 	"github.com/qianliyan/qianliyan/relay/store"
+	"github.com/qianliyan/qianliyan/relay/store/storetest"
 )
 
 var (
@@ -35,12 +36,7 @@ func newStore(t *testing.T) (*findings.Store, *clock) {
 	t.Helper()
 	ctx := context.Background()
 	dir := t.TempDir()
-	db, err := store.OpenDatabase(ctx, filepath.Join(dir, "relay.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	st := store.New(db)
+	db, st := storetest.Open(t)
 	for _, id := range []string{"site-01", "site-02"} {
 		n := store.Name{ZH: id, EN: id}
 		if err := st.PutSiteInfo(ctx, store.Site{ID: id, District: n, Name: n, TimeZone: "Asia/Shanghai"}); err != nil {

@@ -22,6 +22,7 @@ import (
 	"github.com/qianliyan/qianliyan/relay/findings"
 	"github.com/qianliyan/qianliyan/relay/notify"
 	"github.com/qianliyan/qianliyan/relay/store"
+	"github.com/qianliyan/qianliyan/relay/store/storetest"
 )
 
 var t0 = time.Date(2026, 11, 24, 8, 0, 0, 0, time.UTC)
@@ -90,12 +91,7 @@ func newFixture(t *testing.T, targets ...notify.Target) *fixture {
 	t.Helper()
 	ctx := context.Background()
 	dir := t.TempDir()
-	db, err := store.OpenDatabase(ctx, filepath.Join(dir, "relay.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	sites := store.New(db)
+	db, sites := storetest.Open(t)
 	if err := sites.PutSiteInfo(ctx, store.Site{ID: "site-01", Name: store.Name{ZH: "东湖", EN: "Donghu"}, TimeZone: "Asia/Shanghai"}); err != nil {
 		t.Fatal(err)
 	}
