@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"net/http"
 	"path/filepath"
 	"strings"
@@ -12,7 +11,9 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/qianliyan/qianliyan/relay"
+	"github.com/qianliyan/qianliyan/relay/api/apitest"
 	"github.com/qianliyan/qianliyan/relay/auth"
+	"github.com/qianliyan/qianliyan/relay/relaytest"
 	"github.com/qianliyan/qianliyan/relay/store"
 )
 
@@ -78,20 +79,9 @@ func TestAdminCommands(t *testing.T) {
 	mustCLI(t, "", append([]string{"user", "disable", "li.na"}, d...)...)
 
 	// The relay serving that directory lets them in, or not.
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	r, err := relay.Start(ctx, relay.Options{Listen: "127.0.0.1:0", DataDir: data, Log: zerolog.Nop()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Close()
+	r := relaytest.Serve(t, relay.Options{DataDir: data, Log: zerolog.Nop()})
 	login := func(user, password string) int {
-		body, _ := json.Marshal(map[string]string{"user": user, "password": password})
-		resp, err := http.Post(r.URL()+"/api/v1/login", "application/json", bytes.NewReader(body))
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
+		resp, _ := apitest.Call(t, "POST", r.URL()+"/api/v1/login", "", apitest.JSON, apitest.LoginBody(user, password))
 		return resp.StatusCode
 	}
 	if code := login("zhao", "changed-pass"); code != http.StatusOK {

@@ -3,7 +3,6 @@ package webrtcclient_test
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"net/http"
 	"net/http/httptest"
@@ -11,42 +10,20 @@ import (
 	"testing"
 	"time"
 
-	"github.com/rs/zerolog"
-
 	"github.com/qianliyan/qianliyan/internal/avc"
 	"github.com/qianliyan/qianliyan/internal/eventually"
 	"github.com/qianliyan/qianliyan/internal/testmedia"
 	"github.com/qianliyan/qianliyan/internal/webrtcclient"
 	"github.com/qianliyan/qianliyan/relay"
+	"github.com/qianliyan/qianliyan/relay/api/apitest"
+	"github.com/qianliyan/qianliyan/relay/relaytest"
 )
 
 // startRelay runs a demo relay on loopback and returns it with a login token.
 func startRelay(t *testing.T) (*relay.Relay, string) {
 	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	r, err := relay.Start(ctx, relay.Options{Listen: "127.0.0.1:0", DataDir: t.TempDir(), Demo: true,
-		Log: zerolog.New(zerolog.NewTestWriter(t)).Level(zerolog.WarnLevel)})
-	if err != nil {
-		cancel()
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		cancel()
-		if err := r.Close(); err != nil {
-			t.Errorf("closing relay: %v", err)
-		}
-	})
-	body, _ := json.Marshal(map[string]string{"user": r.Demo().User, "password": r.Demo().Password})
-	resp, err := http.Post(r.URL()+"/api/v1/login", "application/json", bytes.NewReader(body))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	var out struct{ Token string }
-	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil || out.Token == "" {
-		t.Fatalf("login: %d %v", resp.StatusCode, err)
-	}
-	return r, out.Token
+	r := relaytest.Serve(t, relay.Options{Demo: true})
+	return r, apitest.Login(t, r.URL(), r.Demo().User, r.Demo().Password)
 }
 
 func TestPublishAndPlay(t *testing.T) {
