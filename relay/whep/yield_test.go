@@ -5,7 +5,6 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"runtime"
 	"sync/atomic"
 	"testing"
@@ -18,7 +17,7 @@ import (
 	"github.com/qianliyan/qianliyan/internal/webrtcavc"
 	"github.com/qianliyan/qianliyan/internal/webrtcclient"
 	"github.com/qianliyan/qianliyan/relay/hub"
-	"github.com/qianliyan/qianliyan/relay/store"
+	"github.com/qianliyan/qianliyan/relay/store/storetest"
 	"github.com/qianliyan/qianliyan/relay/whep"
 )
 
@@ -50,11 +49,7 @@ func TestSendingYieldsBetweenUnits(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	st, err := store.Open(ctx, filepath.Join(t.TempDir(), "relay.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
+	_, st := storetest.Open(t)
 
 	h := hub.New(hub.Config{})
 	defer h.Close()
