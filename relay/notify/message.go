@@ -6,7 +6,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/qianliyan/qianliyan/internal/bilingual"
 	"github.com/qianliyan/qianliyan/relay/findings"
+	"github.com/qianliyan/qianliyan/relay/phrases"
 )
 
 // Webhook is the JSON a webhook receives.
@@ -16,29 +18,30 @@ type Webhook struct {
 	CreatedAt time.Time        `json:"created_at"`
 }
 
-var headlines = map[string]string{
-	ReasonNew:      "新问题 New finding",
-	ReasonReopened: "问题重新打开 Finding reopened",
-	ReasonDueSoon:  "整改期限将至 Deadline near",
+// both is a phrase as the robots' text gives it: Chinese, then English.
+func both(key string) string {
+	t := phrases.Of(key)
+	return t.In(bilingual.ZH) + " " + t.In(bilingual.EN)
 }
-
-var severityWords = map[string]string{"critical": "严重 critical", "major": "较重 major", "minor": "一般 minor"}
 
 // markdown is the robots' text: both languages, as a duty room reads both.
 func markdown(reason string, f findings.Finding, now time.Time, loc *time.Location) (title, text string) {
-	title = headlines[reason] + ": " + f.DeviationText
+	headline := both("headline_" + reason)
+	title = headline + ": " + f.DeviationText
 	left := f.Deadline.Sub(now).Round(time.Minute)
 	var b strings.Builder
-	fmt.Fprintf(&b, "### %s\n", headlines[reason])
+	fmt.Fprintf(&b, "### %s\n", headline)
 	fmt.Fprintf(&b, "**%s**\n\n", f.DeviationText)
-	fmt.Fprintf(&b, "> 场所 Site: %s\n\n", f.Site)
-	fmt.Fprintf(&b, "> 摄像机 Camera: %s\n\n", f.Camera)
-	fmt.Fprintf(&b, "> 严重程度 Severity: %s\n\n", severityWords[f.Severity])
-	fmt.Fprintf(&b, "> 整改期限 Deadline: %s（剩余 %s left）\n\n", f.Deadline.In(loc).Format("2006-01-02 15:04"), left)
+	fmt.Fprintf(&b, "> %s: %s\n\n", both("site"), f.Site)
+	fmt.Fprintf(&b, "> %s: %s\n\n", both("camera"), f.Camera)
+	// The severity's English is its code, as the webhook's JSON has it.
+	fmt.Fprintf(&b, "> %s: %s %s\n\n", both("severity"), phrases.In(bilingual.ZH, f.Severity), f.Severity)
+	fmt.Fprintf(&b, "> %s: %s（%s %s %s）\n\n", both("deadline"), f.Deadline.In(loc).Format("2006-01-02 15:04"),
+		phrases.In(bilingual.ZH, "left"), left, phrases.In(bilingual.EN, "left"))
 	if f.Note != "" {
-		fmt.Fprintf(&b, "> 备注 Note: %s\n\n", f.Note)
+		fmt.Fprintf(&b, "> %s: %s\n\n", both("note"), f.Note)
 	}
-	fmt.Fprintf(&b, "编号 ID: %s", f.ID)
+	fmt.Fprintf(&b, "%s: %s", both("id"), f.ID)
 	return title, b.String()
 }
 

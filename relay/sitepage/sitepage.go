@@ -28,9 +28,11 @@ import (
 	"github.com/google/uuid"
 	"github.com/rs/zerolog"
 
+	"github.com/qianliyan/qianliyan/internal/bilingual"
 	"github.com/qianliyan/qianliyan/internal/httpapi"
 	"github.com/qianliyan/qianliyan/relay/auth"
 	"github.com/qianliyan/qianliyan/relay/findings"
+	"github.com/qianliyan/qianliyan/relay/phrases"
 	"github.com/qianliyan/qianliyan/relay/store"
 )
 
@@ -110,7 +112,7 @@ func New(cfg Config) (http.Handler, error) {
 	if _, err := rand.Read(p.csrfKey); err != nil {
 		return nil, err
 	}
-	funcs := template.FuncMap{"t": translate}
+	funcs := template.FuncMap{"t": phrases.In}
 	for _, name := range []string{"login", "list", "finding", "message"} {
 		t, err := template.New("layout.html").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/"+name+".html")
 		if err != nil {
@@ -190,7 +192,7 @@ func (p *page) render(w http.ResponseWriter, r *http.Request, status int, name s
 
 func (p *page) message(w http.ResponseWriter, r *http.Request, status int, key string) {
 	lang := language(r)
-	p.render(w, r, status, "message", view{Lang: lang, Error: translate(lang, key)})
+	p.render(w, r, status, "message", view{Lang: lang, Error: phrases.In(lang, key)})
 }
 
 // session returns the signed-in user as the database has them now, or
@@ -263,7 +265,7 @@ func (p *page) showLogin(w http.ResponseWriter, r *http.Request, status int, err
 	lang := language(r)
 	v := view{Lang: lang, CSRF: secret}
 	if errKey != "" {
-		v.Error = translate(lang, errKey)
+		v.Error = phrases.In(lang, errKey)
 	}
 	p.render(w, r, status, "login", v)
 }
@@ -331,7 +333,7 @@ func (p *page) logout(w http.ResponseWriter, r *http.Request) {
 
 func (p *page) setLanguage(w http.ResponseWriter, r *http.Request) {
 	lang := r.PathValue("lang")
-	if lang != "zh-CN" && lang != "en" {
+	if !bilingual.Known(lang) {
 		p.message(w, r, http.StatusNotFound, "not_found")
 		return
 	}
@@ -437,7 +439,7 @@ func (p *page) item(ctx context.Context, lang string, by auth.Principal, f findi
 			Note string `json:"note"`
 		}
 		_ = json.Unmarshal(e.Detail, &d) // the store writes it; a stranger shows no note
-		it.Events = append(it.Events, event{At: e.At.In(loc).Format(layout), Actor: e.Actor, Action: translate(lang, "ev_"+e.Action), Note: d.Note})
+		it.Events = append(it.Events, event{At: e.At.In(loc).Format(layout), Actor: e.Actor, Action: phrases.In(lang, "ev_"+e.Action), Note: d.Note})
 	}
 	return it
 }
@@ -499,10 +501,10 @@ func (p *page) showFinding(w http.ResponseWriter, r *http.Request, by auth.Princ
 	lang := language(r)
 	v := view{Lang: lang, User: &by, CSRF: p.csrf(token), Data: p.item(r.Context(), lang, by, f, p.names(r.Context())), Cursor: &cursor}
 	if errKey != "" {
-		v.Error = translate(lang, errKey)
+		v.Error = phrases.In(lang, errKey)
 	}
 	if done == "acknowledge" || done == "rectify" {
-		v.Notice = translate(lang, "done_"+done)
+		v.Notice = phrases.In(lang, "done_"+done)
 	}
 	p.render(w, r, status, "finding", v)
 }
