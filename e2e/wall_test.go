@@ -46,15 +46,14 @@ func startCity(t testing.TB, ctx context.Context, sites, cameras int) *city {
 	if err != nil {
 		t.Fatal(err)
 	}
-	name := func(n demosite.Name) map[string]string { return map[string]string{"zh-CN": n.ZH, "en": n.EN} }
 	var siteList []map[string]any
 	for _, s := range catalogue {
 		var cams []map[string]any
 		for _, c := range s.Cameras {
-			cams = append(cams, map[string]any{"id": c.ID, "zone": c.Zone, "name": name(c.Name)})
+			cams = append(cams, map[string]any{"id": c.ID, "zone": c.Zone, "name": c.Name})
 		}
 		siteList = append(siteList, map[string]any{
-			"id": s.ID, "district": name(s.District), "name": name(s.Name), "time_zone": s.TimeZone,
+			"id": s.ID, "district": s.District, "name": s.Name, "time_zone": s.TimeZone,
 			"publish_token_sha256": []string{hex.EncodeToString(auth.HashPublishToken(token))},
 			"cameras":              cams,
 		})

@@ -37,9 +37,9 @@ func putDemoSites(ctx context.Context, st *store.Store) error {
 	for _, s := range sites {
 		cams := make([]store.Camera, len(s.Cameras))
 		for i, c := range s.Cameras {
-			cams[i] = store.Camera{Site: s.ID, ID: c.ID, Zone: c.Zone, Name: store.Name(c.Name)}
+			cams[i] = store.Camera{Site: s.ID, ID: c.ID, Zone: c.Zone, Name: c.Name}
 		}
-		site := store.Site{ID: s.ID, District: store.Name(s.District), Name: store.Name(s.Name), TimeZone: s.TimeZone}
+		site := store.Site{ID: s.ID, District: s.District, Name: s.Name, TimeZone: s.TimeZone}
 		if err := st.PutSite(ctx, site, cams); err != nil {
 			return err
 		}

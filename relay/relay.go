@@ -332,12 +332,12 @@ func applyConfig(ctx context.Context, st *store.Store, cfg *config.Config) error
 	for _, s := range cfg.Sites {
 		cams := make([]store.Camera, len(s.Cameras))
 		for i, c := range s.Cameras {
-			cams[i] = store.Camera{Site: s.ID, ID: c.ID, Zone: c.Zone, Name: store.Name(c.Name)}
+			cams[i] = store.Camera{Site: s.ID, ID: c.ID, Zone: c.Zone, Name: c.Name}
 			for _, src := range c.Sources() {
 				cams[i].Sources = append(cams[i].Sources, store.Source{Stream: src.Stream, URL: src.URL, Transport: src.PullTransport()})
 			}
 		}
-		site := store.Site{ID: s.ID, District: store.Name(s.District), Name: store.Name(s.Name), TimeZone: s.TimeZone}
+		site := store.Site{ID: s.ID, District: s.District, Name: s.Name, TimeZone: s.TimeZone}
 		if err := st.PutSite(ctx, site, cams); err != nil {
 			return err
 		}

@@ -17,6 +17,7 @@ import (
 
 	"golang.org/x/term"
 
+	"github.com/qianliyan/qianliyan/internal/bilingual"
 	"github.com/qianliyan/qianliyan/relay"
 	"github.com/qianliyan/qianliyan/relay/auth"
 	"github.com/qianliyan/qianliyan/relay/config"
@@ -382,11 +383,12 @@ func nameFlags(fs *flag.FlagSet, prefix, what string) names {
 	}
 }
 
-func (n names) get(prefix string) (store.Name, error) {
-	if strings.TrimSpace(*n.zh) == "" || strings.TrimSpace(*n.en) == "" {
-		return store.Name{}, usagef("--%s-zh and --%s-en are both required", prefix, prefix)
+func (n names) get(prefix string) (bilingual.Text, error) {
+	name := bilingual.New(*n.zh, *n.en)
+	if !name.Complete() {
+		return nil, usagef("--%s-zh and --%s-en are both required", prefix, prefix)
 	}
-	return store.Name{ZH: *n.zh, EN: *n.en}, nil
+	return name, nil
 }
 
 func siteAdd(ctx context.Context, a *adminCtx, args []string) error {
@@ -460,7 +462,7 @@ func siteList(ctx context.Context, a *adminCtx, args []string) error {
 				n++
 			}
 		}
-		fmt.Fprintf(tw, "%s\t%s / %s\t%s / %s\t%s\t%d\n", s.ID, s.Name.ZH, s.Name.EN, s.District.ZH, s.District.EN, s.TimeZone, n)
+		fmt.Fprintf(tw, "%s\t%s / %s\t%s / %s\t%s\t%d\n", s.ID, s.Name[bilingual.ZH], s.Name[bilingual.EN], s.District[bilingual.ZH], s.District[bilingual.EN], s.TimeZone, n)
 	}
 	return tw.Flush()
 }
@@ -577,7 +579,7 @@ func cameraList(ctx context.Context, a *adminCtx, args []string) error {
 		if *site != "" && c.Site != *site {
 			continue
 		}
-		fmt.Fprintf(tw, "%s/%s\t%s\t%s / %s\t%s\t%s\n", c.Site, c.ID, c.Zone, c.Name.ZH, c.Name.EN, source(c, hub.StreamMain), source(c, hub.StreamSub))
+		fmt.Fprintf(tw, "%s/%s\t%s\t%s / %s\t%s\t%s\n", c.Site, c.ID, c.Zone, c.Name[bilingual.ZH], c.Name[bilingual.EN], source(c, hub.StreamMain), source(c, hub.StreamSub))
 	}
 	return tw.Flush()
 }

@@ -1,6 +1,9 @@
 package demosite
 
-import "testing"
+import (
+	"reflect"
+	"testing"
+)
 
 func TestSites(t *testing.T) {
 	sites, err := Sites(3, 4)
@@ -11,7 +14,7 @@ func TestSites(t *testing.T) {
 		t.Fatalf("got %+v", sites)
 	}
 	many, err := Sites(6, 1)
-	if err != nil || many[4].Name == many[0].Name {
+	if err != nil || reflect.DeepEqual(many[4].Name, many[0].Name) {
 		t.Fatalf("site names repeat: %v %v", many[4].Name, err)
 	}
 	for _, bad := range [][2]int{{0, 1}, {1, 0}, {1, len(Positions) + 1}, {100, 1}} {

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/qianliyan/qianliyan/internal/bilingual"
 	"github.com/qianliyan/qianliyan/internal/httpapi"
 	"github.com/qianliyan/qianliyan/relay/auth"
 	"github.com/qianliyan/qianliyan/relay/health"
@@ -16,13 +17,13 @@ import (
 
 // Camera is one entry of the camera list (docs/PROTOCOLS.md).
 type Camera struct {
-	Site     string     `json:"site"`
-	ID       string     `json:"id"`
-	Zone     string     `json:"zone"`
-	Name     store.Name `json:"name"`
-	SiteName store.Name `json:"site_name"`
-	District store.Name `json:"district"`
-	TimeZone string     `json:"time_zone"`
+	Site     string         `json:"site"`
+	ID       string         `json:"id"`
+	Zone     string         `json:"zone"`
+	Name     bilingual.Text `json:"name"`
+	SiteName bilingual.Text `json:"site_name"`
+	District bilingual.Text `json:"district"`
+	TimeZone string         `json:"time_zone"`
 	// Online reports whether the camera can be watched: one of its
 	// streams has a source, frames arriving (online) or not (stalled).
 	Online bool `json:"online"`

@@ -19,6 +19,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/qianliyan/qianliyan/internal/bilingual"
 	"github.com/qianliyan/qianliyan/relay/auth"
 	"github.com/qianliyan/qianliyan/relay/hub"
 	"github.com/qianliyan/qianliyan/relay/rtsppull"
@@ -74,20 +75,14 @@ type Hub struct {
 	MaxGOP      int      `yaml:"max_gop"`
 }
 
-// Name is a display name in both UI languages.
-type Name struct {
-	ZH string `yaml:"zh-CN"`
-	EN string `yaml:"en"`
-}
-
 // Site declares an isolation site and its cameras.
 type Site struct {
-	ID                 string   `yaml:"id"`
-	District           Name     `yaml:"district"`
-	Name               Name     `yaml:"name"`
-	TimeZone           string   `yaml:"time_zone"`
-	PublishTokenSHA256 []string `yaml:"publish_token_sha256"`
-	Cameras            []Camera `yaml:"cameras"`
+	ID                 string         `yaml:"id"`
+	District           bilingual.Text `yaml:"district"`
+	Name               bilingual.Text `yaml:"name"`
+	TimeZone           string         `yaml:"time_zone"`
+	PublishTokenSHA256 []string       `yaml:"publish_token_sha256"`
+	Cameras            []Camera       `yaml:"cameras"`
 	// Notify lists where the site's findings are announced.
 	Notify []Notify `yaml:"notify"`
 	Line   int      `yaml:"-"`
@@ -128,12 +123,12 @@ func CheckNotify(site string, i int, n Notify) error {
 // streams from when the camera is an RTSP camera (cameras without Main and
 // Sub are published to the relay by WHIP).
 type Camera struct {
-	ID   string  `yaml:"id"`
-	Zone string  `yaml:"zone"`
-	Name Name    `yaml:"name"`
-	Main *Source `yaml:"main"`
-	Sub  *Source `yaml:"sub"`
-	Line int     `yaml:"-"`
+	ID   string         `yaml:"id"`
+	Zone string         `yaml:"zone"`
+	Name bilingual.Text `yaml:"name"`
+	Main *Source        `yaml:"main"`
+	Sub  *Source        `yaml:"sub"`
+	Line int            `yaml:"-"`
 }
 
 // StreamSource is a camera's source for one of its streams.
@@ -380,6 +375,9 @@ func Parse(name string, data []byte) (Config, error) {
 	return cfg, nil
 }
 
+// textType is a display name's: a mapping whose keys are languages.
+var textType = reflect.TypeFor[bilingual.Text]()
+
 // checkKeys reports every mapping key that names no field of t, with the
 // keys that would have been understood there.
 func checkKeys(n *yaml.Node, t reflect.Type, path string, add func(int, string)) {
@@ -414,6 +412,12 @@ func checkKeys(n *yaml.Node, t reflect.Type, path string, add func(int, string))
 				continue
 			}
 			checkKeys(v, ft, join(path, k.Value), add)
+		}
+	case n.Kind == yaml.MappingNode && t == textType:
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			if k := n.Content[i]; !bilingual.Known(k.Value) {
+				add(k.Line, fmt.Sprintf("unknown key %q in %s (known: %s)", k.Value, path, strings.Join(bilingual.Languages, ", ")))
+			}
 		}
 	case n.Kind == yaml.SequenceNode && t.Kind() == reflect.Slice:
 		for i, item := range n.Content {
@@ -591,8 +595,8 @@ func (c *Config) validate(doc *yaml.Node, add func(int, string)) {
 	}
 }
 
-func checkName(line int, what string, n Name, add func(int, string)) {
-	if strings.TrimSpace(n.ZH) == "" || strings.TrimSpace(n.EN) == "" {
+func checkName(line int, what string, n bilingual.Text, add func(int, string)) {
+	if !n.Complete() {
 		add(line, what+" needs both zh-CN and en")
 	}
 }

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/qianliyan/qianliyan/internal/bilingual"
 	"github.com/qianliyan/qianliyan/relay/auth"
 	"github.com/qianliyan/qianliyan/relay/findings"
 	"github.com/qianliyan/qianliyan/relay/store"
@@ -38,7 +39,7 @@ func newStore(t *testing.T) (*findings.Store, *clock) {
 	dir := t.TempDir()
 	db, st := storetest.Open(t)
 	for _, id := range []string{"site-01", "site-02"} {
-		n := store.Name{ZH: id, EN: id}
+		n := bilingual.New(id, id)
 		if err := st.PutSiteInfo(ctx, store.Site{ID: id, District: n, Name: n, TimeZone: "Asia/Shanghai"}); err != nil {
 			t.Fatal(err)
 		}

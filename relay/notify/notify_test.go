@@ -18,6 +18,7 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/qianliyan/qianliyan/internal/bilingual"
 	"github.com/qianliyan/qianliyan/relay/auth"
 	"github.com/qianliyan/qianliyan/relay/findings"
 	"github.com/qianliyan/qianliyan/relay/notify"
@@ -92,7 +93,7 @@ func newFixture(t *testing.T, targets ...notify.Target) *fixture {
 	ctx := context.Background()
 	dir := t.TempDir()
 	db, sites := storetest.Open(t)
-	if err := sites.PutSiteInfo(ctx, store.Site{ID: "site-01", Name: store.Name{ZH: "东湖", EN: "Donghu"}, TimeZone: "Asia/Shanghai"}); err != nil {
+	if err := sites.PutSiteInfo(ctx, store.Site{ID: "site-01", Name: bilingual.New("东湖", "Donghu"), TimeZone: "Asia/Shanghai"}); err != nil {
 		t.Fatal(err)
 	}
 	c := &clock{t: t0}

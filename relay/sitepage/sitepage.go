@@ -407,10 +407,7 @@ func (p *page) cameraName(ctx context.Context, n *names, lang, site, camera stri
 	}
 	name := camera
 	if c, err := p.Users.Camera(ctx, site, camera); err == nil {
-		name = c.Name.ZH
-		if lang == "en" {
-			name = c.Name.EN
-		}
+		name = c.Name.In(lang)
 	}
 	n.cameras[key] = name
 	return name
@@ -420,10 +417,7 @@ func (p *page) item(ctx context.Context, lang string, by auth.Principal, f findi
 	loc := n.zone(f.Site)
 	name := f.Site
 	if s, ok := n.sites[f.Site]; ok {
-		name = s.Name.ZH
-		if lang == "en" {
-			name = s.Name.EN
-		}
+		name = s.Name.In(lang)
 	}
 	const layout = "2006-01-02 15:04"
 	camera := p.cameraName(ctx, n, lang, f.Site, f.Camera)

@@ -6,19 +6,20 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/qianliyan/qianliyan/internal/bilingual"
 )
 
-// Name is a display name in both UI languages.
-type Name struct {
-	ZH string `json:"zh-CN"`
-	EN string `json:"en"`
-}
+// names is a display name as its table keeps it, a column a language.
+type names struct{ zh, en string }
+
+func (n names) text() bilingual.Text { return bilingual.New(n.zh, n.en) }
 
 // Site is one isolation site.
 type Site struct {
 	ID       string
-	District Name
-	Name     Name
+	District bilingual.Text
+	Name     bilingual.Text
 	TimeZone string // IANA name, e.g. Asia/Shanghai
 }
 
@@ -27,7 +28,7 @@ type Camera struct {
 	Site string
 	ID   string
 	Zone string // the zone key checklists are matched against
-	Name Name
+	Name bilingual.Text
 	// Sources are the RTSP streams the relay pulls for the camera; PutSite
 	// and PutCamera save them, CameraSources reads them (Cameras and Camera
 	// leave them out: they carry credentials).
@@ -59,7 +60,7 @@ func (s *Store) PutSite(ctx context.Context, site Site, cameras []Camera) error 
 		VALUES (?, ?, ?, ?, ?, ?)
 		ON CONFLICT (id) DO UPDATE SET district_zh = excluded.district_zh, district_en = excluded.district_en,
 			name_zh = excluded.name_zh, name_en = excluded.name_en, time_zone = excluded.time_zone`,
-		site.ID, site.District.ZH, site.District.EN, site.Name.ZH, site.Name.EN, site.TimeZone); err != nil {
+		site.ID, site.District[bilingual.ZH], site.District[bilingual.EN], site.Name[bilingual.ZH], site.Name[bilingual.EN], site.TimeZone); err != nil {
 		return fmt.Errorf("saving site %s: %w", site.ID, err)
 	}
 	if _, err := tx.ExecContext(ctx, `DELETE FROM cameras WHERE site_id = ?`, site.ID); err != nil {
@@ -70,7 +71,7 @@ func (s *Store) PutSite(ctx context.Context, site Site, cameras []Camera) error 
 			return fmt.Errorf("saving site %s: camera %s/%s belongs elsewhere", site.ID, c.Site, c.ID)
 		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO cameras (site_id, id, zone, name_zh, name_en, position) VALUES (?, ?, ?, ?, ?, ?)`,
-			site.ID, c.ID, c.Zone, c.Name.ZH, c.Name.EN, i); err != nil {
+			site.ID, c.ID, c.Zone, c.Name[bilingual.ZH], c.Name[bilingual.EN], i); err != nil {
 			return fmt.Errorf("saving camera %s/%s: %w", site.ID, c.ID, err)
 		}
 		if err := putSources(ctx, tx, site.ID, c.ID, c.Sources); err != nil {
@@ -89,7 +90,7 @@ func (s *Store) PutSiteInfo(ctx context.Context, site Site) error {
 		VALUES (?, ?, ?, ?, ?, ?)
 		ON CONFLICT (id) DO UPDATE SET district_zh = excluded.district_zh, district_en = excluded.district_en,
 			name_zh = excluded.name_zh, name_en = excluded.name_en, time_zone = excluded.time_zone`,
-		site.ID, site.District.ZH, site.District.EN, site.Name.ZH, site.Name.EN, site.TimeZone); err != nil {
+		site.ID, site.District[bilingual.ZH], site.District[bilingual.EN], site.Name[bilingual.ZH], site.Name[bilingual.EN], site.TimeZone); err != nil {
 		return fmt.Errorf("saving site %s: %w", site.ID, err)
 	}
 	return nil
@@ -114,7 +115,7 @@ func (s *Store) PutCamera(ctx context.Context, c Camera) error {
 	if _, err := tx.ExecContext(ctx, `INSERT INTO cameras (site_id, id, zone, name_zh, name_en, position)
 		VALUES (?, ?, ?, ?, ?, (SELECT coalesce(max(position) + 1, 0) FROM cameras WHERE site_id = ?))
 		ON CONFLICT (site_id, id) DO UPDATE SET zone = excluded.zone, name_zh = excluded.name_zh, name_en = excluded.name_en`,
-		c.Site, c.ID, c.Zone, c.Name.ZH, c.Name.EN, c.Site); err != nil {
+		c.Site, c.ID, c.Zone, c.Name[bilingual.ZH], c.Name[bilingual.EN], c.Site); err != nil {
 		return fmt.Errorf("saving camera %s/%s: %w", c.Site, c.ID, err)
 	}
 	if err := putSources(ctx, tx, c.Site, c.ID, c.Sources); err != nil {
@@ -173,9 +174,11 @@ func (s *Store) Sites(ctx context.Context) ([]Site, error) {
 	var out []Site
 	for rows.Next() {
 		var st Site
-		if err := rows.Scan(&st.ID, &st.District.ZH, &st.District.EN, &st.Name.ZH, &st.Name.EN, &st.TimeZone); err != nil {
+		var district, name names
+		if err := rows.Scan(&st.ID, &district.zh, &district.en, &name.zh, &name.en, &st.TimeZone); err != nil {
 			return nil, fmt.Errorf("listing sites: %w", err)
 		}
+		st.District, st.Name = district.text(), name.text()
 		out = append(out, st)
 	}
 	if err := rows.Err(); err != nil {
@@ -207,9 +210,11 @@ func (s *Store) Cameras(ctx context.Context) ([]Camera, error) {
 	var out []Camera
 	for rows.Next() {
 		var c Camera
-		if err := rows.Scan(&c.Site, &c.ID, &c.Zone, &c.Name.ZH, &c.Name.EN); err != nil {
+		var name names
+		if err := rows.Scan(&c.Site, &c.ID, &c.Zone, &name.zh, &name.en); err != nil {
 			return nil, fmt.Errorf("listing cameras: %w", err)
 		}
+		c.Name = name.text()
 		out = append(out, c)
 	}
 	if err := rows.Err(); err != nil {
@@ -221,14 +226,16 @@ func (s *Store) Cameras(ctx context.Context) ([]Camera, error) {
 // Camera returns one camera, or ErrNotFound.
 func (s *Store) Camera(ctx context.Context, site, id string) (Camera, error) {
 	c := Camera{Site: site, ID: id}
+	var name names
 	err := s.db.QueryRowContext(ctx, `SELECT zone, name_zh, name_en FROM cameras WHERE site_id = ? AND id = ?`, site, id).
-		Scan(&c.Zone, &c.Name.ZH, &c.Name.EN)
+		Scan(&c.Zone, &name.zh, &name.en)
 	if errors.Is(err, sql.ErrNoRows) {
 		return Camera{}, fmt.Errorf("camera %s/%s: %w", site, id, ErrNotFound)
 	}
 	if err != nil {
 		return Camera{}, fmt.Errorf("reading camera %s/%s: %w", site, id, err)
 	}
+	c.Name = name.text()
 	return c, nil
 }
 

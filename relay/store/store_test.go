@@ -6,9 +6,12 @@ import (
 	"errors"
 	"io/fs"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/qianliyan/qianliyan/internal/bilingual"
 )
 
 func openTemp(t *testing.T) (*Store, string) {
@@ -75,10 +78,10 @@ func TestOpenFailsOnUnwritablePath(t *testing.T) {
 func TestSitesAndCameras(t *testing.T) {
 	ctx := context.Background()
 	s, _ := openTemp(t)
-	site := Site{ID: "site-01", District: Name{"东城区", "Dongcheng District"}, Name: Name{"东湖宾馆隔离点", "Donghu Hotel isolation site"}, TimeZone: "Asia/Shanghai"}
+	site := Site{ID: "site-01", District: bilingual.New("东城区", "Dongcheng District"), Name: bilingual.New("东湖宾馆隔离点", "Donghu Hotel isolation site"), TimeZone: "Asia/Shanghai"}
 	cams := []Camera{
-		{ID: "gate", Zone: "entrance", Name: Name{"场所出入口", "Entrance"}},
-		{ID: "doff1", Zone: "doffing_room_1", Name: Name{"一脱间", "Doffing room 1"}},
+		{ID: "gate", Zone: "entrance", Name: bilingual.New("场所出入口", "Entrance")},
+		{ID: "doff1", Zone: "doffing_room_1", Name: bilingual.New("一脱间", "Doffing room 1")},
 	}
 	if err := s.PutSite(ctx, site, cams); err != nil {
 		t.Fatal(err)
@@ -88,16 +91,16 @@ func TestSitesAndCameras(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Configured order, not alphabetical.
-	if len(got) != 2 || got[0].ID != "gate" || got[1].ID != "doff1" || got[1].Site != "site-01" || got[1].Name.ZH != "一脱间" {
+	if len(got) != 2 || got[0].ID != "gate" || got[1].ID != "doff1" || got[1].Site != "site-01" || got[1].Name[bilingual.ZH] != "一脱间" {
 		t.Fatalf("cameras %+v", got)
 	}
 	sites, err := s.Sites(ctx)
-	if err != nil || len(sites) != 1 || sites[0] != site {
+	if err != nil || len(sites) != 1 || !reflect.DeepEqual(sites[0], site) {
 		t.Fatalf("sites %+v, %v", sites, err)
 	}
 
 	// Putting the site again replaces its cameras.
-	site.Name.EN = "Renamed"
+	site.Name = bilingual.New(site.Name[bilingual.ZH], "Renamed")
 	if err := s.PutSite(ctx, site, cams[1:]); err != nil {
 		t.Fatal(err)
 	}
@@ -108,7 +111,7 @@ func TestSitesAndCameras(t *testing.T) {
 	if err != nil || c.Zone != "doffing_room_1" {
 		t.Fatalf("camera %+v, %v", c, err)
 	}
-	if sites, _ := s.Sites(ctx); sites[0].Name.EN != "Renamed" {
+	if sites, _ := s.Sites(ctx); sites[0].Name[bilingual.EN] != "Renamed" {
 		t.Fatalf("site not updated: %+v", sites[0])
 	}
 }
