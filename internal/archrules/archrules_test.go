@@ -127,3 +127,17 @@ func TestNoGrabBagPackages(t *testing.T) {
 		t.Errorf("docs/ARCHITECTURE.md, which these rules come from: %v", err)
 	}
 }
+
+// Test support is for tests: no product package may pull it into a binary.
+func TestProductDoesNotImportTestSupport(t *testing.T) {
+	for pkg, imps := range imports(t) {
+		if strings.HasSuffix(pkg, "test") {
+			continue
+		}
+		for imp := range imps {
+			if strings.HasSuffix(imp, "test") {
+				t.Errorf("%s imports the test-support package %s", pkg, imp)
+			}
+		}
+	}
+}
