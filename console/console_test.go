@@ -17,26 +17,42 @@ import (
 	"github.com/gorilla/websocket"
 	"github.com/rs/zerolog"
 
-	"github.com/qianliyan/qianliyan/console/internal/relaytest"
 	"github.com/qianliyan/qianliyan/console/relayclient"
 	"github.com/qianliyan/qianliyan/console/server"
+	"github.com/qianliyan/qianliyan/internal/eventually"
+	"github.com/qianliyan/qianliyan/relay/peer"
+	"github.com/qianliyan/qianliyan/relay/relaytest"
 )
 
-const within = 5 * time.Second
+// within bounds what the tests wait for: it only catches a hang.
+const within = eventually.Ceiling
 
 var assets = fstest.MapFS{"index.html": {Data: []byte("<!doctype html><html><head></head><body>千里眼</body></html>")}}
 
-// options signs in to relay at start; with no relay, the backend starts
-// signed out.
+// options signs in to relay at start as its demo duty officer; with no
+// relay, the backend starts signed out.
 func options(t *testing.T, relay *relaytest.Relay) Options {
 	o := Options{
 		DataDir: t.TempDir() + "/data", Assets: assets,
 		Log: zerolog.New(zerolog.NewTestWriter(t)).Level(zerolog.WarnLevel),
 	}
 	if relay != nil {
-		o.RelayURL, o.User, o.Password = relay.URL(), relaytest.User, relaytest.Password
+		creds := relay.Demo()
+		o.RelayURL, o.User, o.Password = relay.URL(), creds.User, creds.Password
 	}
 	return o
+}
+
+// doff1 is the camera the tests' relays publish.
+var doff1 = relaytest.Options{Cameras: []string{"site-01/doff1"}}
+
+// deleted waits for the relay's n-th WHEP session (from 0) to end, and
+// fails unless the viewer ended it with a DELETE.
+func deleted(t *testing.T, relay *relaytest.Relay, n int) {
+	t.Helper()
+	if s := relay.WaitEnded(t, n); s.EndReason != peer.ReasonDeleted {
+		t.Fatalf("WHEP session #%d ended %q, want by the viewer's DELETE", n, s.EndReason)
+	}
 }
 
 func start(t *testing.T, opts Options) *Backend {
@@ -133,7 +149,7 @@ func TestNewChecksOptions(t *testing.T) {
 }
 
 func TestServeMode(t *testing.T) {
-	relay := relaytest.Start(t, relaytest.Options{})
+	relay := relaytest.Start(t, doff1)
 	b := start(t, options(t, relay))
 	if _, err := b.Serve(context.Background(), "0.0.0.0:0"); err == nil {
 		t.Fatal("served on all interfaces")
@@ -172,7 +188,7 @@ func TestServeMode(t *testing.T) {
 		t.Fatalf("bootstrap %+v, want %+v", boot, want)
 	}
 	var list struct{ Cameras []relayclient.Camera }
-	if code := getJSON(t, base+"/api/v1/cameras?token="+token, "", &list); code != 200 || len(list.Cameras) != 2 {
+	if code := getJSON(t, base+"/api/v1/cameras?token="+token, "", &list); code != 200 || len(list.Cameras) != 12 {
 		t.Fatalf("cameras: %d %+v", code, list)
 	}
 
@@ -187,18 +203,14 @@ func TestServeMode(t *testing.T) {
 	if err := b.Close(); err != nil {
 		t.Fatal(err)
 	}
-	select {
-	case <-relay.Deleted():
-	case <-time.After(within):
-		t.Fatal("no WHEP DELETE after Close")
-	}
+	deleted(t, relay, 0)
 	if _, err := http.Get(pageURL); err == nil {
 		t.Fatal("still serving after Close")
 	}
 }
 
 func TestWailsMode(t *testing.T) {
-	relay := relaytest.Start(t, relaytest.Options{})
+	relay := relaytest.Start(t, doff1)
 	opts := options(t, relay)
 	opts.Camera = "site-01/doff2"
 	b, err := New(opts)

@@ -18,9 +18,10 @@ import (
 	"github.com/gorilla/websocket"
 	"github.com/rs/zerolog"
 
-	"github.com/qianliyan/qianliyan/console/internal/relaytest"
 	"github.com/qianliyan/qianliyan/console/store"
+	"github.com/qianliyan/qianliyan/internal/eventually"
 	"github.com/qianliyan/qianliyan/internal/testmedia"
+	"github.com/qianliyan/qianliyan/relay/relaytest"
 )
 
 // findingsView is a browser on the served console: its address and secret.
@@ -100,10 +101,11 @@ func (v findingsView) frameOnScreen(watch time.Duration) (uint64, *websocket.Con
 }
 
 func TestFindingsThroughTheServedConsole(t *testing.T) {
-	relay := relaytest.Start(t, relaytest.Options{})
+	relay := relaytest.Start(t, doff1)
+	creds := relay.Demo()
 	dataDir := t.TempDir()
 	b, err := New(Options{
-		RelayURL: relay.URL(), User: relaytest.User, Password: relaytest.Password,
+		RelayURL: relay.URL(), User: creds.User, Password: creds.Password,
 		DataDir: dataDir, Assets: assets, ClipBefore: 2 * time.Second, ClipAfter: time.Second,
 		Log: zerolog.New(zerolog.NewTestWriter(t)).Level(zerolog.WarnLevel),
 	})
@@ -149,20 +151,16 @@ func TestFindingsThroughTheServedConsole(t *testing.T) {
 	// The view moves on: the finding's clip keeps the pull going on its own.
 	ws.Close()
 	// Flagged under the relay of the session, the only one it goes to.
-	if f.Observer != relaytest.User || f.Relay != relay.URL() || f.Zone != "doffing_room_1" || f.Clip.State != "recording" {
+	if f.Observer != creds.User || f.Relay != relay.URL() || f.Zone != "doffing_room_1" || f.Clip.State != "recording" {
 		t.Fatalf("finding %+v", f)
 	}
 	var got store.Finding
-	deadline := time.Now().Add(within)
-	for {
+	eventually.True(t, within, "the clip filed", func() bool {
 		if status := v.do("GET", "/api/v1/findings/"+f.ID, auth, nil, &got); status != 200 {
 			t.Fatalf("get: %d", status)
 		}
-		if got.Clip.State != "recording" || time.Now().After(deadline) {
-			break
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+		return got.Clip.State != "recording"
+	})
 	if got.Clip.State != "complete" || got.Clip.Duration < 2700*time.Millisecond {
 		t.Fatalf("clip %+v, want complete and about 3 s", got.Clip)
 	}

@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/qianliyan/qianliyan/console/store"
+	"github.com/qianliyan/qianliyan/internal/eventually"
+	"github.com/qianliyan/qianliyan/relay/relaytest"
 )
 
 // TestFindingsForwardedWhileSignedIn: the outbox goes to the relay while
@@ -14,7 +16,7 @@ import (
 func TestFindingsForwardedWhileSignedIn(t *testing.T) {
 	ctx := context.Background()
 	opts := options(t, nil)
-	r := startDemoRelay(t, "127.0.0.1:0", t.TempDir(), opts.Log)
+	r := relaytest.Start(t, relaytest.Options{})
 	creds := r.Demo()
 	b, v := signedIn(t, opts, r)
 
@@ -35,7 +37,7 @@ func TestFindingsForwardedWhileSignedIn(t *testing.T) {
 		return f.Forward.State
 	}
 	first := flag("first")
-	eventually(t, "the first finding forwarded", 10*time.Second, func() bool { return state(first) == store.ForwardForwarded })
+	eventually.True(t, within, "the first finding forwarded", func() bool { return state(first) == store.ForwardForwarded })
 
 	if status, raw := v.call(http.MethodDelete, "/api/v1/session", nil, nil); status != http.StatusNoContent {
 		t.Fatalf("sign-out: %d %s", status, raw)
@@ -48,5 +50,5 @@ func TestFindingsForwardedWhileSignedIn(t *testing.T) {
 	if status, raw := v.call(http.MethodPost, "/api/v1/session", map[string]string{"relay": r.URL(), "user": creds.User, "password": creds.Password}, nil); status != http.StatusOK {
 		t.Fatalf("sign-in: %d %s", status, raw)
 	}
-	eventually(t, "the second finding forwarded after signing in again", 10*time.Second, func() bool { return state(second) == store.ForwardForwarded })
+	eventually.True(t, within, "the second finding forwarded after signing in again", func() bool { return state(second) == store.ForwardForwarded })
 }

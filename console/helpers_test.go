@@ -11,15 +11,17 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/gorilla/websocket"
-	"github.com/rs/zerolog"
 
+	"github.com/qianliyan/qianliyan/console/relayclient"
 	"github.com/qianliyan/qianliyan/console/server"
-	"github.com/qianliyan/qianliyan/relay"
+	"github.com/qianliyan/qianliyan/internal/eventually"
+	"github.com/qianliyan/qianliyan/relay/relaytest"
 )
 
 // view is the view's side of a backend served to a browser: its API with
@@ -167,18 +169,49 @@ func (v view) events() *sse {
 // next waits for the next event called name, skipping others.
 func (s *sse) next(name string) []byte {
 	s.t.Helper()
+	return s.nextOf(name).data
+}
+
+// nextOf waits for the next event called one of names, skipping others.
+func (s *sse) nextOf(names ...string) sseEvent {
+	s.t.Helper()
 	deadline := time.After(within)
 	for {
 		select {
 		case ev, ok := <-s.events:
 			if !ok {
-				s.t.Fatalf("event stream ended waiting for %s", name)
+				s.t.Fatalf("event stream ended waiting for %v", names)
 			}
-			if ev.name == name {
-				return ev.data
+			if slices.Contains(names, ev.name) {
+				return ev
 			}
 		case <-deadline:
-			s.t.Fatalf("no %s event within %v", name, within)
+			s.t.Fatalf("no %v event within %v", names, within)
+		}
+	}
+}
+
+// camera waits until the stream shows camera ("site/camera") in state, in
+// a camera event or a camera list: the relay sends a list when the
+// console's stream (re)connects and now and then, and a change that came
+// before a list is only in the list.
+func (s *sse) camera(camera, state string) relayclient.Camera {
+	s.t.Helper()
+	for {
+		ev := s.nextOf("camera", "cameras")
+		var list struct{ Cameras []relayclient.Camera }
+		if ev.name == "camera" {
+			list.Cameras = make([]relayclient.Camera, 1)
+			if err := json.Unmarshal(ev.data, &list.Cameras[0]); err != nil {
+				s.t.Fatal(err)
+			}
+		} else if err := json.Unmarshal(ev.data, &list); err != nil {
+			s.t.Fatal(err)
+		}
+		for _, c := range list.Cameras {
+			if c.Path() == camera && c.State == state {
+				return c
+			}
 		}
 	}
 }
@@ -228,7 +261,7 @@ func (v *video) read(deadline time.Time) (*stateEvent, error) {
 }
 
 // picture waits for a picture.
-func (v *video) picture(within time.Duration) {
+func (v *video) picture() {
 	v.t.Helper()
 	deadline := time.Now().Add(within)
 	for {
@@ -243,7 +276,7 @@ func (v *video) picture(within time.Duration) {
 }
 
 // state waits for a state event in want and returns it.
-func (v *video) state(within time.Duration, want ...string) stateEvent {
+func (v *video) state(want ...string) stateEvent {
 	v.t.Helper()
 	deadline := time.Now().Add(within)
 	for {
@@ -280,38 +313,14 @@ func (v *video) closed() *websocket.CloseError {
 	}
 }
 
-// eventually waits for cond.
-func eventually(t *testing.T, what string, within time.Duration, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(within)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: not within %v", what, within)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
-
-// startDemoRelay starts a demo relay on addr ("127.0.0.1:0" for any port)
-// keeping its data in dir, closed when the test ends if not before.
-func startDemoRelay(t *testing.T, addr, dir string, log zerolog.Logger) *relay.Relay {
-	t.Helper()
-	r, err := relay.Start(context.Background(), relay.Options{Listen: addr, DataDir: dir, Demo: true, Log: log})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { r.Close() })
-	return r
-}
-
 // signedIn starts a console signed in to r as its demo duty officer and
 // serves its view, once the sign-in is through.
-func signedIn(t *testing.T, opts Options, r *relay.Relay) (*Backend, view) {
+func signedIn(t *testing.T, opts Options, r *relaytest.Relay) (*Backend, view) {
 	t.Helper()
 	creds := r.Demo()
 	opts.RelayURL, opts.User, opts.Password = r.URL(), creds.User, creds.Password
 	b := start(t, opts)
 	v := serve(t, b)
-	eventually(t, "signed in to "+r.URL(), 10*time.Second, func() bool { return v.session().SignedIn })
+	eventually.True(t, within, "signed in to "+r.URL(), func() bool { return v.session().SignedIn })
 	return b, v
 }

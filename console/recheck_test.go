@@ -12,6 +12,7 @@ import (
 	"github.com/qianliyan/qianliyan/console/relayclient"
 	"github.com/qianliyan/qianliyan/console/store"
 	"github.com/qianliyan/qianliyan/relay"
+	"github.com/qianliyan/qianliyan/relay/relaytest"
 )
 
 // TestFindingsEventsReachTheView: the views hear of a finding reaching the
@@ -20,7 +21,7 @@ import (
 func TestFindingsEventsReachTheView(t *testing.T) {
 	ctx := context.Background()
 	opts := options(t, nil)
-	r := startDemoRelay(t, "127.0.0.1:0", t.TempDir(), opts.Log)
+	r := relaytest.Start(t, relaytest.Options{})
 	creds := r.Demo()
 	b, v := signedIn(t, opts, r)
 	events := v.events()

@@ -11,7 +11,9 @@ import (
 	"time"
 
 	"github.com/qianliyan/qianliyan/console/store"
+	"github.com/qianliyan/qianliyan/internal/eventually"
 	"github.com/qianliyan/qianliyan/relay"
+	"github.com/qianliyan/qianliyan/relay/relaytest"
 )
 
 // TestFindingsGoOnlyToTheRelayTheyWereFlaggedUnder: an officer flags
@@ -23,15 +25,9 @@ import (
 func TestFindingsGoOnlyToTheRelayTheyWereFlaggedUnder(t *testing.T) {
 	ctx := context.Background()
 	opts := options(t, nil)
-	dirA, dirB := t.TempDir(), t.TempDir()
-	a := startDemoRelay(t, "127.0.0.1:0", dirA, opts.Log)
-	addrA := strings.TrimPrefix(a.URL(), "http://")
-	b := startDemoRelay(t, "127.0.0.1:0", dirB, opts.Log)
+	a, b := relaytest.Start(t, relaytest.Options{}), relaytest.Start(t, relaytest.Options{})
 	credsA, credsB := a.Demo(), b.Demo()
-	opts.RelayURL, opts.User, opts.Password = a.URL(), credsA.User, credsA.Password
-	c := start(t, opts)
-	v := serve(t, c)
-	eventually(t, "signed in to A", 10*time.Second, func() bool { return v.session().SignedIn })
+	c, v := signedIn(t, opts, a)
 
 	// As the findings API flags: under the relay of the session.
 	flag := func(text, relayURL string) string {
@@ -51,7 +47,7 @@ func TestFindingsGoOnlyToTheRelayTheyWereFlaggedUnder(t *testing.T) {
 		}
 		return *f.Forward
 	}
-	signIn := func(r *relay.Relay, creds relay.DemoCredentials) {
+	signIn := func(r *relaytest.Relay, creds relay.DemoCredentials) {
 		t.Helper()
 		if status, raw := v.call(http.MethodPost, "/api/v1/session",
 			map[string]string{"relay": r.URL(), "user": creds.User, "password": creds.Password}, nil); status != http.StatusOK {
@@ -60,20 +56,20 @@ func TestFindingsGoOnlyToTheRelayTheyWereFlaggedUnder(t *testing.T) {
 	}
 
 	sent := flag("A, sent at once", a.URL())
-	eventually(t, "A's first finding forwarded", 10*time.Second, func() bool { return forward(sent).State == store.ForwardForwarded })
+	eventually.True(t, within, "A's first finding forwarded", func() bool { return forward(sent).State == store.ForwardForwarded })
 
 	// A goes down with two findings on their way to it.
-	a.Close()
+	a.Stop(t)
 	backlog := []string{flag("A, backlog 1", a.URL()), flag("A, backlog 2", a.URL())}
 	// While A is down the forwarder probes it with the oldest finding only.
-	eventually(t, "an attempt at the unreachable A", 10*time.Second, func() bool { return forward(backlog[0]).Retrying })
+	eventually.True(t, within, "an attempt at the unreachable A", func() bool { return forward(backlog[0]).Retrying })
 
 	signIn(b, credsB)
 	own := flag("B's own", b.URL())
-	eventually(t, "B's own finding forwarded to B", 10*time.Second, func() bool { return forward(own).State == store.ForwardForwarded })
+	eventually.True(t, within, "B's own finding forwarded to B", func() bool { return forward(own).State == store.ForwardForwarded })
 	// A's backlog was queued before B's finding: had the forwarder taken
 	// it for B, it would be there by now.
-	dbB := relayDB(t, dirB)
+	dbB := b.DB(t)
 	if ids := relayFindings(t, dbB); len(ids) != 1 || ids[0] != own {
 		t.Fatalf("B's findings: %v, want only %s", ids, own)
 	}
@@ -95,9 +91,9 @@ func TestFindingsGoOnlyToTheRelayTheyWereFlaggedUnder(t *testing.T) {
 	}
 
 	// B's finding waits for B while the console is back on A.
-	a = restartDemoRelay(t, addrA, dirA, opts)
+	a.Resume(t)
 	signIn(a, credsA)
-	eventually(t, "A's backlog forwarded to A", 10*time.Second, func() bool {
+	eventually.True(t, within, "A's backlog forwarded to A", func() bool {
 		for _, id := range backlog {
 			if forward(id).State != store.ForwardForwarded {
 				return false
@@ -112,7 +108,7 @@ func TestFindingsGoOnlyToTheRelayTheyWereFlaggedUnder(t *testing.T) {
 	if f := forward(later); f.State != store.ForwardLocal || f.WaitingFor != b.URL() {
 		t.Fatalf("a finding of B's flagged while on A: %+v, want waiting for %s", f, b.URL())
 	}
-	dbA := relayDB(t, dirA)
+	dbA := a.DB(t)
 	want := append([]string{sent}, backlog...)
 	if ids := relayFindings(t, dbA); strings.Join(ids, " ") != strings.Join(sorted(want), " ") {
 		t.Fatalf("A's findings: %v, want %v", ids, sorted(want))
@@ -137,29 +133,7 @@ func TestFindingsGoOnlyToTheRelayTheyWereFlaggedUnder(t *testing.T) {
 	}
 }
 
-// restartDemoRelay starts a demo relay again on the address and data of
-// one closed: the port may linger a moment.
-func restartDemoRelay(t *testing.T, addr, dir string, opts Options) *relay.Relay {
-	t.Helper()
-	var err error
-	for range 50 {
-		var r *relay.Relay
-		if r, err = relay.Start(context.Background(), relay.Options{Listen: addr, DataDir: dir, Demo: true, Log: opts.Log}); err == nil {
-			t.Cleanup(func() { r.Close() })
-			return r
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	t.Fatalf("restarting the relay on %s: %v", addr, err)
-	return nil
-}
-
-// relayDB opens a relay's database read-only, to see what reached it.
-func relayDB(t *testing.T, dir string) *sql.DB {
-	t.Helper()
-	return readOnlyDB(t, filepath.Join(dir, relay.DatabaseFile))
-}
-
+// readOnlyDB opens a SQLite file read-only, to see what is committed.
 func readOnlyDB(t *testing.T, path string) *sql.DB {
 	t.Helper()
 	db, err := sql.Open("sqlite3", "file:"+path+"?mode=ro&_busy_timeout=5000")

@@ -11,9 +11,10 @@ import (
 	"time"
 
 	"github.com/qianliyan/qianliyan/console/bridge"
-	"github.com/qianliyan/qianliyan/console/internal/relaytest"
 	"github.com/qianliyan/qianliyan/console/relayclient"
 	"github.com/qianliyan/qianliyan/console/server"
+	"github.com/qianliyan/qianliyan/internal/eventually"
+	"github.com/qianliyan/qianliyan/relay/relaytest"
 )
 
 // closedAddress is a loopback address nothing listens on.
@@ -28,7 +29,8 @@ func closedAddress(t *testing.T) string {
 }
 
 func TestSignInFromTheView(t *testing.T) {
-	relay := relaytest.Start(t, relaytest.Options{})
+	relay := relaytest.Start(t, doff1)
+	creds := relay.Demo()
 	opts := options(t, nil)
 	b := start(t, opts)
 	v := serve(t, b)
@@ -50,7 +52,7 @@ func TestSignInFromTheView(t *testing.T) {
 	defer notRelay.Close()
 	down := "http://" + closedAddress(t)
 	good := func(change func(map[string]any)) map[string]any {
-		m := map[string]any{"relay": relay.URL(), "user": relaytest.User, "password": relaytest.Password}
+		m := map[string]any{"relay": relay.URL(), "user": creds.User, "password": creds.Password}
 		change(m)
 		return m
 	}
@@ -102,11 +104,11 @@ func TestSignInFromTheView(t *testing.T) {
 		t.Fatalf("bootstrap after sign-in %+v", boot)
 	}
 	var list struct{ Cameras []relayclient.Camera }
-	if code, raw := v.call("GET", "/api/v1/cameras", nil, &list); code != 200 || len(list.Cameras) != 2 || list.Cameras[0].State != "online" {
+	if code, raw := v.call("GET", "/api/v1/cameras", nil, &list); code != 200 || len(list.Cameras) != 12 || list.Cameras[0].State != "online" {
 		t.Fatalf("cameras: %d %s", code, raw)
 	}
 	vid := v.video("site-01/doff1", "sub")
-	vid.picture(within)
+	vid.picture()
 
 	// Signing out stops every pull and closes the views' streams.
 	if code, raw := v.call("DELETE", "/api/v1/session", nil, nil); code != 204 || len(raw) != 0 {
@@ -115,11 +117,7 @@ func TestSignInFromTheView(t *testing.T) {
 	if ce := vid.closed(); ce.Code != bridge.CloseSessionEnded || ce.Text != "signed_out" {
 		t.Fatalf("video closed with %v", ce)
 	}
-	select {
-	case <-relay.Deleted():
-	case <-time.After(within):
-		t.Fatal("no WHEP DELETE after sign-out")
-	}
+	deleted(t, relay, 0)
 	if err := json.Unmarshal(stream.next("session"), &s); err != nil || s.SignedIn || s.Reason != "signed_out" {
 		t.Fatalf("sign-out event %+v (%v)", s, err)
 	}
@@ -175,14 +173,11 @@ func TestSignInAtStart(t *testing.T) {
 // A relay that is down when the console starts is waited for: the view
 // shows why, and the console signs in when the relay is back.
 func TestSignInAtStartWaitsForTheRelay(t *testing.T) {
-	log := options(t, nil).Log
-	dir := t.TempDir()
-	r := startDemoRelay(t, "127.0.0.1:0", dir, log)
-	creds, addr := r.Demo(), strings.TrimPrefix(r.URL(), "http://")
-	r.Close()
+	relay := relaytest.Start(t, relaytest.Options{})
+	creds, addr := relay.Demo(), strings.TrimPrefix(relay.URL(), "http://")
+	relay.Stop(t)
 
-	opts := options(t, nil)
-	opts.RelayURL, opts.User, opts.Password = "http://"+addr, creds.User, creds.Password
+	opts := options(t, relay)
 	opts.RetryMin, opts.RetryMax = 100*time.Millisecond, 300*time.Millisecond
 	b := start(t, opts)
 	v := serve(t, b)
@@ -193,7 +188,7 @@ func TestSignInAtStartWaitsForTheRelay(t *testing.T) {
 	stream := v.events()
 	stream.next("session")
 
-	r = startDemoRelay(t, addr, dir, log)
+	relay.Resume(t)
 	if err := json.Unmarshal(stream.next("session"), &s); err != nil || !s.SignedIn {
 		t.Fatalf("no sign-in event once the relay is up: %+v %v", s, err)
 	}
@@ -205,29 +200,38 @@ func TestSignInAtStartWaitsForTheRelay(t *testing.T) {
 // The token is renewed with the relay's refresh, never by signing in
 // again; when the relay refuses, the session ends and every pull stops.
 func TestTokenRenewalAndExpiry(t *testing.T) {
-	relay := relaytest.Start(t, relaytest.Options{TokenTTL: 2 * time.Second})
+	// The console renews on its own clock, ahead of the token's expiry: a
+	// relay whose clock is 58 s behind, its tokens lasting a minute, issues
+	// tokens that expire two seconds on, so that renewals come every second
+	// or so instead of every 48 s.
+	relay := relaytest.Start(t, relaytest.Options{Cameras: doff1.Cameras, Config: "auth: {token_ttl: 1m}\n",
+		Now: func() time.Time { return time.Now().Add(-58 * time.Second) }})
 	b := start(t, options(t, relay))
 	v := serve(t, b)
-	first := v.session().ExpiresAt
 	stream := v.events()
 	stream.next("cameras")
 	vid := v.video("site-01/doff1", "main")
-	vid.picture(within)
+	vid.picture()
 
-	eventually(t, "two renewals", 10*time.Second, func() bool { return relay.Refreshes() >= 2 })
-	if s := v.session(); !s.SignedIn || !s.ExpiresAt.After(first) {
-		t.Fatalf("after renewals: %+v (first expiry %v)", s, first)
-	}
+	expiries := map[time.Time]bool{}
+	eventually.True(t, within, "two renewals", func() bool {
+		s := v.session()
+		if !s.SignedIn {
+			t.Fatalf("signed out while renewing: %+v", s)
+		}
+		expiries[s.ExpiresAt] = true
+		return len(expiries) >= 3
+	})
 	if code, raw := v.call("GET", "/api/v1/cameras", nil, nil); code != 200 {
 		t.Fatalf("cameras with a renewed token: %d %s", code, raw)
 	}
-	if n := relay.Logins(); n != 1 {
+	if n := relay.Logins(t); n != 1 {
 		t.Fatalf("%d logins: renewal signed in again", n)
 	}
 
-	// The relay forgets its tokens (a new signing key): the next renewal
-	// is refused and the session is over.
-	relay.RevokeTokens()
+	// The relay restarts with a new signing key: the token and its renewal
+	// are refused and the session is over.
+	relay.RestartWithNewKey(t)
 	var s server.Session
 	if err := json.Unmarshal(stream.next("session"), &s); err != nil || s.SignedIn || s.Reason != "session_expired" {
 		t.Fatalf("session event %+v (%v)", s, err)
@@ -235,7 +239,11 @@ func TestTokenRenewalAndExpiry(t *testing.T) {
 	if ce := vid.closed(); ce.Code != bridge.CloseSessionEnded || ce.Text != "session_expired" {
 		t.Fatalf("video closed with %v", ce)
 	}
-	eventually(t, "pulls stopped", within, func() bool { return relay.Sessions() == 0 })
+	// Nothing pulls from the relay: the session the restart ended is the
+	// last it answered.
+	if sessions := relay.Sessions(t); len(sessions) != 1 || sessions[0].Ended.IsZero() {
+		t.Fatalf("WHEP sessions after the expiry: %+v, want the one the restart ended", sessions)
+	}
 	if s := v.session(); s.SignedIn || s.Reason != "session_expired" {
 		t.Fatalf("session after expiry %+v", s)
 	}
@@ -243,45 +251,42 @@ func TestTokenRenewalAndExpiry(t *testing.T) {
 }
 
 func TestEventsPassThrough(t *testing.T) {
-	relay := relaytest.Start(t, relaytest.Options{EventIDs: true})
-	b := start(t, options(t, relay))
+	relay := relaytest.Start(t, relaytest.Options{Cameras: []string{"site-01/doff1", "site-01/doff2"}})
+	// The console signs in through a proxy, which sees its event streams.
+	proxy := relaytest.NewProxy(t, relay.URL())
+	opts := options(t, relay)
+	opts.RelayURL = proxy.URL()
+	b := start(t, opts)
 	v := serve(t, b)
 	a := v.events()
 	var list struct{ Cameras []relayclient.Camera }
-	if err := json.Unmarshal(a.next("cameras"), &list); err != nil || len(list.Cameras) != 2 || list.Cameras[1].Streams["main"].State != "online" {
+	if err := json.Unmarshal(a.next("cameras"), &list); err != nil || len(list.Cameras) != 12 || list.Cameras[1].Streams["main"].State != "online" {
 		t.Fatalf("camera list %+v (%v)", list, err)
 	}
-	relay.SetOnline("site-01/doff2", false)
-	var cam relayclient.Camera
-	if err := json.Unmarshal(a.next("camera"), &cam); err != nil || cam.Path() != "site-01/doff2" || cam.State != "offline" || cam.Since == "" {
-		t.Fatalf("state change %+v (%v)", cam, err)
+	relay.SetOnline(t, "site-01/doff2", false)
+	cam := a.camera("site-01/doff2", relayclient.StateOffline)
+	if cam.Since == "" {
+		t.Fatalf("state change %+v", cam)
 	}
 	// A second view joins: it gets the list and the change at once, over
 	// the same relay stream.
 	second := v.events()
 	second.next("cameras")
-	if err := json.Unmarshal(second.next("camera"), &cam); err != nil || cam.State != "offline" {
-		t.Fatalf("late joiner %+v (%v)", cam, err)
-	}
-	if n := relay.EventStreams(); n != 1 {
+	second.camera("site-01/doff2", relayclient.StateOffline)
+	if n := proxy.Open("/api/v1/events"); n != 1 {
 		t.Fatalf("%d relay streams for two views", n)
 	}
 	// The relay restarts: the views' streams stay open and the next change
-	// comes through.
-	relay.DropEvents()
-	eventually(t, "reconnected to the relay", within, func() bool { return len(relay.LastEventIDs()) == 2 })
-	relay.SetOnline("site-01/doff2", true)
+	// comes through the console's new stream.
+	relay.Restart(t)
+	eventually.True(t, within, "reconnected to the relay", func() bool {
+		return len(proxy.Calls("/api/v1/events")) >= 2 && proxy.Open("/api/v1/events") == 1
+	})
+	relay.SetOnline(t, "site-01/doff2", true)
 	for _, s := range []*sse{a, second} {
-		for {
-			if err := json.Unmarshal(s.next("camera"), &cam); err != nil || cam.State == "online" {
-				break
-			}
-		}
-	}
-	if ids := relay.LastEventIDs(); ids[1] == "" {
-		t.Fatalf("reconnected without Last-Event-ID: %q", ids)
+		s.camera("site-01/doff2", relayclient.StateOnline)
 	}
 	a.cancel()
 	second.cancel()
-	eventually(t, "relay stream closed when no view listens", within, func() bool { return relay.EventStreams() == 0 })
+	eventually.True(t, within, "relay stream closed when no view listens", func() bool { return proxy.Open("/api/v1/events") == 0 })
 }

@@ -4,8 +4,8 @@ import (
 	"reflect"
 	"testing"
 
-	"github.com/qianliyan/qianliyan/console/internal/relaytest"
 	"github.com/qianliyan/qianliyan/console/wall"
+	"github.com/qianliyan/qianliyan/relay/relaytest"
 )
 
 func TestLayoutsAndTours(t *testing.T) {
@@ -22,10 +22,14 @@ func TestLayoutsAndTours(t *testing.T) {
 		}
 		return out.Tours
 	}
-	// The built-in tour: the stand-in's one site has two doffing rooms.
-	builtIn := wall.Tour{Name: "doffing-and-waste", Steps: []wall.Step{
-		{Camera: "site-01/doff1", DwellS: 15}, {Camera: "site-01/doff2", DwellS: 15},
-	}}
+	// The built-in tour: each of the demo's three sites has two doffing
+	// rooms and a waste point.
+	builtIn := wall.Tour{Name: "doffing-and-waste"}
+	for _, site := range []string{"site-01", "site-02", "site-03"} {
+		for _, cam := range []string{"doff1", "doff2", "waste"} {
+			builtIn.Steps = append(builtIn.Steps, wall.Step{Camera: site + "/" + cam, DwellS: 15})
+		}
+	}
 	if got := tours(); !reflect.DeepEqual(got, []wall.Tour{builtIn}) {
 		t.Fatalf("first tours %+v", got)
 	}

@@ -24,6 +24,7 @@ type Proxy struct {
 
 	mu    sync.Mutex
 	calls []Call
+	open  map[*Call]bool // being answered
 	fail  map[string]int // status by path part
 }
 
@@ -42,7 +43,7 @@ func NewProxy(t testing.TB, target string) *Proxy {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := &Proxy{fail: make(map[string]int)}
+	p := &Proxy{open: make(map[*Call]bool), fail: make(map[string]int)}
 	relay := httputil.NewSingleHostReverseProxy(u)
 	// An event stream passes each event on as it comes.
 	relay.FlushInterval = -1
@@ -54,9 +55,16 @@ func NewProxy(t testing.TB, target string) *Proxy {
 		}
 		r.Body = io.NopCloser(bytes.NewReader(body))
 		status := p.failing(r.URL.Path)
+		call := &Call{Method: r.Method, Path: r.URL.Path, Header: r.Header.Clone(), Body: body, Status: status}
 		p.mu.Lock()
-		p.calls = append(p.calls, Call{Method: r.Method, Path: r.URL.Path, Header: r.Header.Clone(), Body: body, Status: status})
+		p.calls = append(p.calls, *call)
+		p.open[call] = true
 		p.mu.Unlock()
+		defer func() {
+			p.mu.Lock()
+			delete(p.open, call)
+			p.mu.Unlock()
+		}()
 		if status != 0 {
 			httpapi.WriteError(w, status, "proxy_failure", "the test's proxy failed the request")
 			return
@@ -106,4 +114,18 @@ func (p *Proxy) Calls(part string) []Call {
 		}
 	}
 	return out
+}
+
+// Open counts the requests whose path contains part that are still being
+// answered: the event streams a client holds open, say.
+func (p *Proxy) Open(part string) int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	n := 0
+	for c := range p.open {
+		if strings.Contains(c.Path, part) {
+			n++
+		}
+	}
+	return n
 }

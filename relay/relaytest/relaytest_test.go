@@ -153,10 +153,11 @@ func TestProxyFailsWhatItIsToldAndPassesTheRest(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		t.Fatalf("sign-in through the proxy: %d", resp.StatusCode)
+	var signedIn struct{ Token string }
+	if err := json.NewDecoder(resp.Body).Decode(&signedIn); err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("sign-in through the proxy: %d %v", resp.StatusCode, err)
 	}
+	resp.Body.Close()
 	resp, err = http.Get(p.URL() + "/api/v1/cameras")
 	if err != nil {
 		t.Fatal(err)
@@ -175,8 +176,22 @@ func TestProxyFailsWhatItIsToldAndPassesTheRest(t *testing.T) {
 	if resp.StatusCode != http.StatusUnauthorized {
 		t.Fatalf("passed on again without a token: %d, want the relay's 401", resp.StatusCode)
 	}
+	// An event stream is open while the relay answers it.
+	ctx, cancel := context.WithCancel(context.Background())
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, p.URL()+"/api/v1/events", nil)
+	req.Header.Set("Authorization", "Bearer "+signedIn.Token)
+	resp, err = http.DefaultClient.Do(req)
+	if err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("event stream through the proxy: %v %v", resp, err)
+	}
+	if n := p.Open("/api/v1/events"); n != 1 {
+		t.Fatalf("%d event streams open, want 1", n)
+	}
+	cancel()
+	resp.Body.Close()
+	eventually.True(t, eventually.Ceiling, "the event stream closed at the proxy", func() bool { return p.Open("/api/v1/") == 0 })
 	calls := p.Calls("/api/v1/")
-	if len(calls) != 3 || string(calls[0].Body) != string(login) || calls[0].Status != 0 || calls[1].Status != http.StatusServiceUnavailable {
+	if len(calls) != 4 || string(calls[0].Body) != string(login) || calls[0].Status != 0 || calls[1].Status != http.StatusServiceUnavailable {
 		t.Fatalf("calls %+v", calls)
 	}
 }
