@@ -9,137 +9,112 @@
 
 export type Scope = 'wall' | 'tree' | 'filter' | 'menu' | 'checklist' | 'flag' | 'findings' | 'finding'
 
-export type Action =
-  | 'tile.number'
-  | 'tile.move'
-  | 'tile.focus'
-  | 'tile.clear'
-  | 'tile.swap'
-  | 'back'
-  | 'grid.fewer'
-  | 'grid.more'
-  | 'layout.save'
-  | 'layout.open'
-  | 'tour.toggle'
-  | 'tour.next'
-  | 'tour.previous'
-  | 'tour.choose'
-  | 'tour.stop'
-  | 'tree.go'
-  | 'filter.go'
-  | 'settings'
-  | 'help'
-  | 'tree.move'
-  | 'tree.page'
-  | 'tree.ends'
-  | 'tree.assign'
-  | 'tree.leave'
-  | 'filter.toList'
-  | 'filter.assign'
-  | 'filter.clear'
-  | 'menu.move'
-  | 'menu.choose'
-  | 'menu.delete'
-  | 'menu.edit'
-  | 'menu.new'
-  | 'menu.close'
-  | 'flag.open'
-  | 'checklist.open'
-  | 'findings.open'
-  | 'step.move'
-  | 'step.done'
-  | 'step.deviation'
-  | 'step.notSeen'
-  | 'step.clear'
-  | 'step.timer'
-  | 'checklist.template'
-  | 'proposal.confirm'
-  | 'proposal.dismiss'
-  | 'checklist.close'
-  | 'flag.choose'
-  | 'flag.save'
-  | 'flag.cancel'
-  | 'findings.move'
-  | 'findings.show'
-  | 'findings.withdraw'
-  | 'findings.close'
-  | 'finding.verify'
-  | 'finding.reopen'
-  | 'finding.camera'
-  | 'finding.retry'
-  | 'finding.close'
-
 /** Groups in the `?` overlay. */
 export type Section = 'tiles' | 'layouts' | 'tour' | 'findings' | 'general' | 'checklist' | 'flag' | 'findingsPanel' | 'findingDetail' | 'tree' | 'filter' | 'menu'
 
-export interface Binding {
-  action: Action
+interface BindingOf<A extends string> {
+  action: A
   scope: Scope
   section: Section
   /** KeyboardEvent.key values, letters in lower case, " " as "Space". */
   keys: readonly string[]
 }
 
-export const bindings: readonly Binding[] = [
-  { action: 'tile.number', scope: 'wall', section: 'tiles', keys: ['1', '2', '3', '4', '5', '6', '7', '8', '9', '0'] },
-  { action: 'tile.move', scope: 'wall', section: 'tiles', keys: ['ArrowUp', 'ArrowDown', 'ArrowLeft', 'ArrowRight'] },
-  { action: 'tile.focus', scope: 'wall', section: 'tiles', keys: ['Enter'] },
-  { action: 'back', scope: 'wall', section: 'tiles', keys: ['Escape'] },
-  { action: 'tile.clear', scope: 'wall', section: 'tiles', keys: ['Delete', 'Backspace'] },
-  { action: 'tile.swap', scope: 'wall', section: 'tiles', keys: ['m'] },
-  { action: 'grid.fewer', scope: 'wall', section: 'layouts', keys: ['-'] },
-  { action: 'grid.more', scope: 'wall', section: 'layouts', keys: ['=', '+'] },
-  { action: 'layout.save', scope: 'wall', section: 'layouts', keys: ['s'] },
-  { action: 'layout.open', scope: 'wall', section: 'layouts', keys: ['l'] },
-  { action: 'tour.toggle', scope: 'wall', section: 'tour', keys: ['Space'] },
-  { action: 'tour.next', scope: 'wall', section: 'tour', keys: ['n'] },
-  { action: 'tour.previous', scope: 'wall', section: 'tour', keys: ['p'] },
-  { action: 'tour.choose', scope: 'wall', section: 'tour', keys: ['t'] },
-  { action: 'tour.stop', scope: 'wall', section: 'tour', keys: ['x'] },
-  { action: 'flag.open', scope: 'wall', section: 'findings', keys: ['f'] },
-  { action: 'checklist.open', scope: 'wall', section: 'findings', keys: ['k'] },
-  { action: 'findings.open', scope: 'wall', section: 'findings', keys: ['r'] },
-  { action: 'tree.go', scope: 'wall', section: 'general', keys: ['c'] },
-  { action: 'filter.go', scope: 'wall', section: 'general', keys: ['/'] },
-  { action: 'settings', scope: 'wall', section: 'general', keys: [','] },
-  { action: 'help', scope: 'wall', section: 'general', keys: ['?'] },
-  { action: 'tree.move', scope: 'tree', section: 'tree', keys: ['ArrowUp', 'ArrowDown'] },
-  { action: 'tree.page', scope: 'tree', section: 'tree', keys: ['PageUp', 'PageDown'] },
-  { action: 'tree.ends', scope: 'tree', section: 'tree', keys: ['Home', 'End'] },
-  { action: 'tree.assign', scope: 'tree', section: 'tree', keys: ['Enter'] },
-  { action: 'tree.leave', scope: 'tree', section: 'tree', keys: ['Escape'] },
-  { action: 'filter.toList', scope: 'filter', section: 'filter', keys: ['ArrowDown'] },
-  { action: 'filter.assign', scope: 'filter', section: 'filter', keys: ['Enter'] },
-  { action: 'filter.clear', scope: 'filter', section: 'filter', keys: ['Escape'] },
-  { action: 'menu.move', scope: 'menu', section: 'menu', keys: ['ArrowUp', 'ArrowDown'] },
-  { action: 'menu.choose', scope: 'menu', section: 'menu', keys: ['Enter'] },
-  { action: 'menu.delete', scope: 'menu', section: 'menu', keys: ['Delete'] },
-  { action: 'menu.edit', scope: 'menu', section: 'menu', keys: ['e'] },
-  { action: 'menu.new', scope: 'menu', section: 'menu', keys: ['n'] },
-  { action: 'menu.close', scope: 'menu', section: 'menu', keys: ['Escape'] },
-  { action: 'step.move', scope: 'checklist', section: 'checklist', keys: ['ArrowUp', 'ArrowDown'] },
-  { action: 'step.done', scope: 'checklist', section: 'checklist', keys: ['d'] },
-  { action: 'step.deviation', scope: 'checklist', section: 'checklist', keys: ['x'] },
-  { action: 'step.notSeen', scope: 'checklist', section: 'checklist', keys: ['n'] },
-  { action: 'step.clear', scope: 'checklist', section: 'checklist', keys: ['Backspace'] },
-  { action: 'step.timer', scope: 'checklist', section: 'checklist', keys: ['Space'] },
-  { action: 'proposal.confirm', scope: 'checklist', section: 'checklist', keys: ['Enter'] },
-  { action: 'proposal.dismiss', scope: 'checklist', section: 'checklist', keys: ['Delete'] },
-  { action: 'checklist.template', scope: 'checklist', section: 'checklist', keys: ['t'] },
-  { action: 'checklist.close', scope: 'checklist', section: 'checklist', keys: ['Escape'] },
-  { action: 'flag.choose', scope: 'flag', section: 'flag', keys: ['ArrowUp', 'ArrowDown'] },
-  { action: 'flag.save', scope: 'flag', section: 'flag', keys: ['Enter'] },
-  { action: 'flag.cancel', scope: 'flag', section: 'flag', keys: ['Escape'] },
-  { action: 'findings.move', scope: 'findings', section: 'findingsPanel', keys: ['ArrowUp', 'ArrowDown'] },
-  { action: 'findings.show', scope: 'findings', section: 'findingsPanel', keys: ['Enter'] },
-  { action: 'findings.withdraw', scope: 'findings', section: 'findingsPanel', keys: ['w'] },
-  { action: 'findings.close', scope: 'findings', section: 'findingsPanel', keys: ['Escape'] },
-  { action: 'finding.verify', scope: 'finding', section: 'findingDetail', keys: ['v'] },
-  { action: 'finding.reopen', scope: 'finding', section: 'findingDetail', keys: ['x'] },
-  { action: 'finding.camera', scope: 'finding', section: 'findingDetail', keys: ['o'] },
-  { action: 'finding.retry', scope: 'finding', section: 'findingDetail', keys: ['r'] },
-  { action: 'finding.close', scope: 'finding', section: 'findingDetail', keys: ['Escape'] },
+/** One section of a scope: each action with its keys, in the order the overlay lists them. */
+function group<A extends string>(scope: Scope, section: Section, actions: Record<A, readonly string[]>): BindingOf<A>[] {
+  return (Object.entries(actions) as [A, readonly string[]][]).map(([action, keys]) => ({ action, scope, section, keys }))
+}
+
+const table = [
+  ...group('wall', 'tiles', {
+    'tile.number': ['1', '2', '3', '4', '5', '6', '7', '8', '9', '0'],
+    'tile.move': ['ArrowUp', 'ArrowDown', 'ArrowLeft', 'ArrowRight'],
+    'tile.focus': ['Enter'],
+    back: ['Escape'],
+    'tile.clear': ['Delete', 'Backspace'],
+    'tile.swap': ['m'],
+  }),
+  ...group('wall', 'layouts', {
+    'grid.fewer': ['-'],
+    'grid.more': ['=', '+'],
+    'layout.save': ['s'],
+    'layout.open': ['l'],
+  }),
+  ...group('wall', 'tour', {
+    'tour.toggle': ['Space'],
+    'tour.next': ['n'],
+    'tour.previous': ['p'],
+    'tour.choose': ['t'],
+    'tour.stop': ['x'],
+  }),
+  ...group('wall', 'findings', {
+    'flag.open': ['f'],
+    'checklist.open': ['k'],
+    'findings.open': ['r'],
+  }),
+  ...group('wall', 'general', {
+    'tree.go': ['c'],
+    'filter.go': ['/'],
+    settings: [','],
+    help: ['?'],
+  }),
+  ...group('tree', 'tree', {
+    'tree.move': ['ArrowUp', 'ArrowDown'],
+    'tree.page': ['PageUp', 'PageDown'],
+    'tree.ends': ['Home', 'End'],
+    'tree.assign': ['Enter'],
+    'tree.leave': ['Escape'],
+  }),
+  ...group('filter', 'filter', {
+    'filter.toList': ['ArrowDown'],
+    'filter.assign': ['Enter'],
+    'filter.clear': ['Escape'],
+  }),
+  ...group('menu', 'menu', {
+    'menu.move': ['ArrowUp', 'ArrowDown'],
+    'menu.choose': ['Enter'],
+    'menu.delete': ['Delete'],
+    'menu.edit': ['e'],
+    'menu.new': ['n'],
+    'menu.close': ['Escape'],
+  }),
+  ...group('checklist', 'checklist', {
+    'step.move': ['ArrowUp', 'ArrowDown'],
+    'step.done': ['d'],
+    'step.deviation': ['x'],
+    'step.notSeen': ['n'],
+    'step.clear': ['Backspace'],
+    'step.timer': ['Space'],
+    'proposal.confirm': ['Enter'],
+    'proposal.dismiss': ['Delete'],
+    'checklist.template': ['t'],
+    'checklist.close': ['Escape'],
+  }),
+  ...group('flag', 'flag', {
+    'flag.choose': ['ArrowUp', 'ArrowDown'],
+    'flag.save': ['Enter'],
+    'flag.cancel': ['Escape'],
+  }),
+  ...group('findings', 'findingsPanel', {
+    'findings.move': ['ArrowUp', 'ArrowDown'],
+    'findings.show': ['Enter'],
+    'findings.withdraw': ['w'],
+    'findings.close': ['Escape'],
+  }),
+  ...group('finding', 'findingDetail', {
+    'finding.verify': ['v'],
+    'finding.reopen': ['x'],
+    'finding.camera': ['o'],
+    'finding.retry': ['r'],
+    'finding.close': ['Escape'],
+  }),
 ]
+
+/** Everything a key can do. */
+export type Action = (typeof table)[number]['action']
+export type Binding = BindingOf<Action>
+
+export const bindings: readonly Binding[] = table
 
 export const sections: readonly Section[] = ['tiles', 'layouts', 'tour', 'findings', 'general', 'checklist', 'flag', 'findingsPanel', 'findingDetail', 'tree', 'filter', 'menu']
 
