@@ -7,6 +7,7 @@
 import { computed, onScopeDispose, reactive, ref, shallowRef, watch } from 'vue'
 import type { ApiClient, Finding, FlagRequest, Mark, Template } from '../api'
 import type { Say } from '../console/useNotice'
+import { useSubmit } from '../console/useSubmit'
 import { currentLocale, failedText, i18n, localName } from '../i18n'
 import type { Commands } from '../keys'
 import { debug } from '../player'
@@ -218,7 +219,8 @@ export function useChecklist(api: ApiClient, target: Readonly<ChecklistTarget>, 
   }
 
   // ---- a deviation at a step: the picker, limited to this checklist's catalogue
-  const picker = reactive({ open: false, preview: '', busy: false, error: '' })
+  const pickSubmit = useSubmit()
+  const picker = reactive({ open: false, preview: '', busy: pickSubmit.busy, error: pickSubmit.error })
   let pickShot: Shot | undefined
 
   function pick(): void {
@@ -242,9 +244,7 @@ export function useChecklist(api: ApiClient, target: Readonly<ChecklistTarget>, 
     const r = run.value
     const s = r?.current
     if (!r || !s) return
-    picker.busy = true
-    picker.error = ''
-    try {
+    await pickSubmit.submit(async () => {
       const frame = await pickShot
       if (!frame) throw new Error(i18n.global.t('flag.noPicture'))
       if (d.entry) r.apply(await api.mark(r.id, s.id, 'deviation', d.entry.deviation.id), pickShot)
@@ -253,12 +253,8 @@ export function useChecklist(api: ApiClient, target: Readonly<ChecklistTarget>, 
       await opts.file(flagRequest({ ...d, step: s.id, template: r.template }, frame, text))
       closePicker()
       r.advance()
-    } catch (err) {
-      picker.error = failedText(err)
-    } finally {
-      picker.busy = false
-      publish()
-    }
+    })
+    publish()
   }
 
   const anyRunning = computed(() => run.value?.steps.some((s) => s.timerStartedAt !== undefined) ?? false)

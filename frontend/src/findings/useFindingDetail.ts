@@ -4,8 +4,9 @@
 // deadline), sending again what the relay refused, and the clip looked for
 // until it is cut. Nothing is deleted.
 import { computed, nextTick, onScopeDispose, ref, watch } from 'vue'
-import { ApiError, severities, type ApiClient, type Finding, type Severity } from '../api'
-import { failedText, i18n, siteTime } from '../i18n'
+import { severities, type ApiClient, type Finding, type Severity } from '../api'
+import { useSubmit } from '../console/useSubmit'
+import { i18n, siteTime } from '../i18n'
 import { elementOf, resolve, type Commands, type KeyEventLike } from '../keys'
 import { checkReopen, reopenDeadline } from './recheck'
 import { fromWallInput, toWallInput } from './shift'
@@ -42,9 +43,9 @@ export function useFindingDetail(api: ApiClient, target: Readonly<FindingDetailT
     deadline: f().deadline ? toWallInput(f().deadline!, target.timeZone) : '',
   })
   const reason = ref('')
-  const busy = ref(false)
+  // A failed request's words are the dialog's problem, as are the form's own.
+  const { busy, error: problem, submit: send } = useSubmit()
   const message = ref('')
-  const problem = ref('')
   const now = ref(new Date())
 
   // The re-check: a form for the verification's note, or the reopening's
@@ -61,19 +62,6 @@ export function useFindingDetail(api: ApiClient, target: Readonly<FindingDetailT
   function said(): void {
     problem.value = ''
     message.value = ''
-  }
-
-  /** Runs one request with the dialog busy; a failure is said in `problem`, in words for its code. */
-  async function send(request: () => Promise<void>, codes: Record<string, string> = {}): Promise<void> {
-    busy.value = true
-    try {
-      await request()
-    } catch (err) {
-      const known = err instanceof ApiError ? codes[err.code] : undefined
-      problem.value = known ? t(known) : failedText(err)
-    } finally {
-      busy.value = false
-    }
   }
 
   async function save(): Promise<void> {

@@ -4,7 +4,8 @@
 import { ref, shallowRef } from 'vue'
 import { detailOf, type ApiClient, type Finding, type FlagRequest, type Template } from '../api'
 import type { Say } from '../console/useNotice'
-import { currentLocale, failedText, i18n, localName } from '../i18n'
+import { useSubmit } from '../console/useSubmit'
+import { currentLocale, i18n, localName } from '../i18n'
 import { shownFrame } from '../player'
 import { captureTile } from './capture'
 import { catalogue, flagRequest, type CatalogueEntry, type FlagDraft, type Frame } from './flag'
@@ -24,8 +25,7 @@ export function useFlag(api: ApiClient, opts: FlagOptions) {
   const entries = shallowRef<CatalogueEntry[]>([])
   const shot = shallowRef<Promise<Frame>>()
   const preview = ref('')
-  const busy = ref(false)
-  const error = ref('')
+  const { busy, error, submit } = useSubmit()
   /** The deviation last filed, chosen first next time. */
   const lastDeviation = ref('')
 
@@ -78,21 +78,13 @@ export function useFlag(api: ApiClient, opts: FlagOptions) {
   }
 
   /** Files the draft with the picture; resolves true once the backend has it. */
-  async function save(d: FlagDraft): Promise<boolean> {
-    busy.value = true
-    error.value = ''
-    try {
+  function save(d: FlagDraft): Promise<boolean> {
+    return submit(async () => {
       const frame = await shot.value!
       const text = d.entry ? localName(d.entry.deviation.text, currentLocale()) : d.freeText
       await opts.file(flagRequest(d, frame, text))
       if (d.entry) lastDeviation.value = d.entry.deviation.id
-      return true
-    } catch (err) {
-      error.value = failedText(err)
-      return false
-    } finally {
-      busy.value = false
-    }
+    })
   }
 
   return { camera, entries, preview, busy, error, lastDeviation, start, save }

@@ -5,6 +5,7 @@ import { computed, ref, shallowRef, watch } from 'vue'
 import { ApiError, type ApiClient, type Layout, type Tour, type TourStep } from '../api'
 import type { MenuItem } from '../console/menu'
 import type { Say } from '../console/useNotice'
+import { useSubmit } from '../console/useSubmit'
 import { failedText, i18n } from '../i18n'
 import type { Commands } from '../keys'
 import type { CameraFeed } from '../sites/useCameras'
@@ -31,8 +32,7 @@ export function useTours(api: ApiClient, wall: WallState, opts: ToursOptions) {
   const { feed, say } = opts
   const list = shallowRef<Tour[]>([])
   const available = ref(true)
-  const saving = ref(false)
-  const saveError = ref('')
+  const { busy: saving, error: saveError, submit } = useSubmit()
   /** The tour being edited; undefined for a new one. */
   const editing = shallowRef<Tour>()
   let lastTour = ''
@@ -84,10 +84,8 @@ export function useTours(api: ApiClient, wall: WallState, opts: ToursOptions) {
 
   /** Saves the tour being edited as `next`; `saved` runs once the backend has it (the editor closes). */
   async function save(next: Tour, saved: () => void): Promise<void> {
-    saving.value = true
-    saveError.value = ''
     const before = editing.value
-    try {
+    await submit(async () => {
       await api.saveTour(next)
       // Renamed: the old name goes, or the menu would show both.
       if (before && before.name !== next.name) await api.deleteTour(before.name)
@@ -99,11 +97,7 @@ export function useTours(api: ApiClient, wall: WallState, opts: ToursOptions) {
       }
       saved()
       await load()
-    } catch (err) {
-      saveError.value = failedText(err)
-    } finally {
-      saving.value = false
-    }
+    })
   }
 
   async function remove(name: string): Promise<void> {

@@ -5,6 +5,7 @@ import { computed, ref, shallowRef } from 'vue'
 import { ApiError, type ApiClient, type Layout } from '../api'
 import type { MenuItem } from '../console/menu'
 import type { Say } from '../console/useNotice'
+import { useSubmit } from '../console/useSubmit'
 import { failedText, i18n } from '../i18n'
 import { toLayout } from './layout'
 import type { WallState } from './useWall'
@@ -19,8 +20,7 @@ export function useLayouts(api: ApiClient, wall: WallState, opts: LayoutsOptions
   const { t } = i18n.global
   const list = shallowRef<Layout[]>([])
   const available = ref(true)
-  const saving = ref(false)
-  const saveError = ref('')
+  const { busy: saving, error: saveError, submit } = useSubmit()
 
   async function load(): Promise<void> {
     try {
@@ -54,19 +54,13 @@ export function useLayouts(api: ApiClient, wall: WallState, opts: LayoutsOptions
 
   /** Saves the wall as it is under a name; `saved` runs once the backend has it (the dialog closes). */
   async function save(name: string, saved: () => void): Promise<void> {
-    saving.value = true
-    saveError.value = ''
-    try {
+    await submit(async () => {
       await api.saveLayout(toLayout(name, wall.view.value))
       wall.layoutName.value = name
       opts.say(t('layouts.saved', { name }))
       saved()
       await load()
-    } catch (err) {
-      saveError.value = failedText(err)
-    } finally {
-      saving.value = false
-    }
+    })
   }
 
   const items = computed<MenuItem[]>(() =>
