@@ -1,6 +1,6 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { ApiClient, ApiError, videoURL } from './client'
-import { loopbackBackend, type LoopbackBackend } from './loopback'
+import { loopbackBackend, loopbackForTests } from './loopback'
 import { takeSecret } from './secret'
 import type { Layout, Tour } from './types'
 
@@ -21,13 +21,9 @@ const parsedCamera = { ...camera, state: 'online', since: undefined, streams: {}
 
 // A real HTTP server standing in for the console backend. Each test sets
 // `backend.route` to answer; `backend.seen` records what arrived.
-let backend: LoopbackBackend
-beforeAll(async () => (backend = await loopbackBackend(secret)))
-afterAll(() => backend.close())
-beforeEach(() => backend.reset())
-
+const backend = loopbackForTests(secret)
 const json = (status: number, v: unknown) => ({ status, body: JSON.stringify(v) })
-const client = () => new ApiClient({ base: backend.base, secret })
+const client = backend.client
 
 describe('ApiClient', () => {
   it('sends the secret as Bearer and reads bootstrap', async () => {

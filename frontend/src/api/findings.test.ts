@@ -1,20 +1,16 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { createI18n } from 'vue-i18n'
 import { ApiClient, ApiError } from './client'
 import { forwardMessage, parseFinding } from './findings'
-import { loopbackBackend, type LoopbackBackend } from './loopback'
+import { loopbackForTests } from './loopback'
 import { messages } from '../i18n/messages'
 
 // A real HTTP server standing in for the console backend's checklist and
 // findings API (docs/PROTOCOLS.md, round 3).
 const secret = 's3cret'
 
-let backend: LoopbackBackend
-beforeAll(async () => (backend = await loopbackBackend(secret)))
-afterAll(() => backend.close())
-beforeEach(() => backend.reset())
-
-const client = () => new ApiClient({ base: backend.base, secret })
+const backend = loopbackForTests(secret)
+const client = backend.client
 
 const template = {
   id: 'ppe-doffing',

@@ -3,6 +3,8 @@
 // 401 to one without, and `seen` records what arrived. Not part of the view.
 import http from 'node:http'
 import type { AddressInfo } from 'node:net'
+import { afterAll, beforeAll, beforeEach } from 'vitest'
+import { ApiClient } from './client'
 
 export interface Seen {
   method: string
@@ -57,4 +59,36 @@ export async function loopbackBackend(secret: string): Promise<LoopbackBackend> 
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   }
   return backend
+}
+
+/**
+ * The stand-in for every test of a file: started before them, answering
+ * 404 again before each, closed after.
+ */
+export function loopbackForTests(secret: string): LoopbackBackend & { client(): ApiClient } {
+  let started: LoopbackBackend | undefined
+  beforeAll(async () => void (started = await loopbackBackend(secret)))
+  afterAll(() => started?.close())
+  beforeEach(() => started?.reset())
+  const b = () => {
+    if (!started) throw new Error('the loopback backend starts before the tests')
+    return started
+  }
+  return {
+    get base() {
+      return b().base
+    },
+    get seen() {
+      return b().seen
+    },
+    get route() {
+      return b().route
+    },
+    set route(r) {
+      b().route = r
+    },
+    reset: () => b().reset(),
+    close: () => b().close(),
+    client: () => new ApiClient({ base: b().base, secret }),
+  }
 }

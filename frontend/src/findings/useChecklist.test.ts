@@ -1,7 +1,6 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { effectScope, nextTick } from 'vue'
-import { ApiClient } from '../api'
-import { loopbackBackend, type Answer, type LoopbackBackend, type Seen } from '../api/loopback'
+import { loopbackForTests, type Answer, type Seen } from '../api/loopback'
 import { i18n } from '../i18n'
 import { filledWall } from '../wall/layout'
 import { useWall } from '../wall/useWall'
@@ -10,14 +9,8 @@ import { useChecklist, useChecklistPlace } from './useChecklist'
 
 // The checklist's run against a real HTTP server standing in for the
 // backend. Runs outlive the panel, so each test uses its own camera.
-const secret = 's3cret'
-let backend: LoopbackBackend
-beforeAll(async () => {
-  backend = await loopbackBackend(secret)
-  i18n.global.locale.value = 'en'
-})
-afterAll(() => backend.close())
-beforeEach(() => backend.reset())
+const backend = loopbackForTests('s3cret')
+i18n.global.locale.value = 'en'
 
 let runs = 0
 /** The backend's checklist API: the zone's two templates, runs, marks that raise `flags`. */
@@ -37,7 +30,7 @@ function checklistAPI(flags: { step: string; deviation: string }[] = []) {
 }
 
 function open(camera: string) {
-  const api = new ApiClient({ base: backend.base, secret })
+  const api = backend.client()
   const templates: string[] = []
   const scope = effectScope()
   const checklist = scope.run(() =>

@@ -1,8 +1,8 @@
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import { afterEach, describe, expect, it } from 'vitest'
 import { effectScope, nextTick, reactive, type EffectScope } from 'vue'
-import { ApiClient, type Finding } from '../api'
+import type { Finding } from '../api'
 import { parseFinding } from '../api/findings'
-import { loopbackBackend, type LoopbackBackend } from '../api/loopback'
+import { loopbackForTests } from '../api/loopback'
 import { i18n } from '../i18n'
 import { resolve } from '../keys'
 import { findingWire } from './fixtures'
@@ -10,15 +10,9 @@ import { toWallInput } from './shift'
 import { useFindingDetail, type DetailField } from './useFindingDetail'
 
 // One finding's dialog against a real HTTP server standing in for the backend.
-const secret = 's3cret'
 const tz = 'Asia/Shanghai'
-let backend: LoopbackBackend
-beforeAll(async () => {
-  backend = await loopbackBackend(secret)
-  i18n.global.locale.value = 'en'
-})
-afterAll(() => backend.close())
-beforeEach(() => backend.reset())
+const backend = loopbackForTests('s3cret')
+i18n.global.locale.value = 'en'
 // The dialog's clocks stop with it.
 const scopes: EffectScope[] = []
 afterEach(() => scopes.splice(0).forEach((s) => s.stop()))
@@ -26,7 +20,7 @@ afterEach(() => scopes.splice(0).forEach((s) => s.stop()))
 const finding = (over: Record<string, unknown> = {}) => parseFinding(findingWire(over), 'fixture')
 
 function open(f: Finding) {
-  const api = new ApiClient({ base: backend.base, secret })
+  const api = backend.client()
   const target = reactive({ finding: f, timeZone: tz })
   const changed: Finding[] = []
   const focused: string[] = []

@@ -1,24 +1,18 @@
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest'
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { effectScope, ref, type EffectScope } from 'vue'
-import { ApiClient, type FlagRequest } from '../api'
-import { loopbackBackend, type Answer, type LoopbackBackend, type Seen } from '../api/loopback'
+import type { FlagRequest } from '../api'
+import { loopbackForTests, type Answer, type Seen } from '../api/loopback'
 import { i18n } from '../i18n'
 import type { LiveStatus } from '../sites/useCameras'
 import { findingWire } from './fixtures'
 import { useFindings } from './useFindings'
 
 // useFindings against a real HTTP server standing in for the backend.
-const secret = 's3cret'
-let backend: LoopbackBackend
+const backend = loopbackForTests('s3cret')
+i18n.global.locale.value = 'en'
 let scope: EffectScope
 let said: string[]
-beforeAll(async () => {
-  backend = await loopbackBackend(secret)
-  i18n.global.locale.value = 'en'
-})
-afterAll(() => backend.close())
 beforeEach(() => {
-  backend.reset()
   said = []
   scope = effectScope()
 })
@@ -26,7 +20,7 @@ afterEach(() => scope.stop())
 
 const live = ref<LiveStatus>('open')
 function findings(pollMs?: number) {
-  const api = new ApiClient({ base: backend.base, secret })
+  const api = backend.client()
   return scope.run(() => useFindings(api, { timeZone: ref('Asia/Shanghai'), live, say: (s) => said.push(s), pollMs }))!
 }
 

@@ -1,40 +1,22 @@
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { computed, effectScope, ref, shallowRef, type EffectScope } from 'vue'
-import { ApiClient, cameraKey, type Camera } from '../api'
-import { loopbackBackend, type LoopbackBackend } from '../api/loopback'
+import { cameraKey, type Camera } from '../api'
+import { loopbackForTests } from '../api/loopback'
 import { i18n } from '../i18n'
+import { camera as siteCamera } from '../sites/fixtures'
 import type { CameraFeed } from '../sites/useCameras'
 import { useWall } from '../wall/useWall'
 import { useTours } from './useTours'
 
 // The tours against a real HTTP server standing in for the backend, on a
 // real wall with a camera list the test sets.
-const secret = 's3cret'
-let backend: LoopbackBackend
+const backend = loopbackForTests('s3cret')
+i18n.global.locale.value = 'en'
 let scope: EffectScope
-beforeAll(async () => {
-  backend = await loopbackBackend(secret)
-  i18n.global.locale.value = 'en'
-})
-afterAll(() => backend.close())
-beforeEach(() => {
-  backend.reset()
-  scope = effectScope()
-})
+beforeEach(() => (scope = effectScope()))
 afterEach(() => scope.stop())
 
-const camera = (id: string): Camera => ({
-  site: 's',
-  id,
-  zone: '',
-  name: { 'zh-CN': id, en: id },
-  site_name: { 'zh-CN': '站', en: 'Site' },
-  district: { 'zh-CN': 'd', en: 'd' },
-  time_zone: 'UTC',
-  online: true,
-  state: 'online',
-  streams: {},
-})
+const camera = (id: string) => siteCamera('s', id)
 
 function feedOf(cameras: Camera[]): CameraFeed {
   const list = shallowRef(cameras)
@@ -47,14 +29,14 @@ function feedOf(cameras: Camera[]): CameraFeed {
     live: ref('open'),
     timeZone: computed(() => 'UTC'),
     timeZoneOf: () => 'UTC',
-    label: (key) => (byKey.value.has(key) ? `Site · ${byKey.value.get(key)!.name.en}` : key),
+    label: (key) => (byKey.value.has(key) ? `s · ${byKey.value.get(key)!.name.en}` : key),
   }
 }
 
 function tours(cameras: Camera[]) {
   const said: string[] = []
   let chose = 0
-  const api = new ApiClient({ base: backend.base, secret })
+  const api = backend.client()
   const { wall, t } = scope.run(() => {
     const wall = useWall()
     const t = useTours(api, wall, { feed: feedOf(cameras), layouts: () => [], say: (s) => said.push(s), choose: () => chose++ })
@@ -73,7 +55,7 @@ describe('useTours', () => {
     s.t.start('rounds')
     expect(s.wall.tiles.value).toEqual(['s/a'])
     expect(s.wall.touring.value).toBe(true)
-    expect(s.t.stepLabel.value).toBe('Site · a')
+    expect(s.t.stepLabel.value).toBe('s · a')
     expect(s.said).toEqual([i18n.global.t('tours.started', { name: 'rounds' })])
     s.t.commands['tour.stop']!({} as never)
     expect(s.wall.touring.value).toBe(false)

@@ -1,31 +1,22 @@
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { effectScope, type EffectScope } from 'vue'
-import { ApiClient } from '../api'
-import { loopbackBackend, type LoopbackBackend } from '../api/loopback'
+import { loopbackForTests } from '../api/loopback'
 import { i18n } from '../i18n'
 import { filledWall } from './layout'
 import { useLayouts } from './useLayouts'
 import { useWall } from './useWall'
 
 // The saved layouts against a real HTTP server standing in for the backend.
-const secret = 's3cret'
-let backend: LoopbackBackend
+const backend = loopbackForTests('s3cret')
+i18n.global.locale.value = 'en'
 let scope: EffectScope
-beforeAll(async () => {
-  backend = await loopbackBackend(secret)
-  i18n.global.locale.value = 'en'
-})
-afterAll(() => backend.close())
-beforeEach(() => {
-  backend.reset()
-  scope = effectScope()
-})
+beforeEach(() => (scope = effectScope()))
 afterEach(() => scope.stop())
 
 function layouts() {
   const said: string[] = []
   let tourStops = 0
-  const api = new ApiClient({ base: backend.base, secret })
+  const api = backend.client()
   const { wall, l } = scope.run(() => {
     const wall = useWall()
     wall.setOwn(filledWall(4, ['s/a', 's/b']))
