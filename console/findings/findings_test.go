@@ -62,26 +62,6 @@ func flagRequest(pts time.Duration, jpg []byte) findings.FlagRequest {
 	}
 }
 
-// flagBody is flagRequest as the view sends it, for the tests that flag
-// through a console's HTTP API.
-func flagBody(t testing.TB, pts time.Duration, jpg []byte) map[string]any {
-	t.Helper()
-	var m map[string]any
-	if err := json.Unmarshal(mustJSON(t, flagRequest(pts, jpg)), &m); err != nil {
-		t.Fatal(err)
-	}
-	return m
-}
-
-func mustJSON(t testing.TB, v any) []byte {
-	t.Helper()
-	b, err := json.Marshal(v)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
-
 // refusal is what a refused call should return: a fault of this kind,
 // code and field, with a message.
 type refusal struct {

@@ -9,6 +9,8 @@ import (
 	"slices"
 	"testing"
 	"time"
+
+	"github.com/qianliyan/qianliyan/relay/relaytest"
 )
 
 // photoJPEG is a 640x360 JPEG of noise: about the size of a real frame's.
@@ -32,8 +34,8 @@ func photoJPEG(b *testing.B, seed uint64) []byte {
 func BenchmarkBacklogDrain(b *testing.B) {
 	const backlog, clipBytes = 200, 512 << 10
 	ctx := context.Background()
-	tr := startRelay(b)
-	duty := tr.duty(b)
+	tr := relaytest.Start(b, relaytest.Options{})
+	duty := asDuty(b, tr)
 	var bytesSent int64
 	var elapsed time.Duration
 	for i := range b.N {
@@ -77,11 +79,11 @@ func BenchmarkBacklogDrain(b *testing.B) {
 // snapshot being at the relay, with the forwarder waiting idle.
 func BenchmarkFlagToRelay(b *testing.B) {
 	ctx := context.Background()
-	tr := startRelay(b)
-	duty := tr.duty(b)
+	tr := relaytest.Start(b, relaytest.Options{})
+	duty := asDuty(b, tr)
 	st := openStore(b)
 	runForwarder(b, st, duty, Options{})
-	db := tr.db(b)
+	db := tr.DB(b)
 	lat := make([]time.Duration, 0, b.N)
 	b.ResetTimer()
 	for i := range b.N {

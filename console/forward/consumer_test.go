@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/qianliyan/qianliyan/console/store"
+	"github.com/qianliyan/qianliyan/internal/eventually"
+	"github.com/qianliyan/qianliyan/relay/relaytest"
 	"github.com/qianliyan/qianliyan/relay/wire"
 )
 
@@ -51,9 +53,10 @@ func history(t testing.TB, st *store.Store, id string) string {
 
 func TestConsumerBringsTheSitesAnswersAndTheRecheckGoesBack(t *testing.T) {
 	ctx := context.Background()
-	tr := startRelay(t)
-	duty := tr.duty(t)
-	mgr := tr.signIn(t, siteManager, siteManagerPassword)
+	tr := relaytest.Start(t, relaytest.Options{})
+	duty := asDuty(t, tr)
+	mgr := asManager(t, tr)
+	m := mgr.User().Name
 	st := openStore(t)
 	f, err := st.Create(ctx, flagOf(t, 1, false))
 	if err != nil {
@@ -61,11 +64,11 @@ func TestConsumerBringsTheSitesAnswersAndTheRecheckGoesBack(t *testing.T) {
 	}
 	runForwarder(t, st, duty, Options{})
 	runConsumer(t, st, duty, duty.User().Name)
-	waitFor(t, 10*time.Second, "the flag forwarded", func() bool { return pending(t, st) == 0 })
+	eventually.True(t, eventually.Ceiling, "the flag forwarded", func() bool { return pending(t, st) == 0 })
 
 	act(t, mgr, f.ID, wire.ActionRequest{ActionID: "site-ack", Action: wire.ActAcknowledge, Note: "seen"})
 	act(t, mgr, f.ID, wire.ActionRequest{ActionID: "site-fix", Action: wire.ActRectify, Note: "retrained the cleaners"})
-	waitFor(t, 10*time.Second, "the rectification seen by the console", func() bool {
+	eventually.True(t, eventually.Ceiling, "the rectification seen by the console", func() bool {
 		got, _ := st.Get(ctx, f.ID)
 		return got.Status == "rectified"
 	})
@@ -75,18 +78,18 @@ func TestConsumerBringsTheSitesAnswersAndTheRecheckGoesBack(t *testing.T) {
 	}
 	// The console's own filing comes back from the relay too, and is not
 	// recorded twice.
-	if h := history(t, st, f.ID); h != "duty:flagged mgr:acknowledge mgr:rectify" {
+	if h := history(t, st, f.ID); h != "duty:flagged "+m+":acknowledge "+m+":rectify" {
 		t.Fatalf("history %q", h)
 	}
 
 	if _, err := st.Verify(ctx, f.ID, "duty", "hand hygiene seen on the next shift"); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, 10*time.Second, "the verification at the relay", func() bool {
-		rf, _ := tr.finding(t, duty, f.ID)
+	eventually.True(t, eventually.Ceiling, "the verification at the relay", func() bool {
+		rf, _ := finding(t, duty, f.ID)
 		return rf.Status == "verified"
 	})
-	waitFor(t, 10*time.Second, "the verification forwarded", func() bool {
+	eventually.True(t, eventually.Ceiling, "the verification forwarded", func() bool {
 		got, _ := st.Get(ctx, f.ID)
 		return got.Forward.State == store.ForwardForwarded
 	})
@@ -98,38 +101,37 @@ func TestConsumerBringsTheSitesAnswersAndTheRecheckGoesBack(t *testing.T) {
 		}
 		return c
 	}
-	db := tr.db(t)
+	db := tr.DB(t)
 	last := int64(count(t, db, `SELECT max(id) FROM finding_events`))
-	waitFor(t, 10*time.Second, "the cursor at the relay's last change", func() bool { return cursor() == last })
+	eventually.True(t, eventually.Ceiling, "the cursor at the relay's last change", func() bool { return cursor() == last })
 	got, _ = st.Get(ctx, f.ID)
 	if got.Status != "verified" || got.StatusNote != "hand hygiene seen on the next shift" {
 		t.Fatalf("after verification: %q %q", got.Status, got.StatusNote)
 	}
-	if h := history(t, st, f.ID); h != "duty:flagged mgr:acknowledge mgr:rectify duty:verified" {
+	if h := history(t, st, f.ID); h != "duty:flagged "+m+":acknowledge "+m+":rectify duty:verified" {
 		t.Fatalf("history %q", h)
 	}
 }
 
 func TestConsumerResumesFromItsCursorAfterTheRelayRestarts(t *testing.T) {
 	ctx := context.Background()
-	tr := startRelay(t)
-	duty := tr.duty(t)
-	mgr := tr.signIn(t, siteManager, siteManagerPassword)
+	tr := relaytest.Start(t, relaytest.Options{})
+	duty := asDuty(t, tr)
+	mgr := asManager(t, tr)
 	st := openStore(t)
 	f, _ := st.Create(ctx, flagOf(t, 1, false))
 	runForwarder(t, st, duty, Options{})
 	runConsumer(t, st, duty, duty.User().Name)
-	waitFor(t, 10*time.Second, "the flag forwarded", func() bool { return pending(t, st) == 0 })
+	eventually.True(t, eventually.Ceiling, "the flag forwarded", func() bool { return pending(t, st) == 0 })
 
-	tr.stop()
-	tr.start()
-	mgr = tr.signIn(t, siteManager, siteManagerPassword)
+	tr.Stop(t)
+	tr.Resume(t)
 	act(t, mgr, f.ID, wire.ActionRequest{ActionID: "site-ack", Action: wire.ActAcknowledge, Note: "on it"})
-	waitFor(t, 10*time.Second, "the acknowledgement seen after the relay's restart", func() bool {
+	eventually.True(t, eventually.Ceiling, "the acknowledgement seen after the relay's restart", func() bool {
 		got, _ := st.Get(ctx, f.ID)
 		return got.Status == "acknowledged"
 	})
-	if h := history(t, st, f.ID); h != "duty:flagged mgr:acknowledge" {
+	if h := history(t, st, f.ID); h != "duty:flagged "+mgr.User().Name+":acknowledge" {
 		t.Fatalf("history %q", h)
 	}
 }

@@ -4,17 +4,16 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
-	"io"
 	"net/http"
-	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/qianliyan/qianliyan/console/relayclient"
+	"github.com/qianliyan/qianliyan/console/relayclient/relayclienttest"
 	"github.com/qianliyan/qianliyan/console/store"
+	"github.com/qianliyan/qianliyan/internal/eventually"
+	"github.com/qianliyan/qianliyan/relay/relaytest"
 	"github.com/qianliyan/qianliyan/relay/wire"
 )
 
@@ -22,8 +21,8 @@ func ptr[T any](v T) *T { return &v }
 
 func TestForwardsFindingsEvidenceAndChanges(t *testing.T) {
 	ctx := context.Background()
-	tr := startRelay(t)
-	duty := tr.duty(t)
+	tr := relaytest.Start(t, relaytest.Options{})
+	duty := asDuty(t, tr)
 	st := openStore(t)
 
 	// Edited before it was sent: the relay gets it as flagged, then the edit.
@@ -49,9 +48,9 @@ func TestForwardsFindingsEvidenceAndChanges(t *testing.T) {
 	}
 
 	runForwarder(t, st, duty, Options{})
-	waitFor(t, 10*time.Second, "the outbox drained", func() bool { return pending(t, st) == 0 })
+	eventually.True(t, eventually.Ceiling, "the outbox drained", func() bool { return pending(t, st) == 0 })
 
-	f, status := tr.finding(t, duty, edited.ID)
+	f, status := finding(t, duty, edited.ID)
 	if status != http.StatusOK || f.Status != "open" || f.Note != "gloves off first" || f.Severity != "critical" || !f.Deadline.Equal(deadline) {
 		t.Fatalf("edited finding at the relay: %d %+v", status, f)
 	}
@@ -63,13 +62,13 @@ func TestForwardsFindingsEvidenceAndChanges(t *testing.T) {
 		t.Fatalf("relay history %q", got)
 	}
 
-	f, _ = tr.finding(t, duty, withClip.ID)
+	f, _ = finding(t, duty, withClip.ID)
 	local, _ := st.Get(ctx, withClip.ID)
 	if f.Evidence.Clip == nil || f.Evidence.Clip.SHA256 != local.Clip.SHA256 {
 		t.Fatalf("clip at the relay: %+v, want %s", f.Evidence.Clip, local.Clip.SHA256)
 	}
 
-	f, _ = tr.finding(t, duty, withdrawn.ID)
+	f, _ = finding(t, duty, withdrawn.ID)
 	if f.Status != "withdrawn" {
 		t.Fatalf("withdrawn finding is %q at the relay", f.Status)
 	}
@@ -96,21 +95,21 @@ func actionsOf(f wire.Finding) string {
 
 func TestRefusedChangeFailsWithTheReasonAndLaterOnesGoOn(t *testing.T) {
 	ctx := context.Background()
-	tr := startRelay(t)
-	duty := tr.duty(t)
+	tr := relaytest.Start(t, relaytest.Options{})
+	duty := asDuty(t, tr)
 	st := openStore(t)
 	f, err := st.Create(ctx, flagOf(t, 1, true))
 	if err != nil {
 		t.Fatal(err)
 	}
 	runForwarder(t, st, duty, Options{})
-	waitFor(t, 10*time.Second, "the flag forwarded", func() bool { return pending(t, st) == 0 })
+	eventually.True(t, eventually.Ceiling, "the flag forwarded", func() bool { return pending(t, st) == 0 })
 
 	// The site rectifies it and another officer verifies it at the relay;
 	// this officer's withdrawal, sent after, is refused for good: 409
 	// bad_transition.
-	mgr := tr.signIn(t, siteManager, siteManagerPassword)
-	other := tr.duty(t)
+	mgr := asManager(t, tr)
+	other := asDuty(t, tr)
 	act(t, mgr, f.ID, wire.ActionRequest{ActionID: "site-ack", Action: wire.ActAcknowledge, Note: "seen"})
 	act(t, mgr, f.ID, wire.ActionRequest{ActionID: "site-fix", Action: wire.ActRectify, Note: "fixed"})
 	act(t, other, f.ID, wire.ActionRequest{ActionID: "elsewhere-1", Action: wire.ActVerify, Note: "checked"})
@@ -119,7 +118,7 @@ func TestRefusedChangeFailsWithTheReasonAndLaterOnesGoOn(t *testing.T) {
 	}
 	// The clip, queued after the refused change, still goes.
 	finishClip(t, st, f)
-	waitFor(t, 10*time.Second, "the outbox settled", func() bool { return pending(t, st) == 0 })
+	eventually.True(t, eventually.Ceiling, "the outbox settled", func() bool { return pending(t, st) == 0 })
 
 	got, _ := st.Get(ctx, f.ID)
 	if got.Forward == nil || got.Forward.State != store.ForwardFailing ||
@@ -130,71 +129,19 @@ func TestRefusedChangeFailsWithTheReasonAndLaterOnesGoOn(t *testing.T) {
 	if got.Status != "verified" {
 		t.Fatalf("status %q after the refusal, want the relay's verified", got.Status)
 	}
-	rf, _ := tr.finding(t, duty, f.ID)
+	rf, _ := finding(t, duty, f.ID)
 	if rf.Evidence.Clip == nil || rf.Evidence.Clip.SHA256 != got.Clip.SHA256 {
 		t.Fatalf("the clip after the refused change did not reach the relay: %+v", rf.Evidence.Clip)
 	}
 }
 
-// standIn is a relay's findings API that answers as told and records the
-// order of calls, for what the real relay does not do on demand: fail.
-type standIn struct {
-	srv *httptest.Server
-
-	mu    sync.Mutex
-	calls []string // "METHOD path"
-	fail  map[string]int
-}
-
-func newStandIn(t *testing.T) *standIn {
-	s := &standIn{fail: make(map[string]int)}
-	s.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if standInSignIn(w, r) {
-			return
-		}
-		if r.Header.Get("Authorization") != "Bearer stand-in" {
-			w.WriteHeader(http.StatusUnauthorized)
-			return
-		}
-		io.Copy(io.Discard, r.Body)
-		id := strings.Split(strings.TrimPrefix(r.URL.Path, "/api/v1/findings/"), "/")[0]
-		s.mu.Lock()
-		status := s.fail[id]
-		if status == 0 {
-			s.calls = append(s.calls, r.Method+" "+r.URL.Path)
-		}
-		s.mu.Unlock()
-		w.Header().Set("Content-Type", "application/json")
-		if status != 0 {
-			w.WriteHeader(status)
-			fmt.Fprintf(w, `{"error":{"code":"down","message":"told to fail"}}`)
-			return
-		}
-		w.WriteHeader(http.StatusOK)
-		fmt.Fprint(w, `{}`)
-	}))
-	t.Cleanup(s.srv.Close)
-	return s
-}
-
-func (s *standIn) setFail(id string, status int) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if status == 0 {
-		delete(s.fail, id)
-	} else {
-		s.fail[id] = status
-	}
-}
-
-// of returns the calls made for a finding, in order.
-func (s *standIn) of(id string) []string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+// calls lists the proxy's calls for a finding as "METHOD rest-of-path",
+// in order, leaving out those it failed.
+func calls(p *relaytest.Proxy, id string) []string {
 	var out []string
-	for _, c := range s.calls {
-		if strings.Contains(c, id) {
-			out = append(out, strings.Replace(c, "/api/v1/findings/"+id, "", 1))
+	for _, c := range p.Calls("/api/v1/findings/" + id) {
+		if c.Status == 0 {
+			out = append(out, c.Method+" "+strings.TrimPrefix(c.Path, "/api/v1/findings/"+id))
 		}
 	}
 	return out
@@ -202,7 +149,10 @@ func (s *standIn) of(id string) []string {
 
 func TestEachFindingInOrderWithoutHoldingUpTheOthers(t *testing.T) {
 	ctx := context.Background()
-	relay := newStandIn(t)
+	relay := relaytest.Start(t, relaytest.Options{})
+	// The real relay fails a finding only when it is unwell: a proxy fails
+	// a's calls as one that is does.
+	proxy := relaytest.NewProxy(t, relay.URL())
 	st := openStore(t)
 	a, _ := st.Create(ctx, flagOf(t, 1, true))
 	b, _ := st.Create(ctx, flagOf(t, 2, true))
@@ -216,54 +166,44 @@ func TestEachFindingInOrderWithoutHoldingUpTheOthers(t *testing.T) {
 		}
 	}
 	// a's flag fails as a relay that is unwell does, b's goes through.
-	relay.setFail(a.ID, http.StatusServiceUnavailable)
-	runForwarder(t, st, signInToStandIn(t, relay.srv.URL), Options{MinBackoff: 20 * time.Millisecond, MaxBackoff: 50 * time.Millisecond})
+	proxy.Fail(a.ID, http.StatusServiceUnavailable)
+	duty := relayclienttest.SignedIn(t, proxy.URL(), relay.Demo().User, relay.Demo().Password)
+	runForwarder(t, st, duty, Options{MinBackoff: 20 * time.Millisecond, MaxBackoff: 50 * time.Millisecond})
 
 	want := []string{"PUT ", "PUT /evidence/snapshot", "POST /actions", "PUT /evidence/clip", "POST /actions"}
-	waitFor(t, 10*time.Second, "b delivered while a is held up", func() bool { return len(relay.of(b.ID)) == len(want) })
-	if got := relay.of(a.ID); len(got) != 0 {
+	eventually.True(t, eventually.Ceiling, "b delivered while a is held up", func() bool { return len(calls(proxy, b.ID)) == len(want) })
+	if got := calls(proxy, a.ID); len(got) != 0 {
 		t.Fatalf("a's later changes went before its flag: %q", got)
 	}
 	got, _ := st.Get(ctx, a.ID)
 	if got.Forward.State != store.ForwardFailing || !strings.Contains(got.Forward.Error, "503") {
 		t.Fatalf("a's forward state while retried: %+v", got.Forward)
 	}
-	relay.setFail(a.ID, 0)
-	waitFor(t, 10*time.Second, "a delivered once the relay takes it", func() bool { return pending(t, st) == 0 })
+	proxy.Fail(a.ID, 0)
+	eventually.True(t, eventually.Ceiling, "a delivered once the relay takes it", func() bool { return pending(t, st) == 0 })
 	for _, f := range []store.Finding{a, b} {
-		if got := relay.of(f.ID); strings.Join(got, ",") != strings.Join(want, ",") {
+		if got := calls(proxy, f.ID); strings.Join(got, ",") != strings.Join(want, ",") {
 			t.Errorf("calls for %s: %q, want %q", f.ID, got, want)
+		}
+		if rf, _ := finding(t, duty, f.ID); rf.Status != wire.StatusWithdrawn || rf.Note != "first" || rf.Evidence.Clip == nil {
+			t.Errorf("%s at the relay: %+v", f.ID, rf)
 		}
 	}
 }
 
 func TestActionsCarryTheirChange(t *testing.T) {
 	ctx := context.Background()
-	var mu sync.Mutex
-	var bodies []map[string]any
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if standInSignIn(w, r) {
-			return
-		}
-		if strings.HasSuffix(r.URL.Path, "/actions") {
-			var m map[string]any
-			json.NewDecoder(r.Body).Decode(&m)
-			mu.Lock()
-			bodies = append(bodies, m)
-			mu.Unlock()
-		}
-		w.Header().Set("Content-Type", "application/json")
-		fmt.Fprint(w, `{}`)
-	}))
-	defer srv.Close()
+	relay := relaytest.Start(t, relaytest.Options{})
+	// Through a proxy, to read what the forwarder sends.
+	proxy := relaytest.NewProxy(t, relay.URL())
 	st := openStore(t)
 	f, _ := st.Create(ctx, flagOf(t, 1, false))
 	deadline := f.Deadline.Add(time.Hour).UTC()
 	st.Update(ctx, f.ID, "duty", store.Edit{Note: ptr("n1")})
 	st.Update(ctx, f.ID, "duty", store.Edit{Severity: ptr("minor"), Deadline: &deadline})
 	st.Withdraw(ctx, f.ID, "duty", "mistaken")
-	runForwarder(t, st, signInToStandIn(t, srv.URL), Options{})
-	waitFor(t, 10*time.Second, "the outbox drained", func() bool { return pending(t, st) == 0 })
+	runForwarder(t, st, relayclienttest.SignedIn(t, proxy.URL(), relay.Demo().User, relay.Demo().Password), Options{})
+	eventually.True(t, eventually.Ceiling, "the outbox drained", func() bool { return pending(t, st) == 0 })
 
 	cases := []struct {
 		rev                    int
@@ -274,6 +214,14 @@ func TestActionsCarryTheirChange(t *testing.T) {
 		// The note goes with every edit: the relay keeps one it is not given.
 		{3, "edit", "n1", "minor", deadline.Format(time.RFC3339Nano)},
 		{4, "withdraw", "mistaken", "", ""},
+	}
+	var bodies []map[string]any
+	for _, c := range proxy.Calls("/api/v1/findings/" + f.ID + "/actions") {
+		var m map[string]any
+		if err := json.Unmarshal(c.Body, &m); err != nil {
+			t.Fatalf("an action's body %s: %v", c.Body, err)
+		}
+		bodies = append(bodies, m)
 	}
 	if len(bodies) != len(cases) {
 		t.Fatalf("%d actions sent, want %d: %v", len(bodies), len(cases), bodies)
@@ -293,11 +241,11 @@ func TestActionsCarryTheirChange(t *testing.T) {
 
 func TestRelayDownWhileFlaggingThenBack(t *testing.T) {
 	ctx := context.Background()
-	tr := startRelay(t)
-	duty := tr.duty(t)
+	tr := relaytest.Start(t, relaytest.Options{})
+	duty := asDuty(t, tr)
 	st := openStore(t)
 	runForwarder(t, st, duty, Options{})
-	tr.stop()
+	tr.Stop(t)
 
 	const n = 100
 	ids := make([]string, n)
@@ -309,7 +257,7 @@ func TestRelayDownWhileFlaggingThenBack(t *testing.T) {
 		}
 		ids[i], sums[f.ID] = f.ID, f.Snapshot.SHA256
 	}
-	waitFor(t, 5*time.Second, "a failed attempt recorded", func() bool {
+	eventually.True(t, eventually.Ceiling, "a failed attempt recorded", func() bool {
 		got, _ := st.Get(ctx, ids[0])
 		return got.Forward.State == store.ForwardFailing
 	})
@@ -333,11 +281,11 @@ func TestRelayDownWhileFlaggingThenBack(t *testing.T) {
 	}
 
 	t0 := time.Now()
-	tr.start()
+	tr.Resume(t)
 	t.Logf("relay restarted in %v", time.Since(t0))
-	waitFor(t, 20*time.Second, "all 100 forwarded after the relay came back", func() bool { return pending(t, st) == 0 })
+	eventually.True(t, eventually.Ceiling, "all 100 forwarded after the relay came back", func() bool { return pending(t, st) == 0 })
 	t.Logf("backlog forwarded %v after the relay's restart", time.Since(t0))
-	db := tr.db(t)
+	db := tr.DB(t)
 	for _, id := range ids {
 		if c := count(t, db, `SELECT count(*) FROM finding_events WHERE finding_id = ? AND action = 'created'`, id); c != 1 {
 			t.Fatalf("%s created %d times at the relay", id, c)
@@ -356,18 +304,12 @@ func TestRelayDownWhileFlaggingThenBack(t *testing.T) {
 
 func TestForwardingStopsWhenTheRelayEndsTheSession(t *testing.T) {
 	ctx := context.Background()
-	refused := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if standInSignIn(w, r) {
-			return
-		}
-		w.Header().Set("Content-Type", "application/json")
-		w.WriteHeader(http.StatusUnauthorized)
-		fmt.Fprint(w, `{"error":{"code":"unauthorized","message":"token expired"}}`)
-	}))
-	defer refused.Close()
+	tr := relaytest.Start(t, relaytest.Options{})
+	relay := asDuty(t, tr)
+	// A new signing key: the relay refuses the token and its renewal.
+	tr.RestartWithNewKey(t)
 	st := openStore(t)
 	f, _ := st.Create(ctx, flagOf(t, 1, false))
-	relay := signInToStandIn(t, refused.URL)
 	done := make(chan error, 2)
 	go func() { done <- New(Options{Store: st, Relay: relay, Log: testLog(t)}).Run(ctx) }()
 	go func() { done <- NewConsumer(ConsumerOptions{Store: st, Relay: relay, Log: testLog(t)}).Run(ctx) }()
@@ -377,8 +319,8 @@ func TestForwardingStopsWhenTheRelayEndsTheSession(t *testing.T) {
 			if !errors.Is(err, relayclient.ErrSessionExpired) {
 				t.Fatalf("ended with %v, want the session's end", err)
 			}
-		case <-time.After(5 * time.Second):
-			t.Fatal("still running 5 s after the relay refused the token and its renewal")
+		case <-time.After(eventually.Ceiling):
+			t.Fatal("still running after the relay refused the token and its renewal")
 		}
 	}
 	// Kept for the next sign-in, neither sent nor failed.

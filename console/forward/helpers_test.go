@@ -11,109 +11,33 @@ import (
 	"image/jpeg"
 	"net/http"
 	"os"
-	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 
-	_ "github.com/mattn/go-sqlite3"
 	"github.com/rs/zerolog"
 
 	"github.com/qianliyan/qianliyan/console/relayclient"
+	"github.com/qianliyan/qianliyan/console/relayclient/relayclienttest"
 	"github.com/qianliyan/qianliyan/console/store"
-	"github.com/qianliyan/qianliyan/relay"
+	"github.com/qianliyan/qianliyan/relay/relaytest"
 	"github.com/qianliyan/qianliyan/relay/wire"
-)
-
-// siteManager signs in to the test relays as the manager of site-01; the
-// hash is of "the password" (relay/config.example.yaml).
-const (
-	siteManager         = "mgr"
-	siteManagerPassword = "the password"
-	relayConfig         = `users:
-  - name: mgr
-    role: site_manager
-    password_hash: $2a$10$J6rZ61DQQTU4Es/GymVgCeAO20ZNgKxsNV8xuN2E3qzIXz.A.pgYm
-    sites: [site-01]
-`
 )
 
 func testLog(t testing.TB) zerolog.Logger {
 	return zerolog.New(zerolog.NewTestWriter(t)).Level(zerolog.WarnLevel).With().Timestamp().Logger()
 }
 
-// testRelay is a real relay with the demo sites and a site manager, which
-// can be stopped and started again on the same address and data.
-type testRelay struct {
-	t    testing.TB
-	dir  string
-	addr string
-	r    *relay.Relay
-}
-
-func startRelay(t testing.TB) *testRelay {
+// asDuty signs in to the relay as its demo duty officer.
+func asDuty(t testing.TB, r *relaytest.Relay) *relayclient.Client {
 	t.Helper()
-	dir := t.TempDir()
-	config := filepath.Join(dir, "relay.yaml")
-	if err := os.WriteFile(config, []byte(relayConfig), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	tr := &testRelay{t: t, dir: dir, addr: "127.0.0.1:0"}
-	tr.start()
-	tr.addr = strings.TrimPrefix(tr.r.URL(), "http://")
-	t.Cleanup(func() { tr.stop() })
-	return tr
+	return relayclienttest.SignedIn(t, r.URL(), r.Demo().User, r.Demo().Password)
 }
 
-func (tr *testRelay) start() {
-	tr.t.Helper()
-	var err error
-	for range 50 { // the port may linger a moment after a stop
-		tr.r, err = relay.Start(context.Background(), relay.Options{Listen: tr.addr, DataDir: filepath.Join(tr.dir, "data"),
-			ConfigFile: filepath.Join(tr.dir, "relay.yaml"), Demo: true, Log: zerolog.Nop()})
-		if err == nil {
-			return
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	tr.t.Fatalf("starting the relay: %v", err)
-}
-
-func (tr *testRelay) stop() {
-	if tr.r != nil {
-		tr.r.Close()
-		tr.r = nil
-	}
-}
-
-func (tr *testRelay) URL() string { return "http://" + tr.addr }
-
-// signIn signs in to the relay as user.
-func (tr *testRelay) signIn(t testing.TB, user, password string) *relayclient.Client {
+// asManager signs in to the relay as the demo manager of site-01.
+func asManager(t testing.TB, r *relaytest.Relay) *relayclient.Client {
 	t.Helper()
-	c, err := relayclient.New(tr.URL(), relayclient.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := c.Login(context.Background(), user, password); err != nil {
-		t.Fatal(err)
-	}
-	return c
-}
-
-func (tr *testRelay) duty(t testing.TB) *relayclient.Client {
-	return tr.signIn(t, tr.r.Demo().User, tr.r.Demo().Password)
-}
-
-// db opens the relay's database to count what reached it.
-func (tr *testRelay) db(t testing.TB) *sql.DB {
-	t.Helper()
-	db, err := sql.Open("sqlite3", "file:"+filepath.Join(tr.dir, "data", relay.DatabaseFile)+"?mode=ro&_busy_timeout=5000")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	return db
+	creds := r.Demo()
+	return relayclienttest.SignedIn(t, r.URL(), creds.Managers[0], creds.ManagerPassword)
 }
 
 func count(t testing.TB, db *sql.DB, query string, args ...any) int {
@@ -127,7 +51,7 @@ func count(t testing.TB, db *sql.DB, query string, args ...any) int {
 
 // finding reads a finding at the relay as c, with the status the relay
 // answered.
-func (tr *testRelay) finding(t testing.TB, c *relayclient.Client, id string) (wire.Finding, int) {
+func finding(t testing.TB, c *relayclient.Client, id string) (wire.Finding, int) {
 	t.Helper()
 	f, err := c.Finding(context.Background(), id)
 	var rerr *relayclient.Error
@@ -146,32 +70,6 @@ func act(t testing.TB, c *relayclient.Client, id string, a wire.ActionRequest) {
 	if _, err := c.Act(context.Background(), id, a); err != nil {
 		t.Fatalf("%s at the relay: %v", a.Action, err)
 	}
-}
-
-// standInSignIn answers a stand-in relay's sign-in with the token it
-// takes, "stand-in"; it reports whether r was one.
-func standInSignIn(w http.ResponseWriter, r *http.Request) bool {
-	if r.URL.Path != "/api/v1/login" {
-		return false
-	}
-	w.Header().Set("Content-Type", "application/json")
-	fmt.Fprintf(w, `{"token":"stand-in","expires_at":%q,"user":{"name":"duty","role":"duty"}}`,
-		time.Now().Add(time.Hour).UTC().Format(time.RFC3339))
-	return true
-}
-
-// signInToStandIn signs in to a stand-in relay that answers with
-// standInSignIn.
-func signInToStandIn(t testing.TB, url string) *relayclient.Client {
-	t.Helper()
-	c, err := relayclient.New(url, relayclient.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := c.Login(context.Background(), "duty", "any"); err != nil {
-		t.Fatal(err)
-	}
-	return c
 }
 
 func openStore(t testing.TB) *store.Store {
@@ -251,18 +149,6 @@ func runForwarder(t testing.TB, st *store.Store, c Relay, opts Options) {
 			t.Error("forwarder did not stop within 5 s of its cancellation")
 		}
 	})
-}
-
-// waitFor polls cond until it holds or within passes.
-func waitFor(t testing.TB, within time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(within)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("not within %v: %s", within, what)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
 }
 
 func pending(t testing.TB, st *store.Store) int {

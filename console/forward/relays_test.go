@@ -4,9 +4,10 @@ import (
 	"context"
 	"database/sql"
 	"testing"
-	"time"
 
 	"github.com/qianliyan/qianliyan/console/store"
+	"github.com/qianliyan/qianliyan/internal/eventually"
+	"github.com/qianliyan/qianliyan/relay/relaytest"
 )
 
 // TestEachRelayIsSentItsOwnFindings: a finding flagged before any sign-in
@@ -15,8 +16,8 @@ import (
 // and goes there once a forwarder runs for A.
 func TestEachRelayIsSentItsOwnFindings(t *testing.T) {
 	ctx := context.Background()
-	relayA, relayB := startRelay(t), startRelay(t)
-	a, b := relayA.duty(t), relayB.duty(t)
+	relayA, relayB := relaytest.Start(t, relaytest.Options{}), relaytest.Start(t, relaytest.Options{})
+	a, b := asDuty(t, relayA), asDuty(t, relayB)
 	st := openStore(t)
 	flagged := func(seed int, relay string) store.Finding {
 		t.Helper()
@@ -36,8 +37,8 @@ func TestEachRelayIsSentItsOwnFindings(t *testing.T) {
 		}
 		return f
 	}
-	dbs := map[*testRelay]*sql.DB{relayA: relayA.db(t), relayB: relayB.db(t)}
-	at := func(tr *testRelay, id string) int {
+	dbs := map[*relaytest.Relay]*sql.DB{relayA: relayA.DB(t), relayB: relayB.DB(t)}
+	at := func(tr *relaytest.Relay, id string) int {
 		return count(t, dbs[tr], `SELECT count(*) FROM findings WHERE id = ?`, id)
 	}
 
@@ -47,14 +48,14 @@ func TestEachRelayIsSentItsOwnFindings(t *testing.T) {
 	}
 	runForwarder(t, st, b, Options{})
 	// Its snapshot follows the finding: it is forwarded once both are there.
-	waitFor(t, 5*time.Second, "the unbound finding forwarded", func() bool { return get(unbound.ID).Forward.State == store.ForwardForwarded })
+	eventually.True(t, eventually.Ceiling, "the unbound finding forwarded", func() bool { return get(unbound.ID).Forward.State == store.ForwardForwarded })
 	if f := get(unbound.ID); f.Relay != b.BaseURL() || at(relayB, unbound.ID) != 1 {
 		t.Fatalf("after B's forwarder: bound to %q, %d at B", f.Relay, at(relayB, unbound.ID))
 	}
 
 	ofA := flagged(2, a.BaseURL())
 	ofB := flagged(3, b.BaseURL())
-	waitFor(t, 5*time.Second, "B's finding at B", func() bool { return at(relayB, ofB.ID) == 1 })
+	eventually.True(t, eventually.Ceiling, "B's finding at B", func() bool { return at(relayB, ofB.ID) == 1 })
 	if n := at(relayB, ofA.ID); n != 0 {
 		t.Fatalf("A's finding reached B")
 	}
@@ -63,13 +64,13 @@ func TestEachRelayIsSentItsOwnFindings(t *testing.T) {
 	}
 
 	runForwarder(t, st, a, Options{})
-	waitFor(t, 5*time.Second, "A's finding at A", func() bool { return at(relayA, ofA.ID) == 1 })
-	waitFor(t, 5*time.Second, "the outbox empty", func() bool { return pending(t, st) == 0 })
+	eventually.True(t, eventually.Ceiling, "A's finding at A", func() bool { return at(relayA, ofA.ID) == 1 })
+	eventually.True(t, eventually.Ceiling, "the outbox empty", func() bool { return pending(t, st) == 0 })
 	if f := get(ofA.ID); f.Forward.State != store.ForwardForwarded || f.Forward.WaitingFor != "" {
 		t.Fatalf("A's finding after A's forwarder: %+v", f.Forward)
 	}
 	for _, c := range []struct {
-		tr   *testRelay
+		tr   *relaytest.Relay
 		want int
 	}{{relayA, 1}, {relayB, 2}} {
 		if n := count(t, dbs[c.tr], `SELECT count(*) FROM findings`); n != c.want {

@@ -4,14 +4,13 @@ import (
 	"context"
 	"errors"
 	"net/http"
-	"os"
-	"path/filepath"
 	"slices"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/qianliyan/qianliyan/console/store"
+	"github.com/qianliyan/qianliyan/internal/eventually"
+	"github.com/qianliyan/qianliyan/relay/relaytest"
 	"github.com/qianliyan/qianliyan/relay/wire"
 )
 
@@ -44,8 +43,8 @@ func (l *changeLog) reset() {
 // and every change of forward state is told.
 func TestRetryAfterTheRelayLearnsTheSite(t *testing.T) {
 	ctx := context.Background()
-	tr := startRelay(t)
-	duty := tr.duty(t)
+	tr := relaytest.Start(t, relaytest.Options{})
+	duty := asDuty(t, tr)
 	st := openStore(t)
 	var told changeLog
 	runForwarder(t, st, duty, Options{OnChange: told.add})
@@ -57,7 +56,7 @@ func TestRetryAfterTheRelayLearnsTheSite(t *testing.T) {
 		t.Fatal(err)
 	}
 	finishClip(t, st, f)
-	waitFor(t, 10*time.Second, "the finding failing", func() bool {
+	eventually.True(t, eventually.Ceiling, "the finding failing", func() bool {
 		got, _ := st.Get(ctx, f.ID)
 		return got.Forward.State == store.ForwardFailing && pending(t, st) == 0
 	})
@@ -70,10 +69,10 @@ func TestRetryAfterTheRelayLearnsTheSite(t *testing.T) {
 	}
 
 	// Nothing of it at the relay, then the relay learns of the site.
-	if _, status := tr.finding(t, duty, f.ID); status != http.StatusNotFound {
+	if _, status := finding(t, duty, f.ID); status != http.StatusNotFound {
 		t.Fatalf("the relay has the refused finding: %d", status)
 	}
-	tr.stop()
+	tr.Stop(t)
 	site := `sites:
   - id: site-99
     district: {zh-CN: 测试区, en: Test district}
@@ -84,10 +83,8 @@ func TestRetryAfterTheRelayLearnsTheSite(t *testing.T) {
         zone: doffing_room_1
         name: {zh-CN: 一脱间, en: Doffing room 1}
 `
-	if err := os.WriteFile(filepath.Join(tr.dir, "relay.yaml"), []byte(relayConfig+site), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	tr.start()
+	tr.SetConfig(t, site)
+	tr.Resume(t)
 
 	told.reset()
 	n, err := st.RetryFailed(ctx, f.ID)
@@ -97,16 +94,16 @@ func TestRetryAfterTheRelayLearnsTheSite(t *testing.T) {
 	if got, _ := st.Get(ctx, f.ID); got.Forward.State != store.ForwardLocal || got.Forward.Error != "" {
 		t.Fatalf("forward state once retried: %+v", got.Forward)
 	}
-	waitFor(t, 15*time.Second, "the retried finding forwarded", func() bool {
+	eventually.True(t, eventually.Ceiling, "the retried finding forwarded", func() bool {
 		got, _ := st.Get(ctx, f.ID)
 		return got.Forward.State == store.ForwardForwarded
 	})
-	waitFor(t, 5*time.Second, "OnChange told of the delivery", func() bool { return told.has(f.ID) })
-	rf, status := tr.finding(t, duty, f.ID)
+	eventually.True(t, eventually.Ceiling, "OnChange told of the delivery", func() bool { return told.has(f.ID) })
+	rf, status := finding(t, duty, f.ID)
 	if status != http.StatusOK || rf.Evidence.Snapshot == nil || rf.Evidence.Clip == nil {
 		t.Fatalf("at the relay: %d %+v", status, rf.Evidence)
 	}
-	if n := count(t, tr.db(t), `SELECT count(*) FROM findings WHERE id = ?`, f.ID); n != 1 {
+	if n := count(t, tr.DB(t), `SELECT count(*) FROM findings WHERE id = ?`, f.ID); n != 1 {
 		t.Fatalf("%d copies at the relay", n)
 	}
 
@@ -121,9 +118,9 @@ func TestRetryAfterTheRelayLearnsTheSite(t *testing.T) {
 // The consumer tells which findings the site's answers changed.
 func TestConsumerTellsWhatChanged(t *testing.T) {
 	ctx := context.Background()
-	tr := startRelay(t)
-	duty := tr.duty(t)
-	mgr := tr.signIn(t, siteManager, siteManagerPassword)
+	tr := relaytest.Start(t, relaytest.Options{})
+	duty := asDuty(t, tr)
+	mgr := asManager(t, tr)
 	st := openStore(t)
 	f, err := st.Create(ctx, flagOf(t, 1, false))
 	if err != nil {
@@ -134,13 +131,13 @@ func TestConsumerTellsWhatChanged(t *testing.T) {
 		t.Fatal(err)
 	}
 	runForwarder(t, st, duty, Options{})
-	waitFor(t, 10*time.Second, "the flags forwarded", func() bool { return pending(t, st) == 0 })
+	eventually.True(t, eventually.Ceiling, "the flags forwarded", func() bool { return pending(t, st) == 0 })
 
 	var told changeLog
 	runConsumerWith(t, ConsumerOptions{Store: st, Relay: duty, Self: duty.User().Name, OnChange: told.add})
 
 	act(t, mgr, f.ID, wire.ActionRequest{ActionID: "ack-1", Action: wire.ActAcknowledge, Note: "seen"})
-	waitFor(t, 10*time.Second, "OnChange told of the acknowledgement", func() bool { return told.has(f.ID) })
+	eventually.True(t, eventually.Ceiling, "OnChange told of the acknowledgement", func() bool { return told.has(f.ID) })
 	if got, _ := st.Get(ctx, f.ID); got.Status != "acknowledged" {
 		t.Fatalf("told before the store has it: %s", got.Status)
 	}
