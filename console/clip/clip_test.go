@@ -1,11 +1,8 @@
 package clip
 
 import (
-	"encoding/json"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"strconv"
 	"testing"
 	"time"
 
@@ -71,30 +68,12 @@ func TestRingSince(t *testing.T) {
 	}
 }
 
-type probe struct {
-	Streams []struct {
-		CodecName string `json:"codec_name"`
-		Width     int    `json:"width"`
-		Height    int    `json:"height"`
-		NbFrames  string `json:"nb_read_frames"`
-	} `json:"streams"`
-	Format struct {
-		Duration string `json:"duration"`
-	} `json:"format"`
-}
-
-func ffprobe(t *testing.T, path string) probe {
+// probe reads the file with ffprobe, as a player would.
+func probe(t *testing.T, path string) testmedia.Probe {
 	t.Helper()
-	out, err := exec.Command("ffprobe", "-v", "error", "-count_frames", "-show_streams", "-show_format", "-of", "json", path).Output()
+	p, err := testmedia.ProbeFile(path)
 	if err != nil {
-		t.Fatalf("ffprobe %s: %v", path, err)
-	}
-	var p probe
-	if err := json.Unmarshal(out, &p); err != nil {
 		t.Fatal(err)
-	}
-	if len(p.Streams) != 1 {
-		t.Fatalf("ffprobe sees %d streams", len(p.Streams))
 	}
 	return p
 }
@@ -117,13 +96,12 @@ func TestWriterMakesPlayableMP4(t *testing.T) {
 	if err := w.Close(); err != nil {
 		t.Fatal(err)
 	}
-	p := ffprobe(t, path)
-	s := p.Streams[0]
-	if s.CodecName != "h264" || s.Width != 320 || s.Height != 240 || s.NbFrames != strconv.Itoa(len(all)) {
-		t.Fatalf("ffprobe: %+v", s)
+	p := probe(t, path)
+	if p.Codec != "h264" || p.Width != 320 || p.Height != 240 || p.Frames != len(all) || !p.FirstKeyframe {
+		t.Fatalf("ffprobe: %+v", p)
 	}
-	if d, _ := strconv.ParseFloat(p.Format.Duration, 64); d < 5.9 || d > 6.1 {
-		t.Fatalf("ffprobe duration %s", p.Format.Duration)
+	if p.Duration < 5900*time.Millisecond || p.Duration > 6100*time.Millisecond {
+		t.Fatalf("ffprobe duration %v", p.Duration)
 	}
 }
 
@@ -142,8 +120,7 @@ func TestWriterCutShortStillPlays(t *testing.T) {
 	if err != nil || len(data) == 0 {
 		t.Fatalf("nothing written before close: %v", err)
 	}
-	p := ffprobe(t, path)
-	if n, _ := strconv.Atoi(p.Streams[0].NbFrames); n < 30 {
+	if n := probe(t, path).Frames; n < 30 {
 		t.Fatalf("%d frames survive, want the two whole GOPs (30)", n)
 	}
 	w.f.Close()
