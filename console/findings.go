@@ -101,7 +101,7 @@ func (f *findingsSide) service() *findings.Service {
 }
 
 // findingsSession is the sign-in as the findings core needs it: the
-// observer's name and relay, and the camera list.
+// observer's name and relay, and the camera list it holds.
 type findingsSession struct{ b *Backend }
 
 func (s findingsSession) Observer(context.Context) (string, string, error) {
@@ -112,6 +112,12 @@ func (s findingsSession) Observer(context.Context) (string, string, error) {
 	return sess.user.Name, sess.relay, nil
 }
 
-func (s findingsSession) Cameras(ctx context.Context) ([]relayclient.Camera, error) {
-	return s.b.Cameras(ctx)
+// KnownCameras is the list the session holds, kept by the relay's event
+// stream and every list fetched: a flag asks the relay nothing.
+func (s findingsSession) KnownCameras() []relayclient.Camera {
+	sess, _ := s.b.current()
+	if sess == nil {
+		return nil
+	}
+	return sess.cameras()
 }

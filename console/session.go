@@ -42,7 +42,7 @@ type session struct {
 	log     zerolog.Logger
 
 	mu     sync.Mutex
-	cams   []relayclient.Camera // the last list seen, for the default tour
+	cams   []relayclient.Camera // the last list seen, for the default tour and the flags
 	online map[string]bool      // by "site/camera", as last reported to the sources
 }
 

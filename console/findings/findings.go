@@ -25,8 +25,10 @@ import (
 
 // Console is what the findings need of the console's relay session.
 type Console interface {
-	// Cameras is the relay's camera list.
-	Cameras(ctx context.Context) ([]relayclient.Camera, error)
+	// KnownCameras is the relay's camera list as the session holds it
+	// (the last list the relay sent, kept by its event stream), nil before
+	// the first: never a call to the relay, which a flag must not wait on.
+	KnownCameras() []relayclient.Camera
 	// Observer is the signed-in user's name and the base URL of the relay
 	// they signed in to, which a finding is flagged under; an error when
 	// nobody is (a fault.Unauthenticated one says why).
@@ -68,18 +70,12 @@ type Options struct {
 const (
 	DefaultMaxSnapshotBytes = 2 << 20
 	defaultMaxRuns          = 1000
-	// cameraListWait bounds the relay round trip a flag may wait for; a
-	// slower relay is answered from the last list it sent.
-	cameraListWait = 3 * time.Second
 )
 
 // Service is the findings and checklist runs of one console.
 type Service struct {
 	opts Options
 	runs *runs
-
-	mu      sync.Mutex
-	cameras []relayclient.Camera // the last list the relay sent
 
 	libMu  sync.Mutex
 	lib    *checklist.Library
@@ -128,30 +124,19 @@ func (s *Service) signedIn(ctx context.Context) (name, relay string, err error) 
 	return name, relay, nil
 }
 
-// camera finds "site/camera" in the relay's list, or in the last list the
-// relay sent when it does not answer in time: a flag must not be lost to a
-// slow relay.
-func (s *Service) camera(ctx context.Context, field, path string) (relayclient.Camera, error) {
+// camera finds "site/camera" in the camera list the session holds: a
+// flag is a local commit and waits on no relay, slow or hung.
+func (s *Service) camera(field, path string) (relayclient.Camera, error) {
 	site, id, ok := strings.Cut(path, "/")
 	if !ok || site == "" || id == "" || strings.Contains(id, "/") {
 		return relayclient.Camera{}, fault.Field(field, "%q is not SITE/CAMERA", path)
 	}
-	ctx, cancel := context.WithTimeout(ctx, cameraListWait)
-	defer cancel()
-	cams, err := s.opts.Console.Cameras(ctx)
-	s.mu.Lock()
-	if err == nil {
-		s.cameras = cams
-	} else {
-		cams = s.cameras
-	}
-	s.mu.Unlock()
-	if err != nil && cams == nil {
-		if fault.As(err) != nil {
-			return relayclient.Camera{}, err
-		}
-		s.opts.Log.Warn().Err(err).Msg("listing cameras")
-		return relayclient.Camera{}, fault.New(fault.Upstream, "relay_unreachable", "the relay's camera list is not available: %w", err)
+	cams := s.opts.Console.KnownCameras()
+	if cams == nil {
+		// The view lists the cameras from the same session before it shows
+		// one, so this is a flag from a console that has not heard yet.
+		return relayclient.Camera{}, refused(fault.Unavailable, "cameras_unknown", field,
+			"%s: the relay's camera list has not reached the console yet; try again in a moment", field)
 	}
 	for _, c := range cams {
 		if c.Site == site && c.ID == id {

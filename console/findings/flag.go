@@ -54,7 +54,7 @@ func (s *Service) Flag(ctx context.Context, in FlagRequest) (store.Finding, erro
 		return store.Finding{}, err
 	}
 	f.Observer, f.Relay = observer, relay
-	cam, err := s.camera(ctx, "camera", in.Camera)
+	cam, err := s.camera("camera", in.Camera)
 	if err != nil {
 		return store.Finding{}, err
 	}

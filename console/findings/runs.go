@@ -182,7 +182,7 @@ func (s *Service) CreateRun(ctx context.Context, in NewRun) (Run, error) {
 		return Run{}, refused(fault.Invalid, "unknown_template", "template_id", "template_id: no template %q version %d (0 means the newest)", in.TemplateID, in.TemplateVersion)
 	}
 	if in.Camera != "" {
-		if _, err := s.camera(ctx, "camera", in.Camera); err != nil {
+		if _, err := s.camera("camera", in.Camera); err != nil {
 			return Run{}, err
 		}
 	}
