@@ -96,4 +96,3 @@ func NewWith(t testing.TB, o Options, p Parts) *Rig {
 	})
 	return &Rig{Relay: relay, Sources: sources, Buffers: buffers, Store: st, DataDir: dataDir, Findings: core}
 }
-
