@@ -11,7 +11,7 @@
 // or writes it:
 //
 //   - store: sites, cameras, camera_sources, users, user_sites,
-//     publish_tokens, whep_sessions (0001–0003)
+//     publish_tokens, whep_sessions (0001–0003, 0007)
 //   - relay/findings: findings, finding_events, finding_actions,
 //     finding_evidence (0004, 0006)
 //   - relay/notify: notify_cursor, notify_deliveries (0005)
