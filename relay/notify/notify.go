@@ -57,8 +57,10 @@ type Config struct {
 	Targets map[string][]Target
 	// Zones are the sites' time zones, for the deadlines messages show
 	// (Asia/Shanghai when missing).
-	Zones  map[string]*time.Location
-	Client *http.Client     // a 10 s timeout when nil
+	Zones map[string]*time.Location
+	// Client posts the messages (a 10 s timeout when nil); the notifier
+	// uses a copy that follows no redirect.
+	Client *http.Client
 	Now    func() time.Time // deadlines and backoff; time.Now when nil
 	// Interval is how often reminders and due retries are looked at
 	// (default 5 s); a change of the findings is acted on at once.
@@ -93,6 +95,11 @@ func New(cfg Config) *Notifier {
 	if cfg.Client == nil {
 		cfg.Client = &http.Client{Timeout: 10 * time.Second}
 	}
+	// A redirect would re-send the message, and a webhook's signature, to
+	// wherever the target points: a target is the URL configured, no other.
+	client := *cfg.Client
+	client.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	cfg.Client = &client
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
@@ -381,6 +388,9 @@ func deliver(ctx context.Context, client *http.Client, d delivery, secret string
 	}
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
+	if resp.StatusCode >= 300 && resp.StatusCode <= 399 {
+		return fmt.Errorf("the target answered %s: redirects are not followed, configure the URL it points to", resp.Status)
+	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		return fmt.Errorf("the target answered %s", resp.Status)
 	}
