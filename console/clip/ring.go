@@ -25,6 +25,8 @@ type Ring struct {
 	keep     time.Duration
 	maxBytes int
 
+	ready chan struct{} // closed at the first unit kept
+
 	mu    sync.Mutex
 	units []Unit
 	bytes int
@@ -32,8 +34,12 @@ type Ring struct {
 
 // NewRing returns an empty ring keeping at least keep of video, within maxBytes.
 func NewRing(keep time.Duration, maxBytes int) *Ring {
-	return &Ring{keep: keep, maxBytes: maxBytes}
+	return &Ring{keep: keep, maxBytes: maxBytes, ready: make(chan struct{})}
 }
+
+// Ready is closed once the ring holds its first unit, a keyframe: from
+// then on it always holds one.
+func (r *Ring) Ready() <-chan struct{} { return r.ready }
 
 // Push appends a unit. Units before the first keyframe are not kept: nothing
 // could decode them.
@@ -44,6 +50,13 @@ func (r *Ring) Push(u Unit) {
 		return
 	}
 	r.units = append(r.units, u)
+	if len(r.units) == 1 {
+		select {
+		case <-r.ready:
+		default:
+			close(r.ready)
+		}
+	}
 	r.bytes += u.AU.Size()
 	r.trim(u.At)
 }

@@ -4,6 +4,7 @@
 package evidence
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"sync"
@@ -75,6 +76,22 @@ func (b *Buffers) Ring(key media.Key) (*clip.Ring, bool) {
 	defer b.mu.Unlock()
 	r, ok := b.rings[key]
 	return r, ok
+}
+
+// WaitFrame waits until the buffer of a stream being pulled holds its
+// first frame, or ctx ends: a flag can arrive right after the stream
+// started, before its first keyframe did.
+func (b *Buffers) WaitFrame(ctx context.Context, key media.Key) error {
+	ring, ok := b.Ring(key)
+	if !ok {
+		return fmt.Errorf("waiting for a frame of %s: %w", key, ErrNotPulled)
+	}
+	select {
+	case <-ring.Ready():
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("waiting for a frame of %s: %w", key, ctx.Err())
+	}
 }
 
 // Locate returns when the console received the frame the view showed with

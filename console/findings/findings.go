@@ -38,6 +38,8 @@ type Console interface {
 // Frames maps the presentation time of a frame the view showed to when the
 // console received it; *evidence.Buffers does.
 type Frames interface {
+	// WaitFrame waits for the stream's first buffered frame.
+	WaitFrame(ctx context.Context, key media.Key) error
 	Locate(key media.Key, pts time.Duration) (time.Time, error)
 }
 
@@ -70,6 +72,9 @@ type Options struct {
 const (
 	DefaultMaxSnapshotBytes = 2 << 20
 	defaultMaxRuns          = 1000
+	// firstFrameWait bounds how long a flag made right after a stream
+	// started waits for the stream's first frame to reach its buffer.
+	firstFrameWait = 2500 * time.Millisecond
 )
 
 // Service is the findings and checklist runs of one console.

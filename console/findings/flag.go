@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/base64"
 	"errors"
+	"fmt"
 	"image/jpeg"
 	"strings"
 	"time"
@@ -61,8 +62,20 @@ func (s *Service) Flag(ctx context.Context, in FlagRequest) (store.Finding, erro
 	f.Zone = cam.Zone
 
 	// The frame on screen: when the console received it, through the
-	// stream's buffer; failing that, now, and the history says so.
+	// stream's buffer; failing that, now, and the history says so. A flag
+	// right after the officer switched camera may come before the stream's
+	// first frame reached the buffer: it waits a moment for it rather than
+	// make the officer flag again.
+	wait, cancel := context.WithTimeout(ctx, firstFrameWait)
+	waited := s.opts.Frames.WaitFrame(wait, key)
+	cancel()
+	if ctx.Err() != nil {
+		return store.Finding{}, ctx.Err()
+	}
 	f.ObservedAt, err = s.opts.Frames.Locate(key, time.Duration(*in.PTS)*time.Microsecond)
+	if err != nil && waited != nil && !errors.Is(waited, evidence.ErrNotPulled) {
+		err = fmt.Errorf("%w (no frame came within %v)", err, firstFrameWait)
+	}
 	switch {
 	case errors.Is(err, evidence.ErrNotPulled):
 		return store.Finding{}, refused(fault.Conflict, "camera_not_pulled", "camera", "camera: the console is not receiving %s (stream %s): open it before flagging", in.Camera, key.Stream)
