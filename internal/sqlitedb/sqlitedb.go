@@ -8,9 +8,11 @@ package sqlitedb
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"io/fs"
 	"net/url"
+	"os"
 	"sort"
 	"strconv"
 	"strings"
@@ -35,8 +37,13 @@ func ParseTime(s string) (time.Time, error) {
 }
 
 // Open opens (creating if need be) the database at path and applies the
-// migrations found at the root of migrations that are not yet applied.
+// migrations found at the root of migrations that are not yet applied. The
+// database and its WAL and shared-memory files are the owner's alone
+// (0600), whatever the umask: they hold passwords and keys.
 func Open(ctx context.Context, path string, migrations fs.FS) (*sql.DB, error) {
+	if err := private(path); err != nil {
+		return nil, err
+	}
 	q := url.Values{}
 	q.Set("_journal_mode", "WAL")
 	q.Set("_foreign_keys", "on")
@@ -56,6 +63,33 @@ func Open(ctx context.Context, path string, migrations fs.FS) (*sql.DB, error) {
 		return nil, fmt.Errorf("migrating database %s: %w", path, err)
 	}
 	return db, nil
+}
+
+// private creates the database file 0600 before SQLite does (SQLite would
+// make it 0644 less the umask, and its -wal and -shm files take the main
+// file's mode), and makes private the files an older version left
+// readable.
+func private(path string) error {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return fmt.Errorf("creating database %s: %w", path, err)
+	}
+	f.Close()
+	for _, p := range []string{path, path + "-wal", path + "-shm"} {
+		fi, err := os.Stat(p)
+		if errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("checking database file %s: %w", p, err)
+		}
+		if fi.Mode().Perm()&0o077 != 0 {
+			if err := os.Chmod(p, fi.Mode().Perm()&0o700); err != nil {
+				return fmt.Errorf("database file %s is readable by others and cannot be made private: %w", p, err)
+			}
+		}
+	}
+	return nil
 }
 
 // SchemaVersion returns the highest applied migration.
