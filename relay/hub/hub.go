@@ -142,7 +142,7 @@ func New(cfg Config) *Hub {
 func (h *Hub) streamLocked(key Key) *stream {
 	s, ok := h.streams[key]
 	if !ok {
-		s = &stream{key: key, hub: h, readers: make(map[*Reader]struct{}), since: h.cfg.Now()}
+		s = &stream{key: key, hub: h, readers: make(map[*leg]struct{}), since: h.cfg.Now()}
 		h.streams[key] = s
 	}
 	return s
@@ -175,19 +175,52 @@ func (h *Hub) Publish(key Key) (*Source, error) {
 }
 
 // Subscribe adds a reader to the stream. The reader first gets the cached
-// GOP (keyframe first, carrying SPS and PPS), then live
-// units. A reader may subscribe to a stream that has no source: it waits
-// for one. When the stream has a source but no cached keyframe, the source
-// is asked for one.
+// GOP (keyframe first, carrying SPS and PPS), then live units. A reader may
+// subscribe to a stream that has no source: it waits for one. When the
+// stream has a source but no cached keyframe, the source is asked for one.
+//
+// A stalled stream's cached GOP is held back until its source sends again,
+// and then handed over with the new unit: given at once, it would pass for
+// live video what the camera sent before it froze, and a viewer that asks
+// again and again (as the console does after seconds of silence) would see
+// the same second and a half over and over. Held back rather than dropped,
+// it still lets the reader decode the source's first units after the
+// freeze, which belong to the same GOP.
 func (h *Hub) Subscribe(key Key) (*Reader, error) {
+	return h.subscribe(key, key)
+}
+
+// SubscribeUntil adds a reader to stream key in place of stream want (the
+// camera's other stream, which has no source now), and moves it to want at
+// want's first keyframe: a viewer served the main stream because the sub
+// stream it asked for was not back yet (after a relay restart, say) gets
+// the sub stream once it returns. Units of key still queued then are
+// dropped: the next unit is want's keyframe. When want has a source
+// already, or key is want, it is Subscribe(want).
+func (h *Hub) SubscribeUntil(key, want Key) (*Reader, error) {
+	return h.subscribe(key, want)
+}
+
+func (h *Hub) subscribe(key, want Key) (*Reader, error) {
 	h.mu.Lock()
 	if h.closed {
 		h.mu.Unlock()
 		return nil, ErrClosed
 	}
+	r := &Reader{notify: make(chan struct{}, 1)}
+	if key != want {
+		ws := h.streamLocked(want)
+		ws.mu.Lock()
+		if ws.source != nil {
+			key = want
+		} else {
+			r.next = ws.subscribeLocked(r)
+		}
+		ws.mu.Unlock()
+	}
 	s := h.streamLocked(key)
 	s.mu.Lock()
-	r := s.subscribeLocked()
+	r.leg = s.subscribeLocked(r)
 	var ask func()
 	if len(s.gop) == 0 {
 		ask = s.keyframeRequestLocked()
@@ -200,25 +233,25 @@ func (h *Hub) Subscribe(key Key) (*Reader, error) {
 	return r, nil
 }
 
-func (s *stream) subscribeLocked() *Reader {
+// subscribeLocked adds a leg of r to the stream; s.mu must be held.
+func (s *stream) subscribeLocked(r *Reader) *leg {
 	h := s.hub
-	r := &Reader{
+	l := &leg{
 		stream:   s,
+		reader:   r,
 		limit:    h.cfg.ReaderQueue,
 		maxLag:   h.cfg.MaxLag,
-		notify:   make(chan struct{}, 1),
-		done:     make(chan struct{}),
 		skipping: len(s.gop) == 0,
-		// The cached GOP goes in whole, beyond the live limit: cut short,
-		// it would not decode.
-		extra: len(s.gop),
 	}
-	r.queue = append(make([]avc.AccessUnit, 0, len(s.gop)+8), s.gop...)
-	if len(r.queue) > 0 {
-		r.signal()
+	switch {
+	case len(s.gop) == 0:
+	case s.stalledLocked(h.cfg.Now()):
+		l.held = true
+	default:
+		l.give(s.gop)
 	}
-	s.readers[r] = struct{}{}
-	return r
+	s.readers[l] = struct{}{}
+	return l
 }
 
 // keyframeRequestLocked returns the source's keyframe request to make now,
@@ -325,10 +358,10 @@ func (h *Hub) Close() {
 			s.source = nil
 		}
 		readers := s.readers
-		s.readers = make(map[*Reader]struct{})
+		s.readers = make(map[*leg]struct{})
 		s.mu.Unlock()
-		for r := range readers {
-			r.close()
+		for l := range readers {
+			l.close()
 		}
 	}
 }
@@ -339,7 +372,7 @@ type stream struct {
 
 	mu      sync.Mutex
 	source  *Source
-	readers map[*Reader]struct{}
+	readers map[*leg]struct{}
 	since   time.Time
 
 	// gop is the last group of pictures, keyframe first; empty when there
@@ -395,9 +428,8 @@ func (s *stream) state() State {
 		return st
 	}
 	st.KeyframeInterval = s.keyInterval
-	last := s.lastActivityLocked()
-	if now.Sub(last) > s.hub.cfg.StallAfter {
-		st.Status, st.StatusSince = StatusStalled, last
+	if s.stalledLocked(now) {
+		st.Status, st.StatusSince = StatusStalled, s.lastActivityLocked()
 		return st
 	}
 	st.Status, st.StatusSince = StatusOnline, s.flowingSince
@@ -421,12 +453,18 @@ func (s *stream) lastActivityLocked() time.Time {
 	return s.lastFrame
 }
 
+// stalledLocked reports whether the stream's source has sent nothing for
+// longer than StallAfter; s.mu must be held.
+func (s *stream) stalledLocked(now time.Time) bool {
+	return s.source != nil && now.Sub(s.lastActivityLocked()) > s.hub.cfg.StallAfter
+}
+
 // writeLocked takes one unit from the source; s.mu must be held.
 func (s *stream) writeLocked(au avc.AccessUnit) {
 	now := s.hub.cfg.Now()
 	s.frames++
 	s.bytes += uint64(au.Size())
-	if now.Sub(s.lastActivityLocked()) > s.hub.cfg.StallAfter {
+	if s.stalledLocked(now) {
 		s.flowingSince = now // the first unit after a stall
 	}
 	if s.firstFrame.IsZero() {
@@ -483,8 +521,12 @@ func (s *stream) writeLocked(au avc.AccessUnit) {
 		}
 	}
 
-	for r := range s.readers {
-		s.drops += r.push(au)
+	var gop []avc.AccessUnit // ends with au when valid
+	if s.gopValid {
+		gop = s.gop
+	}
+	for l := range s.readers {
+		s.drops += l.push(au, gop)
 	}
 }
 
@@ -541,29 +583,42 @@ func (src *Source) Close() {
 	s.since = s.hub.cfg.Now()
 	s.gop, s.gopValid = nil, false
 	s.rebase = true
-	for r := range s.readers {
-		r.waitKeyframe()
+	for l := range s.readers {
+		l.waitKeyframe()
 	}
 }
 
 // Key returns the stream the source feeds.
 func (src *Source) Key() Key { return src.stream.key }
 
-// Reader follows one stream. Its queue is bounded: when the reader falls
-// ReaderQueue units or MaxLag behind, the hub drops units for it and resumes
-// at the next keyframe, so the reader never gets a GOP with a hole in it and
-// never slows the source or other readers.
+// Reader follows one stream (two for a moment: see SubscribeUntil). Its
+// queue is bounded: when the reader falls ReaderQueue units or MaxLag
+// behind, the hub drops units for it and resumes at the next keyframe, so
+// the reader never gets a GOP with a hole in it and never slows the source
+// or other readers.
 type Reader struct {
+	notify chan struct{} // signalled by its legs
+
+	mu      sync.Mutex
+	leg     *leg // the stream read now
+	next    *leg // the stream asked for, until its first keyframe; nil when leg is it
+	dropped uint64
+}
+
+// leg is a reader's queue on one stream.
+type leg struct {
 	stream *stream
+	reader *Reader
 	limit  int
 	maxLag time.Duration
-	notify chan struct{}
-	done   chan struct{}
 
 	mu       sync.Mutex
 	queue    []avc.AccessUnit
 	extra    int  // cached units still queued, allowed on top of limit
 	skipping bool // dropping until the next keyframe
+	// held is set while the reader waits for a stalled stream's source to
+	// send again, to be given the cached GOP with that unit.
+	held bool
 	// overflowed is set while skipping because the reader fell behind
 	// (rather than waiting for a first keyframe).
 	overflowed bool
@@ -571,40 +626,59 @@ type Reader struct {
 	closed     bool
 }
 
-// push queues one unit and returns how many units it dropped doing so.
-func (r *Reader) push(au avc.AccessUnit) uint64 {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if r.closed {
+// give queues a cached GOP; l.mu must be held or l not yet shared.
+func (l *leg) give(gop []avc.AccessUnit) {
+	l.queue = append(make([]avc.AccessUnit, 0, len(gop)+8), gop...)
+	// The cached GOP goes in whole, beyond the live limit: cut short, it
+	// would not decode.
+	l.extra = len(gop)
+	l.skipping = false
+	l.reader.signal()
+}
+
+// push queues one unit and returns how many units it dropped doing so. gop
+// is the stream's cached GOP, ending with au, or nil when there is none.
+func (l *leg) push(au avc.AccessUnit, gop []avc.AccessUnit) uint64 {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.closed {
 		return 0
 	}
+	if l.held {
+		l.held = false
+		if len(gop) > 0 {
+			l.give(gop)
+			return 0
+		}
+		l.skipping = true
+	}
 	var dropped uint64
-	if r.skipping {
+	if l.skipping {
 		if !au.Keyframe {
 			// Units passing while the reader waits for its first keyframe
 			// (or for a new source's) were never its to lose.
-			if r.overflowed {
-				r.dropped++
+			if l.overflowed {
+				l.dropped++
 				return 1
 			}
 			return 0
 		}
-		if r.overflowed {
+		if l.overflowed {
 			// Resume at the keyframe; whatever is still queued is stale,
 			// and a decoder may jump from any unit to a keyframe.
-			dropped = uint64(len(r.queue))
-			r.queue = r.queue[:0]
-			r.extra = 0
+			dropped = uint64(len(l.queue))
+			l.queue = l.queue[:0]
+			l.extra = 0
 		}
-		r.skipping, r.overflowed = false, false
-	} else if len(r.queue) >= r.limit+r.extra || r.laggingLocked(au) {
-		r.skipping, r.overflowed = true, true
-		r.dropped++
+		l.skipping, l.overflowed = false, false
+	} else if len(l.queue) >= l.limit+l.extra || l.laggingLocked(au) {
+		l.skipping, l.overflowed = true, true
+		l.dropped++
 		return 1
 	}
-	r.dropped += dropped
-	r.queue = append(r.queue, au)
-	r.signal()
+	l.dropped += dropped
+	l.queue = append(l.queue, au)
+	l.reader.signal()
 	return dropped
 }
 
@@ -612,18 +686,65 @@ func (r *Reader) push(au avc.AccessUnit) uint64 {
 // live unit still queued. The cached GOP a reader starts with does not
 // count: it is sent in a burst. A stream whose clock went back (a new
 // source) is not lagging.
-func (r *Reader) laggingLocked(au avc.AccessUnit) bool {
-	if len(r.queue) <= r.extra {
+func (l *leg) laggingLocked(au avc.AccessUnit) bool {
+	if len(l.queue) <= l.extra {
 		return false
 	}
-	return au.PTS-r.queue[r.extra].PTS > r.maxLag
+	return au.PTS-l.queue[l.extra].PTS > l.maxLag
 }
 
-// waitKeyframe makes the reader skip until a keyframe (its source left).
-func (r *Reader) waitKeyframe() {
-	r.mu.Lock()
-	r.skipping = true
-	r.mu.Unlock()
+// waitKeyframe makes the leg skip until a keyframe (its source left).
+func (l *leg) waitKeyframe() {
+	l.mu.Lock()
+	l.skipping, l.held = true, false
+	l.mu.Unlock()
+}
+
+// pop takes the next queued unit; closed is set once the leg is closed.
+func (l *leg) pop() (au avc.AccessUnit, ok, closed bool) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.closed {
+		return avc.AccessUnit{}, false, true
+	}
+	if len(l.queue) == 0 {
+		return avc.AccessUnit{}, false, false
+	}
+	au = l.queue[0]
+	l.queue[0] = avc.AccessUnit{}
+	l.queue = l.queue[1:]
+	if l.extra > 0 {
+		l.extra--
+	}
+	return au, true, false
+}
+
+// ready reports whether the leg has a unit queued.
+func (l *leg) ready() bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return len(l.queue) > 0
+}
+
+// leave removes the leg from its stream and closes it.
+func (l *leg) leave() {
+	s := l.stream
+	s.mu.Lock()
+	delete(s.readers, l)
+	s.mu.Unlock()
+	l.close()
+}
+
+func (l *leg) close() {
+	l.mu.Lock()
+	if l.closed {
+		l.mu.Unlock()
+		return
+	}
+	l.closed = true
+	l.queue = nil
+	l.mu.Unlock()
+	l.reader.signal()
 }
 
 func (r *Reader) signal() {
@@ -633,30 +754,38 @@ func (r *Reader) signal() {
 	}
 }
 
+// current returns the leg to read, first moving to the stream asked for if
+// its first keyframe has come.
+func (r *Reader) current() *leg {
+	r.mu.Lock()
+	next, old := r.next, r.leg
+	if next == nil || !next.ready() {
+		r.mu.Unlock()
+		return old
+	}
+	r.leg, r.next = next, nil
+	old.mu.Lock()
+	r.dropped += old.dropped
+	old.mu.Unlock()
+	r.mu.Unlock()
+	old.leave()
+	return next
+}
+
 // Read returns the next unit, waiting for one until ctx is done or the
 // reader is closed (ErrClosed). The returned unit shares its bytes with
 // other readers: do not modify it.
 func (r *Reader) Read(ctx context.Context) (avc.AccessUnit, error) {
 	for {
-		r.mu.Lock()
-		if r.closed {
-			r.mu.Unlock()
+		au, ok, closed := r.current().pop()
+		if closed {
 			return avc.AccessUnit{}, ErrClosed
 		}
-		if len(r.queue) > 0 {
-			au := r.queue[0]
-			r.queue[0] = avc.AccessUnit{}
-			r.queue = r.queue[1:]
-			if r.extra > 0 {
-				r.extra--
-			}
-			r.mu.Unlock()
+		if ok {
 			return au, nil
 		}
-		r.mu.Unlock()
 		select {
 		case <-r.notify:
-		case <-r.done:
 		case <-ctx.Done():
 			return avc.AccessUnit{}, ctx.Err()
 		}
@@ -667,18 +796,26 @@ func (r *Reader) Read(ctx context.Context) (avc.AccessUnit, error) {
 func (r *Reader) Dropped() uint64 {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	return r.dropped
+	r.leg.mu.Lock()
+	defer r.leg.mu.Unlock()
+	return r.dropped + r.leg.dropped
 }
 
-// Key returns the stream the reader follows.
-func (r *Reader) Key() Key { return r.stream.key }
+// Key returns the stream the reader follows now.
+func (r *Reader) Key() Key {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.leg.stream.key
+}
 
-// RequestKeyframe asks the stream's source for a keyframe on behalf of the
-// reader (a viewer lost one). It reports whether the request was passed
-// on: not when the stream has no source that can be asked, or the source
-// was asked less than KeyframeRequestInterval ago.
+// RequestKeyframe asks the source of the stream the reader follows for a
+// keyframe on behalf of the reader (a viewer lost one). It reports whether
+// the request was passed on: not when the stream has no source that can
+// be asked, or the source was asked less than KeyframeRequestInterval ago.
 func (r *Reader) RequestKeyframe() bool {
-	s := r.stream
+	r.mu.Lock()
+	s := r.leg.stream
+	r.mu.Unlock()
 	s.mu.Lock()
 	ask := s.keyframeRequestLocked()
 	s.mu.Unlock()
@@ -689,24 +826,16 @@ func (r *Reader) RequestKeyframe() bool {
 	return true
 }
 
-// Close removes the reader from its stream. Close is idempotent.
+// Close removes the reader from its streams. Close is idempotent.
 func (r *Reader) Close() {
-	s := r.stream
-	s.mu.Lock()
-	delete(s.readers, r)
-	s.mu.Unlock()
-	r.close()
-}
-
-func (r *Reader) close() {
 	r.mu.Lock()
-	defer r.mu.Unlock()
-	if r.closed {
-		return
+	l, next := r.leg, r.next
+	r.next = nil
+	r.mu.Unlock()
+	l.leave()
+	if next != nil {
+		next.leave()
 	}
-	r.closed = true
-	r.queue = nil
-	close(r.done)
 }
 
 // rateSamples remembers the arrival time and size of recent units, enough

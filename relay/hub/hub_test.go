@@ -611,3 +611,111 @@ func TestKeyframeRequestsAreRateLimited(t *testing.T) {
 		t.Fatal("request passed on without a source")
 	}
 }
+
+// TestStalledStreamHoldsItsGOPUntilTheSourceSends: a reader joining a
+// stalled stream is not handed the cached GOP as if it were live (a viewer
+// asking again every few seconds would see the last second and a half
+// before the freeze over and over); it gets it, for decoding, with the
+// source's first new unit.
+func TestStalledStreamHoldsItsGOPUntilTheSourceSends(t *testing.T) {
+	clock := fakeclock.New(time.Date(2026, 1, 1, 8, 0, 0, 0, time.UTC))
+	h := New(Config{Now: clock.Now, StallAfter: 2 * time.Second})
+	src, _ := h.Publish(key)
+	for n := range 3 {
+		src.Write(unit(n, n == 0, n == 0))
+		clock.Advance(frameStep)
+	}
+	clock.Advance(2 * time.Second)
+	if st, _ := h.State(key); st.Status != StatusStalled {
+		t.Fatalf("status %s, want stalled", st.Status)
+	}
+	frozen, _ := h.Subscribe(key)
+	defer frozen.Close()
+	again, _ := h.Subscribe(key) // the viewer asking again
+	defer again.Close()
+	expectEmpty(t, frozen)
+	expectEmpty(t, again)
+
+	// The camera sends again, mid-GOP: the held readers get the GOP they
+	// need to decode it, ending with the new unit.
+	src.Write(unit(3, false, false))
+	for _, r := range []*Reader{frozen, again} {
+		if got := numbers(readN(t, r, 4)); !equalInts(got, []int{0, 1, 2, 3}) {
+			t.Fatalf("after the stall: units %v, want [0 1 2 3]", got)
+		}
+	}
+	// Flowing again: a new reader gets the cached GOP at once.
+	late, _ := h.Subscribe(key)
+	defer late.Close()
+	if got := numbers(readN(t, late, 4)); !equalInts(got, []int{0, 1, 2, 3}) {
+		t.Fatalf("live again: cached units %v", got)
+	}
+
+	// A reader held by a stall whose source then leaves waits for the next
+	// source's keyframe.
+	clock.Advance(3 * time.Second)
+	held, _ := h.Subscribe(key)
+	defer held.Close()
+	src.Close()
+	src2, _ := h.Publish(key)
+	src2.Write(unit(10, false, false))
+	expectEmpty(t, held)
+	src2.Write(unit(11, true, true))
+	if got := number(readN(t, held, 1)[0]); got != 11 {
+		t.Fatalf("after the source changed: unit %d, want keyframe 11", got)
+	}
+}
+
+// TestSubscribeUntilMovesToTheStreamAskedFor: a viewer of the sub stream
+// served the main one while the sub stream had no source (a relay restart
+// in which the main stream came back first) moves to the sub stream at its
+// first keyframe.
+func TestSubscribeUntilMovesToTheStreamAskedFor(t *testing.T) {
+	h := New(Config{})
+	sub := key.Other()
+	mainSrc, _ := h.Publish(key)
+	mainSrc.Write(unit(0, true, true))
+	mainSrc.Write(unit(1, false, false))
+
+	r, err := h.SubscribeUntil(key, sub)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	if got := numbers(readN(t, r, 2)); !equalInts(got, []int{0, 1}) || r.Key() != key {
+		t.Fatalf("before the sub stream: units %v of %v, want [0 1] of the main stream", got, r.Key())
+	}
+
+	// The sub stream comes back mid-GOP: the viewer stays on the main
+	// stream until the sub stream's keyframe.
+	subSrc, _ := h.Publish(sub)
+	subSrc.Write(unit(1000, false, false))
+	mainSrc.Write(unit(2, false, false))
+	if got := number(readN(t, r, 1)[0]); got != 2 || r.Key() != key {
+		t.Fatalf("unit %d of %v, want main's 2", got, r.Key())
+	}
+	subSrc.Write(unit(1001, true, true))
+	mainSrc.Write(unit(3, false, false))
+	subSrc.Write(unit(1002, false, false))
+	got := readN(t, r, 2)
+	if !equalInts(numbers(got), []int{1001, 1002}) || !got[0].Keyframe || r.Key() != sub {
+		t.Fatalf("after the sub stream's keyframe: units %v of %v, want [1001 1002] of the sub stream", numbers(got), r.Key())
+	}
+	mainSrc.Write(unit(4, false, false))
+	expectEmpty(t, r)
+	if st, _ := h.State(key); st.Readers != 0 {
+		t.Fatalf("the main stream still counts %d readers", st.Readers)
+	}
+
+	// Asked for a stream that is there, it is an ordinary reader of it.
+	direct, _ := h.SubscribeUntil(key, sub)
+	defer direct.Close()
+	if first := readN(t, direct, 1)[0]; number(first) != 1001 || direct.Key() != sub {
+		t.Fatalf("first unit %d of %v, want the sub stream's cached keyframe", number(first), direct.Key())
+	}
+	r.Close()
+	direct.Close()
+	if st, _ := h.State(sub); st.Readers != 0 {
+		t.Fatalf("closed readers still counted: %d", st.Readers)
+	}
+}
