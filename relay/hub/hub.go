@@ -603,6 +603,14 @@ type Reader struct {
 	leg     *leg // the stream read now
 	next    *leg // the stream asked for, until its first keyframe; nil when leg is it
 	dropped uint64
+
+	// Presentation times go on increasing when the reader moves to the
+	// other stream, whose clock is its own: what reads it (a WHEP
+	// session's packetizer) sees one stream. Guarded by mu.
+	moved            bool
+	offset           time.Duration
+	lastPTS, lastGap time.Duration
+	readAny          bool
 }
 
 // leg is a reader's queue on one stream.
@@ -764,12 +772,33 @@ func (r *Reader) current() *leg {
 		return old
 	}
 	r.leg, r.next = next, nil
+	r.moved = true
 	old.mu.Lock()
 	r.dropped += old.dropped
 	old.mu.Unlock()
 	r.mu.Unlock()
 	old.leave()
 	return next
+}
+
+// stamp puts au on the reader's clock.
+func (r *Reader) stamp(au avc.AccessUnit) avc.AccessUnit {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.moved {
+		r.moved = false
+		gap := r.lastGap
+		if gap <= 0 || gap > time.Second {
+			gap = 33 * time.Millisecond
+		}
+		r.offset = r.lastPTS + gap - au.PTS
+	}
+	au.PTS += r.offset
+	if r.readAny {
+		r.lastGap = au.PTS - r.lastPTS
+	}
+	r.lastPTS, r.readAny = au.PTS, true
+	return au
 }
 
 // Read returns the next unit, waiting for one until ctx is done or the
@@ -782,7 +811,7 @@ func (r *Reader) Read(ctx context.Context) (avc.AccessUnit, error) {
 			return avc.AccessUnit{}, ErrClosed
 		}
 		if ok {
-			return au, nil
+			return r.stamp(au), nil
 		}
 		select {
 		case <-r.notify:

@@ -701,6 +701,10 @@ func TestSubscribeUntilMovesToTheStreamAskedFor(t *testing.T) {
 	if !equalInts(numbers(got), []int{1001, 1002}) || !got[0].Keyframe || r.Key() != sub {
 		t.Fatalf("after the sub stream's keyframe: units %v of %v, want [1001 1002] of the sub stream", numbers(got), r.Key())
 	}
+	// One clock for the reader, going on from the main stream's.
+	if got[0].PTS != 3*frameStep || got[1].PTS != 4*frameStep {
+		t.Fatalf("PTS %v, %v after main's %v, want one step after another", got[0].PTS, got[1].PTS, 2*frameStep)
+	}
 	mainSrc.Write(unit(4, false, false))
 	expectEmpty(t, r)
 	if st, _ := h.State(key); st.Readers != 0 {
