@@ -67,6 +67,7 @@ type session struct {
 	id     string
 	user   string
 	key    hub.Key // the stream served
+	want   hub.Key // the stream asked for, which key gives way to once it is back
 	posted time.Time
 	pc     *webrtc.PeerConnection
 	track  *webrtc.TrackLocalStaticRTP
@@ -110,7 +111,8 @@ type Session struct {
 	// Stream is the stream served: the one asked for, or the camera's
 	// other stream when the one asked for has no source (for now, sites
 	// publish one stream per camera; a viewer asking for "sub" of a camera
-	// publishing only "main" gets "main" rather than nothing).
+	// publishing only "main" gets "main" rather than nothing), until the
+	// one asked for is back (hub.SubscribeUntil).
 	Stream string
 }
 
@@ -144,7 +146,7 @@ func (s *Server) Play(ctx context.Context, req Request) (Session, error) {
 		pc.Close()
 		return Session{}, fmt.Errorf("adding video track: %w", err)
 	}
-	sess := &session{id: peer.NewSessionID(), user: req.User, key: key, posted: posted, pc: pc, track: track}
+	sess := &session{id: peer.NewSessionID(), user: req.User, key: key, want: req.Key, posted: posted, pc: pc, track: track}
 	// A viewer whose network hiccups may come back: only failure ends it.
 	sess.life = peer.Watch(pc, s.cfg.ConnectTimeout, false)
 	answer, err := peer.Answer(ctx, pc, req.Offer)
@@ -234,7 +236,7 @@ func (s *Server) run(sess *session, log zerolog.Logger) {
 
 // send copies the stream to the viewer's track until ctx ends.
 func (s *Server) send(ctx context.Context, sess *session) error {
-	reader, err := s.cfg.Hub.Subscribe(sess.key)
+	reader, err := s.cfg.Hub.SubscribeUntil(sess.key, sess.want)
 	if err != nil {
 		return fmt.Errorf("subscribing to %s: %w", sess.key, err)
 	}
