@@ -3,6 +3,7 @@ package clip
 import (
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"time"
 
@@ -32,6 +33,9 @@ type Writer struct {
 	last     time.Duration
 	lastStep time.Duration
 	frames   int
+	size     int64         // bytes of the header and the whole fragments
+	written  time.Duration // video in the whole fragments
+	err      error         // the write that failed; nothing more is written
 }
 
 // Create starts a clip at path with its first unit, which must be a keyframe
@@ -52,10 +56,12 @@ func Create(path string, first avc.AccessUnit) (*Writer, error) {
 		return nil, fmt.Errorf("writing clip header: %w", err)
 	}
 	if _, err := f.Write(buf.Bytes()); err != nil {
+		// A header cut short is no clip at all.
 		f.Close()
+		os.Remove(path)
 		return nil, fmt.Errorf("writing clip header: %w", err)
 	}
-	w := &Writer{f: f, first: first.PTS, last: first.PTS, lastStep: time.Second / 15}
+	w := &Writer{f: f, first: first.PTS, last: first.PTS, lastStep: time.Second / 15, size: int64(buf.Len())}
 	w.pending = append(w.pending, first)
 	return w, nil
 }
@@ -63,6 +69,9 @@ func Create(path string, first avc.AccessUnit) (*Writer, error) {
 // Write adds a unit. Units must come in presentation order; a unit whose
 // time goes backwards (a source that restarted) is placed one frame later.
 func (w *Writer) Write(au avc.AccessUnit) error {
+	if w.err != nil {
+		return w.err
+	}
 	if len(au.NALUs) == 0 {
 		return nil
 	}
@@ -105,21 +114,40 @@ func (w *Writer) flush(next time.Duration) error {
 	if err := part.Marshal(&buf); err != nil {
 		return fmt.Errorf("encoding clip fragment: %w", err)
 	}
-	// One write a fragment: a crash leaves whole fragments behind it.
+	// One write a fragment: a crash leaves whole fragments behind it. A
+	// write that fails part way (a full disk) is cut back off, so the file
+	// ends at its last whole fragment, and the clip ends there.
 	if _, err := w.f.Write(buf.Bytes()); err != nil {
-		return fmt.Errorf("writing clip fragment: %w", err)
+		w.err = fmt.Errorf("writing clip fragment: %w", err)
+		if terr := w.f.Truncate(w.size); terr != nil {
+			w.err = fmt.Errorf("%w; cutting the fragment back off: %w", w.err, terr)
+		} else if _, serr := w.f.Seek(w.size, io.SeekStart); serr != nil {
+			w.err = fmt.Errorf("%w; %w", w.err, serr)
+		}
+		return w.err
 	}
+	w.size += int64(buf.Len())
+	w.written = next - w.first
 	w.frames += len(w.pending)
 	w.pending = w.pending[:0]
 	return nil
 }
 
-// Duration is the span of video written or pending so far.
-func (w *Writer) Duration() time.Duration { return w.last - w.first + w.lastStep }
+// Duration is the span of video the file holds once closed: what was
+// written or is pending, or after a failed write what the whole fragments
+// hold.
+func (w *Writer) Duration() time.Duration {
+	if w.err != nil {
+		return w.written
+	}
+	return w.last - w.first + w.lastStep
+}
 
-// Close writes what is pending, syncs the file to disk and closes it.
+// Close writes what is pending, syncs the file to disk and closes it. After
+// a failed write it keeps the whole fragments and returns nil: the failure
+// was the write's to report.
 func (w *Writer) Close() error {
-	if len(w.pending) > 0 {
+	if len(w.pending) > 0 && w.err == nil {
 		if err := w.flush(w.last + w.lastStep); err != nil {
 			w.f.Close()
 			return err

@@ -1,0 +1,129 @@
+package clip
+
+import (
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/bluenviron/mediacommon/v2/pkg/formats/fmp4"
+	"github.com/bluenviron/mediacommon/v2/pkg/formats/mp4/codecs"
+
+	"github.com/qianliyan/qianliyan/internal/avc"
+)
+
+// Info is what a clip file holds.
+type Info struct {
+	Duration      time.Duration // of the video in its whole fragments
+	Width, Height int           // of the picture, from the header's SPS
+	Fragments     int
+	Bytes         int64 // of the file, once repaired
+	Cut           int64 // bytes of a fragment cut short that Repair took off
+}
+
+// ErrNotClip is returned for a file that does not start with a whole clip
+// header (ftyp and moov).
+var ErrNotClip = errors.New("not a clip: no whole fMP4 header")
+
+// Repair reads the clip at path, as the Writer leaves it however it
+// stopped, and cuts off what follows its last whole fragment: the part of a
+// fragment a crash or a full disk cut short, which players choke on. A file
+// that is not a clip is left as it is.
+func Repair(path string) (Info, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return Info{}, fmt.Errorf("reading clip: %w", err)
+	}
+	info, whole, err := inspect(data)
+	if err != nil {
+		return Info{}, err
+	}
+	if whole < len(data) {
+		if err := os.Truncate(path, int64(whole)); err != nil {
+			return Info{}, fmt.Errorf("cutting the clip to its last whole fragment: %w", err)
+		}
+		info.Cut = int64(len(data) - whole)
+	}
+	return info, nil
+}
+
+// inspect reads a clip and returns what it holds and where its last whole
+// fragment ends.
+func inspect(data []byte) (Info, int, error) {
+	var info Info
+	// The top-level boxes: ftyp and moov, then a moof and its mdat for
+	// each fragment.
+	type box struct {
+		kind       string
+		start, end int
+	}
+	var boxes []box
+	for pos := 0; pos+8 <= len(data); {
+		size := int(binary.BigEndian.Uint32(data[pos:]))
+		kind := string(data[pos+4 : pos+8])
+		switch {
+		case size == 1 && pos+16 <= len(data):
+			size64 := binary.BigEndian.Uint64(data[pos+8:])
+			if size64 > uint64(len(data)-pos) {
+				size = -1
+			} else {
+				size = int(size64)
+			}
+		case size < 8:
+			size = -1 // 0 (to the end) or a broken size: not whole
+		}
+		if size < 0 || pos+size > len(data) {
+			break
+		}
+		boxes = append(boxes, box{kind, pos, pos + size})
+		pos += size
+	}
+	if len(boxes) < 2 || boxes[0].kind != "ftyp" || boxes[1].kind != "moov" {
+		return info, 0, ErrNotClip
+	}
+	header := boxes[1].end
+	var init fmp4.Init
+	if err := init.Unmarshal(bytes.NewReader(data[:header])); err != nil {
+		return info, 0, fmt.Errorf("%w: %v", ErrNotClip, err)
+	}
+	if len(init.Tracks) != 1 {
+		return info, 0, fmt.Errorf("%w: %d tracks", ErrNotClip, len(init.Tracks))
+	}
+	track := init.Tracks[0]
+	if h264, ok := track.Codec.(*codecs.H264); ok {
+		if sps, err := avc.ParseSPS(h264.SPS); err == nil {
+			info.Width, info.Height = sps.Width, sps.Height
+		}
+	}
+	whole := header
+	for i := 2; i+1 < len(boxes); i += 2 {
+		if boxes[i].kind != "moof" || boxes[i+1].kind != "mdat" {
+			break
+		}
+		whole = boxes[i+1].end
+		info.Fragments++
+	}
+	if info.Fragments > 0 {
+		var parts fmp4.Parts
+		if err := parts.Unmarshal(data[header:whole]); err != nil {
+			return info, 0, fmt.Errorf("reading the clip's fragments: %w", err)
+		}
+		var end uint64
+		for _, p := range parts {
+			for _, pt := range p.Tracks {
+				t := pt.BaseTime
+				for _, s := range pt.Samples {
+					t += uint64(s.Duration)
+				}
+				end = max(end, t)
+			}
+		}
+		if track.TimeScale > 0 {
+			info.Duration = time.Duration(end * uint64(time.Second) / uint64(track.TimeScale))
+		}
+	}
+	info.Bytes = int64(whole)
+	return info, whole, nil
+}
