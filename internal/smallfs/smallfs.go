@@ -69,4 +69,3 @@ func (f *Filler) Free(t testing.TB) {
 		t.Fatalf("freeing %s: %v", filepath.Dir(f.path), err)
 	}
 }
-
