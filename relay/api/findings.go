@@ -16,6 +16,7 @@ import (
 	"github.com/qianliyan/qianliyan/internal/httpapi"
 	"github.com/qianliyan/qianliyan/relay/auth"
 	"github.com/qianliyan/qianliyan/relay/findings"
+	"github.com/qianliyan/qianliyan/relay/store"
 )
 
 // Findings is the findings store (relay/findings.Store).
@@ -73,6 +74,9 @@ func (s *server) findingPut(w http.ResponseWriter, r *http.Request) error {
 	if d.ID != id {
 		return badRequest("the body's id %q is not the path's %q", d.ID, id)
 	}
+	if err := s.checkCamera(r.Context(), d.Site, d.Camera); err != nil {
+		return err
+	}
 	f, created, err := s.Findings.Create(r.Context(), p, d)
 	if err != nil {
 		return err
@@ -83,6 +87,31 @@ func (s *server) findingPut(w http.ResponseWriter, r *http.Request) error {
 		s.Log.Info().Str("finding", id).Str("site", d.Site).Str("user", p.Name).Msg("finding filed")
 	}
 	httpapi.WriteJSON(w, status, f)
+	return nil
+}
+
+// checkCamera refuses a finding of a camera its site does not have. A
+// missing camera is the findings core's to refuse (a field missing), and
+// so is an unknown site (unknown_site): checked here is only a camera
+// named at a site the relay knows.
+func (s *server) checkCamera(ctx context.Context, site, camera string) error {
+	if camera == "" {
+		return nil
+	}
+	_, err := s.Store.Camera(ctx, site, camera)
+	if !errors.Is(err, store.ErrNotFound) {
+		return err
+	}
+	sites, err := s.Store.Sites(ctx)
+	if err != nil {
+		return err
+	}
+	for _, st := range sites {
+		if st.ID == site {
+			return &fault.Error{Kind: fault.Unprocessable, Code: "unknown_camera", Field: "camera",
+				Message: fmt.Sprintf("camera %q is not one of site %s's cameras", camera, site)}
+		}
+	}
 	return nil
 }
 
@@ -198,7 +227,9 @@ func (s *server) evidenceGet(w http.ResponseWriter, r *http.Request) error {
 	defer fh.Close()
 	h := w.Header()
 	h.Set("Content-Type", file.ContentType)
-	h.Set("Cache-Control", "private, max-age=86400") // named by content: never changes
+	// Not kept in the browser's cache, where it would outlive the user's
+	// right to it (a signed-out, disabled or moved user).
+	h.Set("Cache-Control", "no-store")
 	h.Set("ETag", `"`+file.SHA256+`"`)
 	h.Set("X-Content-Type-Options", "nosniff")
 	http.ServeContent(w, r, "", file.AddedAt, fh)

@@ -88,6 +88,9 @@ func (s *Store) Create(ctx context.Context, by auth.Principal, d Draft) (f Findi
 	if !MayFile(by.Role) {
 		return Finding{}, false, fmt.Errorf("%w: a %s may not file findings", ErrForbidden, by.Role)
 	}
+	// The observer is who signed in to file it, whatever the draft says: a
+	// console sends its signed-in user, and no one files in another's name.
+	d.Observer = by.Name
 	if err := validate(&d); err != nil {
 		return Finding{}, false, err
 	}
@@ -100,7 +103,7 @@ func (s *Store) Create(ctx context.Context, by auth.Principal, d Draft) (f Findi
 	var prev string
 	switch err := tx.QueryRowContext(ctx, `SELECT content FROM findings WHERE id = ?`, d.ID).Scan(&prev); {
 	case err == nil:
-		if prev != content {
+		if prev != content && !sameButObserver(prev, d) {
 			return Finding{}, false, fmt.Errorf("%w: finding %s already exists with different content", ErrConflict, d.ID)
 		}
 		tx.Rollback()
@@ -132,6 +135,18 @@ func (s *Store) Create(ctx context.Context, by auth.Principal, d Draft) (f Findi
 	s.announce()
 	f, err = s.Get(ctx, by, d.ID)
 	return f, true, err
+}
+
+// sameButObserver reports whether d is the draft filed as prev but for its
+// observer: a console sending again, after a change of shift, what the
+// officer before filed (the finding keeps its first observer).
+func sameButObserver(prev string, d Draft) bool {
+	var was Draft
+	if err := json.Unmarshal([]byte(prev), &was); err != nil {
+		return false
+	}
+	d.Observer = was.Observer
+	return canonical(d) == prev
 }
 
 type execer interface {
