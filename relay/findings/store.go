@@ -169,65 +169,12 @@ func addEvent(ctx context.Context, tx execer, id, at string, by auth.Principal, 
 // Act applies an action. The same ActionID again returns the finding as it
 // is, changing nothing.
 func (s *Store) Act(ctx context.Context, by auth.Principal, id string, req Request) (Finding, error) {
-	if err := CheckID(id); err != nil {
-		return Finding{}, err
+	done, err := s.check(ctx, by, id, req, len(req.Photos))
+	if err != nil || done {
+		return s.done(ctx, by, id, err)
 	}
-	if req.ActionID == "" || len(req.ActionID) > 128 {
-		return Finding{}, fmt.Errorf("%w: action_id is required (up to 128 characters)", ErrInvalid)
-	}
-	if !ValidAction(req.Action) {
-		return Finding{}, fmt.Errorf("%w: action %q is not one of edit, withdraw, verify, reopen, acknowledge, rectify", ErrInvalid, req.Action)
-	}
-	if len(req.Note) > maxText {
-		return Finding{}, fmt.Errorf("%w: note is over %d bytes", ErrInvalid, maxText)
-	}
-	cur, err := s.get(ctx, id)
-	if err != nil {
-		return Finding{}, err
-	}
-	if !by.CanView(cur.Site) {
-		return Finding{}, fmt.Errorf("%w: %s", ErrNotFound, id)
-	}
-	var done string
-	switch err := s.db.QueryRowContext(ctx, `SELECT finding_id FROM finding_actions WHERE action_id = ?`, req.ActionID).Scan(&done); {
-	case err == nil && done == id:
-		return s.Get(ctx, by, id)
-	case err == nil:
-		return Finding{}, fmt.Errorf("%w: action %s was applied to another finding", ErrConflict, req.ActionID)
-	case !errors.Is(err, sql.ErrNoRows):
-		return Finding{}, fmt.Errorf("acting on finding %s: %w", id, err)
-	}
-	if !May(by.Role, req.Action) {
-		return Finding{}, fmt.Errorf("%w: a %s may not %s a finding", ErrForbidden, by.Role, req.Action)
-	}
-	if req.Severity != nil && req.Action != ActEdit {
-		return Finding{}, fmt.Errorf("%w: severity changes only with edit", ErrInvalid)
-	}
-	if req.Severity != nil && !validSeverity(*req.Severity) {
-		return Finding{}, fmt.Errorf("%w: severity %q is not one of critical, major, minor", ErrInvalid, *req.Severity)
-	}
-	if req.Deadline != nil && req.Action != ActEdit && req.Action != ActReopen {
-		return Finding{}, fmt.Errorf("%w: a deadline goes only with edit or reopen", ErrInvalid)
-	}
-	now := s.now()
-	if req.Action == ActReopen && (req.Deadline == nil || !req.Deadline.After(now)) {
-		return Finding{}, fmt.Errorf("%w: reopen needs a new deadline in the future", ErrInvalid)
-	}
-	if req.Deadline != nil && req.Deadline.Before(cur.ObservedAt) {
-		return Finding{}, fmt.Errorf("%w: deadline is before the finding was observed", ErrInvalid)
-	}
-	if len(req.Photos) > 0 && req.Action != ActRectify {
-		return Finding{}, fmt.Errorf("%w: photos go only with rectify", ErrInvalid)
-	}
-	if len(req.Photos) > MaxPhotos {
-		return Finding{}, fmt.Errorf("%w: at most %d photos", ErrInvalid, MaxPhotos)
-	}
-	// Checked again in the transaction; here so that a refused action
-	// writes no photos.
-	if _, err := Next(cur.Status, req.Action); err != nil {
-		return Finding{}, err
-	}
-	var photos []File
+	var photos []*Upload
+	defer func() { Discard(photos) }()
 	for i, p := range req.Photos {
 		if int64(len(p.Data)) > MaxPhotoBytes {
 			return Finding{}, fmt.Errorf("%w: photo %d is over %d bytes", ErrTooLarge, i+1, MaxPhotoBytes)
@@ -235,7 +182,115 @@ func (s *Store) Act(ctx context.Context, by auth.Principal, id string, req Reque
 		if err := sniff("photo", p.ContentType, p.Data); err != nil {
 			return Finding{}, fmt.Errorf("photo %d: %w", i+1, err)
 		}
-		f, err := s.save(p.ContentType, bytes.NewReader(p.Data), MaxPhotoBytes, "")
+		u, err := s.ReceivePhoto(bytes.NewReader(p.Data))
+		if err != nil {
+			return Finding{}, fmt.Errorf("photo %d: %w", i+1, err)
+		}
+		photos = append(photos, u)
+	}
+	return s.apply(ctx, by, id, req, photos)
+}
+
+// ActWithPhotos is Act with the photos of a rectify received beforehand
+// (ReceivePhoto), as the site page's form streams them in; req carries no
+// photos of its own. The photos become the finding's when it applies, and
+// are the caller's to Discard either way.
+func (s *Store) ActWithPhotos(ctx context.Context, by auth.Principal, id string, req Request, photos []*Upload) (Finding, error) {
+	if len(req.Photos) > 0 {
+		return Finding{}, fmt.Errorf("%w: photos go either in the request or received, not both", ErrInvalid)
+	}
+	done, err := s.check(ctx, by, id, req, len(photos))
+	if err != nil || done {
+		return s.done(ctx, by, id, err)
+	}
+	return s.apply(ctx, by, id, req, photos)
+}
+
+// Check tells, without changing anything, whether Act would apply req
+// (its photos aside, which Act checks as it reads them): nil when it
+// would, done when the same action was applied before (Act returns the
+// finding as it is), else the error Act would return. The site page asks
+// before it reads a form's photos.
+func (s *Store) Check(ctx context.Context, by auth.Principal, id string, req Request) (done bool, err error) {
+	return s.check(ctx, by, id, req, 0)
+}
+
+func (s *Store) done(ctx context.Context, by auth.Principal, id string, err error) (Finding, error) {
+	if err != nil {
+		return Finding{}, err
+	}
+	return s.Get(ctx, by, id)
+}
+
+// check is what Act checks before it writes anything; photos is how many
+// go with the action.
+func (s *Store) check(ctx context.Context, by auth.Principal, id string, req Request, photos int) (done bool, err error) {
+	if err := CheckID(id); err != nil {
+		return false, err
+	}
+	if req.ActionID == "" || len(req.ActionID) > 128 {
+		return false, fmt.Errorf("%w: action_id is required (up to 128 characters)", ErrInvalid)
+	}
+	if !ValidAction(req.Action) {
+		return false, fmt.Errorf("%w: action %q is not one of edit, withdraw, verify, reopen, acknowledge, rectify", ErrInvalid, req.Action)
+	}
+	if len(req.Note) > maxText {
+		return false, fmt.Errorf("%w: note is over %d bytes", ErrInvalid, maxText)
+	}
+	cur, err := s.get(ctx, id)
+	if err != nil {
+		return false, err
+	}
+	if !by.CanView(cur.Site) {
+		return false, fmt.Errorf("%w: %s", ErrNotFound, id)
+	}
+	var applied string
+	switch err := s.db.QueryRowContext(ctx, `SELECT finding_id FROM finding_actions WHERE action_id = ?`, req.ActionID).Scan(&applied); {
+	case err == nil && applied == id:
+		return true, nil
+	case err == nil:
+		return false, fmt.Errorf("%w: action %s was applied to another finding", ErrConflict, req.ActionID)
+	case !errors.Is(err, sql.ErrNoRows):
+		return false, fmt.Errorf("acting on finding %s: %w", id, err)
+	}
+	if !May(by.Role, req.Action) {
+		return false, fmt.Errorf("%w: a %s may not %s a finding", ErrForbidden, by.Role, req.Action)
+	}
+	if req.Severity != nil && req.Action != ActEdit {
+		return false, fmt.Errorf("%w: severity changes only with edit", ErrInvalid)
+	}
+	if req.Severity != nil && !validSeverity(*req.Severity) {
+		return false, fmt.Errorf("%w: severity %q is not one of critical, major, minor", ErrInvalid, *req.Severity)
+	}
+	if req.Deadline != nil && req.Action != ActEdit && req.Action != ActReopen {
+		return false, fmt.Errorf("%w: a deadline goes only with edit or reopen", ErrInvalid)
+	}
+	if req.Action == ActReopen && (req.Deadline == nil || !req.Deadline.After(s.now())) {
+		return false, fmt.Errorf("%w: reopen needs a new deadline in the future", ErrInvalid)
+	}
+	if req.Deadline != nil && req.Deadline.Before(cur.ObservedAt) {
+		return false, fmt.Errorf("%w: deadline is before the finding was observed", ErrInvalid)
+	}
+	if photos > 0 && req.Action != ActRectify {
+		return false, fmt.Errorf("%w: photos go only with rectify", ErrInvalid)
+	}
+	if photos > MaxPhotos {
+		return false, fmt.Errorf("%w: at most %d photos", ErrInvalid, MaxPhotos)
+	}
+	// Checked again in the transaction; here so that a refused action
+	// reads and writes no photos.
+	if _, err := Next(cur.Status, req.Action); err != nil {
+		return false, err
+	}
+	return false, nil
+}
+
+// apply makes the change check allowed, the photos the finding's.
+func (s *Store) apply(ctx context.Context, by auth.Principal, id string, req Request, uploads []*Upload) (Finding, error) {
+	now := s.now()
+	var photos []File
+	for _, u := range uploads {
+		f, err := u.keep(s.dir)
 		if err != nil {
 			return Finding{}, err
 		}
@@ -612,34 +667,109 @@ func sniff(kind, contentType string, data []byte) error {
 // save writes r (at most max bytes) to the evidence directory under its
 // SHA-256; want, when set, is the hex digest the sender claims.
 func (s *Store) save(contentType string, r io.Reader, max int64, want string) (File, error) {
+	path, file, err := s.receive(contentType, r, max, want)
+	if err != nil {
+		return File{}, err
+	}
+	u := &Upload{path: path, file: file}
+	defer Discard([]*Upload{u}) // once kept, a no-op
+	return u.keep(s.dir)
+}
+
+// receive writes r (at most max bytes) to a temporary file of the evidence
+// directory, hashing it as it goes; want, when set, is the hex digest the
+// sender claims. On failure nothing is left behind.
+func (s *Store) receive(contentType string, r io.Reader, max int64, want string) (path string, file File, err error) {
 	tmp, err := os.CreateTemp(s.dir, ".upload-*")
 	if err != nil {
-		return File{}, fmt.Errorf("saving evidence: %w", err)
+		return "", File{}, fmt.Errorf("saving evidence: %w", err)
 	}
-	defer os.Remove(tmp.Name()) // after the rename, a no-op
-	defer tmp.Close()
+	defer func() {
+		tmp.Close()
+		if err != nil {
+			os.Remove(tmp.Name())
+		}
+	}()
 	h := sha256.New()
 	n, err := io.Copy(io.MultiWriter(tmp, h), io.LimitReader(r, max+1))
 	if err != nil {
-		return File{}, fmt.Errorf("saving evidence: %w", err)
+		return "", File{}, fmt.Errorf("saving evidence: %w", err)
 	}
 	if n > max {
-		return File{}, fmt.Errorf("%w: over %d bytes", ErrTooLarge, max)
+		return "", File{}, fmt.Errorf("%w: over %d bytes", ErrTooLarge, max)
 	}
 	sum := hex.EncodeToString(h.Sum(nil))
 	if want != "" && !strings.EqualFold(want, sum) {
-		return File{}, fmt.Errorf("%w: X-Content-SHA256 says %s, the body's is %s", ErrDigest, want, sum)
+		return "", File{}, fmt.Errorf("%w: X-Content-SHA256 says %s, the body's is %s", ErrDigest, want, sum)
 	}
 	if err := tmp.Sync(); err != nil {
-		return File{}, fmt.Errorf("saving evidence: %w", err)
+		return "", File{}, fmt.Errorf("saving evidence: %w", err)
 	}
 	if err := tmp.Close(); err != nil {
-		return File{}, fmt.Errorf("saving evidence: %w", err)
+		return "", File{}, fmt.Errorf("saving evidence: %w", err)
 	}
-	if err := os.Rename(tmp.Name(), filepath.Join(s.dir, sum)); err != nil {
-		return File{}, fmt.Errorf("saving evidence: %w", err)
+	return tmp.Name(), File{SHA256: sum, Bytes: n, ContentType: contentType}, nil
+}
+
+// Upload is a rectification photo received into the evidence directory
+// (ReceivePhoto) that is no finding's yet: ActWithPhotos makes it one's,
+// Discard removes it.
+type Upload struct {
+	path string // the temporary file; "" once kept or discarded
+	file File
+}
+
+// File is the photo as it would be kept: its digest, size and type.
+func (u *Upload) File() File { return u.file }
+
+// keep moves the photo to its place in dir, named by its content.
+func (u *Upload) keep(dir string) (File, error) {
+	if u.path == "" {
+		return File{}, errors.New("keeping a photo: already kept or discarded")
 	}
-	return File{SHA256: sum, Bytes: n, ContentType: contentType}, nil
+	if err := os.Rename(u.path, filepath.Join(dir, u.file.SHA256)); err != nil {
+		return File{}, fmt.Errorf("keeping a photo: %w", err)
+	}
+	u.path = ""
+	return u.file, nil
+}
+
+// Discard removes the uploads no finding took; those kept stay.
+func Discard(uploads []*Upload) {
+	for _, u := range uploads {
+		if u != nil && u.path != "" {
+			os.Remove(u.path)
+			u.path = ""
+		}
+	}
+}
+
+// ReceivePhoto writes a photo to the evidence directory as it reads it
+// from r, hashing it as it goes: a JPEG or PNG by its first bytes
+// (ErrContentType otherwise) of at most MaxPhotoBytes (ErrTooLarge past
+// them, read no further). A refused photo leaves nothing behind; an
+// accepted one is the caller's to give to ActWithPhotos or Discard.
+func (s *Store) ReceivePhoto(r io.Reader) (*Upload, error) {
+	head := make([]byte, 8)
+	n, err := io.ReadFull(r, head)
+	if err != nil && !errors.Is(err, io.ErrUnexpectedEOF) && !errors.Is(err, io.EOF) {
+		return nil, fmt.Errorf("receiving a photo: %w", err)
+	}
+	head = head[:n]
+	ctype := ""
+	for _, t := range evidenceKinds["photo"].types {
+		if sniff("photo", t, head) == nil {
+			ctype = t
+		}
+	}
+	if ctype == "" {
+		return nil, fmt.Errorf("%w: a photo is a JPEG or PNG", ErrContentType)
+	}
+	path, file, err := s.receive(ctype, io.MultiReader(bytes.NewReader(head), r), MaxPhotoBytes, "")
+	if err != nil {
+		return nil, err
+	}
+	return &Upload{path: path, file: file}, nil
 }
 
 // PutEvidence stores a finding's snapshot or clip. created is false when
