@@ -214,7 +214,8 @@ func TestFiftyViewersOfOneCamera(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := startDemo(t, "")
+	// Fifty sessions of one sign-in: over a console's limit.
+	r := startDemo(t, writeConfig(t, "limits: {whep_sessions_per_user: 50}\n"))
 	token := login(t, r, "duty", r.Demo().Password)
 	ctx, cancel := context.WithTimeout(context.Background(), hangGuard)
 	defer cancel()

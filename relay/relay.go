@@ -154,14 +154,16 @@ func Start(ctx context.Context, opts Options) (*Relay, error) {
 	if err != nil {
 		return nil, err
 	}
-	signer, err := auth.NewSigner(key, cfg.Auth.TokenTTL.D(), now)
+	signer, err := auth.NewSigner(key, cfg.Auth.TokenTTL.D(), cfg.Auth.MaxSession.D(), now)
 	if err != nil {
 		return nil, err
 	}
 	logins := auth.NewLoginLimiter(cfg.Auth.LoginFailuresPerUser, cfg.Auth.LoginFailuresPerAddress, cfg.Auth.LoginWindow.D(), now)
+	leases := auth.NewLeases(auth.LeasesConfig{Users: st, Now: now, Log: opts.Log.With().Str("component", "auth").Logger(),
+		Limits: auth.Limits{WHEPSessions: cfg.Limits.WHEPSessionsPerUser, EventStreams: cfg.Limits.EventStreamsPerUser, LongPolls: cfg.Limits.LongPollsPerUser}})
 	// Closed at shutdown: ends the event streams and the long polls of open pages.
 	stopping := make(chan struct{})
-	site, err := sitepage.New(sitepage.Config{Findings: finds, Users: st, Signer: signer, TokenTTL: cfg.Auth.TokenTTL.D(), Logins: logins, Now: now,
+	site, err := sitepage.New(sitepage.Config{Findings: finds, Users: st, Signer: signer, TokenTTL: cfg.Auth.TokenTTL.D(), Logins: logins, Leases: leases, Now: now,
 		Stopping: stopping, Log: opts.Log.With().Str("component", "sitepage").Logger()})
 	if err != nil {
 		return nil, fmt.Errorf("building the site page: %w", err)
@@ -202,6 +204,14 @@ func Start(ctx context.Context, opts Options) (*Relay, error) {
 	r.whip = whip.New(background, whip.Config{API: rtc, Hub: r.hub, ConnectTimeout: connectTimeout, Observer: r.metrics.In("whip"),
 		Log: opts.Log.With().Str("component", "whip").Logger()})
 
+	// What revoked users hold open ends within a second of the revocation,
+	// made here or by the command line beside the relay.
+	r.workers.Add(1)
+	go func() {
+		defer r.workers.Done()
+		leases.Run(background, leaseCheckInterval)
+	}()
+
 	watcher := health.NewWatcher(r.hub)
 	r.workers.Add(1)
 	go func() {
@@ -237,7 +247,7 @@ func Start(ctx context.Context, opts Options) (*Relay, error) {
 	r.srv = &http.Server{
 		Handler: api.New(api.Config{
 			Store: st, Signer: signer, Streams: r.hub, Changes: watcher, WHIP: r.whip, WHEP: r.whep,
-			Logins:  logins,
+			Logins: logins, Leases: leases,
 			Metrics: served, MaxSDPBytes: int64(cfg.HTTP.MaxSDPBytes),
 			Started: now(), Now: now, Stopping: stopping, Log: apiLog,
 			Findings: finds, SitePage: site,
@@ -270,6 +280,10 @@ func (f viewerCount) Count() int { return f() }
 // healthInterval is how often camera states are checked for changes (a
 // stall is noticed at most this long after it begins).
 const healthInterval = 250 * time.Millisecond
+
+// leaseCheckInterval is how often the sessions, event streams and long
+// polls users hold open are checked against revocations and expiry.
+const leaseCheckInterval = time.Second
 
 // evidenceSweepInterval is how often evidence files no finding refers to
 // are removed (findings.Store.Sweep); also once at start.

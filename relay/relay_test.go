@@ -413,7 +413,6 @@ func TestBadInput(t *testing.T) {
 			{"with an empty body", "POST", path, e.token, sdp, nil, 400, "bad_sdp"},
 			{"without video", "POST", path, e.token, sdp, audioOnly, 400, "bad_sdp"},
 			{"delete of an unknown session", "DELETE", path + "/abc", e.token, "", nil, 404, "unknown_session"},
-			{"delete without token", "DELETE", path + "/abc", "", "", nil, 401, "unauthorized"},
 			{"patch (no trickle, no ICE restart)", "PATCH", path + "/abc", e.token, "application/trickle-ice-sdpfrag", []byte("a=ice-ufrag:x\r\n"), 405, "method_not_allowed"},
 			{"by GET", "GET", path, e.token, "", nil, 405, "method_not_allowed"},
 		} {
@@ -422,6 +421,10 @@ func TestBadInput(t *testing.T) {
 		}
 	}
 	cases = append(cases, []refusal{
+		// A WHEP session's URL is its capability (issue 12): a DELETE
+		// without a token is answered as any, a WHIP one is refused.
+		{"whip delete without token", "DELETE", "/whip/site-01/doff2/abc", "", "", nil, 401, "unauthorized"},
+		{"whep delete without token", "DELETE", "/whep/site-01/doff1/abc", "", "", nil, 404, "unknown_session"},
 		{"whip to an unknown site", "POST", "/whip/site-99/doff1", pub, sdp, offer, 401, "unauthorized"},
 		{"whip to a live camera", "POST", "/whip/site-01/doff1", pub, sdp, offer, 409, "already_publishing"},
 		{"whep of another site", "POST", "/whep/site-01/doff1", mgr, sdp, offer, 403, "forbidden"},

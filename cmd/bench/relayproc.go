@@ -112,6 +112,10 @@ func relayConfig(cfg relaySetup, publishToken string) []byte {
 	sum := sha256.Sum256([]byte(publishToken))
 	var b strings.Builder
 	b.WriteString("webrtc:\n  loopback_only: true\n")
+	// Every viewer is the one signed-in user, watching longer than a
+	// token lives without renewing it (the relay's per-user limits and
+	// lapsed sign-ins would end a run).
+	b.WriteString("auth:\n  token_ttl: 2h\nlimits:\n  whep_sessions_per_user: 100000\n")
 	if cfg.noCache {
 		b.WriteString("hub:\n  max_gop: 1\n")
 	}

@@ -33,6 +33,7 @@ type Store interface {
 	Cameras(ctx context.Context) ([]store.Camera, error)
 	Camera(ctx context.Context, site, id string) (store.Camera, error)
 	User(ctx context.Context, name string) (store.User, error)
+	TokenGenerations(ctx context.Context) (map[string]int64, error)
 	PublishTokenHashes(ctx context.Context, site string) ([][]byte, error)
 }
 
@@ -61,14 +62,19 @@ type Publisher interface {
 // Player runs WHEP sessions.
 type Player interface {
 	Play(ctx context.Context, req whep.Request) (whep.Session, error)
-	End(ctx context.Context, site, camera, user, id string) error
+	End(ctx context.Context, site, camera, id string) error
 }
 
 // Config is what the API needs.
 type Config struct {
-	Store   Store
-	Signer  *auth.Signer
-	Logins  *auth.LoginLimiter
+	Store  Store
+	Signer *auth.Signer
+	Logins *auth.LoginLimiter
+	// Leases hold what users hold open (WHEP sessions, event streams, long
+	// polls) to their limits, ending each when its sign-in no longer
+	// holds; the relay runs their checks (Leases.Run). When nil, New makes
+	// one without limits whose checks nobody runs.
+	Leases  *auth.Leases
 	Streams Streams
 	Changes Changes
 	WHIP    Publisher
@@ -109,6 +115,9 @@ func New(cfg Config) http.Handler {
 	}
 	if cfg.EventsKeepalive <= 0 {
 		cfg.EventsKeepalive = 15 * time.Second
+	}
+	if cfg.Leases == nil {
+		cfg.Leases = auth.NewLeases(auth.LeasesConfig{Users: cfg.Store, Now: cfg.Now, Log: cfg.Log})
 	}
 	s := &server{cfg}
 	rt := httpapi.NewRouter(s.Log, faultOf)

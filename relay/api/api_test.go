@@ -30,11 +30,16 @@ const readTimeout = 300 * time.Millisecond
 // and site-02 (one camera each, doff1), findings, and a hub. Its users,
 // each with a token living ttl, are duty, sup (a supervisor), and mgr1
 // and mgr2, the managers of site-01 and site-02. The clock of stream
-// health and tokens stands at the start (the event stream's timers run on
-// real time); the event stream is paced in milliseconds.
+// health and tokens stands at the start until a test advances it (the
+// event stream's timers run on real time); the event stream is paced in
+// milliseconds. What users hold open is leased within the relay's default
+// limits, checked every few milliseconds.
 type fixture struct {
 	url      string
 	st       *store.Store
+	clock    *fakeclock.Clock
+	signer   *auth.Signer
+	leases   *auth.Leases      // checked every few milliseconds
 	tokens   map[string]string // by user
 	stopping chan struct{}     // closing it is the relay stopping
 }
@@ -49,7 +54,7 @@ func newFixture(t *testing.T, ttl time.Duration) *fixture {
 		}
 	}
 	clock := fakeclock.New(time.Now().Truncate(time.Second))
-	signer, err := auth.NewSigner(make([]byte, auth.KeySize), ttl, clock.Now)
+	signer, err := auth.NewSigner(make([]byte, auth.KeySize), ttl, 12*time.Hour, clock.Now)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -58,9 +63,14 @@ func newFixture(t *testing.T, ttl time.Duration) *fixture {
 		t.Fatal(err)
 	}
 	h := hub.New(hub.Config{Now: clock.Now})
-	f := &fixture{st: st, tokens: map[string]string{}, stopping: make(chan struct{})}
+	leases := auth.NewLeases(auth.LeasesConfig{Users: st, Now: clock.Now, Log: zerolog.Nop(),
+		Limits: auth.Limits{WHEPSessions: 32, EventStreams: 8, LongPolls: 8}})
+	checking, stopChecks := context.WithCancel(ctx)
+	t.Cleanup(stopChecks)
+	go leases.Run(checking, 20*time.Millisecond)
+	f := &fixture{st: st, clock: clock, signer: signer, leases: leases, tokens: map[string]string{}, stopping: make(chan struct{})}
 	srv := httptest.NewUnstartedServer(New(Config{
-		Store: st, Signer: signer, Streams: h, Changes: health.NewWatcher(h), Findings: finds,
+		Store: st, Signer: signer, Leases: leases, Streams: h, Changes: health.NewWatcher(h), Findings: finds,
 		MaxSDPBytes: 1 << 16, Started: clock.Now(), Now: clock.Now,
 		EventsRefresh: 100 * time.Millisecond, EventsKeepalive: 30 * time.Millisecond,
 		Stopping: f.stopping, Log: zerolog.Nop(),
@@ -78,7 +88,7 @@ func newFixture(t *testing.T, ttl time.Duration) *fixture {
 		if err := st.PutUser(ctx, u); err != nil {
 			t.Fatal(err)
 		}
-		if f.tokens[u.Name], _, err = signer.Issue(u.Name, auth.Role(u.Role)); err != nil {
+		if f.tokens[u.Name], _, err = signer.Issue(u.Name, auth.Role(u.Role), auth.AudienceAPI, 0); err != nil {
 			t.Fatal(err)
 		}
 	}

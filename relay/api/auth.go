@@ -32,34 +32,57 @@ func unauthorized(format string, args ...any) error {
 var errNoToken = unauthorized("missing Authorization: Bearer token")
 
 // principal checks the request's login token and returns its user as the
-// database has them now (role changes and disabling apply at once), and
-// when the token expires.
-func (s *server) principal(r *http.Request) (auth.Principal, time.Time, error) {
+// database has them now (role and sites apply at once; a disabled user or
+// one whose tokens were revoked since is refused, 401 token_revoked), with
+// the token's claims.
+func (s *server) principal(r *http.Request) (auth.Principal, auth.Claims, error) {
 	token, ok := bearer(r)
 	if !ok {
-		return auth.Principal{}, time.Time{}, errNoToken
+		return auth.Principal{}, auth.Claims{}, errNoToken
 	}
-	claims, err := s.Signer.Verify(token)
-	if errors.Is(err, auth.ErrExpiredToken) {
-		return auth.Principal{}, time.Time{}, unauthorized("the token has expired; sign in again")
-	}
+	claims, err := s.Signer.Verify(token, auth.AudienceAPI)
 	if err != nil {
-		return auth.Principal{}, time.Time{}, unauthorized("the token is not valid")
+		return auth.Principal{}, auth.Claims{}, auth.ErrorFor(err)
 	}
-	p, err := s.user(r, claims.User)
-	return p, claims.Expires, err
+	p, err := s.admit(r, claims)
+	return p, claims, err
 }
 
-// user returns a signed-in user as the database has them now.
-func (s *server) user(r *http.Request, name string) (auth.Principal, error) {
-	u, err := s.Store.User(r.Context(), name)
-	if errors.Is(err, store.ErrNotFound) || (err == nil && u.Disabled) {
-		return auth.Principal{}, unauthorized("user %s may no longer sign in", name)
+// admit checks claims against their user as the database has them now.
+func (s *server) admit(r *http.Request, c auth.Claims) (auth.Principal, error) {
+	u, err := s.Store.User(r.Context(), c.User)
+	if errors.Is(err, store.ErrNotFound) {
+		return auth.Principal{}, auth.ErrorFor(auth.ErrRevoked)
 	}
 	if err != nil {
 		return auth.Principal{}, err
 	}
-	return auth.Principal{Name: u.Name, Role: auth.Role(u.Role), Sites: u.Sites}, nil
+	p, err := auth.Admit(c, account(u))
+	if err != nil {
+		return auth.Principal{}, auth.ErrorFor(err)
+	}
+	return p, nil
+}
+
+// account is a user as package auth checks tokens against.
+func account(u store.User) auth.Account {
+	return auth.Account{Name: u.Name, Role: auth.Role(u.Role), Sites: u.Sites, Disabled: u.Disabled, Generation: u.TokenGeneration}
+}
+
+// leaseRetryAfter is the Retry-After of a refusal for a user's limit: by
+// then a client that closed something has its room.
+const leaseRetryAfter = "5"
+
+// lease opens a lease on res for the request's sign-in; a user at their
+// limit is refused 429 too_many_open with Retry-After.
+func (s *server) lease(w http.ResponseWriter, res auth.Resource, c auth.Claims) (*auth.Lease, error) {
+	l, err := s.Leases.Acquire(res, c)
+	if err != nil {
+		w.Header().Set("Retry-After", leaseRetryAfter)
+		s.Log.Warn().Str("user", c.User).Stringer("resource", res).Msg("refused: the user's limit is reached")
+		return nil, err
+	}
+	return l, nil
 }
 
 func (s *server) login(w http.ResponseWriter, r *http.Request) error {
@@ -100,7 +123,12 @@ func (s *server) login(w http.ResponseWriter, r *http.Request) error {
 	}
 	s.countLogin("ok")
 	s.Log.Info().Str("user", u.Name).Str("remote", addr).Msg("signed in")
-	return s.issue(w, u.Name, auth.Role(u.Role))
+	token, claims, err := s.Signer.Issue(u.Name, auth.Role(u.Role), auth.AudienceAPI, u.TokenGeneration)
+	if err != nil {
+		return fmt.Errorf("issuing a token for %s: %w", u.Name, err)
+	}
+	writeToken(w, token, claims)
+	return nil
 }
 
 func (s *server) countLogin(result string) {
@@ -109,26 +137,32 @@ func (s *server) countLogin(result string) {
 	}
 }
 
-// refresh gives the holder of a valid login token a fresh one, so a console
-// stays signed in without keeping the password.
+// refresh gives the holder of a valid login token a fresh one in the same
+// session, so a console stays signed in without keeping the password: what
+// the session holds open lives on with it. A session at its longest life
+// is not renewed (401 session_expired).
 func (s *server) refresh(w http.ResponseWriter, r *http.Request) error {
-	p, _, err := s.principal(r)
+	p, claims, err := s.principal(r)
 	if err != nil {
 		return err
 	}
-	return s.issue(w, p.Name, p.Role)
+	token, renewed, err := s.Signer.Renew(claims, p.Role, claims.Generation)
+	if errors.Is(err, auth.ErrSessionOver) {
+		return auth.ErrorFor(err)
+	}
+	if err != nil {
+		return fmt.Errorf("renewing the token of %s: %w", p.Name, err)
+	}
+	s.Leases.Renewed(renewed)
+	writeToken(w, token, renewed)
+	return nil
 }
 
-// issue answers with a new login token (docs/PROTOCOLS.md).
-func (s *server) issue(w http.ResponseWriter, user string, role auth.Role) error {
-	token, exp, err := s.Signer.Issue(user, role)
-	if err != nil {
-		return fmt.Errorf("issuing a token for %s: %w", user, err)
-	}
+// writeToken answers with a login token (docs/PROTOCOLS.md).
+func writeToken(w http.ResponseWriter, token string, c auth.Claims) {
 	httpapi.WriteJSON(w, http.StatusOK, map[string]any{
 		"token":      token,
-		"expires_at": exp.UTC().Format(time.RFC3339),
-		"user":       map[string]string{"name": user, "role": string(role)},
+		"expires_at": c.Expires.UTC().Format(time.RFC3339),
+		"user":       map[string]string{"name": c.User, "role": string(c.Role)},
 	})
-	return nil
 }

@@ -7,14 +7,17 @@ import (
 
 	"github.com/qianliyan/qianliyan/internal/fault"
 	"github.com/qianliyan/qianliyan/internal/httpapi"
+	"github.com/qianliyan/qianliyan/relay/auth"
 	"github.com/qianliyan/qianliyan/relay/findings"
 )
 
 // findingChanges is the long poll consoles follow (docs/PROTOCOLS.md): it
 // answers at once when there are changes after the cursor, else when one
-// comes, else after wait seconds with none; at shutdown at once.
+// comes, else after wait seconds with none; at shutdown at once. A user
+// holds at most their limit of long polls (429 too_many_open), and a poll
+// whose sign-in is revoked meanwhile is answered 401 with why.
 func (s *server) findingChanges(w http.ResponseWriter, r *http.Request) error {
-	p, _, err := s.principal(r)
+	p, claims, err := s.principal(r)
 	if err != nil {
 		return err
 	}
@@ -36,6 +39,17 @@ func (s *server) findingChanges(w http.ResponseWriter, r *http.Request) error {
 		}
 		wait = min(time.Duration(secs*float64(time.Second)), maxChangesWait)
 	}
+	// A wait holds a lease: within the user's limit, and ended at once
+	// when their sign-in no longer holds.
+	var revoked <-chan struct{} // nil, never ready, when not waiting
+	var lease *auth.Lease
+	if wait > 0 {
+		if lease, err = s.lease(w, auth.LongPoll, claims); err != nil {
+			return err
+		}
+		defer lease.Release()
+		revoked = lease.Done()
+	}
 	timer := time.NewTimer(wait)
 	defer timer.Stop()
 	ctx := r.Context()
@@ -52,6 +66,8 @@ func (s *server) findingChanges(w http.ResponseWriter, r *http.Request) error {
 		select {
 		case <-changed:
 			continue
+		case <-revoked:
+			return lease.Err()
 		case <-timer.C:
 		case <-s.Stopping:
 		case <-ctx.Done():

@@ -4,7 +4,9 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/qianliyan/qianliyan/internal/fault"
 	"github.com/qianliyan/qianliyan/internal/httpapi"
+	"github.com/qianliyan/qianliyan/relay/auth"
 )
 
 // eventWriteTimeout bounds each write to an event stream: a client that
@@ -15,13 +17,20 @@ const eventWriteTimeout = 10 * time.Second
 // the whole list at once and every EventsRefresh, one camera whenever its
 // state changes, a comment every EventsKeepalive. The stream ends when the
 // token expires (the client reconnects with its refreshed one), when the
-// user is disabled, or when the relay stops. Once the stream has begun its
-// failures end it and are only logged: its 200 is already sent.
+// user's tokens are revoked or their session is over (a last comment says
+// why, as "code: message"), or when the relay stops. A user holds at most
+// their limit of streams (429 too_many_open). Once the stream has begun
+// its failures end it and are only logged: its 200 is already sent.
 func (s *server) events(w http.ResponseWriter, r *http.Request) error {
-	p, expires, err := s.principal(r)
+	p, claims, err := s.principal(r)
 	if err != nil {
 		return err
 	}
+	lease, err := s.lease(w, auth.EventStream, claims)
+	if err != nil {
+		return err
+	}
+	defer lease.Release()
 	ctx := r.Context()
 	sub := s.Changes.Subscribe()
 	defer sub.Close()
@@ -47,7 +56,7 @@ func (s *server) events(w http.ResponseWriter, r *http.Request) error {
 	defer refresh.Stop()
 	keepalive := time.NewTicker(s.EventsKeepalive)
 	defer keepalive.Stop()
-	expiry := time.NewTimer(expires.Sub(s.Now()))
+	expiry := time.NewTimer(claims.Expires.Sub(s.Now()))
 	defer expiry.Stop()
 	for {
 		var err error
@@ -58,6 +67,10 @@ func (s *server) events(w http.ResponseWriter, r *http.Request) error {
 			return nil
 		case <-expiry.C:
 			_ = stream.Comment("token expired; reconnect with a fresh token")
+			return nil
+		case <-lease.Done():
+			_ = stream.Comment(faultLine(lease.Err()))
+			log.Info().Err(lease.Err()).Msg("event stream ended: the sign-in no longer holds")
 			return nil
 		case c := <-sub.Changed():
 			if !p.CanView(c.Site) {
@@ -71,8 +84,11 @@ func (s *server) events(w http.ResponseWriter, r *http.Request) error {
 		case <-sub.Resync():
 			err = sendAll()
 		case <-refresh.C:
-			// Role changes and disabling apply to open streams too.
-			if p, err = s.user(r, p.Name); err == nil {
+			// Revocations apply to open streams too, at once when the relay
+			// made them and by the lease's check when the command line did.
+			if p, err = s.admit(r, claims); err != nil {
+				_ = stream.Comment(faultLine(err))
+			} else {
 				err = sendAll()
 			}
 		case <-keepalive.C:
@@ -83,4 +99,13 @@ func (s *server) events(w http.ResponseWriter, r *http.Request) error {
 			return nil
 		}
 	}
+}
+
+// faultLine is a refusal as one line, "code: message": the last comment of
+// a stream that ends for it.
+func faultLine(err error) string {
+	if f := fault.As(err); f != nil {
+		return f.Code + ": " + f.Message
+	}
+	return "internal: the stream ended"
 }

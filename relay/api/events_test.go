@@ -9,11 +9,11 @@ import (
 	"time"
 )
 
-// stream opens the event stream and returns its lines.
-func (f *fixture) stream(t *testing.T) <-chan string {
+// stream opens the event stream as user and returns its lines.
+func (f *fixture) stream(t *testing.T, user string) <-chan string {
 	t.Helper()
 	req, _ := http.NewRequest("GET", f.url+"/api/v1/events", nil)
-	req.Header.Set("Authorization", "Bearer "+f.tokens["duty"])
+	req.Header.Set("Authorization", "Bearer "+f.tokens[user])
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
@@ -72,7 +72,7 @@ func ends(t *testing.T, lines <-chan string) {
 
 func TestEventStreamPacing(t *testing.T) {
 	f := newFixture(t, time.Hour)
-	lines := f.stream(t)
+	lines := f.stream(t, "duty")
 	until(t, lines, "event: cameras")
 	// Longer than the server's ReadTimeout: the stream lives on.
 	time.Sleep(2 * readTimeout)
@@ -109,7 +109,7 @@ func TestEventStreamEnds(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			f := newFixture(t, c.ttl)
-			lines := f.stream(t)
+			lines := f.stream(t, "duty")
 			until(t, lines, "event: cameras")
 			c.end(f)
 			if c.last != "" {

@@ -139,15 +139,15 @@ func (s *server) publisher(r *http.Request) error {
 
 // viewer checks the request's login token and that its user may watch the
 // path's site.
-func (s *server) viewer(r *http.Request) (auth.Principal, error) {
-	p, _, err := s.principal(r)
+func (s *server) viewer(r *http.Request) (auth.Principal, auth.Claims, error) {
+	p, claims, err := s.principal(r)
 	if err != nil {
-		return auth.Principal{}, err
+		return auth.Principal{}, auth.Claims{}, err
 	}
 	if site := r.PathValue("site"); !p.CanView(site) {
-		return auth.Principal{}, fault.New(fault.Forbidden, "forbidden", "%s %s may not watch site %s", p.Role, p.Name, site)
+		return auth.Principal{}, auth.Claims{}, fault.New(fault.Forbidden, "forbidden", "%s %s may not watch site %s", p.Role, p.Name, site)
 	}
-	return p, nil
+	return p, claims, nil
 }
 
 func (s *server) whipPost(w http.ResponseWriter, r *http.Request) error {
@@ -180,7 +180,7 @@ func (s *server) whipDelete(w http.ResponseWriter, r *http.Request) error {
 func (s *server) whepPost(w http.ResponseWriter, r *http.Request) error {
 	// Whether a site's camera exists is not told to those who may not see
 	// it: the viewer is checked first.
-	p, err := s.viewer(r)
+	p, claims, err := s.viewer(r)
 	if err != nil {
 		return err
 	}
@@ -188,23 +188,30 @@ func (s *server) whepPost(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	sess, err := s.WHEP.Play(r.Context(), whep.Request{Key: key, User: p.Name, Remote: httpapi.RemoteIP(r), Offer: offer})
+	// The session holds a lease of its viewer's: within their limit, and
+	// ended by the relay when their sign-in no longer holds.
+	lease, err := s.lease(w, auth.WHEPSession, claims)
+	if err != nil {
+		return err
+	}
+	sess, err := s.WHEP.Play(r.Context(), whep.Request{Key: key, User: p.Name, Remote: httpapi.RemoteIP(r), Offer: offer, Lease: lease})
 	if errors.Is(err, whep.ErrCameraOffline) {
 		w.Header().Set("Retry-After", "2") // what "retry shortly" means
 	}
 	if err != nil {
+		lease.Release()
 		return err
 	}
 	answer(w, "/whep", key, sess.ID, sess.Answer)
 	return nil
 }
 
+// whepDelete ends a session by its URL alone, whatever token comes with
+// it: the URL's session ID (128 random bits, told only to the viewer who
+// opened it) is the capability, so that a viewer whose sign-in was revoked
+// or has expired can still leave cleanly.
 func (s *server) whepDelete(w http.ResponseWriter, r *http.Request) error {
-	p, _, err := s.principal(r)
-	if err != nil {
-		return err
-	}
-	if err := s.WHEP.End(r.Context(), r.PathValue("site"), r.PathValue("camera"), p.Name, r.PathValue("session")); err != nil {
+	if err := s.WHEP.End(r.Context(), r.PathValue("site"), r.PathValue("camera"), r.PathValue("session")); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusOK)

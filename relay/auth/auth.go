@@ -1,7 +1,11 @@
 // Package auth holds who may do what on the relay: password hashing, the
-// signed login tokens viewers carry, roles, and the publish tokens site
-// gateways carry. It keeps no state of its own: users and token hashes live
-// in the store, the signing key in the data directory.
+// signed login tokens viewers carry (each for one use, in a session of
+// bounded life, refused once its user's token generation has moved on),
+// roles, the publish tokens site gateways carry, the sign-in limiter, and
+// the leases under which users hold video sessions, event streams and long
+// polls open, ended when the right to them goes. Users, their generations
+// and token hashes live in the store, the signing key in the data
+// directory; the limiter and the leases are the relay process's memory.
 package auth
 
 import (
@@ -62,12 +66,20 @@ func (p Principal) CanView(site string) bool {
 	return false
 }
 
-// Errors of password and token checks. Callers answer all of them with 401
-// and tell the client no more than that.
+// Errors of password and token checks. Callers answer all of them with 401.
 var (
 	ErrWrongPassword = errors.New("wrong password")
 	ErrInvalidToken  = errors.New("invalid token")
 	ErrExpiredToken  = errors.New("token expired")
+	// ErrWrongAudience: a valid token for another use (the site page's
+	// session cookie offered to the API, or the reverse).
+	ErrWrongAudience = errors.New("token for another use")
+	// ErrSessionOver: the token's session has reached its longest life
+	// (Signer's maxSession): it can neither be used nor renewed.
+	ErrSessionOver = errors.New("session over")
+	// ErrRevoked: the user's tokens were revoked after this one was
+	// issued (password, role or sites changed, disabled, signed out).
+	ErrRevoked = errors.New("token revoked")
 )
 
 // HashPassword returns the bcrypt hash of password at the default cost.
@@ -113,59 +125,118 @@ func CheckPassword(hash, password string) error {
 	return nil
 }
 
+// Audience is what a login token is for. Each use refuses the others'
+// tokens, so that the site page's cookie, which a browser holds, is no
+// API token, and an API token set as the cookie signs nobody in.
+type Audience string
+
+// The audiences.
+const (
+	AudienceAPI  Audience = "api"  // the HTTP API and WHEP (consoles)
+	AudienceSite Audience = "site" // the site page's session cookie
+)
+
 // Claims is what a login token says.
 type Claims struct {
-	User    string
-	Role    Role
+	User     string
+	Role     Role
+	Audience Audience
+	// Generation is the user's token generation when the session began or
+	// was last renewed; the user's current one must match (Admit).
+	Generation int64
+	// Started is when the session began (its sign-in); renewals keep it.
+	Started time.Time
 	Expires time.Time
+	// Final is set on a session's last token, which expires when the
+	// session reaches its longest life: it cannot be renewed.
+	Final bool
 }
 
 // wireClaims is the token's JSON, kept short: tokens travel in every request.
 type wireClaims struct {
-	User string `json:"u"`
-	Role Role   `json:"r"`
-	Exp  int64  `json:"exp"` // Unix seconds
+	User     string   `json:"u"`
+	Role     Role     `json:"r"`
+	Audience Audience `json:"a"`
+	Gen      int64    `json:"g"`
+	Started  int64    `json:"s"`   // Unix seconds
+	Exp      int64    `json:"exp"` // Unix seconds
 }
 
 // DefaultTokenTTL is how long a login token lives unless configured.
 const DefaultTokenTTL = time.Hour
 
+// DefaultMaxSession is how long a session lasts, however often its token
+// is renewed, unless configured: a shift.
+const DefaultMaxSession = 12 * time.Hour
+
 // Signer issues and verifies login tokens: base64url(JSON claims) "."
 // base64url(HMAC-SHA256 of the first part).
 type Signer struct {
-	key []byte
-	ttl time.Duration
-	now func() time.Time
+	key        []byte
+	ttl        time.Duration
+	maxSession time.Duration
+	now        func() time.Time
 }
 
 // KeySize is the length of a signing key.
 const KeySize = 32
 
-// NewSigner returns a signer. now is the clock (time.Now when nil).
-func NewSigner(key []byte, ttl time.Duration, now func() time.Time) (*Signer, error) {
+// NewSigner returns a signer of tokens living ttl, in sessions that end
+// maxSession after their sign-in however often renewed. now is the clock
+// (time.Now when nil).
+func NewSigner(key []byte, ttl, maxSession time.Duration, now func() time.Time) (*Signer, error) {
 	if len(key) < KeySize {
 		return nil, fmt.Errorf("token signing key: %d bytes, want at least %d", len(key), KeySize)
 	}
 	if ttl <= 0 {
 		return nil, fmt.Errorf("token lifetime %v: must be positive", ttl)
 	}
+	if maxSession < ttl {
+		return nil, fmt.Errorf("session limit %v: must be at least the token lifetime %v", maxSession, ttl)
+	}
 	if now == nil {
 		now = time.Now
 	}
-	return &Signer{key: key, ttl: ttl, now: now}, nil
+	return &Signer{key: key, ttl: ttl, maxSession: maxSession, now: now}, nil
 }
 
 var b64 = base64.RawURLEncoding
 
-// Issue returns a token for user and when it expires.
-func (s *Signer) Issue(user string, role Role) (string, time.Time, error) {
-	exp := s.now().Add(s.ttl).Truncate(time.Second)
-	payload, err := json.Marshal(wireClaims{User: user, Role: role, Exp: exp.Unix()})
+// Issue returns the first token of a new session of user (a sign-in) for
+// aud, at the user's token generation gen.
+func (s *Signer) Issue(user string, role Role, aud Audience, gen int64) (string, Claims, error) {
+	return s.issue(Claims{User: user, Role: role, Audience: aud, Generation: gen, Started: s.now().Truncate(time.Second)})
+}
+
+// Renew returns a fresh token continuing c's session, with the user's
+// role and generation as they are now. It fails with ErrSessionOver when
+// c is its session's last token.
+func (s *Signer) Renew(c Claims, role Role, gen int64) (string, Claims, error) {
+	if c.Final {
+		return "", Claims{}, ErrSessionOver
+	}
+	c.Role, c.Generation = role, gen
+	return s.issue(c)
+}
+
+func (s *Signer) issue(c Claims) (string, Claims, error) {
+	end := s.sessionEnd(c.Started)
+	c.Expires = s.now().Add(s.ttl).Truncate(time.Second)
+	if !c.Expires.Before(end) {
+		c.Expires, c.Final = end, true
+	}
+	payload, err := json.Marshal(wireClaims{User: c.User, Role: c.Role, Audience: c.Audience, Gen: c.Generation,
+		Started: c.Started.Unix(), Exp: c.Expires.Unix()})
 	if err != nil {
-		return "", time.Time{}, fmt.Errorf("issuing token: %w", err)
+		return "", Claims{}, fmt.Errorf("issuing token: %w", err)
 	}
 	body := b64.EncodeToString(payload)
-	return body + "." + b64.EncodeToString(s.sign(body)), exp, nil
+	return body + "." + b64.EncodeToString(s.sign(body)), c, nil
+}
+
+// sessionEnd is when a session begun at started is over.
+func (s *Signer) sessionEnd(started time.Time) time.Time {
+	return started.Add(s.maxSession).Truncate(time.Second)
 }
 
 func (s *Signer) sign(body string) []byte {
@@ -174,8 +245,9 @@ func (s *Signer) sign(body string) []byte {
 	return m.Sum(nil)
 }
 
-// Verify checks a token's signature and expiry and returns its claims.
-func (s *Signer) Verify(token string) (Claims, error) {
+// Verify checks a token's signature, use and expiry and returns its
+// claims. Whether the user's tokens were revoked since is Admit's to say.
+func (s *Signer) Verify(token string, aud Audience) (Claims, error) {
 	body, sig, ok := strings.Cut(token, ".")
 	if !ok {
 		return Claims{}, ErrInvalidToken
@@ -189,17 +261,49 @@ func (s *Signer) Verify(token string) (Claims, error) {
 		return Claims{}, ErrInvalidToken
 	}
 	var w wireClaims
-	if err := json.Unmarshal(payload, &w); err != nil || w.User == "" {
+	if err := json.Unmarshal(payload, &w); err != nil || w.User == "" || w.Started == 0 {
 		return Claims{}, ErrInvalidToken
 	}
 	if _, err := ParseRole(string(w.Role)); err != nil {
 		return Claims{}, ErrInvalidToken
 	}
-	c := Claims{User: w.User, Role: w.Role, Expires: time.Unix(w.Exp, 0)}
+	if w.Audience != aud {
+		return Claims{}, ErrWrongAudience
+	}
+	c := Claims{User: w.User, Role: w.Role, Audience: w.Audience, Generation: w.Gen,
+		Started: time.Unix(w.Started, 0), Expires: time.Unix(w.Exp, 0)}
+	end := s.sessionEnd(c.Started)
+	if c.Expires.After(end) {
+		return Claims{}, ErrInvalidToken // a key that signed this was misused
+	}
+	c.Final = c.Expires.Equal(end)
 	if !s.now().Before(c.Expires) {
+		if c.Final {
+			return Claims{}, ErrSessionOver
+		}
 		return Claims{}, ErrExpiredToken
 	}
 	return c, nil
+}
+
+// Account is a user as the relay database has them now.
+type Account struct {
+	Name       string
+	Role       Role
+	Sites      []string
+	Disabled   bool
+	Generation int64
+}
+
+// Admit checks a verified token's claims against its user's account as it
+// is now and returns who the request is from: the role and sites are the
+// account's. It fails with ErrRevoked when the user is disabled or their
+// tokens were revoked after c was issued.
+func Admit(c Claims, a Account) (Principal, error) {
+	if a.Disabled || a.Generation != c.Generation || a.Name != c.User {
+		return Principal{}, ErrRevoked
+	}
+	return Principal{Name: a.Name, Role: a.Role, Sites: a.Sites}, nil
 }
 
 // LoadOrCreateKey reads the signing key at path, creating it (0600) with

@@ -3,7 +3,6 @@ package auth
 import (
 	"bytes"
 	"errors"
-	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -54,27 +53,27 @@ func (c *clock) Now() time.Time { return c.t }
 func TestTokenLifecycle(t *testing.T) {
 	key := bytes.Repeat([]byte{7}, KeySize)
 	c := &clock{t: time.Date(2026, 5, 1, 10, 0, 0, 0, time.UTC)}
-	s, err := NewSigner(key, time.Hour, c.Now)
+	s, err := NewSigner(key, time.Hour, 12*time.Hour, c.Now)
 	if err != nil {
 		t.Fatal(err)
 	}
-	tok, exp, err := s.Issue("mgr", RoleSiteManager)
+	tok, issued, err := s.Issue("mgr", RoleSiteManager, AudienceAPI, 3)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !exp.Equal(c.t.Add(time.Hour)) {
-		t.Fatalf("expires %v", exp)
+	if !issued.Expires.Equal(c.t.Add(time.Hour)) || !issued.Started.Equal(c.t) || issued.Final {
+		t.Fatalf("issued %+v", issued)
 	}
-	claims, err := s.Verify(tok)
+	claims, err := s.Verify(tok, AudienceAPI)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if claims.User != "mgr" || claims.Role != RoleSiteManager || !claims.Expires.Equal(exp) {
-		t.Fatalf("claims %+v", claims)
+	if !claims.Started.Equal(issued.Started) || !claims.Expires.Equal(issued.Expires) || claims.Final || claims.User != "mgr" || claims.Role != RoleSiteManager || claims.Generation != 3 || claims.Audience != AudienceAPI {
+		t.Fatalf("claims %+v, want %+v", claims, issued)
 	}
 
-	other, _ := NewSigner(bytes.Repeat([]byte{8}, KeySize), time.Hour, c.Now)
-	forged, _, _ := other.Issue("mgr", RoleAdmin)
+	other, _ := NewSigner(bytes.Repeat([]byte{8}, KeySize), time.Hour, 12*time.Hour, c.Now)
+	forged, _, _ := other.Issue("mgr", RoleAdmin, AudienceAPI, 3)
 	body, sig, _ := strings.Cut(tok, ".")
 	adminBody, _, _ := strings.Cut(forged, ".")
 	cases := []struct {
@@ -91,28 +90,108 @@ func TestTokenLifecycle(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			if _, err := s.Verify(tc.token); !errors.Is(err, tc.want) {
+			if _, err := s.Verify(tc.token, AudienceAPI); !errors.Is(err, tc.want) {
 				t.Fatalf("Verify: %v, want %v", err, tc.want)
 			}
 		})
 	}
 
 	c.t = c.t.Add(59 * time.Minute)
-	if _, err := s.Verify(tok); err != nil {
+	if _, err := s.Verify(tok, AudienceAPI); err != nil {
 		t.Fatalf("a minute before expiry: %v", err)
 	}
 	c.t = c.t.Add(time.Minute)
-	if _, err := s.Verify(tok); !errors.Is(err, ErrExpiredToken) {
+	if _, err := s.Verify(tok, AudienceAPI); !errors.Is(err, ErrExpiredToken) {
 		t.Fatalf("at expiry: %v, want ErrExpiredToken", err)
 	}
 }
 
+// The site page's session cookie is no API token, nor the reverse.
+func TestTokenAudience(t *testing.T) {
+	c := &clock{t: time.Date(2026, 5, 1, 10, 0, 0, 0, time.UTC)}
+	s, err := NewSigner(bytes.Repeat([]byte{7}, KeySize), time.Hour, 12*time.Hour, c.Now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cookie, _, _ := s.Issue("mgr", RoleSiteManager, AudienceSite, 0)
+	api, _, _ := s.Issue("mgr", RoleSiteManager, AudienceAPI, 0)
+	if _, err := s.Verify(cookie, AudienceAPI); !errors.Is(err, ErrWrongAudience) {
+		t.Fatalf("the site page's cookie as an API token: %v, want ErrWrongAudience", err)
+	}
+	if _, err := s.Verify(api, AudienceSite); !errors.Is(err, ErrWrongAudience) {
+		t.Fatalf("an API token as the site page's cookie: %v, want ErrWrongAudience", err)
+	}
+	if _, err := s.Verify(cookie, AudienceSite); err != nil {
+		t.Fatalf("the cookie on the site page: %v", err)
+	}
+}
+
+// However often a session's token is renewed, the session ends its
+// longest life after its sign-in; its last token says so, and cannot be
+// renewed.
+func TestSessionHasALongestLife(t *testing.T) {
+	c := &clock{t: time.Date(2026, 5, 1, 8, 0, 0, 0, time.UTC)}
+	start := c.t
+	s, err := NewSigner(bytes.Repeat([]byte{7}, KeySize), time.Hour, 12*time.Hour, c.Now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok, claims, _ := s.Issue("duty", RoleDuty, AudienceAPI, 0)
+	for renewals := 0; !claims.Final; {
+		c.t = c.t.Add(50 * time.Minute)
+		got, err := s.Verify(tok, AudienceAPI)
+		if err != nil {
+			t.Fatalf("after %d renewals, at %v: %v", renewals, c.t.Sub(start), err)
+		}
+		if tok, claims, err = s.Renew(got, RoleDuty, 0); err != nil {
+			t.Fatalf("renewal %d: %v", renewals+1, err)
+		}
+		renewals++
+		if !claims.Started.Equal(start) {
+			t.Fatalf("renewal %d starts the session anew at %v", renewals, claims.Started)
+		}
+	}
+	if want := start.Add(12 * time.Hour); !claims.Expires.Equal(want) || !claims.Final {
+		t.Fatalf("last token %+v, want it final and expiring at %v", claims, want)
+	}
+	if _, _, err := s.Renew(claims, RoleDuty, 0); !errors.Is(err, ErrSessionOver) {
+		t.Fatalf("renewing the last token: %v, want ErrSessionOver", err)
+	}
+	c.t = start.Add(12 * time.Hour)
+	if _, err := s.Verify(tok, AudienceAPI); !errors.Is(err, ErrSessionOver) {
+		t.Fatalf("the last token at the session's end: %v, want ErrSessionOver", err)
+	}
+}
+
+// A token is admitted only while its user's generation is the one it was
+// issued at and the user is enabled.
+func TestAdmit(t *testing.T) {
+	c := Claims{User: "mgr", Role: RoleSiteManager, Generation: 2}
+	a := Account{Name: "mgr", Role: RoleSiteManager, Sites: []string{"site-02"}, Generation: 2}
+	p, err := Admit(c, a)
+	if err != nil || p.Name != "mgr" || !p.CanView("site-02") || p.CanView("site-01") {
+		t.Fatalf("admitted %+v, %v", p, err)
+	}
+	for name, acc := range map[string]Account{
+		"revoked since":  {Name: "mgr", Role: RoleSiteManager, Generation: 3},
+		"disabled":       {Name: "mgr", Role: RoleSiteManager, Generation: 2, Disabled: true},
+		"someone else's": {Name: "duty", Role: RoleDuty, Generation: 2},
+	} {
+		if _, err := Admit(c, acc); !errors.Is(err, ErrRevoked) {
+			t.Errorf("%s: %v, want ErrRevoked", name, err)
+		}
+	}
+}
+
 func TestNewSignerRejectsBadSettings(t *testing.T) {
-	if _, err := NewSigner(make([]byte, 8), time.Hour, nil); err == nil {
+	if _, err := NewSigner(make([]byte, 8), time.Hour, 12*time.Hour, nil); err == nil {
 		t.Fatal("short key accepted")
 	}
-	if _, err := NewSigner(make([]byte, KeySize), 0, nil); err == nil {
+	if _, err := NewSigner(make([]byte, KeySize), 0, 12*time.Hour, nil); err == nil {
 		t.Fatal("zero lifetime accepted")
+	}
+	if _, err := NewSigner(make([]byte, KeySize), time.Hour, time.Minute, nil); err == nil {
+		t.Fatal("a session shorter than its token accepted")
 	}
 }
 
@@ -187,68 +266,5 @@ func TestLoadOrCreateKey(t *testing.T) {
 	}
 	if _, err := LoadOrCreateKey(path); err == nil {
 		t.Fatal("short key loaded")
-	}
-}
-
-func TestLoginLimiter(t *testing.T) {
-	clk := &clock{t: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
-	l := NewLoginLimiter(3, 5, time.Minute, clk.Now)
-	try := func(user, addr string) (time.Duration, bool) { return l.Attempt(user, addr) }
-
-	for i := range 3 {
-		if _, ok := try("duty", "10.0.0.1"); !ok {
-			t.Fatalf("attempt %d refused", i+1)
-		}
-	}
-	wait, ok := try("duty", "10.0.0.1")
-	if ok || wait != 20*time.Second {
-		t.Fatalf("fourth failure for one user: ok=%v wait=%v, want refused for 20s", ok, wait)
-	}
-	// The same user from elsewhere is refused too: the name is guessed at.
-	if _, ok := try("duty", "10.0.0.2"); ok {
-		t.Fatal("user limit bypassed from another address")
-	}
-	// Another user from the first address has the address's two left.
-	for i := range 2 {
-		if _, ok := try(fmt.Sprintf("user%d", i), "10.0.0.1"); !ok {
-			t.Fatalf("other user %d refused", i)
-		}
-	}
-	if _, ok := try("user9", "10.0.0.1"); ok {
-		t.Fatal("address limit not applied")
-	}
-
-	// The buckets drain: one more attempt per window/limit.
-	clk.t = clk.t.Add(20 * time.Second)
-	if _, ok := try("duty", "10.0.0.3"); !ok {
-		t.Fatal("user still refused after draining")
-	}
-	if _, ok := try("duty", "10.0.0.3"); ok {
-		t.Fatal("drained more than one attempt")
-	}
-
-	// A success forgets the user's failures and refunds the address.
-	clk.t = clk.t.Add(time.Minute)
-	for range 2 {
-		try("zhao", "10.0.0.4")
-	}
-	l.Succeeded("zhao", "10.0.0.4")
-	for i := range 3 {
-		if _, ok := try("zhao", "10.0.0.4"); !ok {
-			t.Fatalf("attempt %d after a success refused", i+1)
-		}
-	}
-}
-
-func TestLoginLimiterForgetsIdleKeys(t *testing.T) {
-	clk := &clock{t: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
-	l := NewLoginLimiter(1, 1, time.Minute, clk.Now)
-	for i := range pruneAt {
-		l.Attempt(fmt.Sprint("u", i), fmt.Sprint("a", i))
-	}
-	clk.t = clk.t.Add(time.Minute)
-	l.Attempt("late", "late")
-	if n := len(l.users); n != 1 {
-		t.Fatalf("%d user buckets kept, want 1", n)
 	}
 }

@@ -33,6 +33,7 @@ type Config struct {
 	Auth    Auth   `yaml:"auth"`
 	HTTP    HTTP   `yaml:"http"`
 	Hub     Hub    `yaml:"hub"`
+	Limits  Limits `yaml:"limits"`
 	Sites   []Site `yaml:"sites"`
 	Users   []User `yaml:"users"`
 
@@ -55,11 +56,23 @@ type WebRTC struct {
 // Auth configures sign-in.
 type Auth struct {
 	TokenTTL Duration `yaml:"token_ttl"`
-	// Failed sign-ins allowed per user name and per client address within
-	// LoginWindow; more are refused with 429 until the window lets them.
+	// MaxSession is how long a sign-in lasts however often its token is
+	// renewed.
+	MaxSession Duration `yaml:"max_session"`
+	// Failed sign-ins allowed per user name from one client address, and
+	// per client address, within LoginWindow; more are refused with 429
+	// until the window lets them.
 	LoginFailuresPerUser    int      `yaml:"login_failures_per_user"`
 	LoginFailuresPerAddress int      `yaml:"login_failures_per_address"`
 	LoginWindow             Duration `yaml:"login_window"`
+}
+
+// Limits caps what one user may hold open at once; more are refused with
+// 429 too_many_open.
+type Limits struct {
+	WHEPSessionsPerUser int `yaml:"whep_sessions_per_user"`
+	EventStreamsPerUser int `yaml:"event_streams_per_user"`
+	LongPollsPerUser    int `yaml:"long_polls_per_user"`
 }
 
 // HTTP configures the HTTP server.
@@ -193,6 +206,11 @@ const (
 	DefaultLoginFailuresPerUser   = 5
 	DefaultLoginFailuresPerAddr   = 20
 	DefaultLoginWindow            = 5 * time.Minute
+	// A console's wall of 25 tiles and its focus, with room for a few
+	// windows more.
+	DefaultWHEPSessionsPerUser = 32
+	DefaultEventStreamsPerUser = 8
+	DefaultLongPollsPerUser    = 8
 )
 
 // Default returns the configuration an empty file gives.
@@ -208,12 +226,18 @@ func Default() Config {
 		},
 		Auth: Auth{
 			TokenTTL:                Duration(auth.DefaultTokenTTL),
+			MaxSession:              Duration(auth.DefaultMaxSession),
 			LoginFailuresPerUser:    DefaultLoginFailuresPerUser,
 			LoginFailuresPerAddress: DefaultLoginFailuresPerAddr,
 			LoginWindow:             Duration(DefaultLoginWindow),
 		},
 		HTTP: HTTP{MaxSDPBytes: DefaultMaxSDPBytes, Metrics: true},
 		Hub:  Hub{ReaderQueue: DefaultReaderQueue, MaxLag: Duration(DefaultMaxLag), MaxGOP: DefaultMaxGOP},
+		Limits: Limits{
+			WHEPSessionsPerUser: DefaultWHEPSessionsPerUser,
+			EventStreamsPerUser: DefaultEventStreamsPerUser,
+			LongPollsPerUser:    DefaultLongPollsPerUser,
+		},
 	}
 }
 
@@ -496,6 +520,9 @@ func (c *Config) validate(doc *yaml.Node, add func(int, string)) {
 	if d := c.Auth.TokenTTL.D(); d < time.Minute || d > 30*24*time.Hour {
 		add(at("auth", "token_ttl"), fmt.Sprintf("token_ttl %v: want 1m to 720h", d))
 	}
+	if d := c.Auth.MaxSession.D(); d < c.Auth.TokenTTL.D() || d > 30*24*time.Hour {
+		add(at("auth", "max_session"), fmt.Sprintf("max_session %v: want token_ttl (%v) to 720h", d, c.Auth.TokenTTL.D()))
+	}
 	if n := c.Auth.LoginFailuresPerUser; n < 1 || n > 1000 {
 		add(at("auth", "login_failures_per_user"), fmt.Sprintf("login_failures_per_user %d: want 1 to 1000", n))
 	}
@@ -504,6 +531,18 @@ func (c *Config) validate(doc *yaml.Node, add func(int, string)) {
 	}
 	if d := c.Auth.LoginWindow.D(); d < time.Second || d > 24*time.Hour {
 		add(at("auth", "login_window"), fmt.Sprintf("login_window %v: want 1s to 24h", d))
+	}
+	for _, l := range []struct {
+		key string
+		n   int
+	}{
+		{"whep_sessions_per_user", c.Limits.WHEPSessionsPerUser},
+		{"event_streams_per_user", c.Limits.EventStreamsPerUser},
+		{"long_polls_per_user", c.Limits.LongPollsPerUser},
+	} {
+		if l.n < 1 || l.n > 100000 {
+			add(at("limits", l.key), fmt.Sprintf("%s %d: want 1 to 100000", l.key, l.n))
+		}
 	}
 	if n := c.HTTP.MaxSDPBytes; n < 1024 || n > 1<<20 {
 		add(at("http", "max_sdp_bytes"), fmt.Sprintf("max_sdp_bytes %d: want 1024 to 1048576", n))

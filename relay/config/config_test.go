@@ -25,7 +25,7 @@ func TestExampleParsesAndDocumentsEveryKey(t *testing.T) {
 	// The settings shown are the defaults.
 	def := Default()
 	if cfg.Listen != def.Listen || cfg.DataDir != def.DataDir || cfg.WebRTC != def.WebRTC ||
-		cfg.Auth != def.Auth || cfg.HTTP != def.HTTP || cfg.Hub != def.Hub {
+		cfg.Auth != def.Auth || cfg.HTTP != def.HTTP || cfg.Hub != def.Hub || cfg.Limits != def.Limits {
 		t.Fatalf("example settings differ from the defaults:\n%+v\n%+v", cfg, def)
 	}
 	if len(cfg.Sites) != 1 || len(cfg.Sites[0].Cameras) != 2 || len(cfg.Users) != 1 || cfg.Users[0].Sites[0] != "site-01" {
@@ -167,6 +167,10 @@ func TestErrorsNameFileAndLine(t *testing.T) {
 		{"failed timeout", "webrtc:\n  ice_failed_timeout: 0s\n", 2, "ice_failed_timeout 0s"},
 		{"login limit", "auth:\n  login_failures_per_user: 0\n", 2, "login_failures_per_user 0"},
 		{"login window", "auth:\n  login_window: 10h\n  login_failures_per_address: -1\n", 3, "login_failures_per_address -1"},
+		{"session shorter than a token", "auth:\n  token_ttl: 2h\n  max_session: 1h\n", 3, "max_session 1h0m0s: want token_ttl (2h0m0s) to 720h"},
+		{"no WHEP sessions", "limits:\n  whep_sessions_per_user: 0\n", 2, "whep_sessions_per_user 0: want 1 to 100000"},
+		{"event streams", "limits:\n  event_streams_per_user: -3\n", 2, "event_streams_per_user -3"},
+		{"long polls", "limits:\n  long_polls_per_user: 100001\n", 2, "long_polls_per_user 100001"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

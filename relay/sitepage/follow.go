@@ -8,6 +8,7 @@ import (
 
 	"github.com/qianliyan/qianliyan/internal/fault"
 	"github.com/qianliyan/qianliyan/internal/httpapi"
+	"github.com/qianliyan/qianliyan/relay/auth"
 	"github.com/qianliyan/qianliyan/relay/findings"
 )
 
@@ -28,7 +29,7 @@ const (
 // sites move the cursor on but are not listed. The page's script, not a
 // person, reads it: its answers and errors are the API's JSON.
 func (p *page) changes(w http.ResponseWriter, r *http.Request) error {
-	by, _, ok := p.signedIn(w, r)
+	by, _, claims, ok := p.signIn(w, r)
 	if !ok {
 		return fault.New(fault.Unauthenticated, "signed_out", "sign in at /site/login")
 	}
@@ -54,6 +55,18 @@ func (p *page) changes(w http.ResponseWriter, r *http.Request) error {
 		}
 		wait = min(time.Duration(secs*float64(time.Second)), maxFollowWait)
 	}
+	// A wait holds a lease: the user's open pages follow within their
+	// limit, and a wait whose sign-in is revoked ends at once.
+	var revoked <-chan struct{} // nil, never ready, without leases
+	if p.Leases != nil && wait > 0 {
+		lease, err := p.Leases.Acquire(auth.LongPoll, claims)
+		if err != nil {
+			w.Header().Set("Retry-After", "5")
+			return err
+		}
+		defer lease.Release()
+		revoked = lease.Done()
+	}
 	timer := time.NewTimer(wait)
 	defer timer.Stop()
 	for {
@@ -74,6 +87,8 @@ func (p *page) changes(w http.ResponseWriter, r *http.Request) error {
 		select {
 		case <-changed:
 			continue
+		case <-revoked:
+			return fault.New(fault.Unauthenticated, "signed_out", "the sign-in was revoked or is over; sign in at /site/login")
 		case <-timer.C:
 		case <-p.Stopping: // nil when not given: never ready
 		case <-ctx.Done():

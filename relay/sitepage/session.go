@@ -35,26 +35,44 @@ func (p *page) session(w http.ResponseWriter, r *http.Request) (auth.Principal, 
 
 // signedIn is session without an answer when there is none.
 func (p *page) signedIn(w http.ResponseWriter, r *http.Request) (auth.Principal, string, bool) {
+	by, token, _, ok := p.signIn(w, r)
+	return by, token, ok
+}
+
+// signIn is signedIn with the session's claims. A session cookie is a
+// token for the site page alone (the API refuses it, and it refuses API
+// tokens), of the user's current token generation.
+func (p *page) signIn(w http.ResponseWriter, r *http.Request) (auth.Principal, string, auth.Claims, bool) {
 	c, err := r.Cookie(sessionCookie)
-	if err == nil {
-		if claims, err := p.Signer.Verify(c.Value); err == nil {
-			u, err := p.Users.User(r.Context(), claims.User)
-			if err == nil && !u.Disabled {
-				token := c.Value
-				// A page kept in use stays signed in: past half its life the
-				// token is renewed. The form being read carries the old
-				// token's CSRF value, so this waits for a GET.
-				if r.Method == http.MethodGet && claims.Expires.Sub(p.Now()) < p.TokenTTL/2 {
-					if fresh, exp, err := p.Signer.Issue(u.Name, auth.Role(u.Role)); err == nil {
-						token = fresh
-						setCookie(w, r, sessionCookie, token, exp)
-					}
-				}
-				return auth.Principal{Name: u.Name, Role: auth.Role(u.Role), Sites: u.Sites}, token, true
+	if err != nil {
+		return auth.Principal{}, "", auth.Claims{}, false
+	}
+	claims, err := p.Signer.Verify(c.Value, auth.AudienceSite)
+	if err != nil {
+		return auth.Principal{}, "", auth.Claims{}, false
+	}
+	u, err := p.Users.User(r.Context(), claims.User)
+	if err != nil {
+		return auth.Principal{}, "", auth.Claims{}, false
+	}
+	by, err := auth.Admit(claims, auth.Account{Name: u.Name, Role: auth.Role(u.Role), Sites: u.Sites, Disabled: u.Disabled, Generation: u.TokenGeneration})
+	if err != nil {
+		return auth.Principal{}, "", auth.Claims{}, false
+	}
+	token := c.Value
+	// A page kept in use stays signed in, up to the session's longest
+	// life: past half its life the token is renewed. The form being read
+	// carries the old token's CSRF value, so this waits for a GET.
+	if r.Method == http.MethodGet && !claims.Final && claims.Expires.Sub(p.Now()) < p.TokenTTL/2 {
+		if fresh, renewed, err := p.Signer.Renew(claims, by.Role, claims.Generation); err == nil {
+			token, claims = fresh, renewed
+			setCookie(w, r, sessionCookie, token, renewed.Expires)
+			if p.Leases != nil {
+				p.Leases.Renewed(renewed)
 			}
 		}
 	}
-	return auth.Principal{}, "", false
+	return by, token, claims, true
 }
 
 // csrf is the form token of a session: only the holder of the session
@@ -130,20 +148,23 @@ func (p *page) login(w http.ResponseWriter, r *http.Request) {
 	if p.Logins != nil {
 		p.Logins.Succeeded(name, addr)
 	}
-	token, exp, err := p.Signer.Issue(u.Name, auth.Role(u.Role))
+	token, claims, err := p.Signer.Issue(u.Name, auth.Role(u.Role), auth.AudienceSite, u.TokenGeneration)
 	if err != nil {
 		p.Log.Error().Err(err).Msg("issuing a site page session")
 		p.showLogin(w, r, http.StatusInternalServerError, "failed")
 		return
 	}
 	p.Log.Info().Str("user", u.Name).Str("remote", addr).Msg("signed in to the site page")
-	setCookie(w, r, sessionCookie, token, exp)
+	setCookie(w, r, sessionCookie, token, claims.Expires)
 	setCookie(w, r, loginCookie, "", time.Unix(1, 0))
 	http.Redirect(w, r, "/site/", http.StatusSeeOther)
 }
 
+// logout signs the user out everywhere: their token generation moves on, so
+// that the cookie, a copy of it, and every token they hold are refused
+// from now on, and what they hold open ends at once.
 func (p *page) logout(w http.ResponseWriter, r *http.Request) {
-	_, token, ok := p.session(w, r)
+	by, token, ok := p.session(w, r)
 	if !ok {
 		return
 	}
@@ -151,6 +172,17 @@ func (p *page) logout(w http.ResponseWriter, r *http.Request) {
 		p.message(w, r, http.StatusForbidden, "bad_form")
 		return
 	}
+	if _, err := p.Users.AdvanceTokenGeneration(r.Context(), by.Name); err != nil {
+		p.Log.Error().Err(err).Msg("revoking the tokens of a user signing out")
+		p.message(w, r, http.StatusInternalServerError, "failed")
+		return
+	}
+	if p.Leases != nil {
+		if err := p.Leases.Check(r.Context()); err != nil {
+			p.Log.Warn().Err(err).Msg("ending what a user signing out holds open")
+		}
+	}
+	p.Log.Info().Str("user", by.Name).Msg("signed out of the site page")
 	setCookie(w, r, sessionCookie, "", time.Unix(1, 0))
 	http.Redirect(w, r, "/site/login", http.StatusSeeOther)
 }

@@ -54,6 +54,8 @@ type Users interface {
 	User(ctx context.Context, name string) (store.User, error)
 	Sites(ctx context.Context) ([]store.Site, error)
 	Camera(ctx context.Context, site, id string) (store.Camera, error)
+	// AdvanceTokenGeneration signs the user out everywhere (session.go).
+	AdvanceTokenGeneration(ctx context.Context, name string) (int64, error)
 }
 
 // Config is what the page needs.
@@ -66,6 +68,9 @@ type Config struct {
 	TokenTTL time.Duration
 	// Logins limits failed sign-ins (shared with the API's); optional.
 	Logins *auth.LoginLimiter
+	// Leases, shared with the API's, bound and end the long polls of open
+	// pages (follow.go); optional.
+	Leases *auth.Leases
 	Now    func() time.Time
 	Log    zerolog.Logger
 	// Stopping, closed when the relay shuts down, ends waiting requests

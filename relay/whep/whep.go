@@ -68,6 +68,7 @@ type session struct {
 	user   string
 	key    hub.Key // the stream served
 	want   hub.Key // the stream asked for, which key gives way to once it is back
+	lease  Lease   // nil when none was given
 	posted time.Time
 	pc     *webrtc.PeerConnection
 	track  *webrtc.TrackLocalStaticRTP
@@ -102,6 +103,19 @@ type Request struct {
 	User   string
 	Remote string // the address the viewer asks from, for the record
 	Offer  string
+	// Lease, when set, is the viewer's right to watch: the session ends
+	// when it does, and releases it once over (Play's failure leaves it
+	// to the caller).
+	Lease Lease
+}
+
+// Lease is a viewer's right to watch (auth.Lease).
+type Lease interface {
+	// Done is closed when the viewer has lost the right.
+	Done() <-chan struct{}
+	// Reason says why, for the session's record ("token_revoked").
+	Reason() string
+	Release()
 }
 
 // Session is an answered WHEP session.
@@ -146,7 +160,7 @@ func (s *Server) Play(ctx context.Context, req Request) (Session, error) {
 		pc.Close()
 		return Session{}, fmt.Errorf("adding video track: %w", err)
 	}
-	sess := &session{id: peer.NewSessionID(), user: req.User, key: key, want: req.Key, posted: posted, pc: pc, track: track}
+	sess := &session{id: peer.NewSessionID(), user: req.User, key: key, want: req.Key, posted: posted, pc: pc, track: track, lease: req.Lease}
 	// A viewer whose network hiccups may come back: only failure ends it.
 	sess.life = peer.Watch(pc, s.cfg.ConnectTimeout, false)
 	answer, err := peer.Answer(ctx, pc, req.Offer)
@@ -189,9 +203,19 @@ func (s *Server) Play(ctx context.Context, req Request) (Session, error) {
 func (s *Server) run(sess *session, log zerolog.Logger) {
 	ctx, cancel := context.WithCancel(s.ctx)
 	defer cancel()
+	var revoked <-chan struct{} // nil, never ready, without a lease
+	if sess.lease != nil {
+		revoked = sess.lease.Done()
+		defer sess.lease.Release()
+	}
 	go func() {
 		select {
 		case <-sess.life.Ended():
+			cancel()
+		case <-revoked:
+			// The relay ends the session itself: the viewer's peer sees
+			// the connection closed, and the record says why.
+			sess.life.End(sess.lease.Reason())
 			cancel()
 		case <-ctx.Done():
 		}
@@ -291,11 +315,12 @@ func (s *Server) send(ctx context.Context, sess *session) error {
 	}
 }
 
-// End ends the session id of user watching site/camera (a WHEP DELETE) and
-// returns once it is cleaned up.
-func (s *Server) End(ctx context.Context, site, camera, user, id string) error {
+// End ends session id watching site/camera (a WHEP DELETE) and returns
+// once it is cleaned up. The session's unguessable ID is what entitles the
+// caller: a viewer whose sign-in no longer holds may still leave.
+func (s *Server) End(ctx context.Context, site, camera, id string) error {
 	err := s.sessions.End(ctx, id, func(sess *session) bool {
-		return sess.key.Site == site && sess.key.Camera == camera && sess.user == user
+		return sess.key.Site == site && sess.key.Camera == camera
 	})
 	if err != nil && !errors.Is(err, ErrUnknownSession) {
 		return fmt.Errorf("ending WHEP session: %w", err)
