@@ -178,6 +178,9 @@ func (b *Backend) Start(ctx context.Context) (err error) {
 	}
 	b.store = st
 	b.mu.Unlock()
+	st.OnDisk(b.diskChanged)
+	b.wg.Add(1)
+	go func() { defer b.wg.Done(); b.watchDisk(runCtx, st) }()
 	if err := b.finds.start(runCtx, st, liveSources{b}, findingsSession{b}); err != nil {
 		return err
 	}
@@ -255,6 +258,37 @@ func (b *Backend) serve(ctx context.Context, ln net.Listener, origins []string) 
 		br.Close()
 	}()
 	return nil
+}
+
+// diskCheckEvery is how often a full data disk is tried for room again.
+const diskCheckEvery = 5 * time.Second
+
+// watchDisk tries a full data disk for room every diskCheckEvery, so that
+// the officer hears when it has room again without having to try a flag.
+func (b *Backend) watchDisk(ctx context.Context, st *store.Store) {
+	t := time.NewTicker(diskCheckEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		if st.Disk().Full {
+			st.CheckSpace()
+		}
+	}
+}
+
+// diskChanged tells the views and the log the data disk filled or has
+// room again.
+func (b *Backend) diskChanged(d store.Disk) {
+	if d.Full {
+		b.log.Error().Str("write", d.Reason).Str("data_dir", b.opts.DataDir).Msg("the data disk is full: nothing can be saved until space is freed")
+	} else {
+		b.log.Info().Str("data_dir", b.opts.DataDir).Msg("the data disk has room again")
+	}
+	b.hub.Publish(events.DiskState(d.Full, d.Since))
 }
 
 // liveSources gives the bridge the signed-in session's camera streams.

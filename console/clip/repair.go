@@ -14,18 +14,42 @@ import (
 	"github.com/qianliyan/qianliyan/internal/avc"
 )
 
+// Result is how a clip's recording ended, as it is filed.
+type Result struct {
+	Complete bool
+	Reason   string    // why it is incomplete
+	StartsAt time.Time // when the console received its first frame
+	Duration time.Duration
+	Width    int
+	Height   int
+}
+
 // Info is what a clip file holds.
 type Info struct {
 	Duration      time.Duration // of the video in its whole fragments
 	Width, Height int           // of the picture, from the header's SPS
 	Fragments     int
-	Bytes         int64 // of the file, once repaired
-	Cut           int64 // bytes of a fragment cut short that Repair took off
+	Bytes         int64 // of the file up to its last whole fragment
+	Cut           int64 // bytes after it: a fragment cut short
 }
 
 // ErrNotClip is returned for a file that does not start with a whole clip
 // header (ftyp and moov).
 var ErrNotClip = errors.New("not a clip: no whole fMP4 header")
+
+// Inspect reads the clip at path and says what it holds, changing nothing.
+func Inspect(path string) (Info, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return Info{}, fmt.Errorf("reading clip: %w", err)
+	}
+	info, whole, err := inspect(data)
+	if err != nil {
+		return Info{}, err
+	}
+	info.Cut = int64(len(data) - whole)
+	return info, nil
+}
 
 // Repair reads the clip at path, as the Writer leaves it however it
 // stopped, and cuts off what follows its last whole fragment: the part of a

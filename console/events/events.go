@@ -33,6 +33,11 @@ const (
 	// (the site's answer came back, a change reached the relay or was
 	// refused): {"ids":[…]}, for the view to read them again.
 	Findings = "findings"
+	// Disk says the console's data disk filled or has room again:
+	// {"full":bool,"since":RFC 3339}. While it is full nothing the officer
+	// does can be saved (a flag is answered 507 disk_full), which the view
+	// shows as a banner. A view that joins gets the last one at once.
+	Disk = "disk"
 )
 
 // FindingsChanged is the Findings event for ids.
@@ -42,6 +47,16 @@ func FindingsChanged(ids []string) Event {
 		IDs []string `json:"ids"`
 	}{ids})
 	return Event{Name: Findings, Data: data}
+}
+
+// DiskState is the Disk event: full or not, since when.
+func DiskState(full bool, since time.Time) Event {
+	// A bool and a time always encode.
+	data, _ := json.Marshal(struct {
+		Full  bool      `json:"full"`
+		Since time.Time `json:"since"`
+	}{full, since.UTC()})
+	return Event{Name: Disk, Data: data}
 }
 
 // Upstream follows the relay's event stream until ctx ends or the stream
@@ -75,6 +90,7 @@ type Hub struct {
 	gen      int                // counts Follow calls: events of an older one are dropped
 	stop     context.CancelFunc // ends the running upstream loop; nil if none
 	replay   []Event            // the last camera list and the changes since
+	disk     *Event             // the last Disk event, for views that join
 	closed   bool
 }
 
@@ -133,6 +149,9 @@ func (h *Hub) Subscribe() *Subscription {
 	}
 	for _, ev := range h.replay {
 		s.c <- ev
+	}
+	if h.disk != nil {
+		s.c <- *h.disk
 	}
 	h.subs[s] = true
 	h.startLocked()
@@ -237,6 +256,9 @@ func (h *Hub) forward(gen int, ev Event) {
 func (h *Hub) Publish(ev Event) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
+	if ev.Name == Disk {
+		h.disk = &ev
+	}
 	if !h.closed {
 		h.sendLocked(ev)
 	}

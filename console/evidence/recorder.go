@@ -3,6 +3,7 @@ package evidence
 import (
 	"context"
 	"errors"
+	"maps"
 	"sync"
 	"time"
 
@@ -23,7 +24,9 @@ type Sources interface {
 // ClipStore is where clips go; *store.Store is.
 type ClipStore interface {
 	PartialClipPath(id string) string
-	FinishClip(ctx context.Context, id string, complete bool, startsAt time.Time, duration time.Duration, width, height int) error
+	// FileClip files a finished recording; on failure it leaves the
+	// recording as it was, to be filed again.
+	FileClip(ctx context.Context, id string, res clip.Result) error
 }
 
 // RecorderOptions configures a Recorder. Zero durations take the defaults.
@@ -39,7 +42,10 @@ type RecorderOptions struct {
 	// Now stamps live units; it must be the clock the Buffers use (nil:
 	// time.Now).
 	Now func() time.Time
-	Log zerolog.Logger
+	// RetryEvery is how often a clip whose filing failed (a full disk) is
+	// filed again, until it is or the recorder closes (2 s).
+	RetryEvery time.Duration
+	Log        zerolog.Logger
 }
 
 // Recorder cuts findings' clips: from the keyframe at or before the observed
@@ -51,8 +57,11 @@ type Recorder struct {
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
 
-	mu     sync.Mutex
-	closed bool
+	mu        sync.Mutex
+	closed    bool
+	recording int                    // clips being cut
+	unfiled   map[string]clip.Result // clips cut whose filing failed, by finding
+	retrying  bool                   // the retry loop runs
 }
 
 // ErrClosed is returned by Record once the recorder is closed: the clip
@@ -77,11 +86,22 @@ func NewRecorder(ctx context.Context, opts RecorderOptions) *Recorder {
 	if opts.Grace <= 0 {
 		opts.Grace = 3 * time.Second
 	}
+	if opts.RetryEvery <= 0 {
+		opts.RetryEvery = 2 * time.Second
+	}
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
 	ctx, cancel := context.WithCancel(ctx)
-	return &Recorder{opts: opts, ctx: ctx, cancel: cancel}
+	return &Recorder{opts: opts, ctx: ctx, cancel: cancel, unfiled: make(map[string]clip.Result)}
+}
+
+// Pending counts the clips being cut and those cut but not yet filed,
+// waiting for the disk to have room.
+func (r *Recorder) Pending() (recording, unfiled int) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.recording, len(r.unfiled)
 }
 
 // Close stops the clips being recorded, files them as incomplete and waits.
@@ -158,6 +178,7 @@ func (r *Recorder) Record(id string, key media.Key, observedAt time.Time) error 
 		return ErrClosed
 	}
 	r.wg.Add(1)
+	r.recording++
 	r.mu.Unlock()
 	rec := &recording{
 		r: r, id: id, key: key, end: observedAt.Add(r.opts.After),
@@ -282,26 +303,85 @@ func (rec *recording) fail(reason string) {
 
 // finish closes the file and files the clip.
 func (rec *recording) finish() {
-	var duration time.Duration
+	r := rec.r
+	res := clip.Result{StartsAt: rec.startsAt, Width: rec.width, Height: rec.height}
 	if rec.w != nil {
-		duration = rec.w.Duration()
+		// After a failed write the file ends at its last whole fragment,
+		// and so does the duration.
 		if err := rec.w.Close(); err != nil {
 			rec.fail(err.Error())
 			rec.log.Error().Err(err).Msg("closing clip")
 		}
+		res.Duration = rec.w.Duration()
 	} else {
 		rec.fail("no keyframe of the stream reached the recorder")
 	}
-	// Filing must happen even while the console stops.
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(rec.r.ctx), 10*time.Second)
-	defer cancel()
-	if err := rec.r.opts.Store.FinishClip(ctx, rec.id, !rec.incomplete, rec.startsAt, duration, rec.width, rec.height); err != nil {
-		rec.log.Error().Err(err).Msg("filing clip")
+	res.Complete, res.Reason = !rec.incomplete, rec.reason
+	err := r.file(rec.id, res)
+	r.mu.Lock()
+	r.recording--
+	if err != nil {
+		r.unfiled[rec.id] = res
+		if !r.retrying && !r.closed {
+			r.retrying = true
+			r.wg.Add(1)
+			go r.retry()
+		}
+	}
+	r.mu.Unlock()
+	if err != nil {
+		rec.log.Error().Err(err).Dur("retry_every", r.opts.RetryEvery).Msg("filing clip: kept to be filed again")
 		return
 	}
 	ev := rec.log.Info()
 	if rec.incomplete {
 		ev = rec.log.Warn().Str("reason", rec.reason)
 	}
-	ev.Bool("complete", !rec.incomplete).Dur("duration", duration).Msg("clip filed")
+	ev.Bool("complete", !rec.incomplete).Dur("duration", res.Duration).Msg("clip filed")
+}
+
+// file files one clip; it must happen even while the console stops.
+func (r *Recorder) file(id string, res clip.Result) error {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.ctx), 10*time.Second)
+	defer cancel()
+	return r.opts.Store.FileClip(ctx, id, res)
+}
+
+// retry files again, every RetryEvery, the clips whose filing failed,
+// until none is left or the recorder closes; those left then are filed by
+// the store's RecoverClips at the next start.
+func (r *Recorder) retry() {
+	defer r.wg.Done()
+	t := time.NewTicker(r.opts.RetryEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-r.ctx.Done():
+			r.mu.Lock()
+			r.retrying = false
+			r.mu.Unlock()
+			return
+		case <-t.C:
+		}
+		r.mu.Lock()
+		todo := maps.Clone(r.unfiled)
+		r.mu.Unlock()
+		for id, res := range todo {
+			if err := r.file(id, res); err != nil {
+				r.opts.Log.Debug().Err(err).Str("finding", id).Msg("filing clip again: not yet")
+				continue
+			}
+			r.opts.Log.Info().Str("finding", id).Bool("complete", res.Complete).Msg("clip filed on a later try")
+			r.mu.Lock()
+			delete(r.unfiled, id)
+			r.mu.Unlock()
+		}
+		r.mu.Lock()
+		if len(r.unfiled) == 0 {
+			r.retrying = false
+			r.mu.Unlock()
+			return
+		}
+		r.mu.Unlock()
+	}
 }

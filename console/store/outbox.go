@@ -192,7 +192,7 @@ func (s *Store) RecordAttempt(ctx context.Context, seq int64, reason string, nex
 func (s *Store) markOutbox(ctx context.Context, seq int64, query string, args ...any) error {
 	res, err := s.db.ExecContext(ctx, query, args...)
 	if err != nil {
-		return fmt.Errorf("recording outbox entry %d: %w", seq, err)
+		return s.spaceErr(fmt.Errorf("recording outbox entry %d: %w", seq, err))
 	}
 	if n, _ := res.RowsAffected(); n == 0 {
 		return fmt.Errorf("%w: outbox entry %d", ErrNotFound, seq)

@@ -24,6 +24,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/qianliyan/qianliyan/console/clip"
 	"github.com/qianliyan/qianliyan/internal/sqlitedb"
 )
 
@@ -52,6 +53,8 @@ type Store struct {
 	// to a relay none runs for is waiting for a sign-in to it.
 	fwdMu      sync.Mutex
 	forwarding map[string]int
+
+	space space
 }
 
 // Open opens DATA/console.db and DATA/evidence, creating them if need be.
@@ -258,43 +261,62 @@ func (s *Store) Create(ctx context.Context, f Flag) (Finding, error) {
 
 // writeEvidence stores data under its SHA-256, durably, and returns the name.
 func (s *Store) writeEvidence(data []byte, ext string) (name, sum string, err error) {
+	name, sum, wrote, err := s.writeEvidenceFile(data, ext)
+	if wrote {
+		s.noteSpace(nil, true)
+	}
+	return name, sum, s.spaceErr(err)
+}
+
+func (s *Store) writeEvidenceFile(data []byte, ext string) (name, sum string, wrote bool, err error) {
 	h := sha256.Sum256(data)
 	sum = hex.EncodeToString(h[:])
 	name = sum + ext
 	path := filepath.Join(s.dir, name)
 	if _, err := os.Stat(path); err == nil {
-		return name, sum, nil // the same bytes are already kept
+		return name, sum, false, nil // the same bytes are already kept
 	}
 	tmp, err := os.CreateTemp(s.dir, ".tmp-*")
 	if err != nil {
-		return "", "", fmt.Errorf("writing evidence: %w", err)
+		return "", "", false, fmt.Errorf("writing evidence: %w", err)
 	}
 	defer os.Remove(tmp.Name())
 	if _, err := tmp.Write(data); err != nil {
 		tmp.Close()
-		return "", "", fmt.Errorf("writing evidence: %w", err)
+		return "", "", false, fmt.Errorf("writing evidence: %w", err)
 	}
 	if err := tmp.Sync(); err != nil {
 		tmp.Close()
-		return "", "", fmt.Errorf("syncing evidence: %w", err)
+		return "", "", false, fmt.Errorf("syncing evidence: %w", err)
 	}
 	if err := tmp.Close(); err != nil {
-		return "", "", fmt.Errorf("writing evidence: %w", err)
+		return "", "", false, fmt.Errorf("writing evidence: %w", err)
 	}
 	if err := os.Rename(tmp.Name(), path); err != nil {
-		return "", "", fmt.Errorf("keeping evidence: %w", err)
+		return "", "", false, fmt.Errorf("keeping evidence: %w", err)
 	}
-	return name, sum, nil
+	return name, sum, true, nil
 }
 
-// FinishClip files a finding's recorded clip under its content hash and
-// records it as complete, or as incomplete when the recording was cut short.
+// FinishClip files a finding's clip as FileClip does, with no reason given
+// for an incomplete one.
 func (s *Store) FinishClip(ctx context.Context, id string, complete bool, startsAt time.Time, duration time.Duration, width, height int) error {
+	return s.FileClip(ctx, id, clip.Result{Complete: complete, StartsAt: startsAt, Duration: duration, Width: width, Height: height})
+}
+
+// FileClip files a finding's recorded clip under its content hash and
+// records it as complete, or as incomplete and why, with its outbox entry.
+// The recording's file stays where it was written until the record is
+// committed: a filing the disk refused leaves everything as it was, to be
+// filed again (or by RecoverClips), and never a record without its file.
+func (s *Store) FileClip(ctx context.Context, id string, res clip.Result) error {
 	partial := s.PartialClipPath(id)
-	ev := Evidence{Kind: "clip", State: "incomplete", StartsAt: startsAt, Duration: duration, Width: width, Height: height}
-	if complete {
+	ev := Evidence{Kind: "clip", State: "incomplete", StartsAt: res.StartsAt, Duration: res.Duration, Width: res.Width, Height: res.Height}
+	if res.Complete {
 		ev.State = "complete"
 	}
+	reason := res.Reason
+	kept := false
 	if f, err := os.Open(partial); err == nil {
 		h := sha256.New()
 		n, err := io.Copy(h, f)
@@ -304,16 +326,27 @@ func (s *Store) FinishClip(ctx context.Context, id string, complete bool, starts
 		}
 		ev.SHA256 = hex.EncodeToString(h.Sum(nil))
 		ev.File, ev.Bytes = ev.SHA256+".mp4", n
-		if err := os.Rename(partial, filepath.Join(s.dir, ev.File)); err != nil {
-			return fmt.Errorf("keeping clip of %s: %w", id, err)
+		// A second name for the same file takes no space; the first goes
+		// once the record is committed.
+		if err := os.Link(partial, filepath.Join(s.dir, ev.File)); err != nil && !errors.Is(err, fs.ErrExist) {
+			return s.spaceErr(fmt.Errorf("keeping clip of %s: %w", id, err))
 		}
+		kept = true
 	} else if !errors.Is(err, fs.ErrNotExist) {
 		return fmt.Errorf("opening clip of %s: %w", id, err)
-	} else {
+	} else if ev.State != "incomplete" || reason == "" {
 		ev.State = "incomplete"
+		reason = "no video of the clip reached the disk"
 	}
 	now := s.now()
-	return s.tx(ctx, func(tx *sql.Tx) error {
+	detail := map[string]any{"file": ev.File, "duration_ms": ev.Duration.Milliseconds()}
+	if ev.State == "incomplete" {
+		if reason == "" {
+			reason = "the recording was cut short"
+		}
+		detail["reason"] = reason
+	}
+	err := s.tx(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE evidence SET state = ?, file = ?, sha256 = ?, bytes = ?, width = ?, height = ?, starts_at = ?, duration_ms = ?
 			WHERE finding_id = ? AND kind = 'clip'`,
 			ev.State, ev.File, ev.SHA256, ev.Bytes, ev.Width, ev.Height, formatOptional(ev.StartsAt), ev.Duration.Milliseconds(), id)
@@ -323,15 +356,26 @@ func (s *Store) FinishClip(ctx context.Context, id string, complete bool, starts
 		if n, _ := res.RowsAffected(); n == 0 {
 			return fmt.Errorf("%w: %s has no clip being recorded", ErrNotFound, id)
 		}
-		if err := addEvent(ctx, tx, id, now, "console", "clip_"+ev.State, map[string]any{"file": ev.File, "duration_ms": ev.Duration.Milliseconds()}); err != nil {
+		if err := addEvent(ctx, tx, id, now, "console", "clip_"+ev.State, detail); err != nil {
 			return err
 		}
 		return enqueue(ctx, tx, id, "evidence", 0, now)
 	})
+	if err != nil {
+		return err
+	}
+	if kept {
+		if err := os.Remove(partial); err != nil {
+			return fmt.Errorf("removing the recording of the filed clip of %s: %w", id, err)
+		}
+	}
+	return nil
 }
 
-// RecoverClips closes the clips a crash left recording: whatever reached the
-// file is kept and the clip is marked incomplete. It returns how many.
+// RecoverClips files the clips a crash left recording, and those whose
+// filing the disk refused until the console stopped: the file is cut to its
+// last whole fragment and kept, its duration, picture size and start read
+// from it, and the clip marked incomplete with why. It returns how many.
 func (s *Store) RecoverClips(ctx context.Context) (int, error) {
 	rows, err := s.db.QueryContext(ctx, `SELECT finding_id, starts_at FROM evidence WHERE kind = 'clip' AND state = 'recording'`)
 	if err != nil {
@@ -352,12 +396,39 @@ func (s *Store) RecoverClips(ctx context.Context) (int, error) {
 	}
 	rows.Close()
 	for _, p := range ps {
-		starts, _ := sqlitedb.ParseTime(p.starts)
-		if err := s.FinishClip(ctx, p.id, false, starts, 0, 0, 0); err != nil {
+		res := recovered(s.PartialClipPath(p.id))
+		if starts, err := sqlitedb.ParseTime(p.starts); err == nil {
+			res.StartsAt = starts
+		}
+		if err := s.FileClip(ctx, p.id, res); err != nil {
 			return 0, err
 		}
 	}
 	return len(ps), nil
+}
+
+// recovered reads what a recording left at path when the console stopped
+// before filing it.
+func recovered(path string) clip.Result {
+	res := clip.Result{Reason: "the console stopped while the clip was being recorded"}
+	st, err := os.Stat(path)
+	if err != nil {
+		res.Reason = "the console stopped before any video of the clip reached the disk"
+		return res
+	}
+	info, err := clip.Repair(path)
+	if err != nil {
+		res.Reason += "; its file is kept as it was: " + err.Error()
+		return res
+	}
+	res.Duration, res.Width, res.Height = info.Duration, info.Width, info.Height
+	// The file's last write is about when its last fragment's video
+	// arrived: the video came in as fast as it plays.
+	res.StartsAt = st.ModTime().Add(-info.Duration)
+	if info.Cut > 0 {
+		res.Reason += fmt.Sprintf("; %d bytes of a fragment cut short were taken off", info.Cut)
+	}
+	return res
 }
 
 // Edit changes what the officer may still change before the site sees it.
@@ -498,10 +569,10 @@ func (s *Store) tx(ctx context.Context, fn func(*sql.Tx) error) error {
 	}
 	defer tx.Rollback()
 	if err := fn(tx); err != nil {
-		return err
+		return s.spaceErr(err)
 	}
 	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("committing: %w", err)
+		return s.spaceErr(fmt.Errorf("committing: %w", err))
 	}
 	s.signalQueued()
 	return nil

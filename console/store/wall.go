@@ -54,7 +54,7 @@ func (s *Store) SetSetting(ctx context.Context, key, value string) error {
 		ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at`,
 		key, value, sqlitedb.FormatTime(s.now()))
 	if err != nil {
-		return fmt.Errorf("storing setting %s: %w", key, err)
+		return s.spaceErr(fmt.Errorf("storing setting %s: %w", key, err))
 	}
 	return nil
 }
@@ -101,7 +101,7 @@ func (s *Store) PutLayout(ctx context.Context, user string, l wall.Layout) error
 		ON CONFLICT (user_name, name) DO UPDATE SET grid = excluded.grid, tiles = excluded.tiles, updated_at = excluded.updated_at`,
 		user, l.Name, l.Grid, string(tiles), sqlitedb.FormatTime(s.now()))
 	if err != nil {
-		return fmt.Errorf("saving layout %q: %w", l.Name, err)
+		return s.spaceErr(fmt.Errorf("saving layout %q: %w", l.Name, err))
 	}
 	return nil
 }

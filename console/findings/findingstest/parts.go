@@ -37,6 +37,9 @@ type Parts struct {
 	// Via is the address the console signs in at and pulls from, given
 	// the relay's own (a proxy in front of it); nil is the relay's.
 	Via func(relayURL string) string
+	// Clips, when set, is given the rig's clip recorder, for a test that
+	// waits on its clips.
+	Clips func(*evidence.Recorder)
 }
 
 // heldSession is the sign-in as the console's session keeps it: the
@@ -90,6 +93,9 @@ func NewWith(t testing.TB, o Options, p Parts) *Rig {
 		Sources: sources, Buffers: buffers, Store: st, Before: ClipBefore, After: ClipAfter, Log: log,
 	})
 	t.Cleanup(rec.Close)
+	if p.Clips != nil {
+		p.Clips(rec)
+	}
 	core := findings.New(findings.Options{
 		Store: st, Console: &heldSession{rc: rc, user: User, cams: cams}, Frames: buffers, Clips: rec,
 		Templates: o.Templates, Now: o.Now, MaxSnapshotBytes: o.MaxSnapshotBytes, Log: log,

@@ -1,0 +1,101 @@
+package store
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/qianliyan/qianliyan/console/clip"
+	"github.com/qianliyan/qianliyan/internal/testmedia"
+)
+
+// A clip left recording by a crash, its last fragment half written, is
+// filed from its file: cut to its last whole fragment, with the duration,
+// size, picture and start the file gives.
+func TestRecoveredClipIsReadFromItsFile(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	s := open(t, dir)
+	f, err := s.Create(ctx, flag())
+	if err != nil {
+		t.Fatal(err)
+	}
+	units, err := testmedia.Units(testmedia.Spec{Width: 320, Height: 240, FPS: 15, GOP: 15, Seconds: 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := s.PartialClipPath(f.ID)
+	w, err := clip.Create(path, units[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, au := range units[1:] {
+		if err := w.Write(au); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	whole, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The crash came in the middle of writing one more fragment.
+	first := bytes.Index(whole, []byte("moof")) - 4
+	half := whole[first : first+300]
+	if err := os.WriteFile(path, append(append([]byte(nil), whole...), half...), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	st, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+
+	s2 := open(t, dir)
+	if n, err := s2.RecoverClips(ctx); err != nil || n != 1 {
+		t.Fatalf("recovered %d, %v", n, err)
+	}
+	got, err := s2.Get(ctx, f.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := got.Clip
+	wantStart := st.ModTime().Add(-4 * time.Second)
+	if c.State != "incomplete" || c.Bytes != int64(len(whole)) || c.Width != 320 || c.Height != 240 ||
+		c.Duration < 3990*time.Millisecond || c.Duration > 4010*time.Millisecond ||
+		c.StartsAt.Sub(wantStart).Abs() > 10*time.Millisecond {
+		t.Fatalf("recovered clip %+v; want incomplete, %d bytes, 320x240, 4 s from %v", c, len(whole), wantStart)
+	}
+	p, err := s2.EvidencePath(c.File)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if probe, err := testmedia.ProbeFile(p); err != nil || probe.Frames != len(units) {
+		t.Fatalf("the recovered clip plays %+v, %v; want all %d frames", probe, err, len(units))
+	}
+	events, err := s2.Events(ctx, f.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var reason string
+	for _, ev := range events {
+		if ev.Action == "clip_incomplete" {
+			var d struct {
+				Reason string `json:"reason"`
+			}
+			if err := json.Unmarshal(ev.Detail, &d); err != nil {
+				t.Fatal(err)
+			}
+			reason = d.Reason
+		}
+	}
+	if !strings.Contains(reason, "stopped while the clip was being recorded") || !strings.Contains(reason, "300 bytes") {
+		t.Fatalf("reason %q: want the crash and the cut fragment", reason)
+	}
+}
