@@ -288,9 +288,14 @@ func TestFlagCommitsFindingWithSnapshotThenClip(t *testing.T) {
 	if f.Clip == nil || f.Clip.State != "recording" {
 		t.Fatalf("clip %+v, want recording", f.Clip)
 	}
-	// observed_at is when the console received the frame on screen.
-	if d := onScreenSince.Sub(f.ObservedAt); d < 0 || d > time.Second {
-		t.Fatalf("observed at %v, %v before the frame was on screen", f.ObservedAt, d)
+	// observed_at is when the console received the frame on screen, as its
+	// buffer says (the store keeps times to the millisecond).
+	arrived, err := r.Buffers.Locate(findingstest.Doff1, frame.PTS)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := f.ObservedAt.Sub(arrived).Abs(); d >= time.Millisecond || f.ObservedAt.After(onScreenSince) {
+		t.Fatalf("observed at %v; the frame on screen arrived at %v, and was on screen by %v", f.ObservedAt, arrived, onScreenSince)
 	}
 
 	// Committed: the row, its JPEG, its history, its outbox entry.
@@ -298,8 +303,9 @@ func TestFlagCommitsFindingWithSnapshotThenClip(t *testing.T) {
 	if n := findingstest.Count(t, db, `SELECT count(*) FROM findings WHERE id = ? AND observer = ? AND camera = 'doff1'`, f.ID, findingstest.User); n != 1 {
 		t.Fatalf("%d rows for the finding", n)
 	}
-	if n := findingstest.Count(t, db, `SELECT count(*) FROM outbox WHERE finding_id = ?`, f.ID); n != 1 {
-		t.Fatalf("%d outbox entries", n)
+	// (The clip's entry may be there too, on a machine slow enough.)
+	if n := findingstest.Count(t, db, `SELECT count(*) FROM outbox WHERE finding_id = ? AND kind = 'finding'`, f.ID); n != 1 {
+		t.Fatalf("%d outbox entries of the finding", n)
 	}
 	var file string
 	var w, h int
