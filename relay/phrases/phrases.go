@@ -47,6 +47,7 @@ var catalogue = map[string]bilingual.Text{
 	"photo_type":       bilingual.New("照片须为 JPEG 或 PNG", "Photos must be JPEG or PNG"),
 	"too_many_photos":  bilingual.New("照片过多", "Too many photos"),
 	"note_required":    bilingual.New("请填写整改说明", "Please say what was done"),
+	"uploads_busy":     bilingual.New("正在接收的照片过多，请稍后再提交", "Too many photos are being received right now; send it again in a minute"),
 	"cannot":           bilingual.New("当前状态不能执行此操作", "This finding's status does not allow that"),
 	"failed":           bilingual.New("操作失败，请稍后再试", "That failed; please try again later"),
 

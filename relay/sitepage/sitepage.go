@@ -41,7 +41,12 @@ var staticFS embed.FS
 type Findings interface {
 	List(ctx context.Context, by auth.Principal, flt findings.Filter) ([]findings.Finding, error)
 	Get(ctx context.Context, by auth.Principal, id string) (findings.Finding, error)
-	Act(ctx context.Context, by auth.Principal, id string, req findings.Request) (findings.Finding, error)
+	// An action is checked before its form's photos are read, the photos
+	// written to disk as they arrive, then the action applied with them
+	// (rectify.go).
+	Check(ctx context.Context, by auth.Principal, id string, req findings.Request) (done bool, err error)
+	ReceivePhoto(r io.Reader) (*findings.Upload, error)
+	ActWithPhotos(ctx context.Context, by auth.Principal, id string, req findings.Request, photos []*findings.Upload) (findings.Finding, error)
 	Open(ctx context.Context, by auth.Principal, id, name string) (*os.File, findings.File, error)
 	// The changes cursor an open page follows (see follow.go).
 	Cursor(ctx context.Context) (int64, error)
@@ -89,18 +94,12 @@ const (
 // closedShown is how long a verified or withdrawn finding stays listed.
 const closedShown = 30 * 24 * time.Hour
 
-// Upload bounds: photos of at most MaxPhotoBytes each, findings.MaxPhotos of them.
-const (
-	formMemory        = 8 << 20
-	maxRectifyBody    = findings.MaxPhotos*findings.MaxPhotoBytes + 1<<20
-	uploadReadTimeout = 10 * time.Minute
-)
-
 type page struct {
 	Config
 	csrfKey []byte
 	tmpl    map[string]*template.Template
 	static  http.Handler
+	uploads chan struct{} // a slot for each upload received at once (rectify.go)
 }
 
 // New returns the page's handler; mount it at /site/.
@@ -108,7 +107,7 @@ func New(cfg Config) (http.Handler, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	p := &page{Config: cfg, csrfKey: make([]byte, 32), tmpl: map[string]*template.Template{}}
+	p := &page{Config: cfg, csrfKey: make([]byte, 32), tmpl: map[string]*template.Template{}, uploads: make(chan struct{}, MaxUploads)}
 	if _, err := rand.Read(p.csrfKey); err != nil {
 		return nil, err
 	}
@@ -378,88 +377,7 @@ func (p *page) acknowledge(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	p.act(w, r, by, token, findings.Request{ActionID: r.PostFormValue("action_id"), Action: findings.ActAcknowledge,
-		Note: strings.TrimSpace(r.PostFormValue("note"))})
-}
-
-func (p *page) rectify(w http.ResponseWriter, r *http.Request) {
-	by, token, ok := p.session(w, r)
-	if !ok {
-		return
-	}
-	_ = http.NewResponseController(w).SetReadDeadline(time.Now().Add(uploadReadTimeout))
-	r.Body = http.MaxBytesReader(w, r.Body, maxRectifyBody)
-	err := r.ParseMultipartForm(formMemory)
-	var tooBig *http.MaxBytesError
-	if errors.As(err, &tooBig) {
-		p.showFinding(w, r, by, token, http.StatusRequestEntityTooLarge, "photo_too_large", "")
-		return
-	}
-	if err != nil || !p.checkCSRF(r, token) {
-		p.showFinding(w, r, by, token, http.StatusForbidden, "bad_form", "")
-		return
-	}
-	defer r.MultipartForm.RemoveAll()
-	req := findings.Request{ActionID: r.PostFormValue("action_id"), Action: findings.ActRectify, Note: strings.TrimSpace(r.PostFormValue("note"))}
-	if req.Note == "" {
-		p.showFinding(w, r, by, token, http.StatusUnprocessableEntity, "note_required", "")
-		return
-	}
-	files := r.MultipartForm.File["photos"]
-	if len(files) > findings.MaxPhotos {
-		p.showFinding(w, r, by, token, http.StatusUnprocessableEntity, "too_many_photos", "")
-		return
-	}
-	for _, fh := range files {
-		if fh.Size == 0 && fh.Filename == "" { // the empty file input
-			continue
-		}
-		if fh.Size > findings.MaxPhotoBytes {
-			p.showFinding(w, r, by, token, http.StatusRequestEntityTooLarge, "photo_too_large", "")
-			return
-		}
-		f, err := fh.Open()
-		if err != nil {
-			p.showFinding(w, r, by, token, http.StatusBadRequest, "bad_form", "")
-			return
-		}
-		data, err := io.ReadAll(io.LimitReader(f, findings.MaxPhotoBytes+1))
-		f.Close()
-		if err != nil {
-			p.showFinding(w, r, by, token, http.StatusBadRequest, "bad_form", "")
-			return
-		}
-		ctype := http.DetectContentType(data)
-		if ctype != "image/jpeg" && ctype != "image/png" {
-			p.showFinding(w, r, by, token, http.StatusUnsupportedMediaType, "photo_type", "")
-			return
-		}
-		req.Photos = append(req.Photos, findings.Photo{ContentType: ctype, Data: data})
-	}
-	p.act(w, r, by, token, req)
-}
-
-func (p *page) act(w http.ResponseWriter, r *http.Request, by auth.Principal, token string, req findings.Request) {
-	id := r.PathValue("id")
-	_, err := p.Findings.Act(r.Context(), by, id, req)
-	var te *findings.TransitionError
-	switch {
-	case err == nil:
-		p.Log.Info().Str("finding", id).Str("user", by.Name).Str("action", string(req.Action)).Msg("site page action")
-		http.Redirect(w, r, "/site/findings/"+id+"?done="+string(req.Action), http.StatusSeeOther)
-	case errors.Is(err, findings.ErrNotFound):
-		p.message(w, r, http.StatusNotFound, "not_found")
-	case errors.As(err, &te):
-		p.showFinding(w, r, by, token, http.StatusConflict, "cannot", "")
-	case errors.Is(err, findings.ErrForbidden):
-		p.showFinding(w, r, by, token, http.StatusForbidden, "read_only", "")
-	case errors.Is(err, findings.ErrTooLarge):
-		p.showFinding(w, r, by, token, http.StatusRequestEntityTooLarge, "photo_too_large", "")
-	case errors.Is(err, findings.ErrContentType), errors.Is(err, findings.ErrInvalid):
-		p.showFinding(w, r, by, token, http.StatusUnprocessableEntity, "bad_form", "")
-	default:
-		p.Log.Error().Err(err).Str("finding", id).Msg("site page action failed")
-		p.showFinding(w, r, by, token, http.StatusInternalServerError, "failed", "")
-	}
+		Note: strings.TrimSpace(r.PostFormValue("note"))}, nil)
 }
 
 func (p *page) evidence(w http.ResponseWriter, r *http.Request) {

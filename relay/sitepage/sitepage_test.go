@@ -145,14 +145,17 @@ func TestSitePageRefusesBadInput(t *testing.T) {
 		{"rectify before acknowledging", func() (int, string) {
 			return mgr1.multipart("/site/findings/f1/rectify", map[string]string{"csrf": csrf, "action_id": actionID, "note": "done"}, nil)
 		}, 409},
-		{"oversized photo", func() (int, string) {
+		// The status is checked before any photo is read: an oversized
+		// photo or one not an image is refused for what it is only when the
+		// finding may be rectified (upload_test.go).
+		{"oversized photo before acknowledging", func() (int, string) {
 			return mgr1.multipart("/site/findings/f1/rectify", map[string]string{"csrf": csrf, "action_id": actionID, "note": "done"},
 				[]upload{{"big.jpg", big}})
-		}, 413},
-		{"photo not an image", func() (int, string) {
+		}, 409},
+		{"photo not an image before acknowledging", func() (int, string) {
 			return mgr1.multipart("/site/findings/f1/rectify", map[string]string{"csrf": csrf, "action_id": actionID, "note": "done"},
 				[]upload{{"x.jpg", []byte("<html>not a photo</html>")}})
-		}, 415},
+		}, 409},
 		{"rectify without a note", func() (int, string) {
 			return mgr1.multipart("/site/findings/f1/rectify", map[string]string{"csrf": csrf, "action_id": actionID}, nil)
 		}, 422},
