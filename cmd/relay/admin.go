@@ -55,7 +55,9 @@ line) or, on a terminal, prompted for; never from the command line.
 RTSP URLs name the camera's user without its password (rtsp://admin@host/…);
 the password is then read like a user's. A camera without --main or --sub
 is published by WHIP. Changes apply to a running relay at once (users,
-sites), or within seconds (the RTSP sources it pulls).
+sites), or within seconds (the RTSP sources it pulls). A password change or
+a disable revokes the user's sign-ins: a running relay refuses their tokens
+at once and ends their video, event streams and long polls within seconds.
 `
 
 // admin runs a user, site or camera command; it returns the exit status.
@@ -316,7 +318,7 @@ func userPasswd(ctx context.Context, a *adminCtx, args []string) error {
 	if err := a.st.SetPassword(ctx, pos[0], hash); err != nil {
 		return err
 	}
-	fmt.Fprintf(a.stdout, "password of %s changed\n", pos[0])
+	fmt.Fprintf(a.stdout, "password of %s changed; their sign-ins are revoked (a running relay ends what they have open within seconds)\n", pos[0])
 	return nil
 }
 
@@ -337,7 +339,11 @@ func userDisable(disable bool) func(context.Context, *adminCtx, []string) error 
 		} else if err != nil {
 			return err
 		}
-		fmt.Fprintf(a.stdout, "user %s %sd\n", pos[0], verb)
+		if disable {
+			fmt.Fprintf(a.stdout, "user %s disabled; their sign-ins are revoked (a running relay ends what they have open within seconds)\n", pos[0])
+		} else {
+			fmt.Fprintf(a.stdout, "user %s enabled\n", pos[0])
+		}
 		return nil
 	}
 }
