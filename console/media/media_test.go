@@ -385,11 +385,17 @@ func TestSourceStalls(t *testing.T) {
 		t.Fatalf("%d WHEP sessions: the stall restarted the session too early", n)
 	}
 
-	// Long silence ends the session; the new one is silent too.
+	// Long silence ends the session; the new one is silent too, and the
+	// camera stays stalled since its last picture (issue 10.1).
 	clock.Advance(6 * time.Second)
-	rec.waitReason(t, Offline, ReasonNoVideo)
 	if s := relay.WaitEnded(t, 0); s.EndReason != peer.ReasonDeleted {
 		t.Fatalf("silent session %+v, want it ended by the source's DELETE", s)
+	}
+	eventually.True(t, within, "a new session", func() bool { return len(relay.Sessions(t)) >= 2 })
+	select {
+	case s := <-rec.states:
+		t.Fatalf("state %+v after the silent session, want still stalled", s)
+	default:
 	}
 
 	relay.Pause(t, "site-01/doff1", false)

@@ -2,12 +2,20 @@
 // puller, and per camera stream a source that pulls while anyone watches,
 // reconnects when the relay or camera goes away, keeps the current GOP for
 // late joiners and tells its subscribers whether the picture is live.
+//
+// Only new video counts as live: a session's first units may be ones the
+// source has had before (the relay hands every new viewer its cached GOP),
+// and those are neither passed on again nor taken as a sign of life, so a
+// frozen camera is never shown live, and the evidence buffers and clips
+// never hold the same second twice.
 package media
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
+	"hash/maphash"
 	"net"
 	"net/url"
 	"sync"
@@ -150,8 +158,11 @@ type Source struct {
 	gop      []avc.AccessUnit
 	gopBytes int
 	sps, pps []byte
-	lastAU   time.Time // clock time of the last unit, or of the session start
+	lastAU   time.Time // clock time of the last new unit, or of the session start
+	lastNew  time.Time // clock time of the last new unit
 	pts      ptsRebase
+	seen     history                 // the last keyframe passed on
+	replay   replay                  // the current session's check for units seen before
 	restart  context.CancelCauseFunc // ends the current session, nil between sessions
 	wake     chan struct{}           // cuts a wait between sessions short
 	tap      Subscriber              // Options.Tap's, until the source stops
@@ -169,6 +180,7 @@ func newSource(key Key, puller Puller, opts Options) *Source {
 		subs:   make(map[int]Subscriber),
 		state:  State{State: Connecting, Since: opts.Clock.Now()},
 		wake:   make(chan struct{}, 1),
+		seen:   history{seed: maphash.MakeSeed()},
 	}
 	if opts.Tap != nil {
 		s.tap, s.tapDone = opts.Tap(key)
@@ -235,12 +247,14 @@ func (s *Source) run(ctx context.Context) {
 		s.restart = restart
 		s.lastAU = s.opts.Clock.Now()
 		s.pts.newSession()
+		s.replay = replay{checking: true}
 		s.mu.Unlock()
 
 		delivered := false
 		err := s.puller.Pull(sctx, s.key, func(au avc.AccessUnit) {
-			delivered = true
-			s.deliver(au)
+			if s.deliver(au) {
+				delivered = true
+			}
 		})
 		if cause := context.Cause(sctx); ctx.Err() == nil && errors.Is(cause, errStalled) {
 			err = cause
@@ -253,9 +267,23 @@ func (s *Source) run(ctx context.Context) {
 		reason := reasonOf(err)
 		s.mu.Lock()
 		s.restart = nil
-		// The picture of a dead session must not pass for live to a joiner.
-		s.gop, s.gopBytes = nil, 0
-		s.setState(Offline, reason)
+		switch {
+		case errors.Is(err, errStalled) && s.state.State == Stalled:
+			// The camera is still frozen, as it has been since its last
+			// picture: a new session changes nothing the officer should
+			// see, and a joiner gets the state first, then the picture to
+			// decode the camera's next units on.
+		default:
+			// The picture of a dead session must not pass for live to a joiner.
+			s.gop, s.gopBytes = nil, 0
+			if reason == ReasonCameraOffline {
+				// The relay has no source for the camera, and with it
+				// forgot its cached GOP: whatever the next source sends
+				// is new, however it looks.
+				s.seen.reset()
+			}
+			s.setState(Offline, reason)
+		}
 		s.mu.Unlock()
 		s.log.Info().Err(err).Str("reason", reason).Msg("camera stream ended; retrying")
 
@@ -264,12 +292,17 @@ func (s *Source) run(ctx context.Context) {
 		}
 		wait := backoff
 		var rerr *relayclient.Error
-		if errors.As(err, &rerr) && rerr.RetryAfter > 0 {
+		switch {
+		case errors.Is(err, errStalled):
+			// The relay answered and kept the session up: ask again at once,
+			// as only a new offer learns whether the camera is still there.
+			wait = 0
+		case errors.As(err, &rerr) && rerr.RetryAfter > 0:
 			// The relay is up and says when to ask again (an offline
 			// camera): follow it rather than back off further, so the
 			// picture returns within seconds of the camera.
 			wait = min(max(rerr.RetryAfter, s.opts.BackoffMin), s.opts.BackoffMax)
-		} else {
+		default:
 			backoff = min(backoff*2, s.opts.BackoffMax)
 		}
 		t := time.NewTimer(wait)
@@ -311,10 +344,32 @@ func (s *Source) watch(ctx context.Context) {
 	}
 }
 
-func (s *Source) deliver(au avc.AccessUnit) {
+// deliver passes on one unit of the session, unless the source has had it
+// before, and reports whether it was new.
+func (s *Source) deliver(au avc.AccessUnit) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.lastAU = s.opts.Clock.Now()
+	var sum uint64 // of keyframes only: where a repeat starts
+	if au.Keyframe {
+		sum = s.seen.sum(au)
+	}
+	if s.replay.checking {
+		if at, ok := s.replay.match(&s.seen, s.pts.last, au, sum); ok {
+			// Seen before: on the stream's clock, its next units follow
+			// it as they did the first time.
+			s.pts.anchor(au.PTS, at)
+			return false
+		}
+		s.replay.checking = false
+	}
+	now := s.opts.Clock.Now()
+	if s.pts.fresh && !s.lastNew.IsZero() {
+		// A session that does not begin with what the source had: its
+		// clock's relation to the stream's is unknown, and the time that
+		// passed is the best guess of the gap.
+		s.pts.after(now.Sub(s.lastNew))
+	}
+	s.lastAU, s.lastNew = now, now
 	if sps, pps := au.ParamSets(); sps != nil || pps != nil {
 		if sps != nil {
 			s.sps = sps
@@ -323,12 +378,15 @@ func (s *Source) deliver(au avc.AccessUnit) {
 			s.pps = pps
 		}
 	}
-	if au.Keyframe {
+	keyframe := au.Keyframe
+	size := au.Size()
+	if keyframe {
 		// Every keyframe carries the parameter sets, so any subscriber can
 		// start decoding at any keyframe.
 		au = au.WithParamSets(s.sps, s.pps)
 	}
 	au.PTS = s.pts.next(au.PTS)
+	s.seen.add(keyframe, sum, size, au.PTS)
 
 	switch {
 	case au.Keyframe:
@@ -348,6 +406,7 @@ func (s *Source) deliver(au avc.AccessUnit) {
 	for _, sub := range s.subs {
 		sub.OnAccessUnit(au)
 	}
+	return true
 }
 
 // setState must be called with s.mu held.
@@ -393,6 +452,8 @@ func (s *Source) relayReport(online bool, since time.Time) {
 		}
 		return
 	}
+	// Without a source the relay has no cached GOP to hand out again.
+	s.seen.reset()
 	if s.state.State == Offline && s.state.Reason == ReasonCameraOffline {
 		return
 	}
@@ -442,19 +503,30 @@ type ptsRebase struct {
 	last    time.Duration // last output
 	offset  time.Duration // added to this session's times
 	fresh   bool          // no unit yet in this session
+	gap     time.Duration // between the sessions, when longer than sessionGap
 }
 
 // sessionGap is the time put between the last unit of one session and the
 // first of the next: about a frame.
 const sessionGap = 40 * time.Millisecond
 
-func (p *ptsRebase) newSession() { p.fresh = true }
+func (p *ptsRebase) newSession() { p.fresh, p.gap = true, 0 }
+
+// after says how long it has been since the last session's last unit.
+func (p *ptsRebase) after(d time.Duration) { p.gap = d }
+
+// anchor puts this session's time pts at out, a time already given: the
+// session's first units were ones the source had before.
+func (p *ptsRebase) anchor(pts, out time.Duration) {
+	p.fresh = false
+	p.offset = out - pts
+}
 
 func (p *ptsRebase) next(pts time.Duration) time.Duration {
 	if p.fresh {
 		p.fresh = false
 		if p.started {
-			p.offset = p.last + sessionGap - pts
+			p.offset = p.last + max(sessionGap, p.gap) - pts
 		} else {
 			p.offset = -pts
 		}
@@ -465,6 +537,73 @@ func (p *ptsRebase) next(pts time.Duration) time.Duration {
 	}
 	p.started, p.last = true, out
 	return out
+}
+
+// history remembers the keyframe a source last passed on, by content and
+// time: where a relay replaying its cached GOP to a new session starts.
+type history struct {
+	seed maphash.Seed
+	key  seenUnit // zero until a keyframe is passed on
+}
+
+type seenUnit struct {
+	sum  uint64
+	size int
+	pts  time.Duration // as passed on
+}
+
+// sum is a digest of the unit's content as the puller gave it.
+func (h *history) sum(au avc.AccessUnit) uint64 {
+	var d maphash.Hash
+	d.SetSeed(h.seed)
+	var n [4]byte
+	for _, nalu := range au.NALUs {
+		binary.BigEndian.PutUint32(n[:], uint32(len(nalu)))
+		d.Write(n[:])
+		d.Write(nalu)
+	}
+	return d.Sum64()
+}
+
+func (h *history) add(keyframe bool, sum uint64, size int, pts time.Duration) {
+	if keyframe {
+		h.key = seenUnit{sum: sum, size: size, pts: pts}
+	}
+}
+
+func (h *history) reset() { h.key = seenUnit{} }
+
+// replay follows a session's first units, which may repeat what the source
+// had before: the relay's cached GOP, which starts at the keyframe the
+// source last passed on. Once that keyframe is recognised, the session's
+// times are the stream's (the relay keeps one clock for a stream), and a
+// unit no later than the last one passed on is a repeat, or one the source
+// missed and is too late for now. The first later unit ends the check; the
+// rest of the session is new.
+type replay struct {
+	checking bool
+	anchored bool
+	offset   time.Duration // the session's time to the time given, once anchored
+}
+
+// pastTolerance absorbs the rounding of times to the RTP clock's ticks,
+// which differs between sessions that start their clocks at other units; a
+// new unit comes a frame later.
+const pastTolerance = time.Millisecond
+
+// match reports whether au, with digest sum when a keyframe, is one the source had before
+// (or can have no more), given h and the last time passed on, and the time
+// it has on the stream's clock.
+func (r *replay) match(h *history, last time.Duration, au avc.AccessUnit, sum uint64) (time.Duration, bool) {
+	if !r.anchored {
+		if h.key.size == 0 || !au.Keyframe || h.key.sum != sum || h.key.size != au.Size() {
+			return 0, false
+		}
+		r.anchored, r.offset = true, h.key.pts-au.PTS
+		return h.key.pts, true
+	}
+	at := au.PTS + r.offset
+	return at, at <= last+pastTolerance
 }
 
 // Sources is the registry of sources by key: a source exists while it has
