@@ -202,11 +202,19 @@ func (p *page) setLanguage(w http.ResponseWriter, r *http.Request) {
 	}
 	http.SetCookie(w, &http.Cookie{Name: langCookie, Value: lang, Path: cookiePath, MaxAge: 365 * 24 * 3600,
 		SameSite: http.SameSiteStrictMode, Secure: secure(r)})
-	back := "/site/"
-	if to := r.URL.Query().Get("back"); strings.HasPrefix(to, "/site/") && !strings.HasPrefix(to, "/site//") {
-		back = to
+	http.Redirect(w, r, backTo(r.URL.Query().Get("back")), http.StatusSeeOther)
+}
+
+// backTo is where the language switch returns: the page it was used on
+// (view.Path), which is the list or a finding's page. Anything else (a
+// path made to be read by the browser as another host's, with dot
+// segments, backslashes or a scheme) returns to the list.
+func backTo(to string) string {
+	const list, finding = "/site/", "/site/findings/"
+	if id, ok := strings.CutPrefix(to, finding); ok && findings.CheckID(id) == nil {
+		return to
 	}
-	http.Redirect(w, r, back, http.StatusSeeOther)
+	return list
 }
 
 // item is a finding as the page shows it.
@@ -396,7 +404,9 @@ func (p *page) evidence(w http.ResponseWriter, r *http.Request) {
 	defer fh.Close()
 	h := w.Header()
 	h.Set("Content-Type", file.ContentType)
-	h.Set("Cache-Control", "private, max-age=86400")
+	// Not kept in the phone's cache, where it would outlive the user's
+	// right to it.
+	h.Set("Cache-Control", "no-store")
 	h.Set("ETag", `"`+file.SHA256+`"`)
 	http.ServeContent(w, r, "", file.AddedAt, fh)
 }
