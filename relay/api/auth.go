@@ -102,7 +102,7 @@ func (s *server) login(w http.ResponseWriter, r *http.Request) error {
 			s.countLogin("limited")
 			secs := int(math.Ceil(wait.Seconds()))
 			w.Header().Set("Retry-After", strconv.Itoa(secs))
-			s.Log.Warn().Str("user", req.User).Str("remote", addr).Msg("sign-in refused: too many failures")
+			s.Log.Warn().Str("user", auth.TypedName(req.User, false)).Str("remote", addr).Msg("sign-in refused: too many failures")
 			return fault.New(fault.TooMany, "too_many_attempts",
 				"too many failed sign-ins for this user or from this address; retry in %d s", secs)
 		}
@@ -115,7 +115,7 @@ func (s *server) login(w http.ResponseWriter, r *http.Request) error {
 	// same answer as a wrong password.
 	if err := auth.CheckPassword(u.PasswordHash, req.Password); err != nil || u.Disabled {
 		s.countLogin("refused")
-		s.Log.Info().Str("user", req.User).Str("remote", addr).Msg("sign-in refused")
+		s.Log.Info().Str("user", auth.TypedName(req.User, u.Name != "")).Str("remote", addr).Msg("sign-in refused")
 		return unauthorized("wrong user or password")
 	}
 	if s.Logins != nil {

@@ -141,7 +141,7 @@ func (p *page) login(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err := auth.CheckPassword(u.PasswordHash, password); err != nil || u.Disabled || name == "" {
-		p.Log.Info().Str("user", name).Str("remote", addr).Msg("site page sign-in refused")
+		p.Log.Info().Str("user", auth.TypedName(name, u.Name != "")).Str("remote", addr).Msg("site page sign-in refused")
 		p.showLogin(w, r, http.StatusUnauthorized, "wrong_password")
 		return
 	}
