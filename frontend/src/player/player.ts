@@ -33,6 +33,28 @@ export const defaultStallAfterMs = 3000
 const tickMs = 250
 const statsEvery = 4
 
+/**
+ * Tells a new picture from one the stream has shown before: only a frame
+ * later in stream time than every one decoded on this connection is new. A
+ * frame decoded again (a GOP handed over anew) must not keep a frozen
+ * picture looking live.
+ */
+export class NewPictures {
+  private newest = -Infinity
+
+  /** A new connection: its stream may start its clock anew. */
+  reset(): void {
+    this.newest = -Infinity
+  }
+
+  /** Whether the frame with this PTS (µs) is new; a new one is remembered. */
+  take(ptsUs: number): boolean {
+    if (ptsUs <= this.newest) return false
+    this.newest = ptsUs
+    return true
+  }
+}
+
 /** Plays one camera's stream from the bridge into a canvas. */
 export class Player {
   readonly stats: TileStats
@@ -45,6 +67,7 @@ export class Player {
   private reported: TileState
   private shown: TileState
   private lastFrameAt = Date.now()
+  private readonly pictures = new NewPictures()
   private ticker: ReturnType<typeof setInterval> | undefined
   private ticks = 0
 
@@ -58,7 +81,7 @@ export class Player {
       stats: this.stats,
       window: this.window,
       output: (frame) => {
-        this.lastFrameAt = Date.now()
+        if (this.pictures.take(frame.timestamp)) this.lastFrameAt = Date.now()
         this.renderer.submit(frame)
       },
     })
@@ -68,6 +91,7 @@ export class Player {
         open: () => {
           this.stats.connects++
           this.decoder.resync()
+          this.pictures.reset()
         },
         message: (m) => this.onMessage(m),
         lost: (info) => {
