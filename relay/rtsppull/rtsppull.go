@@ -1,13 +1,16 @@
 // Package rtsppull pulls IP cameras and NVRs over RTSP into the relay's hub:
 // H.264 over TCP-interleaved or UDP transport, Basic or Digest credentials in
-// the URL, SPS/PPS from the SDP as well as in band, and reconnection with a
-// capped exponential backoff when a camera drops or reboots.
+// the URL, SPS/PPS from the SDP as well as in band, and reconnection when a
+// camera drops or reboots: briskly for a minute after it last showed a
+// picture, so that a reboot costs the officer the reboot and little more,
+// then with a capped exponential backoff.
 package rtsppull
 
 import (
 	"context"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"net/url"
 	"strings"
 	"sync"
@@ -42,6 +45,15 @@ type Source struct {
 type Options struct {
 	MinBackoff time.Duration // first wait after a failure; default 500 ms
 	MaxBackoff time.Duration // the cap; default 30 s
+	// BriskRetry is the wait between attempts at a camera that showed a
+	// picture less than BriskFor ago (a camera rebooting, a network
+	// blip); defaults 1 s and 1 min. Every wait varies by a fifth either
+	// way, so the cameras of a site that lost power do not call at once.
+	BriskRetry, BriskFor time.Duration
+	// Now and After are the clock and the wait between attempts
+	// (time.Now and time.After when nil); tests drive their own.
+	Now   func() time.Time
+	After func(time.Duration) <-chan time.Time
 	// ReadTimeout ends a session that receives nothing; default 10 s.
 	ReadTimeout time.Duration
 	// OnReconnect, when set, is told of every failed or ended session.
@@ -93,30 +105,74 @@ func Run(ctx context.Context, pub Publisher, src Source, opts Options) error {
 	if opts.MaxBackoff < opts.MinBackoff {
 		opts.MaxBackoff = 30 * time.Second
 	}
+	if opts.BriskRetry <= 0 {
+		opts.BriskRetry = time.Second
+	}
+	if opts.BriskFor <= 0 {
+		opts.BriskFor = time.Minute
+	}
 	if opts.ReadTimeout <= 0 {
 		opts.ReadTimeout = 10 * time.Second
 	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.After == nil {
+		opts.After = time.After
+	}
 	log := opts.Log.With().Str("component", "rtsppull").Str("camera", src.Key.String()).Str("url", Redact(src.URL)).Logger()
-	backoff := opts.MinBackoff
+	policy := newRetry(opts)
 	for {
 		delivered, err := pullOnce(ctx, pub, src, opts, log)
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
-		if delivered {
-			backoff = opts.MinBackoff
-		}
+		wait := policy.next(opts.Now(), delivered)
 		if opts.OnReconnect != nil {
 			opts.OnReconnect(src.Key, err)
 		}
-		log.Warn().Err(err).Dur("retry_in", backoff).Msg("RTSP session ended")
+		log.Warn().Err(err).Dur("retry_in", wait).Msg("RTSP session ended")
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
-		case <-time.After(backoff):
+		case <-opts.After(wait):
 		}
-		backoff = min(backoff*2, opts.MaxBackoff)
 	}
+}
+
+// retry says how long to wait before the next attempt at a camera.
+type retry struct {
+	min, max, brisk, briskFor time.Duration
+	healthy                   time.Time     // when a session that showed a picture last ended
+	backoff                   time.Duration // the next wait once the camera is no longer brisk
+}
+
+func newRetry(opts Options) *retry {
+	return &retry{min: opts.MinBackoff, max: opts.MaxBackoff, brisk: opts.BriskRetry, briskFor: opts.BriskFor, backoff: opts.MinBackoff}
+}
+
+// next returns the wait after a session that ended at now; delivered says
+// whether it showed a picture. A camera that did is tried again after
+// MinBackoff, then every BriskRetry for BriskFor, then with the wait
+// doubling from BriskRetry up to MaxBackoff; one that never did, with the
+// wait doubling from MinBackoff.
+func (r *retry) next(now time.Time, delivered bool) time.Duration {
+	if delivered {
+		r.healthy = now
+		r.backoff = max(r.brisk, r.min)
+		return jitter(r.min)
+	}
+	if !r.healthy.IsZero() && now.Sub(r.healthy) < r.briskFor {
+		return jitter(r.brisk)
+	}
+	d := r.backoff
+	r.backoff = min(r.backoff*2, r.max)
+	return jitter(d)
+}
+
+// jitter varies d by up to a fifth either way.
+func jitter(d time.Duration) time.Duration {
+	return d + time.Duration((rand.Float64()*0.4-0.2)*float64(d))
 }
 
 // pullOnce runs one RTSP session; delivered says whether it got a picture.
