@@ -4,7 +4,7 @@
 // travel as a header and a dead connection can be noticed and replaced.
 import { backoffDelay, defaultBackoff, type BackoffOptions } from '../player/backoff'
 import { ApiError, clientCodes, errorFrom, errorText } from './errors'
-import { ContractError, parseCamera, parseCameraList, parseSession } from './parse'
+import { ContractError, isObject, parseCamera, parseCameraList, parseSession, time } from './parse'
 import { parseFindingsEvent } from './findings'
 import { SSEParser } from './sse'
 import type { Camera, Session } from './types'
@@ -26,9 +26,22 @@ export interface StreamHandlers {
   session(s: Session): void
   /** Findings changed outside this view's own calls (the site answered, a change reached the relay): read them again. */
   findings?(ids: string[]): void
+  /** The console's data disk filled or has room again (sent again to a stream that reconnects). */
+  disk?(d: DiskState): void
   status?(s: StreamStatus): void
   /** An event that breaks the contract; skipped. */
   invalid?(reason: string): void
+}
+
+/** The console's data disk: while full, nothing the officer does can be saved. */
+export interface DiskState {
+  full: boolean
+  since?: Date
+}
+
+export function parseDiskEvent(v: unknown, where: string): DiskState {
+  if (!isObject(v) || typeof v.full !== 'boolean') throw new ContractError(where, 'no "full" flag')
+  return { full: v.full, since: time(v.since) }
 }
 
 export interface EventStreamOptions {
@@ -139,6 +152,9 @@ export class EventStream {
           return
         case 'findings':
           this.handlers.findings?.(parseFindingsEvent(v, 'event findings'))
+          return
+        case 'disk':
+          this.handlers.disk?.(parseDiskEvent(v, 'event disk'))
           return
         default:
         // Events this view does not know: the backend may add some.

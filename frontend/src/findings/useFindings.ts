@@ -126,6 +126,7 @@ export function useFindings(api: ApiClient, opts: FindingsOptions) {
       return f
     } catch (err) {
       if (err instanceof ApiError && err.code === 'camera_not_pulled') throw new Error(i18n.global.t('flag.notPulled'))
+      if (err instanceof ApiError && err.code === 'disk_full') throw new Error(i18n.global.t('flag.diskFull'))
       throw err
     }
   }

@@ -32,6 +32,8 @@ export interface CameraFeedOptions {
   pollMs?: number
   /** The backend's `findings` event: these findings changed. */
   findingsChanged?(ids: string[]): void
+  /** The backend's `disk` event: the console's data disk is full (nothing can be saved) or has room again. */
+  diskChanged?(full: boolean): void
   /**
    * The stream (re)opened: events sent while it was down are not replayed,
    * so what they would have said is read afresh.
@@ -82,6 +84,7 @@ export function useCameras(api: ApiClient, opts: CameraFeedOptions): CameraFeed 
         if (!s.signedIn) endSession(s.reason || 'signed_out')
       },
       findings: (ids) => opts.findingsChanged?.(ids),
+      disk: (d) => opts.diskChanged?.(d.full),
       status: (s) => {
         switch (s.state) {
           case 'open':

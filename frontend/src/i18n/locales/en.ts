@@ -17,6 +17,7 @@ const en: Messages = {
     live: 'Live status',
     liveLost: 'Live status interrupted; reconnecting',
     livePolling: 'Status refreshed every 10 seconds',
+    diskFull: 'Data disk full: findings and evidence cannot be saved until space is freed',
   },
   language: {
     zh: '中文',
@@ -318,6 +319,7 @@ const en: Messages = {
     badDeadline: 'The deadline is not a date and time.',
     pastDeadline: 'The deadline has already passed.',
     notPulled: 'The console is no longer receiving this camera: flag while its tile is open.',
+    diskFull: 'The data disk is full, so the finding was not saved: free space, then flag again.',
     noCatalogue: 'No checklist names deviations for this zone: type what was wrong.',
   },
   findings: {

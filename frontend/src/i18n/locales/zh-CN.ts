@@ -18,6 +18,7 @@ export default {
     live: '状态推送',
     liveLost: '状态推送中断，正在重连',
     livePolling: '状态每 10 秒刷新一次',
+    diskFull: '数据盘已满：问题和证据无法保存，请释放空间',
   },
   language: {
     zh: '中文',
@@ -319,6 +320,7 @@ export default {
     badDeadline: '整改期限不是有效的日期时间。',
     pastDeadline: '整改期限已过。',
     notPulled: '控制台已不再接收该摄像头：请在画面打开时标记。',
+    diskFull: '数据盘已满，问题未保存：请释放空间后再标记。',
     noCatalogue: '本区域的检查单没有列出问题类型：请手动填写。',
   },
   findings: {
