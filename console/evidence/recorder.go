@@ -170,7 +170,8 @@ type recording struct {
 // Record cuts the clip of finding id, observed on key at observedAt. The
 // pre-roll is on disk when Record returns, so a console killed right after
 // still leaves a playable clip; the rest records in the background and is
-// filed with the store's FileClip, incomplete if the stream drops first (filed again until the disk takes it).
+// filed with the store's FileClip, incomplete if the stream drops first, and
+// filed again until the disk takes it.
 func (r *Recorder) Record(id string, key media.Key, observedAt time.Time) error {
 	r.mu.Lock()
 	if r.closed {
