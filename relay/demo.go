@@ -29,12 +29,26 @@ func DemoManager(site string) string {
 	return demoManagerPrefix + strings.TrimPrefix(site, "site-")
 }
 
+// putDemoSites creates the demo sites that do not exist yet, with their
+// cameras. A demo site that exists is left as it is: its cameras may be an
+// admin's since (relay camera add), and the demo must not take them away.
 func putDemoSites(ctx context.Context, st *store.Store) error {
 	sites, err := demosite.Sites(demoSites, demoCameras)
 	if err != nil {
 		return err
 	}
+	existing, err := st.Sites(ctx)
+	if err != nil {
+		return err
+	}
+	made := make(map[string]bool, len(existing))
+	for _, s := range existing {
+		made[s.ID] = true
+	}
 	for _, s := range sites {
+		if made[s.ID] {
+			continue
+		}
 		cams := make([]store.Camera, len(s.Cameras))
 		for i, c := range s.Cameras {
 			cams[i] = store.Camera{Site: s.ID, ID: c.ID, Zone: c.Zone, Name: c.Name}
