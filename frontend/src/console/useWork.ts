@@ -17,7 +17,7 @@ export interface WorkParts {
   checklist: ChecklistPlaceState
   control: WallControl
   tours: ToursState
-  feed: CameraFeed
+  feed: Pick<CameraFeed, 'loaded' | 'byKey'>
   say: Say
 }
 

@@ -1,12 +1,11 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { computed, effectScope, ref, shallowRef, type EffectScope } from 'vue'
+import { computed, effectScope, ref, type EffectScope } from 'vue'
 import { cameraKey, type Camera } from '../api'
 import { loopbackForTests } from '../api/loopback'
 import { i18n } from '../i18n'
 import { camera as siteCamera } from '../sites/fixtures'
-import type { CameraFeed } from '../sites/useCameras'
 import { useWall } from '../wall/useWall'
-import { useTours } from './useTours'
+import { useTours, type ToursOptions } from './useTours'
 
 // The tours against a real HTTP server standing in for the backend, on a
 // real wall with a camera list the test sets.
@@ -18,19 +17,9 @@ afterEach(() => scope.stop())
 
 const camera = (id: string) => siteCamera('s', id)
 
-function feedOf(cameras: Camera[]): CameraFeed {
-  const list = shallowRef(cameras)
-  const byKey = computed<ReadonlyMap<string, Camera>>(() => new Map(list.value.map((c) => [cameraKey(c), c])))
-  return {
-    cameras: list,
-    byKey,
-    loaded: ref(true),
-    error: shallowRef(),
-    live: ref('open'),
-    timeZone: computed(() => 'UTC'),
-    timeZoneOf: () => 'UTC',
-    label: (key) => (byKey.value.has(key) ? `s · ${byKey.value.get(key)!.name.en}` : key),
-  }
+function feedOf(cameras: Camera[]): ToursOptions['feed'] {
+  const byKey = computed<ReadonlyMap<string, Camera>>(() => new Map(cameras.map((c) => [cameraKey(c), c])))
+  return { byKey, loaded: ref(true), label: (key) => (byKey.value.has(key) ? `s · ${byKey.value.get(key)!.name.en}` : key) }
 }
 
 function tours(cameras: Camera[]) {

@@ -19,7 +19,8 @@ export function stepText(step: TourStep, cameraLabel: (key: string) => string): 
 }
 
 export interface ToursOptions {
-  feed: CameraFeed
+  /** The cameras, to skip a step whose camera is gone and to name a step's camera. */
+  feed: Pick<CameraFeed, 'loaded' | 'byKey' | 'label'>
   /** The saved layouts, which layout steps show. */
   layouts(): readonly Layout[]
   say: Say

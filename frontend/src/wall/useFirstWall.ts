@@ -10,7 +10,7 @@ import type { LayoutsState } from './useLayouts'
 import type { WallState } from './useWall'
 
 export interface FirstWallOptions {
-  feed: CameraFeed
+  feed: Pick<CameraFeed, 'loaded' | 'cameras'>
   layouts: LayoutsState
   tours: ToursState
   /** The backend's default camera, first on a first wall. */
