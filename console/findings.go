@@ -2,6 +2,7 @@ package console
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"path/filepath"
 	"sync"
@@ -62,7 +63,12 @@ func newFindingsSide(opts Options) *findingsSide {
 // start files the clips a crash left recording, then makes the core.
 func (f *findingsSide) start(ctx context.Context, st *store.Store, sources evidence.Sources, console findings.Console) error {
 	n, err := st.RecoverClips(ctx)
-	if err != nil {
+	switch {
+	case errors.Is(err, store.ErrDiskFull):
+		// The console starts all the same, its disk shown full; the clips
+		// stay recording, their files kept, until a start with room.
+		f.log.Error().Err(err).Msg("the clips left recording by the last run cannot be filed: the data disk is full")
+	case err != nil:
 		return fmt.Errorf("filing the clips left recording by the last run: %w", err)
 	}
 	if n > 0 {

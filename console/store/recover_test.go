@@ -4,12 +4,14 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"os"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/qianliyan/qianliyan/console/clip"
+	"github.com/qianliyan/qianliyan/internal/smallfs"
 	"github.com/qianliyan/qianliyan/internal/testmedia"
 )
 
@@ -97,5 +99,43 @@ func TestRecoveredClipIsReadFromItsFile(t *testing.T) {
 	}
 	if !strings.Contains(reason, "stopped while the clip was being recorded") || !strings.Contains(reason, "300 bytes") {
 		t.Fatalf("reason %q: want the crash and the cut fragment", reason)
+	}
+}
+
+// A start on a full disk cannot file the clips the last run left: it says
+// the disk is full and leaves each as it was, its file kept, to be filed
+// at a start with room (the console starts all the same).
+func TestRecoverClipsOnAFullDisk(t *testing.T) {
+	ctx := context.Background()
+	dir := smallfs.Mount(t, 4<<20)
+	s := open(t, dir)
+	f, err := s.Create(ctx, flag())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(s.PartialClipPath(f.ID), []byte("half a clip"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+
+	// The database opens while there is room (it cannot open on a disk
+	// with none: its journal's index is a new file), then the disk fills.
+	s2 := open(t, dir)
+	filler := smallfs.Fill(t, dir, 0)
+	if _, err := s2.RecoverClips(ctx); !errors.Is(err, ErrDiskFull) {
+		t.Fatalf("recovering on the full disk: %v, want ErrDiskFull", err)
+	}
+	if got, _ := s2.Get(ctx, f.ID); got.Clip.State != "recording" {
+		t.Fatalf("clip %+v after the refused filing, want it left recording", got.Clip)
+	}
+	if _, err := os.Stat(s2.PartialClipPath(f.ID)); err != nil {
+		t.Fatalf("the recording's file: %v", err)
+	}
+	filler.Free(t)
+	if n, err := s2.RecoverClips(ctx); err != nil || n != 1 {
+		t.Fatalf("recovering with room: %d, %v", n, err)
+	}
+	if got, _ := s2.Get(ctx, f.ID); got.Clip.State != "incomplete" || got.Clip.File == "" {
+		t.Fatalf("clip %+v, want it filed with its file", got.Clip)
 	}
 }
