@@ -216,6 +216,21 @@ func (s *sse) camera(camera, state string) relayclient.Camera {
 	}
 }
 
+// change waits for the camera event saying camera ("site/camera") is in
+// state, skipping others.
+func (s *sse) change(camera, state string) relayclient.Camera {
+	s.t.Helper()
+	for {
+		var cam relayclient.Camera
+		if err := json.Unmarshal(s.next("camera"), &cam); err != nil {
+			s.t.Fatal(err)
+		}
+		if cam.Path() == camera && cam.State == state {
+			return cam
+		}
+	}
+}
+
 // video is a view's open video bridge connection.
 type video struct {
 	t  *testing.T

@@ -251,7 +251,7 @@ func TestTokenRenewalAndExpiry(t *testing.T) {
 }
 
 func TestEventsPassThrough(t *testing.T) {
-	relay := relaytest.Start(t, relaytest.Options{Cameras: []string{"site-01/doff1", "site-01/doff2"}})
+	relay := relaytest.Start(t, doff1)
 	// The console signs in through a proxy, which sees its event streams.
 	proxy := relaytest.NewProxy(t, relay.URL())
 	opts := options(t, relay)
@@ -260,12 +260,17 @@ func TestEventsPassThrough(t *testing.T) {
 	v := serve(t, b)
 	a := v.events()
 	var list struct{ Cameras []relayclient.Camera }
-	if err := json.Unmarshal(a.next("cameras"), &list); err != nil || len(list.Cameras) != 12 || list.Cameras[1].Streams["main"].State != "online" {
+	if err := json.Unmarshal(a.next("cameras"), &list); err != nil || len(list.Cameras) != 12 || list.Cameras[0].Streams["main"].State != "online" {
 		t.Fatalf("camera list %+v (%v)", list, err)
 	}
+	// A camera comes and goes: each change is an event. (The relay looks
+	// at its cameras now and then, and announces what changed since: a
+	// camera that went before it was seen come only shows in the next
+	// list, so the test waits for each change to be told.)
+	relay.SetOnline(t, "site-01/doff2", true)
+	a.change("site-01/doff2", relayclient.StateOnline)
 	relay.SetOnline(t, "site-01/doff2", false)
-	cam := a.camera("site-01/doff2", relayclient.StateOffline)
-	if cam.Since == "" {
+	if cam := a.change("site-01/doff2", relayclient.StateOffline); cam.Since == "" {
 		t.Fatalf("state change %+v", cam)
 	}
 	// A second view joins: it gets the list and the change at once, over
