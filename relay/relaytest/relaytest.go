@@ -188,7 +188,11 @@ func (r *Relay) SetConfig(t testing.TB, yaml string) {
 // publisher's session is up, or takes it offline, returning once its
 // publisher has left (WHIP DELETE). The relay keeps the camera's viewers'
 // sessions open for its return, silent meanwhile; an offer made while it is
-// offline is refused 409 camera_offline.
+// offline is refused 409 camera_offline. The relay announces a camera's
+// changes on its event streams by looking at its cameras every 250 ms: a
+// camera taken offline before the relay looked since it came (right after
+// Start, say) is offline only in the next camera list. A test that wants
+// the event waits for the one of the camera coming before taking it away.
 func (r *Relay) SetOnline(t testing.TB, camera string, online bool) {
 	t.Helper()
 	r.mu.Lock()
