@@ -227,6 +227,11 @@ func New(baseURL string, opts Options) (*Client, error) {
 		// answers; callers bound their own calls with ctx.
 		c.http = &http.Client{Timeout: 30 * time.Second}
 	}
+	// A redirect is not followed: it would re-send a sign-in's password or
+	// a token to wherever it points. It is answered as the error it is.
+	own := *c.http
+	own.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	c.http = &own
 	stream := *c.http
 	stream.Timeout = 0 // the event stream is watched for silence instead
 	c.stream = &stream
