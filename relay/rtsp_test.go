@@ -211,6 +211,16 @@ func TestLongGOPCameraViewerStartsFromCachedKeyframe(t *testing.T) {
 		hs, _ := r.hub.State(key)
 		return hs.Frames >= sent
 	})
+	// The camera goes on with its GOP while the viewer joins: the cache of
+	// a stream silent for long is not handed out as live.
+	go func() {
+		for i := sent; i < len(units) && ctx.Err() == nil; i++ {
+			if st.Write(units[i]) != nil {
+				return
+			}
+			time.Sleep(time.Second / 15)
+		}
+	}()
 
 	v := watch(t, r, token, "test-01", "cam1", "main")
 	au := v.next(t)
