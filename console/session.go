@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net"
 	"net/http"
 	"net/url"
@@ -201,7 +202,7 @@ func (b *Backend) signIn(ctx context.Context, in server.SignIn) (*session, error
 		case <-client.Expired():
 			b.switchMu.Lock()
 			defer b.switchMu.Unlock()
-			b.endLocked(s, ReasonSessionExpired, "the relay refused to renew the sign-in; sign in again")
+			b.endLocked(s, ReasonSessionExpired, endedMessage(client.EndedBy()))
 		}
 	}()
 	// Views hear of the sign-in before the camera list it brings.
@@ -552,4 +553,14 @@ func (s *session) report(c relayclient.Camera) {
 		return
 	}
 	s.sources.RelayReport(c.Site, c.ID, online, c.SinceTime())
+}
+
+// endedMessage says why the relay ended a sign-in, in its own words where
+// it gave them (the password was changed, the user disabled, the shift's
+// session cap reached), so the officer knows whether signing in again helps.
+func endedMessage(by *relayclient.Error) string {
+	if by == nil || by.Message == "" {
+		return "the relay refused to renew the sign-in; sign in again"
+	}
+	return fmt.Sprintf("the relay ended the sign-in (%s: %s); sign in again", by.Code, by.Message)
 }

@@ -236,6 +236,10 @@ func TestTokenRenewalAndExpiry(t *testing.T) {
 	if err := json.Unmarshal(stream.next("session"), &s); err != nil || s.SignedIn || s.Reason != "session_expired" {
 		t.Fatalf("session event %+v (%v)", s, err)
 	}
+	// The officer is told the relay's own reason, not only that it ended.
+	if !strings.Contains(s.Message, "unauthorized") {
+		t.Fatalf("session message %q does not carry the relay's refusal", s.Message)
+	}
 	if ce := vid.closed(); ce.Code != bridge.CloseSessionEnded || ce.Text != "session_expired" {
 		t.Fatalf("video closed with %v", ce)
 	}

@@ -204,6 +204,7 @@ type Client struct {
 	issued  time.Time     // when session was obtained, by c.now
 	expired chan struct{} // closed when the relay refused to renew
 	ended   bool          // expired is closed
+	endedBy *Error        // the relay's refusal that ended the session
 }
 
 // New returns a client for the relay at baseURL ("http://host:port").
@@ -266,7 +267,7 @@ func (c *Client) Login(ctx context.Context, user, password string) (Session, err
 	c.mu.Lock()
 	c.session, c.issued = s, c.now()
 	if c.ended {
-		c.expired, c.ended = make(chan struct{}), false
+		c.expired, c.ended, c.endedBy = make(chan struct{}), false, nil
 	}
 	c.mu.Unlock()
 	c.log.Info().Str("user", s.User.Name).Time("expires_at", s.ExpiresAt).Msg("signed in to relay")
@@ -346,7 +347,7 @@ func (c *Client) refresh(ctx context.Context) (Session, error) {
 	s, err := c.decodeSession(req)
 	var rerr *Error
 	if errors.As(err, &rerr) && rerr.Status == http.StatusUnauthorized {
-		c.endSession()
+		c.endSession(rerr)
 		c.log.Warn().Str("code", rerr.Code).Str("message", rerr.Message).Msg("the relay refused to renew the login token; the session is over")
 		return Session{}, fmt.Errorf("renewing relay token: %w: %w", ErrSessionExpired, err)
 	}
@@ -360,14 +361,22 @@ func (c *Client) refresh(ctx context.Context) (Session, error) {
 	return s, nil
 }
 
-func (c *Client) endSession() {
+func (c *Client) endSession(by *Error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.session.Token = ""
 	if !c.ended {
-		c.ended = true
+		c.ended, c.endedBy = true, by
 		close(c.expired)
 	}
+}
+
+// EndedBy is the relay's refusal that ended the session (token_revoked,
+// session_expired…), for telling the officer why; nil while it lasts.
+func (c *Client) EndedBy() *Error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.endedBy
 }
 
 // Token returns a login token valid for at least a while, renewing the

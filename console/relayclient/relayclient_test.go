@@ -226,6 +226,9 @@ func TestRevokedTokenEndsSession(t *testing.T) {
 	default:
 		t.Fatal("Expired not closed")
 	}
+	if by := c.EndedBy(); by == nil || by.Status != http.StatusUnauthorized || by.Message == "" {
+		t.Fatalf("EndedBy %v; want the relay's refusal, to tell the officer why", by)
+	}
 }
 
 func TestRefreshWhileRelayDown(t *testing.T) {
