@@ -2,48 +2,17 @@ package whep_test
 
 import (
 	"context"
-	"io"
-	"net/http"
-	"net/http/httptest"
 	"testing"
 	"time"
-
-	"github.com/rs/zerolog"
 
 	"github.com/qianliyan/qianliyan/internal/avc"
 	"github.com/qianliyan/qianliyan/internal/eventually"
 	"github.com/qianliyan/qianliyan/internal/testmedia"
-	"github.com/qianliyan/qianliyan/internal/webrtcavc"
 	"github.com/qianliyan/qianliyan/internal/webrtcclient"
 	"github.com/qianliyan/qianliyan/relay/hub"
 	"github.com/qianliyan/qianliyan/relay/store/storetest"
 	"github.com/qianliyan/qianliyan/relay/whep"
 )
-
-// publish writes units to a new source of key at their frame rate until
-// ctx ends.
-func publish(t *testing.T, ctx context.Context, h *hub.Hub, key hub.Key, units []avc.AccessUnit, fps int) {
-	t.Helper()
-	src, err := h.Publish(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	go func() {
-		defer src.Close()
-		tick := time.NewTicker(time.Second / time.Duration(fps))
-		defer tick.Stop()
-		for i := 0; ; i++ {
-			au := units[i%len(units)]
-			au.PTS = time.Duration(i) * time.Second / time.Duration(fps)
-			src.Write(au)
-			select {
-			case <-ctx.Done():
-				return
-			case <-tick.C:
-			}
-		}
-	}()
-}
 
 // TestSubViewerMovesToSubWhenItReturns: after a relay restart in which a
 // camera's main stream came back before its sub stream, a viewer asking
@@ -68,31 +37,16 @@ func TestSubViewerMovesToSubWhenItReturns(t *testing.T) {
 	subKey := mainKey.Other()
 	publish(t, ctx, h, mainKey, mainUnits, fps)
 
-	api, err := webrtcavc.NewAPI(webrtcavc.Settings(true))
-	if err != nil {
-		t.Fatal(err)
-	}
-	srvCtx, stopSessions := context.WithCancel(ctx)
-	srv := whep.New(srvCtx, whep.Config{API: api, Hub: h, Recorder: st, ConnectTimeout: 10 * time.Second,
-		Log: zerolog.New(zerolog.NewTestWriter(t)).Level(zerolog.WarnLevel)})
-	defer func() {
-		stopSessions()
-		srv.Wait()
-	}()
+	srv, stop := newServer(t, ctx, whep.Config{Hub: h, Recorder: st})
+	defer stop()
 	served := make(chan string, 1)
-	web := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		offer, _ := io.ReadAll(r.Body)
-		sess, err := srv.Play(r.Context(), whep.Request{Key: subKey, User: "duty", Offer: string(offer)})
-		if err != nil {
-			w.WriteHeader(http.StatusBadRequest)
-			return
+	web := offers(func(ctx context.Context, offer string) (whep.Session, error) {
+		sess, err := srv.Play(ctx, whep.Request{Key: subKey, User: "duty", Offer: offer})
+		if err == nil {
+			served <- sess.Stream
 		}
-		served <- sess.Stream
-		w.Header().Set("Content-Type", "application/sdp")
-		w.Header().Set("Location", "/whep/site-01/doff1/"+sess.ID)
-		w.WriteHeader(http.StatusCreated)
-		io.WriteString(w, sess.Answer)
-	}))
+		return sess, err
+	})
 	defer web.Close()
 
 	v, err := webrtcclient.Play(ctx, web.URL+"/whep/site-01/doff1?stream=sub", webrtcclient.Config{})

@@ -3,9 +3,6 @@ package whep_test
 import (
 	"bytes"
 	"context"
-	"io"
-	"net/http"
-	"net/http/httptest"
 	"testing"
 	"time"
 
@@ -15,7 +12,6 @@ import (
 	"github.com/qianliyan/qianliyan/internal/avc"
 	"github.com/qianliyan/qianliyan/internal/eventually"
 	"github.com/qianliyan/qianliyan/internal/testmedia"
-	"github.com/qianliyan/qianliyan/internal/webrtcavc"
 	"github.com/qianliyan/qianliyan/internal/webrtcclient"
 	"github.com/qianliyan/qianliyan/relay/auth"
 	"github.com/qianliyan/qianliyan/relay/hub"
@@ -57,35 +53,19 @@ func TestRevokedViewerIsEnded(t *testing.T) {
 	defer h.Close()
 	key := hub.Key{Site: "site-01", Camera: "doff1", Stream: hub.StreamMain}
 	publish(t, ctx, h, key, units, fps)
-	api, err := webrtcavc.NewAPI(webrtcavc.Settings(true))
-	if err != nil {
-		t.Fatal(err)
-	}
-	srvCtx, stopSessions := context.WithCancel(ctx)
-	srv := whep.New(srvCtx, whep.Config{API: api, Hub: h, Recorder: st, ConnectTimeout: 10 * time.Second,
-		Log: zerolog.New(zerolog.NewTestWriter(t)).Level(zerolog.WarnLevel)})
-	defer func() {
-		stopSessions()
-		srv.Wait()
-	}()
-	web := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		offer, _ := io.ReadAll(r.Body)
+	srv, stop := newServer(t, ctx, whep.Config{Hub: h, Recorder: st})
+	defer stop()
+	web := offers(func(ctx context.Context, offer string) (whep.Session, error) {
 		lease, err := leases.Acquire(auth.WHEPSession, claims)
 		if err != nil {
-			w.WriteHeader(http.StatusTooManyRequests)
-			return
+			return whep.Session{}, err
 		}
-		sess, err := srv.Play(r.Context(), whep.Request{Key: key, User: "mgr", Offer: string(offer), Lease: lease})
+		sess, err := srv.Play(ctx, whep.Request{Key: key, User: "mgr", Offer: offer, Lease: lease})
 		if err != nil {
 			lease.Release()
-			w.WriteHeader(http.StatusBadRequest)
-			return
 		}
-		w.Header().Set("Content-Type", "application/sdp")
-		w.Header().Set("Location", "/whep/site-01/doff1/"+sess.ID)
-		w.WriteHeader(http.StatusCreated)
-		io.WriteString(w, sess.Answer)
-	}))
+		return sess, err
+	})
 	defer web.Close()
 
 	v, err := webrtcclient.Play(ctx, web.URL+"/whep/site-01/doff1", webrtcclient.Config{})

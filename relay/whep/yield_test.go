@@ -2,19 +2,13 @@ package whep_test
 
 import (
 	"context"
-	"io"
-	"net/http"
-	"net/http/httptest"
 	"runtime"
 	"sync/atomic"
 	"testing"
 	"time"
 
-	"github.com/rs/zerolog"
-
 	"github.com/qianliyan/qianliyan/internal/avc"
 	"github.com/qianliyan/qianliyan/internal/testmedia"
-	"github.com/qianliyan/qianliyan/internal/webrtcavc"
 	"github.com/qianliyan/qianliyan/internal/webrtcclient"
 	"github.com/qianliyan/qianliyan/relay/hub"
 	"github.com/qianliyan/qianliyan/relay/store/storetest"
@@ -62,31 +56,13 @@ func TestSendingYieldsBetweenUnits(t *testing.T) {
 		src.Write(au)
 	}
 
-	api, err := webrtcavc.NewAPI(webrtcavc.Settings(true))
-	if err != nil {
-		t.Fatal(err)
-	}
 	p := &probe{first: make(chan struct{})}
-	srvCtx, stopSessions := context.WithCancel(ctx)
-	srv := whep.New(srvCtx, whep.Config{API: api, Hub: h, Recorder: st, ConnectTimeout: 10 * time.Second,
-		Observer: p, Log: zerolog.New(zerolog.NewTestWriter(t)).Level(zerolog.WarnLevel)})
-	defer func() {
-		stopSessions()
-		srv.Wait()
-	}()
-	http := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		offer, _ := io.ReadAll(r.Body)
-		sess, err := srv.Play(r.Context(), whep.Request{Key: key, User: "duty", Offer: string(offer)})
-		if err != nil {
-			w.WriteHeader(http.StatusBadRequest)
-			return
-		}
-		w.Header().Set("Content-Type", "application/sdp")
-		w.Header().Set("Location", "/whep/site-01/doff1/"+sess.ID)
-		w.WriteHeader(http.StatusCreated)
-		io.WriteString(w, sess.Answer)
-	}))
-	defer http.Close()
+	srv, stop := newServer(t, ctx, whep.Config{Hub: h, Recorder: st, Observer: p})
+	defer stop()
+	web := offers(func(ctx context.Context, offer string) (whep.Session, error) {
+		return srv.Play(ctx, whep.Request{Key: key, User: "duty", Offer: offer})
+	})
+	defer web.Close()
 
 	seen := make(chan int64, 1)
 	go func() {
@@ -96,7 +72,7 @@ func TestSendingYieldsBetweenUnits(t *testing.T) {
 	// One P: who runs when is the scheduler's choice alone.
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
 
-	v, err := webrtcclient.Play(ctx, http.URL+"/whep/site-01/doff1", webrtcclient.Config{})
+	v, err := webrtcclient.Play(ctx, web.URL+"/whep/site-01/doff1", webrtcclient.Config{})
 	if err != nil {
 		t.Fatal(err)
 	}
