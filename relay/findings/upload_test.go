@@ -3,7 +3,6 @@ package findings_test
 import (
 	"context"
 	"errors"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -12,6 +11,7 @@ import (
 	"github.com/qianliyan/qianliyan/internal/bilingual"
 	"github.com/qianliyan/qianliyan/relay/auth"
 	"github.com/qianliyan/qianliyan/relay/findings"
+	"github.com/qianliyan/qianliyan/relay/findings/findingstest"
 	"github.com/qianliyan/qianliyan/relay/store"
 	"github.com/qianliyan/qianliyan/relay/store/storetest"
 )
@@ -30,22 +30,6 @@ func (e *endless) Read(p []byte) (int, error) {
 	}
 	e.read += int64(len(p))
 	return len(p), nil
-}
-
-// temporaries lists the evidence directory's files that are not evidence.
-func temporaries(t *testing.T, dir string) []string {
-	t.Helper()
-	entries, err := os.ReadDir(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var out []string
-	for _, e := range entries {
-		if strings.HasPrefix(e.Name(), ".") {
-			out = append(out, e.Name())
-		}
-	}
-	return out
 }
 
 // Photos are received as they are read, refused as soon as they show what
@@ -100,7 +84,7 @@ func TestReceivePhoto(t *testing.T) {
 			if r.read > c.maxBytes {
 				t.Errorf("read %d bytes, want at most %d", r.read, c.maxBytes)
 			}
-			if tmp := temporaries(t, dir); len(tmp) != 0 {
+			if tmp := findingstest.Temporaries(t, dir); len(tmp) != 0 {
 				t.Errorf("left behind: %v", tmp)
 			}
 		})
@@ -129,7 +113,7 @@ func TestReceivePhoto(t *testing.T) {
 	if err != nil || f.Status != findings.StatusRectified || len(f.Evidence.Photos) != 1 || f.Evidence.Photos[0].SHA256 != kept.File().SHA256 {
 		t.Fatalf("rectified with a photo: %v %+v", err, f.Evidence)
 	}
-	if tmp := temporaries(t, dir); len(tmp) != 0 {
+	if tmp := findingstest.Temporaries(t, dir); len(tmp) != 0 {
 		t.Errorf("left behind: %v", tmp)
 	}
 	fh, _, err := fs.Open(ctx, manager, "f1", "photo-1")

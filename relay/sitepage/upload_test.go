@@ -20,6 +20,7 @@ import (
 	"github.com/qianliyan/qianliyan/relay"
 	"github.com/qianliyan/qianliyan/relay/api/apitest"
 	"github.com/qianliyan/qianliyan/relay/findings"
+	"github.com/qianliyan/qianliyan/relay/findings/findingstest"
 	"github.com/qianliyan/qianliyan/relay/phrases"
 	"github.com/qianliyan/qianliyan/relay/relaytest"
 	"github.com/qianliyan/qianliyan/relay/sitepage"
@@ -193,22 +194,6 @@ func TestRectifyRefusedBeforePhotosAreRead(t *testing.T) {
 	}
 }
 
-// temporaries lists the upload leftovers of the evidence directory.
-func temporaries(t *testing.T, dataDir string) []string {
-	t.Helper()
-	entries, err := os.ReadDir(filepath.Join(dataDir, relay.EvidenceDir))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var out []string
-	for _, e := range entries {
-		if strings.HasPrefix(e.Name(), ".") {
-			out = append(out, e.Name())
-		}
-	}
-	return out
-}
-
 // The relay receives a bounded number of uploads at once; one more is
 // told to come back, and once they are done the next is received.
 func TestUploadsAtOnceBounded(t *testing.T) {
@@ -229,7 +214,7 @@ func TestUploadsAtOnceBounded(t *testing.T) {
 			answers = append(answers, mgr.postHeld(t, "/site/findings/"+id+"/rectify", ctype, body, len(head)+len(rest)))
 			if i == n-1 {
 				eventually.True(t, eventually.Ceiling, "every held upload received", func() bool {
-					return len(temporaries(t, dataDir)) == n
+					return len(findingstest.Temporaries(t, filepath.Join(dataDir, relay.EvidenceDir))) == n
 				})
 			}
 		case i == n: // one too many
@@ -254,7 +239,7 @@ func TestUploadsAtOnceBounded(t *testing.T) {
 			}
 		}
 	}
-	if tmp := temporaries(t, dataDir); len(tmp) != 0 {
+	if tmp := findingstest.Temporaries(t, filepath.Join(dataDir, relay.EvidenceDir)); len(tmp) != 0 {
 		t.Errorf("uploads left behind: %v", tmp)
 	}
 }
@@ -292,7 +277,7 @@ func TestRectifyLeavesNoFiles(t *testing.T) {
 			if left, _ := os.ReadDir(tmp); len(left) != 0 {
 				t.Errorf("left in the temporary directory: %d files, %v…", len(left), left[0].Name())
 			}
-			if left := temporaries(t, dataDir); len(left) != 0 {
+			if left := findingstest.Temporaries(t, filepath.Join(dataDir, relay.EvidenceDir)); len(left) != 0 {
 				t.Errorf("left in the evidence directory: %v", left)
 			}
 		})
