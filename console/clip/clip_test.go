@@ -78,9 +78,9 @@ func probe(t *testing.T, path string) testmedia.Probe {
 	return p
 }
 
-func TestWriterMakesPlayableMP4(t *testing.T) {
-	all := units(t)
-	path := filepath.Join(t.TempDir(), "clip.mp4")
+// record writes all, from its keyframe, to a clip at path, left open.
+func record(t *testing.T, path string, all []avc.AccessUnit) *Writer {
+	t.Helper()
 	w, err := Create(path, all[0])
 	if err != nil {
 		t.Fatal(err)
@@ -90,6 +90,13 @@ func TestWriterMakesPlayableMP4(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	return w
+}
+
+func TestWriterMakesPlayableMP4(t *testing.T) {
+	all := units(t)
+	path := filepath.Join(t.TempDir(), "clip.mp4")
+	w := record(t, path, all)
 	if d := w.Duration(); d < 5900*time.Millisecond || d > 6100*time.Millisecond {
 		t.Fatalf("duration %v, want 6 s", d)
 	}

@@ -39,16 +39,23 @@ var ErrNotClip = errors.New("not a clip: no whole fMP4 header")
 
 // Inspect reads the clip at path and says what it holds, changing nothing.
 func Inspect(path string) (Info, error) {
+	info, _, err := read(path)
+	return info, err
+}
+
+// read reads the clip at path and says what it holds, and where its last
+// whole fragment ends (info.Cut bytes follow).
+func read(path string) (info Info, whole int64, err error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
-		return Info{}, fmt.Errorf("reading clip: %w", err)
+		return Info{}, 0, fmt.Errorf("reading clip: %w", err)
 	}
-	info, whole, err := inspect(data)
+	info, n, err := inspect(data)
 	if err != nil {
-		return Info{}, err
+		return Info{}, 0, err
 	}
-	info.Cut = int64(len(data) - whole)
-	return info, nil
+	info.Cut = int64(len(data) - n)
+	return info, int64(n), nil
 }
 
 // Repair reads the clip at path, as the Writer leaves it however it
@@ -56,19 +63,14 @@ func Inspect(path string) (Info, error) {
 // fragment a crash or a full disk cut short, which players choke on. A file
 // that is not a clip is left as it is.
 func Repair(path string) (Info, error) {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return Info{}, fmt.Errorf("reading clip: %w", err)
-	}
-	info, whole, err := inspect(data)
+	info, whole, err := read(path)
 	if err != nil {
 		return Info{}, err
 	}
-	if whole < len(data) {
-		if err := os.Truncate(path, int64(whole)); err != nil {
+	if info.Cut > 0 {
+		if err := os.Truncate(path, whole); err != nil {
 			return Info{}, fmt.Errorf("cutting the clip to its last whole fragment: %w", err)
 		}
-		info.Cut = int64(len(data) - whole)
 	}
 	return info, nil
 }

@@ -14,17 +14,7 @@ import (
 // writeClip writes every unit of the test stream to a closed clip at path.
 func writeClip(t *testing.T, path string) {
 	t.Helper()
-	all := units(t)
-	w, err := Create(path, all[0])
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, au := range all[1:] {
-		if err := w.Write(au); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := w.Close(); err != nil {
+	if err := record(t, path, units(t)).Close(); err != nil {
 		t.Fatal(err)
 	}
 }
