@@ -27,11 +27,18 @@ func login(t *testing.T, r *Relay) string {
 // returns its first unit; or the relay's refusal.
 func play(t *testing.T, r *Relay, token, camera string) (avc.AccessUnit, error) {
 	t.Helper()
+	_, au, err := watch(t, r, token, camera)
+	return au, err
+}
+
+// watch is play that also gives the viewer.
+func watch(t *testing.T, r *Relay, token, camera string) (*webrtcclient.Viewer, avc.AccessUnit, error) {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), eventually.Ceiling)
 	defer cancel()
 	v, err := webrtcclient.Play(ctx, r.URL()+"/whep/"+camera+"?stream=main", webrtcclient.Config{Token: token})
 	if err != nil {
-		return avc.AccessUnit{}, err
+		return nil, avc.AccessUnit{}, err
 	}
 	t.Cleanup(func() { v.PC.Close() })
 	units := make(chan avc.AccessUnit, 1)
@@ -43,10 +50,10 @@ func play(t *testing.T, r *Relay, token, camera string) (avc.AccessUnit, error) 
 	})
 	select {
 	case au := <-units:
-		return au, nil
+		return v, au, nil
 	case <-ctx.Done():
 		t.Fatalf("no video of %s", camera)
-		return avc.AccessUnit{}, nil
+		return nil, avc.AccessUnit{}, nil
 	}
 }
 

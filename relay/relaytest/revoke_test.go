@@ -10,9 +10,7 @@ import (
 
 	"github.com/pion/webrtc/v3"
 
-	"github.com/qianliyan/qianliyan/internal/avc"
 	"github.com/qianliyan/qianliyan/internal/eventually"
-	"github.com/qianliyan/qianliyan/internal/webrtcclient"
 	"github.com/qianliyan/qianliyan/relay/api/apitest"
 )
 
@@ -48,24 +46,9 @@ func TestDisabledViewerIsEnded(t *testing.T) {
 	creds := r.Demo()
 	manager := creds.Managers[0] // site-01's
 	mgr := apitest.Login(t, r.URL(), manager, creds.ManagerPassword)
-	ctx, cancel := context.WithTimeout(context.Background(), eventually.Ceiling)
-	defer cancel()
-	v, err := webrtcclient.Play(ctx, r.URL()+"/whep/site-01/doff1?stream=main", webrtcclient.Config{Token: mgr})
+	v, _, err := watch(t, r, mgr, "site-01/doff1")
 	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { v.PC.Close() })
-	watching := make(chan struct{}, 1)
-	go v.Read(context.Background(), func(avc.AccessUnit) {
-		select {
-		case watching <- struct{}{}:
-		default:
-		}
-	})
-	select {
-	case <-watching:
-	case <-ctx.Done():
-		t.Fatal("the manager sees no video")
+		t.Fatalf("the manager watching: %v", err)
 	}
 	if _, err := play(t, r, login(t, r), "site-01/doff1"); err != nil {
 		t.Fatalf("the duty officer watching: %v", err)
