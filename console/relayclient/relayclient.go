@@ -21,6 +21,8 @@ import (
 	"time"
 
 	"github.com/rs/zerolog"
+
+	"github.com/qianliyan/qianliyan/internal/bilingual"
 )
 
 // maxBody bounds what is read of any relay response, and the longest event
@@ -61,9 +63,6 @@ type Session struct {
 	User      User      `json:"user"`
 }
 
-// Names is a display name by language tag ("zh-CN", "en").
-type Names map[string]string
-
 // Health states of a camera or stream, as the relay reports them.
 const (
 	StateOnline  = "online"
@@ -77,14 +76,14 @@ const (
 // fields this console does not know included, so the view gets the relay's
 // list as it was sent.
 type Camera struct {
-	Site     string `json:"site"`
-	ID       string `json:"id"`
-	Zone     string `json:"zone"`
-	Name     Names  `json:"name"`
-	SiteName Names  `json:"site_name"`
-	District Names  `json:"district"`
-	TimeZone string `json:"time_zone"`
-	Online   bool   `json:"online"`
+	Site     string         `json:"site"`
+	ID       string         `json:"id"`
+	Zone     string         `json:"zone"`
+	Name     bilingual.Text `json:"name"`
+	SiteName bilingual.Text `json:"site_name"`
+	District bilingual.Text `json:"district"`
+	TimeZone string         `json:"time_zone"`
+	Online   bool           `json:"online"`
 	// State is the best of the streams' states; empty from a relay that
 	// reports no health.
 	State string `json:"state,omitempty"`
