@@ -36,5 +36,10 @@ export default defineConfig({
   test: {
     environment: 'node',
     include: ['src/**/*.test.ts'],
+    // A test waits for what it checks; its timeout only catches a hang, and
+    // must not fail a test that a busy machine runs slowly (timings are
+    // benchmarks' business).
+    testTimeout: 60_000,
+    hookTimeout: 60_000,
   },
 })

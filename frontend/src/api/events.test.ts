@@ -64,7 +64,7 @@ function recorder() {
   return { ...r, handlers }
 }
 
-async function until(cond: () => boolean, what: string, ms = 5000): Promise<void> {
+async function until(cond: () => boolean, what: string, ms = 60_000): Promise<void> {
   const end = Date.now() + ms
   while (!cond()) {
     if (Date.now() > end) throw new Error(`within ${ms} ms: ${what}`)

@@ -102,7 +102,7 @@ describe('useChecklist', () => {
     const { checklist, templates } = open('s/cam-e')
     await checklist.load()
     checklist.commands['checklist.template']!({ action: 'checklist.template', key: 't', binding: { action: 'checklist.template', scope: 'checklist', section: 'checklist', keys: ['t'] } })
-    await expect.poll(() => templates, { timeout: 5000 }).toEqual(['ppe-doffing', 'disinfection'])
+    await expect.poll(() => templates, { timeout: 60_000 }).toEqual(['ppe-doffing', 'disinfection'])
     expect(checklist.run.value!.template.id).toBe('disinfection')
   })
 })

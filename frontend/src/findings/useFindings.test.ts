@@ -76,7 +76,7 @@ describe('useFindings', () => {
     backend.route = (s) => (query(s).has('since') && backend.seen.length <= 3 ? slow : list(findingWire({ id: 'new' })))
     const f = findings()
     const first = f.load()
-    await vi.waitFor(() => expect(backend.seen.length).toBe(3), { timeout: 5000 })
+    await vi.waitFor(() => expect(backend.seen.length).toBe(3), { timeout: 60_000 })
     await f.load()
     release(list(findingWire({ id: 'old' })))
     await first
@@ -112,7 +112,7 @@ describe('useFindings', () => {
     }
     const f = findings(20)
     f.start()
-    await vi.waitFor(() => expect(f.list.value[0]?.clip?.state).toBe('complete'), { timeout: 5000 })
+    await vi.waitFor(() => expect(f.list.value[0]?.clip?.state).toBe('complete'), { timeout: 60_000 })
   })
 
   it('opens one finding, for withdrawal or not', async () => {
