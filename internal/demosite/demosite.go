@@ -10,10 +10,6 @@ import (
 	"github.com/qianliyan/qianliyan/internal/bilingual"
 )
 
-// Name is the one bilingual text, kept under this name only while
-// console/internal/relaytest still spells it so.
-type Name = bilingual.Text
-
 // Camera is one camera position at a site.
 type Camera struct {
 	ID   string
