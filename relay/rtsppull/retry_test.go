@@ -65,12 +65,7 @@ func TestCameraBackAfterOutageIsPulledAtOnce(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 4*eventually.Ceiling) // a hang's guard
 	defer cancel()
 	srv := rtspcamtest.Start(t, rtspcam.Options{})
-	st, err := srv.AddStream("live", testSPS, testPPS)
-	if err != nil {
-		t.Fatal(err)
-	}
-	camCtx, camStop := context.WithCancel(ctx)
-	go camera(camCtx, st, false)
+	reboot := publishLive(t, ctx, srv)
 
 	// The puller's waits are the test's: each one moves the clock on by
 	// the wait asked for, and ends when the test says.
@@ -96,8 +91,7 @@ func TestCameraBackAfterOutageIsPulledAtOnce(t *testing.T) {
 	hubtest.FirstUnit(t, ctx, h, key, eventually.Ceiling)
 
 	// The camera reboots.
-	camStop()
-	st.Close()
+	reboot()
 	next := func() time.Duration {
 		t.Helper()
 		select {
@@ -122,11 +116,7 @@ func TestCameraBackAfterOutageIsPulledAtOnce(t *testing.T) {
 	if d := next(); !within(d, time.Second) {
 		t.Fatalf("retry after %v, want a second", d)
 	}
-	st2, err := srv.AddStream("live", testSPS, testPPS)
-	if err != nil {
-		t.Fatal(err)
-	}
-	go camera(ctx, st2, false)
+	publishLive(t, ctx, srv)
 	before := attempts
 	release <- clock.Now()
 	hubtest.FirstUnit(t, ctx, h, key, eventually.Ceiling)

@@ -103,16 +103,24 @@ func TestPullTransportsAndAuth(t *testing.T) {
 	}
 }
 
-func TestPullRecoversFromCameraRestart(t *testing.T) {
-	ctx, cancel := context.WithTimeout(context.Background(), 4*eventually.Ceiling) // a hang's guard
-	defer cancel()
-	srv := rtspcamtest.Start(t, rtspcam.Options{})
+// publishLive serves a test camera at srv's "live" path until the function
+// it returns takes the camera away, as a reboot does.
+func publishLive(t *testing.T, ctx context.Context, srv *rtspcam.Server) (reboot func()) {
+	t.Helper()
 	st, err := srv.AddStream("live", testSPS, testPPS)
 	if err != nil {
 		t.Fatal(err)
 	}
-	camCtx, camStop := context.WithCancel(ctx)
+	camCtx, stop := context.WithCancel(ctx)
 	go camera(camCtx, st, false)
+	return func() { stop(); st.Close() }
+}
+
+func TestPullRecoversFromCameraRestart(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 4*eventually.Ceiling) // a hang's guard
+	defer cancel()
+	srv := rtspcamtest.Start(t, rtspcam.Options{})
+	reboot := publishLive(t, ctx, srv)
 
 	h := hub.New(hub.Config{})
 	key := hub.Key{Site: "site-01", Camera: "doff1", Stream: "main"}
@@ -126,15 +134,10 @@ func TestPullRecoversFromCameraRestart(t *testing.T) {
 	hubtest.FirstUnit(t, ctx, h, key, eventually.Ceiling)
 
 	// The camera reboots: its stream disappears for a while, then returns.
-	camStop()
-	st.Close()
+	reboot()
 	eventually.True(t, eventually.Ceiling, "the stream offline once the camera went away", func() bool { return !h.Online(key) })
 	time.Sleep(time.Second)
-	st2, err := srv.AddStream("live", testSPS, testPPS)
-	if err != nil {
-		t.Fatal(err)
-	}
-	go camera(ctx, st2, false)
+	publishLive(t, ctx, srv)
 	hubtest.FirstUnit(t, ctx, h, key, eventually.Ceiling)
 	mu.Lock()
 	defer mu.Unlock()
