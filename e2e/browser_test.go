@@ -67,15 +67,7 @@ func TestBrowserShowsLiveVideo(t *testing.T) {
 	defer cancel()
 	st := startStack(t, ctx, 1, 1)
 
-	_, pageURL := serveConsole(t, ctx, console.Options{
-		RelayURL: st.relay.URL(), User: st.creds.User, Password: st.creds.Password,
-		Camera: "site-01/doff1", DataDir: t.TempDir(), Log: testLogger(t),
-	})
-
-	bctx := newBrowser(t, ctx)
-	if _, err := chromedp.Run(bctx, chromedp.Navigate(pageURL)); err != nil {
-		t.Fatalf("opening %s: %v", pageURL, err)
-	}
+	bctx := openConsole(t, ctx, st, "site-01/doff1")
 	first := waitForVideo(t, bctx, 30*time.Second)
 	if first.Width != 320 || first.Height != 180 {
 		t.Errorf("canvas is %dx%d, want the camera's 320x180", first.Width, first.Height)
@@ -85,4 +77,19 @@ func TestBrowserShowsLiveVideo(t *testing.T) {
 	if second.Hash == first.Hash {
 		t.Fatalf("the picture did not change in a second: video is frozen")
 	}
+}
+
+// openConsole serves a console signed in to st's relay as its duty officer,
+// showing camera first, and opens it in a new headless Chromium.
+func openConsole(t *testing.T, ctx context.Context, st *stack, camera string) context.Context {
+	t.Helper()
+	_, pageURL := serveConsole(t, ctx, console.Options{
+		RelayURL: st.relay.URL(), User: st.creds.User, Password: st.creds.Password,
+		Camera: camera, DataDir: t.TempDir(), Log: testLogger(t),
+	})
+	bctx := newBrowser(t, ctx)
+	if _, err := chromedp.Run(bctx, chromedp.Navigate(pageURL)); err != nil {
+		t.Fatalf("opening %s: %v", pageURL, err)
+	}
+	return bctx
 }

@@ -11,10 +11,6 @@ import (
 	"syscall"
 	"testing"
 	"time"
-
-	"github.com/chromedp/chromedp"
-
-	"github.com/qianliyan/qianliyan/console"
 )
 
 // encoderPID finds the ffmpeg this test process started for camera
@@ -76,14 +72,7 @@ func TestFrozenEncoderNeverShownLive(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
 	st := startStack(t, ctx, 1, 1)
-	_, pageURL := serveConsole(t, ctx, console.Options{
-		RelayURL: st.relay.URL(), User: st.creds.User, Password: st.creds.Password,
-		Camera: "site-01/doff1", DataDir: t.TempDir(), Log: testLogger(t),
-	})
-	bctx := newBrowser(t, ctx)
-	if _, err := chromedp.Run(bctx, chromedp.Navigate(pageURL)); err != nil {
-		t.Fatalf("opening %s: %v", pageURL, err)
-	}
+	bctx := openConsole(t, ctx, st, "site-01/doff1")
 	waitForVideo(t, bctx, time.Minute)
 	waitFor(t, "the tile live", time.Minute, func() (bool, string) {
 		s := eval[frozenTile](t, bctx, frozenTileJS)
