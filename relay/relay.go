@@ -29,6 +29,7 @@ import (
 	"github.com/qianliyan/qianliyan/relay/hub"
 	"github.com/qianliyan/qianliyan/relay/metrics"
 	"github.com/qianliyan/qianliyan/relay/notify"
+	"github.com/qianliyan/qianliyan/relay/runs"
 	"github.com/qianliyan/qianliyan/relay/sitepage"
 	"github.com/qianliyan/qianliyan/relay/store"
 	"github.com/qianliyan/qianliyan/relay/whep"
@@ -250,7 +251,7 @@ func Start(ctx context.Context, opts Options) (*Relay, error) {
 			Logins: logins, Leases: leases,
 			Metrics: served, MaxSDPBytes: int64(cfg.HTTP.MaxSDPBytes),
 			Started: now(), Now: now, Stopping: stopping, Log: apiLog,
-			Findings: finds, SitePage: site,
+			Findings: finds, SitePage: site, Runs: runs.New(db),
 		}),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,

@@ -99,6 +99,8 @@ type Config struct {
 	Findings Findings
 	// SitePage, when set, is the site managers' page, served at /site/.
 	SitePage http.Handler
+	// Runs, when set, serves the checklist runs and their statistics (runs.go).
+	Runs Runs
 }
 
 type server struct {
@@ -136,6 +138,9 @@ func New(cfg Config) http.Handler {
 	s.mountMedia(rt)
 	if s.Findings != nil {
 		s.mountFindings(rt)
+	}
+	if s.Runs != nil {
+		s.mountRuns(rt)
 	}
 	if s.SitePage != nil {
 		rt.Handle("/site/", s.SitePage)

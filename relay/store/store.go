@@ -15,6 +15,7 @@
 //   - relay/findings: findings, finding_events, finding_actions,
 //     finding_evidence (0004, 0006)
 //   - relay/notify: notify_cursor, notify_deliveries (0005)
+//   - relay/runs: runs, run_events, run_steps, run_findings (0009)
 //
 // The relay hands the *sql.DB that OpenDatabase returns to each owner when
 // it is wired (relay.Start); an owner needing another's records asks that
