@@ -7,12 +7,15 @@ import (
 	"errors"
 	"fmt"
 	"image/jpeg"
+	"maps"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/qianliyan/qianliyan/console/evidence"
 	"github.com/qianliyan/qianliyan/console/media"
 	"github.com/qianliyan/qianliyan/console/store"
+	"github.com/qianliyan/qianliyan/internal/bilingual"
 	"github.com/qianliyan/qianliyan/internal/fault"
 )
 
@@ -161,7 +164,13 @@ func (s *Service) checkFlag(in FlagRequest, now time.Time) (store.Flag, media.Ke
 				return f, key, fault.Field("deviation", "template %s has no deviation %q", t.ID, in.Deviation)
 			}
 			if f.DeviationText == "" {
-				f.DeviationText = d.Text.In("zh-CN")
+				f.DeviationText = d.Text.In(bilingual.ZH)
+			}
+			// The catalogue's words go with the finding, so that each reader
+			// sees it in theirs; a text the officer changed is theirs, and
+			// stays as typed.
+			if slices.Contains(slices.Collect(maps.Values(d.Text)), f.DeviationText) {
+				f.DeviationTitle = d.Text
 			}
 			if f.Severity == "" {
 				f.Severity = string(d.Severity)

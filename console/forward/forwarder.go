@@ -326,7 +326,7 @@ func (f *Forwarder) sendFlag(ctx context.Context, id string) error {
 	}
 	if _, _, err := f.opts.Relay.FileFinding(ctx, wire.Draft{
 		ID: fd.ID, Site: fd.Site, Camera: fd.Camera, Zone: fd.Zone, TemplateID: fd.TemplateID,
-		TemplateVersion: fd.TemplateVersion, Step: fd.Step, Deviation: fd.Deviation, DeviationText: fd.DeviationText,
+		TemplateVersion: fd.TemplateVersion, Step: fd.Step, Deviation: fd.Deviation, DeviationText: fd.DeviationText, DeviationTitle: fd.DeviationTitle,
 		Severity: fd.Severity, Note: fd.Note, Observer: fd.Observer,
 		ObservedAt: fd.ObservedAt, FlaggedAt: fd.FlaggedAt, Deadline: fd.Deadline,
 	}); err != nil {

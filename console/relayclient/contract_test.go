@@ -280,3 +280,55 @@ func (c *Client) findingsCallErr(ctx context.Context, fc findingsCall) error {
 	_, err := c.findings(ctx, fc, &out)
 	return err
 }
+
+// TestContractFindingTitle: a draft carries the catalogue's words in each
+// language and reads back with them; a draft without them (a console that
+// predates them, or free text) is filed and reads as typed; a language the
+// product does not speak is refused for what it is.
+func TestContractFindingTitle(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	r := relaytest.Start(t, relaytest.Options{})
+	creds := r.Demo()
+	duty := signIn(t, r.URL(), creds.User, creds.Password)
+	cams, err := duty.Cameras(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cam := cams[0]
+	at := time.Now().Add(-time.Minute).UTC().Truncate(time.Millisecond)
+	for _, c := range []struct {
+		id     string
+		title  map[string]string
+		status int
+	}{
+		{"title-both", map[string]string{"zh-CN": "脱卸顺序错误", "en": "Wrong doffing order"}, 0},
+		{"title-none", nil, 0},
+		{"title-klingon", map[string]string{"tlh": "Qagh"}, http.StatusUnprocessableEntity},
+	} {
+		t.Run(c.id, func(t *testing.T) {
+			d := wire.Draft{ID: c.id, Site: cam.Site, Camera: cam.ID, Zone: cam.Zone, TemplateID: "ppe-doffing", TemplateVersion: 1,
+				Step: "goggles", Deviation: "wrong_order", DeviationText: "脱卸顺序错误", DeviationTitle: c.title, Severity: "major",
+				Observer: creds.User, ObservedAt: at, FlaggedAt: at.Add(time.Second), Deadline: at.Add(48 * time.Hour)}
+			_, _, err := duty.FileFinding(ctx, d)
+			if c.status != 0 {
+				var e *Error
+				if !errors.As(err, &e) || e.Status != c.status || !strings.Contains(e.Message, "deviation_title") {
+					t.Fatalf("filing: %v, want %d naming deviation_title", err, c.status)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("filing: %v", err)
+			}
+			f, err := duty.Finding(ctx, d.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(f.DeviationTitle) != len(c.title) || f.DeviationTitle["en"] != c.title["en"] || f.DeviationTitle["zh-CN"] != c.title["zh-CN"] ||
+				f.DeviationText != d.DeviationText {
+				t.Errorf("read back %q %v, filed %q %v", f.DeviationText, f.DeviationTitle, d.DeviationText, c.title)
+			}
+		})
+	}
+}

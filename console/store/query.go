@@ -9,11 +9,21 @@ import (
 	"strings"
 	"time"
 
+	"github.com/qianliyan/qianliyan/internal/bilingual"
 	"github.com/qianliyan/qianliyan/internal/sqlitedb"
 )
 
+// encodeTitle is the deviation_title column, empty for none.
+func encodeTitle(t bilingual.Text) string {
+	if len(t) == 0 {
+		return ""
+	}
+	b, _ := json.Marshal(t) // a map of strings: cannot fail
+	return string(b)
+}
+
 const findingColumns = `id, site, camera, zone, template_id, template_version, step, deviation, deviation_text,
-	severity, note, observer, observed_at, flagged_at, deadline, status, status_note, revision, updated_at, relay`
+	deviation_title, severity, note, observer, observed_at, flagged_at, deadline, status, status_note, revision, updated_at, relay`
 
 // Get returns one finding with its evidence.
 func (s *Store) Get(ctx context.Context, id string) (Finding, error) {
@@ -109,12 +119,18 @@ func (s *Store) scanFindings(ctx context.Context, rows *sql.Rows) ([]Finding, er
 	var out []Finding
 	for rows.Next() {
 		var f Finding
-		var observed, flagged, deadline, updated string
+		var observed, flagged, deadline, updated, title string
 		if err := rows.Scan(&f.ID, &f.Site, &f.Camera, &f.Zone, &f.TemplateID, &f.TemplateVersion, &f.Step, &f.Deviation,
-			&f.DeviationText, &f.Severity, &f.Note, &f.Observer, &observed, &flagged, &deadline, &f.Status, &f.StatusNote,
+			&f.DeviationText, &title, &f.Severity, &f.Note, &f.Observer, &observed, &flagged, &deadline, &f.Status, &f.StatusNote,
 			&f.Revision, &updated, &f.Relay); err != nil {
 			rows.Close()
 			return nil, fmt.Errorf("reading findings: %w", err)
+		}
+		if title != "" {
+			if err := json.Unmarshal([]byte(title), &f.DeviationTitle); err != nil {
+				rows.Close()
+				return nil, fmt.Errorf("reading finding %s's deviation_title: %w", f.ID, err)
+			}
 		}
 		var err error
 		for _, p := range []struct {

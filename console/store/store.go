@@ -25,6 +25,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/qianliyan/qianliyan/console/clip"
+	"github.com/qianliyan/qianliyan/internal/bilingual"
 	"github.com/qianliyan/qianliyan/internal/sqlitedb"
 )
 
@@ -131,22 +132,26 @@ func (e *Evidence) UnmarshalJSON(b []byte) error {
 
 // Finding is a deviation a duty officer flagged.
 type Finding struct {
-	ID              string    `json:"id"`
-	Site            string    `json:"site"`
-	Camera          string    `json:"camera"`
-	Zone            string    `json:"zone"`
-	TemplateID      string    `json:"template_id,omitempty"`
-	TemplateVersion int       `json:"template_version,omitempty"`
-	Step            string    `json:"step,omitempty"`
-	Deviation       string    `json:"deviation,omitempty"`
-	DeviationText   string    `json:"deviation_text"`
-	Severity        string    `json:"severity"`
-	Note            string    `json:"note"`
-	Observer        string    `json:"observer"`
-	ObservedAt      time.Time `json:"observed_at"`
-	FlaggedAt       time.Time `json:"flagged_at"`
-	Deadline        time.Time `json:"deadline"`
-	Status          string    `json:"status"`
+	ID              string `json:"id"`
+	Site            string `json:"site"`
+	Camera          string `json:"camera"`
+	Zone            string `json:"zone"`
+	TemplateID      string `json:"template_id,omitempty"`
+	TemplateVersion int    `json:"template_version,omitempty"`
+	Step            string `json:"step,omitempty"`
+	Deviation       string `json:"deviation,omitempty"`
+	DeviationText   string `json:"deviation_text"`
+	// DeviationTitle is the catalogue's words for Deviation in each
+	// language, so that every reader sees the finding in theirs; nil for
+	// free text, which DeviationText gives as typed.
+	DeviationTitle bilingual.Text `json:"deviation_title,omitempty"`
+	Severity       string         `json:"severity"`
+	Note           string         `json:"note"`
+	Observer       string         `json:"observer"`
+	ObservedAt     time.Time      `json:"observed_at"`
+	FlaggedAt      time.Time      `json:"flagged_at"`
+	Deadline       time.Time      `json:"deadline"`
+	Status         string         `json:"status"`
 	// Relay is the relay the finding was flagged under, the only one it is
 	// forwarded to; empty until the console first forwards it.
 	Relay      string    `json:"relay,omitempty"`
@@ -166,6 +171,7 @@ type Flag struct {
 	Step               string
 	Deviation          string
 	DeviationText      string
+	DeviationTitle     bilingual.Text
 	Severity           string
 	Note               string
 	Observer           string
@@ -230,10 +236,10 @@ func (s *Store) Create(ctx context.Context, f Flag) (Finding, error) {
 	now := s.now()
 	err = s.tx(ctx, func(tx *sql.Tx) error {
 		if _, err := tx.ExecContext(ctx, `INSERT INTO findings (id, site, camera, zone, template_id, template_version, step,
-			deviation, deviation_text, severity, note, observer, observed_at, flagged_at, deadline, updated_at, relay)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			deviation, deviation_text, deviation_title, severity, note, observer, observed_at, flagged_at, deadline, updated_at, relay)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			id.String(), f.Site, f.Camera, f.Zone, f.TemplateID, f.TemplateVersion, f.Step,
-			f.Deviation, f.DeviationText, f.Severity, f.Note, f.Observer,
+			f.Deviation, f.DeviationText, encodeTitle(f.DeviationTitle), f.Severity, f.Note, f.Observer,
 			sqlitedb.FormatTime(f.ObservedAt), sqlitedb.FormatTime(now), sqlitedb.FormatTime(f.Deadline), sqlitedb.FormatTime(now),
 			f.Relay); err != nil {
 			return fmt.Errorf("inserting finding: %w", err)

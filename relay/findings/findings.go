@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/qianliyan/qianliyan/internal/bilingual"
 	"github.com/qianliyan/qianliyan/relay/wire"
 )
 
@@ -162,6 +163,14 @@ func validate(d *Draft) error {
 			return fmt.Errorf("%w: %s is over %d bytes", ErrInvalid, f.name, maxText)
 		}
 	}
+	for lang, v := range d.DeviationTitle {
+		if !bilingual.Known(lang) {
+			return fmt.Errorf("%w: deviation_title: %q is not one of %s", ErrInvalid, lang, strings.Join(bilingual.Languages, ", "))
+		}
+		if len(v) > maxText {
+			return fmt.Errorf("%w: deviation_title's %s is over %d bytes", ErrInvalid, lang, maxText)
+		}
+	}
 	for _, f := range []struct{ name, v string }{
 		{"site", d.Site}, {"camera", d.Camera}, {"zone", d.Zone}, {"template_id", d.TemplateID},
 		{"step", d.Step}, {"deviation", d.Deviation}, {"observer", d.Observer},
@@ -171,6 +180,25 @@ func validate(d *Draft) error {
 		}
 	}
 	return nil
+}
+
+// Title is what the finding is called in lang: the catalogue's words for
+// its deviation when the console sent them, else the text as the officer
+// typed or chose it (free text, or a console that predates the titles).
+func Title(f Draft, lang string) string {
+	if t := bilingual.Text(f.DeviationTitle).In(lang); strings.TrimSpace(t) != "" {
+		return t
+	}
+	return f.DeviationText
+}
+
+// encodeTitle is the deviation_title column, empty for none.
+func encodeTitle(t map[string]string) string {
+	if len(t) == 0 {
+		return ""
+	}
+	b, _ := json.Marshal(t) // a map of strings: cannot fail
+	return string(b)
 }
 
 // canonical is the draft's content as compared on a repeated create:

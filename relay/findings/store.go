@@ -119,9 +119,9 @@ func (s *Store) Create(ctx context.Context, by auth.Principal, d Draft) (f Findi
 	}
 	now := formatTime(s.now())
 	if _, err := tx.ExecContext(ctx, `INSERT INTO findings (id, site_id, camera_id, zone, template_id, template_version, step,
-		deviation, deviation_text, severity, note, observer, observed_at, flagged_at, deadline, status, content, created_at, updated_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		d.ID, d.Site, d.Camera, d.Zone, d.TemplateID, d.TemplateVersion, d.Step, d.Deviation, d.DeviationText, d.Severity,
+		deviation, deviation_text, deviation_title, severity, note, observer, observed_at, flagged_at, deadline, status, content, created_at, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		d.ID, d.Site, d.Camera, d.Zone, d.TemplateID, d.TemplateVersion, d.Step, d.Deviation, d.DeviationText, encodeTitle(d.DeviationTitle), d.Severity,
 		d.Note, d.Observer, formatTime(d.ObservedAt), formatTime(d.FlaggedAt), formatTime(d.Deadline), StatusOpen, content, now, now); err != nil {
 		return Finding{}, false, fmt.Errorf("filing finding %s: %w", d.ID, err)
 	}
@@ -379,15 +379,15 @@ func (s *Store) Get(ctx context.Context, by auth.Principal, id string) (Finding,
 }
 
 const findingColumns = `id, site_id, camera_id, zone, template_id, template_version, step, deviation, deviation_text,
-	severity, note, observer, observed_at, flagged_at, deadline, status, created_at, updated_at`
+	deviation_title, severity, note, observer, observed_at, flagged_at, deadline, status, created_at, updated_at`
 
 type scanner interface{ Scan(dest ...any) error }
 
 func (s *Store) scan(row scanner) (Finding, error) {
 	var f Finding
-	var observed, flagged, deadline, created, updated string
+	var observed, flagged, deadline, created, updated, title string
 	if err := row.Scan(&f.ID, &f.Site, &f.Camera, &f.Zone, &f.TemplateID, &f.TemplateVersion, &f.Step, &f.Deviation,
-		&f.DeviationText, &f.Severity, &f.Note, &f.Observer, &observed, &flagged, &deadline, &f.Status, &created, &updated); err != nil {
+		&f.DeviationText, &title, &f.Severity, &f.Note, &f.Observer, &observed, &flagged, &deadline, &f.Status, &created, &updated); err != nil {
 		return Finding{}, err
 	}
 	for _, t := range []struct {
@@ -399,6 +399,11 @@ func (s *Store) scan(row scanner) (Finding, error) {
 			return Finding{}, err
 		}
 		*t.dst = v
+	}
+	if title != "" {
+		if err := json.Unmarshal([]byte(title), &f.DeviationTitle); err != nil {
+			return Finding{}, fmt.Errorf("reading finding %s's deviation_title: %w", f.ID, err)
+		}
 	}
 	f.Overdue = Overdue(f.Status, f.Deadline, s.now())
 	f.Evidence.Photos = []File{}

@@ -51,14 +51,24 @@ func inline(s string) string {
 	return markup.Replace(strings.TrimSpace(s))
 }
 
+// what is the finding's deviation as the robots' text gives it: the
+// catalogue's words in Chinese, then English, or the text as typed.
+func what(f findings.Finding) string {
+	zh, en := findings.Title(f.Draft, bilingual.ZH), findings.Title(f.Draft, bilingual.EN)
+	if zh == en {
+		return inline(zh)
+	}
+	return inline(zh) + " / " + inline(en)
+}
+
 // markdown is the robots' text: both languages, as a duty room reads both.
 func markdown(reason string, f findings.Finding, now time.Time, loc *time.Location) (title, text string) {
 	headline := both("headline_" + reason)
-	title = headline + ": " + inline(f.DeviationText)
+	title = headline + ": " + what(f)
 	left := f.Deadline.Sub(now).Round(time.Minute)
 	var b strings.Builder
 	fmt.Fprintf(&b, "### %s\n", headline)
-	fmt.Fprintf(&b, "**%s**\n\n", inline(f.DeviationText))
+	fmt.Fprintf(&b, "**%s**\n\n", what(f))
 	fmt.Fprintf(&b, "> %s: %s\n\n", both("site"), inline(f.Site))
 	fmt.Fprintf(&b, "> %s: %s\n\n", both("camera"), inline(f.Camera))
 	// The severity's English is its code, as the webhook's JSON has it.

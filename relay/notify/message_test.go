@@ -76,3 +76,33 @@ func TestMarkdownEscapesFindingFields(t *testing.T) {
 		t.Errorf("the site is not escaped: %q", text)
 	}
 }
+
+// A robot's message names the finding in both languages when it came from
+// the catalogue, and as typed otherwise (free text, an older console).
+func TestMarkdownNamesTheFindingInBothLanguages(t *testing.T) {
+	now := time.Date(2026, 11, 24, 8, 0, 0, 0, time.UTC)
+	for _, c := range []struct {
+		name  string
+		text  string
+		title map[string]string
+		want  string
+	}{
+		{"from the catalogue", "脱卸顺序错误", map[string]string{"zh-CN": "脱卸顺序错误", "en": "Wrong doffing order"}, "脱卸顺序错误 / Wrong doffing order"},
+		{"flagged in English", "Wrong doffing order", map[string]string{"zh-CN": "脱卸顺序错误", "en": "Wrong doffing order"}, "脱卸顺序错误 / Wrong doffing order"},
+		{"free text", "门没关", nil, "门没关"},
+		{"catalogue in Chinese only", "脱卸顺序错误", map[string]string{"zh-CN": "脱卸顺序错误"}, "脱卸顺序错误"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			f := findings.Finding{}
+			f.ID, f.Site, f.Camera, f.Severity, f.Deadline = "f1", "site-01", "doff1", "major", now.Add(time.Hour)
+			f.DeviationText, f.DeviationTitle = c.text, c.title
+			title, text := markdown("new", f, now, time.UTC)
+			if want := "新问题 New finding: " + c.want; title != want {
+				t.Errorf("title %q, want %q", title, want)
+			}
+			if !strings.Contains(text, "**"+c.want+"**") {
+				t.Errorf("text does not name %q:\n%s", c.want, text)
+			}
+		})
+	}
+}

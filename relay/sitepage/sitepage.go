@@ -220,6 +220,8 @@ func backTo(to string) string {
 // item is a finding as the page shows it.
 type item struct {
 	findings.Finding
+	// Title is the finding's deviation in the page's language.
+	Title       string
 	SiteName    string
 	CameraName  string
 	Countdown   string
@@ -292,7 +294,7 @@ func (p *page) item(ctx context.Context, lang string, by auth.Principal, f findi
 	}
 	const layout = "2006-01-02 15:04"
 	camera := p.cameraName(ctx, n, lang, f.Site, f.Camera)
-	it := item{Finding: f, SiteName: name, CameraName: camera, Countdown: countdown(lang, f.Deadline, p.Now()),
+	it := item{Finding: f, Title: findings.Title(f.Draft, lang), SiteName: name, CameraName: camera, Countdown: countdown(lang, f.Deadline, p.Now()),
 		ObservedAt: f.ObservedAt.In(loc).Format(layout), DeadlineAt: f.Deadline.In(loc).Format(layout),
 		DeadlineISO: f.Deadline.UTC().Format(time.RFC3339), ActionID: uuid.NewString()}
 	_, ackErr := findings.Next(f.Status, findings.ActAcknowledge)

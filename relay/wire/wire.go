@@ -14,21 +14,26 @@ import (
 // fields that are the console's to say. The relay keeps status, revision
 // and evidence itself.
 type Draft struct {
-	ID              string    `json:"id"`
-	Site            string    `json:"site"`
-	Camera          string    `json:"camera"`
-	Zone            string    `json:"zone"`
-	TemplateID      string    `json:"template_id"`
-	TemplateVersion int       `json:"template_version"`
-	Step            string    `json:"step"`
-	Deviation       string    `json:"deviation"`
-	DeviationText   string    `json:"deviation_text"`
-	Severity        string    `json:"severity"`
-	Note            string    `json:"note"`
-	Observer        string    `json:"observer"`
-	ObservedAt      time.Time `json:"observed_at"`
-	FlaggedAt       time.Time `json:"flagged_at"`
-	Deadline        time.Time `json:"deadline"`
+	ID              string `json:"id"`
+	Site            string `json:"site"`
+	Camera          string `json:"camera"`
+	Zone            string `json:"zone"`
+	TemplateID      string `json:"template_id"`
+	TemplateVersion int    `json:"template_version"`
+	Step            string `json:"step"`
+	Deviation       string `json:"deviation"`
+	DeviationText   string `json:"deviation_text"`
+	// DeviationTitle is the catalogue's words for Deviation in each
+	// language, by tag ("zh-CN", "en"), so that every reader sees the
+	// finding in their own; absent for free text, which stays as typed in
+	// DeviationText, and from consoles that predate it.
+	DeviationTitle map[string]string `json:"deviation_title,omitempty"`
+	Severity       string            `json:"severity"`
+	Note           string            `json:"note"`
+	Observer       string            `json:"observer"`
+	ObservedAt     time.Time         `json:"observed_at"`
+	FlaggedAt      time.Time         `json:"flagged_at"`
+	Deadline       time.Time         `json:"deadline"`
 }
 
 // Status is where a finding stands.
