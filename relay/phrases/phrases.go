@@ -41,6 +41,7 @@ var catalogue = map[string]bilingual.Text{
 	"done_acknowledge": bilingual.New("已确认收到", "Acknowledged"),
 	"done_rectify":     bilingual.New("整改已报告", "Rectification reported"),
 	"read_only":        bilingual.New("只读：整改由场所负责人报告", "Read only: the site's manager reports rectification"),
+	"awaiting_recheck": bilingual.New("已报告整改，等待值班人员回头看核实", "Rectification reported: the duty officer re-checks it on camera"),
 	"not_found":        bilingual.New("没有这个问题，或您无权查看", "No such finding, or not one of your sites'"),
 	"language":         bilingual.New("English", "中文"), // the switch names the other language
 	"photo_too_large":  bilingual.New("照片超过 5 MB", "A photo is over 5 MB"),

@@ -12,6 +12,7 @@ import (
 
 	"github.com/qianliyan/qianliyan/relay/auth"
 	"github.com/qianliyan/qianliyan/relay/findings"
+	"github.com/qianliyan/qianliyan/relay/phrases"
 )
 
 // MaxUploads is how many rectify forms' photos the page receives at once;
@@ -194,4 +195,41 @@ func (p *page) answer(w http.ResponseWriter, r *http.Request, by auth.Principal,
 		p.Log.Error().Err(err).Str("finding", id).Msg("site page action failed")
 		p.showFinding(w, r, by, token, http.StatusInternalServerError, "failed", "")
 	}
+}
+
+// standing is what the page says of where a finding stands for its reader:
+// the deadline counts down only while the site has to act; once its part
+// is done the page says when (a fixed finding counting on toward its
+// deadline reads as still due); and where the reader has no form, why.
+type standing struct {
+	Awaiting bool   // the site has to act: the countdown runs
+	Late     bool   // it has to act and the deadline has passed
+	Done     string // "已整改 2026-12-02 15:04" once the site's part is done, else ""
+	Hint     string // why there is no form, or ""
+}
+
+// timeLayout is how the page writes a time, in the site's zone.
+const timeLayout = "2006-01-02 15:04"
+
+func standingOf(lang string, by auth.Principal, f findings.Finding, loc *time.Location, canAct bool) standing {
+	s := standing{}
+	switch f.Status {
+	case findings.StatusOpen, findings.StatusAcknowledged, findings.StatusReopened:
+		s.Awaiting, s.Late = true, f.Overdue
+	default:
+		// A finding changes only by an action, so its last change is the
+		// one that brought it here (a list reads no events).
+		s.Done = phrases.In(lang, string(f.Status)) + " " + f.UpdatedAt.In(loc).Format(timeLayout)
+	}
+	switch {
+	case canAct || f.Status.Closed():
+	case findings.May(by.Role, findings.ActRectify):
+		// The manager has done their part: the duty officer checks it on camera.
+		if f.Status == findings.StatusRectified {
+			s.Hint = phrases.In(lang, "awaiting_recheck")
+		}
+	default:
+		s.Hint = phrases.In(lang, "read_only")
+	}
+	return s
 }

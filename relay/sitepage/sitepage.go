@@ -232,6 +232,7 @@ type item struct {
 	CanRectify  bool
 	ActionID    string
 	DeadlineISO string
+	standing    // the countdown, or when the site's part was done; why no form (rectify.go)
 }
 
 type event struct {
@@ -301,6 +302,7 @@ func (p *page) item(ctx context.Context, lang string, by auth.Principal, f findi
 	_, rectErr := findings.Next(f.Status, findings.ActRectify)
 	it.CanAck = ackErr == nil && findings.May(by.Role, findings.ActAcknowledge)
 	it.CanRectify = rectErr == nil && findings.May(by.Role, findings.ActRectify)
+	it.standing = standingOf(lang, by, f, loc, it.CanAck || it.CanRectify)
 	for _, e := range f.Events {
 		var d struct {
 			Note string `json:"note"`
