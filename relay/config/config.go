@@ -34,8 +34,12 @@ type Config struct {
 	HTTP    HTTP   `yaml:"http"`
 	Hub     Hub    `yaml:"hub"`
 	Limits  Limits `yaml:"limits"`
-	Sites   []Site `yaml:"sites"`
-	Users   []User `yaml:"users"`
+	// Shifts and Coverage are the duty room's schedule and watch policy
+	// (duty.go).
+	Shifts   Shifts   `yaml:"shifts"`
+	Coverage Coverage `yaml:"coverage"`
+	Sites    []Site   `yaml:"sites"`
+	Users    []User   `yaml:"users"`
 
 	// file is where the configuration came from, for errors found later.
 	file string
@@ -238,6 +242,8 @@ func Default() Config {
 			EventStreamsPerUser: DefaultEventStreamsPerUser,
 			LongPollsPerUser:    DefaultLongPollsPerUser,
 		},
+		Shifts:   DefaultShifts(),
+		Coverage: DefaultCoverage(),
 	}
 }
 
@@ -556,6 +562,8 @@ func (c *Config) validate(doc *yaml.Node, add func(int, string)) {
 	if n := c.Hub.MaxGOP; n < 1 || n > 10000 {
 		add(at("hub", "max_gop"), fmt.Sprintf("max_gop %d: want 1 to 10000", n))
 	}
+
+	c.validateDuty(at, add)
 
 	sites := map[string]int{}
 	for _, s := range c.Sites {
