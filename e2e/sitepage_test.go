@@ -242,7 +242,7 @@ func TestOpenPageFollowsChanges(t *testing.T) {
 		[]byte(`{"action_id":"withdraw-1","action":"withdraw","note":"flagged by mistake"}`)); status != 200 {
 		t.Fatalf("withdraw: %d %s", status, b)
 	}
-	act(t, walk, waitJS(`document.getElementById('status').textContent === '已撤回' && !document.getElementById('acknowledge')`))
+	act(t, walk, waitJS(`document.getElementById('status').textContent === '已撤销' && !document.getElementById('acknowledge')`))
 	if !awaitJS[bool](t, walk, `window.__notReloaded === true`) {
 		t.Error("the finding's page reloaded")
 	}

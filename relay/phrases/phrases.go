@@ -66,20 +66,22 @@ var catalogue = map[string]bilingual.Text{
 	"major":    bilingual.New("较重", "Major"),
 	"minor":    bilingual.New("一般", "Minor"),
 
-	// Statuses.
-	"open":         bilingual.New("待确认", "Open"),
-	"acknowledged": bilingual.New("已确认", "Acknowledged"),
+	// Statuses, in the words the console's view gives them
+	// (frontend/src/i18n/locales, findings.status): the officer and the
+	// site manager name a finding's state alike.
+	"open":         bilingual.New("待接收", "Open"),
+	"acknowledged": bilingual.New("已接收", "Acknowledged"),
 	"rectified":    bilingual.New("已整改", "Rectified"),
 	"verified":     bilingual.New("已核实", "Verified"),
-	"reopened":     bilingual.New("重新打开", "Reopened"),
-	"withdrawn":    bilingual.New("已撤回", "Withdrawn"),
+	"reopened":     bilingual.New("重新整改", "Reopened"),
+	"withdrawn":    bilingual.New("已撤销", "Withdrawn"),
 	"overdue":      bilingual.New("已逾期", "Overdue"),
 
 	// Event actions, as the history lists them ("duty flagged it").
 	"ev_created":     bilingual.New("发现问题", "flagged it"),
 	"ev_evidence":    bilingual.New("上传证据", "added evidence"),
 	"ev_edit":        bilingual.New("修改", "edited it"),
-	"ev_withdraw":    bilingual.New("撤回", "withdrew it"),
+	"ev_withdraw":    bilingual.New("撤销", "withdrew it"),
 	"ev_verify":      bilingual.New("核实整改", "verified the rectification"),
 	"ev_reopen":      bilingual.New("重新打开", "reopened it"),
 	"ev_acknowledge": bilingual.New("确认收到", "acknowledged"),

@@ -1,8 +1,11 @@
 package phrases
 
 import (
+	"os"
+	"path/filepath"
 	"regexp"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/qianliyan/qianliyan/internal/bilingual"
@@ -43,5 +46,41 @@ func TestLookup(t *testing.T) {
 	}
 	if got := Sprintf(bilingual.EN, "time_left", "5 min"); got != "5 min left" {
 		t.Errorf("time_left: %q", got)
+	}
+}
+
+// A status, and a severity, reads the same on the site page as in the
+// console's view, in each language: the officer and the site manager talk
+// about one finding in one vocabulary.
+func TestStatusesAndSeveritiesAreTheConsolesWords(t *testing.T) {
+	for _, lang := range bilingual.Languages {
+		src, err := os.ReadFile(filepath.Join("..", "..", "frontend", "src", "i18n", "locales", lang+".ts"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, c := range []struct {
+			block string
+			keys  []string
+		}{
+			{`\n    status: \{`, []string{"open", "acknowledged", "rectified", "verified", "reopened", "withdrawn"}},
+			{`\n  severity: \{`, []string{"critical", "major", "minor"}},
+		} {
+			loc := regexp.MustCompile(c.block).FindIndex(src)
+			if loc == nil {
+				t.Fatalf("%s.ts: no block %s", lang, c.block)
+			}
+			block := string(src[loc[1]:])
+			block = block[:strings.Index(block, "}")]
+			for _, key := range c.keys {
+				m := regexp.MustCompile(`\n\s*` + key + `: '([^']*)'`).FindStringSubmatch(block)
+				if m == nil {
+					t.Errorf("%s.ts: no %s in %s", lang, key, c.block)
+					continue
+				}
+				if got := In(lang, key); got != m[1] {
+					t.Errorf("%s %s: the site page says %q, the console %q", lang, key, got, m[1])
+				}
+			}
+		}
 	}
 }

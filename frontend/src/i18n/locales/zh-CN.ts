@@ -335,7 +335,7 @@ export default {
     flaggedAt: '标记于 {time}',
     deadline: '期限 {time}',
     status: {
-      open: '待处理',
+      open: '待接收',
       acknowledged: '已接收',
       rectified: '已整改',
       verified: '已核实',
