@@ -84,6 +84,8 @@ export interface Finding {
   step?: string
   deviation?: string
   deviationText: string
+  /** The catalogue's words for the deviation in each language; absent for free text (findings/text.ts findingTitle). */
+  deviationTitle?: LocalizedName
   severity: Severity | string
   note: string
   observer: string
@@ -293,6 +295,7 @@ export function parseFinding(v: unknown, where: string): Finding {
   if (typeof v.template_id === 'string' && v.template_id) f.templateId = v.template_id
   if (typeof v.step === 'string' && v.step) f.step = v.step
   if (typeof v.deviation === 'string' && v.deviation) f.deviation = v.deviation
+  if (isObject(v.deviation_title) && (v.deviation_title['zh-CN'] || v.deviation_title.en)) f.deviationTitle = parseName(v.deviation_title, where, 'deviation_title')
   if (typeof v.status_note === 'string' && v.status_note) f.statusNote = v.status_note
   const snap = evidence(v.snapshot)
   if (snap) f.snapshot = snap

@@ -3,11 +3,19 @@
 // where it stands with the relay.
 import type { Finding } from '../api'
 import { forwardMessage } from '../api/findings'
-import { currentLocale, i18n } from '../i18n'
+import { currentLocale, i18n, localName, type Locale } from '../i18n'
 import { due, spanText, waitingSince } from './recheck'
 
 const statuses = new Set(['open', 'acknowledged', 'rectified', 'verified', 'reopened', 'withdrawn'])
 const severityNames = new Set(['critical', 'major', 'minor'])
+
+/**
+ * What the finding is about, in the reader's language: the catalogue's
+ * words when it came from one, else the text as the officer typed it.
+ */
+export function findingTitle(f: Pick<Finding, 'deviationText' | 'deviationTitle'>, locale: Locale = currentLocale()): string {
+  return (f.deviationTitle && localName(f.deviationTitle, locale)) || f.deviationText
+}
 
 /** The status in words; one the view does not know, as the backend spells it. */
 export function statusText(s: string): string {

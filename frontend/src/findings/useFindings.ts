@@ -10,6 +10,7 @@ import { failedText, i18n } from '../i18n'
 import { debug } from '../player'
 import type { LiveStatus } from '../sites/useCameras'
 import { FindingsRefresher, isOverdue, mergeFindings, panelSections, withFinding } from './recheck'
+import { findingTitle } from './text'
 
 export interface FindingsOptions {
   /** Where duty shifts are counted. */
@@ -122,7 +123,7 @@ export function useFindings(api: ApiClient, opts: FindingsOptions) {
     try {
       const f = await api.flag(r)
       upsert(f)
-      opts.say(i18n.global.t('flag.saved', { text: f.deviationText }))
+      opts.say(i18n.global.t('flag.saved', { text: findingTitle(f) }))
       return f
     } catch (err) {
       if (err instanceof ApiError && err.code === 'camera_not_pulled') throw new Error(i18n.global.t('flag.notPulled'))
