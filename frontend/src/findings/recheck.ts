@@ -12,6 +12,40 @@ export function isOverdue(f: Finding, now: Date): boolean {
   return !!f.deadline && f.deadline.getTime() < now.getTime() && !closed.has(f.status)
 }
 
+/** What the officer may do with a finding in its state: the one place the dialog, its keys and the re-check bar ask. */
+export interface FindingActions {
+  /** Change note, severity and deadline. */
+  edit: boolean
+  /** The finding is open but the site has it: the edit is refused, and the dialog says why. */
+  editRefused: boolean
+  withdraw: boolean
+  verify: boolean
+  reopen: boolean
+  /** Send again a change the relay refused. */
+  retry: boolean
+}
+
+/**
+ * The relay's state machine (relay/findings/machine.go) as the officer
+ * meets it: an edit only of an open finding, and only while the site does
+ * not have it (the console's own rule: what the site has read stays as it
+ * read it); a withdrawal until the finding is closed; verify and reopen
+ * only of a rectified one.
+ */
+export function findingActions(f: Finding): FindingActions {
+  const atSite = f.forward?.state === 'forwarded'
+  const isOpen = f.status === 'open'
+  const rectified = f.status === 'rectified'
+  return {
+    edit: isOpen && !atSite,
+    editRefused: isOpen && atSite,
+    withdraw: !closed.has(f.status),
+    verify: rectified,
+    reopen: rectified,
+    retry: f.forward?.state === 'failing' && !f.forward.retrying,
+  }
+}
+
 /** Since when a rectified finding has waited: the site's report, as the backend last changed it. */
 export function waitingSince(f: Finding): Date | undefined {
   return f.updatedAt ?? f.flaggedAt ?? f.observedAt

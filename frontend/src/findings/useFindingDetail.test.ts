@@ -6,6 +6,7 @@ import { loopbackForTests } from '../api/loopback'
 import { i18n } from '../i18n'
 import { resolve } from '../keys'
 import { findingWire } from './fixtures'
+import { findingActions } from './recheck'
 import { toWallInput } from './shift'
 import { useFindingDetail, type DetailField } from './useFindingDetail'
 
@@ -112,11 +113,12 @@ describe('useFindingDetail', () => {
   })
 
   it.each([
-    { what: 'an edit the site has', run: (d: ReturnType<typeof open>) => d.detail.save(), code: 'forwarded', says: 'findings.forwarded' },
-    { what: 'a retry with nothing failing', run: (d: ReturnType<typeof open>) => d.detail.retry(), code: 'nothing_failing', says: 'recheck.nothingFailing' },
-    { what: 'a verification of a closed finding', run: (d: ReturnType<typeof open>) => (d.detail.startRecheck('verify'), d.detail.submitRecheck()), code: 'bad_transition', says: 'recheck.notRectified' },
-  ])('says a refusal in its own words: $what', async ({ run, code, says }) => {
-    const d = open(rectified())
+    // The console had not heard yet that the site has it.
+    { what: 'an edit the site has', f: () => finding(), run: (d: ReturnType<typeof open>) => d.detail.save(), code: 'forwarded', says: 'findings.forwarded' },
+    { what: 'a retry with nothing failing', f: rectified, run: (d: ReturnType<typeof open>) => d.detail.retry(), code: 'nothing_failing', says: 'recheck.nothingFailing' },
+    { what: 'a verification of a closed finding', f: rectified, run: (d: ReturnType<typeof open>) => (d.detail.startRecheck('verify'), d.detail.submitRecheck()), code: 'bad_transition', says: 'recheck.notRectified' },
+  ])('says a refusal in its own words: $what', async ({ f, run, code, says }) => {
+    const d = open(f())
     backend.route = () => ({ status: 409, body: { error: { code, message: 'refused' } } })
     await run(d)
     expect(d.detail.problem.value).toBe(i18n.global.t(says))
@@ -142,6 +144,35 @@ describe('useFindingDetail', () => {
     await d.detail.save()
     expect(JSON.parse(backend.seen[0]!.body)).toEqual({ note: 'seen twice' })
     expect(d.detail.message.value).toBe(i18n.global.t('findings.edited'))
+  })
+
+  it.each([
+    { what: 'open, the site not told yet', over: {}, want: { edit: true, editRefused: false, withdraw: true, verify: false, reopen: false, retry: false } },
+    { what: 'open, the site has it', over: { forward: { state: 'forwarded' } }, want: { edit: false, editRefused: true, withdraw: true, verify: false, reopen: false, retry: false } },
+    { what: 'acknowledged', over: { status: 'acknowledged', forward: { state: 'forwarded' } }, want: { edit: false, editRefused: false, withdraw: true, verify: false, reopen: false, retry: false } },
+    { what: 'rectified', over: { status: 'rectified', forward: { state: 'forwarded' } }, want: { edit: false, editRefused: false, withdraw: true, verify: true, reopen: true, retry: false } },
+    { what: 'reopened', over: { status: 'reopened', forward: { state: 'local' } }, want: { edit: false, editRefused: false, withdraw: true, verify: false, reopen: false, retry: false } },
+    // Its verification not yet at the relay: local again, and still closed.
+    { what: 'verified, the verification still local', over: { status: 'verified', forward: { state: 'local' } }, want: { edit: false, editRefused: false, withdraw: false, verify: false, reopen: false, retry: false } },
+    { what: 'withdrawn', over: { status: 'withdrawn' }, want: { edit: false, editRefused: false, withdraw: false, verify: false, reopen: false, retry: false } },
+    { what: 'a change the relay refused', over: { forward: { state: 'failing', error: 'refused' } }, want: { edit: true, editRefused: false, withdraw: true, verify: false, reopen: false, retry: true } },
+    { what: 'a change waiting for the relay to come back', over: { forward: { state: 'failing', error: 'down', retrying: true } }, want: { edit: true, editRefused: false, withdraw: true, verify: false, reopen: false, retry: false } },
+  ])('offers only what the state allows: $what', ({ over, want }) => {
+    expect(findingActions(finding(over))).toEqual(want)
+    expect(open(finding(over)).detail.actions.value).toEqual(want)
+  })
+
+  it.each([
+    { what: 'verified', status: 'verified' },
+    { what: 'acknowledged', status: 'acknowledged' },
+  ])('sends no edit or withdrawal of a finding $what', async ({ status }) => {
+    const d = open(finding({ status, forward: { state: 'local' } }))
+    d.detail.edit.value.note = 'changed'
+    d.detail.reason.value = 'duplicate'
+    backend.route = () => ({ status: 200, body: findingWire({ status }) })
+    await d.detail.save()
+    if (status === 'verified') await d.detail.withdraw()
+    expect(backend.seen).toEqual([])
   })
 
   it('takes a command key only outside the fields and while idle', () => {

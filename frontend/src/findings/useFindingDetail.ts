@@ -8,7 +8,7 @@ import { severities, type ApiClient, type Finding, type Severity } from '../api'
 import { useSubmit } from '../console/useSubmit'
 import { i18n, siteTime } from '../i18n'
 import { elementOf, resolve, type Commands, type KeyEventLike } from '../keys'
-import { checkReopen, reopenDeadline } from './recheck'
+import { checkReopen, findingActions, reopenDeadline } from './recheck'
 import { fromWallInput, toWallInput } from './shift'
 
 /** The dialog's fields the keyboard is sent to. */
@@ -53,10 +53,13 @@ export function useFindingDetail(api: ApiClient, target: Readonly<FindingDetailT
   const recheck = ref<'' | 'verify' | 'reopen'>('')
   const recheckForm = ref({ note: '', deadline: '', field: '' as '' | 'note' | 'deadline' })
 
+  // What can be done now, from the finding's state: the fields, buttons
+  // and keys offered all follow this, and nothing else decides.
+  const actions = computed(() => findingActions(f()))
   const withdrawn = computed(() => f().status === 'withdrawn')
-  const rectified = computed(() => f().status === 'rectified')
+  const rectified = computed(() => actions.value.verify)
   const failing = computed(() => f().forward?.state === 'failing')
-  const editable = computed(() => !withdrawn.value && (f().forward?.state ?? 'local') !== 'forwarded')
+  const editable = computed(() => actions.value.edit)
   const recording = computed(() => f().clip?.state === 'recording')
 
   function said(): void {
@@ -66,6 +69,7 @@ export function useFindingDetail(api: ApiClient, target: Readonly<FindingDetailT
 
   async function save(): Promise<void> {
     said()
+    if (!actions.value.edit) return
     const e = edit.value
     const d = fromWallInput(e.deadline, target.timeZone)
     if (!d) {
@@ -87,6 +91,7 @@ export function useFindingDetail(api: ApiClient, target: Readonly<FindingDetailT
 
   async function withdraw(): Promise<void> {
     said()
+    if (!actions.value.withdraw) return
     const why = reason.value.trim()
     if (!why) {
       problem.value = t('findings.withdrawNeedReason')
@@ -180,7 +185,7 @@ export function useFindingDetail(api: ApiClient, target: Readonly<FindingDetailT
     'finding.reopen': () => startRecheck('reopen', true),
     'finding.camera': () => opts.camera(f().camera),
     'finding.retry': () => {
-      if (failing.value && !f().forward?.retrying) void retry()
+      if (actions.value.retry) void retry()
       else message.value = failing.value ? t('recheck.retryingByItself') : t('recheck.nothingFailing')
     },
   }
@@ -232,7 +237,7 @@ export function useFindingDetail(api: ApiClient, target: Readonly<FindingDetailT
     clearInterval(ticker)
   })
 
-  return { edit, reason, busy, message, problem, now, recheck, recheckForm, withdrawn, rectified, failing, editable, recording, save, withdraw, startRecheck, stopRecheck, submitRecheck, retry, keydown, keyup }
+  return { edit, reason, busy, message, problem, now, recheck, recheckForm, actions, withdrawn, rectified, failing, editable, recording, save, withdraw, startRecheck, stopRecheck, submitRecheck, retry, keydown, keyup }
 }
 
 export type FindingDetailState = ReturnType<typeof useFindingDetail>

@@ -371,6 +371,7 @@ const en: Messages = {
     withdrawNeedReason: 'A withdrawal needs its reason.',
     withdrawn: 'Withdrawn: {reason}',
     keysHint: 'Tab between fields · Enter saves · Esc closes',
+    keysHintClosed: 'O open the camera · Esc close',
   },
   recheck: {
     queue: 'Awaiting re-check',

@@ -372,6 +372,7 @@ export default {
     withdrawNeedReason: '撤销需要填写原因。',
     withdrawn: '已撤销：{reason}',
     keysHint: 'Tab 切换输入项 · Enter 保存 · Esc 关闭',
+    keysHintClosed: 'O 打开摄像头 · Esc 关闭',
   },
   recheck: {
     queue: '待回头看',
