@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { parseRunUpdate } from '../api/findings'
 import { doffing } from './fixtures'
-import { bySpecificity, ChecklistRun, timerText } from './run'
+import { bySpecificity, ChecklistRun, timerText, whollyInside } from './run'
 
 function clock(start = 1_000_000) {
   let t = start
@@ -85,6 +85,66 @@ describe('ChecklistRun', () => {
     const run = new ChecklistRun('r9', doffing)
     run.apply(update({ observations: [{ step: 'goggles', mark: 'not_seen' }], flags: [] }))
     expect(run.hook()).toEqual({ runId: 'r9', templateId: 'ppe-doffing', observations: [{ step: 'goggles', mark: 'not_seen', deviation: undefined, durationS: undefined }], flags: [] })
+  })
+})
+
+describe('what the panel shows of the run', () => {
+  const flag = (step: string, deviation: string) => ({ step, deviation, reason: { 'zh-CN': '原因', en: 'reason' } })
+
+  it('draws a step done but found wanting as done with a deviation, never a plain ✓', () => {
+    const c = clock()
+    const run = new ChecklistRun('r1', doffing, c.now)
+    // The rub stopped at 9 s of 15, and the rules proposed a finding about it.
+    run.startTimer('hh-gloves')
+    c.advance(9_000)
+    run.stopTimer('hh-gloves')
+    run.apply(update({ observations: [{ step: 'hh-gloves', mark: 'done', duration_s: 9 }], flags: [flag('hh-gloves', 'hh-short')] }))
+    expect(run.steps[0]!.mark).toBe('done')
+    expect(run.shownMark('hh-gloves')).toBe('done_deviation')
+    // Dismissed, the measured rub still falls short.
+    run.dismiss('hh-gloves:hh-short')
+    expect(run.shownMark('hh-gloves')).toBe('done_deviation')
+  })
+
+  it.each([
+    { what: 'done and nothing found', obs: { step: 'goggles', mark: 'done' }, flags: [], dismissed: false, want: 'done' },
+    { what: 'done out of order, proposed', obs: { step: 'goggles', mark: 'done' }, flags: [flag('goggles', 'wrong-order')], dismissed: false, want: 'done_deviation' },
+    { what: 'done out of order, dismissed by the officer', obs: { step: 'goggles', mark: 'done' }, flags: [flag('goggles', 'wrong-order')], dismissed: true, want: 'done' },
+    { what: 'a deviation marked', obs: { step: 'goggles', mark: 'deviation', deviation: 'wrong-order' }, flags: [], dismissed: false, want: 'deviation' },
+    { what: 'not seen', obs: { step: 'goggles', mark: 'not_seen' }, flags: [], dismissed: false, want: 'not_seen' },
+  ])('marks a step: $what', ({ obs, flags, dismissed, want }) => {
+    const run = new ChecklistRun('r1', doffing)
+    run.apply(update({ observations: [obs], flags }))
+    if (dismissed) run.dismiss('goggles:wrong-order')
+    expect(run.shownMark('goggles')).toBe(want)
+  })
+
+  it('takes a saved proposal off the panel when a new one comes', () => {
+    const run = new ChecklistRun('r1', doffing)
+    run.apply(update({ observations: [], flags: [flag('goggles', 'wrong-order')] }))
+    run.pending!.state = 'confirmed'
+    expect(run.shown.map((p) => p.key)).toEqual(['goggles:wrong-order'])
+    run.apply(update({ observations: [], flags: [] }))
+    expect(run.shown.map((p) => p.key)).toEqual(['goggles:wrong-order'])
+    run.apply(update({ observations: [], flags: [flag('gown', 'wrong-order')] }))
+    expect(run.shown.map((p) => [p.key, p.state])).toEqual([['gown:wrong-order', 'proposed']])
+    // The record of what was filed stays.
+    expect(run.hook().flags.map((f) => f.state)).toEqual(['confirmed', 'proposed'])
+  })
+})
+
+describe('whollyInside', () => {
+  const panel = { top: 100, bottom: 700, left: 900, right: 1280 }
+  const screen = { top: 0, bottom: 800, left: 0, right: 1280 }
+  it.each([
+    { what: 'inside the panel and the window', box: { top: 200, bottom: 300, left: 910, right: 1270 }, want: true },
+    { what: 'its foot below the panel’s fold', box: { top: 650, bottom: 750, left: 910, right: 1270 }, want: false },
+    { what: 'scrolled above the panel', box: { top: 60, bottom: 160, left: 910, right: 1270 }, want: false },
+    { what: 'below the window', box: { top: 700, bottom: 820, left: 910, right: 1270 }, want: false },
+    { what: 'not laid out', box: { top: 0, bottom: 0, left: 0, right: 0 }, want: false },
+    { what: 'on the edge, to the sub-pixel', box: { top: 100, bottom: 700.3, left: 900, right: 1280 }, want: true },
+  ])('$what: $want', ({ box, want }) => {
+    expect(whollyInside(box, [screen, panel])).toBe(want)
   })
 })
 

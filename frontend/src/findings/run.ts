@@ -32,6 +32,35 @@ export interface Proposal<S = unknown> {
   snapshot?: S
   findingId?: string
   error?: string
+  /** A confirmed one a newer proposal took the place of: no longer shown. */
+  cleared?: boolean
+}
+
+/**
+ * How a step's mark is drawn. A step done but found wanting (a rub stopped
+ * short of its minimum, or a proposed finding about it not dismissed) is
+ * done with a deviation: never a plain green ✓.
+ */
+export type ShownMark = Mark | 'done_deviation'
+
+/** A box on screen, as getBoundingClientRect gives it. */
+export interface Box {
+  top: number
+  bottom: number
+  left: number
+  right: number
+}
+
+/**
+ * Whether a box is wholly inside each box that clips it (the scrolling
+ * panel, the window): a proposal is confirmed by key only when all of it,
+ * down to its key hint, is on screen. An empty box (not laid out) is not.
+ */
+export function whollyInside(box: Box, clips: readonly Box[]): boolean {
+  if (box.bottom <= box.top || box.right <= box.left) return false
+  // Half a pixel for sub-pixel layout.
+  const e = 0.5
+  return clips.every((c) => box.top >= c.top - e && box.bottom <= c.bottom + e && box.left >= c.left - e && box.right <= c.right + e)
 }
 
 export class ChecklistRun<S = unknown> {
@@ -81,7 +110,23 @@ export class ChecklistRun<S = unknown> {
       this.proposals.push(p)
       added.push(p)
     }
+    // A new proposal takes the place of the saved ones: an old "saved"
+    // box left above it would push the new one down and out of sight.
+    if (added.length) for (const p of this.proposals) if (p.state === 'confirmed') p.cleared = true
     return added
+  }
+
+  /** The proposals on screen: neither dismissed nor replaced by a newer one. */
+  get shown(): Proposal<S>[] {
+    return this.proposals.filter((p) => p.state !== 'dismissed' && !p.cleared)
+  }
+
+  /** The step's mark as drawn (see ShownMark). */
+  shownMark(step: string): ShownMark {
+    const s = this.find(step)
+    if (s.mark !== 'done') return s.mark
+    const flagged = this.proposals.some((p) => p.flag.step === step && p.state !== 'dismissed')
+    return flagged || this.short(step) ? 'done_deviation' : 'done'
   }
 
   observe(obs: Observation[]): void {

@@ -5,7 +5,11 @@ import { i18n } from '../i18n'
 import { filledWall } from '../wall/layout'
 import { useWall } from '../wall/useWall'
 import { disinfectionWire, doffingWire } from './fixtures'
+import type { Finding, FlagRequest } from '../api'
+import type { Frame } from './flag'
 import { useChecklist, useChecklistPlace } from './useChecklist'
+
+const flushPromises = () => new Promise((r) => setTimeout(r, 0))
 
 // The checklist's run against a real HTTP server standing in for the
 // backend. Runs outlive the panel, so each test uses its own camera.
@@ -29,20 +33,37 @@ function checklistAPI(flags: { step: string; deviation: string }[] = []) {
   }
 }
 
-function open(camera: string) {
+/** What the panel's screen says: which proposals are wholly on it, and which were scrolled into view. */
+function screen() {
+  return { onScreen: new Set<string>(), revealed: [] as string[], filed: [] as FlagRequest[] }
+}
+
+function open(camera: string, view = screen()) {
   const api = backend.client()
   const templates: string[] = []
   const scope = effectScope()
   const checklist = scope.run(() =>
-    useChecklist(api, { camera, zone: 'doffing_room_1', tileId: 'tile-1' }, {
-      file: () => Promise.reject(new Error('not filed in these tests')),
+    useChecklist(api, { camera, zone: 'doffing_room_1', tileId: 'tile-1', timeZone: 'Asia/Shanghai' }, {
+      file: (r) => {
+        view.filed.push(r)
+        return Promise.resolve({ id: `f-${view.filed.length}` } as Finding)
+      },
       template: (id) => templates.push(id),
       close: () => {},
       focus: () => {},
+      seen: (key) => view.onScreen.has(key),
+      reveal: (key) => {
+        view.revealed.push(key)
+        view.onScreen.add(key)
+      },
     }),
   )!
-  return { checklist, templates, scope }
+  return { checklist, templates, scope, view }
 }
+
+const frame: Frame = { camera: 's/cam', stream: 'main', jpegBase64: '/9j/', width: 320, height: 180 }
+const press = (c: ReturnType<typeof open>['checklist'], action: 'proposal.confirm' | 'proposal.dismiss' | 'proposal.edit', key: string) =>
+  c.commands[action]!({ action, key, binding: { action, scope: 'checklist', section: 'checklist', keys: [key] } })
 
 const posted = (path: string) => backend.seen.filter((s) => s.method === 'POST' && s.url === path)
 
@@ -95,6 +116,65 @@ describe('useChecklist', () => {
     checklist.dismiss(p)
     expect(p.state).toBe('dismissed')
     expect(checklist.run.value!.pending).toBeUndefined()
+  })
+
+  it.each([
+    { key: 'Enter', action: 'proposal.confirm' as const },
+    { key: 'Delete', action: 'proposal.dismiss' as const },
+    { key: 'e', action: 'proposal.edit' as const },
+  ])('acts on a proposal by key ($key) only once it is wholly on screen: the first press brings it into view', async ({ key, action }) => {
+    backend.route = checklistAPI()
+    const c = open(`s/cam-seen-${key}`)
+    await c.checklist.load()
+    const r = c.checklist.run.value!
+    r.apply({ observations: [], flags: [{ step: 'goggles', deviation: 'wrong-order', reason: { 'zh-CN': '顺序', en: 'Out of order' } }] }, Promise.resolve(frame))
+    const p = r.pending!
+    // Below the panel's fold: the key scrolls it into view and does nothing else.
+    press(c.checklist, action, key)
+    await flushPromises()
+    expect(c.view.revealed).toEqual([p.key])
+    expect(p.state).toBe('proposed')
+    expect(c.checklist.details.key).toBe('')
+    expect(c.view.filed).toEqual([])
+    // Now seen: the same key acts.
+    press(c.checklist, action, key)
+    await flushPromises()
+    expect(c.view.revealed).toEqual([p.key])
+    if (action === 'proposal.confirm') {
+      expect(p.state).toBe('confirmed')
+      expect(c.view.filed).toHaveLength(1)
+    } else if (action === 'proposal.dismiss') {
+      expect(p.state).toBe('dismissed')
+    } else {
+      expect(c.checklist.details.key).toBe(p.key)
+      expect(c.view.filed).toEqual([])
+    }
+  })
+
+  it('confirms a proposal with the officer’s note and deadline (e, then Enter)', async () => {
+    backend.route = checklistAPI()
+    const c = open('s/cam-details')
+    await c.checklist.load()
+    const r = c.checklist.run.value!
+    r.apply({ observations: [], flags: [{ step: 'goggles', deviation: 'wrong-order', reason: { 'zh-CN': '顺序', en: 'Out of order' } }] }, Promise.resolve(frame))
+    const p = r.pending!
+    c.view.onScreen.add(p.key)
+    press(c.checklist, 'proposal.edit', 'e')
+    // The deadline offered is the catalogue's, in the site's time, to type over.
+    expect(c.checklist.details.deadline).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}$/)
+    c.checklist.details.deadline = 'soon'
+    await c.checklist.saveDetails()
+    expect(c.checklist.details.problem).toBe(i18n.global.t('flag.badDeadline'))
+    expect(c.view.filed).toEqual([])
+    c.checklist.details.deadline = '2099-01-02T08:30'
+    c.checklist.details.note = ' gloves touched the face '
+    await c.checklist.saveDetails()
+    expect(p.state).toBe('confirmed')
+    expect(c.view.filed).toHaveLength(1)
+    expect(c.view.filed[0]!.note).toBe('gloves touched the face')
+    // 08:30 in Shanghai is 00:30 UTC.
+    expect(c.view.filed[0]!.deadline?.toISOString()).toBe('2099-01-02T00:30:00.000Z')
+    expect(c.checklist.details.key).toBe('')
   })
 
   it('switches to the zone’s next checklist with t', async () => {

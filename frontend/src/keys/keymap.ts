@@ -86,6 +86,7 @@ const table = [
     'step.clear': ['Backspace'],
     'step.timer': ['Space'],
     'proposal.confirm': ['Enter'],
+    'proposal.edit': ['e'],
     'proposal.dismiss': ['Delete'],
     'checklist.template': ['t'],
     'checklist.close': ['Escape'],
