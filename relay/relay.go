@@ -151,6 +151,10 @@ func Start(ctx context.Context, opts Options) (*Relay, error) {
 	if err != nil {
 		return nil, err
 	}
+	duty, watched, err := dutyRoom(&cfg, db, st, finds, now)
+	if err != nil {
+		return nil, err
+	}
 	key, err := auth.LoadOrCreateKey(filepath.Join(cfg.DataDir, SigningKeyFile))
 	if err != nil {
 		return nil, err
@@ -219,6 +223,12 @@ func Start(ctx context.Context, opts Options) (*Relay, error) {
 		defer r.workers.Done()
 		watcher.Run(background, healthInterval)
 	}()
+	// The cameras' state changes, for the outages a handover reports.
+	r.workers.Add(1)
+	go func() {
+		defer r.workers.Done()
+		duty.FollowCameras(background, r.hub, watcher, opts.Log.With().Str("component", "shifts").Logger())
+	}()
 	pulls := &pullers{hub: r.hub, metrics: r.metrics, log: opts.Log}
 	r.workers.Add(1)
 	go func() {
@@ -251,7 +261,7 @@ func Start(ctx context.Context, opts Options) (*Relay, error) {
 			Logins: logins, Leases: leases,
 			Metrics: served, MaxSDPBytes: int64(cfg.HTTP.MaxSDPBytes),
 			Started: now(), Now: now, Stopping: stopping, Log: apiLog,
-			Findings: finds, SitePage: site, Runs: runs.New(db),
+			Findings: finds, SitePage: site, Runs: runs.New(db), Shifts: duty, Coverage: watched,
 		}),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,

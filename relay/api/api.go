@@ -101,6 +101,11 @@ type Config struct {
 	SitePage http.Handler
 	// Runs, when set, serves the checklist runs and their statistics (runs.go).
 	Runs Runs
+	// Shifts, when set, serves shifts, duty and handover (shifts.go), and
+	// puts duty officers on duty as they sign in.
+	Shifts Shifts
+	// Coverage, when set, serves watch coverage (coverage.go).
+	Coverage Coverage
 }
 
 type server struct {
@@ -141,6 +146,12 @@ func New(cfg Config) http.Handler {
 	}
 	if s.Runs != nil {
 		s.mountRuns(rt)
+	}
+	if s.Shifts != nil {
+		s.mountShifts(rt)
+	}
+	if s.Coverage != nil {
+		s.mountCoverage(rt)
 	}
 	if s.SitePage != nil {
 		rt.Handle("/site/", s.SitePage)

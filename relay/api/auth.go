@@ -127,6 +127,7 @@ func (s *server) login(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return fmt.Errorf("issuing a token for %s: %w", u.Name, err)
 	}
+	s.startDutyAtSignIn(r, u.Name, auth.Role(u.Role))
 	writeToken(w, token, claims)
 	return nil
 }

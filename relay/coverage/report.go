@@ -11,9 +11,10 @@ import (
 	"github.com/qianliyan/qianliyan/relay/wire"
 )
 
-// Query narrows a coverage report: the period [From, To), the instant At
-// "since last watched" is measured at (To when zero, but not after now),
-// and optionally one site, zone or camera.
+// Query narrows a coverage report: the period [From, To) (the shift under
+// way when both are zero), the instant At "since last watched" is measured
+// at (To when zero, but not after now), and optionally one site, zone or
+// camera.
 type Query struct {
 	From, To, At       time.Time
 	Site, Zone, Camera string
@@ -27,6 +28,10 @@ type span struct{ start, end int64 }
 // one under way), not for longer ones.
 func (s *Store) Report(ctx context.Context, q Query) (wire.Coverage, error) {
 	now := s.Now()
+	if q.From.IsZero() && q.To.IsZero() {
+		sh := s.Schedule.At(now)
+		q.From, q.To = sh.Start, sh.End
+	}
 	if q.From.IsZero() || q.To.IsZero() || !q.To.After(q.From) {
 		return wire.Coverage{}, fault.New(fault.Invalid, "bad_request", "the period needs from before to")
 	}
@@ -272,4 +277,10 @@ func maxTime(a, b time.Time) time.Time {
 		return a
 	}
 	return b
+}
+
+// ShiftCoverage is the coverage of [from, to), a shift or the part of it
+// gone by: what a handover keeps.
+func (s *Store) ShiftCoverage(ctx context.Context, from, to time.Time) (wire.Coverage, error) {
+	return s.Report(ctx, Query{From: from, To: to})
 }
