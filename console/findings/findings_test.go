@@ -180,13 +180,13 @@ func TestRunMarksTimersAndFlags(t *testing.T) {
 	// Each step in turn: what the officer does, and what the run answers.
 	marking := func(step, mark, deviation string) func() (findings.TimerUpdate, error) {
 		return func() (findings.TimerUpdate, error) {
-			u, err := s.Mark(created.ID, findings.Marking{Step: step, Mark: checklist.Mark(mark), Deviation: deviation})
+			u, err := s.Mark(ctx, created.ID, findings.Marking{Step: step, Mark: checklist.Mark(mark), Deviation: deviation})
 			return findings.TimerUpdate{RunUpdate: u}, err
 		}
 	}
 	timing := func(step, action string) func() (findings.TimerUpdate, error) {
 		return func() (findings.TimerUpdate, error) {
-			return s.Timer(created.ID, findings.TimerAction{Step: step, Action: action})
+			return s.Timer(ctx, created.ID, findings.TimerAction{Step: step, Action: action})
 		}
 	}
 	steps := []struct {
@@ -240,7 +240,7 @@ func TestRunMarksTimersAndFlags(t *testing.T) {
 	}
 
 	// The run's worksheet, as the last answer has it.
-	last, err := s.Mark(created.ID, findings.Marking{Step: "enter-room-2", Mark: checklist.Mark("not_seen")})
+	last, err := s.Mark(ctx, created.ID, findings.Marking{Step: "enter-room-2", Mark: checklist.Mark("not_seen")})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -253,7 +253,7 @@ func TestRunMarksTimersAndFlags(t *testing.T) {
 		t.Fatalf("observations %v\nwant %s", marks, want)
 	}
 
-	_, err = s.Mark("nope", findings.Marking{Step: "goggles", Mark: checklist.Mark("done")})
+	_, err = s.Mark(ctx, "nope", findings.Marking{Step: "goggles", Mark: checklist.Mark("done")})
 	refusal{fault.NotFound, "unknown_run", ""}.check(t, "unknown run", err)
 	for _, c := range []struct {
 		name string

@@ -3,8 +3,11 @@ package findings
 import (
 	"container/list"
 	"context"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -12,6 +15,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/qianliyan/qianliyan/checklist"
+	"github.com/qianliyan/qianliyan/console/store"
 	"github.com/qianliyan/qianliyan/internal/fault"
 )
 
@@ -81,48 +85,139 @@ func (s *Service) Checklists(zone string) (Checklists, error) {
 }
 
 // run is one observation run; checklist.Run is not safe for concurrent use,
-// so every use holds mu.
+// so every use holds mu. It is the run's events replayed: each change is
+// committed to the store as an event before it is answered, and a run not
+// in memory (after a restart, or dropped as the oldest) is read back from
+// them.
 type run struct {
-	mu     sync.Mutex
-	id     string
-	camera string
-	run    *checklist.Run
-	elem   *list.Element
+	mu      sync.Mutex
+	id      string
+	camera  string
+	officer string
+	started time.Time
+	ended   time.Time // zero while the run goes on
+	run     *checklist.Run
+	// free are the steps marked as deviations in the officer's own words,
+	// which checklist.Run, knowing only its catalogue, does not hold.
+	free     map[string]Observation
+	findings []string
+	elem     *list.Element
 }
 
-// runs are the runs of this launch, in memory: a run is an officer's
-// worksheet while watching one procedure, and its findings are what lasts.
+// runs are the runs in memory, the most recently used kept: a cache of
+// the store's.
 type runs struct {
 	max int
 
 	mu    sync.Mutex
 	byID  map[string]*run
-	order *list.List // oldest first
+	order *list.List // least recently used first
 }
 
 func newRuns(max int) *runs {
 	return &runs{max: max, byID: make(map[string]*run), order: list.New()}
 }
 
-func (rs *runs) add(r *run) {
+// add keeps r, or returns the run of its id already kept (read back by
+// another caller meanwhile).
+func (rs *runs) add(r *run) *run {
 	rs.mu.Lock()
 	defer rs.mu.Unlock()
+	if had, ok := rs.byID[r.id]; ok {
+		return had
+	}
 	r.elem = rs.order.PushBack(r)
 	rs.byID[r.id] = r
 	for rs.order.Len() > rs.max {
 		old := rs.order.Remove(rs.order.Front()).(*run)
 		delete(rs.byID, old.id)
 	}
+	return r
 }
 
-func (rs *runs) get(id string) (*run, error) {
+func (rs *runs) cached(id string) *run {
 	rs.mu.Lock()
 	defer rs.mu.Unlock()
 	r, ok := rs.byID[id]
-	if !ok {
-		return nil, fault.New(fault.NotFound, "unknown_run", "no run %q in this console session", id)
+	if ok {
+		rs.order.MoveToBack(r.elem)
+	}
+	return r
+}
+
+// drop forgets a run whose state in memory may be ahead of the store's (a
+// commit failed after the change was made): it is read back next time.
+func (rs *runs) drop(r *run) {
+	rs.mu.Lock()
+	defer rs.mu.Unlock()
+	if rs.byID[r.id] == r {
+		rs.order.Remove(r.elem)
+		delete(rs.byID, r.id)
+	}
+}
+
+// run returns a run, from memory or read back from the store.
+func (s *Service) run(ctx context.Context, id string) (*run, error) {
+	if r := s.runs.cached(id); r != nil {
+		return r, nil
+	}
+	rec, err := s.opts.Store.Run(ctx, id)
+	if errors.Is(err, store.ErrRunNotFound) {
+		return nil, fault.New(fault.NotFound, "unknown_run", "no run %q in this console", id)
+	}
+	if err != nil {
+		return nil, err
+	}
+	r, err := replay(rec)
+	if err != nil {
+		return nil, fmt.Errorf("reading run %s back: %w", id, err)
+	}
+	return s.runs.add(r), nil
+}
+
+// replay makes a run's state again from its events, as they were made.
+func replay(rec store.Run) (*run, error) {
+	var t checklist.Template
+	if err := json.Unmarshal(rec.Template, &t); err != nil {
+		return nil, fmt.Errorf("reading its template: %w", err)
+	}
+	r := &run{id: rec.ID, camera: rec.Camera, officer: rec.Officer, started: rec.StartedAt, ended: rec.EndedAt,
+		run: checklist.NewRun(&t), free: map[string]Observation{}}
+	for _, ev := range rec.Events {
+		var err error
+		switch ev.Kind {
+		case store.RunMarked:
+			_, err = r.mark(Marking{Step: ev.Step, Mark: checklist.Mark(ev.Mark), Deviation: ev.Deviation, DeviationText: ev.DeviationText}, ev.At)
+		case store.RunTimerStarted:
+			err = r.run.StartTimer(ev.Step, ev.At)
+		case store.RunTimerStopped:
+			_, _, err = r.run.StopTimer(ev.Step, ev.At)
+			delete(r.free, ev.Step)
+		case store.RunFinding:
+			r.findings = append(r.findings, ev.FindingID)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("event %d (%s %s): %w", ev.Seq, ev.Kind, ev.Step, err)
+		}
 	}
 	return r, nil
+}
+
+// mark applies a checked marking at time at.
+func (r *run) mark(in Marking, at time.Time) ([]checklist.Flag, error) {
+	if in.Mark == checklist.Deviated && in.Deviation == "" {
+		// In words, which the catalogue's run cannot hold: for its order
+		// rules the step was seen (marked done there), and the words are
+		// what the run shows of it.
+		flags, err := r.run.Mark(in.Step, checklist.Done, "", at)
+		if err != nil {
+			return nil, err
+		}
+		r.free[in.Step] = Observation{Step: in.Step, Mark: checklist.Deviated, DeviationText: in.DeviationText, At: at}
+		return flags, nil
+	}
+	delete(r.free, in.Step)
+	return r.run.Mark(in.Step, in.Mark, in.Deviation, at)
 }
 
 // Observation is a checklist.Observation as the view reads it: durations in
@@ -131,14 +226,25 @@ type Observation struct {
 	Step      string         `json:"step"`
 	Mark      checklist.Mark `json:"mark"`
 	Deviation string         `json:"deviation,omitempty"`
-	At        time.Time      `json:"at"`
-	Duration  float64        `json:"duration_s,omitempty"`
+	// DeviationText is a deviation in the officer's own words.
+	DeviationText string    `json:"deviation_text,omitempty"`
+	At            time.Time `json:"at"`
+	Duration      float64   `json:"duration_s,omitempty"`
 }
 
-func observations(r *checklist.Run) []Observation {
+// observations are the run's marked steps in template order.
+func (r *run) observations() []Observation {
+	byStep := map[string]Observation{}
+	for _, o := range r.run.Observations() {
+		byStep[o.Step] = Observation{Step: o.Step, Mark: o.Mark, Deviation: o.Deviation, At: o.At, Duration: o.Duration.Seconds()}
+	}
 	out := []Observation{}
-	for _, o := range r.Observations() {
-		out = append(out, Observation{Step: o.Step, Mark: o.Mark, Deviation: o.Deviation, At: o.At, Duration: o.Duration.Seconds()})
+	for _, st := range r.run.Template().Steps {
+		if o, ok := r.free[st.ID]; ok {
+			out = append(out, o)
+		} else if o, ok := byStep[st.ID]; ok {
+			out = append(out, o)
+		}
 	}
 	return out
 }
@@ -150,22 +256,43 @@ func flagsOrEmpty(fs []checklist.Flag) []checklist.Flag {
 	return fs
 }
 
+func storeFlags(fs []checklist.Flag) []store.RunFlag {
+	var out []store.RunFlag
+	for _, f := range fs {
+		out = append(out, store.RunFlag{Step: f.Step, Deviation: f.Deviation})
+	}
+	return out
+}
+
 // NewRun starts observing one procedure on a camera.
 type NewRun struct {
 	TemplateID      string `json:"template_id"`
 	TemplateVersion int    `json:"template_version"` // 0 is the newest
-	Camera          string `json:"camera"`           // "site/camera", or "" for none
+	Camera          string `json:"camera"`           // "site/camera"
 }
 
-// Run is an observation run as it starts.
+// Run is an observation run: as it starts, and as it is listed.
 type Run struct {
 	ID           string              `json:"id"`
 	Camera       string              `json:"camera"`
 	Template     *checklist.Template `json:"template"`
 	Observations []Observation       `json:"observations"`
+	Officer      string              `json:"officer"`
+	StartedAt    time.Time           `json:"started_at"`
+	// EndedAt is absent while the run goes on.
+	EndedAt time.Time `json:"ended_at,omitzero"`
+	// Findings are the ids of the findings the run produced.
+	Findings []string `json:"findings"`
 }
 
-// CreateRun starts a run of a template, kept for this launch.
+func (r *run) view() Run {
+	fs := append([]string{}, r.findings...)
+	return Run{ID: r.id, Camera: r.camera, Template: r.run.Template(), Observations: r.observations(),
+		Officer: r.officer, StartedAt: r.started, EndedAt: r.ended, Findings: fs}
+}
+
+// CreateRun starts a run of a template on a camera, committed before it
+// returns.
 func (s *Service) CreateRun(ctx context.Context, in NewRun) (Run, error) {
 	if in.TemplateID == "" {
 		return Run{}, fault.Field("template_id", "required")
@@ -181,26 +308,129 @@ func (s *Service) CreateRun(ctx context.Context, in NewRun) (Run, error) {
 	if !ok {
 		return Run{}, refused(fault.Invalid, "unknown_template", "template_id", "template_id: no template %q version %d (0 means the newest)", in.TemplateID, in.TemplateVersion)
 	}
-	if in.Camera != "" {
-		if _, err := s.camera("camera", in.Camera); err != nil {
-			return Run{}, err
-		}
+	if in.Camera == "" {
+		// The relay counts checks per site: a run is of a camera.
+		return Run{}, fault.Field("camera", "required: the camera the procedure is watched on, as SITE/CAMERA")
+	}
+	if _, err := s.camera("camera", in.Camera); err != nil {
+		return Run{}, err
+	}
+	officer, relay, err := s.signedIn(ctx)
+	if err != nil {
+		return Run{}, err
+	}
+	tpl, err := json.Marshal(t)
+	if err != nil {
+		return Run{}, fmt.Errorf("keeping template %s with the run: %w", t.ID, err)
 	}
 	id, err := uuid.NewV7()
 	if err != nil {
 		return Run{}, fmt.Errorf("making run id: %w", err)
 	}
-	rn := &run{id: id.String(), camera: in.Camera, run: checklist.NewRun(t)}
-	s.runs.add(rn)
-	return Run{ID: rn.id, Camera: rn.camera, Template: t, Observations: []Observation{}}, nil
+	now := s.opts.Now()
+	if _, err := s.opts.Store.StartRun(ctx, store.NewRun{ID: id.String(), TemplateID: t.ID, TemplateVersion: t.Version, Template: tpl,
+		Camera: in.Camera, Officer: officer, Relay: relay, At: now}); err != nil {
+		return Run{}, fmt.Errorf("starting a run of %s: %w", t.ID, err)
+	}
+	rn := s.runs.add(&run{id: id.String(), camera: in.Camera, officer: officer, started: now, run: checklist.NewRun(t),
+		free: map[string]Observation{}})
+	rn.mu.Lock()
+	defer rn.mu.Unlock()
+	return rn.view(), nil
+}
+
+// GetRun returns a run of this console, going on or ended.
+func (s *Service) GetRun(ctx context.Context, id string) (Run, error) {
+	rn, err := s.run(ctx, id)
+	if err != nil {
+		return Run{}, err
+	}
+	rn.mu.Lock()
+	defer rn.mu.Unlock()
+	return rn.view(), nil
+}
+
+// ListRuns returns the runs of this console going on (open) or all of
+// them, oldest first: after a restart the view finds its runs here.
+func (s *Service) ListRuns(ctx context.Context, open bool) ([]Run, error) {
+	recs, err := s.opts.Store.Runs(ctx, open, 0)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Run, 0, len(recs))
+	for _, rec := range recs {
+		rn, err := s.run(ctx, rec.ID)
+		if err != nil {
+			return nil, err
+		}
+		rn.mu.Lock()
+		out = append(out, rn.view())
+		rn.mu.Unlock()
+	}
+	return out, nil
+}
+
+// change applies a change to a run under its lock, commits the event it
+// makes with the flags it raised, and answers while still holding the
+// lock; a run whose commit failed is read back from the store next time,
+// as its state in memory went ahead of it.
+func (s *Service) change(ctx context.Context, runID string, apply func(rn *run, now time.Time) (store.RunEvent, []checklist.Flag, error),
+	answer func(rn *run, flags []checklist.Flag)) error {
+	rn, err := s.run(ctx, runID)
+	if err != nil {
+		return err
+	}
+	rn.mu.Lock()
+	defer rn.mu.Unlock()
+	if !rn.ended.IsZero() {
+		return refused(fault.Conflict, "run_ended", "", "run %s ended at %s: start another", runID, rn.ended.Format(time.RFC3339))
+	}
+	now := s.opts.Now()
+	if now.Before(rn.started) {
+		return refused(fault.Unprocessable, "before_start", "", "the console's clock (%s) is before the run's start (%s)",
+			now.Format(time.RFC3339), rn.started.Format(time.RFC3339))
+	}
+	ev, flags, err := apply(rn, now)
+	if err != nil {
+		return err
+	}
+	ev.At, ev.Flags = now, storeFlags(flags)
+	if _, err := s.opts.Store.AddRunEvent(ctx, runID, ev); err != nil {
+		s.runs.drop(rn)
+		return runStoreErr(runID, err)
+	}
+	switch ev.Kind {
+	case store.RunEnded:
+		rn.ended = now
+	case store.RunFinding:
+		rn.findings = append(rn.findings, ev.FindingID)
+	}
+	answer(rn, flags)
+	return nil
+}
+
+// runStoreErr is the store's refusal of a run's event as the view reads it.
+func runStoreErr(runID string, err error) error {
+	switch {
+	case errors.Is(err, store.ErrRunNotFound):
+		return fault.New(fault.NotFound, "unknown_run", "no run %q in this console", runID)
+	case errors.Is(err, store.ErrRunEnded):
+		return refused(fault.Conflict, "run_ended", "", "%v", err)
+	case errors.Is(err, store.ErrBeforeStart):
+		return refused(fault.Unprocessable, "before_start", "", "%v", err)
+	}
+	return fmt.Errorf("recording a change of run %s: %w", runID, err)
 }
 
 // Marking is a step marked on a run: done, a deviation from the
-// template's catalogue, not seen, or unmarked ("").
+// template's catalogue or in words, not seen, or unmarked ("").
 type Marking struct {
 	Step      string         `json:"step"`
 	Mark      checklist.Mark `json:"mark"`
 	Deviation string         `json:"deviation"`
+	// DeviationText is a deviation in the officer's own words: with the
+	// mark "deviation" and no catalogue Deviation, the deviation itself.
+	DeviationText string `json:"deviation_text,omitempty"`
 }
 
 // RunUpdate is a run's worksheet after a change, with the flags the
@@ -210,35 +440,46 @@ type RunUpdate struct {
 	Flags        []checklist.Flag `json:"flags"`
 }
 
-// Mark marks a step of a run.
-func (s *Service) Mark(runID string, in Marking) (RunUpdate, error) {
-	rn, err := s.runs.get(runID)
-	if err != nil {
-		return RunUpdate{}, err
-	}
-	rn.mu.Lock()
-	defer rn.mu.Unlock()
-	t := rn.run.Template()
-	if _, ok := t.Step(in.Step); !ok {
-		return RunUpdate{}, fault.Field("step", "template %s has no step %q", t.ID, in.Step)
-	}
-	switch in.Mark {
-	case checklist.Done, checklist.NotSeen, checklist.Unmarked:
-		if in.Deviation != "" {
-			return RunUpdate{}, fault.Field("deviation", "goes with the mark %q only", checklist.Deviated)
+// maxDeviationText bounds a deviation in words.
+const maxDeviationText = 2000
+
+// Mark marks a step of a run, committed before it returns.
+func (s *Service) Mark(ctx context.Context, runID string, in Marking) (RunUpdate, error) {
+	var u RunUpdate
+	err := s.change(ctx, runID, func(rn *run, now time.Time) (store.RunEvent, []checklist.Flag, error) {
+		t := rn.run.Template()
+		if _, ok := t.Step(in.Step); !ok {
+			return store.RunEvent{}, nil, fault.Field("step", "template %s has no step %q", t.ID, in.Step)
 		}
-	case checklist.Deviated:
-		if _, ok := t.Deviation(in.Deviation); !ok {
-			return RunUpdate{}, fault.Field("deviation", "template %s has no deviation %q", t.ID, in.Deviation)
+		in.DeviationText = strings.TrimSpace(in.DeviationText)
+		if len(in.DeviationText) > maxDeviationText {
+			return store.RunEvent{}, nil, fault.Field("deviation_text", "over %d bytes", maxDeviationText)
 		}
-	default:
-		return RunUpdate{}, fault.Field("mark", "%q is not one of done, deviation, not_seen or \"\"", in.Mark)
-	}
-	flags, err := rn.run.Mark(in.Step, in.Mark, in.Deviation, s.opts.Now())
-	if err != nil {
-		return RunUpdate{}, fault.Field("step", "%v", err)
-	}
-	return RunUpdate{Observations: observations(rn.run), Flags: flagsOrEmpty(flags)}, nil
+		switch in.Mark {
+		case checklist.Done, checklist.NotSeen, checklist.Unmarked:
+			if in.Deviation != "" || in.DeviationText != "" {
+				return store.RunEvent{}, nil, fault.Field("deviation", "goes with the mark %q only", checklist.Deviated)
+			}
+		case checklist.Deviated:
+			if in.Deviation == "" && in.DeviationText == "" {
+				return store.RunEvent{}, nil, fault.Field("deviation", "name the catalogue's deviation, or say it in deviation_text")
+			}
+			if _, ok := t.Deviation(in.Deviation); in.Deviation != "" && !ok {
+				return store.RunEvent{}, nil, fault.Field("deviation", "template %s has no deviation %q", t.ID, in.Deviation)
+			}
+		default:
+			return store.RunEvent{}, nil, fault.Field("mark", "%q is not one of done, deviation, not_seen or \"\"", in.Mark)
+		}
+		flags, err := rn.mark(in, now)
+		if err != nil {
+			return store.RunEvent{}, nil, fault.Field("step", "%v", err)
+		}
+		return store.RunEvent{Kind: store.RunMarked, Step: in.Step, Mark: string(in.Mark), Deviation: in.Deviation,
+			DeviationText: in.DeviationText}, flags, nil
+	}, func(rn *run, flags []checklist.Flag) {
+		u = RunUpdate{Observations: rn.observations(), Flags: flagsOrEmpty(flags)}
+	})
+	return u, err
 }
 
 // TimerAction starts or stops the timer of a timed step.
@@ -254,36 +495,73 @@ type TimerUpdate struct {
 	RunUpdate
 }
 
-// Timer starts or stops a step's timer; a step stopped short raises its
-// flag.
-func (s *Service) Timer(runID string, in TimerAction) (TimerUpdate, error) {
-	rn, err := s.runs.get(runID)
-	if err != nil {
-		return TimerUpdate{}, err
-	}
-	rn.mu.Lock()
-	defer rn.mu.Unlock()
-	t := rn.run.Template()
-	step, ok := t.Step(in.Step)
-	if !ok {
-		return TimerUpdate{}, fault.Field("step", "template %s has no step %q", t.ID, in.Step)
-	}
-	if step.MinDuration == 0 {
-		return TimerUpdate{}, fault.Field("step", "step %q is not timed", in.Step)
-	}
+// Timer starts or stops a step's timer, committed before it returns; a
+// step stopped short raises its flag.
+func (s *Service) Timer(ctx context.Context, runID string, in TimerAction) (TimerUpdate, error) {
 	var d time.Duration
-	var flags []checklist.Flag
-	switch in.Action {
-	case "start":
-		if err := rn.run.StartTimer(in.Step, s.opts.Now()); err != nil {
-			return TimerUpdate{}, fault.Field("step", "%v", err)
+	var u TimerUpdate
+	err := s.change(ctx, runID, func(rn *run, now time.Time) (store.RunEvent, []checklist.Flag, error) {
+		t := rn.run.Template()
+		step, ok := t.Step(in.Step)
+		if !ok {
+			return store.RunEvent{}, nil, fault.Field("step", "template %s has no step %q", t.ID, in.Step)
 		}
-	case "stop":
-		if d, flags, err = rn.run.StopTimer(in.Step, s.opts.Now()); err != nil {
-			return TimerUpdate{}, refused(fault.Conflict, "timer_not_running", "step", "step: %v", err)
+		if step.MinDuration == 0 {
+			return store.RunEvent{}, nil, fault.Field("step", "step %q is not timed", in.Step)
 		}
-	default:
-		return TimerUpdate{}, fault.Field("action", "%q is not start or stop", in.Action)
-	}
-	return TimerUpdate{Duration: d.Seconds(), RunUpdate: RunUpdate{Observations: observations(rn.run), Flags: flagsOrEmpty(flags)}}, nil
+		switch in.Action {
+		case "start":
+			if err := rn.run.StartTimer(in.Step, now); err != nil {
+				return store.RunEvent{}, nil, fault.Field("step", "%v", err)
+			}
+			return store.RunEvent{Kind: store.RunTimerStarted, Step: in.Step}, nil, nil
+		case "stop":
+			var flags []checklist.Flag
+			var err error
+			if d, flags, err = rn.run.StopTimer(in.Step, now); err != nil {
+				return store.RunEvent{}, nil, refused(fault.Conflict, "timer_not_running", "step", "step: %v", err)
+			}
+			delete(rn.free, in.Step)
+			return store.RunEvent{Kind: store.RunTimerStopped, Step: in.Step, Duration: d}, flags, nil
+		}
+		return store.RunEvent{}, nil, fault.Field("action", "%q is not start or stop", in.Action)
+	}, func(rn *run, flags []checklist.Flag) {
+		u = TimerUpdate{Duration: d.Seconds(), RunUpdate: RunUpdate{Observations: rn.observations(), Flags: flagsOrEmpty(flags)}}
+	})
+	return u, err
+}
+
+// RunFinding names a finding a run produced.
+type RunFinding struct {
+	FindingID string `json:"finding_id"`
+}
+
+// AddFinding records that a run produced a finding of this console.
+func (s *Service) AddFinding(ctx context.Context, runID string, in RunFinding) (Run, error) {
+	var out Run
+	err := s.change(ctx, runID, func(rn *run, now time.Time) (store.RunEvent, []checklist.Flag, error) {
+		if in.FindingID == "" {
+			return store.RunEvent{}, nil, fault.Field("finding_id", "required")
+		}
+		if slices.Contains(rn.findings, in.FindingID) {
+			return store.RunEvent{}, nil, refused(fault.Conflict, "already_recorded", "finding_id", "run %s has finding %s already", runID, in.FindingID)
+		}
+		if _, err := s.opts.Store.Get(ctx, in.FindingID); errors.Is(err, store.ErrNotFound) {
+			return store.RunEvent{}, nil, refused(fault.Invalid, "unknown_finding", "finding_id", "finding_id: no finding %q in this console", in.FindingID)
+		} else if err != nil {
+			return store.RunEvent{}, nil, err
+		}
+		return store.RunEvent{Kind: store.RunFinding, FindingID: in.FindingID}, nil, nil
+	}, func(rn *run, _ []checklist.Flag) { out = rn.view() })
+	return out, err
+}
+
+// EndRun ends a run: it takes no more marks, and the relay counts it as a
+// check performed.
+func (s *Service) EndRun(ctx context.Context, runID string) (Run, error) {
+	var out Run
+	err := s.change(ctx, runID, func(rn *run, now time.Time) (store.RunEvent, []checklist.Flag, error) {
+		return store.RunEvent{Kind: store.RunEnded}, nil, nil
+	}, func(rn *run, _ []checklist.Flag) { out = rn.view() })
+	return out, err
 }

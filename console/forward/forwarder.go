@@ -253,7 +253,8 @@ func (f *Forwarder) relayAnswered() {
 func (f *Forwarder) sendFinding(ctx context.Context, es []store.OutboxEntry) (bool, error) {
 	touched := false
 	defer func() {
-		if touched && f.opts.OnChange != nil {
+		// A run's events change no finding the view shows.
+		if touched && f.opts.OnChange != nil && es[0].Kind != store.OutboxRun {
 			f.opts.OnChange([]string{es[0].FindingID})
 		}
 	}()
@@ -314,6 +315,8 @@ func (f *Forwarder) send(ctx context.Context, e store.OutboxEntry) error {
 		return f.sendChange(ctx, e)
 	case e.Kind == store.OutboxEvidence:
 		return f.sendClip(ctx, e.FindingID)
+	case e.Kind == store.OutboxRun:
+		return f.sendRunEvent(ctx, e)
 	}
 	return fmt.Errorf("%w: outbox entry %d is of unknown kind %q", errRefused, e.Seq, e.Kind)
 }

@@ -1,7 +1,8 @@
 // Package forward carries the console's findings to the relay and brings
 // back what the site makes of them. The Forwarder sends the console store's
 // outbox, in order per finding: the finding as flagged and its snapshot,
-// its clip, then every later change as an action. The Consumer follows the
+// its clip, then every later change as an action; and in order per
+// checklist run, the run's events. The Consumer follows the
 // relay's changes feed and applies it to the console's copies. Both run for
 // as long as a sign-in lasts, with its token.
 //
@@ -30,4 +31,5 @@ type Relay interface {
 	Act(ctx context.Context, findingID string, a wire.ActionRequest) (wire.Finding, error)
 	Finding(ctx context.Context, id string) (wire.Finding, error)
 	Changes(ctx context.Context, after int64, wait time.Duration) (wire.Changes, error)
+	FileRunEvent(ctx context.Context, runID string, ev wire.RunEvent) (wire.Run, bool, error)
 }

@@ -16,9 +16,12 @@ import (
 func (h *handler) findingsRoutes() {
 	rt := h.rt
 	rt.Route("/api/v1/checklists", httpapi.Methods{"GET": h.checklists})
-	rt.Route("/api/v1/runs", httpapi.Methods{"POST": h.createRun})
+	rt.Route("/api/v1/runs", httpapi.Methods{"GET": h.listRuns, "POST": h.createRun})
+	rt.Route("/api/v1/runs/{id}", httpapi.Methods{"GET": h.getRun})
 	rt.Route("/api/v1/runs/{id}/marks", httpapi.Methods{"POST": h.mark})
 	rt.Route("/api/v1/runs/{id}/timers", httpapi.Methods{"POST": h.timer})
+	rt.Route("/api/v1/runs/{id}/findings", httpapi.Methods{"POST": h.runFinding})
+	rt.Route("/api/v1/runs/{id}/end", httpapi.Methods{"POST": h.endRun})
 	rt.Route("/api/v1/findings", httpapi.Methods{"GET": h.listFindings, "POST": h.flag})
 	rt.Route("/api/v1/findings/{id}", httpapi.Methods{"GET": h.finding, "PATCH": h.editFinding})
 	rt.Route("/api/v1/findings/{id}/withdraw", httpapi.Methods{"POST": h.withdraw})
@@ -85,7 +88,7 @@ func (h *handler) mark(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	u, err := f.Mark(r.PathValue("id"), in)
+	u, err := f.Mark(r.Context(), r.PathValue("id"), in)
 	return reply(w, http.StatusOK, u, err)
 }
 
@@ -96,7 +99,7 @@ func (h *handler) timer(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	u, err := f.Timer(r.PathValue("id"), in)
+	u, err := f.Timer(r.Context(), r.PathValue("id"), in)
 	return reply(w, http.StatusOK, u, err)
 }
 

@@ -19,6 +19,7 @@ const (
 	OutboxFinding = "finding"
 	// OutboxEvidence is the clip, once recorded.
 	OutboxEvidence = "evidence"
+	// OutboxRun (runs.go) is a checklist run's event.
 )
 
 // Forward states of a finding, from its outbox.
@@ -111,7 +112,7 @@ func (s *Store) Outbox(ctx context.Context, limit int) ([]OutboxEntry, error) {
 }
 
 // OutboxFor returns up to limit entries neither sent nor failed of the
-// findings bound to relay, oldest first: what a forwarder signed in to it
+// findings and checklist runs bound to relay, oldest first: what a forwarder signed in to it
 // may send. The others wait for their own relay.
 func (s *Store) OutboxFor(ctx context.Context, relay string, limit int) ([]OutboxEntry, error) {
 	if relay == "" {
@@ -128,8 +129,8 @@ func (s *Store) outbox(ctx context.Context, relay string, limit int) ([]OutboxEn
 		next_attempt_at, coalesce(event_id, 0) FROM outbox WHERE sent_at = '' AND failed_at = ''`
 	args := []any{}
 	if relay != "" {
-		q += ` AND finding_id IN (SELECT id FROM findings WHERE relay = ?)`
-		args = append(args, relay)
+		q += ` AND (finding_id IN (SELECT id FROM findings WHERE relay = ?) OR finding_id IN (SELECT id FROM runs WHERE relay = ?))`
+		args = append(args, relay, relay)
 	}
 	rows, err := s.db.QueryContext(ctx, q+` ORDER BY seq LIMIT ?`, append(args, limit)...)
 	if err != nil {
@@ -167,6 +168,10 @@ func (s *Store) BindUnbound(ctx context.Context, relay string) (int, error) {
 		return 0, fmt.Errorf("binding unbound findings to %s: %w", relay, err)
 	}
 	n, _ := res.RowsAffected()
+	// Checklist runs go to the relay of their officer's sign-in likewise.
+	if _, err := s.db.ExecContext(ctx, `UPDATE runs SET relay = ? WHERE relay = ''`, relay); err != nil {
+		return 0, fmt.Errorf("binding unbound runs to %s: %w", relay, err)
+	}
 	return int(n), nil
 }
 
