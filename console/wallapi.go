@@ -77,6 +77,9 @@ func (b *Backend) Tours(ctx context.Context) ([]wall.Tour, error) {
 	if err != nil {
 		return nil, err
 	}
+	for i := range saved {
+		saved[i].Title = wall.BuiltInTitle(saved[i].Name)
+	}
 	for _, t := range saved {
 		if t.Name == wall.DefaultTourName {
 			return saved, nil

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/qianliyan/qianliyan/console/wall"
+	"github.com/qianliyan/qianliyan/internal/bilingual"
 	"github.com/qianliyan/qianliyan/relay/relaytest"
 )
 
@@ -23,8 +24,9 @@ func TestLayoutsAndTours(t *testing.T) {
 		return out.Tours
 	}
 	// The built-in tour: each of the demo's three sites has two doffing
-	// rooms and a waste point.
-	builtIn := wall.Tour{Name: "doffing-and-waste"}
+	// rooms and a waste point. Its name is words in both languages.
+	named := bilingual.New("脱卸间与医废点", "Doffing rooms and waste")
+	builtIn := wall.Tour{Name: "doffing-and-waste", Title: named}
 	for _, site := range []string{"site-01", "site-02", "site-03"} {
 		for _, cam := range []string{"doff1", "doff2", "waste"} {
 			builtIn.Steps = append(builtIn.Steps, wall.Step{Camera: site + "/" + cam, DwellS: 15})
@@ -68,11 +70,12 @@ func TestLayoutsAndTours(t *testing.T) {
 	}
 
 	// Saving one of the built-in's name replaces it; deleting it, saved or
-	// not, keeps it away for good.
+	// not, keeps it away for good. Saved, it keeps its words.
 	mine := wall.Tour{Name: "doffing-and-waste", Steps: []wall.Step{{Camera: "site-01/doff1", DwellS: 60}}}
 	if code, _ := v.call("PUT", "/api/v1/tours/doffing-and-waste", mine, nil); code != 200 {
 		t.Fatal("saving over the built-in tour")
 	}
+	mine.Title = named
 	if got := tours(); !reflect.DeepEqual(got, []wall.Tour{mine}) {
 		t.Fatalf("tours %+v", got)
 	}

@@ -15,6 +15,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/qianliyan/qianliyan/console/relayclient"
+	"github.com/qianliyan/qianliyan/internal/bilingual"
 )
 
 // Limits of names, tours and dwell times.
@@ -68,8 +69,13 @@ type Step struct {
 
 // Tour is a saved sequence of steps, shown in turn and then from the start.
 type Tour struct {
-	Name  string `json:"name"`
-	Steps []Step `json:"steps"`
+	Name string `json:"name"`
+	// Title is a built-in tour's name in each language, for the view to
+	// show in the reader's; a tour the officer named has none, and its Name
+	// is shown as typed. The console sets it (BuiltInTitle); what a view
+	// sends back is ignored.
+	Title bilingual.Text `json:"title,omitempty"`
+	Steps []Step         `json:"steps"`
 }
 
 // FieldError is input that breaks a rule; Field names where, as a JSON path
@@ -181,6 +187,16 @@ func (t Tour) Layouts() []string {
 // DefaultTourName is the tour every user has until they delete it.
 const DefaultTourName = "doffing-and-waste"
 
+// builtInTitles are the built-in tours' names in words, by Name.
+var builtInTitles = map[string]bilingual.Text{
+	DefaultTourName: bilingual.New("脱卸间与医废点", "Doffing rooms and waste"),
+}
+
+// BuiltInTitle is the built-in tour name's words in each language; nil for
+// a name that is not a built-in's. A built-in the officer changed and saved
+// keeps its name, and so its words.
+func BuiltInTitle(name string) bilingual.Text { return builtInTitles[name] }
+
 // DefaultTourZones are the zones where protective equipment comes off and
 // medical waste waits: where lapses spread infection.
 var DefaultTourZones = []string{"doffing_room_1", "doffing_room_2", "waste_storage"}
@@ -208,7 +224,7 @@ func DefaultTour(cams []relayclient.Camera) (t Tour, ok bool) {
 		bySite[c.Site] = append(bySite[c.Site], c)
 	}
 	slices.Sort(sites)
-	t = Tour{Name: DefaultTourName}
+	t = Tour{Name: DefaultTourName, Title: BuiltInTitle(DefaultTourName)}
 	for _, s := range sites {
 		for _, c := range bySite[s] {
 			t.Steps = append(t.Steps, Step{Camera: c.Path(), DwellS: DefaultTourDwell})

@@ -155,6 +155,7 @@ export function parseTour(v: unknown, where: string): Tour {
     }
     return { layout: s.layout as string, dwellS: dwell }
   })
+  if (isObject(v.title) && (v.title['zh-CN'] || v.title.en)) return { name, title: parseName(v.title, where, 'title'), steps }
   return { name, steps }
 }
 

@@ -92,6 +92,8 @@ export type TourStep = { camera: string; dwellS: number } | { layout: string; dw
 
 export interface Tour {
   name: string
+  /** A built-in tour's name in words, each language; a tour the officer named has none (tour/name.ts). */
+  title?: LocalizedName
   steps: TourStep[]
 }
 

@@ -11,6 +11,7 @@ import type { Commands } from '../keys'
 import type { CameraFeed } from '../sites/useCameras'
 import { filledWall, fromLayout } from '../wall/layout'
 import type { WallState } from '../wall/useWall'
+import { tourName, tourNameOf } from './name'
 import { useTour } from './useTour'
 
 /** A step in words: the layout's name, or where the camera is. */
@@ -42,7 +43,7 @@ export function useTours(api: ApiClient, wall: WallState, opts: ToursOptions) {
     show: showStep,
     stopped: (s) => {
       wall.showTour(undefined)
-      if (s.stoppedBecause === 'nothing_to_show') say(t('tours.nothingToShow', { name: lastTour }))
+      if (s.stoppedBecause === 'nothing_to_show') say(t('tours.nothingToShow', { name: tourNameOf(list.value, lastTour) }))
     },
   })
 
@@ -76,7 +77,7 @@ export function useTours(api: ApiClient, wall: WallState, opts: ToursOptions) {
     const found = list.value.find((x) => x.name === name)
     if (!found) return
     lastTour = name
-    if (engine.start(found)) say(t('tours.started', { name }))
+    if (engine.start(found)) say(t('tours.started', { name: tourName(found) }))
   }
 
   function edit(name: string | undefined): void {
@@ -104,7 +105,7 @@ export function useTours(api: ApiClient, wall: WallState, opts: ToursOptions) {
   async function remove(name: string): Promise<void> {
     try {
       await api.deleteTour(name)
-      say(t('tours.deleted', { name }))
+      say(t('tours.deleted', { name: tourNameOf(list.value, name) }))
       if (state.value.tour === name) engine.stop()
     } catch (err) {
       say(failedText(err))
@@ -113,8 +114,10 @@ export function useTours(api: ApiClient, wall: WallState, opts: ToursOptions) {
   }
 
   const stepLabel = computed(() => (state.value.step ? stepText(state.value.step, feed.label) : ''))
+  /** The running tour's name in the reader's language. */
+  const shownName = computed(() => tourNameOf(list.value, state.value.tour))
   const items = computed<MenuItem[]>(() =>
-    list.value.map((x) => ({ id: x.name, label: x.name, detail: t('tours.detail', { steps: x.steps.length }), current: state.value.tour === x.name })),
+    list.value.map((x) => ({ id: x.name, label: tourName(x), detail: t('tours.detail', { steps: x.steps.length }), current: state.value.tour === x.name })),
   )
 
   const commands: Commands = {
@@ -125,7 +128,7 @@ export function useTours(api: ApiClient, wall: WallState, opts: ToursOptions) {
     'tour.stop': () => engine.stop(),
   }
 
-  return { list, available, saving, saveError, editing, state, at, engine, items, stepLabel, commands, load, start, edit, save, remove }
+  return { list, available, saving, saveError, editing, state, at, engine, items, stepLabel, shownName, commands, load, start, edit, save, remove }
 }
 
 export type ToursState = ReturnType<typeof useTours>
