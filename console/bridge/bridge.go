@@ -198,7 +198,17 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 type item struct {
 	au    avc.AccessUnit
 	state *media.State
+	// catchUp: a unit of the picture the source held when the view joined
+	// (its GOP so far), with a newer one of that picture behind it. The view
+	// decodes it without showing it, so its first picture is the newest.
+	catchUp bool
 }
+
+// Flags of a binary message's first byte (docs/PROTOCOLS.md).
+const (
+	flagKeyframe = 0x01
+	flagCatchUp  = 0x02
+)
 
 // conn is one view's connection.
 type conn struct {
@@ -274,6 +284,26 @@ func (c *conn) dropUnits() {
 	c.log.Debug().Int("overflows", c.overflow).Msg("view too slow; dropping to the next keyframe")
 }
 
+// joined marks what Subscribe handed over at once, the source's GOP so
+// far, as catch-up, all but its newest unit. A unit that came live before
+// joined ran is marked with the GOP, which only moves the first picture
+// shown to the newest there is.
+func (c *conn) joined() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	last := -1
+	for i, it := range c.queue {
+		if it.state == nil {
+			last = i
+		}
+	}
+	for i := range last {
+		if c.queue[i].state == nil {
+			c.queue[i].catchUp = true
+		}
+	}
+}
+
 func (c *conn) signal() {
 	select {
 	case c.wake <- struct{}{}:
@@ -301,6 +331,7 @@ func (c *conn) serve(parent context.Context, sources Sources) {
 		return
 	}
 	defer unsubscribe()
+	c.joined()
 	c.log.Info().Msg("view connected")
 
 	// The view sends nothing we need, but reading is how close frames and
@@ -407,7 +438,7 @@ func (c *conn) writeLoop(ctx context.Context) error {
 			if needKey {
 				continue
 			}
-			if err := c.writeUnit(au); err != nil {
+			if err := c.writeUnit(au, it.catchUp); err != nil {
 				return err
 			}
 		}
@@ -423,7 +454,7 @@ func (c *conn) writeJSON(v any) error {
 }
 
 // writeUnit sends a binary message: flags, PTS in µs (big-endian), Annex-B.
-func (c *conn) writeUnit(au avc.AccessUnit) error {
+func (c *conn) writeUnit(au avc.AccessUnit, catchUp bool) error {
 	data, err := au.AnnexB()
 	if err != nil {
 		c.log.Warn().Err(err).Msg("skipping access unit")
@@ -431,7 +462,10 @@ func (c *conn) writeUnit(au avc.AccessUnit) error {
 	}
 	var head [9]byte
 	if au.Keyframe {
-		head[0] = 1
+		head[0] |= flagKeyframe
+	}
+	if catchUp {
+		head[0] |= flagCatchUp
 	}
 	binary.BigEndian.PutUint64(head[1:], uint64(max(au.PTS.Microseconds(), 0)))
 	_ = c.ws.SetWriteDeadline(time.Now().Add(writeTimeout))

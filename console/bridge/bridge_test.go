@@ -428,3 +428,60 @@ func TestQueueDropsToNextKeyframe(t *testing.T) {
 		t.Fatalf("%d units queued past the byte bound", len(q))
 	}
 }
+
+// A view joining a stream gets the source's GOP so far at once: every unit
+// of it but the newest is catch-up, to decode and not show, so the view's
+// first picture is the present one; what comes after is shown.
+func TestJoinMarksCatchUp(t *testing.T) {
+	unit := func(key bool) avc.AccessUnit {
+		b := []byte{0x41, 1, 1}
+		if key {
+			b[0] = 0x65
+		}
+		return avc.NewAccessUnit([][]byte{b}, 0)
+	}
+	K, P := unit(true), unit(false)
+	state := media.State{State: media.Stalled}
+	cases := []struct {
+		name          string
+		atJoin, after []any
+		want          string // per queued item: S state, c catch-up unit, u unit to show
+	}{
+		{"a GOP: all but the newest", []any{state, K, P, P}, []any{P, P}, "Sccuuu"},
+		{"a lone keyframe is shown", []any{state, K}, []any{P}, "Suu"},
+		{"nothing cached", []any{state}, []any{K, P}, "Suu"},
+		{"a state between the units", []any{K, P, state, P}, nil, "ccSu"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			cn := newConn(nil, media.Key{}, Options{QueueUnits: 100, QueueBytes: 1 << 20})
+			feed := func(events []any) {
+				for _, e := range events {
+					switch e := e.(type) {
+					case avc.AccessUnit:
+						cn.OnAccessUnit(e)
+					case media.State:
+						cn.OnState(e)
+					}
+				}
+			}
+			feed(c.atJoin)
+			cn.joined()
+			feed(c.after)
+			var got strings.Builder
+			for _, it := range cn.take() {
+				switch {
+				case it.state != nil:
+					got.WriteByte('S')
+				case it.catchUp:
+					got.WriteByte('c')
+				default:
+					got.WriteByte('u')
+				}
+			}
+			if got.String() != c.want {
+				t.Fatalf("queue %q, want %q", got.String(), c.want)
+			}
+		})
+	}
+}
