@@ -103,7 +103,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if cfg.serve != "" {
 		return serveBrowser(ctx, backend, cfg.serve, log, stdout, stderr)
 	}
-	if err := runWindow(backend, root); err != nil {
+	if err := runWindow(backend, root, cfg.dataDir); err != nil {
 		fmt.Fprintf(stderr, "qianliyan: %v\n", err)
 		return 1
 	}
