@@ -1,7 +1,7 @@
 // The work beside the wall: the checklist of the enlarged camera, the
 // findings panel, a finding open in its dialog, and its camera enlarged
 // for the re-check. Opening and closing them moves the keyboard with them.
-import { nextTick } from 'vue'
+import { nextTick, ref } from 'vue'
 import type { ChecklistPlaceState } from '../findings/useChecklist'
 import type { FindingsState } from '../findings/useFindings'
 import { i18n } from '../i18n'
@@ -19,12 +19,17 @@ export interface WorkParts {
   tours: ToursState
   feed: Pick<CameraFeed, 'loaded' | 'byKey'>
   say: Say
+  /** Whether a tile is enlarged now. */
+  wallFocused(): boolean
 }
 
 export function useWork(p: WorkParts) {
   const { overlays, findings, checklist } = p
   const { wallView, checklistView, findingsView } = overlays
   const focusWall = () => wallView.value?.focus()
+  // The finding whose camera is enlarged for its re-check, until the
+  // officer leaves that view: Esc then goes back to the finding in the list.
+  const recheckOf = ref<{ id: string; tile: number }>()
 
   function openChecklist(): void {
     if (checklist.open()) void nextTick(() => checklistView.value?.focus())
@@ -64,7 +69,7 @@ export function useWork(p: WorkParts) {
   /**
    * The re-check on video: the finding's camera enlarged on the main
    * stream. The dialog closes so that the picture is seen; Esc leaves the
-   * focus view, and the panel keeps the finding chosen for Enter.
+   * focus view back to the panel, on the finding, for Enter to open it.
    */
   function openCamera(camera: string): void {
     if (p.feed.loaded.value && !p.feed.byKey.value.has(camera)) {
@@ -73,10 +78,28 @@ export function useWork(p: WorkParts) {
     }
     if (p.tours.state.value.status !== 'stopped') p.tours.engine.stop()
     overlays.overlay.value = null
-    p.control.enlarge(camera)
+    recheckOf.value = { id: findings.detailId.value, tile: p.control.enlarge(camera) }
     if (findings.open.value) findingsView.value?.choose(findings.detailId.value)
     void nextTick(focusWall)
   }
 
-  return { openChecklist, closeChecklist, openFindings, closeFindings, showFinding, closeFinding, openCamera }
+  /**
+   * Esc on the wall while a finding's camera is enlarged for its re-check:
+   * the focus view closes and the keyboard goes back to the findings list,
+   * on that finding, one level back. False when the focus view is not a
+   * re-check's (the wall's own Esc then does its work).
+   */
+  function leaveRecheck(): boolean {
+    const r = recheckOf.value
+    recheckOf.value = undefined
+    if (!r || !p.wallFocused() || p.control.inUse() !== r.tile) return false
+    p.control.toggleFocus(r.tile)
+    if (findings.open.value) {
+      findingsView.value?.choose(r.id)
+      findingsView.value?.focus()
+    } else focusWall()
+    return true
+  }
+
+  return { openChecklist, closeChecklist, openFindings, closeFindings, showFinding, closeFinding, openCamera, leaveRecheck }
 }

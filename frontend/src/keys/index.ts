@@ -1,4 +1,6 @@
 export { actionMessage, bindings, keyCap, keyName, resolve, sections, TileNumberEntry } from './keymap'
 export type { Action, Binding, KeyLike, Resolved, Scope, Section } from './keymap'
-export { elementOf, panelKeys, typing, useWindowKeys, windowKey } from './useKeyboard'
+export { elementOf, panelKeys, runAction, typing, useWindowKeys, windowKey } from './useKeyboard'
 export type { Commands, KeyEventLike, Modal, WindowKeys } from './useKeyboard'
+export { escTarget, regionOf } from './region'
+export type { ElementLike, Open, Region } from './region'

@@ -57,6 +57,8 @@ const table = [
     'filter.go': ['/'],
     settings: [','],
     help: ['?'],
+    'window.fullscreen': ['F11'],
+    'wall.second': ['w'],
   }),
   ...group('tree', 'tree', {
     'tree.move': ['ArrowUp', 'ArrowDown'],
@@ -108,6 +110,9 @@ const table = [
     'finding.camera': ['o'],
     'finding.retry': ['r'],
     'finding.close': ['Escape'],
+    'clip.play': ['Space'],
+    'clip.step': [',', '.'],
+    'clip.speed': ['<', '>'],
   }),
 ]
 

@@ -4,7 +4,7 @@
 // action is looked up in the key table (keymap.ts) and done by a command
 // of the part of the screen it belongs to.
 import { onBeforeUnmount, onMounted } from 'vue'
-import { resolve, type Action, type KeyLike, type Resolved, type Scope } from './keymap'
+import { bindings, resolve, type Action, type KeyLike, type Resolved, type Scope } from './keymap'
 
 /** What each action does; an action without a command does nothing. */
 export type Commands = Partial<Record<Action, (r: Resolved) => void>>
@@ -62,6 +62,15 @@ export function windowKey(e: KeyEventLike, keys: WindowKeys): void {
   if (!r) return
   e.preventDefault()
   keys.commands[r.action]?.(r)
+}
+
+/**
+ * Runs an action as its (first) key would: a button showing a key does
+ * exactly what the key does.
+ */
+export function runAction(commands: Commands, action: Action): void {
+  const binding = bindings.find((b) => b.action === action)
+  if (binding) commands[action]?.({ action, key: binding.keys[0]!, binding })
 }
 
 /** Listens at the window while the component calling it is mounted. */
