@@ -1,5 +1,8 @@
-import { describe, expect, it } from 'vitest'
-import { NewPictures } from './player'
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
+import type { SocketLike } from './connection'
+import { Handover, type TilePlayer } from './handover'
+import { NewPictures, Player } from './player'
+import { Presenter } from './presenter'
 
 describe('NewPictures', () => {
   it('takes only frames later than every one before', () => {
@@ -16,5 +19,276 @@ describe('NewPictures', () => {
     expect(p.take(5_000_000)).toBe(true)
     p.reset()
     expect(p.take(0)).toBe(true)
+  })
+})
+
+// ---- the player with the browser's parts replaced by ones the test drives:
+// a socket it feeds, a decoder whose frames come out when it says, a canvas
+// that records what was drawn, and animation frames that fire on paint().
+
+interface FakeFrame {
+  timestamp: number
+  displayWidth: number
+  displayHeight: number
+  close(): void
+}
+
+class FakeDecoder {
+  static all: FakeDecoder[] = []
+  state = 'unconfigured'
+  queue: number[] = []
+  width = 0
+  constructor(private readonly init: { output(f: FakeFrame): void; error(e: unknown): void }) {
+    FakeDecoder.all.push(this)
+  }
+  get decodeQueueSize(): number {
+    return this.queue.length
+  }
+  configure(c: { codedWidth: number }): void {
+    this.state = 'configured'
+    this.width = c.codedWidth
+  }
+  decode(chunk: { timestamp: number }): void {
+    this.queue.push(chunk.timestamp)
+  }
+  reset(): void {
+    this.queue = []
+  }
+  close(): void {
+    this.state = 'closed'
+  }
+  /** Outputs n queued frames (all by default), oldest first. */
+  out(n = this.queue.length): void {
+    for (const ts of this.queue.splice(0, n)) {
+      this.init.output({ timestamp: ts, displayWidth: this.width, displayHeight: (this.width * 9) / 16, close() {} })
+    }
+  }
+}
+
+let painting: (() => void)[] = []
+function paint(): void {
+  const cbs = painting
+  painting = []
+  cbs.forEach((cb) => cb())
+}
+
+beforeEach(() => {
+  FakeDecoder.all = []
+  painting = []
+  vi.stubGlobal('VideoDecoder', FakeDecoder)
+  vi.stubGlobal(
+    'EncodedVideoChunk',
+    class {
+      timestamp: number
+      constructor(c: { timestamp: number }) {
+        this.timestamp = c.timestamp
+      }
+    },
+  )
+  vi.stubGlobal('requestAnimationFrame', (cb: () => void) => painting.push(cb))
+  vi.stubGlobal('cancelAnimationFrame', () => {})
+})
+afterEach(() => vi.unstubAllGlobals())
+
+/** A canvas that records the PTS of every frame drawn on it, in order. */
+function fakeCanvas() {
+  const drawn: number[] = []
+  const ctx = { drawImage: (f: FakeFrame) => drawn.push(f.timestamp), fillRect() {}, fillStyle: '' }
+  const canvas = { width: 0, height: 0, style: {}, getContext: () => ctx }
+  return { canvas: canvas as unknown as HTMLCanvasElement, drawn }
+}
+
+/** A bridge socket the test sends messages down. */
+function fakeSocket() {
+  const s: SocketLike & { send(m: string | ArrayBuffer): void } = {
+    onopen: null,
+    onmessage: null,
+    onclose: null,
+    onerror: null,
+    close() {},
+    send(m) {
+      s.onmessage?.({ data: m })
+    },
+  }
+  return s
+}
+
+const frameUs = 66_667
+function unit(i: number, opts: { key?: boolean; catchUp?: boolean } = {}): ArrayBuffer {
+  const b = new Uint8Array(9 + 5)
+  b[0] = (opts.key ? 1 : 0) | (opts.catchUp ? 2 : 0)
+  new DataView(b.buffer).setBigUint64(1, BigInt(i * frameUs))
+  b.set([0, 0, 0, 1, opts.key ? 0x65 : 0x41], 9)
+  return b.buffer
+}
+
+function startPlayer(stream = 'sub', onFirstFrame?: () => void) {
+  const { canvas, drawn } = fakeCanvas()
+  const socket = fakeSocket()
+  const player = new Player({ canvas, open: () => socket, tileId: 'tile-1', camera: 'site-01/doff1', stream, onFirstFrame })
+  player.start()
+  socket.onopen?.({})
+  socket.send(JSON.stringify({ type: 'config', codec: 'avc1.42c01f', width: 320, height: 180 }))
+  socket.send(JSON.stringify({ type: 'state', state: 'live', since: new Date().toISOString(), reason: '' }))
+  return { player, socket, drawn, canvas, decoder: () => FakeDecoder.all.at(-1)! }
+}
+
+describe('Player', () => {
+  it('draws the newest cached frame first, never one older than one already drawn', () => {
+    const t = startPlayer()
+    // The GOP the console held: 29 catch-up units and the newest.
+    for (let i = 0; i < 30; i++) t.socket.send(unit(i, { key: i === 0, catchUp: i < 29 }))
+    // The decoder works through it across several repaints.
+    for (let i = 0; i < 6; i++) {
+      t.decoder().out(5)
+      paint()
+    }
+    expect(t.drawn).toEqual([29 * frameUs])
+    for (let i = 30; i < 33; i++) {
+      t.socket.send(unit(i))
+      t.decoder().out()
+      paint()
+    }
+    expect(t.drawn).toEqual([29, 30, 31, 32].map((i) => i * frameUs))
+    t.player.stop()
+  })
+
+  it('shows a burst not marked (the relay’s cache to a new pull) from near its newest, in order', () => {
+    const t = startPlayer()
+    for (let i = 0; i < 30; i++) t.socket.send(unit(i, { key: i === 0 }))
+    for (let i = 0; i < 10; i++) {
+      t.decoder().out(3)
+      paint()
+    }
+    expect(t.drawn.length).toBeGreaterThan(0)
+    expect(29 * frameUs - t.drawn[0]!).toBeLessThanOrEqual(150_000)
+    expect(t.drawn).toEqual([...t.drawn].sort((a, b) => a - b))
+    t.player.stop()
+  })
+
+  it('keeps decoding a backlog after its first picture: no skip to the next keyframe, no frame lost', () => {
+    const t = startPlayer()
+    t.socket.send(unit(0, { key: true }))
+    t.decoder().out()
+    paint()
+    // The decoder falls behind for longer than the policy's grace.
+    const now = vi.spyOn(performance, 'now')
+    let ms = 1000
+    now.mockImplementation(() => ms)
+    for (let i = 1; i < 40; i++) {
+      ms += frameUs / 1000
+      t.socket.send(unit(i))
+    }
+    expect(t.decoder().decodeQueueSize).toBe(39)
+    t.decoder().out()
+    paint()
+    now.mockRestore()
+    expect(t.player.stats.framesDropped).toBe(0)
+    expect(t.drawn).toEqual([0, 39 * frameUs])
+    t.player.stop()
+  })
+
+  it('on a new stream of the same camera keeps the old picture until the new one’s first frame', () => {
+    // The focus view: the tile's sub stream, then its main.
+    const { canvas, drawn } = fakeCanvas()
+    const sockets = [fakeSocket(), fakeSocket()]
+    let opened = 0
+    const players = new Handover<Player>(() => {})
+    const play = (stream: string) =>
+      players.play({ camera: 'site-01/doff1', stream, tileId: 'tile-1' }, (firstFrame) => {
+        const socket = sockets[opened++]!
+        return new Player({ canvas, open: () => socket, tileId: 'tile-1', camera: 'site-01/doff1', stream, onFirstFrame: firstFrame })
+      })
+    const feed = (s: ReturnType<typeof fakeSocket>, width: number) => {
+      s.onopen?.({})
+      s.send(JSON.stringify({ type: 'config', codec: 'avc1.42c01f', width, height: (width * 9) / 16 }))
+    }
+    play('sub')
+    feed(sockets[0]!, 320)
+    sockets[0]!.send(unit(0, { key: true }))
+    const sub = FakeDecoder.all[0]!
+    sub.out()
+    paint()
+    expect(drawn).toEqual([0])
+    const subPlayer = players.shown
+
+    play('main')
+    feed(sockets[1]!, 640)
+    // The sub stream plays on while main starts: its frames still show.
+    sockets[0]!.send(unit(1))
+    sub.out()
+    paint()
+    expect(drawn).toEqual([0, frameUs])
+    expect(players.shown).toBe(subPlayer)
+    // Main's first frame and a sub frame in the same repaint: main's wins, and sub is gone.
+    sockets[1]!.send(unit(2, { key: true }))
+    const main = FakeDecoder.all[1]!
+    sockets[0]!.send(unit(2))
+    main.out()
+    sub.out()
+    paint()
+    expect(drawn).toEqual([0, frameUs, 2 * frameUs])
+    expect(canvas.width).toBe(640)
+    expect(players.shown).not.toBe(subPlayer)
+    expect(sub.state).toBe('closed')
+    players.stop()
+  })
+})
+
+describe('Presenter', () => {
+  it('shows nothing older than what it showed, and starts over on a new connection', () => {
+    const p = new Presenter()
+    p.pushed(100_000, false)
+    expect(p.show(100_000, 0)).toBe(true)
+    expect(p.show(100_000, 1)).toBe(false)
+    expect(p.show(50_000, 2)).toBe(false)
+    p.reset()
+    p.pushed(0, false)
+    expect(p.show(0, 3)).toBe(true)
+  })
+
+  it('shows a stale frame when nothing newer comes out in time', () => {
+    const p = new Presenter({ staleUs: 150_000, holdMs: 500 })
+    for (let i = 0; i < 30; i++) p.pushed(i * frameUs, false)
+    expect(p.show(0, 0)).toBe(false)
+    expect(p.show(frameUs, 200)).toBe(false)
+    expect(p.show(2 * frameUs, 600)).toBe(true)
+  })
+})
+
+describe('Handover', () => {
+  function fakes() {
+    const log: string[] = []
+    let n = 0
+    const players = new Handover<TilePlayer & { name: string }>((p) => log.push(`shown ${p.name}`))
+    const firsts: (() => void)[] = []
+    const play = (camera: string, stream: string) =>
+      players.play({ camera, stream, tileId: 'tile-1' }, (first) => {
+        const name = `${camera}/${stream}#${n++}`
+        firsts.push(first)
+        return { name, start: () => log.push(`start ${name}`), stop: () => log.push(`stop ${name}`) }
+      })
+    return { log, players, firsts, play }
+  }
+
+  it('replaces another camera at once', () => {
+    const f = fakes()
+    f.play('a', 'sub')
+    f.play('b', 'sub')
+    expect(f.log).toEqual(['shown a/sub#0', 'start a/sub#0', 'stop a/sub#0', 'shown b/sub#1', 'start b/sub#1'])
+  })
+
+  it('hands over to another stream of the camera at its first frame; back before it, the old one stays', () => {
+    const f = fakes()
+    f.play('a', 'sub')
+    f.play('a', 'main')
+    expect(f.log).toEqual(['shown a/sub#0', 'start a/sub#0', 'start a/main#1'])
+    f.play('a', 'sub') // Esc before main drew
+    expect(f.log.slice(3)).toEqual(['stop a/main#1'])
+    f.firsts[1]!() // a late first frame of the stopped player changes nothing
+    expect(f.players.shown?.name).toBe('a/sub#0')
+    f.play('a', 'main')
+    f.firsts[2]!()
+    expect(f.log.slice(4)).toEqual(['start a/main#2', 'stop a/sub#0', 'shown a/main#2'])
   })
 })

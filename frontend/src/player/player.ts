@@ -2,6 +2,7 @@ import { Connection, type ConnectionOptions, type OpenSocket } from './connectio
 import { AvcDecoder } from './decoder'
 import type { Message } from './protocol'
 import { registerPlayer, registerTile, unregisterPlayer, unregisterTile } from './registry'
+import { Presenter } from './presenter'
 import { CanvasRenderer } from './renderer'
 import { sameState, shownState, reasons, type TileState } from './state'
 import { newStats, RateWindow, type TileStats } from './stats'
@@ -16,6 +17,13 @@ export interface PlayerOptions {
   stream: string
   /** Called when the shown state changes and once a second with fresh stats: never per frame. */
   onUpdate?: (state: TileState, stats: Readonly<TileStats>) => void
+  /**
+   * Called as this stream's first frame is drawn, in the same animation
+   * frame. A player taking over a canvas from another (the focus view's main
+   * stream after the tile's sub stream) stops the other one here, so the
+   * other's picture stays up until this one has its own.
+   */
+  onFirstFrame?: () => void
   /** A live stream with no new picture for this long is shown as stalled (3 s). */
   stallAfterMs?: number
   connection?: ConnectionOptions
@@ -68,6 +76,7 @@ export class Player {
   private shown: TileState
   private lastFrameAt = Date.now()
   private readonly pictures = new NewPictures()
+  private readonly presenter = new Presenter()
   private ticker: ReturnType<typeof setInterval> | undefined
   private ticks = 0
 
@@ -76,13 +85,21 @@ export class Player {
     this.stallAfterMs = opts.stallAfterMs ?? defaultStallAfterMs
     this.reported = { state: 'connecting', since: new Date(), reason: '' }
     this.shown = this.reported
-    this.renderer = new CanvasRenderer(opts.canvas, this.stats)
+    this.renderer = new CanvasRenderer(opts.canvas, this.stats, undefined, () => this.firstDrawn())
     this.decoder = new AvcDecoder({
       stats: this.stats,
       window: this.window,
       output: (frame) => {
-        if (this.pictures.take(frame.timestamp)) this.lastFrameAt = Date.now()
-        this.renderer.submit(frame)
+        // A catch-up frame is one the console had before this connection:
+        // not a sign of life.
+        const replayed = this.presenter.isCatchUp(frame.timestamp)
+        if (!replayed && this.pictures.take(frame.timestamp)) this.lastFrameAt = Date.now()
+        if (this.presenter.show(frame.timestamp, performance.now())) {
+          this.renderer.submit(frame)
+        } else {
+          frame.close()
+          this.stats.framesNotDrawn++
+        }
       },
     })
     this.connection = new Connection(
@@ -92,6 +109,7 @@ export class Player {
           this.stats.connects++
           this.decoder.resync()
           this.pictures.reset()
+          this.presenter.reset()
         },
         message: (m) => this.onMessage(m),
         lost: (info) => {
@@ -120,10 +138,13 @@ export class Player {
     return { canvas: this.opts.canvas, ptsUs: pts, camera: this.opts.camera, stream: this.opts.stream }
   }
 
-  /** Connects. The canvas keeps what it shows until this stream's first frame. */
+  /**
+   * Connects. The canvas keeps what it shows until this stream's first
+   * frame; until then the tile's picture for a flag is still the one of the
+   * player this one takes over from, if any (see onFirstFrame).
+   */
   start(): void {
     registerTile(this.opts.tileId, this.stats)
-    registerPlayer(this.opts.tileId, this)
     this.connection.start()
     this.ticker = setInterval(() => this.tick(), tickMs)
     this.publish(true)
@@ -139,11 +160,17 @@ export class Player {
     unregisterPlayer(this.opts.tileId, this)
   }
 
+  private firstDrawn(): void {
+    registerPlayer(this.opts.tileId, this)
+    this.opts.onFirstFrame?.()
+  }
+
   private onMessage(m: Message): void {
     switch (m.kind) {
       case 'unit':
         this.stats.bytesReceived += m.data.byteLength
         this.bytes.add(performance.now(), m.data.byteLength)
+        this.presenter.pushed(m.pts, m.catchUp)
         this.decoder.push(m)
         return
       case 'config':

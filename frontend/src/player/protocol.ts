@@ -21,6 +21,11 @@ export interface StateEvent {
 export interface AccessUnit {
   kind: 'unit'
   keyframe: boolean
+  /**
+   * Part of the picture the console held when this connection opened, with
+   * a newer unit of it behind: decode it, do not show it.
+   */
+  catchUp: boolean
   /** Presentation time in microseconds. */
   pts: number
   /** Annex-B access unit; a view into the message, not a copy. */
@@ -43,6 +48,7 @@ export type Message = ConfigEvent | StateEvent | AccessUnit | UnknownEvent | Inv
 
 export const headerLength = 9
 const keyframeFlag = 0x01
+const catchUpFlag = 0x02
 const states: readonly StreamState[] = ['connecting', 'live', 'stalled', 'offline']
 // avc1.PPCCLL: profile, constraint flags and level, in hex (RFC 6381).
 const avcCodec = /^avc1\.[0-9a-fA-F]{6}$/
@@ -67,7 +73,8 @@ function parseUnit(b: Uint8Array): AccessUnit | InvalidMessage {
   const data = b.subarray(headerLength)
   if (data.length === 0) return invalid('access unit is empty')
   if (!startsWithStartCode(data)) return invalid('access unit does not start with an Annex-B start code')
-  return { kind: 'unit', keyframe: (b[0]! & keyframeFlag) !== 0, pts: Number(pts), data }
+  const flags = b[0]!
+  return { kind: 'unit', keyframe: (flags & keyframeFlag) !== 0, catchUp: (flags & catchUpFlag) !== 0, pts: Number(pts), data }
 }
 
 function startsWithStartCode(d: Uint8Array): boolean {

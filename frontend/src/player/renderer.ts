@@ -21,6 +21,8 @@ export class CanvasRenderer {
     private readonly canvas: HTMLCanvasElement,
     private readonly stats: TileStats,
     private readonly scheduler: FrameScheduler = frameLoop(),
+    /** Called once, right after the first frame is drawn. */
+    private readonly onFirst?: () => void,
   ) {
     const ctx = canvas.getContext('2d', { alpha: false })
     if (!ctx) throw new Error('canvas renderer: no 2D context')
@@ -71,7 +73,11 @@ export class CanvasRenderer {
       }
       this.ctx.drawImage(f, 0, 0, w, h)
       this.shownPts = f.timestamp
+      this.stats.drawnPts = f.timestamp
+      const first = this.stats.framesRendered === 0
+      if (first) this.stats.firstDrawnAt = performance.now()
       this.stats.framesRendered++
+      if (first) this.onFirst?.()
     } finally {
       f.close()
     }

@@ -20,8 +20,12 @@ export interface TileStats {
   /** Received but never decoded: waiting for a keyframe, or skipped because the decoder fell behind. */
   framesDropped: number
   framesRendered: number
-  /** Decoded but replaced by a newer frame before the next repaint. */
+  /** Decoded but replaced by a newer frame before the next repaint, or decoded only to catch up. */
   framesNotDrawn: number
+  /** performance.now() when this stream's first frame was drawn; 0 before. For the view's timing benchmark. */
+  firstDrawnAt: number
+  /** PTS (µs) of the frame on the canvas; -1 before the first. Never goes back on one connection. */
+  drawnPts: number
   decodeErrors: number
   invalidMessages: number
   /** Decoded frames a second, over the last couple of seconds. */
@@ -48,6 +52,8 @@ export function newStats(camera: string, stream: string): TileStats {
     framesDropped: 0,
     framesRendered: 0,
     framesNotDrawn: 0,
+    firstDrawnAt: 0,
+    drawnPts: -1,
     decodeErrors: 0,
     invalidMessages: 0,
     fps: 0,

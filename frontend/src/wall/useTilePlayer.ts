@@ -1,10 +1,11 @@
 // One tile's player inside Vue: it starts when the tile is on screen and
 // again when its camera, stream or id changes, and stops when the tile
 // goes. Its state and meters change with the stats (once a second), never
-// per frame.
+// per frame. Another stream of the same camera (the focus view's main)
+// takes over at its first frame (player/handover.ts).
 import { onBeforeUnmount, onMounted, ref, shallowRef, watch, type Ref } from 'vue'
 import type { StreamKind } from '../api'
-import { Player, type SocketLike, type TileState } from '../player'
+import { Handover, Player, type SocketLike, type TileState, type TileStats } from '../player'
 
 export interface TileSource {
   /** "SITE/CAMERA", or null for an empty tile. */
@@ -21,41 +22,46 @@ export function useTilePlayer(canvas: Readonly<Ref<HTMLCanvasElement | undefined
   const meters = shallowRef(noMeters)
   /** When the state was last heard of, for "stalled since …". */
   const now = ref(new Date())
-  let player: Player | undefined
+  // The tile shows the state and meters of the player whose picture is on screen.
+  const players = new Handover<Player>((p) => show(p.state, p.stats))
+
+  function show(s: TileState, stats: Readonly<TileStats>): void {
+    bridge.value = s
+    meters.value = { fps: stats.fps, kbps: stats.bitrateKbps, latency: stats.decodeLatencyMs, width: stats.width, height: stats.height }
+    now.value = new Date()
+  }
 
   function play(): void {
-    player?.stop()
-    player = undefined
-    bridge.value = { state: 'connecting', since: new Date(), reason: '' }
-    meters.value = noMeters
     const cam = tile.cameraId
-    if (!canvas.value) return
+    const c = canvas.value
+    if (!c) return
     if (!open || !cam) {
-      blank(canvas.value)
+      players.stop()
+      bridge.value = { state: 'connecting', since: new Date(), reason: '' }
+      meters.value = noMeters
+      blank(c)
       return
     }
     const stream = tile.stream
-    player = new Player({
-      canvas: canvas.value,
-      open: () => open(cam, stream),
-      tileId: tile.tileId,
-      camera: cam,
-      stream,
-      onUpdate: (s, stats) => {
-        bridge.value = s
-        meters.value = { fps: stats.fps, kbps: stats.bitrateKbps, latency: stats.decodeLatencyMs, width: stats.width, height: stats.height }
-        now.value = new Date()
-      },
+    players.play({ camera: cam, stream, tileId: tile.tileId }, (firstFrame) => {
+      const p: Player = new Player({
+        canvas: c,
+        open: () => open(cam, stream),
+        tileId: tile.tileId,
+        camera: cam,
+        stream,
+        onFirstFrame: firstFrame,
+        onUpdate: (s, stats) => {
+          if (players.shown === p) show(s, stats)
+        },
+      })
+      return p
     })
-    player.start()
   }
 
   onMounted(play)
   watch(() => [tile.cameraId, tile.stream, tile.tileId], play)
-  onBeforeUnmount(() => {
-    player?.stop()
-    player = undefined
-  })
+  onBeforeUnmount(() => players.stop())
   return { bridge, meters, now }
 }
 
