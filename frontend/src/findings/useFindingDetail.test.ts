@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest'
-import { effectScope, nextTick, reactive, type EffectScope } from 'vue'
+import { effectScope, nextTick, reactive, ref, type EffectScope } from 'vue'
 import type { Finding } from '../api'
 import { parseFinding } from '../api/findings'
 import { loopbackForTests } from '../api/loopback'
@@ -8,7 +8,7 @@ import { resolve } from '../keys'
 import { findingWire } from './fixtures'
 import { findingActions } from './recheck'
 import { toWallInput } from './shift'
-import { useFindingDetail, type DetailField } from './useFindingDetail'
+import { recheckAsked, recheckBarOf, useFindingDetail, type DetailField } from './useFindingDetail'
 
 // One finding's dialog against a real HTTP server standing in for the backend.
 const tz = 'Asia/Shanghai'
@@ -173,6 +173,49 @@ describe('useFindingDetail', () => {
     await d.detail.save()
     if (status === 'verified') await d.detail.withdraw()
     expect(backend.seen).toEqual([])
+  })
+
+  it('takes v and x from the wall over the camera opened for the re-check, and leaves the wall its other keys', async () => {
+    const d = open(rectified())
+    const wallKey = (key: string) => {
+      let stopped = false
+      const taken = d.detail.wallKey({ key, target: null, defaultPrevented: false, preventDefault() {}, stopPropagation: () => (stopped = true) })
+      return { taken, stopped }
+    }
+    for (const key of ['o', 'r', '1', 'Enter', 'Escape', 'ArrowLeft']) expect(wallKey(key), key).toEqual({ taken: false, stopped: false })
+    expect(wallKey('x')).toEqual({ taken: true, stopped: true })
+    expect(d.detail.recheck.value).toBe('reopen')
+    // The form open, its own keys are its own: a second x is not a command.
+    expect(wallKey('v').taken).toBe(false)
+    expect(d.detail.recheck.value).toBe('reopen')
+    d.detail.stopRecheck()
+    expect(wallKey('v').taken).toBe(true)
+    d.detail.keyup()
+    await nextTick()
+    expect(d.focused).toContain('recheckNote+select')
+    // Verified: nothing to take; x is the wall's again.
+    const closed = open(finding({ status: 'verified' }))
+    expect(closed.detail.wallKey({ key: 'x', target: null, defaultPrevented: false, preventDefault() {}, stopPropagation() {} })).toBe(false)
+  })
+
+  it('puts the re-check bar over the camera o opened for a rectified finding, while that camera is enlarged', () => {
+    recheckAsked.value = undefined
+    const d = open(rectified())
+    const detail = ref<Finding | undefined>(d.target.finding)
+    const enlarged = ref<string | undefined>()
+    const bar = recheckBarOf(detail, () => enlarged.value)
+    // Enlarged by hand, without o: no bar.
+    enlarged.value = d.target.finding.camera
+    expect(bar.value).toBeUndefined()
+    d.key('o')
+    expect(recheckAsked.value).toBe(d.target.finding.id)
+    expect(bar.value?.id).toBe(d.target.finding.id)
+    enlarged.value = 'site-01/other'
+    expect(bar.value).toBeUndefined()
+    // A finding not awaiting re-check opens its camera without a bar.
+    recheckAsked.value = undefined
+    open(finding({ status: 'acknowledged' })).key('o')
+    expect(recheckAsked.value).toBeUndefined()
   })
 
   it('takes a command key only outside the fields and while idle', () => {

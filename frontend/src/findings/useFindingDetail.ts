@@ -3,7 +3,7 @@
 // finding the site reported rectified (verify, or reopen with a new
 // deadline), sending again what the relay refused, and the clip looked for
 // until it is cut. Nothing is deleted.
-import { computed, nextTick, onScopeDispose, ref, watch } from 'vue'
+import { computed, nextTick, onScopeDispose, ref, shallowRef, watch, type ComputedRef, type Ref } from 'vue'
 import { severities, type ApiClient, type Finding, type Severity } from '../api'
 import { useSubmit } from '../console/useSubmit'
 import { i18n, siteTime } from '../i18n'
@@ -31,6 +31,23 @@ export interface FindingDetailOptions {
   focus(field: DetailField, select?: boolean): void
   /** How often a clip still recording is looked for. */
   clipPollMs?: number
+}
+
+/**
+ * The finding whose camera the officer opened for its re-check (o), until
+ * the bar over that camera goes (FindingRecheckBar clears it).
+ */
+export const recheckAsked = shallowRef<string>()
+
+/**
+ * The finding the re-check bar is for: the one asked for with o while its
+ * camera is the one enlarged and nothing is open over the wall.
+ */
+export function recheckBarOf(detail: Ref<Finding | undefined>, enlarged: () => string | undefined): ComputedRef<Finding | undefined> {
+  return computed(() => {
+    const f = detail.value
+    return f && recheckAsked.value === f.id && enlarged() === f.camera ? f : undefined
+  })
 }
 
 /** `target` may be the component's props, read as they change. */
@@ -180,10 +197,16 @@ export function useFindingDetail(api: ApiClient, target: Readonly<FindingDetailT
     )
   }
 
+  /** o: the finding's camera enlarged; a rectified one's re-check goes on over it. */
+  function openCamera(): void {
+    if (actions.value.verify) recheckAsked.value = f().id
+    opts.camera(f().camera)
+  }
+
   const commands: Commands = {
     'finding.verify': () => startRecheck('verify', true),
     'finding.reopen': () => startRecheck('reopen', true),
-    'finding.camera': () => opts.camera(f().camera),
+    'finding.camera': openCamera,
     'finding.retry': () => {
       if (actions.value.retry) void retry()
       else message.value = failing.value ? t('recheck.retryingByItself') : t('recheck.nothingFailing')
@@ -206,6 +229,23 @@ export function useFindingDetail(api: ApiClient, target: Readonly<FindingDetailT
     if (!command) return
     e.preventDefault()
     command(r)
+  }
+
+  /**
+   * A key pressed on the wall while the finding's camera is enlarged for
+   * its re-check (the bar over it): v and x start the verification or the
+   * reopening right there, without going back to the finding; every other
+   * key stays the wall's. True when the key was taken.
+   */
+  function wallKey(e: KeyEventLike): boolean {
+    if (e.defaultPrevented || recheck.value || busy.value || !actions.value.verify) return false
+    if (elementOf(e.target)?.closest('input, textarea, select')) return false
+    const r = resolve('finding', e)
+    if (r?.action !== 'finding.verify' && r?.action !== 'finding.reopen') return false
+    e.preventDefault()
+    e.stopPropagation()
+    startRecheck(r.action === 'finding.verify' ? 'verify' : 'reopen', true)
+    return true
   }
 
   // The clip is cut some seconds after the flag: look again until it is there.
@@ -237,7 +277,7 @@ export function useFindingDetail(api: ApiClient, target: Readonly<FindingDetailT
     clearInterval(ticker)
   })
 
-  return { edit, reason, busy, message, problem, now, recheck, recheckForm, actions, withdrawn, rectified, failing, editable, recording, save, withdraw, startRecheck, stopRecheck, submitRecheck, retry, keydown, keyup }
+  return { edit, reason, busy, message, problem, now, recheck, recheckForm, actions, withdrawn, rectified, failing, editable, recording, save, withdraw, startRecheck, stopRecheck, submitRecheck, retry, openCamera, keydown, keyup, wallKey }
 }
 
 export type FindingDetailState = ReturnType<typeof useFindingDetail>

@@ -453,6 +453,8 @@ const en: Messages = {
     keysHint: 'V verify · X reopen · O open the camera · R send again · Esc close',
     bar: 'Re-check: {text}',
     barKeys: 'V verify · X reopen · Esc back',
+    bar: 'Re-check: {text}',
+    barKeys: 'V verify · X reopen · Esc back',
   },
   errors: {
     starting: 'The console backend is starting; retrying shortly…',

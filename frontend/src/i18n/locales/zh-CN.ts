@@ -454,6 +454,8 @@ export default {
     keysHint: 'V 核实 · X 重新整改 · O 打开摄像头 · R 重新发送 · Esc 关闭',
     bar: '回头看：{text}',
     barKeys: 'V 核实 · X 重新整改 · Esc 返回',
+    bar: '回头看：{text}',
+    barKeys: 'V 核实 · X 重新整改 · Esc 返回',
   },
   errors: {
     starting: '本机后台正在启动，稍后自动重试…',
