@@ -51,6 +51,7 @@ line) or, on a terminal, prompted for; never from the command line.
   relay site list
   relay camera add SITE/CAMERA --zone ZONE --name-zh … --name-en … [--main URL] [--sub URL] [--transport tcp|udp|auto]
   relay camera list [--site SITE]
+  relay coverage watches --from TIME [--to TIME] [--officer NAME] [--site SITE] [--camera CAMERA] [--time-zone Asia/Shanghai] [--limit N]
 
 RTSP URLs name the camera's user without its password (rtsp://admin@host/…);
 the password is then read like a user's. A camera without --main or --sub
@@ -58,6 +59,9 @@ is published by WHIP. Changes apply to a running relay at once (users,
 sites), or within seconds (the RTSP sources it pulls). A password change or
 a disable revokes the user's sign-ins: a running relay refuses their tokens
 at once and ends their video, event streams and long polls within seconds.
+"relay coverage watches" prints who had which camera on screen when (the
+consoles' watch intervals, by the relay's clock); TIME is 2026-12-02T08:00
+in --time-zone, or RFC 3339.
 `
 
 // admin runs a user, site or camera command; it returns the exit status.
@@ -98,6 +102,7 @@ var commands = []command{
 	{"user enable", userDisable(false)}, {"user list", userList},
 	{"site add", siteAdd}, {"site list", siteList},
 	{"camera add", cameraAdd}, {"camera list", cameraList},
+	{"coverage watches", coverageWatches},
 }
 
 func runAdmin(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {

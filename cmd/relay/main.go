@@ -112,12 +112,12 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	return 0
 }
 
-// commandAt returns where the user, site or camera command is in args,
+// commandAt returns where the user, site, camera or coverage command is in args,
 // after nothing but --data DIR; -1 if there is none.
 func commandAt(args []string) int {
 	for i := 0; i < len(args); i++ {
 		switch a := args[i]; {
-		case a == "user" || a == "site" || a == "camera":
+		case a == "user" || a == "site" || a == "camera" || a == "coverage":
 			return i
 		case a == "--data" || a == "-data":
 			i++
@@ -133,7 +133,7 @@ func parseFlags(args []string, stderr io.Writer) (flags, error) {
 	fs := flag.NewFlagSet("relay", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() {
-		fmt.Fprintf(stderr, "Usage: relay [flags]\n       relay --hash-password < password\n       relay user|site|camera … (relay user --help)\n\nFlags:\n")
+		fmt.Fprintf(stderr, "Usage: relay [flags]\n       relay --hash-password < password\n       relay user|site|camera|coverage … (relay user --help)\n\nFlags:\n")
 		fs.PrintDefaults()
 	}
 	listen := fs.String("listen", config.DefaultListen, "address to serve HTTP, WHIP and WHEP on, host:port")
@@ -147,7 +147,7 @@ func parseFlags(args []string, stderr io.Writer) (flags, error) {
 		return flags{}, err
 	}
 	if fs.NArg() > 0 {
-		return flags{}, fmt.Errorf("unexpected argument %q (flags start with --; commands are user, site and camera)", fs.Arg(0))
+		return flags{}, fmt.Errorf("unexpected argument %q (flags start with --; commands are user, site, camera and coverage)", fs.Arg(0))
 	}
 	set := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })

@@ -15,6 +15,7 @@ import (
 	"database/sql"
 	"fmt"
 	"regexp"
+	"sync"
 	"time"
 
 	"github.com/qianliyan/qianliyan/internal/bilingual"
@@ -59,6 +60,7 @@ type Config struct {
 // Store is the coverage record.
 type Store struct {
 	Config
+	zones sync.Map // time zone name → *time.Location, loaded once
 }
 
 // New returns the coverage store over cfg.DB (relay/store.OpenDatabase).
@@ -69,7 +71,20 @@ func New(cfg Config) *Store {
 	if cfg.Policies == nil {
 		cfg.Policies = map[string]Policy{}
 	}
-	return &Store{cfg}
+	return &Store{Config: cfg}
+}
+
+// location returns the named time zone, the schedule's if it is unknown.
+func (s *Store) location(name string) *time.Location {
+	if loc, ok := s.zones.Load(name); ok {
+		return loc.(*time.Location)
+	}
+	loc, err := time.LoadLocation(name)
+	if err != nil {
+		loc = s.Schedule.Location()
+	}
+	s.zones.Store(name, loc)
+	return loc
 }
 
 // Limits of what a console reports.
@@ -128,11 +143,7 @@ func (s *Store) cameras(ctx context.Context) (map[cameraKey]string, []store.Came
 	}
 	locs := make(map[string]*time.Location, len(sites))
 	for _, st := range sites {
-		loc, err := time.LoadLocation(st.TimeZone)
-		if err != nil {
-			loc = s.Schedule.Location()
-		}
-		locs[st.ID] = loc
+		locs[st.ID] = s.location(st.TimeZone)
 	}
 	return zones, cams, locs, nil
 }

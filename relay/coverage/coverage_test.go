@@ -385,3 +385,64 @@ func TestClockSkewIsCorrected(t *testing.T) {
 		t.Errorf("13 h off: %v, want clock_skew", err)
 	}
 }
+
+// TestLongPeriodsSumDaysAndParts: over several days the report adds whole
+// UTC days' sums and the spans of the part days at either end; it must
+// equal the intervals clipped to the period, and "last watched" must find
+// a sight on an earlier day.
+func TestLongPeriodsSumDaysAndParts(t *testing.T) {
+	start := time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)
+	clock := fakeclock.New(start.Add(5 * 24 * time.Hour))
+	s := newStore(t, clock, 1)
+	ctx := context.Background()
+	type w struct {
+		officer string
+		from    time.Duration
+		to      time.Duration
+	}
+	// doff1's watches, from the 1st 00:00 UTC: across midnights, and two
+	// officers overlapping.
+	watches := []w{
+		{"a", 22 * time.Hour, 26 * time.Hour}, {"b", 25 * time.Hour, 27 * time.Hour},
+		{"a", 47*time.Hour + 30*time.Minute, 48*time.Hour + 30*time.Minute}, {"a", 60 * time.Hour, 61 * time.Hour},
+		{"b", 70 * time.Hour, 75 * time.Hour}, {"a", 95 * time.Hour, 97 * time.Hour},
+	}
+	var spans []span
+	for i, x := range watches {
+		if _, err := s.Record(ctx, x.officer, wire.WatchBatch{Console: "c-" + x.officer, Now: clock.Now(),
+			Intervals: []wire.WatchInterval{iv(fmt.Sprint("w", i), "site-01", "doff1", start.Add(x.from), start.Add(x.to))}}); err != nil {
+			t.Fatal(err)
+		}
+		spans = append(spans, span{ms(start.Add(x.from)), ms(start.Add(x.to))})
+	}
+	union := merge(spans)
+	for _, c := range []struct{ from, to time.Duration }{
+		{0, 5 * 24 * time.Hour}, {23 * time.Hour, 96 * time.Hour}, {24 * time.Hour, 72 * time.Hour},
+		{25*time.Hour + 17*time.Minute, 71 * time.Hour}, {47 * time.Hour, 49 * time.Hour}, {61 * time.Hour, 70 * time.Hour},
+	} {
+		var want int64
+		f, to := ms(start.Add(c.from)), ms(start.Add(c.to))
+		for _, sp := range union {
+			if sp.end > f && sp.start < to {
+				want += min(sp.end, to) - max(sp.start, f)
+			}
+		}
+		rep, err := s.Report(ctx, Query{From: start.Add(c.from), To: start.Add(c.to)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		cam := siteOf(t, rep, "site-01").Cameras[0]
+		if cam.WatchedSeconds != want/1000 {
+			t.Errorf("%v to %v: doff1 watched %d s, want %d s", c.from, c.to, cam.WatchedSeconds, want/1000)
+		}
+		lastWant := int64(0)
+		for _, sp := range union {
+			if sp.start < to {
+				lastWant = min(sp.end, to)
+			}
+		}
+		if got := cam.LastWatched; (got == nil) != (lastWant == 0) || (got != nil && ms(*got) != lastWant) {
+			t.Errorf("%v to %v: last watched %v, want %v", c.from, c.to, got, fromMS(lastWant))
+		}
+	}
+}

@@ -203,7 +203,7 @@ func overlapsInBatch(ivs []interval) error {
 }
 
 // addSpan merges [start, end) into the camera's union of watched time,
-// cut at UTC midnights.
+// cut at UTC midnights, and adds what it newly covers to the day's sum.
 func addSpan(ctx context.Context, tx *sql.Tx, site, camera, zone string, start, end int64) error {
 	for start < end {
 		day := start / dayMillis
@@ -216,6 +216,7 @@ func addSpan(ctx context.Context, tx *sql.Tx, site, camera, zone string, start, 
 			return fmt.Errorf("merging a watch of %s/%s: %w", site, camera, err)
 		}
 		var starts []int64
+		var had int64 // the merged spans' time, before
 		for rows.Next() {
 			var s, e int64
 			if err := rows.Scan(&s, &e); err != nil {
@@ -224,6 +225,7 @@ func addSpan(ctx context.Context, tx *sql.Tx, site, camera, zone string, start, 
 			}
 			lo, hi = min(lo, s), max(hi, e)
 			starts = append(starts, s)
+			had += e - s
 		}
 		rows.Close()
 		if err := rows.Err(); err != nil {
@@ -237,6 +239,11 @@ func addSpan(ctx context.Context, tx *sql.Tx, site, camera, zone string, start, 
 		if _, err := tx.ExecContext(ctx, `INSERT INTO watch_spans (site_id, camera_id, zone, day, start_ms, end_ms) VALUES (?, ?, ?, ?, ?, ?)`,
 			site, camera, zone, day, lo, hi); err != nil {
 			return fmt.Errorf("merging a watch of %s/%s: %w", site, camera, err)
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO watch_days (day, site_id, camera_id, watched_ms, last_end_ms) VALUES (?, ?, ?, ?, ?)
+			ON CONFLICT (day, site_id, camera_id) DO UPDATE SET watched_ms = watched_ms + excluded.watched_ms,
+			last_end_ms = max(last_end_ms, excluded.last_end_ms)`, day, site, camera, hi-lo-had, hi); err != nil {
+			return fmt.Errorf("adding a watch of %s/%s to its day: %w", site, camera, err)
 		}
 		start = pieceEnd
 	}

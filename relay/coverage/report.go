@@ -66,7 +66,7 @@ func (s *Store) Report(ctx context.Context, q Query) (wire.Coverage, error) {
 	if within {
 		out.Shift = &sh
 		end := minTime(q.To, q.At)
-		if spans, err = s.spans(ctx, q.From.Add(-24*time.Hour), maxTime(end, q.From), q.Site); err != nil {
+		if spans, err = s.spans(ctx, q.From.Add(-s.maxGap()), maxTime(end, q.From), q.Site); err != nil {
 			return wire.Coverage{}, err
 		}
 	}
@@ -139,29 +139,76 @@ func (s *Store) Report(ctx context.Context, q Query) (wire.Coverage, error) {
 	return out, nil
 }
 
+// maxGap is the longest max_gap of the policies: how far before a period
+// its spans are read, for a gap that began before it.
+func (s *Store) maxGap() time.Duration {
+	var m time.Duration
+	for _, p := range s.Policies {
+		m = max(m, p.MaxGap)
+	}
+	return m
+}
+
 // watched sums each camera's watched milliseconds in [from, to), inside
-// SQLite: the days' index range, each span clipped to the period.
+// SQLite: whole UTC days from their sums (watch_days), the part days at
+// either end from their spans clipped to the period.
 func (s *Store) watched(ctx context.Context, from, to time.Time, site string) (map[cameraKey]int64, error) {
 	f, t := ms(from), ms(to)
-	q := `SELECT site_id, camera_id, SUM(MIN(end_ms, ?) - MAX(start_ms, ?)) FROM watch_spans
-		WHERE day BETWEEN ? AND ? AND start_ms < ? AND end_ms > ?`
-	args := []any{t, f, f / dayMillis, (t - 1) / dayMillis, t, f}
-	if site != "" {
-		q, args = q+` AND site_id = ?`, append(args, site)
+	firstFull, lastFull := (f+dayMillis-1)/dayMillis, t/dayMillis // whole days [firstFull, lastFull)
+	out := map[cameraKey]int64{}
+	addUp := func(q string, args ...any) error {
+		if site != "" {
+			q, args = q+` AND site_id = ?`, append(args, site)
+		}
+		part, err := s.perCamera(ctx, q+` GROUP BY site_id, camera_id`, args...)
+		for k, v := range part {
+			out[k] += v
+		}
+		return err
 	}
-	return s.perCamera(ctx, q+` GROUP BY site_id, camera_id`, args...)
+	clipped := `SELECT site_id, camera_id, SUM(MIN(end_ms, ?) - MAX(start_ms, ?)) FROM watch_spans INDEXED BY watch_spans_day
+		WHERE day BETWEEN ? AND ? AND start_ms < ? AND end_ms > ?`
+	if firstFull >= lastFull { // within a day or across one midnight: spans only
+		return out, addUp(clipped, t, f, f/dayMillis, (t-1)/dayMillis, t, f)
+	}
+	if err := addUp(`SELECT site_id, camera_id, SUM(watched_ms) FROM watch_days WHERE day >= ? AND day < ?`, firstFull, lastFull); err != nil {
+		return nil, err
+	}
+	if f < firstFull*dayMillis {
+		if err := addUp(clipped, t, f, f/dayMillis, f/dayMillis, t, f); err != nil {
+			return nil, err
+		}
+	}
+	if t > lastFull*dayMillis {
+		if err := addUp(clipped, t, f, lastFull, lastFull, t, f); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
 }
 
 // lastWatched returns when each camera was last on screen at or before
-// at, within the lookback.
+// at, within the lookback: the days before at's from their sums, at's own
+// day from its spans.
 func (s *Store) lastWatched(ctx context.Context, at time.Time, site string) (map[cameraKey]int64, error) {
 	a := ms(at)
-	q := `SELECT site_id, camera_id, MAX(MIN(end_ms, ?)) FROM watch_spans WHERE day BETWEEN ? AND ? AND start_ms < ?`
-	args := []any{a, (a - lookback.Milliseconds()) / dayMillis, a / dayMillis, a}
+	day := a / dayMillis
+	filter := ""
+	var extra []any
 	if site != "" {
-		q, args = q+` AND site_id = ?`, append(args, site)
+		filter, extra = ` AND site_id = ?`, []any{site}
 	}
-	return s.perCamera(ctx, q+` GROUP BY site_id, camera_id`, args...)
+	out, err := s.perCamera(ctx, `SELECT site_id, camera_id, MAX(last_end_ms) FROM watch_days WHERE day >= ? AND day < ?`+filter+
+		` GROUP BY site_id, camera_id`, append([]any{(a - lookback.Milliseconds()) / dayMillis, day}, extra...)...)
+	if err != nil {
+		return nil, err
+	}
+	today, err := s.perCamera(ctx, `SELECT site_id, camera_id, MAX(MIN(end_ms, ?)) FROM watch_spans INDEXED BY watch_spans_day
+		WHERE day = ? AND start_ms < ?`+filter+` GROUP BY site_id, camera_id`, append([]any{a, day, a}, extra...)...)
+	for k, v := range today {
+		out[k] = max(out[k], v)
+	}
+	return out, err
 }
 
 func (s *Store) perCamera(ctx context.Context, q string, args ...any) (map[cameraKey]int64, error) {
@@ -185,7 +232,7 @@ func (s *Store) perCamera(ctx context.Context, q string, args ...any) (map[camer
 // spans returns the cameras' watched spans overlapping [from, to).
 func (s *Store) spans(ctx context.Context, from, to time.Time, site string) (map[cameraKey][]span, error) {
 	f, t := ms(from), ms(to)
-	q := `SELECT site_id, camera_id, start_ms, end_ms FROM watch_spans WHERE day BETWEEN ? AND ? AND start_ms < ? AND end_ms > ?`
+	q := `SELECT site_id, camera_id, start_ms, end_ms FROM watch_spans INDEXED BY watch_spans_day WHERE day BETWEEN ? AND ? AND start_ms < ? AND end_ms > ?`
 	args := []any{f / dayMillis, t / dayMillis, t, f}
 	if site != "" {
 		q, args = q+` AND site_id = ?`, append(args, site)
@@ -222,9 +269,10 @@ func merge(spans []span) []span {
 }
 
 // evaluate returns the time of [from, to) the union covers, and the
-// longest time in it nothing did. A gap that began before from (the zone
-// last seen earlier) counts from that last sight, as far back as the
-// spans go; one with no sight before counts from from.
+// longest time in it nothing did. A gap that began before from counts from
+// the last sight before from in the spans read (the longest max_gap back:
+// a gap longer than that was flagged before from already); one with no
+// sight before counts from from.
 func evaluate(union []span, from, to int64) (seen, longestGap int64) {
 	prevEnd := int64(-1)
 	for _, sp := range union {

@@ -1,5 +1,6 @@
 -- Watch coverage (relay/coverage): the intervals consoles report of what
--- was on their officers' screens, and their union per camera.
+-- was on their officers' screens, their union per camera, and its sum per
+-- day.
 
 -- Each interval as reported, with the times by the relay's clock (start_ms,
 -- end_ms: Unix milliseconds, the console's shifted by its skew) and as the
@@ -36,6 +37,17 @@ CREATE TABLE watch_spans (
     PRIMARY KEY (site_id, camera_id, start_ms)
 ) WITHOUT ROWID;
 CREATE INDEX watch_spans_day ON watch_spans (day, site_id, camera_id, start_ms, end_ms);
+
+-- Each camera's watched time and last sight per UTC day, kept with the
+-- spans: a month's coverage sums 30 rows a camera, not every span.
+CREATE TABLE watch_days (
+    day         INTEGER NOT NULL,
+    site_id     TEXT NOT NULL,
+    camera_id   TEXT NOT NULL,
+    watched_ms  INTEGER NOT NULL,
+    last_end_ms INTEGER NOT NULL,
+    PRIMARY KEY (day, site_id, camera_id)
+) WITHOUT ROWID;
 
 -- Each console's last measured clock skew, kept while new measures stay
 -- within a second of it, so that intervals cut from one another in
