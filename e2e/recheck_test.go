@@ -216,12 +216,12 @@ func TestRecheckLoop(t *testing.T) {
 		if !ok {
 			t.Fatalf("severity %q", sev)
 		}
-		// The form offers site time to the minute: Asia/Shanghai for the demo sites.
+		// The form offers site time to the minute, in the one format: Asia/Shanghai for the demo sites.
 		site, err := time.LoadLocation("Asia/Shanghai")
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got := rf.Deadline.In(site).Format("2006-01-02T15:04"); got != offered {
+		if got := rf.Deadline.In(site).Format("2006-01-02 15:04"); got != offered {
 			t.Errorf("the relay's deadline %s (site time), the form offered %s", got, offered)
 		}
 		if d := rf.Deadline.Sub(asked); d < want-2*time.Minute || d > want {

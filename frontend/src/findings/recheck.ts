@@ -110,7 +110,7 @@ export function reopenDeadline(severity: string, now: Date): Date {
   return new Date(now.getTime() + h * 3600_000)
 }
 
-/** The reopen form as typed: the note and the datetime-local value at the site. */
+/** The reopen form as typed: the note and the deadline at the site ("YYYY-MM-DD HH:MM"). */
 export interface ReopenForm {
   note: string
   deadline: string

@@ -51,12 +51,21 @@ describe('groupByShift', () => {
 })
 
 describe('wall-clock input', () => {
+  // The deadline field shows the one format, at the site, whatever the
+  // machine's zone (the tests run in UTC; Shanghai is UTC+8).
   it('shows and reads an instant at the site', () => {
     const d = new Date('2026-11-26T13:05:00Z')
-    expect(toWallInput(d, 'Asia/Shanghai')).toBe('2026-11-26T21:05')
-    expect(fromWallInput('2026-11-26T21:05', 'Asia/Shanghai')?.toISOString()).toBe('2026-11-26T13:05:00.000Z')
-    expect(fromWallInput('2026-07-01T12:00', 'Europe/Berlin')?.toISOString()).toBe('2026-07-01T10:00:00.000Z')
+    expect(toWallInput(d, 'Asia/Shanghai')).toBe('2026-11-26 21:05')
+    expect(fromWallInput('2026-11-26 21:05', 'Asia/Shanghai')?.toISOString()).toBe('2026-11-26T13:05:00.000Z')
+    expect(fromWallInput('2026-07-01 12:00', 'Europe/Berlin')?.toISOString()).toBe('2026-07-01T10:00:00.000Z')
   })
-  const bad = ['', 'tomorrow', '2026-13-01T10:00', '2026-11-26 21:05x', '2026-11-26T24:00']
+  const good: [string, string][] = [
+    ['2026-11-26T21:05', '2026-11-26T13:05:00.000Z'],
+    [' 2026-11-26  21:05 ', '2026-11-26T13:05:00.000Z'],
+    ['2026-11-26 9:05', '2026-11-26T01:05:00.000Z'],
+    ['2026-2-28 21:05:30', '2026-02-28T13:05:30.000Z'],
+  ]
+  for (const [s, want] of good) it(`reads ${JSON.stringify(s)}`, () => expect(fromWallInput(s, 'Asia/Shanghai')?.toISOString()).toBe(want))
+  const bad = ['', 'tomorrow', '2026-13-01 10:00', '2026-11-26 21:05x', '2026-11-26 24:00', '2026-02-30 10:00', '2026-11-26 21:60', '12/03/2026, 10:58']
   for (const s of bad) it(`refuses ${JSON.stringify(s)}`, () => expect(fromWallInput(s, 'Asia/Shanghai')).toBeUndefined())
 })

@@ -1,6 +1,6 @@
 // Duty shifts in the site's time zone: 08:00–20:00 (day) and 20:00–08:00
 // (night) by default. The findings panel lists this shift's first.
-import { pad2, wallClock, type WallClock } from '../i18n/format'
+import { dateTime, pad2, wallClock, type WallClock } from '../i18n/format'
 
 export interface Shift {
   kind: 'day' | 'night'
@@ -82,17 +82,21 @@ export function groupByShift<T>(items: readonly T[], at: (x: T) => Date | undefi
   return out.sort((a, b) => Number(b.current) - Number(a.current) || b.shift.start.getTime() - a.shift.start.getTime())
 }
 
-/** "2026-11-24T21:30" as a datetime-local input shows it, at the site. */
+/** A deadline as its field shows it, at the site: "2026-11-24 21:30" (i18n/format dateTime). */
 export function toWallInput(d: Date, timeZone: string): string {
-  const w = wallClock(d, timeZone)
-  return `${w.year}-${pad2(w.month)}-${pad2(w.day)}T${pad2(w.hour)}:${pad2(w.minute)}`
+  return dateTime(d, timeZone)
 }
 
-/** The instant a datetime-local input's value names at the site; undefined when it names none. */
+/**
+ * The instant a deadline field's "YYYY-MM-DD HH:MM" names at the site
+ * (a "T" for the space, and seconds, are taken too); undefined when it
+ * names none, as "2026-02-30 10:00" does.
+ */
 export function fromWallInput(s: string, timeZone: string): Date | undefined {
-  const m = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2}))?$/.exec(s.trim())
+  const m = /^(\d{4})-(\d{1,2})-(\d{1,2})(?:T|\s+)(\d{1,2}):(\d{2})(?::(\d{2}))?$/.exec(s.trim())
   if (!m) return undefined
-  const [year, month, day, hour, minute, second] = m.slice(1).map((x) => Number(x ?? 0))
-  if (month! < 1 || month! > 12 || day! < 1 || day! > 31 || hour! > 23 || minute! > 59) return undefined
-  return fromWall({ year: year!, month: month!, day: day!, hour: hour!, minute: minute!, second: second ?? 0 }, timeZone)
+  const [year, month, day, hour, minute, second] = m.slice(1).map((x) => Number(x ?? 0)) as [number, number, number, number, number, number]
+  const days = new Date(Date.UTC(year, month, 0)).getUTCDate()
+  if (month < 1 || month > 12 || day < 1 || day > days || hour > 23 || minute > 59 || second > 59) return undefined
+  return fromWall({ year, month, day, hour, minute, second }, timeZone)
 }

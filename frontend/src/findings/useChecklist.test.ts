@@ -161,7 +161,7 @@ describe('useChecklist', () => {
     c.view.onScreen.add(p.key)
     press(c.checklist, 'proposal.edit', 'e')
     // The deadline offered is the catalogue's, in the site's time, to type over.
-    expect(c.checklist.details.deadline).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}$/)
+    expect(c.checklist.details.deadline).toMatch(/^\d{4}-\d{2}-\d{2} \d{2}:\d{2}$/)
     c.checklist.details.deadline = 'soon'
     await c.checklist.saveDetails()
     expect(c.checklist.details.problem).toBe(i18n.global.t('flag.badDeadline'))

@@ -107,7 +107,7 @@ export interface ProposalDetails {
   /** The proposal's key; '' when no fields are open. */
   key: string
   note: string
-  /** datetime-local, in the site's time. */
+  /** "YYYY-MM-DD HH:MM", in the site's time. */
   deadline: string
   problem: string
 }

@@ -24,7 +24,7 @@ function formatter(timeZone: string): Intl.DateTimeFormat {
       })
     } catch {
       // An unknown zone name from the backend: fall back to the machine's.
-      return formatter(Intl.DateTimeFormat().resolvedOptions().timeZone)
+      return formatter(machineZone())
     }
     formatters.set(timeZone, f)
   }
@@ -51,15 +51,30 @@ export function wallClock(d: Date, timeZone: string): WallClock {
 export const pad2 = (n: number) => String(n).padStart(2, '0')
 
 /**
- * Wall-clock time at the site: "HH:MM:SS", with "YYYY-MM-DD " before it
- * when that is not today at the site. The same digits in both languages.
+ * The console's one way of writing a time, in both languages:
+ * "2026-12-03 10:58" (24 h, no seconds), read on the clock of the place it
+ * is about (docs/PROTOCOLS.md, "Times in the view"). A site's times
+ * (deadlines, what was seen, a camera's state) are in the site's zone, from
+ * the relay's catalogue; the officer's own (their sign-in) in the zone of
+ * the sites they watch.
+ */
+export function dateTime(d: Date, timeZone: string): string {
+  const w = wallClock(d, timeZone)
+  return `${w.year}-${pad2(w.month)}-${pad2(w.day)} ${pad2(w.hour)}:${pad2(w.minute)}`
+}
+
+/**
+ * dateTime without the date when it is today there ("10:58"): the short
+ * form of the same, for lines about now (a camera's state, this shift).
  */
 export function siteTime(d: Date, timeZone: string, now: Date = new Date()): string {
-  const w = wallClock(d, timeZone)
-  const time = `${pad2(w.hour)}:${pad2(w.minute)}:${pad2(w.second)}`
-  const today = wallClock(now, timeZone)
-  if (w.year === today.year && w.month === today.month && w.day === today.day) return time
-  return `${w.year}-${pad2(w.month)}-${pad2(w.day)} ${time}`
+  const full = dateTime(d, timeZone)
+  return full.slice(0, 10) === dateTime(now, timeZone).slice(0, 10) ? full.slice(11) : full
+}
+
+/** The zone of the machine the view runs on: the officer's own when nothing says better. */
+export function machineZone(): string {
+  return Intl.DateTimeFormat().resolvedOptions().timeZone
 }
 
 /** "Site · camera" in the locale, or the camera's key when the list does not have it. */

@@ -5,7 +5,7 @@ import { createI18n } from 'vue-i18n'
 import { detectLocale, zoneName } from './index'
 import { zoneOrder } from '../sites/tree'
 import { actionMessage, bindings, sections } from '../keys/keymap'
-import { localName, siteTime } from './format'
+import { dateTime, localName, siteTime } from './format'
 import { locales, messages } from './messages'
 
 function flatten(o: object, prefix = ''): Map<string, string> {
@@ -82,22 +82,26 @@ describe('detectLocale', () => {
   for (const [lang, want] of cases) it(`${lang} → ${want}`, () => expect(detectLocale(lang)).toBe(want))
 })
 
-describe('siteTime', () => {
+describe('the one time format', () => {
   // 2026-05-09 23:30:05 UTC is 07:30:05 on the 10th in Shanghai.
   const t = '2026-05-09T23:30:05Z'
-  const cases: { name: string; at: string; tz: string; now: string; want: string }[] = [
-    { name: 'same day at the site', at: t, tz: 'Asia/Shanghai', now: '2026-05-10T01:00:00Z', want: '07:30:05' },
-    { name: 'different day at the site', at: t, tz: 'Asia/Shanghai', now: '2026-05-11T01:00:00Z', want: '2026-05-10 07:30:05' },
-    { name: 'today in UTC, tomorrow at the site', at: t, tz: 'Asia/Shanghai', now: '2026-05-09T23:59:00Z', want: '07:30:05' },
-    { name: 'another zone', at: t, tz: 'UTC', now: '2026-05-09T23:59:00Z', want: '23:30:05' },
-    { name: 'midnight is 00, not 24', at: '2026-05-10T00:00:00Z', tz: 'UTC', now: '2026-05-10T00:00:09Z', want: '00:00:00' },
+  const cases: { name: string; at: string; tz: string; now: string; want: string; full: string }[] = [
+    { name: 'same day at the site', at: t, tz: 'Asia/Shanghai', now: '2026-05-10T01:00:00Z', want: '07:30', full: '2026-05-10 07:30' },
+    { name: 'different day at the site', at: t, tz: 'Asia/Shanghai', now: '2026-05-11T01:00:00Z', want: '2026-05-10 07:30', full: '2026-05-10 07:30' },
+    { name: 'today in UTC, tomorrow at the site', at: t, tz: 'Asia/Shanghai', now: '2026-05-09T23:59:00Z', want: '07:30', full: '2026-05-10 07:30' },
+    { name: 'another zone', at: t, tz: 'UTC', now: '2026-05-09T23:59:00Z', want: '23:30', full: '2026-05-09 23:30' },
+    { name: 'midnight is 00, not 24', at: '2026-05-10T00:00:00Z', tz: 'UTC', now: '2026-05-10T00:00:09Z', want: '00:00', full: '2026-05-10 00:00' },
+    { name: 'the shift start (was "08:00:00")', at: '2026-05-10T00:00:00Z', tz: 'Asia/Shanghai', now: '2026-05-10T03:00:00Z', want: '08:00', full: '2026-05-10 08:00' },
   ]
   for (const c of cases) {
-    it(c.name, () => expect(siteTime(new Date(c.at), c.tz, new Date(c.now))).toBe(c.want))
+    it(c.name, () => {
+      expect(siteTime(new Date(c.at), c.tz, new Date(c.now))).toBe(c.want)
+      expect(dateTime(new Date(c.at), c.tz)).toBe(c.full)
+    })
   }
 
   it('falls back to the machine zone for an unknown zone name', () => {
-    expect(siteTime(new Date(t), 'Mars/Olympus_Mons', new Date(t))).toMatch(/^\d\d:\d\d:\d\d$/)
+    expect(siteTime(new Date(t), 'Mars/Olympus_Mons', new Date(t))).toMatch(/^\d\d:\d\d$/)
   })
 })
 

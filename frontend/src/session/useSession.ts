@@ -5,7 +5,7 @@ import { computed, shallowRef } from 'vue'
 import type { ApiClient, Session } from '../api'
 import type { MenuItem } from '../console/menu'
 import type { Say } from '../console/useNotice'
-import { currentLocale, failedText, i18n, locales, setLocale, siteTime, type Locale } from '../i18n'
+import { currentLocale, dateTime, failedText, i18n, locales, machineZone, setLocale, type Locale } from '../i18n'
 
 export interface SessionOptions {
   /** The relay the console was started for, when the session does not name one. */
@@ -15,6 +15,12 @@ export interface SessionOptions {
   signedOut(reason: string): void
   /** Closes the settings menu. */
   close(): void
+  /**
+   * The zone the officer's own times are read in: that of the sites they
+   * watch, from the relay's catalogue. The machine's clock may be UTC (a
+   * server image) while the officer works on Beijing time.
+   */
+  timeZone?(): string
 }
 
 export function useSession(api: ApiClient, initial: Session, opts: SessionOptions) {
@@ -42,7 +48,7 @@ export function useSession(api: ApiClient, initial: Session, opts: SessionOption
   const notice = computed(() => {
     const s = current.value
     const parts = [t('settings.relay', { relay: s.relay || opts.relay })]
-    if (s.expiresAt) parts.push(t('settings.expires', { time: siteTime(s.expiresAt, Intl.DateTimeFormat().resolvedOptions().timeZone) }))
+    if (s.expiresAt) parts.push(t('settings.expires', { time: dateTime(s.expiresAt, opts.timeZone?.() || machineZone()) }))
     return parts.join(' · ')
   })
 

@@ -337,6 +337,11 @@ const en: Messages = {
     freeText: 'Deviation: {text}',
     keysHint: 'D done · X deviation · N not seen · Space timer · Esc close',
   },
+  deadlineInput: {
+    hint: 'As YYYY-MM-DD HH:MM, site time ({zone})',
+    plus: '+{h} h',
+    plusTitle: '{h} hours from now',
+  },
   flag: {
     title: 'Flag a finding',
     titleStep: 'Deviation at “{step}”',

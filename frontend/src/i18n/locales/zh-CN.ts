@@ -338,6 +338,11 @@ export default {
     freeText: '不规范：{text}',
     keysHint: 'D 已完成 · X 不规范 · N 未看到 · 空格 计时 · Esc 关闭',
   },
+  deadlineInput: {
+    hint: '格式 YYYY-MM-DD HH:MM，现场时间（{zone}）',
+    plus: '+{h} 小时',
+    plusTitle: '从现在起 {h} 小时',
+  },
   flag: {
     title: '标记问题',
     titleStep: '“{step}”不规范',
