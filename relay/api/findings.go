@@ -17,12 +17,14 @@ import (
 	"github.com/qianliyan/qianliyan/relay/auth"
 	"github.com/qianliyan/qianliyan/relay/findings"
 	"github.com/qianliyan/qianliyan/relay/store"
+	"github.com/qianliyan/qianliyan/relay/wire"
 )
 
 // Findings is the findings store (relay/findings.Store).
 type Findings interface {
 	Create(ctx context.Context, by auth.Principal, d findings.Draft) (findings.Finding, bool, error)
 	PutEvidence(ctx context.Context, by auth.Principal, id, kind, contentType, sha string, r io.Reader) (findings.File, bool, error)
+	PutRecheck(ctx context.Context, by auth.Principal, id, actionID, contentType, sha string, r io.Reader) (findings.File, bool, error)
 	Act(ctx context.Context, by auth.Principal, id string, req findings.Request) (findings.Finding, error)
 	Get(ctx context.Context, by auth.Principal, id string) (findings.Finding, error)
 	List(ctx context.Context, by auth.Principal, flt findings.Filter) ([]findings.Finding, error)
@@ -136,8 +138,14 @@ func (s *server) evidencePut(w http.ResponseWriter, r *http.Request) error {
 		return fault.New(fault.UnsupportedType, "bad_content_type", "Content-Type %q is not a media type", r.Header.Get("Content-Type"))
 	}
 	_ = http.NewResponseController(w).SetReadDeadline(time.Now().Add(evidenceReadTimeout))
-	file, created, err := s.Findings.PutEvidence(r.Context(), p, r.PathValue("id"), kind, ctype,
-		strings.TrimSpace(r.Header.Get("X-Content-SHA256")), http.MaxBytesReader(w, r.Body, max+1))
+	sha, body := strings.TrimSpace(r.Header.Get(wire.HeaderContentSHA256)), http.MaxBytesReader(w, r.Body, max+1)
+	var file findings.File
+	var created bool
+	if kind == wire.EvidenceRecheck {
+		file, created, err = s.Findings.PutRecheck(r.Context(), p, r.PathValue("id"), r.URL.Query().Get(wire.QueryActionID), ctype, sha, body)
+	} else {
+		file, created, err = s.Findings.PutEvidence(r.Context(), p, r.PathValue("id"), kind, ctype, sha, body)
+	}
 	var tooBig *http.MaxBytesError
 	if errors.As(err, &tooBig) {
 		err = fmt.Errorf("%w: over %d bytes", findings.ErrTooLarge, max)

@@ -462,8 +462,8 @@ func (s *Store) attachEvidence(ctx context.Context, fs []*Finding) error {
 		}
 		f := byID[id]
 		file.Name = kind
-		if kind == "photo" {
-			file.Name = fmt.Sprintf("photo-%d", pos)
+		if kind == "photo" || kind == "recheck" {
+			file.Name = fmt.Sprintf("%s-%d", kind, pos)
 		}
 		file.URL = "/api/v1/evidence/" + id + "/" + file.Name
 		switch kind {
@@ -471,6 +471,8 @@ func (s *Store) attachEvidence(ctx context.Context, fs []*Finding) error {
 			f.Evidence.Snapshot = &file
 		case "clip":
 			f.Evidence.Clip = &file
+		case "recheck":
+			f.Evidence.Rechecks = append(f.Evidence.Rechecks, file)
 		default:
 			f.Evidence.Photos = append(f.Evidence.Photos, file)
 		}
@@ -639,6 +641,7 @@ var evidenceKinds = map[string]struct {
 	"snapshot": {[]string{"image/jpeg"}, MaxSnapshotBytes},
 	"clip":     {[]string{"video/mp4"}, MaxClipBytes},
 	"photo":    {[]string{"image/jpeg", "image/png"}, MaxPhotoBytes},
+	"recheck":  {[]string{"image/jpeg"}, MaxSnapshotBytes},
 }
 
 // MaxEvidenceBytes returns the size limit of kind (snapshot, clip), 0 for
@@ -786,6 +789,40 @@ func (s *Store) PutEvidence(ctx context.Context, by auth.Principal, id, kind, co
 	if kind != "snapshot" && kind != "clip" {
 		return File{}, false, fmt.Errorf("%w: evidence is snapshot or clip, not %q", ErrBadEvidence, kind)
 	}
+	return s.putEvidence(ctx, by, id, kind, 0, kind, contentType, sha, r)
+}
+
+// PutRecheck stores the snapshot a duty officer re-checked a finding on,
+// as the evidence of their verify or reopen of action id actionID (any
+// officer's who may file: the re-check of a finding another officer
+// flagged is theirs to document). It is named recheck-CURSOR after that
+// action's event; created is false when the re-check has this very file.
+func (s *Store) PutRecheck(ctx context.Context, by auth.Principal, id, actionID, contentType, sha string, r io.Reader) (File, bool, error) {
+	if !MayFile(by.Role) {
+		return File{}, false, fmt.Errorf("%w: a %s may not send evidence", ErrForbidden, by.Role)
+	}
+	if actionID == "" {
+		return File{}, false, fmt.Errorf("%w: action_id: required: the verify or reopen the re-check documents", ErrInvalid)
+	}
+	var event int64
+	var action string
+	err := s.db.QueryRowContext(ctx, `SELECT e.id, e.action FROM finding_actions a JOIN finding_events e ON e.id = a.event_id
+		WHERE a.action_id = ? AND a.finding_id = ?`, actionID, id).Scan(&event, &action)
+	if errors.Is(err, sql.ErrNoRows) {
+		return File{}, false, fmt.Errorf("%w: action_id: finding %s has no action %s", ErrInvalid, id, actionID)
+	}
+	if err != nil {
+		return File{}, false, fmt.Errorf("reading action %s of finding %s: %w", actionID, id, err)
+	}
+	if action != string(ActVerify) && action != string(ActReopen) {
+		return File{}, false, fmt.Errorf("%w: action_id: action %s of finding %s is %s, not a re-check's verify or reopen", ErrInvalid, actionID, id, action)
+	}
+	return s.putEvidence(ctx, by, id, "recheck", event, fmt.Sprintf("recheck-%d", event), contentType, sha, r)
+}
+
+// putEvidence keeps a file of kind at position, named name in the
+// finding's evidence.
+func (s *Store) putEvidence(ctx context.Context, by auth.Principal, id, kind string, position int64, name, contentType, sha string, r io.Reader) (File, bool, error) {
 	if len(sha) != 64 {
 		return File{}, false, fmt.Errorf("%w: X-Content-SHA256 must be the body's SHA-256 in 64 hex digits", ErrDigest)
 	}
@@ -811,25 +848,29 @@ func (s *Store) PutEvidence(ctx context.Context, by auth.Principal, id, kind, co
 	}
 	defer tx.Rollback()
 	var prev string
-	err = tx.QueryRowContext(ctx, `SELECT sha256 FROM finding_evidence WHERE finding_id = ? AND kind = ? AND position = 0`, id, kind).Scan(&prev)
+	err = tx.QueryRowContext(ctx, `SELECT sha256 FROM finding_evidence WHERE finding_id = ? AND kind = ? AND position = ?`, id, kind, position).Scan(&prev)
 	if err == nil && prev == file.SHA256 {
 		f, err := s.get(ctx, id)
 		if err != nil {
 			return File{}, false, err
 		}
-		return *evidenceOf(f, kind), false, nil
+		return *evidenceOf(f, name), false, nil
 	}
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return File{}, false, fmt.Errorf("adding %s to finding %s: %w", kind, id, err)
 	}
 	at := formatTime(s.now())
 	if _, err := tx.ExecContext(ctx, `INSERT INTO finding_evidence (finding_id, kind, position, sha256, bytes, content_type, added_at)
-		VALUES (?, ?, 0, ?, ?, ?, ?) ON CONFLICT (finding_id, kind, position) DO UPDATE SET sha256 = excluded.sha256,
+		VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (finding_id, kind, position) DO UPDATE SET sha256 = excluded.sha256,
 		bytes = excluded.bytes, content_type = excluded.content_type, added_at = excluded.added_at`,
-		id, kind, file.SHA256, file.Bytes, contentType, at); err != nil {
+		id, kind, position, file.SHA256, file.Bytes, contentType, at); err != nil {
 		return File{}, false, fmt.Errorf("adding %s to finding %s: %w", kind, id, err)
 	}
-	if _, err := addEvent(ctx, tx, id, at, by, "evidence", map[string]any{"kind": kind, "sha256": file.SHA256, "bytes": file.Bytes}); err != nil {
+	detail := map[string]any{"kind": kind, "sha256": file.SHA256, "bytes": file.Bytes}
+	if kind == "recheck" {
+		detail["name"], detail["event"] = name, position
+	}
+	if _, err := addEvent(ctx, tx, id, at, by, "evidence", detail); err != nil {
 		return File{}, false, err
 	}
 	if err := tx.Commit(); err != nil {
@@ -840,7 +881,7 @@ func (s *Store) PutEvidence(ctx context.Context, by auth.Principal, id, kind, co
 	if err != nil {
 		return File{}, false, err
 	}
-	return *evidenceOf(f, kind), true, nil
+	return *evidenceOf(f, name), true, nil
 }
 
 func evidenceOf(f Finding, name string) *File {
@@ -853,6 +894,11 @@ func evidenceOf(f Finding, name string) *File {
 	for i := range f.Evidence.Photos {
 		if f.Evidence.Photos[i].Name == name {
 			return &f.Evidence.Photos[i]
+		}
+	}
+	for i := range f.Evidence.Rechecks {
+		if f.Evidence.Rechecks[i].Name == name {
+			return &f.Evidence.Rechecks[i]
 		}
 	}
 	return nil

@@ -13,7 +13,7 @@
 //   - store: sites, cameras, camera_sources, users, user_sites,
 //     publish_tokens, whep_sessions (0001–0003, 0007)
 //   - relay/findings: findings, finding_events, finding_actions,
-//     finding_evidence (0004, 0006)
+//     finding_evidence (0004, 0006, 0012)
 //   - relay/notify: notify_cursor, notify_deliveries (0005)
 //   - relay/runs: runs, run_events, run_steps, run_findings (0009)
 //

@@ -106,6 +106,9 @@ type Evidence struct {
 	Snapshot *File  `json:"snapshot,omitempty"`
 	Clip     *File  `json:"clip,omitempty"`
 	Photos   []File `json:"photos"`
+	// Rechecks are the snapshots of the duty officers' re-checks, each
+	// named recheck-CURSOR after the verify or reopen it documents.
+	Rechecks []File `json:"rechecks,omitempty"`
 }
 
 // The evidence a console uploads (PUT /api/v1/findings/{id}/evidence/{kind}),

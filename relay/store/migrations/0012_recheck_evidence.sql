@@ -1,0 +1,22 @@
+-- A duty officer's re-check keeps its evidence (issue 11 §1): the snapshot
+-- of the frame on screen when they verified or reopened a finding, kind
+-- 'recheck', attached to that verify or reopen: position is the id of its
+-- event (the change cursor), so the file is named recheck-<cursor> and
+-- each re-check has at most one. SQLite cannot widen a CHECK in place: the
+-- table is made again with its rows.
+ALTER TABLE finding_evidence RENAME TO finding_evidence_before_0012;
+DROP INDEX finding_evidence_sha256;
+CREATE TABLE finding_evidence (
+    finding_id   TEXT NOT NULL REFERENCES findings (id),
+    kind         TEXT NOT NULL CHECK (kind IN ('snapshot', 'clip', 'photo', 'recheck')),
+    position     INTEGER NOT NULL DEFAULT 0,
+    sha256       TEXT NOT NULL,
+    bytes        INTEGER NOT NULL,
+    content_type TEXT NOT NULL,
+    added_at     TEXT NOT NULL,
+    PRIMARY KEY (finding_id, kind, position)
+);
+INSERT INTO finding_evidence (finding_id, kind, position, sha256, bytes, content_type, added_at)
+    SELECT finding_id, kind, position, sha256, bytes, content_type, added_at FROM finding_evidence_before_0012;
+DROP TABLE finding_evidence_before_0012;
+CREATE INDEX finding_evidence_sha256 ON finding_evidence (sha256);
