@@ -112,7 +112,7 @@ const table = [
     'finding.close': ['Escape'],
     'clip.play': ['Space'],
     'clip.step': [',', '.'],
-    'clip.speed': ['<', '>'],
+    'clip.speed': ['[', ']'],
   }),
 ]
 
