@@ -3,6 +3,7 @@ package coverage
 import (
 	"context"
 	"fmt"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -128,6 +129,29 @@ func BenchmarkCoverage(b *testing.B) {
 		b.Fatal(err)
 	}
 	b.Logf("%d intervals, %d spans", n, spans)
+	// The query plans docs/PERFORMANCE.md shows.
+	for _, q := range []string{
+		`SELECT site_id, camera_id, SUM(watched_ms) FROM watch_days WHERE day >= 1 AND day < 2 GROUP BY site_id, camera_id`,
+		`SELECT site_id, camera_id, SUM(MIN(end_ms, 1) - MAX(start_ms, 1)) FROM watch_spans INDEXED BY watch_spans_day
+			WHERE day BETWEEN 1 AND 1 AND start_ms < 1 AND end_ms > 1 GROUP BY site_id, camera_id`,
+		`SELECT site_id, camera_id, start_ms, end_ms FROM watch_spans INDEXED BY watch_spans_day WHERE day BETWEEN 1 AND 2 AND start_ms < 1 AND end_ms > 1 ORDER BY start_ms`,
+	} {
+		rows, err := s.DB.Query(`EXPLAIN QUERY PLAN ` + q)
+		if err != nil {
+			b.Fatal(err)
+		}
+		var plan []string
+		for rows.Next() {
+			var id, parent, notused int
+			var detail string
+			if err := rows.Scan(&id, &parent, &notused, &detail); err != nil {
+				b.Fatal(err)
+			}
+			plan = append(plan, detail)
+		}
+		rows.Close()
+		b.Logf("%s\n  -> %s", strings.Join(strings.Fields(q), " "), strings.Join(plan, "; "))
+	}
 	for _, c := range []struct {
 		name string
 		run  func() error

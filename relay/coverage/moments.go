@@ -79,7 +79,7 @@ func (s *Store) Moments(ctx context.Context, back, ahead time.Duration) (wire.Mo
 	if err != nil {
 		return wire.Moments{}, err
 	}
-	spans, err := s.spans(ctx, from.Add(-6*time.Hour), now, "")
+	spans, err := s.spans(ctx, from.Add(-6*time.Hour), now, "", s.evaluated()) // a window is at most 6 h
 	if err != nil {
 		return wire.Moments{}, err
 	}

@@ -3,7 +3,9 @@ package coverage
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/qianliyan/qianliyan/internal/fault"
@@ -66,7 +68,7 @@ func (s *Store) Report(ctx context.Context, q Query) (wire.Coverage, error) {
 	if within {
 		out.Shift = &sh
 		end := minTime(q.To, q.At)
-		if spans, err = s.spans(ctx, q.From.Add(-s.maxGap()), maxTime(end, q.From), q.Site); err != nil {
+		if spans, err = s.spans(ctx, q.From.Add(-s.maxGap()), maxTime(end, q.From), q.Site, s.evaluated()); err != nil {
 			return wire.Coverage{}, err
 		}
 	}
@@ -137,6 +139,24 @@ func (s *Store) Report(ctx context.Context, q Query) (wire.Coverage, error) {
 		out.Sites = append(out.Sites, *sc)
 	}
 	return out, nil
+}
+
+// evaluated returns the zones a shift's report reads spans of: those
+// with a policy or a key moment.
+func (s *Store) evaluated() []string {
+	var out []string
+	for z := range s.Policies {
+		out = append(out, z)
+	}
+	for _, m := range s.KeyMoments {
+		for _, z := range m.Zones {
+			if !slices.Contains(out, z) {
+				out = append(out, z)
+			}
+		}
+	}
+	sort.Strings(out)
+	return out
 }
 
 // maxGap is the longest max_gap of the policies: how far before a period
@@ -229,15 +249,22 @@ func (s *Store) perCamera(ctx context.Context, q string, args ...any) (map[camer
 	return out, rows.Err()
 }
 
-// spans returns the cameras' watched spans overlapping [from, to).
-func (s *Store) spans(ctx context.Context, from, to time.Time, site string) (map[cameraKey][]span, error) {
+// spans returns the cameras' watched spans overlapping [from, to), of
+// the zones given (all when none), in no particular order.
+func (s *Store) spans(ctx context.Context, from, to time.Time, site string, zones []string) (map[cameraKey][]span, error) {
 	f, t := ms(from), ms(to)
 	q := `SELECT site_id, camera_id, start_ms, end_ms FROM watch_spans INDEXED BY watch_spans_day WHERE day BETWEEN ? AND ? AND start_ms < ? AND end_ms > ?`
 	args := []any{f / dayMillis, t / dayMillis, t, f}
 	if site != "" {
 		q, args = q+` AND site_id = ?`, append(args, site)
 	}
-	rows, err := s.DB.QueryContext(ctx, q+` ORDER BY start_ms`, args...)
+	if len(zones) > 0 {
+		q += ` AND zone IN (?` + strings.Repeat(", ?", len(zones)-1) + `)`
+		for _, z := range zones {
+			args = append(args, z)
+		}
+	}
+	rows, err := s.DB.QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("reading watched spans: %w", err)
 	}
