@@ -33,7 +33,10 @@ type ConsumerOptions struct {
 
 // Consumer follows the relay's changes feed and applies it to the
 // findings this console has: the site's acknowledgement and rectification,
-// and their notes, in the local history and status. Its cursor is kept in
+// and their notes, in the local history and status. It keeps a copy of
+// every finding the feed tells of that this console did not flag (issue
+// 11 §1), with its history and the relay's list of its evidence, and,
+// once per relay, of every finding the relay lists. Its cursor is kept in
 // the console store with the changes it covers, so a restart neither
 // misses nor repeats any.
 type Consumer struct {
@@ -61,7 +64,16 @@ func (c *Consumer) Run(ctx context.Context) error {
 	relay := c.opts.Relay.BaseURL()
 	backoff := time.Duration(0)
 	for {
-		n, err := c.poll(ctx, relay)
+		err := c.backfill(ctx, relay)
+		var n int
+		if err == nil {
+			n, err = c.poll(ctx, relay)
+		}
+		if ctx.Err() == nil {
+			if nerr := c.opts.Store.NoteFeed(ctx, relay, err == nil); nerr != nil {
+				c.log.Warn().Err(nerr).Msg("recording when the relay's changes were last taken")
+			}
+		}
 		switch {
 		case ctx.Err() != nil:
 			return ctx.Err()
@@ -113,7 +125,11 @@ func (c *Consumer) poll(ctx context.Context, relay string) (int, error) {
 		})
 	}
 	cursor := max(ans.Cursor, changes[len(changes)-1].Cursor)
-	ids, err := c.opts.Store.ApplyRelayChangesIDs(ctx, relay, cursor, changes)
+	found, err := c.found(ctx, ans.Changes)
+	if err != nil {
+		return 0, fmt.Errorf("reading the findings of the relay's changes up to %d: %w", cursor, err)
+	}
+	ids, err := c.opts.Store.ApplySharedChanges(ctx, relay, cursor, found, changes)
 	if err != nil {
 		return 0, fmt.Errorf("applying the relay's changes up to %d: %w", cursor, err)
 	}

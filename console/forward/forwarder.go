@@ -317,6 +317,8 @@ func (f *Forwarder) send(ctx context.Context, e store.OutboxEntry) error {
 		return f.sendClip(ctx, e.FindingID)
 	case e.Kind == store.OutboxRun:
 		return f.sendRunEvent(ctx, e)
+	case e.Kind == store.OutboxRecheck:
+		return f.sendRecheck(ctx, e)
 	}
 	return fmt.Errorf("%w: outbox entry %d is of unknown kind %q", errRefused, e.Seq, e.Kind)
 }
@@ -408,7 +410,11 @@ func (f *Forwarder) sendChange(ctx context.Context, e store.OutboxEntry) error {
 	if !ok {
 		return fmt.Errorf("%w: change %d of %s is %q, which the relay has no action for", errRefused, e.Revision, e.FindingID, c.Action)
 	}
-	a := wire.ActionRequest{ActionID: ActionID(e.FindingID, e.Revision), Action: name}
+	aid, err := f.actionID(ctx, e)
+	if err != nil {
+		return err
+	}
+	a := wire.ActionRequest{ActionID: aid, Action: name}
 	switch name {
 	case wire.ActEdit:
 		// The relay keeps a note it is not given: the note as of this

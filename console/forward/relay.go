@@ -32,4 +32,8 @@ type Relay interface {
 	Finding(ctx context.Context, id string) (wire.Finding, error)
 	Changes(ctx context.Context, after int64, wait time.Duration) (wire.Changes, error)
 	FileRunEvent(ctx context.Context, runID string, ev wire.RunEvent) (wire.Run, bool, error)
+	// ListFindings and PutRecheck serve the duty room's shared record
+	// (shared.go).
+	ListFindings(ctx context.Context) ([]wire.Finding, error)
+	PutRecheck(ctx context.Context, findingID, actionID string, u relayclient.Upload) (wire.File, bool, error)
 }

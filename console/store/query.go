@@ -155,6 +155,9 @@ func (s *Store) scanFindings(ctx context.Context, rows *sql.Rows) ([]Finding, er
 		if err := s.loadForward(ctx, &out[i]); err != nil {
 			return nil, err
 		}
+		if err := s.loadShared(ctx, &out[i]); err != nil {
+			return nil, err
+		}
 	}
 	return out, nil
 }

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/qianliyan/qianliyan/internal/sqlitedb"
@@ -37,36 +36,7 @@ func (s *Store) Reopen(ctx context.Context, id, actor, note string, deadline tim
 }
 
 func (s *Store) recheck(ctx context.Context, id, actor, to, note string, deadline time.Time) (Finding, error) {
-	if strings.TrimSpace(note) == "" {
-		return Finding{}, fmt.Errorf("%w: a re-check needs a note saying what was seen", ErrInvalid)
-	}
-	now := s.now()
-	err := s.tx(ctx, func(tx *sql.Tx) error {
-		var status string
-		if err := tx.QueryRowContext(ctx, `SELECT status FROM findings WHERE id = ?`, id).Scan(&status); errors.Is(err, sql.ErrNoRows) {
-			return fmt.Errorf("%w: %s", ErrNotFound, id)
-		} else if err != nil {
-			return fmt.Errorf("reading %s: %w", id, err)
-		}
-		if status != "rectified" {
-			return fmt.Errorf("%w: the finding is %s; only a rectified finding can be %s", ErrTransition, status, to)
-		}
-		detail := map[string]any{"note": note}
-		if _, err := tx.ExecContext(ctx, `UPDATE findings SET status = ?, status_note = ? WHERE id = ?`, to, note, id); err != nil {
-			return fmt.Errorf("recording %s %s: %w", id, to, err)
-		}
-		if !deadline.IsZero() {
-			detail["deadline"] = sqlitedb.FormatTime(deadline)
-			if _, err := tx.ExecContext(ctx, `UPDATE findings SET deadline = ? WHERE id = ?`, sqlitedb.FormatTime(deadline), id); err != nil {
-				return fmt.Errorf("recording %s %s: %w", id, to, err)
-			}
-		}
-		return bump(ctx, tx, id, actor, to, detail, now)
-	})
-	if err != nil {
-		return Finding{}, err
-	}
-	return s.Get(ctx, id)
+	return s.recheckWith(ctx, id, actor, to, note, deadline, nil)
 }
 
 // RelayChange is a change of a finding at the relay, as its changes feed

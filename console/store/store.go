@@ -56,6 +56,8 @@ type Store struct {
 	forwarding map[string]int
 
 	space space
+	// feeds is how the relay's changes feed went (shared.go).
+	feeds feeds
 }
 
 // Open opens DATA/console.db and DATA/evidence, creating them if need be.
@@ -161,6 +163,9 @@ type Finding struct {
 	Snapshot   *Evidence `json:"snapshot,omitempty"`
 	Clip       *Evidence `json:"clip,omitempty"`
 	Forward    *Forward  `json:"forward,omitempty"`
+	// Shared is where the finding comes from and what the relay has of it
+	// (shared.go).
+	Shared
 }
 
 // Flag is what the view sends when the officer flags a deviation.
