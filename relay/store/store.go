@@ -16,6 +16,9 @@
 //     finding_evidence (0004, 0006, 0012)
 //   - relay/notify: notify_cursor, notify_deliveries (0005)
 //   - relay/runs: runs, run_events, run_steps, run_findings (0009)
+//   - relay/shifts: duties, handovers, handover_receipts, camera_states (0010)
+//   - relay/coverage: watch_intervals, watch_spans, watch_days,
+//     watch_consoles (0011)
 //
 // The relay hands the *sql.DB that OpenDatabase returns to each owner when
 // it is wired (relay.Start); an owner needing another's records asks that
