@@ -17,6 +17,11 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
+
+	"github.com/qianliyan/qianliyan/console"
 )
 
 // xInput types into an X display as a keyboard would, through the XTEST
@@ -454,4 +459,92 @@ func TestDesktopWindowPlaysFindingClip(t *testing.T) {
 		return share > 0, fmt.Sprintf("%.4f changed", share)
 	})
 	still("the clip standing on the frame before")
+}
+
+// clipJS is the clip player's state in the open finding's dialog, and what
+// its canvas shows: the share of pixels in the test pattern's strong
+// colours, and a hash of them.
+const clipJS = `(() => {
+  const p = document.querySelector('[data-overlay="finding"] [data-clip-player]')
+  if (!p) return { frame: -2 }
+  const c = p.querySelector('canvas')
+  let colour = 0, hash = 0
+  if (c.width > 0) {
+    const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data
+    let n = 0
+    for (let i = 0; i < d.length; i += 4 * 7) {
+      n++
+      if (Math.max(d[i], d[i + 1], d[i + 2]) - Math.min(d[i], d[i + 1], d[i + 2]) > 90) colour++
+      hash = (hash * 31 + d[i] + d[i + 1] * 7 + d[i + 2] * 13) >>> 0
+    }
+    colour /= n
+  }
+  return { frame: Number(p.dataset.clipFrame), playing: p.dataset.clipPlaying === 'true', colour, hash,
+    speed: (p.querySelector('[data-action="clip-speed"]') || {}).textContent || '' }
+})()`
+
+type clipView struct {
+	Frame   int     `json:"frame"`
+	Playing bool    `json:"playing"`
+	Colour  float64 `json:"colour"`
+	Hash    uint32  `json:"hash"`
+	Speed   string  `json:"speed"`
+}
+
+// TestFindingClipPlaysInChromium is the window test's counterpart in the
+// browser: the same player, checked by its state and its canvas.
+func TestFindingClipPlaysInChromium(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	st := startStack(t, ctx, 1, 1)
+	_, pageURL := serveConsole(t, ctx, console.Options{
+		RelayURL: st.relay.URL(), User: st.creds.User, Password: st.creds.Password,
+		Camera: "site-01/doff1", DataDir: t.TempDir(), Log: testLogger(t), ClipBefore: 2 * time.Second, ClipAfter: 6 * time.Second,
+	})
+	bctx := newBrowser(t, ctx)
+	if err := chromedp.Do(bctx, chromedp.Navigate(pageURL), chromedp.WaitVisible(chromedp.CSS(`[data-grid]`))); err != nil {
+		t.Fatalf("opening the console: %v", err)
+	}
+	tile := liveTile(t, bctx, "site-01/doff1")
+	drawnFor(t, bctx, tile, 2*time.Second)
+	if err := chromedp.Do(bctx, chromedp.Click(chromedp.CSS(fmt.Sprintf(`[data-tile-id=%q]`, tile)))); err != nil {
+		t.Fatalf("selecting %s: %v", tile, err)
+	}
+	pressKeys(t, bctx, "flagging", "f")
+	if err := chromedp.Do(bctx, chromedp.WaitVisible(chromedp.CSS(`[data-overlay="flag"]`))); err != nil {
+		t.Fatal(err)
+	}
+	pressKeys(t, bctx, "saving the flag", kb.Enter)
+	if err := chromedp.Do(bctx, chromedp.WaitNotPresent(chromedp.CSS(`[data-overlay="flag"]`))); err != nil {
+		t.Fatal(err)
+	}
+	pressKeys(t, bctx, "opening the findings list", "r")
+	if err := chromedp.Do(bctx, chromedp.WaitVisible(chromedp.CSS(`[data-panel="findings"] [data-finding-id]`))); err != nil {
+		t.Fatal(err)
+	}
+	pressKeys(t, bctx, "opening the finding", kb.Enter)
+
+	var v clipView
+	look := func(what string, cond func() bool) {
+		t.Helper()
+		waitFor(t, what, 45*time.Second, func() (bool, string) {
+			v = eval[clipView](t, bctx, clipJS)
+			return cond(), fmt.Sprintf("%+v", v)
+		})
+	}
+	look("the clip's first frame drawn once it is cut", func() bool { return v.Frame == 0 && v.Colour > 0.25 })
+	first := v.Hash
+	if err := chromedp.Do(bctx, chromedp.Click(chromedp.CSS(`[data-overlay="finding"] [data-clip-player] canvas`))); err != nil {
+		t.Fatalf("clicking the clip: %v", err)
+	}
+	look("the clip playing on", func() bool { return v.Playing && v.Frame >= 5 && v.Hash != first && v.Colour > 0.25 })
+	pressKeys(t, bctx, "pausing", " ")
+	look("the clip paused", func() bool { return !v.Playing })
+	at := v.Frame
+	pressKeys(t, bctx, "a frame back", ",")
+	look("one frame back", func() bool { return v.Frame == at-1 })
+	pressKeys(t, bctx, "a frame on, twice", ".", ".")
+	look("two frames on", func() bool { return v.Frame == at+1 })
+	pressKeys(t, bctx, "faster", "]")
+	look("twice the speed", func() bool { return strings.HasPrefix(strings.TrimSpace(v.Speed), "2×") })
 }

@@ -48,6 +48,8 @@ export class ClipPlayer {
   private queue: { index: number; frame: VideoFrame }[] = []
   private tickHandle: number | undefined
   private anchor: { wall: number; time: number } | undefined
+  // The frame a seek under way is to show.
+  private wanted: number | undefined
   private state: ClipState = { playing: false, index: -1, time: 0, rate: 1 }
   private readonly makeDecoder: (init: VideoDecoderInit) => DecoderLike
   private readonly makeChunk: (init: EncodedVideoChunkInit) => EncodedVideoChunk
@@ -79,6 +81,7 @@ export class ClipPlayer {
     const run = this.stop()
     const n = this.clip.samples.length
     const target = Math.max(0, Math.min(n - 1, index))
+    this.wanted = target
     let last: { index: number; frame: VideoFrame } | undefined
     const d = this.open(run, target, (index, frame) => {
       last?.frame.close()
@@ -96,13 +99,14 @@ export class ClipPlayer {
       last?.frame.close()
       return
     }
+    this.wanted = undefined
     this.drawFrame(last.index, last.frame)
     this.set({})
   }
 
-  /** Moves by `delta` frames, paused. */
+  /** Moves by `delta` frames, paused; from the frame being sought if a step is under way (a key held down). */
   step(delta: number): Promise<void> {
-    return this.show(Math.max(0, this.state.index) + delta)
+    return this.show((this.wanted ?? Math.max(0, this.state.index)) + delta)
   }
 
   /** Plays on from the frame shown; from the start when at the end. */
@@ -188,6 +192,7 @@ export class ClipPlayer {
   // Ends what is going on (playing, a seek) and returns the new run's number.
   private stop(): number {
     const run = ++this.run
+    this.wanted = undefined
     if (this.tickHandle !== undefined) this.scheduler.cancel(this.tickHandle)
     this.tickHandle = undefined
     const d = this.decoder
