@@ -105,7 +105,7 @@ func TestDefaultTour(t *testing.T) {
 		cam("site-01", "don", "donning_room"),
 	}
 	got, ok := DefaultTour(cams)
-	want := Tour{Name: DefaultTourName, Steps: []Step{
+	want := Tour{Name: DefaultTourName, Title: BuiltInTitle(DefaultTourName), Steps: []Step{
 		{Camera: "site-01/doff2", DwellS: 15}, {Camera: "site-01/doff1", DwellS: 15},
 		{Camera: "site-02/waste", DwellS: 15}, {Camera: "site-02/doff1", DwellS: 15},
 	}}
