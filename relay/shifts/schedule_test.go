@@ -63,3 +63,29 @@ func TestScheduleRefusesSameStart(t *testing.T) {
 		t.Fatal("two shifts starting at 01:00 accepted")
 	}
 }
+
+// A handover closes the shift under way, or within the grace of its start
+// the one before for an officer on duty since before it.
+func TestHandoverClosesWhichShift(t *testing.T) {
+	shanghai, _ := time.LoadLocation("Asia/Shanghai")
+	at := func(day, h, m int) time.Time { return time.Date(2026, 12, day, h, m, 0, 0, shanghai) }
+	s := New(Config{Schedule: mustSchedule(t, Def{ID: "day", Start: 8 * 60}, Def{ID: "night", Start: 20 * 60}), Grace: time.Hour})
+	for _, c := range []struct {
+		name       string
+		since, now time.Time
+		id         string
+		start      time.Time
+	}{
+		{"night officer on time", at(2, 19, 50), at(3, 7, 55), "night", at(2, 20, 0)},
+		{"night officer 20 min late", at(2, 19, 50), at(3, 8, 20), "night", at(2, 20, 0)},
+		{"night officer past the grace", at(2, 19, 50), at(3, 9, 0), "day", at(3, 8, 0)},
+		{"day officer who signed on at 08:05", at(3, 8, 5), at(3, 8, 30), "day", at(3, 8, 0)},
+		{"day officer at the end of the day", at(3, 8, 5), at(3, 19, 58), "day", at(3, 8, 0)},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			if sh := s.handedOver(c.since, c.now); sh.ID != c.id || !sh.Start.Equal(c.start) {
+				t.Fatalf("closes %s from %v, want %s from %v", sh.ID, sh.Start, c.id, c.start)
+			}
+		})
+	}
+}
