@@ -32,16 +32,30 @@ export function useFirstWall(wall: WallState, opts: FirstWallOptions) {
     if (isGrid(grid)) wall.setGrid(grid)
   }
 
-  /** Reads the saved layouts and tours, then sets the wall up. */
+  /**
+   * Sets the wall up, and reads the saved layouts and tours. Only a wall the
+   * address names (?layout=) waits for them: a first wall needs the camera
+   * list alone, so its tiles open their video while the rest still loads
+   * (before issue 10 every start waited for both lists, one more round trip
+   * before any video socket opened).
+   */
   async function start(): Promise<void> {
-    await Promise.all([opts.layouts.load(), opts.tours.load()])
     const layout = address.get('layout')
     const tour = address.get('tour')
-    const l = layout ? opts.layouts.list.value.find((x) => x.name === layout) : undefined
-    if (l) wall.restore(l)
-    else if (!wall.restoredFromStorage && feed.loaded.value) firstWall()
-    asked()
-    started = true
+    const saved = Promise.all([opts.layouts.load(), opts.tours.load()])
+    if (!layout) {
+      if (!wall.restoredFromStorage && feed.loaded.value) firstWall()
+      asked()
+      started = true
+    }
+    await saved
+    if (layout) {
+      const l = opts.layouts.list.value.find((x) => x.name === layout)
+      if (l) wall.restore(l)
+      else if (!wall.restoredFromStorage && feed.loaded.value) firstWall()
+      asked()
+      started = true
+    }
     if (tour) opts.tours.start(tour)
   }
 
