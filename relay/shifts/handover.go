@@ -33,7 +33,9 @@ type state struct {
 
 // gather reads what shift sh leaves at now.
 func (s *Shifts) gather(ctx context.Context, p auth.Principal, sh wire.Shift, now time.Time) (state, error) {
-	all, err := s.Findings.List(ctx, p, findings.Filter{})
+	// A finding closed before the shift began was neither flagged in it
+	// nor awaits anything.
+	all, err := s.Findings.List(ctx, p, findings.Filter{ClosedSince: sh.Start})
 	if err != nil {
 		return state{}, err
 	}
