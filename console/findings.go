@@ -118,6 +118,16 @@ func (s findingsSession) Observer(context.Context) (string, string, error) {
 	return sess.user.Name, sess.relay, nil
 }
 
+// RelayEvidence fetches a finding's evidence file from the relay with the
+// session's token, for the view, which holds none.
+func (s findingsSession) RelayEvidence(ctx context.Context, findingID, name, sum string) ([]byte, error) {
+	sess, err := s.b.signedIn()
+	if err != nil {
+		return nil, err
+	}
+	return sess.client.EvidenceFile(ctx, findingID, name, sum)
+}
+
 // KnownCameras is the list the session holds, kept by the relay's event
 // stream and every list fetched: a flag asks the relay nothing.
 func (s findingsSession) KnownCameras() []relayclient.Camera {

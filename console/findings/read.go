@@ -145,6 +145,10 @@ func (s *Service) Evidence(ctx context.Context, name string) (EvidenceFile, erro
 	unknown := func() error { return fault.New(fault.NotFound, "unknown_evidence", "no evidence file %q", name) }
 	ev, err := s.opts.Store.EvidenceFile(ctx, name)
 	if errors.Is(err, store.ErrNotFound) {
+		// A re-check's snapshot, or a file the relay lists (shared.go).
+		ev, err = s.sharedEvidence(ctx, name)
+	}
+	if errors.Is(err, store.ErrNotFound) {
 		return EvidenceFile{}, unknown()
 	}
 	if err != nil {

@@ -14,6 +14,24 @@ import (
 type Recheck struct {
 	Note     string  `json:"note"`
 	Deadline *string `json:"deadline"` // RFC 3339; reopening only
+	// Snapshot is the JPEG (base64, or a data: URL) of the frame the
+	// officer re-checked on, kept as the evidence of the verify or reopen
+	// and sent to the relay after it; empty when the view had no picture.
+	Snapshot       string `json:"snapshot,omitempty"`
+	SnapshotWidth  int    `json:"snapshot_width,omitempty"`
+	SnapshotHeight int    `json:"snapshot_height,omitempty"`
+}
+
+// recheckSnapshot decodes and checks a re-check's snapshot as a flag's.
+func (s *Service) recheckSnapshot(in Recheck) (*store.RecheckSnapshot, error) {
+	if in.Snapshot == "" {
+		return nil, nil
+	}
+	data, w, h, err := s.checkSnapshot(FlagRequest{Snapshot: in.Snapshot, SnapshotWidth: in.SnapshotWidth, SnapshotHeight: in.SnapshotHeight})
+	if err != nil {
+		return nil, err
+	}
+	return &store.RecheckSnapshot{JPEG: data, Width: w, Height: h}, nil
 }
 
 // Verify closes a rectified finding after its re-check on video. The change
@@ -25,11 +43,15 @@ func (s *Service) Verify(ctx context.Context, id string, in Recheck) (store.Find
 	if in.Deadline != nil {
 		return store.Finding{}, fault.Field("deadline", "a verified finding is closed and needs no deadline")
 	}
+	snap, err := s.recheckSnapshot(in)
+	if err != nil {
+		return store.Finding{}, err
+	}
 	actor, err := s.observer(ctx)
 	if err != nil {
 		return store.Finding{}, err
 	}
-	return s.rechecked(s.opts.Store.Verify(ctx, id, actor, in.Note))
+	return s.rechecked(s.opts.Store.VerifyWith(ctx, id, actor, in.Note, snap))
 }
 
 // Reopen sends a rectified finding back to the site with a new deadline:
@@ -47,7 +69,11 @@ func (s *Service) Reopen(ctx context.Context, id string, in Recheck) (store.Find
 	if err != nil {
 		return store.Finding{}, err
 	}
-	return s.rechecked(s.opts.Store.Reopen(ctx, id, actor, in.Note, deadline))
+	snap, err := s.recheckSnapshot(in)
+	if err != nil {
+		return store.Finding{}, err
+	}
+	return s.rechecked(s.opts.Store.ReopenWith(ctx, id, actor, in.Note, deadline, snap))
 }
 
 func checkNote(in Recheck) error {

@@ -114,7 +114,13 @@ func (h *handler) listFindings(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	list, err := f.List(r.Context(), q)
-	return reply(w, http.StatusOK, map[string]any{"findings": list}, err)
+	if err != nil {
+		return err
+	}
+	// How current the relay's findings are, for the view to mark a list
+	// last known while the relay cannot be reached.
+	fresh, err := f.Freshness(r.Context())
+	return reply(w, http.StatusOK, map[string]any{"findings": list, "relay": fresh}, err)
 }
 
 // findingsQuery reads the list's filters from the address.
@@ -205,7 +211,7 @@ func (h *handler) withdraw(w http.ResponseWriter, r *http.Request) error {
 // POST /api/v1/findings/{id}/verify
 func (h *handler) verify(w http.ResponseWriter, r *http.Request) error {
 	var in findings.Recheck
-	f, err := h.decodeFinding(w, r, &in)
+	f, err := h.decodeRecheck(w, r, &in)
 	if err != nil {
 		return err
 	}
@@ -216,12 +222,22 @@ func (h *handler) verify(w http.ResponseWriter, r *http.Request) error {
 // POST /api/v1/findings/{id}/reopen
 func (h *handler) reopen(w http.ResponseWriter, r *http.Request) error {
 	var in findings.Recheck
-	f, err := h.decodeFinding(w, r, &in)
+	f, err := h.decodeRecheck(w, r, &in)
 	if err != nil {
 		return err
 	}
 	finding, err := f.Reopen(r.Context(), r.PathValue("id"), in)
 	return reply(w, http.StatusOK, finding, err)
+}
+
+// decodeRecheck reads a verify or reopen, which may carry the snapshot
+// re-checked on: base64 takes 4 bytes for 3.
+func (h *handler) decodeRecheck(w http.ResponseWriter, r *http.Request, in *findings.Recheck) (*findings.Service, error) {
+	f, err := h.findings(w)
+	if err != nil {
+		return nil, err
+	}
+	return f, httpapi.Decode(w, r, int64(f.MaxSnapshotBytes())/3*4+maxFindingBody, in)
 }
 
 // POST /api/v1/findings/{id}/retry: the body, if any, is not read: there is

@@ -18,14 +18,18 @@ import {
   findingsPath,
   parseFinding,
   parseFindings,
+  parseFreshness,
   parseRun,
   parseRunUpdate,
   parseTemplates,
+  recheckJSON,
   type Finding,
   type FindingEdit,
   type FindingsQuery,
   type FlagRequest,
+  type Freshness,
   type Mark,
+  type RecheckShot,
   type RunState,
   type RunUpdate,
   type Template,
@@ -143,6 +147,13 @@ export class ApiClient {
     return contract((v) => parseFindings(v, path), await this.request('GET', path))
   }
 
+  /** findings, with how current the relay's findings in it are (issue 11). */
+  async findingsPage(q: FindingsQuery = {}): Promise<{ findings: Finding[]; freshness?: Freshness }> {
+    const path = findingsPath(q)
+    const body = await this.request('GET', path)
+    return { findings: contract((v) => parseFindings(v, path), body), freshness: parseFreshness(body) }
+  }
+
   async finding(id: string): Promise<Finding> {
     const path = `/api/v1/findings/${encodeURIComponent(id)}`
     return contract((v) => parseFinding(v, path), await this.request('GET', path))
@@ -160,15 +171,15 @@ export class ApiClient {
   }
 
   /** Closes a rectified finding after its re-check on video; 409 bad_transition for any other. */
-  async verifyFinding(id: string, note: string): Promise<Finding> {
+  async verifyFinding(id: string, note: string, shot?: RecheckShot): Promise<Finding> {
     const path = `/api/v1/findings/${encodeURIComponent(id)}/verify`
-    return contract((v) => parseFinding(v, path), await this.request('POST', path, { note }))
+    return contract((v) => parseFinding(v, path), await this.request('POST', path, recheckJSON(note, undefined, shot)))
   }
 
   /** Sends a rectified finding back to the site with a new deadline. */
-  async reopenFinding(id: string, note: string, deadline: Date): Promise<Finding> {
+  async reopenFinding(id: string, note: string, deadline: Date, shot?: RecheckShot): Promise<Finding> {
     const path = `/api/v1/findings/${encodeURIComponent(id)}/reopen`
-    return contract((v) => parseFinding(v, path), await this.request('POST', path, { note, deadline: deadline.toISOString() }))
+    return contract((v) => parseFinding(v, path), await this.request('POST', path, recheckJSON(note, deadline, shot)))
   }
 
   /** Sends the changes the relay refused again; 409 nothing_failing when none was. */

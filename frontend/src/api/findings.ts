@@ -104,6 +104,68 @@ export interface Finding {
    * waitingFor: the relay the finding was flagged under, when the console is on another one (or none): it goes there only (docs/PROTOCOLS.md, round 5).
    */
   forward?: Forward
+  /** console: flagged on this console; relay: another console's, kept from the relay (issue 11). */
+  origin?: string
+  /** The site's photos of its rectification, as the relay lists them. */
+  photos?: RelayFile[]
+  /** The snapshots officers re-checked the finding on, with their verify or reopen. */
+  rechecks?: RecheckFile[]
+  /** The whole history: GET /api/v1/findings/{id} only. */
+  events?: FindingEvent[]
+}
+
+/** An evidence file the relay lists; `file` is served by the console backend (evidenceURL). */
+export interface RelayFile {
+  name: string
+  file: string
+  addedAt?: Date
+}
+
+export interface RecheckFile {
+  file: string
+  actor: string
+  action: string
+  at?: Date
+}
+
+/** One change of a finding: the console's own and the relay's (the site's, other officers'). */
+export interface FindingEvent {
+  at?: Date
+  actor: string
+  action: string
+  note?: string
+}
+
+/** How current the relay's findings in the list are (GET /api/v1/findings, "relay"). */
+export interface Freshness {
+  relay: string
+  asOf?: Date
+  reachable: boolean
+}
+
+export function parseFreshness(v: unknown): Freshness | undefined {
+  if (!isObject(v) || !isObject(v.relay)) return undefined
+  const r = v.relay
+  return { relay: typeof r.relay === 'string' ? r.relay : '', asOf: time(r.as_of), reachable: r.reachable === true }
+}
+
+/** A verify's or reopen's body: the note, a reopen's deadline, and the frame re-checked on. */
+export interface RecheckShot {
+  /** Base64 JPEG, without the data: prefix. */
+  jpegBase64: string
+  width: number
+  height: number
+}
+
+export function recheckJSON(note: string, deadline?: Date, shot?: RecheckShot): Record<string, unknown> {
+  const out: Record<string, unknown> = { note }
+  if (deadline) out.deadline = deadline.toISOString()
+  if (shot?.jpegBase64) {
+    out.snapshot = shot.jpegBase64
+    out.snapshot_width = shot.width
+    out.snapshot_height = shot.height
+  }
+  return out
 }
 
 export interface Forward {
@@ -301,6 +363,24 @@ export function parseFinding(v: unknown, where: string): Finding {
   if (snap) f.snapshot = snap
   const clip = evidence(v.clip)
   if (clip) f.clip = clip
+  if (typeof v.origin === 'string' && v.origin) f.origin = v.origin
+  if (Array.isArray(v.photos)) {
+    f.photos = v.photos.filter(isObject).map((p) => ({ name: typeof p.name === 'string' ? p.name : '', file: typeof p.file === 'string' ? p.file : '', addedAt: time(p.added_at) }))
+  }
+  if (Array.isArray(v.rechecks)) {
+    f.rechecks = v.rechecks
+      .filter(isObject)
+      .map((r) => ({ file: typeof r.file === 'string' ? r.file : '', actor: typeof r.actor === 'string' ? r.actor : '', action: typeof r.action === 'string' ? r.action : '', at: time(r.at) }))
+  }
+  if (Array.isArray(v.events)) {
+    f.events = v.events.filter(isObject).map((e) => {
+      const ev: FindingEvent = { at: time(e.at), actor: typeof e.actor === 'string' ? e.actor : '', action: typeof e.action === 'string' ? e.action : '' }
+      const d = e.detail
+      const note = isObject(d) ? (typeof d.note === 'string' ? d.note : typeof d.reason === 'string' ? d.reason : '') : ''
+      if (note) ev.note = note
+      return ev
+    })
+  }
   if (isObject(v.forward) && typeof v.forward.state === 'string') {
     f.forward = { state: v.forward.state }
     if (typeof v.forward.error === 'string' && v.forward.error) f.forward.error = v.forward.error

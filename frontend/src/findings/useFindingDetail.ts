@@ -9,6 +9,7 @@ import { useSubmit } from '../console/useSubmit'
 import { i18n, siteTime } from '../i18n'
 import { elementOf, resolve, type Commands, type KeyEventLike } from '../keys'
 import { checkReopen, findingActions, reopenDeadline } from './recheck'
+import { captureCamera } from './recheckShot'
 import { fromWallInput, toWallInput } from './shift'
 
 /** The dialog's fields the keyboard is sent to. */
@@ -176,7 +177,9 @@ export function useFindingDetail(api: ApiClient, target: Readonly<FindingDetailT
     await send(
       async () => {
         const id = f().id
-        const answer = request.deadline ? await api.reopenFinding(id, request.note, request.deadline) : await api.verifyFinding(id, request.note)
+        // The frame of the finding's camera on screen, kept as the re-check's evidence.
+        const shot = await captureCamera(f().camera)
+        const answer = request.deadline ? await api.reopenFinding(id, request.note, request.deadline, shot) : await api.verifyFinding(id, request.note, shot)
         opts.changed(answer)
         message.value = answer.status === 'reopened' && answer.deadline ? t('recheck.reopened', { time: siteTime(answer.deadline, target.timeZone) }) : t('recheck.verified')
         recheck.value = ''

@@ -4,7 +4,7 @@
 // published as window.__qly.findings for the end-to-end tests. Filing a
 // finding and the one open in the dialog are here too.
 import { computed, onScopeDispose, ref, shallowRef, watch, type Ref } from 'vue'
-import { ApiError, type ApiClient, type Finding, type FlagRequest } from '../api'
+import { ApiError, type ApiClient, type Finding, type FlagRequest, type Freshness } from '../api'
 import type { Say } from '../console/useNotice'
 import { failedText, i18n } from '../i18n'
 import { debug } from '../player'
@@ -44,6 +44,10 @@ export function hookOf(f: Finding, now: Date) {
     snapshot: f.snapshot?.file ?? '',
     forward: f.forward?.state ?? '',
     forwardError: f.forward?.error ?? '',
+    origin: f.origin ?? '',
+    observer: f.observer,
+    photos: f.photos?.length ?? 0,
+    rechecks: f.rechecks?.length ?? 0,
   }
 }
 
@@ -51,6 +55,11 @@ export function useFindings(api: ApiClient, opts: FindingsOptions) {
   const list = shallowRef<Finding[]>([])
   const loading = ref(false)
   const error = ref('')
+  /**
+   * How current the relay's findings in the list are: with the relay out
+   * of reach the list is the last known, as of then (issue 11).
+   */
+  const freshness = shallowRef<Freshness>()
   /** The findings panel is open. */
   const open = ref(false)
   /** The time the list was last read against (overdue, what is left). */
@@ -74,13 +83,18 @@ export function useFindings(api: ApiClient, opts: FindingsOptions) {
     loading.value = true
     const n = ++loads
     try {
-      const [recent, queue, overdue] = await Promise.all([
-        api.findings(new Date(Date.now() - (opts.backMs ?? 36 * 3600_000))),
+      const [page, queue, overdue] = await Promise.all([
+        api.findingsPage({ since: new Date(Date.now() - (opts.backMs ?? 36 * 3600_000)) }),
         api.findings({ statuses: ['rectified'] }).catch(orNone),
         api.findings({ overdue: true }).catch(orNone),
       ])
       // A slower older answer must not undo a newer one.
-      if (n === loads) list.value = mergeFindings(overdue, queue, recent)
+      if (n === loads) {
+        list.value = mergeFindings(overdue, queue, page.findings)
+        freshness.value = page.freshness
+        const d = debug()
+        if (d) d.findingsFreshness = page.freshness ? { reachable: page.freshness.reachable, asOf: page.freshness.asOf?.toISOString() ?? '' } : undefined
+      }
       error.value = ''
     } catch (err) {
       if (!(err instanceof ApiError && err.status === 404)) error.value = failedText(err)
@@ -157,7 +171,7 @@ export function useFindings(api: ApiClient, opts: FindingsOptions) {
     withdrawing.value = withdraw
   }
 
-  return { list, shown, loading, error, open, clock, detailId, detail, withdrawing, load, upsert, changed, file, start, show }
+  return { list, shown, loading, error, freshness, open, clock, detailId, detail, withdrawing, load, upsert, changed, file, start, show }
 }
 
 export type FindingsState = ReturnType<typeof useFindings>

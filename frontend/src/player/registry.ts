@@ -13,6 +13,8 @@ export interface QlyDebug {
   findings?: object[]
   /** The backend's `findings` events handled, and the ids they named. */
   findingsEvents?: { events: number; ids: number }
+  /** How current the relay's findings in the list are (issue 11). */
+  findingsFreshness?: { reachable: boolean; asOf: string }
 }
 
 declare global {
