@@ -2,11 +2,11 @@
 // (useChecklistPlace), and the run on it (useChecklist): the zone's
 // templates, marks sent to the backend, the timers of timed steps, the
 // findings the backend's order rules propose, and a deviation marked with
-// the picker. A proposal is confirmed by key only once it is wholly on
-// screen, as is or with a note and another deadline. Runs outlive the panel (run.ts's openRuns): closed and opened
-// again on the same camera, the officer goes on where they were.
+// the picker (the proposals' answers are useProposals'). Runs outlive the
+// panel (run.ts's openRuns): closed and opened again on the same camera,
+// the officer goes on where they were.
 import { computed, onScopeDispose, reactive, ref, shallowRef, watch } from 'vue'
-import type { ApiClient, Finding, FlagRequest, Mark, Template } from '../api'
+import type { ApiClient, Mark, Template } from '../api'
 import type { Say } from '../console/useNotice'
 import { useSubmit } from '../console/useSubmit'
 import { currentLocale, failedText, i18n, localName } from '../i18n'
@@ -14,9 +14,11 @@ import type { Commands } from '../keys'
 import { debug } from '../player'
 import type { WallState } from '../wall/useWall'
 import { captureTile } from './capture'
-import { catalogue, draftFor, flagRequest, type FlagDraft, type Frame } from './flag'
-import { bySpecificity, ChecklistRun, openRuns, type OpenRuns, type Proposal } from './run'
-import { fromWallInput, toWallInput } from './shift'
+import { flagRequest, type FlagDraft } from './flag'
+import { bySpecificity, ChecklistRun, openRuns, type OpenRuns } from './run'
+import { useProposals, type ProposalSight, type Shot } from './useProposals'
+
+export type { ProposalDetails } from './useProposals'
 
 /** Which camera the checklist is open on, in which tile. */
 export interface ChecklistPlace {
@@ -72,8 +74,6 @@ export function useChecklistPlace(wall: WallState, opts: { inUse(): number; togg
 
 export type ChecklistPlaceState = ReturnType<typeof useChecklistPlace>
 
-/** The picture on screen when a key was pressed; a tile without one gives none. */
-type Shot = Promise<Frame | undefined>
 
 export interface ChecklistTarget {
   camera: string
@@ -83,33 +83,14 @@ export interface ChecklistTarget {
   timeZone?: string
 }
 
-export interface ChecklistOptions {
-  /** Files a finding (useFindings' file). */
-  file(r: FlagRequest): Promise<Finding>
+/** file and focus (the picker or a proposal's fields closed) are the proposals' too. */
+export interface ChecklistOptions extends ProposalSight {
   /** The run now follows this template. */
   template?(id: string): void
   /** Esc: the panel closes. */
   close(): void
-  /** The picker closed: the keyboard goes back to the panel. */
-  focus(): void
   /** Milliseconds between timer redraws while one runs. */
   tickMs?: number
-  /** Whether the proposal is wholly on screen now; without it, every one is. */
-  seen?(key: string): boolean
-  /** Scrolls the proposal into view. */
-  reveal?(key: string): void
-  /** Puts the keyboard in the proposal's note, once its fields are drawn. */
-  focusDetails?(): void
-}
-
-/** The fields a proposal is confirmed with when the officer adds to it (e). */
-export interface ProposalDetails {
-  /** The proposal's key; '' when no fields are open. */
-  key: string
-  note: string
-  /** "YYYY-MM-DD HH:MM", in the site's time. */
-  deadline: string
-  problem: string
 }
 
 /** The run on the target's camera; `target` may be a component's props, read as they change. */
@@ -200,88 +181,8 @@ export function useChecklist(api: ApiClient, target: Readonly<ChecklistTarget>, 
     publish()
   }
 
-  const entryOf = (r: ChecklistRun<Shot>, p: Proposal<Shot>) => catalogue([r.template]).find((e) => e.deviation.id === p.flag.deviation)
-
-  /** Files a proposed finding with the picture of the mark that raised it; `added`: the officer's note and deadline. */
-  async function confirm(p: Proposal<Shot> | undefined, added?: { note: string; deadline: Date }): Promise<boolean> {
-    const r = run.value
-    if (!r || !p || p.state !== 'proposed') return false
-    p.state = 'saving'
-    p.error = undefined
-    publish()
-    try {
-      const frame = await p.snapshot
-      if (!frame) throw new Error(i18n.global.t('flag.noPicture'))
-      const entry = entryOf(r, p)
-      const draft = { ...draftFor(entry, new Date()), step: p.flag.step, template: r.template, ...added }
-      const text = entry ? localName(entry.deviation.text, currentLocale()) : localName(p.flag.reason, currentLocale())
-      if (!entry) draft.freeText = text
-      const f = await opts.file(flagRequest(draft, frame, text))
-      p.state = 'confirmed'
-      p.findingId = f.id
-      return true
-    } catch (err) {
-      p.state = 'proposed'
-      p.error = failedText(err)
-      return false
-    } finally {
-      publish()
-    }
-  }
-
-  /**
-   * The pending proposal, if the officer can see it: one wholly on screen.
-   * One that is not is brought into view instead, and the key does nothing
-   * more: the next press acts on what is now seen.
-   */
-  function seenPending(): Proposal<Shot> | undefined {
-    const p = run.value?.pending
-    if (!p) return undefined
-    if (opts.seen && !opts.seen(p.key)) {
-      opts.reveal?.(p.key)
-      return undefined
-    }
-    return p
-  }
-
-  // ---- a proposal confirmed with the officer's note and deadline (e)
-  const details = reactive<ProposalDetails>({ key: '', note: '', deadline: '', problem: '' })
-  const zone = () => target.timeZone ?? Intl.DateTimeFormat().resolvedOptions().timeZone
-
-  function openDetails(p: Proposal<Shot> | undefined): void {
-    const r = run.value
-    if (!r || !p || p.state !== 'proposed') return
-    Object.assign(details, { key: p.key, note: '', deadline: toWallInput(draftFor(entryOf(r, p), new Date()).deadline, zone()), problem: '' })
-    opts.focusDetails?.()
-  }
-
-  function closeDetails(): void {
-    details.key = ''
-    details.problem = ''
-    opts.focus()
-  }
-
-  async function saveDetails(): Promise<void> {
-    const p = run.value?.proposals.find((x) => x.key === details.key)
-    if (!p) return closeDetails()
-    const deadline = fromWallInput(details.deadline, zone())
-    if (!deadline) {
-      details.problem = i18n.global.t('flag.badDeadline')
-      return
-    }
-    if (deadline.getTime() <= Date.now()) {
-      details.problem = i18n.global.t('flag.pastDeadline')
-      return
-    }
-    details.problem = ''
-    if (await confirm(p, { note: details.note.trim(), deadline })) closeDetails()
-  }
-
-  function dismiss(p: Proposal<Shot> | undefined): void {
-    if (!p) return
-    run.value?.dismiss(p.key)
-    publish()
-  }
+  const proposals = useProposals(run, target, opts, publish)
+  const { details, confirm, dismiss, seenPending, openDetails, closeDetails, saveDetails } = proposals
 
   /** t: the zone's next checklist. */
   function nextTemplate(): void {
