@@ -332,3 +332,95 @@ func TestContractFindingTitle(t *testing.T) {
 		})
 	}
 }
+
+// TestContractSharedFindings: the calls of the duty room's shared record
+// (issue 11 §1): the relay's list of findings, an evidence file fetched by
+// its name and checked against its digest, and a re-check's snapshot
+// attached to the verify it documents; and their refusals.
+func TestContractSharedFindings(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	r := relaytest.Start(t, relaytest.Options{})
+	creds := r.Demo()
+	duty := signIn(t, r.URL(), creds.User, creds.Password)
+	mgr := signIn(t, r.URL(), creds.Managers[0], creds.ManagerPassword)
+	at := time.Now().Add(-time.Minute).UTC().Truncate(time.Millisecond)
+	d := wire.Draft{ID: "shared-1", Site: "site-01", Camera: "doff1", Zone: "doffing_room_1", TemplateID: "ppe-doffing", TemplateVersion: 1,
+		Step: "goggles", Deviation: "wrong_order", DeviationText: "脱卸顺序错误", Severity: "major",
+		Observer: creds.User, ObservedAt: at, FlaggedAt: at.Add(time.Second), Deadline: at.Add(48 * time.Hour)}
+	if _, _, err := duty.FileFinding(ctx, d); err != nil {
+		t.Fatal(err)
+	}
+	jpeg := append([]byte("\xff\xd8\xff\xe0"), "a snapshot"...)
+	snap := upload(wire.EvidenceSnapshot, "image/jpeg", jpeg)
+	if _, _, err := duty.PutEvidence(ctx, d.ID, snap); err != nil {
+		t.Fatal(err)
+	}
+
+	list, err := duty.ListFindings(ctx)
+	if err != nil || len(list) != 1 || list[0].ID != d.ID || list[0].Evidence.Snapshot == nil || list[0].Evidence.Snapshot.SHA256 != snap.SHA256 {
+		t.Fatalf("the relay's list: %+v, %v", list, err)
+	}
+	got, err := duty.EvidenceFile(ctx, d.ID, wire.EvidenceSnapshot, snap.SHA256)
+	if err != nil || !bytes.Equal(got, jpeg) {
+		t.Fatalf("fetching the snapshot: %q, %v", got, err)
+	}
+	if _, err := duty.EvidenceFile(ctx, d.ID, wire.EvidenceSnapshot, strings.Repeat("0", 64)); err == nil {
+		t.Fatal("a file whose digest is not the list's was taken")
+	}
+
+	for _, a := range []wire.ActionRequest{{ActionID: "shared-ack", Action: wire.ActAcknowledge}, {ActionID: "shared-fix", Action: wire.ActRectify, Note: "done"}} {
+		if _, err := mgr.Act(ctx, d.ID, a); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := duty.Act(ctx, d.ID, wire.ActionRequest{ActionID: "shared-verify", Action: wire.ActVerify, Note: "re-checked"}); err != nil {
+		t.Fatal(err)
+	}
+	shot := append([]byte("\xff\xd8\xff\xe0"), "the re-check"...)
+	file, created, err := duty.PutRecheck(ctx, d.ID, "shared-verify", upload(wire.EvidenceRecheck, "image/jpeg", shot))
+	if err != nil || !created || !strings.HasPrefix(file.Name, wire.EvidenceRecheck+"-") || file.URL == "" {
+		t.Fatalf("the re-check snapshot: %+v %v %v", file, created, err)
+	}
+	if _, created, err := duty.PutRecheck(ctx, d.ID, "shared-verify", upload(wire.EvidenceRecheck, "image/jpeg", shot)); err != nil || created {
+		t.Fatalf("the re-check snapshot again: created %v, %v; want done already", created, err)
+	}
+	f, err := duty.Finding(ctx, d.ID)
+	if err != nil || len(f.Evidence.Rechecks) != 1 || f.Evidence.Rechecks[0].Name != file.Name {
+		t.Fatalf("read back: %+v, %v", f.Evidence, err)
+	}
+	if got, err := duty.EvidenceFile(ctx, d.ID, file.Name, file.SHA256); err != nil || !bytes.Equal(got, shot) {
+		t.Fatalf("fetching the re-check snapshot: %v", err)
+	}
+
+	for _, c := range []struct {
+		name   string
+		call   func() error
+		status int
+		code   string
+	}{
+		{"a re-check snapshot of an action that is no re-check", func() error {
+			_, _, err := duty.PutRecheck(ctx, d.ID, "shared-fix", upload(wire.EvidenceRecheck, "image/jpeg", shot))
+			return err
+		}, http.StatusUnprocessableEntity, "invalid_field"},
+		{"a re-check snapshot of no action", func() error {
+			_, _, err := duty.PutRecheck(ctx, d.ID, "", upload(wire.EvidenceRecheck, "image/jpeg", shot))
+			return err
+		}, http.StatusUnprocessableEntity, "invalid_field"},
+		{"a site manager's re-check snapshot", func() error {
+			_, _, err := mgr.PutRecheck(ctx, d.ID, "shared-verify", upload(wire.EvidenceRecheck, "image/jpeg", shot))
+			return err
+		}, http.StatusForbidden, "forbidden"},
+		{"an evidence file the finding does not have", func() error {
+			_, err := duty.EvidenceFile(ctx, d.ID, "photo-9", snap.SHA256)
+			return err
+		}, http.StatusNotFound, "unknown_evidence"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			var rerr *Error
+			if err := c.call(); !errors.As(err, &rerr) || rerr.Status != c.status || rerr.Code != c.code {
+				t.Fatalf("%v, want the relay's %d %s", err, c.status, c.code)
+			}
+		})
+	}
+}
