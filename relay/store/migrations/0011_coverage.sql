@@ -36,7 +36,8 @@ CREATE TABLE watch_spans (
     end_ms    INTEGER NOT NULL,
     PRIMARY KEY (site_id, camera_id, start_ms)
 ) WITHOUT ROWID;
-CREATE INDEX watch_spans_day ON watch_spans (day, site_id, camera_id, start_ms, end_ms);
+-- Covering: a period's spans (of some zones) are read from the index alone.
+CREATE INDEX watch_spans_day ON watch_spans (day, site_id, camera_id, start_ms, end_ms, zone);
 
 -- Each camera's watched time and last sight per UTC day, kept with the
 -- spans: a month's coverage sums 30 rows a camera, not every span.
