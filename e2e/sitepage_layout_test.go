@@ -7,6 +7,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/qianliyan/qianliyan/relay/api/apitest"
 	"github.com/qianliyan/qianliyan/relay/relaytest"
 )
 
@@ -43,6 +44,16 @@ type headerBox struct {
 func TestSitePageHeaderIsOneLine(t *testing.T) {
 	r := relaytest.ServeSites(t, sitePagePassword, nil)
 	r.File("f-1", "site-01", time.Now().Add(3*time.Hour))
+	r.File("f-2", "site-01", time.Now().Add(2*time.Hour))
+	// The manager has reported f-2 fixed: its page says when, and that the
+	// duty officer re-checks it, in the screenshots.
+	mgr := apitest.SignIn(t, r.URL(), "mgr1", sitePagePassword)
+	for _, a := range []string{"acknowledge", "rectify"} {
+		if status, b := mgr.Do("POST", "/api/v1/findings/f-2/actions", apitest.JSON,
+			[]byte(`{"action_id":"`+a+`-1","action":"`+a+`","note":"已更换手套"}`)); status != 200 {
+			t.Fatalf("%s: %d %s", a, status, b)
+		}
+	}
 	walk := openPhone(t)
 	act(t, walk, chromedp.Navigate(r.URL()+"/site/"), chromedp.WaitVisible(chromedp.CSS(`form[action="/site/login"]`)),
 		chromedp.SendKeys(chromedp.CSS(`input[name=user]`), "mgr1"),
@@ -60,6 +71,12 @@ func TestSitePageHeaderIsOneLine(t *testing.T) {
 				h := awaitJS[headerBox](t, walk, headerJS)
 				if h.Items != 3 || h.Rows != 1 || h.Height > h.Line+1 || h.Overflow || h.BrandCut {
 					t.Errorf("header %+v: want its 3 items on one row, as high as one line, inside the screen, a cut name with an ellipsis", h)
+				}
+				if width == 390 {
+					shot(t, walk, "site-page-list-390-"+lang+".png")
+					act(t, walk, chromedp.Navigate(r.URL()+"/site/findings/f-2"), chromedp.WaitVisible(chromedp.CSS(`#standing`)))
+					shot(t, walk, "site-page-rectified-390-"+lang+".png")
+					act(t, walk, chromedp.Navigate(r.URL()+"/site/"), chromedp.WaitVisible(chromedp.CSS(`ul.findings`)))
 				}
 			})
 		}
