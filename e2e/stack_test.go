@@ -43,7 +43,9 @@ func requireBuilt(t testing.TB, rel string) string {
 // with the page's address (its launch token included).
 func serveConsole(t testing.TB, ctx context.Context, opts console.Options) (*console.Backend, string) {
 	t.Helper()
-	opts.Assets = os.DirFS(filepath.Dir(requireBuilt(t, "frontend/dist/index.html")))
+	if opts.Assets == nil {
+		opts.Assets = os.DirFS(filepath.Dir(requireBuilt(t, "frontend/dist/index.html")))
+	}
 	backend, err := console.New(opts)
 	if err != nil {
 		t.Fatal(err)

@@ -167,7 +167,7 @@ func sampleTiles(t *testing.T, ctx context.Context) map[string]tileSample {
 }
 
 // eval runs a JavaScript expression and decodes its value.
-func eval[T any](t *testing.T, ctx context.Context, js string) T {
+func eval[T any](t testing.TB, ctx context.Context, js string) T {
 	t.Helper()
 	v, err := chromedp.Run(ctx, chromedp.Evaluate[T](js))
 	if err != nil {
@@ -177,7 +177,7 @@ func eval[T any](t *testing.T, ctx context.Context, js string) T {
 }
 
 // waitFor polls cond until it holds or within passes, and says what it last saw.
-func waitFor(t *testing.T, what string, within time.Duration, cond func() (bool, string)) time.Duration {
+func waitFor(t testing.TB, what string, within time.Duration, cond func() (bool, string)) time.Duration {
 	t.Helper()
 	start := time.Now()
 	for {

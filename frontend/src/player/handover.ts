@@ -18,8 +18,11 @@ export interface TileSourceKey {
   tileId: string
 }
 
-/** Makes a player; it calls firstFrame as its first frame is drawn. */
-export type MakePlayer<P extends TilePlayer> = (firstFrame: () => void) => P
+/**
+ * Makes a player; it calls firstFrame as its first frame is drawn.
+ * takingOver: another player's picture stays up until then.
+ */
+export type MakePlayer<P extends TilePlayer> = (firstFrame: () => void, takingOver: boolean) => P
 
 export class Handover<P extends TilePlayer> {
   private shownKey: TileSourceKey | undefined
@@ -52,7 +55,7 @@ export class Handover<P extends TilePlayer> {
       this.shownPlayer = undefined
       this.shownKey = undefined
       if (!key) return
-      const p = make(() => {})
+      const p = make(() => {}, false)
       this.shownPlayer = p
       this.shownKey = key
       this.adopted(p)
@@ -66,7 +69,7 @@ export class Handover<P extends TilePlayer> {
       this.shownKey = key
       this.nextPlayer = undefined
       this.adopted(p)
-    })
+    }, true)
     this.nextPlayer = p
     p.start()
   }

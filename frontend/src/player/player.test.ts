@@ -195,9 +195,9 @@ describe('Player', () => {
     let opened = 0
     const players = new Handover<Player>(() => {})
     const play = (stream: string) =>
-      players.play({ camera: 'site-01/doff1', stream, tileId: 'tile-1' }, (firstFrame) => {
+      players.play({ camera: 'site-01/doff1', stream, tileId: 'tile-1' }, (firstFrame, takingOver) => {
         const socket = sockets[opened++]!
-        return new Player({ canvas, open: () => socket, tileId: 'tile-1', camera: 'site-01/doff1', stream, onFirstFrame: firstFrame })
+        return new Player({ canvas, open: () => socket, tileId: 'tile-1', camera: 'site-01/doff1', stream, onFirstFrame: firstFrame, takingOver })
       })
     const feed = (s: ReturnType<typeof fakeSocket>, width: number) => {
       s.onopen?.({})

@@ -24,6 +24,12 @@ export interface PlayerOptions {
    * other's picture stays up until this one has its own.
    */
   onFirstFrame?: () => void
+  /**
+   * Another player's picture is on the canvas until this one's first frame:
+   * its counters go under window.__qly.tiles then, not at start, so that
+   * they are always those of the picture on screen.
+   */
+  takingOver?: boolean
   /** A live stream with no new picture for this long is shown as stalled (3 s). */
   stallAfterMs?: number
   connection?: ConnectionOptions
@@ -144,7 +150,7 @@ export class Player {
    * player this one takes over from, if any (see onFirstFrame).
    */
   start(): void {
-    registerTile(this.opts.tileId, this.stats)
+    if (!this.opts.takingOver) registerTile(this.opts.tileId, this.stats)
     this.connection.start()
     this.ticker = setInterval(() => this.tick(), tickMs)
     this.publish(true)
@@ -161,6 +167,7 @@ export class Player {
   }
 
   private firstDrawn(): void {
+    registerTile(this.opts.tileId, this.stats)
     registerPlayer(this.opts.tileId, this)
     this.opts.onFirstFrame?.()
   }

@@ -43,7 +43,7 @@ export function useTilePlayer(canvas: Readonly<Ref<HTMLCanvasElement | undefined
       return
     }
     const stream = tile.stream
-    players.play({ camera: cam, stream, tileId: tile.tileId }, (firstFrame) => {
+    players.play({ camera: cam, stream, tileId: tile.tileId }, (firstFrame, takingOver) => {
       const p: Player = new Player({
         canvas: c,
         open: () => open(cam, stream),
@@ -51,6 +51,7 @@ export function useTilePlayer(canvas: Readonly<Ref<HTMLCanvasElement | undefined
         camera: cam,
         stream,
         onFirstFrame: firstFrame,
+        takingOver,
         onUpdate: (s, stats) => {
           if (players.shown === p) show(s, stats)
         },
