@@ -28,6 +28,12 @@ func (s session) KnownCameras() []relayclient.Camera {
 	return cams
 }
 
+// RelayEvidence fetches a finding's evidence file from the relay, as the
+// console's session does for the files the relay lists.
+func (s session) RelayEvidence(ctx context.Context, findingID, name, sum string) ([]byte, error) {
+	return s.rc.EvidenceFile(ctx, findingID, name, sum)
+}
+
 // Parts change what a rig is built from, for the tests of the faults
 // around the core: where its data lives and how it reaches the relay.
 type Parts struct {
