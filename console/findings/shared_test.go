@@ -34,7 +34,9 @@ func TestRelayEvidenceFetchedOnceAndKept(t *testing.T) {
 	jpeg := findingstest.Snapshot(t, 32, 18, 9)
 	sum := sha256.Sum256(jpeg)
 	if _, _, err := other.PutEvidence(ctx, d.ID, relayclient.Upload{Kind: wire.EvidenceSnapshot, ContentType: "image/jpeg", SHA256: hex.EncodeToString(sum[:]),
-		Open: func() (io.ReadCloser, int64, error) { return io.NopCloser(bytes.NewReader(jpeg)), int64(len(jpeg)), nil }}); err != nil {
+		Open: func() (io.ReadCloser, int64, error) {
+			return io.NopCloser(bytes.NewReader(jpeg)), int64(len(jpeg)), nil
+		}}); err != nil {
 		t.Fatal(err)
 	}
 	wf, err := other.Finding(ctx, d.ID)
