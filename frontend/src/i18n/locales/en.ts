@@ -338,7 +338,7 @@ const en: Messages = {
     keysHint: 'D done · X deviation · N not seen · Space timer · Esc close',
   },
   deadlineInput: {
-    hint: 'As YYYY-MM-DD HH:MM, site time ({zone})',
+    hint: 'YYYY-MM-DD HH:MM · {zone}',
     plus: '+{h} h',
     plusTitle: '{h} hours from now',
   },

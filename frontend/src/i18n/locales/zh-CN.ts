@@ -339,7 +339,7 @@ export default {
     keysHint: 'D 已完成 · X 不规范 · N 未看到 · 空格 计时 · Esc 关闭',
   },
   deadlineInput: {
-    hint: '格式 YYYY-MM-DD HH:MM，现场时间（{zone}）',
+    hint: 'YYYY-MM-DD HH:MM · {zone}',
     plus: '+{h} 小时',
     plusTitle: '从现在起 {h} 小时',
   },
