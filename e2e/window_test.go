@@ -51,11 +51,12 @@ type desktopApp struct {
 	done chan error
 }
 
-func startDesktopApp(t *testing.T, ctx context.Context, c *city, display, data, home string) *desktopApp {
+func startDesktopApp(t *testing.T, ctx context.Context, c *city, display, data, home string, env ...string) *desktopApp {
 	t.Helper()
 	app := exec.CommandContext(ctx, requireBuilt(t, "bin/qianliyan"), "--relay", c.relay.URL(), "--user", c.user, "--data", data, "--log-level", "info")
 	app.Env = append(os.Environ(), "DISPLAY="+display, "QLY_PASSWORD="+c.password, "HOME="+home,
 		"XDG_DATA_HOME="+filepath.Join(home, "data"), "XDG_CONFIG_HOME="+filepath.Join(home, "config"), "XDG_CACHE_HOME="+filepath.Join(home, "cache"))
+	app.Env = append(app.Env, env...)
 	a := &desktopApp{cmd: app, logs: &bytes.Buffer{}, done: make(chan error, 1)}
 	app.Stdout, app.Stderr = a.logs, a.logs
 	if err := app.Start(); err != nil {
@@ -172,13 +173,8 @@ func TestDesktopWindowMaximisedFullScreenAndRemembered(t *testing.T) {
 
 	// F11 is the view's key: it works once the console is signed in and
 	// its wall is up, which the picture moving on the screen shows.
-	var prev = screenshot(t, display)
-	eventually.True(t, 90*time.Second, "the wall shows live video", func() bool {
-		shot := screenshot(t, display)
-		variance, changed := lumaStats(shot, prev)
-		prev = shot
-		return variance > 100 && changed > 0.0005
-	})
+	liveWall(t, display, "window-toolbar-zh.png")
+	findingsShot(t, display, id, "window-keys-findings-zh.png")
 	press(t, display, id, "F11")
 	eventually.True(t, 20*time.Second, "F11 makes the window full screen", func() bool {
 		g, _ = windowGeometry(display, id)
@@ -199,13 +195,19 @@ func TestDesktopWindowMaximisedFullScreenAndRemembered(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(data, "window.json"), []byte(`{"x":100,"y":80,"width":1000,"height":640,"maximised":false}`), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	app = startDesktopApp(t, ctx, c, display, data, home)
+	// In English this time (the webview's language follows the process's),
+	// for the screenshot of the toolbar in both languages.
+	app = startDesktopApp(t, ctx, c, display, data, home, "LANG=en_US.UTF-8", "LANGUAGE=en")
 	near := func(a, b int) bool { return a-b <= 40 && b-a <= 40 }
 	eventually.True(t, 60*time.Second, "the window opens at its kept size and place", func() bool {
 		var ok bool
 		id, g, ok = consoleWindow(display)
 		return ok && g.w == 1000 && g.h == 640 && near(g.x, 100) && near(g.y, 80) && !strings.Contains(wmState(display, id), "MAXIMIZED")
 	})
+	if os.Getenv("QLY_SCREENSHOT_DIR") != "" {
+		liveWall(t, display, "window-toolbar-en.png")
+		findingsShot(t, display, id, "window-keys-findings-en.png")
+	}
 	if out, err := x11(display, "xdotool", "windowmove", "--sync", id, "200", "150"); err != nil {
 		t.Fatalf("xdotool windowmove: %v: %s", err, out)
 	}
@@ -218,4 +220,45 @@ func TestDesktopWindowMaximisedFullScreenAndRemembered(t *testing.T) {
 	if kept["maximised"] != false || kept["width"] != float64(1000) || kept["height"] != float64(640) || !near(int(kept["x"].(float64)), 200) || !near(int(kept["y"].(float64)), 150) {
 		t.Fatalf("closed at 1000x640 near +200+150, the window kept %v (last seen at %v)", kept, g)
 	}
+}
+
+// liveWall waits until the picture on the screen moves (the console signed
+// in, its wall playing) and, with QLY_SCREENSHOT_DIR set, keeps the screen
+// as name there.
+func liveWall(t *testing.T, display, name string) {
+	t.Helper()
+	// The screen changing once is the page loading or the wall appearing;
+	// changing between three shots running is video playing.
+	prev := screenshot(t, display)
+	live := 0
+	eventually.True(t, 90*time.Second, "the wall shows live video", func() bool {
+		time.Sleep(500 * time.Millisecond)
+		shot := screenshot(t, display)
+		if quadrantsChanged(prev, shot) > 0 {
+			live++
+		} else {
+			live = 0
+		}
+		prev = shot
+		return live >= 3
+	})
+	if dir := os.Getenv("QLY_SCREENSHOT_DIR"); dir != "" {
+		saveScreenshot(t, prev, filepath.Join(dir, name))
+	}
+}
+
+// findingsShot, with QLY_SCREENSHOT_DIR set, opens the findings list (r),
+// keeps the screen with the list ringed as the region with the keys, and
+// closes it again (Esc).
+func findingsShot(t *testing.T, display, id, name string) {
+	t.Helper()
+	dir := os.Getenv("QLY_SCREENSHOT_DIR")
+	if dir == "" {
+		return
+	}
+	press(t, display, id, "r")
+	time.Sleep(2 * time.Second)
+	saveScreenshot(t, screenshot(t, display), filepath.Join(dir, name))
+	press(t, display, id, "Escape")
+	time.Sleep(time.Second)
 }

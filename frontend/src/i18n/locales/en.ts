@@ -21,7 +21,7 @@ const en: Messages = {
   },
   toolbar: {
     label: 'Toolbar',
-    grid: '{n} tiles',
+    grid: 'Tiles: {n}',
     fewer: 'Fewer tiles',
     more: 'More tiles',
     layouts: 'Layouts',
@@ -33,13 +33,13 @@ const en: Messages = {
     fullscreen: 'Full screen',
     secondWall: 'Second wall',
     secondWallBlocked: 'The browser blocked the new window: allow this page to open pop-ups',
-    keysIn: 'Keys go to',
+    keysIn: 'Keys:',
     regions: {
-      wall: 'the wall',
-      tree: 'the camera list',
-      findings: 'the findings list',
-      checklist: 'the checklist',
-      dialog: 'the dialog',
+      wall: 'wall',
+      tree: 'cameras',
+      findings: 'findings',
+      checklist: 'checklist',
+      dialog: 'dialog',
     },
   },
   language: {

@@ -34,7 +34,7 @@ export default {
     fullscreen: '全屏',
     secondWall: '第二画面墙',
     secondWallBlocked: '浏览器拦截了新窗口：请允许本页面打开弹出窗口',
-    keysIn: '按键作用于',
+    keysIn: '按键：',
     regions: {
       wall: '画面墙',
       tree: '摄像头列表',
