@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/target"
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
 
@@ -168,5 +169,26 @@ func TestKeysGoWhereTheScreenSays(t *testing.T) {
 		}
 		pressKeys(t, bctx, "closing the menu", kb.Escape)
 		keysIn(t, "findings")
+	})
+
+	step(t, "the second wall opens in a window of its own on this wall's grid", func(t *testing.T) {
+		opened := chromedp.WaitNewTarget(bctx, func(i *target.Info) bool { return strings.Contains(i.URL, "grid=4") })
+		if err := chromedp.Do(bctx, chromedp.Click(chromedp.CSS(`[role="toolbar"] button[data-action="wall.second"]`))); err != nil {
+			t.Fatalf("clicking the second wall: %v", err)
+		}
+		var id target.ID
+		select {
+		case id = <-opened:
+		case <-time.After(20 * time.Second):
+			t.Fatal("no second window within 20 s")
+		}
+		second, cancel := chromedp.NewContext(bctx, chromedp.WithTargetID(id))
+		defer cancel()
+		wctx, stop := context.WithTimeout(second, 30*time.Second)
+		defer stop()
+		// Signed in with the same secret, on a wall of its own.
+		if err := chromedp.Do(wctx, chromedp.WaitVisible(chromedp.CSS(`.wall[data-grid="4"]`))); err != nil {
+			t.Fatalf("the second wall's page: %v", err)
+		}
 	})
 }
