@@ -18,6 +18,7 @@ var owners = map[string][]string{
 	"relay/store":    {"sites", "cameras", "camera_sources", "users", "user_sites", "publish_tokens", "whep_sessions"},
 	"relay/findings": {"findings", "finding_events", "finding_actions", "finding_evidence"},
 	"relay/notify":   {"notify_cursor", "notify_deliveries"},
+	"relay/runs":     {"runs", "run_events", "run_steps", "run_findings"},
 	"relay/shifts":   {"duties", "handovers", "handover_receipts", "camera_states"},
 	"relay/coverage": {"watch_intervals", "watch_spans", "watch_days", "watch_consoles"},
 }
