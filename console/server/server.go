@@ -113,7 +113,10 @@ type Options struct {
 	// Findings returns the checklists and findings core, nil until the
 	// console has opened its store (answered 503 starting meanwhile).
 	Findings func() *findings.Service
-	Log      zerolog.Logger
+	// Shifts returns the signed-in relay's shifts API, or why there is
+	// none (a *fault.Error: signed out, the session expired).
+	Shifts func() (Shifts, error)
+	Log    zerolog.Logger
 }
 
 type handler struct {
@@ -148,6 +151,7 @@ func New(opts Options) http.Handler {
 	rt.Route("/api/v1/tours", httpapi.Methods{"GET": h.tours})
 	rt.Route("/api/v1/tours/{name}", httpapi.Methods{"PUT": h.putTour, "DELETE": h.deleteTour})
 	h.findingsRoutes()
+	h.shiftsRoutes()
 	rt.Handle("/api/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		httpapi.WriteError(w, http.StatusNotFound, "not_found", "no API "+r.Method+" "+r.URL.Path)
 	}))
