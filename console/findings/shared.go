@@ -47,9 +47,8 @@ func (s *Service) sharedEvidence(ctx context.Context, name string) (store.Eviden
 	}
 	data, err := relay.RelayEvidence(ctx, id, rf.Name, rf.SHA256)
 	if err != nil {
-		if fault.As(err) != nil {
-			return store.Evidence{}, err
-		}
+		// Signed out or the relay out of reach alike: the file is there,
+		// not here yet.
 		return store.Evidence{}, fault.New(fault.Unavailable, "evidence_at_relay",
 			"the %s of finding %s is at the relay and could not be fetched: %v", rf.Name, id, err)
 	}

@@ -167,6 +167,30 @@ describe('findings', () => {
     ])
   })
 
+  it('sends the frame re-checked on with a verify or reopen, and reads the shared record back (issue 11)', async () => {
+    const shared = {
+      ...finding,
+      origin: 'relay',
+      observer: 'li',
+      photos: [{ name: 'photo-1', file: 'aa.png', added_at: '2026-11-28T10:00:00Z' }],
+      rechecks: [{ file: 'bb.jpg', actor: 'wang', action: 'verify', at: '2026-11-28T11:00:00Z' }],
+      events: [{ at: '2026-11-28T10:00:00Z', actor: 'mgr1', action: 'rectify', detail: { note: '已整改' } }],
+    }
+    backend.route = (s) => (s.url.startsWith('/api/v1/findings?') ? { status: 200, body: { findings: [shared], relay: { relay: 'http://r', as_of: '2026-11-28T11:05:00Z', reachable: false } } } : { status: 200, body: shared })
+    const shot = { jpegBase64: '/9j/AA==', width: 320, height: 180 }
+    const f = await client().verifyFinding('f1', 'ok', shot)
+    await client().reopenFinding('f1', 'no', new Date('2026-11-28T19:00:00Z'), shot)
+    expect(backend.seen.map((x) => x.body)).toEqual([
+      '{"note":"ok","snapshot":"/9j/AA==","snapshot_width":320,"snapshot_height":180}',
+      '{"note":"no","deadline":"2026-11-28T19:00:00.000Z","snapshot":"/9j/AA==","snapshot_width":320,"snapshot_height":180}',
+    ])
+    expect(f).toMatchObject({ origin: 'relay', observer: 'li', photos: [{ name: 'photo-1', file: 'aa.png' }], rechecks: [{ file: 'bb.jpg', actor: 'wang', action: 'verify' }] })
+    expect(f.events).toEqual([{ at: new Date('2026-11-28T10:00:00Z'), actor: 'mgr1', action: 'rectify', note: '已整改' }])
+    const page = await client().findingsPage({ since: new Date('2026-11-27T00:00:00Z') })
+    expect(page.findings).toHaveLength(1)
+    expect(page.freshness).toEqual({ relay: 'http://r', asOf: new Date('2026-11-28T11:05:00Z'), reachable: false })
+  })
+
   it('says 409 nothing_failing and bad_transition in the backend words', async () => {
     backend.route = (s) =>
       s.url.endsWith('/retry')
