@@ -53,6 +53,15 @@ describe('useFindings', () => {
     expect(f.loading.value).toBe(false)
   })
 
+  it('keeps how current the relay’s findings are, for the panel to mark the last known list (issue 11)', async () => {
+    const recent: Answer = { status: 200, body: { findings: [findingWire({ id: 'a', origin: 'relay' })], relay: { relay: 'http://r', as_of: '2026-11-24T20:00:00Z', reachable: false } } }
+    backend.route = lists(recent, list(), list())
+    const f = findings()
+    await f.load()
+    expect(f.freshness.value).toEqual({ relay: 'http://r', asOf: new Date('2026-11-24T20:00:00Z'), reachable: false })
+    expect(f.list.value[0].origin).toBe('relay')
+  })
+
   it('still lists the last hours from a backend without the status and overdue filters', async () => {
     backend.route = lists(list(findingWire({ id: 'a' })), { status: 400, body: { error: { code: 'bad_query', message: 'status?' } } }, { status: 400, body: '' })
     const f = findings()
