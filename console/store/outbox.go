@@ -129,8 +129,9 @@ func (s *Store) outbox(ctx context.Context, relay string, limit int) ([]OutboxEn
 		next_attempt_at, coalesce(event_id, 0) FROM outbox WHERE sent_at = '' AND failed_at = ''`
 	args := []any{}
 	if relay != "" {
-		q += ` AND (finding_id IN (SELECT id FROM findings WHERE relay = ?) OR finding_id IN (SELECT id FROM runs WHERE relay = ?))`
-		args = append(args, relay, relay)
+		q += ` AND (finding_id IN (SELECT id FROM findings WHERE relay = ?) OR finding_id IN (SELECT id FROM runs WHERE relay = ?)
+			OR finding_id IN (SELECT id FROM watch_batches WHERE relay = ?))`
+		args = append(args, relay, relay, relay)
 	}
 	rows, err := s.db.QueryContext(ctx, q+` ORDER BY seq LIMIT ?`, append(args, limit)...)
 	if err != nil {
