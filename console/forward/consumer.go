@@ -26,7 +26,9 @@ type ConsumerOptions struct {
 	// 1 min).
 	MinBackoff, MaxBackoff time.Duration
 	// OnChange, if set, is told of the findings a poll changed (status,
-	// deadline, history) once the store has the change.
+	// deadline, history) once the store has the change; and, with no ids,
+	// that the relay's feed became reachable or unreachable: the lists are
+	// the last known, or current again, as a whole.
 	OnChange func(ids []string)
 	Log      zerolog.Logger
 }
@@ -63,6 +65,7 @@ func NewConsumer(opts ConsumerOptions) *Consumer {
 func (c *Consumer) Run(ctx context.Context) error {
 	relay := c.opts.Relay.BaseURL()
 	backoff := time.Duration(0)
+	reached := true // as the view assumes until told otherwise
 	for {
 		err := c.backfill(ctx, relay)
 		var n int
@@ -72,6 +75,12 @@ func (c *Consumer) Run(ctx context.Context) error {
 		if ctx.Err() == nil {
 			if nerr := c.opts.Store.NoteFeed(ctx, relay, err == nil); nerr != nil {
 				c.log.Warn().Err(nerr).Msg("recording when the relay's changes were last taken")
+			}
+			if (err == nil) != reached {
+				reached = err == nil
+				if c.opts.OnChange != nil {
+					c.opts.OnChange([]string{})
+				}
 			}
 		}
 		switch {

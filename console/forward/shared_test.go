@@ -13,6 +13,7 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -129,7 +130,12 @@ func TestAnotherConsolesFindingIsSharedAndVerifiedHere(t *testing.T) {
 	b := relayclienttest.SignedIn(t, tr.URL(), otherOfficer, otherPassword)
 	st := openStore(t)
 	runForwarder(t, st, b, Options{})
-	runConsumer(t, st, b, otherOfficer)
+	var wholeLists atomic.Int32 // OnChange told, with no ids, that the feed came or went
+	runConsumerWith(t, ConsumerOptions{Store: st, Relay: b, Self: otherOfficer, OnChange: func(ids []string) {
+		if len(ids) == 0 {
+			wholeLists.Add(1)
+		}
+	}})
 
 	f := fileElsewhere(t, a, 1)
 	photo := smallJPEG(99)
@@ -214,10 +220,13 @@ func TestAnotherConsolesFindingIsSharedAndVerifiedHere(t *testing.T) {
 	if !fr.Reachable || fr.AsOf.IsZero() {
 		t.Fatalf("freshness with the relay up: %+v", fr)
 	}
+	if n := wholeLists.Load(); n != 0 {
+		t.Fatalf("told %d times that the feed came or went, with the relay up all along", n)
+	}
 	tr.Stop(t)
-	eventually.True(t, eventually.Ceiling, "the relay's loss noticed", func() bool {
+	eventually.True(t, eventually.Ceiling, "the relay's loss noticed, and the view told", func() bool {
 		fr, _ = st.Freshness(ctx, b.BaseURL())
-		return !fr.Reachable
+		return !fr.Reachable && wholeLists.Load() == 1
 	})
 	if fr.AsOf.IsZero() {
 		t.Errorf("offline freshness %+v: the time last heard", fr)

@@ -60,6 +60,10 @@ describe('useFindings', () => {
     await f.load()
     expect(f.freshness.value).toEqual({ relay: 'http://r', asOf: new Date('2026-11-24T20:00:00Z'), reachable: false })
     expect(f.list.value[0].origin).toBe('relay')
+    // The relay's feed back: an event with no ids reads the lists whole.
+    backend.route = lists(list(findingWire({ id: 'a', origin: 'relay' })), list(), list())
+    await f.changed([])
+    expect(f.freshness.value).toBeUndefined()
   })
 
   it('still lists the last hours from a backend without the status and overdue filters', async () => {

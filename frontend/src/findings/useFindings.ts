@@ -129,6 +129,9 @@ export function useFindings(api: ApiClient, opts: FindingsOptions) {
       d.findingsEvents.events++
       d.findingsEvents.ids += ids.length
     }
+    // No ids: the relay's feed came or went, and with it whether the list
+    // is the last known (issue 11): read it whole.
+    if (ids.length === 0) return load()
     return refresher.changed(ids)
   }
 
