@@ -30,6 +30,9 @@ type Options struct {
 	// Workers is how many findings are sent at once (4).
 	Workers int
 	Now     func() time.Time
+	// Console names this console to the relay in watch batches (the
+	// store's ConsoleID when empty).
+	Console string
 	// OnChange, if set, is told of findings whose forward state may have
 	// changed (an entry delivered, refused, or retried later), after the
 	// store has it. It is called from the sending goroutines, so it must
@@ -254,7 +257,7 @@ func (f *Forwarder) sendFinding(ctx context.Context, es []store.OutboxEntry) (bo
 	touched := false
 	defer func() {
 		// A run's events change no finding the view shows.
-		if touched && f.opts.OnChange != nil && es[0].Kind != store.OutboxRun {
+		if touched && f.opts.OnChange != nil && es[0].Kind != store.OutboxRun && es[0].Kind != store.OutboxWatch {
 			f.opts.OnChange([]string{es[0].FindingID})
 		}
 	}()
@@ -319,6 +322,8 @@ func (f *Forwarder) send(ctx context.Context, e store.OutboxEntry) error {
 		return f.sendRunEvent(ctx, e)
 	case e.Kind == store.OutboxRecheck:
 		return f.sendRecheck(ctx, e)
+	case e.Kind == store.OutboxWatch:
+		return f.sendWatch(ctx, e)
 	}
 	return fmt.Errorf("%w: outbox entry %d is of unknown kind %q", errRefused, e.Seq, e.Kind)
 }

@@ -36,4 +36,6 @@ type Relay interface {
 	// (shared.go).
 	ListFindings(ctx context.Context) ([]wire.Finding, error)
 	PutRecheck(ctx context.Context, findingID, actionID string, u relayclient.Upload) (wire.File, bool, error)
+	// PostWatches sends watch intervals (watch.go).
+	PostWatches(ctx context.Context, b wire.WatchBatch) (wire.WatchBatchResult, error)
 }
