@@ -98,6 +98,7 @@ func TestChecklistSuggestionSeen(t *testing.T) {
 		if eval[bool](t, bctx, fmt.Sprintf(`!!document.querySelector(%q)`, proposal(first))) {
 			t.Error(`the first proposal's "saved" box is still shown above the new one`)
 		}
+		shot(t, bctx, "checklist-proposal.png")
 	})
 
 	step(t, "scrolled out of sight, Enter brings it into view instead of confirming it", func(t *testing.T) {
@@ -151,6 +152,42 @@ func TestChecklistSuggestionSeen(t *testing.T) {
 		mark := eval[string](t, bctx, fmt.Sprintf(`document.querySelector(%q + ' .mark').textContent.trim()`, row))
 		if shown != "done_deviation" || mark == "✓" {
 			t.Errorf("a rub stopped short shows %q (%q), want done_deviation, not a plain ✓", mark, shown)
+		}
+	})
+
+	step(t, "e opens a note and a deadline in place; Enter confirms the proposal with them", func(t *testing.T) {
+		// The short rub's proposal (and any order rule's) waits: the first.
+		var key string
+		waitFor(t, "a proposal waiting, on screen", 10*time.Second, func() (bool, string) {
+			for _, f := range eval[checklistState](t, bctx, checklistJS).Flags {
+				if f.State == "proposed" {
+					key = f.Step + ":" + f.Deviation
+					return wholeOnScreen(t, bctx, proposal(key)), key + " not wholly on screen"
+				}
+			}
+			return false, fmt.Sprint(flags(t))
+		})
+		pressKeys(t, bctx, "adding to it", "e")
+		jsTrue(t, bctx, "the note's field, with the keyboard", 10*time.Second, `(document.activeElement || {}).name === 'proposal-note'`)
+		pressKeys(t, bctx, "typing the note", "touched the mask strap")
+		shot(t, bctx, "checklist-proposal-details.png")
+		if note := eval[string](t, bctx, fmt.Sprintf(`document.querySelector(%q).value`, proposal(key)+` input[name="proposal-note"]`)); note != "touched the mask strap" {
+			t.Errorf("the note reads %q: the e that opened it went into it", note)
+		}
+		// The officer selects the deadline offered and types another over it.
+		eval[bool](t, bctx, fmt.Sprintf(`(() => { const i = document.querySelector(%q); i.focus(); i.select(); return true; })()`, proposal(key)+` input[name="proposal-deadline"]`))
+		pressKeys(t, bctx, "typing the deadline", "2099-01-02 08:30", kb.Enter)
+		waitFor(t, "the proposal filed", 10*time.Second, func() (bool, string) { return flags(t)[key] == "confirmed", fmt.Sprint(flags(t)) })
+		var id string
+		for _, f := range eval[checklistState](t, bctx, checklistJS).Flags {
+			if f.Step+":"+f.Deviation == key {
+				id = f.FindingID
+			}
+		}
+		// 08:30 at the Shanghai site.
+		deadline := eval[string](t, bctx, fmt.Sprintf(`((window.__qly.findings || []).find(f => f.id === %q) || {}).deadline || ''`, id))
+		if deadline != "2099-01-02T00:30:00.000Z" {
+			t.Errorf("finding %s filed with deadline %q, want the one typed, 2099-01-02 08:30 at the site", id, deadline)
 		}
 	})
 }
@@ -257,6 +294,7 @@ func TestFindingDetailByState(t *testing.T) {
 		waitFor(t, `"verified" whole on screen`, 5*time.Second, func() (bool, string) {
 			return wholeOnScreen(t, bctx, dialog+` [data-message]`), eval[string](t, bctx, fmt.Sprintf(`(document.querySelector(%q) || {}).textContent || ''`, dialog+` [data-message]`))
 		})
+		shot(t, bctx, "finding-verified.png")
 		pressKeys(t, bctx, "closing the finding", kb.Escape)
 		if err := chromedp.Do(bctx, chromedp.WaitNotPresent(chromedp.CSS(`[data-overlay="finding"]`))); err != nil {
 			t.Fatal(err)
@@ -276,8 +314,10 @@ func TestFindingDetailByState(t *testing.T) {
 		if present(`[data-overlay="finding"]`) {
 			t.Fatal("the finding's dialog is still open over the camera")
 		}
+		shot(t, bctx, "recheck-bar.png")
 		pressKeys(t, bctx, "reopening from the camera", "x")
 		visible(t, "the reopening's note in the bar", bar+` form[data-form="reopen"] input[name="recheck-note"]`)
+		shot(t, bctx, "recheck-bar-reopen.png")
 		pressKeys(t, bctx, "typing the note", reopenNote, kb.Enter)
 		relayStatus(t, id, "reopened")
 		if f := s.console.consoleFinding(id); f.Status != "reopened" || f.StatusNote != reopenNote {

@@ -35,7 +35,7 @@ function checklistAPI(flags: { step: string; deviation: string }[] = []) {
 
 /** What the panel's screen says: which proposals are wholly on it, and which were scrolled into view. */
 function screen() {
-  return { onScreen: new Set<string>(), revealed: [] as string[], filed: [] as FlagRequest[] }
+  return { onScreen: new Set<string>(), revealed: [] as string[], filed: [] as FlagRequest[], noteFocused: [] as boolean[] }
 }
 
 function open(camera: string, view = screen()) {
@@ -56,6 +56,7 @@ function open(camera: string, view = screen()) {
         view.revealed.push(key)
         view.onScreen.add(key)
       },
+      focusDetails: (afterKey) => view.noteFocused.push(afterKey),
     }),
   )!
   return { checklist, templates, scope, view }
@@ -160,6 +161,8 @@ describe('useChecklist', () => {
     const p = r.pending!
     c.view.onScreen.add(p.key)
     press(c.checklist, 'proposal.edit', 'e')
+    // The note takes the keyboard once e is released, not with its letter in it.
+    expect(c.view.noteFocused).toEqual([true])
     // The deadline offered is the catalogue's, in the site's time, to type over.
     expect(c.checklist.details.deadline).toMatch(/^\d{4}-\d{2}-\d{2} \d{2}:\d{2}$/)
     c.checklist.details.deadline = 'soon'

@@ -23,8 +23,12 @@ export interface ProposalSight {
   seen?(key: string): boolean
   /** Scrolls the proposal into view. */
   reveal?(key: string): void
-  /** Puts the keyboard in the proposal's note, once its fields are drawn. */
-  focusDetails?(): void
+  /**
+   * Puts the keyboard in the proposal's note once its fields are drawn;
+   * `afterKey`: once the key that opened them is released, so that the
+   * key's own letter does not land in the note.
+   */
+  focusDetails?(afterKey: boolean): void
 }
 
 /** The fields a proposal is confirmed with when the officer adds to it (e). */
@@ -87,11 +91,11 @@ export function useProposals(run: Readonly<ShallowRef<ChecklistRun<Shot> | undef
   const details = reactive<ProposalDetails>({ key: '', note: '', deadline: '', problem: '' })
   const zone = () => target.timeZone ?? Intl.DateTimeFormat().resolvedOptions().timeZone
 
-  function openDetails(p: Proposal<Shot> | undefined): void {
+  function openDetails(p: Proposal<Shot> | undefined, byKey = false): void {
     const r = run.value
     if (!r || !p || p.state !== 'proposed') return
     Object.assign(details, { key: p.key, note: '', deadline: toWallInput(draftFor(entryOf(r, p), new Date()).deadline, zone()), problem: '' })
-    opts.focusDetails?.()
+    opts.focusDetails?.(byKey)
   }
 
   function closeDetails(): void {

@@ -329,6 +329,7 @@ const en: Messages = {
     proposedHint: 'Enter confirms · E adds a note or deadline · Del dismisses',
     detailsHint: 'Enter confirms · Esc cancels',
     confirmDetails: 'Confirm (Enter)',
+    addDetails: 'Note or deadline… (E)',
     confirm: 'Confirm',
     dismiss: 'Dismiss',
     saving: 'Saving…',

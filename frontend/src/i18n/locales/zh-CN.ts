@@ -330,6 +330,7 @@ export default {
     proposedHint: 'Enter 确认 · E 加备注/改期限 · Del 忽略',
     detailsHint: 'Enter 确认 · Esc 取消',
     confirmDetails: '确认（Enter）',
+    addDetails: '加备注/改期限（E）',
     confirm: '确认',
     dismiss: '忽略',
     saving: '正在保存…',
