@@ -138,6 +138,7 @@ func New(opts Options) (*Backend, error) {
 	}
 	b.trusted = server.New(server.Options{
 		Assets: opts.Assets, Console: b, Wall: b, Secret: sec, Trusted: true, Findings: b.finds.service, Shifts: b.shifts,
+		Coverage: b.coverage, Watching: b,
 		Log: opts.Log.With().Str("component", "server").Logger(),
 	})
 	return b, nil
@@ -231,6 +232,7 @@ func (b *Backend) serve(ctx context.Context, ln net.Listener, origins []string) 
 	srv := &http.Server{
 		Handler: server.New(server.Options{
 			Assets: b.opts.Assets, Console: b, Wall: b, Secret: b.secret, Bridge: br, Origins: origins, Findings: b.finds.service, Shifts: b.shifts,
+			Coverage: b.coverage, Watching: b,
 			Log: b.opts.Log.With().Str("component", "server").Logger(),
 		}),
 		ReadHeaderTimeout: 10 * time.Second,

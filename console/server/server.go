@@ -116,7 +116,11 @@ type Options struct {
 	// Shifts returns the signed-in relay's shifts API, or why there is
 	// none (a *fault.Error: signed out, the session expired).
 	Shifts func() (Shifts, error)
-	Log    zerolog.Logger
+	// Coverage returns the signed-in relay's client for the coverage
+	// reports (coverage.go); Watching records what is on screen.
+	Coverage func() (*relayclient.Client, error)
+	Watching Watching
+	Log      zerolog.Logger
 }
 
 type handler struct {
@@ -152,6 +156,7 @@ func New(opts Options) http.Handler {
 	rt.Route("/api/v1/tours/{name}", httpapi.Methods{"PUT": h.putTour, "DELETE": h.deleteTour})
 	h.findingsRoutes()
 	h.shiftsRoutes()
+	h.coverageRoutes()
 	rt.Handle("/api/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		httpapi.WriteError(w, http.StatusNotFound, "not_found", "no API "+r.Method+" "+r.URL.Path)
 	}))
