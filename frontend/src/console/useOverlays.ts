@@ -3,7 +3,7 @@
 // panel). The region holding the focus is kept in `region`, for the screen
 // to show which one the keys go to. Closing an overlay gives the keyboard
 // back to the region it was opened from: Esc walks back one level.
-import { nextTick, onBeforeUnmount, onMounted, ref } from 'vue'
+import { computed, nextTick, onBeforeUnmount, onMounted, ref } from 'vue'
 import { escTarget, regionOf, type Region } from '../keys/region'
 
 export type Overlay = 'help' | 'layouts' | 'tours' | 'save' | 'settings' | 'tourEditor' | 'flag' | 'finding'
@@ -20,8 +20,10 @@ export function useOverlays(opts: { opened?(o: Overlay): void } = {}) {
   const treeView = ref<Focusable & { focusFilter(): void }>()
   const checklistView = ref<Focusable>()
   const findingsView = ref<Focusable & { choose(id: string): void }>()
-  /** The region the keys go to now. */
-  const region = ref<Region>('wall')
+  // The region holding the focus.
+  const focusedRegion = ref<Region>('wall')
+  /** The region the keys go to now: a dialog over everything has them all. */
+  const region = computed<Region>(() => (overlay.value ? 'dialog' : focusedRegion.value))
   // The region the open overlay was opened from, for Esc to go back to.
   let openedFrom: Region | undefined
 
@@ -43,7 +45,7 @@ export function useOverlays(opts: { opened?(o: Overlay): void } = {}) {
 
   function open(o: Overlay): void {
     // One overlay opening another (a menu's editor) keeps the first one's origin.
-    if (overlay.value === null) openedFrom = region.value
+    if (overlay.value === null) openedFrom = focusedRegion.value
     overlay.value = o
     opts.opened?.(o)
   }
@@ -58,7 +60,7 @@ export function useOverlays(opts: { opened?(o: Overlay): void } = {}) {
   // shown follows it. Focus leaving for nothing (an element removed, a
   // click on the page) leaves the keys with the window, that is the wall.
   const moved = (e: FocusEvent) => {
-    region.value = e.type === 'focusin' ? regionOf(e.target as Element) : regionOf(e.relatedTarget as Element | null)
+    focusedRegion.value = e.type === 'focusin' ? regionOf(e.target as Element) : regionOf(e.relatedTarget as Element | null)
   }
   onMounted(() => {
     document.addEventListener('focusin', moved)
