@@ -153,10 +153,17 @@ func (c *Consumer) found(ctx context.Context, changes []wire.Change) ([]store.Re
 		f := latest[id]
 		if !have[id] {
 			whole, err := c.opts.Relay.Finding(ctx, id)
-			if err != nil {
+			switch {
+			case err == nil:
+				f = whole
+			case relayclient.Permanent(err):
+				// Refused for good (gone, say): the copy is kept as the
+				// change has it, its history from here on, rather than
+				// the feed held up for ever.
+				c.log.Warn().Err(err).Str("finding", id).Msg("reading a finding's history at the relay")
+			default:
 				return nil, err
 			}
-			f = whole
 		}
 		out = append(out, relayFinding(f))
 	}
