@@ -35,6 +35,7 @@ import {
   type Template,
 } from './findings'
 
+import { parseCoverage, parseMoments, parseUnwatched, type Coverage, type Moments, type Unwatched, type Watching } from './coverage'
 export { ApiError } from './errors'
 
 export interface ClientOptions {
@@ -107,6 +108,27 @@ export class ApiClient {
 
   async deleteTour(name: string): Promise<void> {
     await this.request('DELETE', `/api/v1/tours/${encodeURIComponent(name)}`)
+  }
+
+  /** What is on the officer's screen now (issue 11.4); the same again is a heartbeat. */
+  async putWatching(visible: Watching[]): Promise<void> {
+    await this.request('PUT', '/api/v1/watching', { visible })
+  }
+
+  /** The relay's coverage of the shift under way. */
+  async coverage(): Promise<Coverage> {
+    const path = '/api/v1/coverage'
+    return contract((v) => parseCoverage(v, path), await this.request('GET', path))
+  }
+
+  async moments(back = '1h', ahead = '1h'): Promise<Moments> {
+    const path = `/api/v1/coverage/moments?back=${back}&ahead=${ahead}`
+    return contract((v) => parseMoments(v, path), await this.request('GET', path))
+  }
+
+  async unwatched(): Promise<Unwatched> {
+    const path = '/api/v1/coverage/unwatched'
+    return contract((v) => parseUnwatched(v, path), await this.request('GET', path))
   }
 
   /** The newest checklist templates for a zone (every template without one). */

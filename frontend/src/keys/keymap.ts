@@ -46,11 +46,14 @@ const table = [
     'tour.previous': ['p'],
     'tour.choose': ['t'],
     'tour.stop': ['x'],
+    'tour.leastWatched': ['u'],
   }),
   ...group('wall', 'findings', {
     'flag.open': ['f'],
     'checklist.open': ['k'],
     'findings.open': ['r'],
+    'coverage.open': ['g'],
+    'moment.go': ['j'],
   }),
   ...group('wall', 'general', {
     'tree.go': ['c'],
