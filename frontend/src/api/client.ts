@@ -36,6 +36,7 @@ import {
 } from './findings'
 
 import { parseCoverage, parseMoments, parseUnwatched, type Coverage, type Moments, type Unwatched, type Watching } from './coverage'
+import { parseDraft, parseHandover, parseHandoverView, parseShiftNow, type Handover, type HandoverDraft, type HandoverRequest, type HandoverView, type ShiftNow } from './shifts'
 export { ApiError } from './errors'
 
 export interface ClientOptions {
@@ -228,6 +229,33 @@ export class ApiClient {
     if (opts.token) url += `?token=${encodeURIComponent(opts.token)}`
     else if (this.opts.secret) headers.Authorization = `Bearer ${this.opts.secret}`
     return new EventStream({ url, headers, ...opts }, handlers)
+  }
+
+  /** The shift under way, its time left and who is on duty (issue 11.3). */
+  async shift(): Promise<ShiftNow> {
+    const path = '/api/v1/shift'
+    return contract((v) => parseShiftNow(v, path), await this.request('GET', path))
+  }
+
+  async handoverDraft(): Promise<HandoverDraft> {
+    const path = '/api/v1/handover/draft'
+    return contract((v) => parseDraft(v, path), await this.request('GET', path))
+  }
+
+  /** Ends the duty with a note; the same id again is the same handover. */
+  async handOver(req: HandoverRequest): Promise<Handover> {
+    const path = '/api/v1/handover'
+    return contract((v) => parseHandover(v, path), await this.request('POST', path, req))
+  }
+
+  async currentHandover(): Promise<HandoverView> {
+    const path = '/api/v1/handover/current'
+    return contract((v) => parseHandoverView(v, path), await this.request('GET', path))
+  }
+
+  async confirmHandover(id: string): Promise<Handover> {
+    const path = `/api/v1/handover/${encodeURIComponent(id)}/receipt`
+    return contract((v) => parseHandover(v, path), await this.request('POST', path))
   }
 
   // Returns the parsed JSON body (undefined for an empty one) or throws ApiError.

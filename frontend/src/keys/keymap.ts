@@ -62,6 +62,8 @@ const table = [
     help: ['?'],
     'window.fullscreen': ['F11'],
     'wall.second': ['w'],
+    // Shift+H too: keyName reads the letter, not the case.
+    'handover.open': ['h'],
   }),
   ...group('tree', 'tree', {
     'tree.move': ['ArrowUp', 'ArrowDown'],
