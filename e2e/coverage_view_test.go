@@ -3,6 +3,8 @@ package e2e
 import (
 	"context"
 	"database/sql"
+	"fmt"
+	"os"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -14,6 +16,7 @@ import (
 
 	"github.com/qianliyan/qianliyan/console"
 	"github.com/qianliyan/qianliyan/internal/eventually"
+	"github.com/qianliyan/qianliyan/relay"
 )
 
 // TestCoverageView (issue 11 §4, the view's part, in real time): the
@@ -122,4 +125,60 @@ func TestCoverageView(t *testing.T) {
 	}
 	t.Logf("coverage panel updated %.0f ms after a tile was enlarged", focusMS)
 	eventually.True(t, 30*time.Second, "the enlarged camera alone watched", func() bool { return strings.HasSuffix(open(), ":focus") && !strings.Contains(open(), ",") })
+}
+
+// TestCoverageKeyMomentView: a key moment due now at site-02 (configured at
+// the present minute) while site-01's camera is enlarged: the console shows
+// the calm banner naming it; J puts the moment's camera on screen, enlarged,
+// which the backend keeps as watched, and the banner goes.
+func TestCoverageKeyMomentView(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
+	defer cancel()
+	shanghai, err := time.LoadLocation("Asia/Shanghai")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := filepath.Join(t.TempDir(), "relay.yaml")
+	yaml := fmt.Sprintf("coverage:\n  key_moments:\n    - {id: disinfection, name: {zh-CN: 消杀巡查, en: Disinfection round}, times: [%q], zones: [doffing_room_2], sites: [site-02], window: 10m}\n",
+		time.Now().In(shanghai).Format("15:04"))
+	if err := os.WriteFile(cfg, []byte(yaml), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r, err := relay.Start(ctx, relay.Options{Listen: "127.0.0.1:0", DataDir: t.TempDir(), Demo: true, ConfigFile: cfg, Log: testLogger(t)})
+	if err != nil {
+		t.Fatalf("starting relay: %v", err)
+	}
+	t.Cleanup(func() { r.Close() })
+	dir := t.TempDir()
+	_, pageURL := serveConsole(t, ctx, console.Options{RelayURL: r.URL(), User: r.Demo().User, Password: r.Demo().Password, DataDir: dir, Log: testLogger(t)})
+	b := newBrowser(t, ctx)
+	if err := chromedp.Do(b, chromedp.Navigate(pageURL), chromedp.WaitVisible(chromedp.CSS(`[data-scope="wall"]`))); err != nil {
+		t.Fatal(err)
+	}
+	eventually.True(t, time.Minute, "a first wall", func() bool {
+		n, err := chromedp.Run(b, chromedp.Evaluate[int](`(window.__qly?.wall?.layout?.tiles ?? []).filter((c) => c).length`))
+		return err == nil && n > 0
+	})
+	pressKeys(t, b, "enlarging the first tile", "1", kb.Enter)
+	if err := chromedp.Do(b, chromedp.WaitVisible(chromedp.CSS(`[data-moment-id]`))); err != nil {
+		t.Fatalf("the key moment's banner: %v", err)
+	}
+	text, err := chromedp.Run(b, chromedp.Evaluate[string](`document.querySelector('[data-moment]').textContent`))
+	if err != nil || !strings.Contains(text, "Disinfection round") || !strings.Contains(text, "Xishan") {
+		t.Errorf("the banner says %q, %v; want the moment's and the site's names (the browser reads English)", text, err)
+	}
+	pressKeys(t, b, "going to the moment", "j")
+	db, err := sql.Open("sqlite3", "file:"+filepath.Join(dir, "console.db")+"?mode=ro&_busy_timeout=5000")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	eventually.True(t, 30*time.Second, "the moment's camera enlarged and watched", func() bool {
+		var c, m string
+		err := db.QueryRow(`SELECT camera, mode FROM watch_open`).Scan(&c, &m)
+		return err == nil && c == "site-02/doff2" && m == "focus"
+	})
+	if err := chromedp.Do(b, chromedp.WaitNotPresent(chromedp.CSS(`[data-moment-id]`))); err != nil {
+		t.Fatalf("the banner stays: %v", err)
+	}
 }
