@@ -35,8 +35,9 @@ import {
   type Template,
 } from './findings'
 
-import { parseCoverage, parseMoments, parseUnwatched, type Coverage, type Moments, type Unwatched, type Watching } from './coverage'
 import { parseDraft, parseHandover, parseHandoverView, parseShiftNow, type Handover, type HandoverDraft, type HandoverRequest, type HandoverView, type ShiftNow } from './shifts'
+import { parseRunRecord, parseRunRecords, type RunRecord } from './runs'
+import { parseCoverage, parseMoments, parseUnwatched, type Coverage, type Moments, type Unwatched, type Watching } from './coverage'
 export { ApiError } from './errors'
 
 export interface ClientOptions {
@@ -145,12 +146,36 @@ export class ApiClient {
     return contract((v) => parseRun(v, path), await this.request('POST', path, body))
   }
 
-  /** Marks a step; the answer carries the flags the order rules raised. */
-  async mark(runId: string, step: string, mark: Mark, deviation = ''): Promise<RunUpdate> {
+  /** Marks a step; the answer carries the flags the order rules raised. `deviationText`: a deviation in the officer's own words. */
+  async mark(runId: string, step: string, mark: Mark, deviation = '', deviationText = ''): Promise<RunUpdate> {
     const path = `/api/v1/runs/${encodeURIComponent(runId)}/marks`
     const body: Record<string, string> = { step, mark }
     if (deviation) body.deviation = deviation
+    if (deviationText) body.deviation_text = deviationText
     return contract((v) => parseRunUpdate(v, path), await this.request('POST', path, body))
+  }
+
+  /** The runs going on, oldest first: what a reloaded page goes on with. */
+  async openRuns(): Promise<RunRecord[]> {
+    const path = '/api/v1/runs?open=1'
+    return contract((v) => parseRunRecords(v, path), await this.request('GET', path))
+  }
+
+  async run(runId: string): Promise<RunRecord> {
+    const path = `/api/v1/runs/${encodeURIComponent(runId)}`
+    return contract((v) => parseRunRecord(v, path), await this.request('GET', path))
+  }
+
+  /** Ends the run: from then on it counts as a check performed. */
+  async endRun(runId: string): Promise<RunRecord> {
+    const path = `/api/v1/runs/${encodeURIComponent(runId)}/end`
+    return contract((v) => parseRunRecord(v, path), await this.request('POST', path))
+  }
+
+  /** Records that the run produced the finding; 409 already_recorded when it has. */
+  async linkRunFinding(runId: string, findingId: string): Promise<RunRecord> {
+    const path = `/api/v1/runs/${encodeURIComponent(runId)}/findings`
+    return contract((v) => parseRunRecord(v, path), await this.request('POST', path, { finding_id: findingId }))
   }
 
   async timer(runId: string, step: string, action: 'start' | 'stop'): Promise<RunUpdate> {

@@ -39,6 +39,8 @@ export interface Observation {
   step: string
   mark: Mark
   deviation?: string
+  /** A deviation in the officer's own words, the run's record of it. */
+  deviationText?: string
   at?: Date
   durationS?: number
 }
@@ -321,6 +323,7 @@ function parseObservations(v: unknown, where: string): Observation[] {
     if (!isObject(o)) throw new ContractError(at, 'not an object')
     const obs: Observation = { step: str(o.step, at, 'step'), mark: (typeof o.mark === 'string' ? o.mark : '') as Mark }
     if (typeof o.deviation === 'string' && o.deviation) obs.deviation = o.deviation
+    if (typeof o.deviation_text === 'string' && o.deviation_text) obs.deviationText = o.deviation_text
     const t = time(o.at)
     if (t) obs.at = t
     if (typeof o.duration_s === 'number') obs.durationS = o.duration_s

@@ -24,6 +24,7 @@ export type {
   User,
 } from './types'
 export { severities } from './findings'
+export type { RunRecord } from './runs'
 export type {
   ChecklistStep,
   Deviation,

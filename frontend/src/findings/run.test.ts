@@ -84,7 +84,7 @@ describe('ChecklistRun', () => {
   it('gives the test hook the run as the panel shows it', () => {
     const run = new ChecklistRun('r9', doffing)
     run.apply(update({ observations: [{ step: 'goggles', mark: 'not_seen' }], flags: [] }))
-    expect(run.hook()).toEqual({ runId: 'r9', templateId: 'ppe-doffing', observations: [{ step: 'goggles', mark: 'not_seen', deviation: undefined, durationS: undefined }], flags: [] })
+    expect(run.hook()).toEqual({ runId: 'r9', templateId: 'ppe-doffing', ended: false, findings: [], observations: [{ step: 'goggles', mark: 'not_seen', deviation: undefined, durationS: undefined }], flags: [] })
   })
 })
 

@@ -1,7 +1,7 @@
 // The checklist run as the officer sees it: each step's mark, its timer, and
 // the findings the backend's order rules propose. The rules themselves run
 // in Go (checklist.Run); this only keeps what the answers said.
-import type { ChecklistStep, Mark, Observation, RunFlag, RunUpdate, Template } from '../api'
+import type { ChecklistStep, Mark, Observation, RunFlag, RunRecord, RunUpdate, Template } from '../api'
 import { localName } from '../i18n/format'
 import type { Locale } from '../i18n/messages'
 
@@ -67,6 +67,10 @@ export class ChecklistRun<S = unknown> {
   readonly steps: StepView[]
   proposals: Proposal<S>[] = []
   cursor = 0
+  /** Set once the officer ended the check: it takes no more marks. */
+  endedAt?: Date
+  /** The findings recorded as this run's. */
+  findings: string[] = []
 
   constructor(
     readonly id: string,
@@ -74,6 +78,23 @@ export class ChecklistRun<S = unknown> {
     private readonly clock: Clock = Date.now,
   ) {
     this.steps = template.steps.map((s) => ({ id: s.id, step: s, mark: '' as Mark }))
+  }
+
+  /** Every step has a mark: the check can be ended. */
+  get complete(): boolean {
+    return this.steps.length > 0 && this.steps.every((s) => s.mark)
+  }
+
+  /**
+   * Takes a run as the backend keeps it: marks, durations, words and
+   * findings as they were, the cursor on the first step without a mark.
+   */
+  restore(rec: RunRecord): void {
+    this.observe(rec.observations)
+    this.findings = [...rec.findings]
+    this.endedAt = rec.endedAt
+    const next = this.steps.findIndex((s) => !s.mark)
+    this.cursor = next < 0 ? Math.max(0, this.steps.length - 1) : next
   }
 
   get current(): StepView | undefined {
@@ -133,7 +154,7 @@ export class ChecklistRun<S = unknown> {
     const byStep = new Map(obs.map((o) => [o.step, o]))
     for (const s of this.steps) {
       const o = byStep.get(s.id)
-      if (o) s.freeText = undefined
+      if (o) s.freeText = o.deviationText
       else if (s.freeText) continue
       s.mark = o?.mark ?? ''
       s.deviation = o?.deviation
@@ -193,10 +214,12 @@ export class ChecklistRun<S = unknown> {
   }
 
   /** The hook the end-to-end test reads: window.__qly.checklist. */
-  hook(): { runId: string; templateId: string; observations: { step: string; mark: Mark; deviation?: string; durationS?: number }[]; flags: { step: string; deviation: string; state: ProposalState; findingId?: string }[] } {
+  hook(): { runId: string; templateId: string; ended: boolean; findings: string[]; observations: { step: string; mark: Mark; deviation?: string; durationS?: number }[]; flags: { step: string; deviation: string; state: ProposalState; findingId?: string }[] } {
     return {
       runId: this.id,
       templateId: this.template.id,
+      ended: this.endedAt !== undefined,
+      findings: [...this.findings],
       observations: this.steps.filter((s) => s.mark).map((s) => ({ step: s.id, mark: s.mark, deviation: s.deviation ?? s.freeText, durationS: s.durationS })),
       flags: this.proposals.map((p) => ({ step: p.flag.step, deviation: p.flag.deviation, state: p.state, findingId: p.findingId })),
     }
@@ -235,6 +258,19 @@ export function timerText(seconds: number): string {
 export function bySpecificity(templates: readonly Template[]): Template[] {
   const breadth = (t: Template) => (t.zones.includes('*') || t.zones.length === 0 ? Infinity : t.zones.length)
   return [...templates].sort((a, b) => breadth(a) - breadth(b))
+}
+
+/**
+ * The run to go on with on a camera: the one going on there with the
+ * template, the newest if the backend has more than one.
+ */
+export function openRunFor(runs: readonly RunRecord[], camera: string, templateId: string): RunRecord | undefined {
+  return runs.filter((r) => r.camera === camera && r.template.id === templateId && !r.endedAt).at(-1)
+}
+
+/** The template of the newest run going on on a camera, if any. */
+export function openTemplateOn(runs: readonly RunRecord[], camera: string): string | undefined {
+  return runs.filter((r) => r.camera === camera && !r.endedAt).at(-1)?.template.id
 }
 
 export interface OpenRuns<S> {

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
 import { effectScope, nextTick } from 'vue'
 import { loopbackForTests, type Answer, type Seen } from '../api/loopback'
 import { i18n } from '../i18n'
@@ -7,6 +7,9 @@ import { useWall } from '../wall/useWall'
 import { disinfectionWire, doffingWire } from './fixtures'
 import type { Finding, FlagRequest } from '../api'
 import type { Frame } from './flag'
+import { parseRun } from '../api/findings'
+import { parseRunRecord } from '../api/runs'
+import { ChecklistRun } from './run'
 import { useChecklist, useChecklistPlace } from './useChecklist'
 
 const flushPromises = () => new Promise((r) => setTimeout(r, 0))
@@ -17,17 +20,29 @@ const backend = loopbackForTests('s3cret')
 i18n.global.locale.value = 'en'
 
 let runs = 0
+/** The runs going on as GET /api/v1/runs?open=1 answers them (the recorded shape). */
+let going: object[] = []
+/** A run as the backend keeps it (docs/PROTOCOLS.md, issue 11.2). */
+const runRecord = (id: string, camera: string, template: object, more: object = {}) => ({ id, camera, template, observations: [], officer: 'duty1', started_at: '2026-12-02T01:00:00Z', findings: [], ...more })
+
 /** The backend's checklist API: the zone's two templates, runs, marks that raise `flags`. */
 function checklistAPI(flags: { step: string; deviation: string }[] = []) {
   return (s: Seen): Answer => {
     if (s.url.startsWith('/api/v1/checklists')) return { status: 200, body: { templates: [disinfectionWire, doffingWire] } }
+    if (s.url === '/api/v1/runs?open=1') return { status: 200, body: { runs: going } }
+    const id = /^\/api\/v1\/runs\/([^/]+)\//.exec(s.url)?.[1] ?? ''
+    if (s.url.endsWith('/end')) return { status: 200, body: runRecord(id, 's/cam', doffingWire, { ended_at: '2026-12-02T01:30:00Z', observations: [{ step: 'hh-gloves', mark: 'done', at: '2026-12-02T01:10:00Z' }] }) }
+    if (s.url.endsWith('/findings')) {
+      const { finding_id } = JSON.parse(s.body) as { finding_id: string }
+      return { status: 200, body: runRecord(id, 's/cam', doffingWire, { findings: [finding_id] }) }
+    }
     if (s.url === '/api/v1/runs') {
       const { template_id } = JSON.parse(s.body) as { template_id: string }
       return { status: 201, body: { id: `run-${++runs}`, template: template_id === doffingWire.id ? doffingWire : disinfectionWire, observations: [] } }
     }
     if (s.url.endsWith('/marks')) {
-      const { step, mark } = JSON.parse(s.body) as { step: string; mark: string }
-      return { status: 200, body: { observations: mark ? [{ step, mark }] : [], flags: flags.map((f) => ({ ...f, reason: { 'zh-CN': '顺序', en: 'Out of order' } })) } }
+      const { step, mark, deviation_text } = JSON.parse(s.body) as { step: string; mark: string; deviation_text?: string }
+      return { status: 200, body: { observations: mark ? [{ step, mark, deviation_text }] : [], flags: flags.map((f) => ({ ...f, reason: { 'zh-CN': '顺序', en: 'Out of order' } })) } }
     }
     return { status: 404, body: '' }
   }
@@ -187,6 +202,105 @@ describe('useChecklist', () => {
     checklist.commands['checklist.template']!({ action: 'checklist.template', key: 't', binding: { action: 'checklist.template', scope: 'checklist', section: 'checklist', keys: ['t'] } })
     await expect.poll(() => templates, { timeout: 60_000 }).toEqual(['ppe-doffing', 'disinfection'])
     expect(checklist.run.value!.template.id).toBe('disinfection')
+  })
+})
+
+describe('a run is the backend\'s record (issue 11.2)', () => {
+  it('goes on after a reload with the run going on for the camera: its template, marks, durations and words', async () => {
+    backend.route = checklistAPI()
+    going = [
+      runRecord('run-other', 's/cam-else', doffingWire),
+      runRecord('run-kept', 's/cam-reload', disinfectionWire, {
+        observations: [{ step: disinfectionWire.steps[0]!.id, mark: 'done', at: '2026-12-02T01:05:00Z' }],
+      }),
+    ]
+    try {
+      const { checklist, templates } = open('s/cam-reload')
+      await checklist.load()
+      const r = checklist.run.value!
+      // The open run's template, not the most specific one, and no new run.
+      expect(r.id).toBe('run-kept')
+      expect(templates).toEqual(['disinfection'])
+      expect(posted('/api/v1/runs').filter((x) => JSON.parse(x.body).camera === 's/cam-reload')).toEqual([])
+      expect(r.steps[0]!.mark).toBe('done')
+      // Its one step marked: the check can be ended.
+      expect(r.complete).toBe(true)
+      expect(r.endedAt).toBeUndefined()
+
+      // Switched to the doffing checklist, whose run here is another's camera's: a new one.
+      await checklist.nextTemplate()
+      await flushPromises()
+      expect(checklist.run.value!.id).not.toBe('run-other')
+    } finally {
+      going = []
+    }
+  })
+
+  it('restores a timed step\'s duration and a deviation in words from the record', () => {
+    const r = new ChecklistRun('run-x', parseRun({ id: 'run-x', template: doffingWire }, 'test').template)
+    r.restore(parseRunRecord(runRecord('run-x', 's/cam', doffingWire, {
+      observations: [
+        { step: 'hh-gloves', mark: 'done', duration_s: 21.5, at: '2026-12-02T01:05:00Z' },
+        { step: 'goggles', mark: 'deviation', deviation_text: '护目镜未消毒', at: '2026-12-02T01:06:00Z' },
+      ],
+      findings: ['f-9'],
+    }), 'test'))
+    expect(r.steps.map((s) => [s.mark, s.durationS, s.freeText])).toEqual([
+      ['done', 21.5, undefined],
+      ['deviation', undefined, '护目镜未消毒'],
+      ['', undefined, undefined],
+    ])
+    expect(r.cursor).toBe(2)
+    expect(r.complete).toBe(false)
+    expect(r.hook()).toMatchObject({ ended: false, findings: ['f-9'] })
+  })
+
+  it('ends the check with Q: no more marks, and opened again it starts a new run', async () => {
+    backend.route = checklistAPI()
+    const c = open('s/cam-end')
+    await c.checklist.load()
+    const id = c.checklist.run.value!.id
+    c.checklist.commands['checklist.end']!({ action: 'checklist.end', key: 'q', binding: { action: 'checklist.end', scope: 'checklist', section: 'checklist', keys: ['q'] } })
+    await flushPromises()
+    await flushPromises()
+    expect(posted(`/api/v1/runs/${id}/end`)).toHaveLength(1)
+    const r = c.checklist.run.value!
+    expect(r.endedAt).toEqual(new Date('2026-12-02T01:30:00Z'))
+    await c.checklist.mark('done')
+    expect(posted(`/api/v1/runs/${id}/marks`)).toEqual([])
+    // Ending twice sends nothing more.
+    await c.checklist.end()
+    expect(posted(`/api/v1/runs/${id}/end`)).toHaveLength(1)
+    c.scope.stop()
+
+    const again = open('s/cam-end')
+    await again.checklist.load()
+    expect(again.checklist.run.value!.id).not.toBe(id)
+    expect(again.checklist.run.value!.endedAt).toBeUndefined()
+  })
+
+  it('records a confirmed proposal as the run\'s finding, and says a failed link without losing the finding', async () => {
+    backend.route = checklistAPI()
+    const c = open('s/cam-link')
+    await c.checklist.load()
+    const r = c.checklist.run.value!
+    r.apply({ observations: [], flags: [{ step: 'goggles', deviation: 'wrong-order', reason: { 'zh-CN': '顺序', en: 'Out of order' } }] }, Promise.resolve(frame))
+    expect(await c.checklist.confirm(r.pending)).toBe(true)
+    await vi.waitFor(() => expect(r.findings).toEqual(['f-1']))
+    const linked = posted(`/api/v1/runs/${r.id}/findings`)
+    expect(linked.map((x) => JSON.parse(x.body))).toEqual([{ finding_id: 'f-1' }])
+    expect(c.checklist.error.value).toBe('')
+
+    // Already recorded (a retry): nothing to say. Anything else is said.
+    for (const [code, said] of [['already_recorded', ''], ['unknown_finding', 'That did not work: no such finding']] as const) {
+      backend.route = (s) => (s.url.endsWith('/findings') ? { status: code === 'already_recorded' ? 409 : 400, body: { error: { code, message: 'no such finding' } } } : checklistAPI()(s))
+      r.apply({ observations: [], flags: [{ step: 'gown', deviation: `wrong-${code}`, reason: { 'zh-CN': '顺序', en: 'Out of order' } }] }, Promise.resolve(frame))
+      const before = backend.seen.length
+      expect(await c.checklist.confirm(r.pending)).toBe(true)
+      await vi.waitFor(() => expect(backend.seen.slice(before).some((x) => x.url.endsWith('/findings'))).toBe(true))
+      await vi.waitFor(() => expect(c.checklist.error.value).toBe(said))
+    }
+    expect(c.view.filed).toHaveLength(3)
   })
 })
 

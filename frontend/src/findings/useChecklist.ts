@@ -2,11 +2,12 @@
 // (useChecklistPlace), and the run on it (useChecklist): the zone's
 // templates, marks sent to the backend, the timers of timed steps, the
 // findings the backend's order rules propose, and a deviation marked with
-// the picker (the proposals' answers are useProposals'). Runs outlive the
-// panel (run.ts's openRuns): closed and opened again on the same camera,
-// the officer goes on where they were.
+// the picker (the proposals' answers are useProposals'). Runs are the
+// backend's records (issue 11.2): closed and opened again on the same
+// camera, or after a reload or a console restart, the officer goes on with
+// the run going on there; it ends only when the officer ends the check.
 import { computed, onScopeDispose, reactive, ref, shallowRef, watch } from 'vue'
-import type { ApiClient, Mark, Template } from '../api'
+import type { ApiClient, Finding, FlagRequest, Mark, RunRecord, Template } from '../api'
 import type { Say } from '../console/useNotice'
 import { useSubmit } from '../console/useSubmit'
 import { currentLocale, failedText, i18n, localName } from '../i18n'
@@ -15,7 +16,7 @@ import { debug } from '../player'
 import type { WallState } from '../wall/useWall'
 import { captureTile } from './capture'
 import { flagRequest, type FlagDraft } from './flag'
-import { bySpecificity, ChecklistRun, openRuns, type OpenRuns } from './run'
+import { bySpecificity, ChecklistRun, openRunFor, openRuns, openTemplateOn, type OpenRuns } from './run'
 import { useProposals, type ProposalSight, type Shot } from './useProposals'
 
 export type { ProposalDetails } from './useProposals'
@@ -104,14 +105,19 @@ export function useChecklist(api: ApiClient, target: Readonly<ChecklistTarget>, 
   const now = ref(Date.now())
   let ticker: ReturnType<typeof setInterval> | undefined
 
+  /** The runs going on at the backend, read once per opening of the panel. */
+  let going: RunRecord[] = []
+
   async function load(): Promise<void> {
     loading.value = true
     error.value = ''
     try {
       // The most specific checklist first: the doffing checklist of a doffing
       // room before the disinfection one that covers every zone.
-      templates.value = bySpecificity(await api.checklists(target.zone))
-      const last = runs.lastTemplate.get(target.camera)
+      const [list, open] = await Promise.all([api.checklists(target.zone), api.openRuns()])
+      templates.value = bySpecificity(list)
+      going = open
+      const last = runs.lastTemplate.get(target.camera) ?? openTemplateOn(going, target.camera)
       const first = templates.value.find((x) => x.id === last) ?? templates.value[0]
       if (first) await use(first)
     } catch (err) {
@@ -125,9 +131,13 @@ export function useChecklist(api: ApiClient, target: Readonly<ChecklistTarget>, 
     const key = `${target.camera}|${tpl.id}`
     let r = runs.byKey.get(key)
     if (!r) {
-      const state = await api.startRun(tpl.id, target.camera)
+      // The run going on here (this page's before a reload, or before the
+      // console restarted) before a new one: a check is one run, however
+      // often the panel closes.
+      const state = openRunFor(going, target.camera, tpl.id) ?? (await api.startRun(tpl.id, target.camera))
       r = reactive(new ChecklistRun<Shot>(state.id, state.template)) as ChecklistRun<Shot>
-      r.observe(state.observations)
+      if ('findings' in state) r.restore(state as RunRecord)
+      else r.observe(state.observations)
       runs.byKey.set(key, r)
     }
     runs.lastTemplate.set(target.camera, tpl.id)
@@ -148,7 +158,7 @@ export function useChecklist(api: ApiClient, target: Readonly<ChecklistTarget>, 
   async function mark(m: Mark): Promise<void> {
     const r = run.value
     const s = r?.current
-    if (!r || !s) return
+    if (!r || !s || r.endedAt) return
     const shot = shoot()
     error.value = ''
     if (m === '') s.freeText = undefined
@@ -164,7 +174,7 @@ export function useChecklist(api: ApiClient, target: Readonly<ChecklistTarget>, 
   async function toggleTimer(): Promise<void> {
     const r = run.value
     const s = r?.current
-    if (!r || !s || s.step.minDurationS === undefined) return
+    if (!r || !s || r.endedAt || s.step.minDurationS === undefined) return
     const shot = shoot()
     error.value = ''
     try {
@@ -181,7 +191,56 @@ export function useChecklist(api: ApiClient, target: Readonly<ChecklistTarget>, 
     publish()
   }
 
-  const proposals = useProposals(run, target, opts, publish)
+  /** The links being sent; the end waits for them (a link after the end is refused). */
+  let linking: Promise<void> = Promise.resolve()
+
+  /**
+   * Files a finding the run produced and records it as the run's: the one
+   * place both a confirmed proposal and a deviation marked with the picker
+   * go through. The finding is saved once filed; the link follows, and if
+   * it fails the officer is told.
+   */
+  async function fileForRun(req: FlagRequest): Promise<Finding> {
+    const f = await opts.file(req)
+    const r = run.value
+    if (r && !r.endedAt) linking = linking.then(() => link(r, f.id))
+    return f
+  }
+
+  async function link(r: ChecklistRun<Shot>, finding: string): Promise<void> {
+    try {
+      r.findings = (await api.linkRunFinding(r.id, finding)).findings
+    } catch (err) {
+      if ((err as { code?: string }).code !== 'already_recorded') error.value = failedText(err)
+    }
+    publish()
+  }
+
+  // ---- the end of the check
+  const ending = ref(false)
+
+  /** Ends the check: the run is recorded as done and counts in the relay's statistics. */
+  async function end(): Promise<void> {
+    const r = run.value
+    if (!r || r.endedAt || ending.value) return
+    ending.value = true
+    error.value = ''
+    try {
+      await linking
+      const rec = await api.endRun(r.id)
+      r.restore(rec)
+      // Opened again on this camera, the checklist starts a new check.
+      for (const [k, v] of runs.byKey) if (v === r) runs.byKey.delete(k)
+      going = going.filter((x) => x.id !== r.id)
+    } catch (err) {
+      error.value = failedText(err)
+    } finally {
+      ending.value = false
+    }
+    publish()
+  }
+
+  const proposals = useProposals(run, target, { ...opts, file: fileForRun }, publish)
   const { details, confirm, dismiss, seenPending, openDetails, closeDetails, saveDetails } = proposals
 
   /** t: the zone's next checklist. */
@@ -217,14 +276,15 @@ export function useChecklist(api: ApiClient, target: Readonly<ChecklistTarget>, 
   async function saveDeviation(d: FlagDraft): Promise<void> {
     const r = run.value
     const s = r?.current
-    if (!r || !s) return
+    if (!r || !s || r.endedAt) return
     await pickSubmit.submit(async () => {
       const frame = await pickShot
       if (!frame) throw new Error(i18n.global.t('flag.noPicture'))
+      // A deviation in the officer's words is the run's record too, not only the finding's.
       if (d.entry) r.apply(await api.mark(r.id, s.id, 'deviation', d.entry.deviation.id), pickShot)
-      else r.markFreeText(s.id, d.freeText.trim())
+      else r.apply(await api.mark(r.id, s.id, 'deviation', '', d.freeText.trim()), pickShot)
       const text = d.entry ? localName(d.entry.deviation.text, currentLocale()) : d.freeText
-      await opts.file(flagRequest({ ...d, step: s.id, template: r.template }, frame, text))
+      await fileForRun(flagRequest({ ...d, step: s.id, template: r.template }, frame, text))
       closePicker()
       r.advance()
     })
@@ -255,10 +315,11 @@ export function useChecklist(api: ApiClient, target: Readonly<ChecklistTarget>, 
     'proposal.edit': () => openDetails(seenPending(), true),
     'proposal.dismiss': () => dismiss(seenPending()),
     'checklist.template': nextTemplate,
+    'checklist.end': () => void end(),
     'checklist.close': () => opts.close(),
   }
 
-  return { templates, loading, error, run, now, picker, details, commands, load, mark, toggleTimer, confirm, dismiss, openDetails, closeDetails, saveDetails, nextTemplate, pick, closePicker, saveDeviation }
+  return { templates, loading, error, run, now, picker, details, ending, commands, load, mark, toggleTimer, confirm, dismiss, openDetails, closeDetails, saveDetails, nextTemplate, pick, closePicker, saveDeviation, end }
 }
 
 export type ChecklistState = ReturnType<typeof useChecklist>

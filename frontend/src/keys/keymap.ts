@@ -96,6 +96,7 @@ const table = [
     'proposal.edit': ['e'],
     'proposal.dismiss': ['Delete'],
     'checklist.template': ['t'],
+    'checklist.end': ['q'],
     'checklist.close': ['Escape'],
   }),
   ...group('flag', 'flag', {

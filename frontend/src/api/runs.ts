@@ -1,0 +1,37 @@
+// A checklist run as the console backend keeps it (issue 11.2): a record
+// that outlives the page and the console, read back to go on with it.
+import { parseRun, type RunState } from './findings'
+import { ContractError, isObject, str, time } from './parse'
+
+export interface RunRecord extends RunState {
+  camera: string
+  officer: string
+  startedAt?: Date
+  /** Absent while the run goes on. */
+  endedAt?: Date
+  /** The findings the run produced. */
+  findings: string[]
+}
+
+export function parseRunRecord(v: unknown, where: string): RunRecord {
+  const base = parseRun(v, where)
+  const o = v as Record<string, unknown>
+  const findings = o.findings ?? []
+  if (!Array.isArray(findings)) throw new ContractError(where, '"findings" is not a list')
+  const r: RunRecord = {
+    ...base,
+    camera: str(o.camera, where, 'camera'),
+    officer: typeof o.officer === 'string' ? o.officer : '',
+    findings: findings.map((f, i) => str(f, `${where}: finding ${i}`, 'id')),
+  }
+  const started = time(o.started_at)
+  if (started) r.startedAt = started
+  const ended = time(o.ended_at)
+  if (ended) r.endedAt = ended
+  return r
+}
+
+export function parseRunRecords(v: unknown, where: string): RunRecord[] {
+  if (!isObject(v) || !Array.isArray(v.runs)) throw new ContractError(where, '"runs" is not a list')
+  return v.runs.map((r, i) => parseRunRecord(r, `${where}: run ${i}`))
+}
