@@ -4,9 +4,13 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/qianliyan/qianliyan/console/relayclient"
 	"github.com/qianliyan/qianliyan/console/store"
 	"github.com/qianliyan/qianliyan/relay/wire"
 )
+
+// signedInUser is the relay client's sign-in (*relayclient.Client).
+type signedInUser interface{ User() relayclient.User }
 
 // sendWatch posts a batch of watch intervals with the console's clock's
 // now, from which the relay measures and corrects the console's skew. The
@@ -18,6 +22,11 @@ func (f *Forwarder) sendWatch(ctx context.Context, e store.OutboxEntry) error {
 	}
 	if len(b.Intervals) == 0 {
 		return nil
+	}
+	// The relay records a batch as the token's user's: another officer's
+	// waits for their own sign-in.
+	if u, ok := f.opts.Relay.(signedInUser); ok && b.Officer != "" && u.User().Name != b.Officer {
+		return errNotYet
 	}
 	console := f.opts.Console
 	if console == "" {

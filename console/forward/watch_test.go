@@ -114,3 +114,46 @@ func TestWatchesForwardedAcrossARelayOutageSkewCorrected(t *testing.T) {
 	}
 	check("sent again")
 }
+
+// TestWatchesWaitForTheirOfficer: a batch of another officer's watching (a
+// shift before, on this console) is not sent under this officer's sign-in,
+// where the relay would record it as theirs; this officer's is.
+func TestWatchesWaitForTheirOfficer(t *testing.T) {
+	ctx := context.Background()
+	tr := relaytest.Start(t, relaytest.Options{})
+	duty := asDuty(t, tr)
+	st := openStore(t)
+	at := time.Now().Add(-time.Hour).Truncate(time.Second)
+	for _, officer := range []string{"night-officer", tr.Demo().User} {
+		if _, err := st.SetWatching(ctx, store.WatchUpdate{Officer: officer, Relay: duty.BaseURL(), At: at,
+			Visible: []store.Watching{{Camera: "site-01/doff1", Mode: store.WatchTile}}}); err != nil {
+			t.Fatal(err)
+		}
+		at = at.Add(30 * time.Second) // within a heartbeat's silence
+		if err := st.EndWatching(ctx, at); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if es, _ := st.Outbox(ctx, 0); len(es) != 2 {
+		t.Fatalf("%d batches queued, want 2", len(es))
+	}
+	runForwarder(t, st, duty, Options{Poll: 50 * time.Millisecond})
+	var left []store.OutboxEntry
+	eventually.True(t, eventually.Ceiling, "this officer's batch sent", func() bool {
+		left, _ = st.Outbox(ctx, 0)
+		return len(left) == 1
+	})
+	b, err := st.WatchBatchOf(ctx, left[0])
+	if err != nil || b.Officer != "night-officer" || left[0].Attempts != 0 {
+		t.Fatalf("left %+v: batch %+v, %v; want the night officer's, never tried", left[0], b, err)
+	}
+	cov, err := duty.Coverage(ctx, relayclient.CoverageQuery{From: at.Add(-time.Hour), To: at, At: at, Site: "site-01"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range cov.Sites[0].Cameras {
+		if c.Camera == "doff1" && c.WatchedSeconds != 30 {
+			t.Errorf("doff1 at the relay: %d s, want this officer's 30", c.WatchedSeconds)
+		}
+	}
+}
