@@ -1,13 +1,9 @@
 package e2e
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"image"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"testing"
 	"time"
 )
@@ -18,55 +14,27 @@ import (
 // (color-scheme: dark) does not reach it; it was a light GTK menu on the
 // dark console. What the popup drew must be dark.
 func TestDesktopWindowDropdownIsDark(t *testing.T) {
-	bin := requireBuilt(t, "bin/qianliyan")
-	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
 	c := startCity(t, ctx, 1, 4)
-	display := startXvfb(t, ctx)
-
-	var logs bytes.Buffer
-	app := exec.CommandContext(ctx, bin, "--relay", c.relay.URL(), "--user", c.user, "--data", t.TempDir(), "--log-level", "info")
-	home := t.TempDir()
-	app.Env = append(os.Environ(), "DISPLAY="+display, "QLY_PASSWORD="+c.password, "HOME="+home,
-		"XDG_DATA_HOME="+filepath.Join(home, "data"), "XDG_CONFIG_HOME="+filepath.Join(home, "config"), "XDG_CACHE_HOME="+filepath.Join(home, "cache"))
-	app.Stdout, app.Stderr = &logs, &logs
-	if err := app.Start(); err != nil {
-		t.Fatal(err)
-	}
-	var last image.Image
-	defer func() {
-		app.Process.Kill()
-		app.Wait()
-		if t.Failed() {
-			if last != nil {
-				saveScreenshot(t, last, filepath.Join(os.TempDir(), "qianliyan-desktop-select-last.png"))
-			}
-			t.Logf("console output:\n%s", logs.String())
-		}
-	}()
-	shot := func() image.Image {
-		last = screenshot(t, display)
-		return last
-	}
-	keys := openXInput(t, display)
+	display := startScreen(t, ctx)
+	w := openWindow(t, ctx, c, display, desktopOptions{})
+	shot := w.shot
 	screen := shot().Bounds()
 
-	var wallColour float64
-	// The window's first paint waits for a core when the machine is busy.
-	waitFor(t, "live video on the window's wall", 120*time.Second, func() (bool, string) {
-		prev := last
-		s := shot()
-		wallColour = colourShare(s, screen)
-		return prev != nil && wallColour > 0.2 && quadrantsChanged(prev, s) == 4, fmt.Sprintf("colour %.3f", wallColour)
-	})
-	keys.press(t, "1", "f")
-	waitFor(t, "the flag picker", 30*time.Second, func() (bool, string) {
+	w.waitPlaying("live video on the window's wall", playing{quadrants: 4, colour: 0.2})
+	wallColour := colourShare(w.last, screen)
+	if wallColour <= 0.2 {
+		t.Fatalf("the playing wall has colour %.3f of the screen, want over 0.2", wallColour)
+	}
+	w.press("1", "f")
+	waitFor(t, "the flag picker", 60*time.Second, func() (bool, string) {
 		share := colourShare(shot(), screen)
 		return share < wallColour/2, fmt.Sprintf("colour %.3f, wall's %.3f", share, wallColour)
 	})
 	// From the list of deviations, Tab is the severity's <select>; Space
 	// opens its list, as on any GTK desktop.
-	keys.press(t, "Tab")
+	w.press("Tab")
 	// The wall's video goes on under the dimmed dialog: what moves there
 	// before the list opens is left out of what the list drew.
 	time.Sleep(time.Second)
@@ -80,17 +48,15 @@ func TestDesktopWindowDropdownIsDark(t *testing.T) {
 		}
 		before = next
 	}
-	keys.press(t, "Space")
+	w.press("space")
 	var popup image.Rectangle
 	var luma float64
-	waitFor(t, "the severity's list open", 30*time.Second, func() (bool, string) {
+	waitFor(t, "the severity's list open", 60*time.Second, func() (bool, string) {
 		var n int
 		popup, luma, n = drawn(before, shot(), moving)
 		return n > 2000, fmt.Sprintf("%d pixels changed", n)
 	})
-	if dir := os.Getenv("QLY_SCREENSHOT_DIR"); dir != "" {
-		saveScreenshot(t, last, filepath.Join(dir, "desktop-dropdown.png"))
-	}
+	w.keep("desktop-dropdown.png")
 	if luma > 90 {
 		t.Fatalf("the dropdown's list at %v is light: mean luma %.0f of 255 where it changed the screen, want the console's dark (≤ 90)", popup, luma)
 	}
