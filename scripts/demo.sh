@@ -38,9 +38,24 @@ if [ -z "${DISPLAY:-}" ] && [ -z "${WAYLAND_DISPLAY:-}" ]; then
 	echo "demo: serving the console to a browser instead; run 'xvfb-run make demo' or set DISPLAY for the window."
 	bin/qianliyan --relay "$QLY_RELAY" --user "$QLY_USER" --data "$data/console" --serve "127.0.0.1:$((port + 1))" &
 else
+	# The window opens maximised, which is the window manager's to do: on a
+	# bare X server (xvfb-run) it would stay blank. Real desktops have one;
+	# a bare one gets openbox for the demo's length.
+	if [ -n "${DISPLAY:-}" ] && ! xprop -root _NET_SUPPORTING_WM_CHECK 2>/dev/null | grep -q 'window id'; then
+		if command -v openbox >/dev/null; then
+			openbox --sm-disable &
+			pids+=($!)
+			for _ in $(seq 1 100); do
+				xprop -root _NET_SUPPORTING_WM_CHECK 2>/dev/null | grep -q 'window id' && break
+				sleep 0.2
+			done
+		else
+			echo "demo: no window manager on $DISPLAY and no openbox (scripts/setup.sh installs it): the maximised window may stay blank" >&2
+		fi
+	fi
 	bin/qianliyan --relay "$QLY_RELAY" --user "$QLY_USER" --data "$data/console" &
 fi
 pids+=($!)
 
 # The demo ends when the console does (window closed) or on Ctrl-C.
-wait "${pids[2]}"
+wait "${pids[-1]}"
