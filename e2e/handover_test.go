@@ -3,8 +3,6 @@ package e2e
 import (
 	"context"
 	"fmt"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -12,9 +10,6 @@ import (
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
 
-	"github.com/qianliyan/qianliyan/internal/sitesim"
-	"github.com/qianliyan/qianliyan/relay"
-	"github.com/qianliyan/qianliyan/relay/auth"
 	"github.com/qianliyan/qianliyan/relay/wire"
 )
 
@@ -34,43 +29,10 @@ const incoming, incomingPassword = "zhao", "incoming officer e2e"
 func TestHandover(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	hash, err := auth.HashPasswordCost(incomingPassword, 4)
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := t.TempDir()
-	config := filepath.Join(dir, "relay.yaml")
-	if err := os.WriteFile(config, []byte(fmt.Sprintf("users:\n  - {name: %s, role: duty, password_hash: %q}\n", incoming, hash)), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	log := testLogger(t)
-	r, err := relay.Start(ctx, relay.Options{Listen: "127.0.0.1:0", DataDir: filepath.Join(dir, "relay"), Demo: true, ConfigFile: config, Log: log})
-	if err != nil {
-		t.Fatalf("starting relay: %v", err)
-	}
-	t.Cleanup(func() { r.Close() })
-	creds := r.Demo()
-	sim, err := sitesim.Start(ctx, sitesim.Options{RelayURL: r.URL(), Token: creds.PublishToken, Sites: 1, Cameras: 1,
-		FPS: 15, GOP: time.Second, Width: 320, Height: 180, Log: log})
-	if err != nil {
-		t.Fatalf("starting sitesim: %v", err)
-	}
-	t.Cleanup(func() { sim.Close() })
-
-	consoleArgs := func(user string) []string {
-		return []string{"--serve", "127.0.0.1:0", "--relay", r.URL(), "--user", user, "--data", filepath.Join(dir, "console-"+user),
-			"--log-level", "warn", "--clip-before", "2s", "--clip-after", "1s"}
-	}
-	one := startConsoleProcess(t, consoleArgs(creds.User), creds.Password)
-	two := startConsoleProcess(t, consoleArgs(incoming), incomingPassword)
-	duty := relayLogin(t, r.URL(), creds.User, creds.Password)
-	open := func(p *consoleProcess) context.Context {
-		bctx := newBrowser(t, ctx)
-		if err := chromedp.Do(bctx, chromedp.Navigate(p.api.base+"/?token="+p.api.token), chromedp.WaitVisible(chromedp.CSS(`[data-grid]`))); err != nil {
-			t.Fatalf("opening a console's view: %v; log:\n%s", err, p.log.String())
-		}
-		return bctx
-	}
+	room := startDutyRoom(t, ctx, dutyRoomOptions{Cameras: 1, Users: []roomUser{{Name: incoming, Role: "duty", Password: incomingPassword}}})
+	r, creds, duty := room.relay, room.creds, room.duty
+	one := room.startConsole(t, creds.User)
+	two := room.startConsole(t, incoming)
 	visible := func(t *testing.T, bctx context.Context, what, css string) {
 		t.Helper()
 		wctx, cancel := context.WithTimeout(bctx, 30*time.Second)
@@ -79,27 +41,11 @@ func TestHandover(t *testing.T) {
 			t.Fatalf("%s (%s): %v", what, css, err)
 		}
 	}
-	a := open(one)
+	a := room.open(one)
 
 	var flagged string
 	step(t, "officer A flags a deviation on console 1", func(t *testing.T) {
-		tile := liveTile(t, a, "site-01/doff1")
-		drawnFor(t, a, tile, 2*time.Second)
-		if err := chromedp.Do(a, chromedp.Click(chromedp.CSS(fmt.Sprintf(`[data-tile-id=%q]`, tile))),
-			chromedp.KeyEvent("f"), chromedp.WaitVisible(chromedp.CSS(`[data-overlay="flag"]`)),
-			chromedp.KeyEvent(kb.Enter), chromedp.WaitNotPresent(chromedp.CSS(`[data-overlay="flag"]`))); err != nil {
-			t.Fatalf("flagging: %v", err)
-		}
-		waitFor(t, "the finding forwarded from console 1", 30*time.Second, func() (bool, string) {
-			var list struct{ Findings []consoleFinding }
-			status, raw := one.api.do("GET", "/api/v1/findings", nil, &list)
-			if status != 200 || len(list.Findings) != 1 {
-				return false, string(raw)
-			}
-			flagged = list.Findings[0].ID
-			f := list.Findings[0]
-			return f.Forward != nil && f.Forward.State == "forwarded", f.String()
-		})
+		flagged = flagForwarded(t, a, one, "site-01/doff1")
 	})
 
 	// An earlier finding of A's whose deadline has passed, filed at the relay.
@@ -144,7 +90,7 @@ func TestHandover(t *testing.T) {
 		}
 	})
 
-	b := open(two)
+	b := room.open(two)
 	step(t, "officer B on console 2 first sees the handover: the note, A's findings, the overdue one and an offline camera", func(t *testing.T) {
 		visible(t, b, "the handover screen", `[data-overlay="handover-screen"]`)
 		visible(t, b, "A's flagged finding", fmt.Sprintf(`[data-handover-list="flagged"] [data-finding=%q]`, flagged))

@@ -3,18 +3,12 @@ package e2e
 import (
 	"context"
 	"fmt"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
-
-	"github.com/qianliyan/qianliyan/internal/sitesim"
-	"github.com/qianliyan/qianliyan/relay"
-	"github.com/qianliyan/qianliyan/relay/auth"
 )
 
 // nextShift is the second duty officer, of the next shift, on console 2.
@@ -49,51 +43,14 @@ type sharedFinding struct {
 func TestSharedFindings(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	hash, err := auth.HashPasswordCost(managerPassword, 4)
-	if err != nil {
-		t.Fatal(err)
-	}
-	bHash, err := auth.HashPasswordCost(nextShiftPassword, 4)
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := t.TempDir()
-	config := filepath.Join(dir, "relay.yaml")
-	users := fmt.Sprintf("users:\n  - {name: mgr1, role: site_manager, sites: [site-01], password_hash: %q}\n"+
-		"  - {name: %s, role: duty, password_hash: %q}\n", hash, nextShift, bHash)
-	if err := os.WriteFile(config, []byte(users), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	log := testLogger(t)
-	r, err := relay.Start(ctx, relay.Options{Listen: "127.0.0.1:0", DataDir: filepath.Join(dir, "relay"), Demo: true, ConfigFile: config, Log: log})
-	if err != nil {
-		t.Fatalf("starting relay: %v", err)
-	}
-	t.Cleanup(func() { r.Close() })
-	creds := r.Demo()
-	sim, err := sitesim.Start(ctx, sitesim.Options{RelayURL: r.URL(), Token: creds.PublishToken, Sites: 1, Cameras: 1,
-		FPS: 15, GOP: time.Second, Width: 320, Height: 180, Log: log})
-	if err != nil {
-		t.Fatalf("starting sitesim: %v", err)
-	}
-	t.Cleanup(func() { sim.Close() })
-
-	consoleArgs := func(user string) []string {
-		return []string{"--serve", "127.0.0.1:0", "--relay", r.URL(), "--user", user, "--data", filepath.Join(dir, "console-"+user),
-			"--log-level", "warn", "--clip-before", "2s", "--clip-after", "1s"}
-	}
-	one := startConsoleProcess(t, consoleArgs(creds.User), creds.Password)
-	two := startConsoleProcess(t, consoleArgs(nextShift), nextShiftPassword)
-	duty := relayLogin(t, r.URL(), creds.User, creds.Password)
-
-	open := func(p *consoleProcess) context.Context {
-		bctx := newBrowser(t, ctx)
-		if err := chromedp.Do(bctx, chromedp.Navigate(p.api.base+"/?token="+p.api.token), chromedp.WaitVisible(chromedp.CSS(`[data-grid]`))); err != nil {
-			t.Fatalf("opening a console's view: %v; log:\n%s", err, p.log.String())
-		}
-		return bctx
-	}
-	a, b := open(one), open(two)
+	room := startDutyRoom(t, ctx, dutyRoomOptions{Cameras: 1, Users: []roomUser{
+		{Name: "mgr1", Role: "site_manager", Sites: []string{"site-01"}, Password: managerPassword},
+		{Name: nextShift, Role: "duty", Password: nextShiftPassword},
+	}})
+	r, creds, duty := room.relay, room.creds, room.duty
+	one := room.startConsole(t, creds.User)
+	two := room.startConsole(t, nextShift)
+	a, b := room.open(one), room.open(two)
 	visible := func(t *testing.T, bctx context.Context, what, css string) {
 		t.Helper()
 		wctx, cancel := context.WithTimeout(bctx, 15*time.Second)
@@ -105,23 +62,7 @@ func TestSharedFindings(t *testing.T) {
 
 	var id string
 	step(t, "officer A flags a deviation on console 1", func(t *testing.T) {
-		tile := liveTile(t, a, "site-01/doff1")
-		drawnFor(t, a, tile, 2*time.Second)
-		if err := chromedp.Do(a, chromedp.Click(chromedp.CSS(fmt.Sprintf(`[data-tile-id=%q]`, tile))),
-			chromedp.KeyEvent("f"), chromedp.WaitVisible(chromedp.CSS(`[data-overlay="flag"]`)),
-			chromedp.KeyEvent(kb.Enter), chromedp.WaitNotPresent(chromedp.CSS(`[data-overlay="flag"]`))); err != nil {
-			t.Fatalf("flagging: %v", err)
-		}
-		waitFor(t, "the finding forwarded from console 1", 30*time.Second, func() (bool, string) {
-			var list struct{ Findings []consoleFinding }
-			status, raw := one.api.do("GET", "/api/v1/findings", nil, &list)
-			if status != 200 || len(list.Findings) != 1 {
-				return false, string(raw)
-			}
-			id = list.Findings[0].ID
-			f := list.Findings[0]
-			return f.Forward != nil && f.Forward.State == "forwarded", f.String()
-		})
+		id = flagForwarded(t, a, one, "site-01/doff1")
 	})
 
 	site := openSitePage(t, a, r.URL(), "mgr1")

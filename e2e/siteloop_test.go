@@ -23,9 +23,7 @@ import (
 	"github.com/chromedp/chromedp/kb"
 
 	"github.com/qianliyan/qianliyan/console"
-	"github.com/qianliyan/qianliyan/internal/sitesim"
 	"github.com/qianliyan/qianliyan/relay"
-	"github.com/qianliyan/qianliyan/relay/auth"
 )
 
 // managerPassword is every site manager's in these tests.
@@ -46,41 +44,21 @@ type siteStack struct {
 
 func startSiteStack(t testing.TB, ctx context.Context, cameras int, clipBefore, clipAfter time.Duration) *siteStack {
 	t.Helper()
-	hash, err := auth.HashPasswordCost(managerPassword, 4)
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := t.TempDir()
-	config := filepath.Join(dir, "relay.yaml")
-	users := fmt.Sprintf("users:\n  - {name: mgr1, role: site_manager, sites: [site-01], password_hash: %q}\n"+
-		"  - {name: mgr2, role: site_manager, sites: [site-02], password_hash: %q}\n", hash, hash)
-	if err := os.WriteFile(config, []byte(users), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	log := testLogger(t)
-	// A demo relay keeps its peers on loopback.
-	r, err := relay.Start(ctx, relay.Options{Listen: "127.0.0.1:0", DataDir: filepath.Join(dir, "relay"), Demo: true, ConfigFile: config, Log: log})
-	if err != nil {
-		t.Fatalf("starting relay: %v", err)
-	}
-	t.Cleanup(func() { r.Close() })
-	creds := r.Demo()
-	sim, err := sitesim.Start(ctx, sitesim.Options{RelayURL: r.URL(), Token: creds.PublishToken, Sites: 1, Cameras: cameras,
-		FPS: 15, GOP: time.Second, Width: 320, Height: 180, Log: log})
-	if err != nil {
-		t.Fatalf("starting sitesim: %v", err)
-	}
-	t.Cleanup(func() { sim.Close() })
+	room := startDutyRoom(t, ctx, dutyRoomOptions{Cameras: cameras, Users: []roomUser{
+		{Name: "mgr1", Role: "site_manager", Sites: []string{"site-01"}, Password: managerPassword},
+		{Name: "mgr2", Role: "site_manager", Sites: []string{"site-02"}, Password: managerPassword},
+	}})
+	r, creds := room.relay, room.creds
 
 	backend, pageURL := serveConsole(t, ctx, console.Options{RelayURL: r.URL(), User: creds.User, Password: creds.Password,
-		DataDir: filepath.Join(dir, "console"), Log: log, ClipBefore: clipBefore, ClipAfter: clipAfter})
+		DataDir: filepath.Join(room.dir, "console"), Log: room.log, ClipBefore: clipBefore, ClipAfter: clipAfter})
 	u, err := url.Parse(pageURL)
 	if err != nil {
 		t.Fatal(err)
 	}
 	s := &siteStack{relay: r, creds: creds, backend: backend, pageURL: pageURL,
 		console: &apiClient{t: t, base: "http://" + u.Host, token: u.Query().Get("token")},
-		duty:    relayLogin(t, r.URL(), creds.User, creds.Password)}
+		duty:    room.duty}
 	return s
 }
 

@@ -6,18 +6,23 @@ package e2e
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
 	"github.com/rs/zerolog"
 
 	"github.com/qianliyan/qianliyan/console"
 	"github.com/qianliyan/qianliyan/internal/sitesim"
 	"github.com/qianliyan/qianliyan/relay"
+	"github.com/qianliyan/qianliyan/relay/auth"
 )
 
 // repoRoot is the checkout this test file lives in.
@@ -91,6 +96,123 @@ func startStack(t *testing.T, ctx context.Context, sites, cameras int) *stack {
 	}
 	t.Cleanup(func() { sim.Close() })
 	return &stack{relay: r, sim: sim, creds: creds}
+}
+
+// roomUser is a user the duty room's relay knows besides the demo's duty
+// officer: a second duty officer, or a site manager of Sites.
+type roomUser struct {
+	Name, Role, Password string
+	Sites                []string
+}
+
+type dutyRoomOptions struct {
+	Users   []roomUser
+	Cameras int // of site-01, published by the simulator
+}
+
+// dutyRoom is a demo relay (sites site-01…03, the demo's duty officer) with
+// more users from its relay.yaml and a simulator publishing site-01's first
+// cameras: the shared record several consoles and site pages work on.
+type dutyRoom struct {
+	t         testing.TB
+	ctx       context.Context
+	dir       string
+	log       zerolog.Logger
+	relay     *relay.Relay
+	creds     relay.DemoCredentials
+	duty      *apiClient // the relay's API as the demo's duty officer
+	passwords map[string]string
+}
+
+func startDutyRoom(t testing.TB, ctx context.Context, opts dutyRoomOptions) *dutyRoom {
+	t.Helper()
+	dir := t.TempDir()
+	passwords := map[string]string{}
+	var users strings.Builder
+	users.WriteString("users:\n")
+	for _, u := range opts.Users {
+		// The lowest cost: the tests sign in often and do not guard secrets.
+		hash, err := auth.HashPasswordCost(u.Password, 4)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sites := ""
+		if len(u.Sites) > 0 {
+			sites = fmt.Sprintf(", sites: [%s]", strings.Join(u.Sites, ", "))
+		}
+		fmt.Fprintf(&users, "  - {name: %s, role: %s%s, password_hash: %q}\n", u.Name, u.Role, sites, hash)
+		passwords[u.Name] = u.Password
+	}
+	config := filepath.Join(dir, "relay.yaml")
+	if err := os.WriteFile(config, []byte(users.String()), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	log := testLogger(t)
+	// A demo relay keeps its peers on loopback.
+	r, err := relay.Start(ctx, relay.Options{Listen: "127.0.0.1:0", DataDir: filepath.Join(dir, "relay"), Demo: true, ConfigFile: config, Log: log})
+	if err != nil {
+		t.Fatalf("starting relay: %v", err)
+	}
+	t.Cleanup(func() { r.Close() })
+	creds := r.Demo()
+	passwords[creds.User] = creds.Password
+	sim, err := sitesim.Start(ctx, sitesim.Options{RelayURL: r.URL(), Token: creds.PublishToken, Sites: 1, Cameras: opts.Cameras,
+		FPS: 15, GOP: time.Second, Width: 320, Height: 180, Log: log})
+	if err != nil {
+		t.Fatalf("starting sitesim: %v", err)
+	}
+	t.Cleanup(func() { sim.Close() })
+	return &dutyRoom{t: t, ctx: ctx, dir: dir, log: log, relay: r, creds: creds, passwords: passwords,
+		duty: relayLogin(t, r.URL(), creds.User, creds.Password)}
+}
+
+// startConsole starts a console process (bin/qianliyan --serve) signed in
+// as user, one of the room's, with its own data.
+func (d *dutyRoom) startConsole(t *testing.T, user string) *consoleProcess {
+	t.Helper()
+	password, ok := d.passwords[user]
+	if !ok {
+		t.Fatalf("%s is not a user of the duty room", user)
+	}
+	return startConsoleProcess(t, []string{"--serve", "127.0.0.1:0", "--relay", d.relay.URL(), "--user", user,
+		"--data", filepath.Join(d.dir, "console-"+user),
+		"--log-level", "warn", "--clip-before", "2s", "--clip-after", "1s"}, password)
+}
+
+// open opens a console process's view in a new Chromium, once its wall is up.
+func (d *dutyRoom) open(p *consoleProcess) context.Context {
+	d.t.Helper()
+	bctx := newBrowser(d.t, d.ctx)
+	if err := chromedp.Do(bctx, chromedp.Navigate(p.api.base+"/?token="+p.api.token), chromedp.WaitVisible(chromedp.CSS(`[data-grid]`))); err != nil {
+		d.t.Fatalf("opening a console's view: %v; log:\n%s", err, p.log.String())
+	}
+	return bctx
+}
+
+// flagForwarded flags a deviation on camera's tile in a console process's
+// view (bctx) with the keyboard, its first finding, and returns the
+// finding's id once the console has forwarded it to the relay.
+func flagForwarded(t *testing.T, bctx context.Context, p *consoleProcess, camera string) string {
+	t.Helper()
+	tile := liveTile(t, bctx, camera)
+	drawnFor(t, bctx, tile, 2*time.Second)
+	if err := chromedp.Do(bctx, chromedp.Click(chromedp.CSS(fmt.Sprintf(`[data-tile-id=%q]`, tile))),
+		chromedp.KeyEvent("f"), chromedp.WaitVisible(chromedp.CSS(`[data-overlay="flag"]`)),
+		chromedp.KeyEvent(kb.Enter), chromedp.WaitNotPresent(chromedp.CSS(`[data-overlay="flag"]`))); err != nil {
+		t.Fatalf("flagging: %v", err)
+	}
+	var id string
+	waitFor(t, "the finding forwarded from the console", 30*time.Second, func() (bool, string) {
+		var list struct{ Findings []consoleFinding }
+		status, raw := p.api.do("GET", "/api/v1/findings", nil, &list)
+		if status != 200 || len(list.Findings) != 1 {
+			return false, string(raw)
+		}
+		f := list.Findings[0]
+		id = f.ID
+		return f.Forward != nil && f.Forward.State == "forwarded", f.String()
+	})
+	return id
 }
 
 func decodeJSON(r io.Reader, v any) error { return json.NewDecoder(r).Decode(v) }
