@@ -79,23 +79,8 @@ type stack struct {
 
 func startStack(t *testing.T, ctx context.Context, sites, cameras int) *stack {
 	t.Helper()
-	log := testLogger(t)
-	r, err := relay.Start(ctx, relay.Options{Listen: "127.0.0.1:0", DataDir: t.TempDir(), Demo: true, Log: log})
-	if err != nil {
-		t.Fatalf("starting relay: %v", err)
-	}
-	t.Cleanup(func() { r.Close() })
-	creds := r.Demo()
-	sim, err := sitesim.Start(ctx, sitesim.Options{
-		RelayURL: r.URL(), Token: creds.PublishToken,
-		Sites: sites, Cameras: cameras, FPS: 15, GOP: time.Second,
-		Width: 320, Height: 180, Log: log,
-	})
-	if err != nil {
-		t.Fatalf("starting sitesim: %v", err)
-	}
-	t.Cleanup(func() { sim.Close() })
-	return &stack{relay: r, sim: sim, creds: creds}
+	room := startDutyRoom(t, ctx, dutyRoomOptions{Sites: sites, Cameras: cameras})
+	return &stack{relay: room.relay, sim: room.sim, creds: room.creds}
 }
 
 // roomUser is a user the duty room's relay knows besides the demo's duty
@@ -107,18 +92,21 @@ type roomUser struct {
 
 type dutyRoomOptions struct {
 	Users   []roomUser
-	Cameras int // of site-01, published by the simulator
+	Sites   int // published by the simulator, from site-01; 1 when 0
+	Cameras int // of each of those sites
 }
 
 // dutyRoom is a demo relay (sites site-01…03, the demo's duty officer) with
-// more users from its relay.yaml and a simulator publishing site-01's first
-// cameras: the shared record several consoles and site pages work on.
+// more users from its relay.yaml and a simulator publishing the first
+// sites' first cameras: the shared record several consoles and site pages
+// work on.
 type dutyRoom struct {
 	t         testing.TB
 	ctx       context.Context
 	dir       string
 	log       zerolog.Logger
 	relay     *relay.Relay
+	sim       *sitesim.Sim
 	creds     relay.DemoCredentials
 	duty      *apiClient // the relay's API as the demo's duty officer
 	passwords map[string]string
@@ -128,25 +116,29 @@ func startDutyRoom(t testing.TB, ctx context.Context, opts dutyRoomOptions) *dut
 	t.Helper()
 	dir := t.TempDir()
 	passwords := map[string]string{}
-	var users strings.Builder
-	users.WriteString("users:\n")
-	for _, u := range opts.Users {
-		// The lowest cost: the tests sign in often and do not guard secrets.
-		hash, err := auth.HashPasswordCost(u.Password, 4)
-		if err != nil {
+	config := "" // the demo's users alone
+	if len(opts.Users) > 0 {
+		var users strings.Builder
+		users.WriteString("users:\n")
+		for _, u := range opts.Users {
+			// The lowest cost: the tests sign in often and guard no secrets.
+			hash, err := auth.HashPasswordCost(u.Password, 4)
+			if err != nil {
+				t.Fatal(err)
+			}
+			sites := ""
+			if len(u.Sites) > 0 {
+				sites = fmt.Sprintf(", sites: [%s]", strings.Join(u.Sites, ", "))
+			}
+			fmt.Fprintf(&users, "  - {name: %s, role: %s%s, password_hash: %q}\n", u.Name, u.Role, sites, hash)
+			passwords[u.Name] = u.Password
+		}
+		config = filepath.Join(dir, "relay.yaml")
+		if err := os.WriteFile(config, []byte(users.String()), 0o600); err != nil {
 			t.Fatal(err)
 		}
-		sites := ""
-		if len(u.Sites) > 0 {
-			sites = fmt.Sprintf(", sites: [%s]", strings.Join(u.Sites, ", "))
-		}
-		fmt.Fprintf(&users, "  - {name: %s, role: %s%s, password_hash: %q}\n", u.Name, u.Role, sites, hash)
-		passwords[u.Name] = u.Password
 	}
-	config := filepath.Join(dir, "relay.yaml")
-	if err := os.WriteFile(config, []byte(users.String()), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	sites := max(opts.Sites, 1)
 	log := testLogger(t)
 	// A demo relay keeps its peers on loopback.
 	r, err := relay.Start(ctx, relay.Options{Listen: "127.0.0.1:0", DataDir: filepath.Join(dir, "relay"), Demo: true, ConfigFile: config, Log: log})
@@ -156,13 +148,13 @@ func startDutyRoom(t testing.TB, ctx context.Context, opts dutyRoomOptions) *dut
 	t.Cleanup(func() { r.Close() })
 	creds := r.Demo()
 	passwords[creds.User] = creds.Password
-	sim, err := sitesim.Start(ctx, sitesim.Options{RelayURL: r.URL(), Token: creds.PublishToken, Sites: 1, Cameras: opts.Cameras,
+	sim, err := sitesim.Start(ctx, sitesim.Options{RelayURL: r.URL(), Token: creds.PublishToken, Sites: sites, Cameras: opts.Cameras,
 		FPS: 15, GOP: time.Second, Width: 320, Height: 180, Log: log})
 	if err != nil {
 		t.Fatalf("starting sitesim: %v", err)
 	}
 	t.Cleanup(func() { sim.Close() })
-	return &dutyRoom{t: t, ctx: ctx, dir: dir, log: log, relay: r, creds: creds, passwords: passwords,
+	return &dutyRoom{t: t, ctx: ctx, dir: dir, log: log, relay: r, sim: sim, creds: creds, passwords: passwords,
 		duty: relayLogin(t, r.URL(), creds.User, creds.Password)}
 }
 
