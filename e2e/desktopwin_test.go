@@ -32,13 +32,38 @@ import (
 func startScreen(t *testing.T, ctx context.Context) string {
 	t.Helper()
 	display := startXvfb(t, ctx)
-	cmd := exec.CommandContext(ctx, "openbox", "--sm-disable")
-	cmd.Env = append(os.Environ(), "DISPLAY="+display)
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("starting openbox (scripts/setup.sh installs it): %v", err)
+	// openbox has been seen to exit at start on a loaded machine (a clean
+	// clone's make test): one that exits is started again, and what it said
+	// goes into the failure.
+	// One writer for both pipes: exec has one goroutine at a time write it,
+	// and it is read only once the process is gone.
+	var (
+		cmd    *exec.Cmd
+		exited chan struct{}
+		said   strings.Builder
+	)
+	start := func() {
+		c := exec.CommandContext(ctx, "openbox", "--sm-disable")
+		c.Env = append(os.Environ(), "DISPLAY="+display)
+		c.Stdout, c.Stderr = &said, &said
+		if err := c.Start(); err != nil {
+			t.Fatalf("starting openbox (scripts/setup.sh installs it): %v", err)
+		}
+		done := make(chan struct{})
+		exited = done
+		cmd = c
+		go func() { c.Wait(); close(done) }()
 	}
-	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	start()
+	t.Cleanup(func() { cmd.Process.Kill(); <-exited })
 	eventually.True(t, 60*time.Second, "openbox manages the screen", func() bool {
+		select {
+		case <-exited:
+			t.Logf("openbox exited, started again; it said: %s", said.String())
+			said.Reset()
+			start()
+		default:
+		}
 		out, _ := x11(display, "xprop", "-root", "_NET_SUPPORTING_WM_CHECK")
 		return strings.Contains(out, "window id")
 	})

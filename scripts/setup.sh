@@ -10,7 +10,7 @@ apt_packages=(
 	libgtk-3-dev libwebkit2gtk-4.0-dev  # the Wails window
 	gstreamer1.0-libav gstreamer1.0-plugins-good gstreamer1.0-plugins-bad # H.264 for WebCodecs in the webview
 	xvfb xauth imagemagick              # the window without a screen, and screenshots of it
-	openbox xdotool                     # the window test: a window manager to maximise it, keys typed as a keyboard does
+	openbox xdotool x11-utils           # the window test: a window manager to maximise it, keys typed as a keyboard does, xprop to see it manage
 	chromium                            # browser tests
 	ffmpeg                              # the simulated cameras, and probing evidence clips
 	curl                                # the demo script waits for the relay
