@@ -53,7 +53,7 @@ func putDemoSites(ctx context.Context, st *store.Store) error {
 		for i, c := range s.Cameras {
 			cams[i] = store.Camera{Site: s.ID, ID: c.ID, Zone: c.Zone, Name: c.Name}
 		}
-		site := store.Site{ID: s.ID, District: s.District, Name: s.Name, TimeZone: s.TimeZone}
+		site := store.Site{ID: s.ID, District: s.District, Name: s.Name, TimeZone: s.TimeZone, Kind: s.Type}
 		if err := st.PutSite(ctx, site, cams); err != nil {
 			return err
 		}

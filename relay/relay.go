@@ -362,7 +362,7 @@ func applyConfig(ctx context.Context, st *store.Store, cfg *config.Config) error
 				cams[i].Sources = append(cams[i].Sources, store.Source{Stream: src.Stream, URL: src.URL, Transport: src.PullTransport()})
 			}
 		}
-		site := store.Site{ID: s.ID, District: s.District, Name: s.Name, TimeZone: s.TimeZone}
+		site := store.Site{ID: s.ID, District: s.District, Name: s.Name, TimeZone: s.TimeZone, Kind: s.Type}
 		if err := st.PutSite(ctx, site, cams); err != nil {
 			return err
 		}

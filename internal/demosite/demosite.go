@@ -23,6 +23,7 @@ type Site struct {
 	District bilingual.Text
 	Name     bilingual.Text
 	TimeZone string
+	Type     string // relay/config.SiteTypes
 	Cameras  []Camera
 }
 
@@ -43,11 +44,14 @@ var Positions = []Camera{
 	{ID: "sampling", Zone: "sampling_point", Name: bilingual.New("核酸采样点", "Sampling point")},
 }
 
-var siteNames = []struct{ district, name bilingual.Text }{
-	{bilingual.New("东城区", "Dongcheng District"), bilingual.New("东湖宾馆隔离点", "Donghu Hotel isolation site")},
-	{bilingual.New("西城区", "Xicheng District"), bilingual.New("西山酒店隔离点", "Xishan Hotel isolation site")},
-	{bilingual.New("南湖区", "Nanhu District"), bilingual.New("南湖公寓隔离点", "Nanhu Apartments isolation site")},
-	{bilingual.New("北苑区", "Beiyuan District"), bilingual.New("北苑招待所隔离点", "Beiyuan Guesthouse isolation site")},
+var siteNames = []struct {
+	district, name bilingual.Text
+	kind           string
+}{
+	{bilingual.New("东城区", "Dongcheng District"), bilingual.New("东湖宾馆隔离点", "Donghu Hotel isolation site"), "hotel"},
+	{bilingual.New("西城区", "Xicheng District"), bilingual.New("西山酒店隔离点", "Xishan Hotel isolation site"), "hotel"},
+	{bilingual.New("南湖区", "Nanhu District"), bilingual.New("南湖公寓隔离点", "Nanhu Apartments isolation site"), "purpose_built"},
+	{bilingual.New("北苑区", "Beiyuan District"), bilingual.New("北苑招待所隔离点", "Beiyuan Guesthouse isolation site"), "dormitory"},
 }
 
 // Sites returns n sites with m cameras each, numbered site-01, site-02, …
@@ -70,6 +74,7 @@ func Sites(n, m int) ([]Site, error) {
 			District: names.district,
 			Name:     name,
 			TimeZone: "Asia/Shanghai",
+			Type:     names.kind,
 			Cameras:  append([]Camera(nil), Positions[:m]...),
 		}
 	}

@@ -11,6 +11,7 @@ import (
 	"os"
 	"reflect"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -94,16 +95,23 @@ type Hub struct {
 
 // Site declares an isolation site and its cameras.
 type Site struct {
-	ID                 string         `yaml:"id"`
-	District           bilingual.Text `yaml:"district"`
-	Name               bilingual.Text `yaml:"name"`
-	TimeZone           string         `yaml:"time_zone"`
-	PublishTokenSHA256 []string       `yaml:"publish_token_sha256"`
-	Cameras            []Camera       `yaml:"cameras"`
+	ID       string         `yaml:"id"`
+	District bilingual.Text `yaml:"district"`
+	Name     bilingual.Text `yaml:"name"`
+	TimeZone string         `yaml:"time_zone"`
+	// Type is the kind of site (SiteTypes); absent is other.
+	Type               string   `yaml:"type"`
+	PublishTokenSHA256 []string `yaml:"publish_token_sha256"`
+	Cameras            []Camera `yaml:"cameras"`
 	// Notify lists where the site's findings are announced.
 	Notify []Notify `yaml:"notify"`
 	Line   int      `yaml:"-"`
 }
+
+// SiteTypes are the kinds of isolation site: a hotel converted for
+// isolation (宾馆酒店改造), a purpose-built site (专用隔离场所), a dormitory
+// or school (宿舍/学校), or other.
+var SiteTypes = []string{"hotel", "purpose_built", "dormitory", "other"}
 
 // Notify is one target of a site's finding notifications.
 type Notify struct {
@@ -581,6 +589,9 @@ func (c *Config) validate(doc *yaml.Node, add func(int, string)) {
 			add(s.Line, fmt.Sprintf("site %q has no time_zone (e.g. Asia/Shanghai)", s.ID))
 		} else if _, err := time.LoadLocation(s.TimeZone); err != nil {
 			add(s.Line, fmt.Sprintf("site %q: unknown time_zone %q", s.ID, s.TimeZone))
+		}
+		if s.Type != "" && !slices.Contains(SiteTypes, s.Type) {
+			add(s.Line, fmt.Sprintf("site %q: type %q: want one of %s", s.ID, s.Type, strings.Join(SiteTypes, ", ")))
 		}
 		for _, h := range s.PublishTokenSHA256 {
 			if !hexSHA256.MatchString(h) {

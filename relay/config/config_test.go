@@ -148,6 +148,7 @@ func TestErrorsNameFileAndLine(t *testing.T) {
 		{"not a mapping", "- a\n- b\n", 1, "must be a mapping"},
 		{"bad site id", strings.Replace(goodSite, "id: site-01", "id: Site 01", 1), 2, `site id "Site 01"`},
 		{"unknown time zone", strings.Replace(goodSite, "Asia/Shanghai", "Asia/Atlantis", 1), 2, `unknown time_zone "Asia/Atlantis"`},
+		{"unknown site type", strings.Replace(goodSite, "time_zone: Asia/Shanghai", "time_zone: Asia/Shanghai\n    type: castle", 1), 2, `type "castle": want one of hotel, purpose_built, dormitory, other`},
 		{"name in an unknown language", strings.Replace(goodSite, "en: Donghu}", "en: Donghu, fr: Donghu}", 1), 4, `unknown key "fr" in sites[0].name (known: zh-CN, en)`},
 		{"name lacking a language", strings.Replace(goodSite, "en: Donghu", "en: ''", 1), 2, "site site-01 name needs both zh-CN and en"},
 		{"duplicate camera", goodSite + "      - {id: doff1, zone: x, name: {zh-CN: a, en: b}}\n", 10, "camera site-01/doff1 is already declared at line 7"},

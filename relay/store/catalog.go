@@ -21,6 +21,10 @@ type Site struct {
 	District bilingual.Text
 	Name     bilingual.Text
 	TimeZone string // IANA name, e.g. Asia/Shanghai
+	// Kind is the kind of site (config.SiteTypes): supervisors filter and
+	// count by it, a converted hotel and a purpose-built site failing
+	// differently.
+	Kind string
 }
 
 // Camera is one camera position at a site.
@@ -56,11 +60,11 @@ func (s *Store) PutSite(ctx context.Context, site Site, cameras []Camera) error 
 		return fmt.Errorf("saving site %s: %w", site.ID, err)
 	}
 	defer tx.Rollback()
-	if _, err := tx.ExecContext(ctx, `INSERT INTO sites (id, district_zh, district_en, name_zh, name_en, time_zone)
-		VALUES (?, ?, ?, ?, ?, ?)
+	if _, err := tx.ExecContext(ctx, `INSERT INTO sites (id, district_zh, district_en, name_zh, name_en, time_zone, kind)
+		VALUES (?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (id) DO UPDATE SET district_zh = excluded.district_zh, district_en = excluded.district_en,
-			name_zh = excluded.name_zh, name_en = excluded.name_en, time_zone = excluded.time_zone`,
-		site.ID, site.District[bilingual.ZH], site.District[bilingual.EN], site.Name[bilingual.ZH], site.Name[bilingual.EN], site.TimeZone); err != nil {
+			name_zh = excluded.name_zh, name_en = excluded.name_en, time_zone = excluded.time_zone, kind = excluded.kind`,
+		site.ID, site.District[bilingual.ZH], site.District[bilingual.EN], site.Name[bilingual.ZH], site.Name[bilingual.EN], site.TimeZone, siteKind(site.Kind)); err != nil {
 		return fmt.Errorf("saving site %s: %w", site.ID, err)
 	}
 	if _, err := tx.ExecContext(ctx, `DELETE FROM cameras WHERE site_id = ?`, site.ID); err != nil {
@@ -86,11 +90,11 @@ func (s *Store) PutSite(ctx context.Context, site Site, cameras []Camera) error 
 
 // PutSiteInfo creates or updates a site, leaving its cameras alone.
 func (s *Store) PutSiteInfo(ctx context.Context, site Site) error {
-	if _, err := s.db.ExecContext(ctx, `INSERT INTO sites (id, district_zh, district_en, name_zh, name_en, time_zone)
-		VALUES (?, ?, ?, ?, ?, ?)
+	if _, err := s.db.ExecContext(ctx, `INSERT INTO sites (id, district_zh, district_en, name_zh, name_en, time_zone, kind)
+		VALUES (?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (id) DO UPDATE SET district_zh = excluded.district_zh, district_en = excluded.district_en,
-			name_zh = excluded.name_zh, name_en = excluded.name_en, time_zone = excluded.time_zone`,
-		site.ID, site.District[bilingual.ZH], site.District[bilingual.EN], site.Name[bilingual.ZH], site.Name[bilingual.EN], site.TimeZone); err != nil {
+			name_zh = excluded.name_zh, name_en = excluded.name_en, time_zone = excluded.time_zone, kind = excluded.kind`,
+		site.ID, site.District[bilingual.ZH], site.District[bilingual.EN], site.Name[bilingual.ZH], site.Name[bilingual.EN], site.TimeZone, siteKind(site.Kind)); err != nil {
 		return fmt.Errorf("saving site %s: %w", site.ID, err)
 	}
 	return nil
@@ -166,7 +170,7 @@ func (s *Store) CameraSources(ctx context.Context) ([]CameraSource, error) {
 
 // Sites returns every site, ordered by id.
 func (s *Store) Sites(ctx context.Context) ([]Site, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT id, district_zh, district_en, name_zh, name_en, time_zone FROM sites ORDER BY id`)
+	rows, err := s.db.QueryContext(ctx, `SELECT id, district_zh, district_en, name_zh, name_en, time_zone, kind FROM sites ORDER BY id`)
 	if err != nil {
 		return nil, fmt.Errorf("listing sites: %w", err)
 	}
@@ -175,7 +179,7 @@ func (s *Store) Sites(ctx context.Context) ([]Site, error) {
 	for rows.Next() {
 		var st Site
 		var district, name names
-		if err := rows.Scan(&st.ID, &district.zh, &district.en, &name.zh, &name.en, &st.TimeZone); err != nil {
+		if err := rows.Scan(&st.ID, &district.zh, &district.en, &name.zh, &name.en, &st.TimeZone, &st.Kind); err != nil {
 			return nil, fmt.Errorf("listing sites: %w", err)
 		}
 		st.District, st.Name = district.text(), name.text()
@@ -283,4 +287,12 @@ func (s *Store) PublishTokenHashes(ctx context.Context, site string) ([][]byte, 
 		return nil, fmt.Errorf("reading publish tokens of site %s: %w", site, err)
 	}
 	return out, nil
+}
+
+// siteKind is how a site's kind is kept: other when none is given.
+func siteKind(k string) string {
+	if k == "" {
+		return "other"
+	}
+	return k
 }

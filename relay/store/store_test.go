@@ -78,7 +78,7 @@ func TestOpenFailsOnUnwritablePath(t *testing.T) {
 func TestSitesAndCameras(t *testing.T) {
 	ctx := context.Background()
 	s, _ := openTemp(t)
-	site := Site{ID: "site-01", District: bilingual.New("东城区", "Dongcheng District"), Name: bilingual.New("东湖宾馆隔离点", "Donghu Hotel isolation site"), TimeZone: "Asia/Shanghai"}
+	site := Site{ID: "site-01", District: bilingual.New("东城区", "Dongcheng District"), Name: bilingual.New("东湖宾馆隔离点", "Donghu Hotel isolation site"), TimeZone: "Asia/Shanghai", Kind: "hotel"}
 	cams := []Camera{
 		{ID: "gate", Zone: "entrance", Name: bilingual.New("场所出入口", "Entrance")},
 		{ID: "doff1", Zone: "doffing_room_1", Name: bilingual.New("一脱间", "Doffing room 1")},
