@@ -15,6 +15,8 @@ apt_packages=(
 	ffmpeg                              # the simulated cameras, and probing evidence clips
 	curl                                # the demo script waits for the relay
 	fonts-dejavu-core fonts-noto-cjk    # the camera overlay text, and Chinese in the UI
+	fonts-droid-fallback                # the CJK TrueType font the relay embeds in its PDFs (监督意见书, reports; relay/pdfdoc)
+	poppler-utils                       # pdftotext: the tests read the PDFs back
 	nodejs npm                          # only installed if node is missing
 )
 
