@@ -21,6 +21,8 @@ var owners = map[string][]string{
 	"relay/runs":     {"runs", "run_events", "run_steps", "run_findings"},
 	"relay/shifts":   {"duties", "handovers", "handover_receipts", "camera_states"},
 	"relay/coverage": {"watch_intervals", "watch_spans", "watch_days", "watch_consoles"},
+	"relay/audit":    {"audit_exports"},
+	"relay/reports":  {"report_sends"},
 }
 
 var (

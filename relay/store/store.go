@@ -19,6 +19,8 @@
 //   - relay/shifts: duties, handovers, handover_receipts, camera_states (0010)
 //   - relay/coverage: watch_intervals, watch_spans, watch_days,
 //     watch_consoles (0011)
+//   - relay/audit: audit_exports (0017)
+//   - relay/reports: report_sends (0017)
 //
 // The relay hands the *sql.DB that OpenDatabase returns to each owner when
 // it is wired (relay.Start); an owner needing another's records asks that
