@@ -17,6 +17,7 @@ import type { WallState } from '../wall/useWall'
 import { captureTile } from './capture'
 import { flagRequest, type FlagDraft } from './flag'
 import { bySpecificity, ChecklistRun, openRunFor, openRuns, openTemplateOn, type OpenRuns } from './run'
+import { linkToRun } from './runLink'
 import { useProposals, type ProposalSight, type Shot } from './useProposals'
 
 export type { ProposalDetails } from './useProposals'
@@ -209,9 +210,9 @@ export function useChecklist(api: ApiClient, target: Readonly<ChecklistTarget>, 
 
   async function link(r: ChecklistRun<Shot>, finding: string): Promise<void> {
     try {
-      r.findings = (await api.linkRunFinding(r.id, finding)).findings
+      await linkToRun(api, r, finding)
     } catch (err) {
-      if ((err as { code?: string }).code !== 'already_recorded') error.value = failedText(err)
+      error.value = failedText(err)
     }
     publish()
   }

@@ -1,14 +1,16 @@
 // The quick flag (f): the picture is taken at the key, then the picker
 // opens on the zone's catalogue of deviations (the open checklist's first)
-// with the last one used already chosen. Enter files the finding.
+// with the last one used already chosen. Enter files the finding, which is
+// the check's when one goes on on that camera (runLink.ts).
 import { ref, shallowRef } from 'vue'
 import { detailOf, type ApiClient, type Finding, type FlagRequest, type Template } from '../api'
 import type { Say } from '../console/useNotice'
 import { useSubmit } from '../console/useSubmit'
-import { currentLocale, i18n, localName } from '../i18n'
+import { currentLocale, failedText, i18n, localName } from '../i18n'
 import { shownFrame } from '../player'
 import { captureTile } from './capture'
 import { catalogue, flagRequest, type CatalogueEntry, type FlagDraft, type Frame } from './flag'
+import { fileOnOpenRun } from './runLink'
 
 export interface FlagOptions {
   /** Files the finding (useFindings' file). */
@@ -26,6 +28,7 @@ export function useFlag(api: ApiClient, opts: FlagOptions) {
   const shot = shallowRef<Promise<Frame>>()
   const preview = ref('')
   const { busy, error, submit } = useSubmit()
+  const file = fileOnOpenRun(api, opts.file, (err) => opts.say(failedText(err)))
   /** The deviation last filed, chosen first next time. */
   const lastDeviation = ref('')
 
@@ -82,7 +85,7 @@ export function useFlag(api: ApiClient, opts: FlagOptions) {
     return submit(async () => {
       const frame = await shot.value!
       const text = d.entry ? localName(d.entry.deviation.text, currentLocale()) : d.freeText
-      await opts.file(flagRequest(d, frame, text))
+      await file(flagRequest(d, frame, text))
       if (d.entry) lastDeviation.value = d.entry.deviation.id
     })
   }
