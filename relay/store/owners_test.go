@@ -23,6 +23,7 @@ var owners = map[string][]string{
 	"relay/coverage": {"watch_intervals", "watch_spans", "watch_days", "watch_consoles"},
 	"relay/audit":    {"audit_exports"},
 	"relay/reports":  {"report_sends"},
+	"relay/stats":    {"followups"},
 }
 
 var (

@@ -21,6 +21,7 @@
 //     watch_consoles (0011)
 //   - relay/audit: audit_exports (0017)
 //   - relay/reports: report_sends (0017)
+//   - relay/stats: followups (0015)
 //
 // The relay hands the *sql.DB that OpenDatabase returns to each owner when
 // it is wired (relay.Start); an owner needing another's records asks that
