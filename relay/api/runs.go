@@ -113,14 +113,14 @@ func (s *server) runList(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// checkStats: GET /api/v1/stats/checks?site=&activity=&from=&to=
+// checkStats: GET /api/v1/stats/checks?site=&activity=&from=&to=&by=
 func (s *server) checkStats(w http.ResponseWriter, r *http.Request) error {
 	p, _, err := s.principal(r)
 	if err != nil {
 		return err
 	}
 	q := r.URL.Query()
-	per := runs.Period{Site: q.Get("site"), Activity: q.Get("activity")}
+	per := runs.Period{Site: q.Get("site"), Activity: q.Get("activity"), By: q.Get("by")}
 	if per.From, err = queryTime(q.Get("from"), "from"); err != nil {
 		return err
 	}

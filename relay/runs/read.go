@@ -180,7 +180,18 @@ func (s *Store) get(ctx context.Context, id string) (wire.Run, error) {
 type Period struct {
 	Site, Activity string
 	From, To       time.Time
+	// By is what a row is: BySite (a site and activity, the default),
+	// ByActivity (an activity, over every site) or ByTemplate (a checklist
+	// template, over every site), the dashboard's checks by activity.
+	By string
 }
+
+// What a row of the checks statistics is.
+const (
+	BySite     = "site"
+	ByActivity = "activity"
+	ByTemplate = "template"
+)
 
 // Checks counts, per site and activity, the runs ended in the period
 // (checks performed, 户次), the steps observed and done correctly in them,
@@ -198,8 +209,21 @@ func (s *Store) Checks(ctx context.Context, p auth.Principal, per Period) (wire.
 		return wire.CheckStats{}, refuse(fault.Invalid, "invalid_field", "to", "to: %s is not after from %s",
 			per.To.Format(time.RFC3339), per.From.Format(time.RFC3339))
 	}
-	q := `SELECT site, activity, count(*), coalesce(sum(observed), 0), coalesce(sum(correct), 0) FROM (
-		SELECT r.site, r.activity, ` + observedSQL + ` AS observed, ` + correctSQL + ` AS correct FROM runs r
+	// The row's columns: site, activity and template, '' where a row is
+	// not one of them (max(activity) of a template's runs: a template is
+	// one activity's).
+	cols, group := `site, activity, ''`, `site, activity`
+	switch per.By {
+	case "", BySite:
+	case ByActivity:
+		cols, group = `'', activity, ''`, `activity`
+	case ByTemplate:
+		cols, group = `'', max(activity), template_id`, `template_id`
+	default:
+		return wire.CheckStats{}, fault.Field("by", "%q: want site, activity or template", per.By)
+	}
+	q := `SELECT ` + cols + `, count(*), coalesce(sum(observed), 0), coalesce(sum(correct), 0) FROM (
+		SELECT r.site, r.activity, r.template_id, ` + observedSQL + ` AS observed, ` + correctSQL + ` AS correct FROM runs r
 		WHERE r.ended_at != '' AND r.ended_at >= ? AND r.ended_at < ?`
 	args := []any{sqlitedb.FormatTime(per.From), sqlitedb.FormatTime(per.To)}
 	if per.Site != "" {
@@ -210,7 +234,7 @@ func (s *Store) Checks(ctx context.Context, p auth.Principal, per Period) (wire.
 		q += ` AND r.activity = ?`
 		args = append(args, per.Activity)
 	}
-	q += `) GROUP BY site, activity ORDER BY site, activity`
+	q += `) GROUP BY ` + group + ` ORDER BY ` + group
 	rows, err := s.db.QueryContext(ctx, q, args...)
 	if err != nil {
 		return wire.CheckStats{}, fmt.Errorf("counting checks: %w", err)
@@ -219,7 +243,7 @@ func (s *Store) Checks(ctx context.Context, p auth.Principal, per Period) (wire.
 	out := wire.CheckStats{From: per.From.UTC(), To: per.To.UTC(), Stats: []wire.CheckStat{}}
 	for rows.Next() {
 		var c wire.CheckStat
-		if err := rows.Scan(&c.Site, &c.Activity, &c.Checks, &c.StepsObserved, &c.StepsCorrect); err != nil {
+		if err := rows.Scan(&c.Site, &c.Activity, &c.Template, &c.Checks, &c.StepsObserved, &c.StepsCorrect); err != nil {
 			return wire.CheckStats{}, fmt.Errorf("counting checks: %w", err)
 		}
 		c.Deviations = c.StepsObserved - c.StepsCorrect
@@ -227,7 +251,7 @@ func (s *Store) Checks(ctx context.Context, p auth.Principal, per Period) (wire.
 			rate := float64(c.StepsCorrect) / float64(c.StepsObserved)
 			c.ComplianceRate = &rate
 		}
-		if p.CanView(c.Site) {
+		if c.Site == "" || p.CanView(c.Site) {
 			out.Stats = append(out.Stats, c)
 		}
 	}

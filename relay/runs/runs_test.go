@@ -149,6 +149,13 @@ func TestComplianceByTable(t *testing.T) {
 		}},
 		{"another activity", Period{Activity: "disinfection", From: t0, To: t0.Add(2 * time.Hour)}, []wire.CheckStat{}},
 		{"before", Period{From: t0.Add(-time.Hour), To: t0}, []wire.CheckStat{}},
+		// The dashboard's checks by activity and by template, over every site.
+		{"by activity", Period{From: t0, To: t0.Add(time.Hour), By: ByActivity}, []wire.CheckStat{
+			{Activity: "doffing", Checks: 4, StepsObserved: 12, StepsCorrect: 10, Deviations: 2, ComplianceRate: rate(10.0 / 12)},
+		}},
+		{"by template", Period{From: t0, To: t0.Add(2 * time.Hour), By: ByTemplate}, []wire.CheckStat{
+			{Activity: "doffing", Template: doffing.ID, Checks: 5, StepsObserved: 17, StepsCorrect: 15, Deviations: 2, ComplianceRate: rate(15.0 / 17)},
+		}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -164,6 +171,9 @@ func TestComplianceByTable(t *testing.T) {
 	if _, err := s.Checks(context.Background(), manager, Period{From: t0, To: t0.Add(time.Hour)}); fault.KindOf(err) != fault.Forbidden {
 		t.Fatalf("a site manager's statistics: %v", err)
 	}
+	if _, err := s.Checks(context.Background(), duty, Period{From: t0, To: t0.Add(time.Hour), By: "camera"}); fault.As(err) == nil || fault.As(err).Field != "by" {
+		t.Fatalf("checks by camera: %v, want invalid_field by", err)
+	}
 }
 
 func show(cs []wire.CheckStat) string {
@@ -173,8 +183,8 @@ func show(cs []wire.CheckStat) string {
 		if c.ComplianceRate != nil {
 			r = fmt.Sprintf("%.6f", *c.ComplianceRate)
 		}
-		out += fmt.Sprintf("{%s %s checks %d observed %d correct %d deviations %d rate %s} ",
-			c.Site, c.Activity, c.Checks, c.StepsObserved, c.StepsCorrect, c.Deviations, r)
+		out += fmt.Sprintf("{%s %s %s checks %d observed %d correct %d deviations %d rate %s} ",
+			c.Site, c.Activity, c.Template, c.Checks, c.StepsObserved, c.StepsCorrect, c.Deviations, r)
 	}
 	return out
 }

@@ -115,8 +115,11 @@ type Runs struct {
 // CheckStat counts the completed runs of one site and activity in a period
 // (GET /api/v1/stats/checks).
 type CheckStat struct {
-	Site          string `json:"site"`
-	Activity      string `json:"activity"`
+	// Site is "" in rows over every site (by=activity, by=template).
+	Site     string `json:"site"`
+	Activity string `json:"activity"`
+	// Template is the checklist template's id, in rows by=template.
+	Template      string `json:"template,omitempty"`
 	Checks        int    `json:"checks"` // 户次: runs completed
 	StepsObserved int    `json:"steps_observed"`
 	StepsCorrect  int    `json:"steps_correct"`
