@@ -371,6 +371,16 @@ func (b *Backend) endLocked(s *session, reason, message string) {
 	for _, br := range bridges {
 		br.EndAll(reason)
 	}
+	// Nothing is on a signed-out officer's screen: what they watched ends
+	// now, not when the view next reports (it may never: the window closed).
+	b.mu.Lock()
+	st := b.store
+	b.mu.Unlock()
+	if st != nil {
+		if err := st.EndWatching(context.Background(), time.Now()); err != nil {
+			s.log.Error().Err(err).Msg("ending the officer's watches")
+		}
+	}
 	b.publishSession()
 	s.log.Info().Str("reason", reason).Msg("session ended")
 }
