@@ -141,6 +141,21 @@ var catalogue = map[string]bilingual.Text{
 	"report_free_text":          bilingual.New("其他（自由描述）", "Other (free text)"),
 	"report_link":               bilingual.New("查看详情", "Open in Qianliyan"),
 	"report_review":             bilingual.New("审阅列表", "Review list"),
+
+	// Statistics (relay/stats): the labels of groups that have no name of
+	// their own.
+	"site_type_hotel":         bilingual.New("酒店改造", "Converted hotel"),
+	"site_type_purpose_built": bilingual.New("专用隔离场所", "Purpose-built"),
+	"site_type_dormitory":     bilingual.New("宿舍改造", "Converted dormitory"),
+	"site_type_other":         bilingual.New("其他", "Other"),
+	"stats_week":              bilingual.New("%d年第%d周", "%d week %d"),
+	// Go time layouts of a day and a month, the labels of those groups.
+	"stats_day_layout":   bilingual.New("2006年1月2日", "2 Jan 2006"),
+	"stats_month_layout": bilingual.New("2006年1月", "Jan 2006"),
+	"overdue_lt1d":       bilingual.New("逾期不足1天", "Under a day"),
+	"overdue_1to3d":      bilingual.New("逾期1–3天", "1–3 days"),
+	"overdue_3to7d":      bilingual.New("逾期3–7天", "3–7 days"),
+	"overdue_gt7d":       bilingual.New("逾期7天以上", "7 days or more"),
 }
 
 // Of returns the phrase for key. A key the catalogue lacks is its own text
