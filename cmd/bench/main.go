@@ -25,10 +25,12 @@ func main() {
 	os.Exit(run(ctx, os.Args[1:], os.Stdout, os.Stderr))
 }
 
-const usage = `Usage: bench firstframe|fanout [flags]   (bench firstframe --help)
+const usage = `Usage: bench firstframe|fanout|seed|review [flags]   (bench firstframe --help)
 
   firstframe  a new viewer's wait for its first keyframe, p50 and p99
   fanout      relay CPU, memory, loss and latency with cameras × viewers
+  seed        write a relay with months of findings, runs and review marks
+  review      time the review list's filters on a seeded relay, p50/p95/max
 `
 
 // run returns the exit status: 2 for a bad command line, 1 for a failure.
@@ -48,6 +50,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		var cfg fanoutConfig
 		if cfg, err = parseFanout(rest, stderr); err == nil {
 			err = repeat(ctx, cfg.common, stdout, describeFanout(cfg), func() (any, error) { return fanout(ctx, cfg, stderr) })
+		}
+	case "seed":
+		var cfg seedConfig
+		if cfg, err = parseSeed(rest, stderr); err == nil {
+			err = runSeed(ctx, cfg, stdout, stderr)
 		}
 	case "-h", "-help", "--help", "help":
 		fmt.Fprint(stdout, usage)
