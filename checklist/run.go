@@ -134,6 +134,16 @@ func (r *Run) StartTimer(step string, at time.Time) error {
 	return nil
 }
 
+// Running returns the steps whose timer runs, with when each started: a
+// run taken up again (a reload, a restart) shows them still counting.
+func (r *Run) Running() map[string]time.Time {
+	out := make(map[string]time.Time, len(r.timers))
+	for step, at := range r.timers {
+		out[step] = at
+	}
+	return out
+}
+
 // StopTimer stops timing a step, marks it done with the measured duration and
 // returns the flags raised: order rules, and a short duration.
 func (r *Run) StopTimer(step string, at time.Time) (time.Duration, []Flag, error) {

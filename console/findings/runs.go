@@ -283,12 +283,28 @@ type Run struct {
 	EndedAt time.Time `json:"ended_at,omitzero"`
 	// Findings are the ids of the findings the run produced.
 	Findings []string `json:"findings"`
+	// Timers are the steps whose timer runs, in step order, so that a view
+	// taking the run up again shows them counting.
+	Timers []RunningTimer `json:"timers,omitempty"`
+}
+
+// RunningTimer is a step's timer that runs, and since when.
+type RunningTimer struct {
+	Step      string    `json:"step"`
+	StartedAt time.Time `json:"started_at"`
 }
 
 func (r *run) view() Run {
 	fs := append([]string{}, r.findings...)
+	var timers []RunningTimer
+	running := r.run.Running()
+	for _, st := range r.run.Template().Steps {
+		if at, ok := running[st.ID]; ok {
+			timers = append(timers, RunningTimer{Step: st.ID, StartedAt: at})
+		}
+	}
 	return Run{ID: r.id, Camera: r.camera, Template: r.run.Template(), Observations: r.observations(),
-		Officer: r.officer, StartedAt: r.started, EndedAt: r.ended, Findings: fs}
+		Officer: r.officer, StartedAt: r.started, EndedAt: r.ended, Findings: fs, Timers: timers}
 }
 
 // CreateRun starts a run of a template on a camera, committed before it

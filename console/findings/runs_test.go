@@ -98,6 +98,10 @@ func TestRunSurvivesRestart(t *testing.T) {
 		open[0].Template.ID != "ppe-doffing" || !open[0].StartedAt.Equal(run.StartedAt) {
 		t.Fatalf("open runs after the restart %+v\nbefore %s", open, marks(before.Observations))
 	}
+	// The view taking the run up again sees the timer counting since it started.
+	if tm := open[0].Timers; len(tm) != 1 || tm[0].Step != "hh-after-goggles" || !tm[0].StartedAt.Equal(clk.Now()) {
+		t.Fatalf("running timers after the restart %+v, want hh-after-goggles since %v", tm, clk.Now())
+	}
 	// The timer started before the restart runs on.
 	clk.Advance(20 * time.Second)
 	u, err := second.Timer(ctx, run.ID, findings.TimerAction{Step: "hh-after-goggles", Action: "stop"})

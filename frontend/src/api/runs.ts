@@ -11,6 +11,8 @@ export interface RunRecord extends RunState {
   endedAt?: Date
   /** The findings the run produced. */
   findings: string[]
+  /** The steps whose timer runs, and since when. */
+  timers: { step: string; startedAt: Date }[]
 }
 
 export function parseRunRecord(v: unknown, where: string): RunRecord {
@@ -18,11 +20,18 @@ export function parseRunRecord(v: unknown, where: string): RunRecord {
   const o = v as Record<string, unknown>
   const findings = o.findings ?? []
   if (!Array.isArray(findings)) throw new ContractError(where, '"findings" is not a list')
+  const timers = o.timers ?? []
+  if (!Array.isArray(timers)) throw new ContractError(where, '"timers" is not a list')
   const r: RunRecord = {
     ...base,
     camera: str(o.camera, where, 'camera'),
     officer: typeof o.officer === 'string' ? o.officer : '',
     findings: findings.map((f, i) => str(f, `${where}: finding ${i}`, 'id')),
+    timers: timers.map((t: unknown, i) => {
+      const at = isObject(t) ? time(t.started_at) : undefined
+      if (!isObject(t) || !at) throw new ContractError(`${where}: timer ${i}`, 'wants a step and its started_at')
+      return { step: str(t.step, `${where}: timer ${i}`, 'step'), startedAt: at }
+    }),
   }
   const started = time(o.started_at)
   if (started) r.startedAt = started

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { parseRunUpdate } from '../api/findings'
-import { doffing } from './fixtures'
+import { parseRunRecord } from '../api/runs'
+import { doffing, doffingWire } from './fixtures'
 import { bySpecificity, ChecklistRun, timerText, whollyInside } from './run'
 
 function clock(start = 1_000_000) {
@@ -11,6 +12,24 @@ function clock(start = 1_000_000) {
 const update = (v: object) => parseRunUpdate(v, 'test')
 
 describe('ChecklistRun', () => {
+  it('takes a run up again with its running timer counting from when it started', () => {
+    const c = clock(Date.parse('2026-12-02T01:00:30Z'))
+    const run = new ChecklistRun('r1', doffing, c.now)
+    const rec = parseRunRecord(
+      { id: 'r1', camera: 's/cam', template: doffingWire, observations: [], findings: [], timers: [{ step: 'hh-gloves', started_at: '2026-12-02T01:00:10Z' }] },
+      'test',
+    )
+    run.restore(rec)
+    expect(run.running('hh-gloves')).toBe(true)
+    expect(run.elapsedS('hh-gloves')).toBe(20)
+    c.advance(5000)
+    expect(run.stopTimer('hh-gloves')).toBe(25)
+  })
+
+  it('refuses a timer without its start', () => {
+    expect(() => parseRunRecord({ id: 'r1', camera: 's/cam', template: doffingWire, observations: [], findings: [], timers: [{ step: 'hh-gloves' }] }, 'test')).toThrow(/timer 0/)
+  })
+
   it('shows the marks the backend holds, in template order', () => {
     const run = new ChecklistRun('r1', doffing)
     run.apply(update({ observations: [{ step: 'gown', mark: 'deviation', deviation: 'wrong-order', at: '2026-11-24T20:00:00Z' }, { step: 'goggles', mark: 'done' }], flags: [] }))

@@ -86,11 +86,17 @@ export class ChecklistRun<S = unknown> {
   }
 
   /**
-   * Takes a run as the backend keeps it: marks, durations, words and
-   * findings as they were, the cursor on the first step without a mark.
+   * Takes a run as the backend keeps it: marks, durations, words, running
+   * timers and findings as they were, the cursor on the first step
+   * without a mark.
    */
   restore(rec: RunRecord): void {
     this.observe(rec.observations)
+    // A timer running when the page went away runs on from when it started.
+    for (const t of rec.timers) {
+      const s = this.steps.find((x) => x.id === t.step)
+      if (s && !s.mark) s.timerStartedAt = t.startedAt.getTime()
+    }
     this.findings = [...rec.findings]
     this.endedAt = rec.endedAt
     const next = this.steps.findIndex((s) => !s.mark)
