@@ -40,16 +40,20 @@ describe('useWallControl', () => {
     expect(s.interactions()).toBe(keys.length)
   })
 
-  it('enlarges the selected tile with Enter, and Esc walks back', () => {
+  it('enlarges the selected tile with Enter, and Esc walks back one level a press', () => {
     const s = setup(cams)
     s.key('ArrowRight')
     s.key('Enter')
     expect(s.wall.focused.value).toBe(1)
     s.key('m')
+    expect(s.wall.marked.value).toBe(1)
+    // The first Esc puts the marked tile down and leaves the enlarged view open.
+    s.key('Escape')
+    expect(s.wall.marked.value).toBeNull()
+    expect(s.wall.focused.value).toBe(1)
     s.key('Escape')
     expect(s.wall.focused.value).toBeNull()
-    expect(s.wall.marked.value).toBeNull()
-    expect(s.focusedWall()).toBe(1)
+    expect(s.focusedWall()).toBe(2)
   })
 
   it('does not enlarge an empty tile', () => {

@@ -75,10 +75,12 @@ export function useWallControl(wall: WallState, opts: WallControlOptions) {
     'tile.focus': () => {
       if (wall.focused.value === null) toggleFocus(wall.selected.value)
     },
-    // Esc walks back: a tile put down, the focus view left, the keyboard on the wall.
+    // Esc walks back one level a press: a tile marked to move is put down,
+    // then the focus view is left, and the keyboard stays on the wall.
     back: () => {
-      wall.marked.value = null
-      if (wall.focused.value !== null) {
+      if (wall.marked.value !== null) {
+        wall.marked.value = null
+      } else if (wall.focused.value !== null) {
         wall.focused.value = null
         interacted()
       }
