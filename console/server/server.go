@@ -120,7 +120,10 @@ type Options struct {
 	// reports (coverage.go); Watching records what is on screen.
 	Coverage func() (*relayclient.Client, error)
 	Watching Watching
-	Log      zerolog.Logger
+	// Downloads is where the backend saves reports and notices for the
+	// window ("": the XDG download folder, else ~/Downloads).
+	Downloads string
+	Log       zerolog.Logger
 }
 
 type handler struct {
@@ -157,6 +160,9 @@ func New(opts Options) http.Handler {
 	h.findingsRoutes()
 	h.shiftsRoutes()
 	h.coverageRoutes()
+	h.statsRoutes()
+	h.noticesRoutes()
+	h.reportsRoutes()
 	rt.Handle("/api/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		httpapi.WriteError(w, http.StatusNotFound, "not_found", "no API "+r.Method+" "+r.URL.Path)
 	}))
