@@ -1,0 +1,286 @@
+package review
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+	"unicode"
+)
+
+// The full-text index (migration 0014): review_fts's grams column holds
+// each word of other scripts whole and each run of CJK characters as its
+// overlapping pairs, chars the CJK characters one by one. Chinese is
+// written without spaces and no tokenizer of SQLite's cuts it into words;
+// pairs find any word of two characters or more (a phrase of its pairs),
+// single characters the rest.
+
+func isCJK(r rune) bool {
+	return unicode.In(r, unicode.Han, unicode.Hiragana, unicode.Katakana, unicode.Hangul)
+}
+
+// pieces cuts text into its words: runs of CJK characters, and runs of
+// other letters and digits, lower-cased.
+func pieces(text string) (out []piece) {
+	var cur []rune
+	cjk := false
+	flush := func() {
+		if len(cur) > 0 {
+			out = append(out, piece{cjk: cjk, runes: cur})
+		}
+		cur = nil
+	}
+	for _, r := range strings.ToLower(text) {
+		switch {
+		case isCJK(r):
+			if !cjk {
+				flush()
+			}
+			cjk = true
+			cur = append(cur, r)
+		case unicode.IsLetter(r) || unicode.IsDigit(r):
+			if cjk {
+				flush()
+			}
+			cjk = false
+			cur = append(cur, r)
+		default:
+			flush()
+		}
+	}
+	flush()
+	return out
+}
+
+type piece struct {
+	cjk   bool
+	runes []rune
+}
+
+// grams are the piece's entries in the grams column.
+func (p piece) grams() []string {
+	if !p.cjk || len(p.runes) < 2 {
+		return []string{string(p.runes)}
+	}
+	out := make([]string, 0, len(p.runes)-1)
+	for i := 0; i+1 < len(p.runes); i++ {
+		out = append(out, string(p.runes[i:i+2]))
+	}
+	return out
+}
+
+// document is the index's two columns for a finding's texts.
+func document(texts []string) (grams, chars string) {
+	var g, c []string
+	for _, t := range texts {
+		for _, p := range pieces(t) {
+			g = append(g, p.grams()...)
+			if p.cjk {
+				for _, r := range p.runes {
+					c = append(c, string(r))
+				}
+			}
+		}
+	}
+	return strings.Join(g, " "), strings.Join(c, " ")
+}
+
+// maxTerms bounds the words of one search.
+const maxTerms = 16
+
+// matchQuery is the MATCH expression of a search: every word of q must be
+// in the finding's texts (a word of other scripts as a prefix). It is
+// made of the index's own words only, so nothing the user types is read
+// as query syntax; "" when q has no word.
+func matchQuery(q string) string {
+	var terms []string
+	for _, p := range pieces(q) {
+		switch {
+		case p.cjk && len(p.runes) == 1:
+			terms = append(terms, "chars:"+string(p.runes))
+		case p.cjk:
+			// FTS4 takes no column before a phrase; the pairs are in
+			// grams only (chars holds single characters).
+			terms = append(terms, `"`+strings.Join(p.grams(), " ")+`"`)
+		default:
+			terms = append(terms, string(p.runes)+"*")
+		}
+		if len(terms) == maxTerms {
+			break
+		}
+	}
+	return strings.Join(terms, " ")
+}
+
+// indexBatch is how many events one indexing transaction takes.
+const indexBatch = 2000
+
+// Index brings the full-text index up to date with the findings' events:
+// every finding with an event since the last indexed is indexed again
+// from what it says now.
+func (s *Store) Index(ctx context.Context) error {
+	s.indexMu.Lock()
+	defer s.indexMu.Unlock()
+	for {
+		n, err := s.indexSome(ctx)
+		if err != nil {
+			return err
+		}
+		if n < indexBatch {
+			return nil
+		}
+	}
+}
+
+// indexSome indexes the findings of the next batch of events, returning
+// how many events it took.
+func (s *Store) indexSome(ctx context.Context) (int, error) {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return 0, fmt.Errorf("indexing findings: %w", err)
+	}
+	defer tx.Rollback()
+	var cursor int64
+	if err := tx.QueryRowContext(ctx, `SELECT cursor FROM review_index_state WHERE id = 1`).Scan(&cursor); err != nil {
+		return 0, fmt.Errorf("indexing findings: %w", err)
+	}
+	rows, err := tx.QueryContext(ctx, `SELECT id, finding_id FROM finding_events WHERE id > ? ORDER BY id LIMIT ?`, cursor, indexBatch)
+	if err != nil {
+		return 0, fmt.Errorf("indexing findings: %w", err)
+	}
+	var ids []string
+	seen := map[string]bool{}
+	n := 0
+	for rows.Next() {
+		var fid string
+		if err := rows.Scan(&cursor, &fid); err != nil {
+			rows.Close()
+			return 0, fmt.Errorf("indexing findings: %w", err)
+		}
+		n++
+		if !seen[fid] {
+			seen[fid] = true
+			ids = append(ids, fid)
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return 0, fmt.Errorf("indexing findings: %w", err)
+	}
+	if n == 0 {
+		return 0, nil
+	}
+	texts, err := findingTexts(ctx, tx, ids)
+	if err != nil {
+		return 0, err
+	}
+	for _, id := range ids {
+		if err := putDocument(ctx, tx, id, texts[id]); err != nil {
+			return 0, err
+		}
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE review_index_state SET cursor = ? WHERE id = 1`, cursor); err != nil {
+		return 0, fmt.Errorf("indexing findings: %w", err)
+	}
+	if err := tx.Commit(); err != nil {
+		return 0, fmt.Errorf("indexing findings: %w", err)
+	}
+	return n, nil
+}
+
+type querier interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+}
+
+// findingTexts reads what is written of each finding: its deviation's
+// words (as typed and the catalogue's in each language), its note, the
+// notes of its history (the site's rectification reports, the officers'
+// re-checks) and the supervisors' comments.
+func findingTexts(ctx context.Context, q querier, ids []string) (map[string][]string, error) {
+	out := make(map[string][]string, len(ids))
+	for len(ids) > 0 {
+		batch := ids[:min(len(ids), 400)]
+		ids = ids[len(batch):]
+		marks := `(?` + strings.Repeat(", ?", len(batch)-1) + `)`
+		args := anys(batch)
+		for _, query := range []string{
+			`SELECT id, deviation_text || ' ' || deviation_title || ' ' || note FROM findings WHERE id IN ` + marks,
+			`SELECT finding_id, json_extract(detail, '$.note') FROM finding_events WHERE finding_id IN ` + marks +
+				` AND json_valid(detail) AND coalesce(json_extract(detail, '$.note'), '') <> ''`,
+			`SELECT finding_id, text FROM review_comments WHERE finding_id IN ` + marks,
+		} {
+			if err := collect(ctx, q, query, args, out); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return out, nil
+}
+
+func collect(ctx context.Context, q querier, query string, args []any, into map[string][]string) error {
+	rows, err := q.QueryContext(ctx, query, args...)
+	if err != nil {
+		return fmt.Errorf("reading findings' texts: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id string
+		var text sql.NullString
+		if err := rows.Scan(&id, &text); err != nil {
+			return fmt.Errorf("reading findings' texts: %w", err)
+		}
+		into[id] = append(into[id], text.String)
+	}
+	return rows.Err()
+}
+
+// putDocument replaces a finding's entry in the index.
+func putDocument(ctx context.Context, tx querier, id string, texts []string) error {
+	var docid int64
+	err := tx.QueryRowContext(ctx, `SELECT docid FROM review_docs WHERE finding_id = ?`, id).Scan(&docid)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		res, err := tx.ExecContext(ctx, `INSERT INTO review_docs (finding_id) VALUES (?)`, id)
+		if err != nil {
+			return fmt.Errorf("indexing finding %s: %w", id, err)
+		}
+		if docid, err = res.LastInsertId(); err != nil {
+			return fmt.Errorf("indexing finding %s: %w", id, err)
+		}
+	case err != nil:
+		return fmt.Errorf("indexing finding %s: %w", id, err)
+	default:
+		if _, err := tx.ExecContext(ctx, `DELETE FROM review_fts WHERE docid = ?`, docid); err != nil {
+			return fmt.Errorf("indexing finding %s: %w", id, err)
+		}
+	}
+	grams, chars := document(texts)
+	if _, err := tx.ExecContext(ctx, `INSERT INTO review_fts (docid, grams, chars) VALUES (?, ?, ?)`, docid, grams, chars); err != nil {
+		return fmt.Errorf("indexing finding %s: %w", id, err)
+	}
+	return nil
+}
+
+// Run keeps the full-text index up to date until ctx ends: at every change
+// of a finding, and every interval besides (the review's own records are
+// indexed as they are made).
+func (s *Store) Run(ctx context.Context, interval time.Duration) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		changed := s.findings.Changed()
+		if err := s.Index(ctx); err != nil && ctx.Err() == nil {
+			s.log.Error().Err(err).Msg("indexing findings for the review's search")
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-changed:
+		case <-t.C:
+		}
+	}
+}
