@@ -48,11 +48,11 @@ var fixtureSites = []fixtureSite{
 // findings a filter must keep without asking the code under test.
 type model struct {
 	id, site, district, kind, template, deviation, severity, observer string
-	status                                                           wire.Status
-	observed, deadline                                               time.Time
-	reviewed                                                         bool
-	outcomes                                                         []string
-	texts                                                            []string
+	status                                                            wire.Status
+	observed, deadline                                                time.Time
+	reviewed                                                          bool
+	outcomes                                                          []string
+	texts                                                             []string
 }
 
 func (m model) overdue() bool { return findings.Overdue(m.status, m.deadline, now) }
