@@ -38,6 +38,7 @@ import {
 import { parseDraft, parseHandover, parseHandoverView, parseShiftNow, type Handover, type HandoverDraft, type HandoverRequest, type HandoverView, type ShiftNow } from './shifts'
 import { parseRunRecord, parseRunRecords, type RunRecord } from './runs'
 import { parseCoverage, parseMoments, parseUnwatched, type Coverage, type Moments, type Unwatched, type Watching } from './coverage'
+import { outcomeJSON, parseFacets, parseReviewDetail, parseReviewPage, type Facets, type OutcomeRequest, type ReviewDetail, type ReviewPage } from './review'
 export { ApiError } from './errors'
 
 export interface ClientOptions {
@@ -281,6 +282,46 @@ export class ApiClient {
   async confirmHandover(id: string): Promise<Handover> {
     const path = `/api/v1/handover/${encodeURIComponent(id)}/receipt`
     return contract((v) => parseHandover(v, path), await this.request('POST', path))
+  }
+
+  /** A page of the relay's findings for review (issue 13): the filter's query string, then the previous page's `next`. */
+  async reviewFindings(query: string, after = '', limit = 50): Promise<ReviewPage> {
+    const p = new URLSearchParams(query)
+    p.set('limit', String(limit))
+    if (after) p.set('after', after)
+    const path = `/api/v1/review/findings?${p.toString()}`
+    return contract((v) => parseReviewPage(v, path), await this.request('GET', path))
+  }
+
+  async reviewFinding(id: string): Promise<ReviewDetail> {
+    const path = `/api/v1/review/findings/${encodeURIComponent(id)}`
+    return contract((v) => parseReviewDetail(v, path), await this.request('GET', path))
+  }
+
+  async setReviewed(id: string, reviewed: boolean): Promise<ReviewDetail> {
+    const path = `/api/v1/review/findings/${encodeURIComponent(id)}/reviewed`
+    return contract((v) => parseReviewDetail(v, path), await this.request('PUT', path, { reviewed }))
+  }
+
+  async commentFinding(id: string, text: string): Promise<ReviewDetail> {
+    const path = `/api/v1/review/findings/${encodeURIComponent(id)}/comments`
+    return contract((v) => parseReviewDetail(v, path), await this.request('POST', path, { text }))
+  }
+
+  async recordOutcome(id: string, o: OutcomeRequest): Promise<ReviewDetail> {
+    const path = `/api/v1/review/findings/${encodeURIComponent(id)}/outcomes`
+    return contract((v) => parseReviewDetail(v, path), await this.request('POST', path, outcomeJSON(o)))
+  }
+
+  async reviewFacets(): Promise<Facets> {
+    const path = '/api/v1/review/facets'
+    return contract((v) => parseFacets(v, path), await this.request('GET', path))
+  }
+
+  /** Where an <img> or the clip player loads a relay finding's evidence file (snapshot, clip, photo-N, recheck-N). */
+  reviewEvidenceURL(id: string, name: string): string {
+    const url = `${this.base}/api/v1/review/findings/${encodeURIComponent(id)}/evidence/${encodeURIComponent(name)}`
+    return this.opts.secret ? `${url}?token=${encodeURIComponent(this.opts.secret)}` : url
   }
 
   // Returns the parsed JSON body (undefined for an empty one) or throws ApiError.

@@ -6,7 +6,7 @@ import HelpOverlay from '../components/HelpOverlay.vue'
 import { locales, messages } from '../i18n/messages'
 import { bindings, keyCap, keyName, resolve, TileNumberEntry, type Scope } from './keymap'
 
-const scopes: Scope[] = ['wall', 'tree', 'filter', 'menu', 'checklist', 'flag', 'findings', 'finding']
+const scopes: Scope[] = ['wall', 'tree', 'filter', 'menu', 'checklist', 'flag', 'findings', 'finding', 'review', 'reviewDetail']
 
 describe('the key table', () => {
   it('binds every key once in each scope', () => {

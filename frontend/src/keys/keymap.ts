@@ -7,10 +7,24 @@
 // checklist too). Menus, the flag picker and the finding dialog are modal
 // and take only their own keys.
 
-export type Scope = 'wall' | 'tree' | 'filter' | 'menu' | 'checklist' | 'flag' | 'findings' | 'finding'
+export type Scope = 'wall' | 'tree' | 'filter' | 'menu' | 'checklist' | 'flag' | 'findings' | 'finding' | 'review' | 'reviewDetail'
 
 /** Groups in the `?` overlay. */
-export type Section = 'tiles' | 'layouts' | 'tour' | 'findings' | 'general' | 'checklist' | 'flag' | 'findingsPanel' | 'findingDetail' | 'tree' | 'filter' | 'menu'
+export type Section =
+  | 'tiles'
+  | 'layouts'
+  | 'tour'
+  | 'findings'
+  | 'general'
+  | 'checklist'
+  | 'flag'
+  | 'findingsPanel'
+  | 'findingDetail'
+  | 'tree'
+  | 'filter'
+  | 'menu'
+  | 'review'
+  | 'reviewDetail'
 
 interface BindingOf<A extends string> {
   action: A
@@ -64,6 +78,25 @@ const table = [
     'wall.second': ['w'],
     // Shift+H too: keyName reads the letter, not the case.
     'handover.open': ['h'],
+    // A supervisor's review workspace (issue 13), where w comes back here.
+    'workspace.open': ['v'],
+  }),
+  // The supervisors' review list and a finding opened from it (issue 13).
+  ...group('review', 'review', {
+    'review.move': ['j', 'k', 'ArrowDown', 'ArrowUp'],
+    'review.open': ['Enter'],
+    'review.search': ['/'],
+    'review.reviewed': ['r'],
+    'review.more': ['m'],
+    'review.tab': ['1', '2', '3', '4'],
+    'review.wall': ['w'],
+    'review.help': ['?'],
+  }),
+  ...group('reviewDetail', 'reviewDetail', {
+    'reviewDetail.reviewed': ['r'],
+    'reviewDetail.comment': ['c'],
+    'reviewDetail.outcome': ['o'],
+    'reviewDetail.close': ['Escape'],
   }),
   ...group('tree', 'tree', {
     'tree.move': ['ArrowUp', 'ArrowDown'],
@@ -128,7 +161,7 @@ export type Binding = BindingOf<Action>
 
 export const bindings: readonly Binding[] = table
 
-export const sections: readonly Section[] = ['tiles', 'layouts', 'tour', 'findings', 'general', 'checklist', 'flag', 'findingsPanel', 'findingDetail', 'tree', 'filter', 'menu']
+export const sections: readonly Section[] = ['tiles', 'layouts', 'tour', 'findings', 'general', 'checklist', 'flag', 'findingsPanel', 'findingDetail', 'tree', 'filter', 'menu', 'review', 'reviewDetail']
 
 // Where a scope's unbound keys go. Typing in the filter box must not move
 // tiles, so the filter passes nothing on.
@@ -142,6 +175,8 @@ const fallthrough: Record<Scope, Scope | undefined> = {
   findings: 'wall',
   // The finding dialog is modal: a wall key there would act behind it.
   finding: undefined,
+  review: undefined,
+  reviewDetail: undefined,
 }
 
 export interface KeyLike {
