@@ -39,8 +39,10 @@ type Config struct {
 	// (duty.go).
 	Shifts   Shifts   `yaml:"shifts"`
 	Coverage Coverage `yaml:"coverage"`
-	Sites    []Site   `yaml:"sites"`
-	Users    []User   `yaml:"users"`
+	// Reports is the scheduled daily report (reports.go).
+	Reports Reports `yaml:"reports"`
+	Sites   []Site  `yaml:"sites"`
+	Users   []User  `yaml:"users"`
 
 	// file is where the configuration came from, for errors found later.
 	file string
@@ -125,7 +127,11 @@ type Notify struct {
 // CheckNotify checks a notification target; its errors quote neither the
 // URL (robots carry their key in it) nor the secret.
 func CheckNotify(site string, i int, n Notify) error {
-	what := fmt.Sprintf("site %q notify[%d]", site, i)
+	return checkTarget(fmt.Sprintf("site %q notify[%d]", site, i), n)
+}
+
+// checkTarget checks a notification target, what naming it in errors.
+func checkTarget(what string, n Notify) error {
 	switch n.Kind {
 	case "webhook", "wecom", "dingtalk":
 	default:
@@ -572,6 +578,7 @@ func (c *Config) validate(doc *yaml.Node, add func(int, string)) {
 	}
 
 	c.validateDuty(at, add)
+	c.validateReports(at, add)
 
 	sites := map[string]int{}
 	for _, s := range c.Sites {
