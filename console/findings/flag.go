@@ -33,9 +33,13 @@ type FlagRequest struct {
 	Step            string `json:"step"`
 	Deviation       string `json:"deviation"`
 	DeviationText   string `json:"deviation_text"`
-	Severity        string `json:"severity"`
-	Note            string `json:"note"`
-	Deadline        string `json:"deadline"`
+	// DeviationTitle is the words of a checklist rule's deviation in each
+	// language (a run's proposal the catalogue has no entry for), kept as
+	// the finding's title when DeviationText is one of them.
+	DeviationTitle bilingual.Text `json:"deviation_title"`
+	Severity       string         `json:"severity"`
+	Note           string         `json:"note"`
+	Deadline       string         `json:"deadline"`
 	// Snapshot is the JPEG of the frame on screen in base64, or a data: URL
 	// of it.
 	Snapshot       string `json:"snapshot"`
@@ -180,6 +184,17 @@ func (s *Service) checkFlag(in FlagRequest, now time.Time) (store.Flag, media.Ke
 	}
 	if f.DeviationText == "" {
 		return f, key, fault.Field("deviation_text", "required: what the officer saw, in words")
+	}
+	if len(in.DeviationTitle) > 0 && len(f.DeviationTitle) == 0 {
+		if unknown := in.DeviationTitle.Unknown(); len(unknown) > 0 {
+			return f, key, fault.Field("deviation_title", "unknown languages %v (known: %v)", unknown, bilingual.Languages)
+		}
+		if missing := in.DeviationTitle.Missing(); len(missing) > 0 {
+			return f, key, fault.Field("deviation_title", "lacks %v: a title is given in every language", missing)
+		}
+		if slices.Contains(slices.Collect(maps.Values(in.DeviationTitle)), f.DeviationText) {
+			f.DeviationTitle = in.DeviationTitle
+		}
 	}
 	switch f.Severity {
 	case "critical", "major", "minor":

@@ -199,6 +199,8 @@ export interface FlagRequest {
   step?: string
   deviation?: string
   deviationText?: string
+  /** A checklist rule's words in each language, when the catalogue has no entry for it. */
+  deviationTitle?: LocalizedName
   severity?: Severity
   note?: string
   deadline?: Date
@@ -225,6 +227,7 @@ export function flagJSON(f: FlagRequest): Record<string, unknown> {
   put('step', f.step)
   put('deviation', f.deviation)
   put('deviation_text', f.deviationText)
+  if (f.deviationTitle) out.deviation_title = { 'zh-CN': f.deviationTitle['zh-CN'], en: f.deviationTitle.en }
   put('severity', f.severity)
   put('note', f.note)
   put('deadline', f.deadline?.toISOString())

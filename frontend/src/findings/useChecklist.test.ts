@@ -167,6 +167,22 @@ describe('useChecklist', () => {
     }
   })
 
+  it.each([
+    { name: 'a rule the catalogue has no entry for keeps its words in both languages', deviation: 'skipped-hh', text: 'Skipped hand hygiene', title: { 'zh-CN': '漏做手卫生', en: 'Skipped hand hygiene' } },
+    { name: 'a catalogue entry is named by its id, its words the catalogue’s', deviation: 'wrong-order', text: 'Doffed out of order', title: undefined },
+  ])('files a proposal: $name', async ({ deviation, text, title }) => {
+    backend.route = checklistAPI()
+    const c = open(`s/cam-title-${deviation}`)
+    await c.checklist.load()
+    const r = c.checklist.run.value!
+    r.apply({ observations: [], flags: [{ step: 'goggles', deviation, reason: { 'zh-CN': '漏做手卫生', en: 'Skipped hand hygiene' } }] }, Promise.resolve(frame))
+    c.view.onScreen.add(r.pending!.key)
+    await c.checklist.confirm(r.pending!)
+    expect(c.view.filed).toHaveLength(1)
+    expect(c.view.filed[0]!.deviationText).toBe(text)
+    expect(c.view.filed[0]!.deviationTitle).toEqual(title)
+  })
+
   it('confirms a proposal with the officer’s note and deadline (e, then Enter)', async () => {
     backend.route = checklistAPI()
     const c = open('s/cam-details')

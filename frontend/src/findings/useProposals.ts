@@ -59,7 +59,9 @@ export function useProposals(run: Readonly<ShallowRef<ChecklistRun<Shot> | undef
       const draft = { ...draftFor(entry, new Date()), step: p.flag.step, template: r.template, ...added }
       const text = entry ? localName(entry.deviation.text, currentLocale()) : localName(p.flag.reason, currentLocale())
       if (!entry) draft.freeText = text
-      const f = await opts.file(flagRequest(draft, frame, text))
+      // A rule's proposal without a catalogue entry keeps its words in both
+      // languages, so every reader sees it in theirs (issue 10.8).
+      const f = await opts.file({ ...flagRequest(draft, frame, text), ...(entry ? {} : { deviationTitle: p.flag.reason }) })
       p.state = 'confirmed'
       p.findingId = f.id
       return true
