@@ -106,6 +106,9 @@ type Config struct {
 	Shifts Shifts
 	// Coverage, when set, serves watch coverage (coverage.go).
 	Coverage Coverage
+	// Stats, when set, serves the supervisors' statistics and the on-site
+	// follow-up list (stats.go).
+	Stats Stats
 }
 
 type server struct {
@@ -152,6 +155,9 @@ func New(cfg Config) http.Handler {
 	}
 	if s.Coverage != nil {
 		s.mountCoverage(rt)
+	}
+	if s.Stats != nil {
+		s.mountStats(rt)
 	}
 	if s.SitePage != nil {
 		rt.Handle("/site/", s.SitePage)
