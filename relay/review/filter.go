@@ -24,7 +24,7 @@ type Filter struct {
 	Sites      []string
 	SiteTypes  []string
 	Templates  []string // "-" is free text: no template
-	Deviations []string
+	Deviations []string // "-" is none: no deviation of a catalogue
 	Severities []string
 	Statuses   []string
 	Officers   []string // the observer's user name

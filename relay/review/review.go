@@ -152,7 +152,14 @@ func (f Filter) where() (string, []any) {
 		templates[i] = t
 	}
 	in(`f.template_id`, templates)
-	in(`f.deviation`, f.Deviations)
+	deviations := make([]string, len(f.Deviations))
+	for i, d := range f.Deviations {
+		if d == "-" { // none: free text, or a step marked in words
+			d = ""
+		}
+		deviations[i] = d
+	}
+	in(`f.deviation`, deviations)
 	in(`f.severity`, f.Severities)
 	in(`f.status`, f.Statuses)
 	in(`f.observer`, f.Officers)

@@ -46,8 +46,8 @@ type grouping struct {
 	fill func(from, to time.Time) []string
 }
 
-// freeText is the template "key" of findings flagged in words, with no
-// checklist (relay/review's filter spells it so).
+// freeText is the template or deviation "key" of findings flagged in
+// words, with none of a checklist (relay/review's filter spells it so).
 const freeText = "-"
 
 func (s *Store) grouping(ctx context.Context, name string, sites map[string]store.Site, sc scope) (grouping, error) {
@@ -117,11 +117,20 @@ func (s *Store) grouping(ctx context.Context, name string, sites map[string]stor
 		}
 	case "deviation":
 		g.expr = `f.deviation`
+		g.fold = func(raw string) string {
+			if raw == "" {
+				return freeText
+			}
+			return raw
+		}
 		titles, err := s.deviationTitles(ctx, sc)
 		if err != nil {
 			return grouping{}, err
 		}
 		g.label = func(key string) bilingual.Text {
+			if key == freeText {
+				return phrases.Of("report_free_text")
+			}
 			if t, ok := titles[key]; ok {
 				return t
 			}
