@@ -163,6 +163,7 @@ func New(opts Options) http.Handler {
 	h.statsRoutes()
 	h.noticesRoutes()
 	h.reportsRoutes()
+	h.reviewRoutes()
 	rt.Handle("/api/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		httpapi.WriteError(w, http.StatusNotFound, "not_found", "no API "+r.Method+" "+r.URL.Path)
 	}))
