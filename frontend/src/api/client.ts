@@ -39,6 +39,34 @@ import { parseDraft, parseHandover, parseHandoverView, parseShiftNow, type Hando
 import { parseRunRecord, parseRunRecords, type RunRecord } from './runs'
 import { parseCoverage, parseMoments, parseUnwatched, type Coverage, type Moments, type Unwatched, type Watching } from './coverage'
 import { outcomeJSON, parseFacets, parseReviewDetail, parseReviewPage, type Facets, type OutcomeRequest, type ReviewDetail, type ReviewPage } from './review'
+import {
+  parseCheckStats,
+  parseFindingStats,
+  parseFollowup,
+  parseFollowups,
+  parseNotice,
+  parseNotices,
+  parseOverdue,
+  parseRanked,
+  parseRectification,
+  parseRepeats,
+  parseSaved,
+  parseShiftCoverage,
+  reportParams,
+  type CheckStats,
+  type Download,
+  type FindingStats,
+  type Followup,
+  type Notice,
+  type NoticeRequest,
+  type OverdueStats,
+  type RankedSite,
+  type RectificationStats,
+  type RepeatSite,
+  type ReportQuery,
+  type Saved,
+  type ShiftCoverage,
+} from './supervision'
 export { ApiError } from './errors'
 
 export interface ClientOptions {
@@ -324,6 +352,105 @@ export class ApiClient {
     return this.opts.secret ? `${url}?token=${encodeURIComponent(this.opts.secret)}` : url
   }
 
+  /** The statistics of the review filter `query` (issue 13; relay/stats): findings by `group=`, `split=`. */
+  async findingStats(query: string): Promise<FindingStats> {
+    const path = `/api/v1/stats/findings?${query}`
+    return contract((v) => parseFindingStats(v, path), await this.request('GET', path))
+  }
+
+  async rectificationStats(query: string): Promise<RectificationStats> {
+    const path = `/api/v1/stats/rectification?${query}`
+    return contract((v) => parseRectification(v, path), await this.request('GET', path))
+  }
+
+  async overdueStats(query: string): Promise<OverdueStats> {
+    const path = `/api/v1/stats/overdue?${query}`
+    return contract((v) => parseOverdue(v, path), await this.request('GET', path))
+  }
+
+  async repeatStats(query: string): Promise<RepeatSite[]> {
+    const path = `/api/v1/stats/repeats?${query}`
+    return contract((v) => parseRepeats(v, path), await this.request('GET', path))
+  }
+
+  async siteRanking(query: string): Promise<RankedSite[]> {
+    const path = `/api/v1/stats/sites?${query}`
+    return contract((v) => parseRanked(v, path), await this.request('GET', path))
+  }
+
+  async shiftCoverage(query: string): Promise<ShiftCoverage[]> {
+    const path = `/api/v1/stats/coverage?${query}`
+    return contract((v) => parseShiftCoverage(v, path), await this.request('GET', path))
+  }
+
+  /** Checks performed (户次) per site and activity; `from`/`to` RFC 3339. */
+  async checkStats(query: string): Promise<CheckStats> {
+    const path = `/api/v1/stats/checks?${query}`
+    return contract((v) => parseCheckStats(v, path), await this.request('GET', path))
+  }
+
+  async followups(): Promise<Followup[]> {
+    const path = '/api/v1/followups'
+    return contract((v) => parseFollowups(v, path), await this.request('GET', path))
+  }
+
+  async follow(site: string, reason: string, filter: string): Promise<Followup> {
+    const path = `/api/v1/followups/${encodeURIComponent(site)}`
+    return contract((v) => parseFollowup(v, path), await this.request('PUT', path, { reason, filter }))
+  }
+
+  async unfollow(site: string): Promise<void> {
+    await this.request('DELETE', `/api/v1/followups/${encodeURIComponent(site)}`)
+  }
+
+  async notices(site = '', status = ''): Promise<Notice[]> {
+    const q = new URLSearchParams()
+    if (site) q.set('site', site)
+    if (status) q.set('status', status)
+    const path = `/api/v1/notices${q.size ? `?${q}` : ''}`
+    return contract((v) => parseNotices(v, path), await this.request('GET', path))
+  }
+
+  async notice(id: string): Promise<Notice> {
+    const path = `/api/v1/notices/${encodeURIComponent(id)}`
+    return contract((v) => parseNotice(v, path), await this.request('GET', path))
+  }
+
+  async issueNotice(req: NoticeRequest): Promise<Notice> {
+    const path = '/api/v1/notices'
+    return contract((v) => parseNotice(v, path), await this.request('POST', path, req))
+  }
+
+  /** A notice's PDF or a report as a file, for the browser to download. */
+  async download(what: { notice: string; lang: string } | ReportQuery): Promise<Download> {
+    return this.file(documentPath(what))
+  }
+
+  /** The same kept by the backend in the download folder (the Wails window cannot download). */
+  async save(what: { notice: string; lang: string } | ReportQuery): Promise<Saved> {
+    const [p, q] = documentPath(what).split('?')
+    const path = `${p}/save${q ? `?${q}` : ''}`
+    return contract((v) => parseSaved(v, path), await this.request('POST', path))
+  }
+
+  private async file(path: string): Promise<Download> {
+    const headers: Record<string, string> = {}
+    if (this.opts.secret) headers.Authorization = `Bearer ${this.opts.secret}`
+    const what = `GET ${path}`
+    let res: Response
+    try {
+      // A month's report is made at the relay: longer than a JSON call.
+      res = await fetch(this.base + path, { headers, signal: AbortSignal.timeout(Math.max(this.timeoutMs, 120_000)) })
+    } catch (err) {
+      throw new ApiError(0, clientCodes.network, `${what}: ${errorText(err)}`, errorText(err))
+    }
+    if (!res.ok) throw await errorFrom(res, what)
+    const disposition = res.headers.get('Content-Disposition') ?? ''
+    const m = /filename\*?=(?:UTF-8'')?"?([^";]+)"?/i.exec(disposition)
+    const name = m?.[1] ? decodeURIComponent(m[1]) : path.split('?')[0]!.split('/').pop()!
+    return { name, blob: await res.blob() }
+  }
+
   // Returns the parsed JSON body (undefined for an empty one) or throws ApiError.
   private async request(method: string, path: string, body?: unknown): Promise<unknown> {
     const headers: Record<string, string> = { Accept: 'application/json' }
@@ -379,4 +506,9 @@ export function openVideoSocket(boot: Pick<Bootstrap, 'bridge' | 'token'>, camer
   const ws = new WebSocket(videoURL(boot, camera, stream))
   ws.binaryType = 'arraybuffer'
   return ws
+}
+
+function documentPath(what: { notice: string; lang: string } | ReportQuery): string {
+  if ('notice' in what) return `/api/v1/notices/${encodeURIComponent(what.notice)}/pdf?lang=${encodeURIComponent(what.lang)}`
+  return `/api/v1/reports/${encodeURIComponent(what.period)}?${reportParams(what)}`
 }
