@@ -56,6 +56,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		if cfg, err = parseSeed(rest, stderr); err == nil {
 			err = runSeed(ctx, cfg, stdout, stderr)
 		}
+	case "review":
+		var cfg reviewConfig
+		if cfg, err = parseReview(rest, stderr); err == nil {
+			err = runReview(ctx, cfg, stdout)
+		}
 	case "-h", "-help", "--help", "help":
 		fmt.Fprint(stdout, usage)
 		return 0

@@ -34,9 +34,12 @@ type filler struct {
 	tx    *sql.Tx
 	stmts map[string]*sql.Stmt
 
-	event int64 // the last finding_events id written
-	runs  int
-	sum   *Summary
+	event   int64 // the last finding_events id written
+	comment int64 // the last review_comments id written
+	docs    int   // outcome document numbers issued
+	done    int   // findings written
+	runs    int
+	sum     *Summary
 }
 
 // template is a checklist template as the fill uses it.
@@ -56,6 +59,9 @@ const (
 	insRunEvent   = `INSERT INTO run_events (run_id, seq, kind, at, body) VALUES (?, ?, ?, ?, ?)`
 	insRunStep    = `INSERT INTO run_steps (run_id, step, mark, deviation, deviation_text, at, duration_ms, flagged) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`
 	insRunFinding = `INSERT INTO run_findings (run_id, finding_id, seq) VALUES (?, ?, ?)`
+	insMark       = `INSERT INTO review_marks (finding_id, reviewed_by, reviewed_at) VALUES (?, ?, ?)`
+	insComment    = `INSERT INTO review_comments (id, finding_id, author, at, text) VALUES (?, ?, ?, ?, ?)`
+	insOutcome    = `INSERT INTO review_outcomes (finding_id, kind, doc_number, note, author, at) VALUES (?, ?, ?, ?, ?, ?)`
 )
 
 func newFiller(ctx context.Context, db *sql.DB, o Options, rng *rand.Rand, sites []site, lib *checklist.Library, ev evidence) (*filler, error) {
@@ -111,7 +117,7 @@ func (f *filler) fill(ctx context.Context, sum *Summary) (err error) {
 		return fmt.Errorf("filling the record: %w", err)
 	}
 	defer f.tx.Rollback()
-	for _, q := range []string{insFinding, insEvent, insEvidence, insRun, insRunEvent, insRunStep, insRunFinding} {
+	for _, q := range []string{insFinding, insEvent, insEvidence, insRun, insRunEvent, insRunStep, insRunFinding, insMark, insComment, insOutcome} {
 		st, err := f.tx.PrepareContext(ctx, q)
 		if err != nil {
 			return fmt.Errorf("filling the record: preparing %q: %w", q[:40], err)
@@ -119,11 +125,22 @@ func (f *filler) fill(ctx context.Context, sum *Summary) (err error) {
 		defer st.Close()
 		f.stmts[q] = st
 	}
+	indexes, err := f.dropIndexes(ctx)
+	if err != nil {
+		return err
+	}
 	if err := f.findings(ctx); err != nil {
 		return err
 	}
 	if err := f.compliantRuns(ctx); err != nil {
 		return err
+	}
+	// Made again over the whole tables at once: several times faster than
+	// keeping each up to date row by row.
+	for _, q := range indexes {
+		if _, err := f.tx.ExecContext(ctx, q); err != nil {
+			return fmt.Errorf("filling the record: making an index again: %w", err)
+		}
 	}
 	// The seeded history is past: the notifier starts after it, as
 	// migration 0005 started it at the events there were.
@@ -139,6 +156,48 @@ func (f *filler) fill(ctx context.Context, sum *Summary) (err error) {
 	}
 	sum.Runs = f.runs
 	return nil
+}
+
+// filled are the tables the fill writes.
+var filled = []string{"findings", "finding_events", "finding_evidence", "runs", "run_events", "run_steps", "run_findings",
+	"review_marks", "review_comments", "review_outcomes"}
+
+// dropIndexes drops the declared indexes of the tables the fill writes
+// (their owners' migrations made them), returning the statements that
+// make them again. The keys' own indexes stay.
+func (f *filler) dropIndexes(ctx context.Context) ([]string, error) {
+	rows, err := f.tx.QueryContext(ctx, `SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL
+		AND tbl_name IN (?`+strings.Repeat(", ?", len(filled)-1)+`) ORDER BY name`, anys(filled)...)
+	if err != nil {
+		return nil, fmt.Errorf("filling the record: reading the indexes: %w", err)
+	}
+	var names, sqls []string
+	for rows.Next() {
+		var name, q string
+		if err := rows.Scan(&name, &q); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("filling the record: reading the indexes: %w", err)
+		}
+		names, sqls = append(names, name), append(sqls, q)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("filling the record: reading the indexes: %w", err)
+	}
+	for _, name := range names {
+		if _, err := f.tx.ExecContext(ctx, `DROP INDEX "`+name+`"`); err != nil {
+			return nil, fmt.Errorf("filling the record: dropping index %s: %w", name, err)
+		}
+	}
+	return sqls, nil
+}
+
+func anys(ss []string) []any {
+	out := make([]any, len(ss))
+	for i, s := range ss {
+		out[i] = s
+	}
+	return out
 }
 
 func (f *filler) exec(ctx context.Context, q string, args ...any) error {
@@ -312,39 +371,33 @@ func (f *filler) finding(ctx context.Context, observed time.Time) error {
 
 	events, status, deadline, updated := f.history(r)
 	r.status, r.updated = status, updated
+	events = f.review(r, deadline, events)
 	if err := f.exec(ctx, insFinding, r.id, r.site, r.camera, r.zone, r.template, r.version, r.step, r.deviation, r.text, r.title,
 		r.severity, r.note, r.observer, ts(r.observed), ts(r.flagged), ts(deadline), string(r.status), string(content), ts(r.flagged), ts(r.updated)); err != nil {
 		return err
 	}
 	for _, e := range events {
 		f.event++
-		if e.evidence == "recheck" {
-			e.detail["name"], e.detail["event"] = fmt.Sprintf("recheck-%d", f.event-1), f.event-1
+		e.id = f.event
+		if e.parent != nil {
+			// A re-check's snapshot is named after its verify or reopen.
+			e.detail["name"], e.detail["event"] = fmt.Sprintf("recheck-%d", e.parent.id), e.parent.id
+			e.position = int(e.parent.id)
+		}
+		if e.comment != "" {
+			f.comment++
+			e.detail["comment"] = f.comment
 		}
 		detail, _ := json.Marshal(e.detail)
-		if err := f.exec(ctx, insEvent, f.event, r.id, ts(e.at), e.actor, e.role, e.action, string(detail)); err != nil {
+		if err := f.exec(ctx, insEvent, e.id, r.id, ts(e.at), e.actor, e.role, e.action, string(detail)); err != nil {
 			return err
 		}
 		f.sum.Events++
-		var file *wire.File
-		switch e.evidence {
-		case "snapshot", "photo":
-			file = &f.ev.snapshot
-		case "clip":
-			file = &f.ev.clip
-		case "recheck":
-			// A re-check's snapshot is named after its verify or reopen,
-			// the event before it.
-			if err := f.exec(ctx, insEvidence, r.id, "recheck", f.event-1, f.ev.snapshot.SHA256, f.ev.snapshot.Bytes, f.ev.snapshot.ContentType, ts(e.at)); err != nil {
-				return err
-			}
-		}
-		if file != nil {
-			if err := f.exec(ctx, insEvidence, r.id, e.evidence, e.position, file.SHA256, file.Bytes, file.ContentType, ts(e.at)); err != nil {
-				return err
-			}
+		if err := f.eventRows(ctx, r.id, e); err != nil {
+			return err
 		}
 	}
+	f.done++
 	if run != nil {
 		return f.linkedRun(ctx, r, run)
 	}
@@ -359,20 +412,28 @@ type event struct {
 	detail              map[string]any
 	evidence            string
 	position            int
+	// parent is the verify or reopen a re-check's snapshot belongs to.
+	parent *event
+	// comment is a supervisor's comment, outcome their outcome's kind and
+	// document number: the review's rows that go with the event.
+	comment         string
+	outcome, docNum string
+
+	id int64 // once written
 }
 
 // history is the finding's life from its flagging up to Now: the console's
 // evidence, the site's acknowledging and rectifying (some late, some
 // never), the officers' verifying or reopening with a re-check snapshot.
 // It returns the events and where they leave the finding.
-func (f *filler) history(r findingRow) ([]event, wire.Status, time.Time, time.Time) {
+func (f *filler) history(r findingRow) ([]*event, wire.Status, time.Time, time.Time) {
 	now := f.o.Now
 	manager := "manager-" + strings.TrimPrefix(r.site, "site-")
 	status, deadline := wire.StatusOpen, r.deadline
-	evs := []event{{at: r.flagged, actor: r.observer, role: "duty", action: "created",
+	evs := []*event{{at: r.flagged, actor: r.observer, role: "duty", action: "created",
 		detail: map[string]any{"severity": r.severity, "deadline": r.deadline.UTC(), "observer": r.observer}}}
 	upload := func(at time.Time, kind string, file wire.File) {
-		evs = append(evs, event{at: at, actor: r.observer, role: "duty", action: "evidence", evidence: kind,
+		evs = append(evs, &event{at: at, actor: r.observer, role: "duty", action: "evidence", evidence: kind,
 			detail: map[string]any{"kind": kind, "sha256": file.SHA256, "bytes": file.Bytes}})
 	}
 	snapAt := f.between(r.flagged, time.Second, 10*time.Second)
@@ -386,7 +447,7 @@ func (f *filler) history(r findingRow) ([]event, wire.Status, time.Time, time.Ti
 		for k, v := range extra {
 			d[k] = v
 		}
-		evs = append(evs, event{at: at, actor: actor, role: role, action: action, detail: d})
+		evs = append(evs, &event{at: at, actor: actor, role: role, action: action, detail: d})
 		status = to
 		return true
 	}
@@ -402,6 +463,9 @@ func (f *filler) history(r findingRow) ([]event, wire.Status, time.Time, time.Ti
 	}
 	slow := f.rng.IntN(100) < 10
 	for round := 0; round < 2; round++ {
+		if round == 1 && f.rng.IntN(100) < 30 { // the site has not answered the reopening
+			break
+		}
 		if !act(f.between(last(), 10*time.Minute, 6*time.Hour), manager, "site_manager", "acknowledge", wire.StatusAcknowledged, nil) {
 			break
 		}
@@ -439,12 +503,13 @@ func (f *filler) history(r findingRow) ([]event, wire.Status, time.Time, time.Ti
 }
 
 // recheck adds the snapshot an officer's verify or reopen kept.
-func (f *filler) recheck(evs *[]event, at time.Time, by string) {
+func (f *filler) recheck(evs *[]*event, at time.Time, by string) {
+	parent := (*evs)[len(*evs)-1]
 	at = f.between(at, time.Second, 5*time.Second)
 	if at.After(f.o.Now) {
 		return
 	}
-	// The event's id is known when written: the evidence row is made then.
-	*evs = append(*evs, event{at: at, actor: by, role: "duty", action: "evidence", evidence: "recheck",
-		detail: map[string]any{"kind": "recheck", "sha256": f.ev.snapshot.SHA256, "bytes": f.ev.snapshot.Bytes, "name": "", "event": 0}})
+	// Its name and position are the parent's id, known once written.
+	*evs = append(*evs, &event{at: at, actor: by, role: "duty", action: "evidence", evidence: "recheck", parent: parent,
+		detail: map[string]any{"kind": "recheck", "sha256": f.ev.snapshot.SHA256, "bytes": f.ev.snapshot.Bytes}})
 }

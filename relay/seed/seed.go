@@ -15,6 +15,7 @@ package seed
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -22,9 +23,12 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/rs/zerolog"
+
 	"github.com/qianliyan/qianliyan/checklist"
 	"github.com/qianliyan/qianliyan/relay/auth"
 	"github.com/qianliyan/qianliyan/relay/config"
+	"github.com/qianliyan/qianliyan/relay/review"
 	"github.com/qianliyan/qianliyan/relay/store"
 )
 
@@ -74,6 +78,8 @@ type Summary struct {
 	Clip     string `json:"clip"`
 
 	Took time.Duration `json:"took_ns"`
+	// Indexing is the part of Took the search's index took.
+	Indexing time.Duration `json:"indexing_ns"`
 }
 
 // ConfigFile and DataDir are where Write puts the relay's configuration
@@ -81,7 +87,23 @@ type Summary struct {
 const (
 	ConfigFile = "relay.yaml"
 	DataDir    = "data"
+	// SummaryFile is the Summary as JSON, for what times or tests the
+	// record later (bench review takes Now from it).
+	SummaryFile = "seed.json"
 )
+
+// ReadSummary reads the summary Write left in dir.
+func ReadSummary(dir string) (Summary, error) {
+	b, err := os.ReadFile(filepath.Join(dir, SummaryFile))
+	if err != nil {
+		return Summary{}, fmt.Errorf("reading the seed's summary: %w", err)
+	}
+	var sum Summary
+	if err := json.Unmarshal(b, &sum); err != nil {
+		return Summary{}, fmt.Errorf("reading the seed's summary %s: %w", filepath.Join(dir, SummaryFile), err)
+	}
+	return sum, nil
+}
 
 func (o *Options) defaults() {
 	if o.Sites <= 0 {
@@ -193,6 +215,21 @@ func Write(ctx context.Context, dir string, o Options) (Summary, error) {
 	if err := f.fill(ctx, &sum); err != nil {
 		return Summary{}, fmt.Errorf("seeding %s: %w", dir, err)
 	}
+	// The search's index, made by the review's own code from the rows as
+	// the relay would at its start.
+	rv, err := review.New(review.Config{DB: db, Templates: lib, Log: zerolog.Nop()})
+	if err != nil {
+		return Summary{}, fmt.Errorf("seeding %s: %w", dir, err)
+	}
+	indexed := time.Now()
+	if err := rv.Index(ctx); err != nil {
+		return Summary{}, fmt.Errorf("seeding %s: indexing: %w", dir, err)
+	}
+	sum.Indexing = time.Since(indexed)
 	sum.Took = time.Since(begun)
+	b, _ := json.MarshalIndent(sum, "", "  ") // plain fields: cannot fail
+	if err := os.WriteFile(filepath.Join(dir, SummaryFile), append(b, '\n'), 0o600); err != nil {
+		return Summary{}, fmt.Errorf("seeding %s: %w", dir, err)
+	}
 	return sum, nil
 }

@@ -21,6 +21,7 @@ import (
 	"github.com/qianliyan/qianliyan/internal/testlog"
 	"github.com/qianliyan/qianliyan/relay"
 	"github.com/qianliyan/qianliyan/relay/api/apitest"
+	"github.com/qianliyan/qianliyan/relay/review"
 	"github.com/qianliyan/qianliyan/relay/seed"
 	"github.com/qianliyan/qianliyan/relay/store"
 	"github.com/qianliyan/qianliyan/relay/wire"
@@ -141,6 +142,77 @@ func TestSeededRelayServesTheRecord(t *testing.T) {
 	}
 }
 
+// The review's rows are there as relay/review keeps them: the marks,
+// comments and outcomes with their events, and the search's index over
+// every finding, so the review's filters count them.
+func TestReviewRecord(t *testing.T) {
+	sum := write(t, seed.Options{Sites: 10, Findings: 2000, Days: 40, Seed: 5, Now: now})
+	if sum.Reviewed == 0 || sum.Comments == 0 || sum.Outcomes == 0 {
+		t.Fatalf("summary %+v", sum)
+	}
+	db, err := store.OpenDatabase(context.Background(), filepath.Join(sum.DataDir, "relay.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	rv, err := review.New(review.Config{DB: db, Now: func() time.Time { return now }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	count := func(query string) int {
+		t.Helper()
+		f, err := review.ParseFilter(must(url.ParseQuery(query)), now, time.UTC)
+		if err != nil {
+			t.Fatal(err)
+		}
+		where, args := rv.Where(f)
+		var n int
+		if err := db.QueryRow(`SELECT count(*) FROM findings f WHERE `+where, args...).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	var events, reviewedEvents, docs, cursor, last int
+	for q, v := range map[string]*int{
+		`SELECT count(*) FROM finding_events`:                           &events,
+		`SELECT count(*) FROM finding_events WHERE action = 'reviewed'`: &reviewedEvents,
+		`SELECT count(*) FROM review_docs`:                              &docs,
+		`SELECT cursor FROM review_index_state`:                         &cursor,
+		`SELECT max(id) FROM finding_events`:                            &last,
+	} {
+		if err := db.QueryRow(q).Scan(v); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if events != sum.Events || reviewedEvents != sum.Reviewed {
+		t.Errorf("%d events (%d reviewed), the summary says %d (%d)", events, reviewedEvents, sum.Events, sum.Reviewed)
+	}
+	if docs != sum.Findings || cursor != last {
+		t.Errorf("the search's index has %d of %d findings, up to event %d of %d", docs, sum.Findings, cursor, last)
+	}
+	if n := count("reviewed=1"); n != sum.Reviewed {
+		t.Errorf("reviewed=1 counts %d, the seed reviewed %d", n, sum.Reviewed)
+	}
+	if n := count("outcome=any"); n == 0 || n > sum.Outcomes {
+		t.Errorf("outcome=any counts %d of %d outcomes", n, sum.Outcomes)
+	}
+	for _, q := range []string{"q=整改", "q=消毒", "q=隔离点负责人", "repeat=7", "overdue=1&district=朝阳区"} {
+		if count(q) == 0 {
+			t.Errorf("%s finds nothing", q)
+		}
+	}
+	if e := sum.Events / sum.Findings; e < 5 {
+		t.Errorf("%d events a finding, want at least 5", e)
+	}
+}
+
+func must[T any](v T, err error) T {
+	if err != nil {
+		panic(err)
+	}
+	return v
+}
+
 // The same seed and time give the same record, row for row.
 func TestSameSeedSameRecord(t *testing.T) {
 	o := seed.Options{Sites: 8, Findings: 300, Days: 10, Seed: 11, Now: now}
@@ -224,6 +296,9 @@ func dump(t *testing.T, sum seed.Summary) string {
 		`SELECT finding_id, kind, position, sha256 FROM finding_evidence ORDER BY 1, 2, 3`,
 		`SELECT id, site, template, started_at, ended_at FROM runs ORDER BY id`,
 		`SELECT run_id, seq, body FROM run_events ORDER BY 1, 2`,
+		`SELECT finding_id, reviewed_by, reviewed_at FROM review_marks ORDER BY 1`,
+		`SELECT id, finding_id, text FROM review_comments ORDER BY 1`,
+		`SELECT finding_id, kind, doc_number FROM review_outcomes ORDER BY 1, 2, 3`,
 		`SELECT id, district_zh, name_zh, kind FROM sites ORDER BY id`,
 	} {
 		rows, err := db.Query(q)
