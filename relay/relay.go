@@ -29,6 +29,7 @@ import (
 	"github.com/qianliyan/qianliyan/relay/hub"
 	"github.com/qianliyan/qianliyan/relay/metrics"
 	"github.com/qianliyan/qianliyan/relay/notify"
+	"github.com/qianliyan/qianliyan/relay/review"
 	"github.com/qianliyan/qianliyan/relay/runs"
 	"github.com/qianliyan/qianliyan/relay/sitepage"
 	"github.com/qianliyan/qianliyan/relay/store"
@@ -155,6 +156,16 @@ func Start(ctx context.Context, opts Options) (*Relay, error) {
 	if err != nil {
 		return nil, err
 	}
+	// The duty room's days: the supervisors' filters and reports count in them.
+	zone, err := time.LoadLocation(cfg.Shifts.TimeZone)
+	if err != nil {
+		return nil, fmt.Errorf("shifts: %w", err)
+	}
+	reviews, err := review.New(review.Config{DB: db, Findings: finds, Runs: runs.New(db), Now: now,
+		Log: opts.Log.With().Str("component", "review").Logger()})
+	if err != nil {
+		return nil, err
+	}
 	key, err := auth.LoadOrCreateKey(filepath.Join(cfg.DataDir, SigningKeyFile))
 	if err != nil {
 		return nil, err
@@ -239,6 +250,12 @@ func Start(ctx context.Context, opts Options) (*Relay, error) {
 	r.workers.Add(1)
 	go func() {
 		defer r.workers.Done()
+		reviews.Run(background, reviewIndexInterval)
+	}()
+
+	r.workers.Add(1)
+	go func() {
+		defer r.workers.Done()
 		finds.RunSweeper(background, evidenceSweepInterval, opts.Log.With().Str("component", "findings").Logger())
 	}()
 
@@ -262,6 +279,7 @@ func Start(ctx context.Context, opts Options) (*Relay, error) {
 			Metrics: served, MaxSDPBytes: int64(cfg.HTTP.MaxSDPBytes),
 			Started: now(), Now: now, Stopping: stopping, Log: apiLog,
 			Findings: finds, SitePage: site, Runs: runs.New(db), Shifts: duty, Coverage: watched,
+			Review: reviews, ReportZone: zone,
 		}),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
@@ -295,6 +313,10 @@ const healthInterval = 250 * time.Millisecond
 // leaseCheckInterval is how often the sessions, event streams and long
 // polls users hold open are checked against revocations and expiry.
 const leaseCheckInterval = time.Second
+
+// reviewIndexInterval is how often the review's search index is brought
+// up to date besides at every change of a finding.
+const reviewIndexInterval = time.Minute
 
 // evidenceSweepInterval is how often evidence files no finding refers to
 // are removed (findings.Store.Sweep); also once at start.

@@ -106,6 +106,13 @@ type Config struct {
 	Shifts Shifts
 	// Coverage, when set, serves watch coverage (coverage.go).
 	Coverage Coverage
+	// Review, when set, serves the supervisors' review of recorded
+	// findings (review.go), its days in ReportZone.
+	Review Review
+	// ReportZone is the duty room's time zone, in which reports and
+	// exports give days and times (reports.go) and the review's filter
+	// reads them.
+	ReportZone *time.Location
 	// Stats, when set, serves the supervisors' statistics and the on-site
 	// follow-up list (stats.go).
 	Stats Stats
@@ -125,6 +132,9 @@ func New(cfg Config) http.Handler {
 	}
 	if cfg.EventsKeepalive <= 0 {
 		cfg.EventsKeepalive = 15 * time.Second
+	}
+	if cfg.ReportZone == nil {
+		cfg.ReportZone = time.UTC
 	}
 	if cfg.Leases == nil {
 		cfg.Leases = auth.NewLeases(auth.LeasesConfig{Users: cfg.Store, Now: cfg.Now, Log: cfg.Log})
@@ -155,6 +165,9 @@ func New(cfg Config) http.Handler {
 	}
 	if s.Coverage != nil {
 		s.mountCoverage(rt)
+	}
+	if s.Review != nil {
+		s.mountReview(rt)
 	}
 	if s.Stats != nil {
 		s.mountStats(rt)

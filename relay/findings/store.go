@@ -20,6 +20,7 @@ import (
 
 	"github.com/qianliyan/qianliyan/internal/sqlitedb"
 	"github.com/qianliyan/qianliyan/relay/auth"
+	"github.com/qianliyan/qianliyan/relay/wire"
 )
 
 // Store is the findings in the relay database (the package's own tables,
@@ -374,6 +375,10 @@ func (s *Store) Get(ctx context.Context, by auth.Principal, id string) (Finding,
 	}
 	if f.Events, err = s.events(ctx, id); err != nil {
 		return Finding{}, err
+	}
+	if by.Role == auth.RoleSiteManager {
+		// The supervisors' review (relay/review) is not the site's to read.
+		f.Events = slices.DeleteFunc(f.Events, func(e Event) bool { return wire.IsReviewEvent(e.Action) })
 	}
 	return f, nil
 }

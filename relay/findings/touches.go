@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/qianliyan/qianliyan/relay/auth"
+	"github.com/qianliyan/qianliyan/relay/wire"
 )
 
 // Touch says that a finding changed, without saying how: what a page
@@ -36,7 +37,8 @@ func (s *Store) Touches(ctx context.Context, by auth.Principal, after int64, lim
 			return nil, after, fmt.Errorf("reading changes after %d: %w", after, err)
 		}
 		cursor = t.Cursor
-		if by.CanView(site) {
+		// A site manager's page does not hear of the supervisors' review.
+		if by.CanView(site) && !(by.Role == auth.RoleSiteManager && wire.IsReviewEvent(t.Action)) {
 			out = append(out, t)
 		}
 	}

@@ -89,6 +89,14 @@ func mayRead(r auth.Role) bool {
 
 func mayWrite(r auth.Role) bool { return r == auth.RoleSupervisor || r == auth.RoleAdmin }
 
+// CheckRead refuses (403) a user who may not read the review: adapters
+// ask it before reading a request's parameters, so that a site manager
+// hears no more than that.
+func CheckRead(by auth.Principal) error { return checkRead(by) }
+
+// CheckWrite refuses (403) a user who may not write the review.
+func CheckWrite(by auth.Principal) error { return checkWrite(by) }
+
 func checkRead(by auth.Principal) error {
 	if !mayRead(by.Role) {
 		return fault.New(fault.Forbidden, "forbidden", "a %s does not read the review", roleName(by.Role))

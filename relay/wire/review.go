@@ -24,6 +24,12 @@ const (
 	EventOutcome    = "outcome"
 )
 
+// IsReviewEvent reports whether a finding_events action is the review's:
+// the supervisors' business, which a site manager never sees.
+func IsReviewEvent(action string) bool {
+	return action == EventReviewed || action == EventUnreviewed || action == EventCommented || action == EventOutcome
+}
+
 // Outcome is an enforcement outcome recorded against a finding. By and At
 // are the relay's: a request leaves them out.
 type Outcome struct {
