@@ -81,6 +81,8 @@ type Config struct {
 	// Stopping, closed when the relay shuts down, ends waiting requests
 	// of open pages (optional).
 	Stopping <-chan struct{}
+	// Notices, when set, are shown with the findings (notices.go).
+	Notices Notices
 }
 
 // Cookies.
@@ -112,7 +114,7 @@ func New(cfg Config) (http.Handler, error) {
 		return nil, err
 	}
 	funcs := template.FuncMap{"t": phrases.In}
-	for _, name := range []string{"login", "list", "finding", "message"} {
+	for _, name := range []string{"login", "list", "finding", "message", "notice"} {
 		t, err := template.New("layout.html").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/"+name+".html")
 		if err != nil {
 			return nil, err
@@ -132,6 +134,9 @@ func New(cfg Config) (http.Handler, error) {
 	mux.HandleFunc("POST /site/findings/{id}/acknowledge", p.acknowledge)
 	mux.HandleFunc("POST /site/findings/{id}/rectify", p.rectify)
 	mux.HandleFunc("GET /site/evidence/{id}/{name}", p.evidence)
+	if cfg.Notices != nil {
+		p.mountNotices(mux)
+	}
 	// The one route a script reads rather than a person: JSON answers and
 	// errors, through the API's HTTP layer.
 	follow := httpapi.NewRouter(cfg.Log, nil)
@@ -170,6 +175,10 @@ type view struct {
 	// Cursor, when set, is the changes cursor the page was read at: its
 	// script asks /site/changes for what changed after it.
 	Cursor *int64
+	// Notices are the list's 监督意见书; InNotice, on a finding's page, the
+	// one it is an item of (notices.go).
+	Notices  []noticeRow
+	InNotice *noticeLink
 }
 
 func (p *page) render(w http.ResponseWriter, r *http.Request, status int, name string, v view) {
@@ -178,6 +187,9 @@ func (p *page) render(w http.ResponseWriter, r *http.Request, status int, name s
 	}
 	v.Path = "/site/"
 	if r.Method == http.MethodGet && strings.HasPrefix(r.URL.Path, "/site/findings/") {
+		v.Path = r.URL.Path
+	}
+	if r.Method == http.MethodGet && noticePath(r.URL.Path) != "" {
 		v.Path = r.URL.Path
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
@@ -206,12 +218,15 @@ func (p *page) setLanguage(w http.ResponseWriter, r *http.Request) {
 }
 
 // backTo is where the language switch returns: the page it was used on
-// (view.Path), which is the list or a finding's page. Anything else (a
+// (view.Path), which is the list, a finding's or a notice's page. Anything else (a
 // path made to be read by the browser as another host's, with dot
 // segments, backslashes or a scheme) returns to the list.
 func backTo(to string) string {
 	const list, finding = "/site/", "/site/findings/"
 	if id, ok := strings.CutPrefix(to, finding); ok && findings.CheckID(id) == nil {
+		return to
+	}
+	if noticePath(to) != "" {
 		return to
 	}
 	return list
@@ -339,7 +354,8 @@ func (p *page) list(w http.ResponseWriter, r *http.Request) {
 	for i, f := range list {
 		items[i] = p.item(r.Context(), lang, by, f, n)
 	}
-	p.render(w, r, http.StatusOK, "list", view{Lang: lang, User: &by, CSRF: p.csrf(token), Data: items, Cursor: &cursor})
+	p.render(w, r, http.StatusOK, "list", view{Lang: lang, User: &by, CSRF: p.csrf(token), Data: items, Cursor: &cursor,
+		Notices: p.noticeRows(r.Context(), lang, by, n)})
 }
 
 func (p *page) finding(w http.ResponseWriter, r *http.Request) {
@@ -368,7 +384,8 @@ func (p *page) showFinding(w http.ResponseWriter, r *http.Request, by auth.Princ
 		return
 	}
 	lang := language(r)
-	v := view{Lang: lang, User: &by, CSRF: p.csrf(token), Data: p.item(r.Context(), lang, by, f, p.names(r.Context())), Cursor: &cursor}
+	v := view{Lang: lang, User: &by, CSRF: p.csrf(token), Data: p.item(r.Context(), lang, by, f, p.names(r.Context())), Cursor: &cursor,
+		InNotice: p.noticeOf(r.Context(), lang, by, f.ID)}
 	if errKey != "" {
 		v.Error = phrases.In(lang, errKey)
 	}
