@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -27,9 +28,18 @@ var owners = map[string][]string{
 	"relay/notices":  {"notices", "notice_items", "notice_numbers"},
 }
 
+// readers read tables of other owners, and never write them: the
+// supervisors' review and statistics (issue 13) count the findings with
+// one SQL condition on them (review.Store.Where), which no owner's Go
+// interface could carry without reading every finding into memory.
+var readers = map[string][]string{
+	"relay/review": {"findings", "finding_events", "sites", "run_findings"},
+	"relay/stats":  {"findings", "finding_events"},
+}
+
 var (
 	created = regexp.MustCompile(`(?i)CREATE TABLE (\w+)`)
-	used    = regexp.MustCompile(`(?i)\b(?:FROM|JOIN|INTO|UPDATE)\s+(\w+)`)
+	used    = regexp.MustCompile(`(?i)\b(DELETE\s+FROM|FROM|JOIN|INTO|UPDATE)\s+(\w+)`)
 )
 
 // Every table the migrations make has one owner, and no package's SQL
@@ -74,8 +84,13 @@ func TestEachTableHasOneOwner(t *testing.T) {
 			}
 			text, _ := strconv.Unquote(lit.Value)
 			for _, u := range used.FindAllStringSubmatch(text, -1) {
-				if o := owner[u[1]]; o != "" && o != pkg {
-					t.Errorf("%s: %s's SQL names table %s, which is %s's", fset.Position(lit.Pos()), pkg, u[1], o)
+				verb, table := strings.ToUpper(u[1]), u[2]
+				read := verb == "FROM" || verb == "JOIN"
+				if read && slices.Contains(readers[pkg], table) {
+					continue
+				}
+				if o := owner[table]; o != "" && o != pkg {
+					t.Errorf("%s: %s's SQL names table %s, which is %s's", fset.Position(lit.Pos()), pkg, table, o)
 				}
 			}
 			return true
