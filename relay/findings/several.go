@@ -2,8 +2,12 @@ package findings
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"strings"
+	"time"
+
+	"github.com/qianliyan/qianliyan/relay/auth"
 )
 
 // Several returns the findings of ids that exist, by id, with their
@@ -45,3 +49,20 @@ func (s *Store) Several(ctx context.Context, ids []string) (map[string]Finding, 
 	}
 	return out, nil
 }
+
+// Execer is a transaction (or the database) a change is written in.
+type Execer interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+}
+
+// RecordEvent records in tx a change another package makes of a finding
+// (the supervisors' review: reviewed, commented, outcome) in its history,
+// on the changes feed's cursor. Once tx commits, Announce wakes who
+// follows the changes.
+func RecordEvent(ctx context.Context, tx Execer, id string, at time.Time, by auth.Principal, action string, detail map[string]any) (int64, error) {
+	return addEvent(ctx, tx, id, formatTime(at), by, action, detail)
+}
+
+// Announce wakes who waits for a change (Changed): after a RecordEvent's
+// transaction has committed.
+func (s *Store) Announce() { s.announce() }

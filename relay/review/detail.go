@@ -3,7 +3,6 @@ package review
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -180,6 +179,7 @@ func (s *Store) write(ctx context.Context, by auth.Principal, id string, change 
 		return fmt.Errorf("reviewing finding %s: %w", id, err)
 	}
 	if changed {
+		s.findings.Announce()
 		if err := s.Index(ctx); err != nil {
 			s.log.Error().Err(err).Str("finding", id).Msg("indexing a reviewed finding")
 		}
@@ -190,13 +190,10 @@ func (s *Store) write(ctx context.Context, by auth.Principal, id string, change 
 // addEvent records a review's change in the finding's history: the
 // changes feed's cursor moves, and the history shows who did what.
 func addEvent(ctx context.Context, tx *sql.Tx, id, at string, by auth.Principal, action string, detail map[string]any) error {
-	b, err := json.Marshal(detail)
+	t, err := sqlitedb.ParseTime(at)
 	if err != nil {
-		return fmt.Errorf("recording %s of finding %s: %w", action, id, err)
+		return err
 	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO finding_events (finding_id, at, actor, role, action, detail) VALUES (?, ?, ?, ?, ?, ?)`,
-		id, at, by.Name, string(by.Role), action, string(b)); err != nil {
-		return fmt.Errorf("recording %s of finding %s: %w", action, id, err)
-	}
-	return nil
+	_, err = findings.RecordEvent(ctx, tx, id, t, by, action, detail)
+	return err
 }

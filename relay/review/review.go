@@ -32,6 +32,7 @@ type Findings interface {
 	Get(ctx context.Context, by auth.Principal, id string) (findings.Finding, error)
 	Several(ctx context.Context, ids []string) (map[string]findings.Finding, error)
 	Changed() <-chan struct{}
+	Announce()
 }
 
 // Runs is the checklist runs' store (relay/runs.Store).
