@@ -25,12 +25,13 @@ func main() {
 	os.Exit(run(ctx, os.Args[1:], os.Stdout, os.Stderr))
 }
 
-const usage = `Usage: bench firstframe|fanout|seed|review [flags]   (bench firstframe --help)
+const usage = `Usage: bench firstframe|fanout|seed|review|dashboard [flags]   (bench firstframe --help)
 
   firstframe  a new viewer's wait for its first keyframe, p50 and p99
   fanout      relay CPU, memory, loss and latency with cameras × viewers
   seed        write a relay with months of findings, runs and review marks
   review      time the review list's filters on a seeded relay, p50/p95/max
+  dashboard   time the supervisors' statistics on a seeded relay, p50/p95/max
 `
 
 // run returns the exit status: 2 for a bad command line, 1 for a failure.
@@ -60,6 +61,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		var cfg reviewConfig
 		if cfg, err = parseReview(rest, stderr); err == nil {
 			err = runReview(ctx, cfg, stdout)
+		}
+	case "dashboard":
+		var cfg dashboardConfig
+		if cfg, err = parseDashboard(rest, stderr); err == nil {
+			err = runDashboard(ctx, cfg, stdout)
 		}
 	case "-h", "-help", "--help", "help":
 		fmt.Fprint(stdout, usage)
