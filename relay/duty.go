@@ -15,19 +15,7 @@ import (
 // dutyRoom builds the shifts and the coverage record from the
 // configuration's shifts and coverage sections (checked by config).
 func dutyRoom(cfg *config.Config, db *sql.DB, st *store.Store, finds *findings.Store, now func() time.Time) (*shifts.Shifts, *coverage.Store, error) {
-	loc, err := time.LoadLocation(cfg.Shifts.TimeZone)
-	if err != nil {
-		return nil, nil, fmt.Errorf("shifts: %w", err)
-	}
-	defs := make([]shifts.Def, len(cfg.Shifts.Schedule))
-	for i, d := range cfg.Shifts.Schedule {
-		start, err := config.ClockMinutes(d.Start)
-		if err != nil {
-			return nil, nil, fmt.Errorf("shift %s: %w", d.ID, err)
-		}
-		defs[i] = shifts.Def{ID: d.ID, Start: start, Name: d.Name}
-	}
-	sched, err := shifts.NewSchedule(loc, defs)
+	sched, err := schedule(cfg)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -52,4 +40,22 @@ func dutyRoom(cfg *config.Config, db *sql.DB, st *store.Store, finds *findings.S
 	sh := shifts.New(shifts.Config{DB: db, Schedule: sched, Findings: finds, Coverage: cov, Catalogue: st,
 		Grace: cfg.Shifts.HandoverGrace.D(), Now: now})
 	return sh, cov, nil
+}
+
+// schedule is the duty room's shifts from the configuration's shifts
+// section (checked by config).
+func schedule(cfg *config.Config) (*shifts.Schedule, error) {
+	loc, err := time.LoadLocation(cfg.Shifts.TimeZone)
+	if err != nil {
+		return nil, fmt.Errorf("shifts: %w", err)
+	}
+	defs := make([]shifts.Def, len(cfg.Shifts.Schedule))
+	for i, d := range cfg.Shifts.Schedule {
+		start, err := config.ClockMinutes(d.Start)
+		if err != nil {
+			return nil, fmt.Errorf("shift %s: %w", d.ID, err)
+		}
+		defs[i] = shifts.Def{ID: d.ID, Start: start, Name: d.Name}
+	}
+	return shifts.NewSchedule(loc, defs)
 }

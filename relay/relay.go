@@ -22,6 +22,7 @@ import (
 
 	"github.com/qianliyan/qianliyan/internal/webrtcavc"
 	"github.com/qianliyan/qianliyan/relay/api"
+	"github.com/qianliyan/qianliyan/relay/audit"
 	"github.com/qianliyan/qianliyan/relay/auth"
 	"github.com/qianliyan/qianliyan/relay/config"
 	"github.com/qianliyan/qianliyan/relay/findings"
@@ -32,6 +33,7 @@ import (
 	"github.com/qianliyan/qianliyan/relay/review"
 	"github.com/qianliyan/qianliyan/relay/runs"
 	"github.com/qianliyan/qianliyan/relay/sitepage"
+	statistics "github.com/qianliyan/qianliyan/relay/stats"
 	"github.com/qianliyan/qianliyan/relay/store"
 	"github.com/qianliyan/qianliyan/relay/whep"
 	"github.com/qianliyan/qianliyan/relay/whip"
@@ -166,6 +168,19 @@ func Start(ctx context.Context, opts Options) (*Relay, error) {
 	if err != nil {
 		return nil, err
 	}
+	audits := audit.New(db, now)
+	sched, err := schedule(&cfg)
+	if err != nil {
+		return nil, err
+	}
+	supervision, err := statistics.New(statistics.Config{DB: db, Review: reviews, Catalogue: st, Coverage: watched, Schedule: sched, Now: now})
+	if err != nil {
+		return nil, err
+	}
+	reporter, err := reportBuilder(supervision, db, st, &cfg, now)
+	if err != nil {
+		return nil, err
+	}
 	key, err := auth.LoadOrCreateKey(filepath.Join(cfg.DataDir, SigningKeyFile))
 	if err != nil {
 		return nil, err
@@ -267,6 +282,14 @@ func Start(ctx context.Context, opts Options) (*Relay, error) {
 		_ = notifier.Run(background) // logs its own failures and retries
 	}()
 
+	if daily := dailyReport(&cfg, db, reporter, nil, opts.Log.With().Str("component", "reports").Logger()); daily != nil {
+		r.workers.Add(1)
+		go func() {
+			defer r.workers.Done()
+			daily.Run(background)
+		}()
+	}
+
 	apiLog := opts.Log.With().Str("component", "api").Logger()
 	var served api.Metrics
 	if cfg.HTTP.Metrics {
@@ -280,6 +303,7 @@ func Start(ctx context.Context, opts Options) (*Relay, error) {
 			Started: now(), Now: now, Stopping: stopping, Log: apiLog,
 			Findings: finds, SitePage: site, Runs: runs.New(db), Shifts: duty, Coverage: watched,
 			Review: reviews, ReportZone: zone,
+			Stats: supervision, Reports: reporter, Audit: audits, ReviewList: reviews,
 		}),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,

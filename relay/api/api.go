@@ -113,6 +113,12 @@ type Config struct {
 	// exports give days and times (reports.go) and the review's filter
 	// reads them.
 	ReportZone *time.Location
+	// Reports, when set, serves the supervisors' reports, the review
+	// list's export (with ReviewList) and the record of documents made
+	// (Audit, required with it) (reports.go, audit.go).
+	Reports    Reports
+	Audit      Audit
+	ReviewList ReviewList
 	// Stats, when set, serves the supervisors' statistics and the on-site
 	// follow-up list (stats.go).
 	Stats Stats
@@ -171,6 +177,9 @@ func New(cfg Config) http.Handler {
 	}
 	if s.Stats != nil {
 		s.mountStats(rt)
+	}
+	if s.Reports != nil {
+		s.mountReports(rt)
 	}
 	if s.SitePage != nil {
 		rt.Handle("/site/", s.SitePage)

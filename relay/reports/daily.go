@@ -93,6 +93,7 @@ func (d *Daily) Round(ctx context.Context) error {
 			return fmt.Errorf("reading the reports sent: %w", err)
 		}
 		if n > 0 {
+			d.Log.Debug().Str("day", due).Str("kind", t.Kind).Msg("daily report already sent")
 			continue
 		}
 		if rep == nil {
