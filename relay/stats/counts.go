@@ -40,14 +40,14 @@ func (s *Store) Findings(ctx context.Context, p auth.Principal, q url.Values) (w
 	if err != nil {
 		return wire.FindingStats{}, err
 	}
-	g, err := s.grouping(ctx, own["group"], sites, sc)
+	g, err := s.grouping(own["group"], sites)
 	if err != nil {
 		return wire.FindingStats{}, err
 	}
 	splitExpr := `''`
 	var sg grouping
 	if own["split"] != "" {
-		if sg, err = s.grouping(ctx, own["split"], sites, sc); err != nil {
+		if sg, err = s.grouping(own["split"], sites); err != nil {
 			if fe := fault.As(err); fe != nil && fe.Field == "group" {
 				return wire.FindingStats{}, fault.Field("split", "%q: want one of %s", own["split"], strings.Join(Groupings, ", "))
 			}
@@ -79,7 +79,22 @@ func (s *Store) Findings(ctx context.Context, p auth.Principal, q url.Values) (w
 	if err != nil {
 		return wire.FindingStats{}, err
 	}
-	for _, k := range g.keys(counts, sc.filter) {
+	keys := g.keys(counts, sc.filter)
+	if err := g.ready(ctx, keys); err != nil {
+		return wire.FindingStats{}, err
+	}
+	if sg.name != "" {
+		var splitKeys []string
+		for _, m := range splits {
+			for k := range m {
+				splitKeys = append(splitKeys, k)
+			}
+		}
+		if err := sg.ready(ctx, splitKeys); err != nil {
+			return wire.FindingStats{}, err
+		}
+	}
+	for _, k := range keys {
 		grp := wire.StatsGroup{Key: k, Label: g.label(k), Count: counts[k], Drill: drill(g.drill(sc.filter, k))}
 		if sg.name != "" {
 			grp.Split = splits[k]
@@ -96,6 +111,14 @@ func (s *Store) Findings(ctx context.Context, p auth.Principal, q url.Values) (w
 		out.Groups = append(out.Groups, grp)
 	}
 	return out, nil
+}
+
+// ready reads what the labels of keys need.
+func (g grouping) ready(ctx context.Context, keys []string) error {
+	if g.prepare == nil {
+		return nil
+	}
+	return g.prepare(ctx, keys)
 }
 
 // keys orders the groups counted: a time grouping's in time order, over

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -44,13 +45,15 @@ type grouping struct {
 	period func(key string) (from, to time.Time)
 	// fill lists a time group's keys over [from, to).
 	fill func(from, to time.Time) []string
+	// prepare, when set, reads what the labels of these keys need.
+	prepare func(ctx context.Context, keys []string) error
 }
 
 // freeText is the template or deviation "key" of findings flagged in
 // words, with none of a checklist (relay/review's filter spells it so).
 const freeText = "-"
 
-func (s *Store) grouping(ctx context.Context, name string, sites map[string]store.Site, sc scope) (grouping, error) {
+func (s *Store) grouping(name string, sites map[string]store.Site) (grouping, error) {
 	g := grouping{
 		name:  name,
 		fold:  func(raw string) string { return raw },
@@ -123,13 +126,29 @@ func (s *Store) grouping(ctx context.Context, name string, sites map[string]stor
 			}
 			return raw
 		}
-		titles, err := s.deviationTitles(ctx, sc)
-		if err != nil {
-			return grouping{}, err
+		// The checklists' words, and for a deviation none of them has (an
+		// older template's, a console's own) the words a finding of it
+		// kept, read once the groups are known.
+		titles := map[string]bilingual.Text{}
+		g.prepare = func(ctx context.Context, keys []string) error {
+			for _, k := range keys {
+				if _, ok := s.deviations[k]; ok || k == freeText {
+					continue
+				}
+				t, err := s.deviationTitle(ctx, k)
+				if err != nil {
+					return err
+				}
+				titles[k] = t
+			}
+			return nil
 		}
 		g.label = func(key string) bilingual.Text {
 			if key == freeText {
 				return phrases.Of("report_free_text")
+			}
+			if t, ok := s.deviations[key]; ok {
+				return t
 			}
 			if t, ok := titles[key]; ok {
 				return t
@@ -226,25 +245,21 @@ func (s *Store) timeGrouping(g *grouping, loc *time.Location) {
 	}
 }
 
-// deviationTitles names the deviations of the filter's findings: the
-// checklist's words kept with a finding, or its words as typed.
-func (s *Store) deviationTitles(ctx context.Context, sc scope) (map[string]bilingual.Text, error) {
-	out := map[string]bilingual.Text{}
-	err := s.query(ctx, "the deviations' titles", `SELECT f.deviation, max(f.deviation_title), max(f.deviation_text)
-		FROM findings f WHERE `+sc.where+` GROUP BY f.deviation`, sc.args, func(rows *sql.Rows) error {
-		var id, title, text string
-		if err := rows.Scan(&id, &title, &text); err != nil {
-			return err
-		}
-		t := bilingual.Text{}
-		if title != "" {
-			_ = json.Unmarshal([]byte(title), &t) // written by relay/findings; an unreadable one is shown as typed
-		}
-		if !t.Complete() {
-			t = bilingual.New(text, text)
-		}
-		out[id] = t
-		return nil
-	})
-	return out, err
+// deviationTitle names a deviation no checklist of the relay's has, in
+// the words a finding of it kept: the catalogue's in both languages that
+// its console had, or as typed.
+func (s *Store) deviationTitle(ctx context.Context, id string) (bilingual.Text, error) {
+	var title, text string
+	err := s.DB.QueryRowContext(ctx, `SELECT f.deviation_title, f.deviation_text FROM findings f WHERE f.deviation = ? LIMIT 1`, id).Scan(&title, &text)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("reading the words of deviation %s: %w", id, err)
+	}
+	t := bilingual.Text{}
+	if title != "" {
+		_ = json.Unmarshal([]byte(title), &t) // written by relay/findings; an unreadable one is shown as typed
+	}
+	if !t.Complete() {
+		t = bilingual.New(text, text)
+	}
+	return t, nil
 }

@@ -45,7 +45,7 @@ func (s *Store) Rectification(ctx context.Context, p auth.Principal, q url.Value
 		if err != nil {
 			return wire.RectificationStats{}, err
 		}
-		if g, err = s.grouping(ctx, own["group"], sites, sc); err != nil {
+		if g, err = s.grouping(own["group"], sites); err != nil {
 			return wire.RectificationStats{}, err
 		}
 	}
@@ -113,7 +113,11 @@ func (s *Store) Rectification(ctx context.Context, p auth.Principal, q url.Value
 	for k, t := range by {
 		counts[k] = t.total
 	}
-	for _, k := range g.keys(counts, sc.filter) {
+	keys := g.keys(counts, sc.filter)
+	if err := g.ready(ctx, keys); err != nil {
+		return wire.RectificationStats{}, err
+	}
+	for _, k := range keys {
 		t := by[k]
 		if t == nil {
 			t = &tally{}

@@ -70,7 +70,8 @@ type Config struct {
 // Store answers the statistics and keeps the follow-up list.
 type Store struct {
 	Config
-	titles map[string]bilingual.Text // the templates' titles by id
+	titles     map[string]bilingual.Text // the templates' titles by id
+	deviations map[string]bilingual.Text // their deviations' words by id
 }
 
 // New returns the statistics over cfg.DB.
@@ -85,9 +86,14 @@ func New(cfg Config) (*Store, error) {
 		}
 		cfg.Templates = lib
 	}
-	s := &Store{Config: cfg, titles: map[string]bilingual.Text{}}
+	s := &Store{Config: cfg, titles: map[string]bilingual.Text{}, deviations: map[string]bilingual.Text{}}
 	for _, t := range cfg.Templates.Latest() {
 		s.titles[t.ID] = t.Title
+		for _, d := range t.Deviations {
+			if _, ok := s.deviations[d.ID]; !ok { // one id, one meaning, whichever checklist names it first
+				s.deviations[d.ID] = d.Text
+			}
+		}
 	}
 	return s, nil
 }
