@@ -29,6 +29,7 @@ import (
 	"github.com/qianliyan/qianliyan/relay/health"
 	"github.com/qianliyan/qianliyan/relay/hub"
 	"github.com/qianliyan/qianliyan/relay/metrics"
+	"github.com/qianliyan/qianliyan/relay/notices"
 	"github.com/qianliyan/qianliyan/relay/notify"
 	"github.com/qianliyan/qianliyan/relay/review"
 	"github.com/qianliyan/qianliyan/relay/runs"
@@ -168,7 +169,11 @@ func Start(ctx context.Context, opts Options) (*Relay, error) {
 	if err != nil {
 		return nil, err
 	}
+	// The 监督意见书: each recorded as an outcome on its findings and in
+	// the record of documents made.
 	audits := audit.New(db, now)
+	notes := notices.New(notices.Config{DB: db, Findings: finds, Sites: st, Outcomes: reviews, Audit: audits, Zone: zone, Now: now,
+		Log: opts.Log.With().Str("component", "notices").Logger()})
 	sched, err := schedule(&cfg)
 	if err != nil {
 		return nil, err
@@ -195,7 +200,7 @@ func Start(ctx context.Context, opts Options) (*Relay, error) {
 	// Closed at shutdown: ends the event streams and the long polls of open pages.
 	stopping := make(chan struct{})
 	site, err := sitepage.New(sitepage.Config{Findings: finds, Users: st, Signer: signer, TokenTTL: cfg.Auth.TokenTTL.D(), Logins: logins, Leases: leases, Now: now,
-		Stopping: stopping, Log: opts.Log.With().Str("component", "sitepage").Logger()})
+		Stopping: stopping, Log: opts.Log.With().Str("component", "sitepage").Logger(), Notices: notes})
 	if err != nil {
 		return nil, fmt.Errorf("building the site page: %w", err)
 	}
@@ -274,6 +279,15 @@ func Start(ctx context.Context, opts Options) (*Relay, error) {
 		finds.RunSweeper(background, evidenceSweepInterval, opts.Log.With().Str("component", "findings").Logger())
 	}()
 
+	// What issuing a notice left unrecorded when the relay last stopped.
+	r.workers.Add(1)
+	go func() {
+		defer r.workers.Done()
+		if err := notes.Resume(background); err != nil {
+			lg.Error().Err(err).Msg("recording the outcomes and audit of notices issued before the restart")
+		}
+	}()
+
 	notifier := notify.New(notify.Config{DB: db, Findings: finds, Now: now, Targets: notifyTargets(cfg.Sites),
 		Zones: siteZones(cfg.Sites), Log: opts.Log.With().Str("component", "notify").Logger()})
 	r.workers.Add(1)
@@ -303,7 +317,7 @@ func Start(ctx context.Context, opts Options) (*Relay, error) {
 			Started: now(), Now: now, Stopping: stopping, Log: apiLog,
 			Findings: finds, SitePage: site, Runs: runs.New(db), Shifts: duty, Coverage: watched,
 			Review: reviews, ReportZone: zone,
-			Stats: supervision, Reports: reporter, Audit: audits, ReviewList: reviews,
+			Stats: supervision, Reports: reporter, Audit: audits, ReviewList: reviews, Notices: notes,
 		}),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,

@@ -122,6 +122,8 @@ type Config struct {
 	// Stats, when set, serves the supervisors' statistics and the on-site
 	// follow-up list (stats.go).
 	Stats Stats
+	// Notices, when set, serves the 监督意见书 (notices.go).
+	Notices Notices
 }
 
 type server struct {
@@ -180,6 +182,9 @@ func New(cfg Config) http.Handler {
 	}
 	if s.Reports != nil {
 		s.mountReports(rt)
+	}
+	if s.Notices != nil {
+		s.mountNotices(rt)
 	}
 	if s.SitePage != nil {
 		rt.Handle("/site/", s.SitePage)
