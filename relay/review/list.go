@@ -31,8 +31,9 @@ var sorts = map[string][]sortKey{
 	"observed_at":  {{`f.observed_at`, false}, {`f.id`, false}},
 	"deadline":     {{`f.deadline`, false}, {`f.id`, false}},
 	"-deadline":    {{`f.deadline`, true}, {`f.id`, true}},
-	// the most severe first, then the latest
-	"severity": {{`CASE f.severity WHEN 'critical' THEN '0' WHEN 'major' THEN '1' ELSE '2' END`, false}, {`f.observed_at`, true}, {`f.id`, true}},
+	// the most severe first (critical, major, minor: their names' order
+	// too, so an index on the column serves it), then the latest
+	"severity": {{`f.severity`, false}, {`f.observed_at`, true}, {`f.id`, true}},
 	"site":     {{`f.site_id`, false}, {`f.observed_at`, true}, {`f.id`, true}},
 }
 
@@ -135,7 +136,11 @@ func (s *Store) List(ctx context.Context, by auth.Principal, f Filter, p Page) (
 	}
 	where, args := f.where()
 	page := wire.ReviewPage{Items: []wire.ReviewItem{}}
-	if err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM findings f WHERE `+where, args...).Scan(&page.Total); err != nil {
+	count := `SELECT count(*) FROM findings f WHERE ` + where
+	if len(args) == 0 && where == everything {
+		count = `SELECT count(*) FROM findings` // no WHERE: SQLite counts the table's pages, not its rows
+	}
+	if err := s.db.QueryRowContext(ctx, count, args...).Scan(&page.Total); err != nil {
 		return wire.ReviewPage{}, fmt.Errorf("counting the review list (%s): %w", f.describe(), err)
 	}
 	cols := make([]string, len(keys))

@@ -173,8 +173,10 @@ func (f Filter) where() (string, []any) {
 	in(`f.status`, f.Statuses)
 	in(`f.observer`, f.Officers)
 	if f.Overdue != nil {
-		// findings.Overdue: not closed, and the deadline passed.
-		overdue := `(f.status NOT IN ('verified', 'withdrawn') AND f.deadline < ?)`
+		// findings.Overdue: not closed, and the deadline passed. The
+		// statuses not closed are named so that the status index
+		// (status, deadline) answers it: closed findings are most.
+		overdue := `(f.status IN ('open', 'acknowledged', 'rectified', 'reopened') AND f.deadline < ?)`
 		if !*f.Overdue {
 			overdue = `NOT ` + overdue
 		}
@@ -202,10 +204,13 @@ func (f Filter) where() (string, []any) {
 		add(`f.id IN (SELECT finding_id FROM review_docs WHERE docid IN (SELECT docid FROM review_fts WHERE review_fts MATCH ?))`, matchQuery(f.Q))
 	}
 	if len(conds) == 0 {
-		return `1 = 1`, nil
+		return everything, nil
 	}
 	return strings.Join(conds, ` AND `), args
 }
+
+// everything is the condition of the filter that keeps every finding.
+const everything = `1 = 1`
 
 // repeatSQL is a repeat: another finding of the same deviation at the same
 // site observed within N days before or after (a withdrawn one, a
