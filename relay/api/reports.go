@@ -114,11 +114,13 @@ func (s *server) report(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	req := reports.Request{Period: r.PathValue("period"), Date: q.Get("date"), Shift: q.Get("shift"), Lang: l}
+	if req.Date == "" { // today, as the audit records it
+		req.Date = s.Now().In(s.ReportZone).Format("2006-01-02")
+	}
 	rep, err := s.Reports.Build(r.Context(), p, req)
 	if err != nil {
 		return err
 	}
-	req.Date = rep.From.In(s.ReportZone).Format("2006-01-02") // the day asked, or today
 	var buf bytes.Buffer
 	switch f {
 	case "xlsx":

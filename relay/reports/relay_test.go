@@ -160,6 +160,31 @@ func TestWeeklyReportAgreesWithTheRelay(t *testing.T) {
 		t.Errorf("the English XLSX: %d %v", status, err)
 	}
 
+	// The other periods: their spans, and their counts the list's.
+	for _, c := range []struct {
+		path, label, from, to, filter string
+	}{
+		{"daily?date=2026-12-01", "2026-12-01", "2026-12-01T00:00:00+08:00", "2026-12-02T00:00:00+08:00", "from=2026-12-01&to=2026-12-01"},
+		{"shift?date=2026-12-01&shift=night", "2026-12-01 night", "2026-12-01T20:00:00+08:00", "2026-12-02T08:00:00+08:00",
+			"from=" + url.QueryEscape("2026-12-01T20:00:00+08:00") + "&to=" + url.QueryEscape("2026-12-02T08:00:00+08:00")},
+		{"monthly?date=2026-11-17", "2026-11", "2026-11-01T00:00:00+08:00", "2026-12-01T00:00:00+08:00", "from=2026-11-01&to=2026-11-30"},
+	} {
+		var rep wire.Report
+		getJSON(t, sup, "/api/v1/reports/"+c.path, &rep)
+		from, _ := time.Parse(time.RFC3339, c.from)
+		to, _ := time.Parse(time.RFC3339, c.to)
+		if rep.Label != c.label || !rep.From.Equal(from) || !rep.To.Equal(to) {
+			t.Errorf("%s: %s %s–%s, want %s %s–%s", c.path, rep.Label, rep.From, rep.To, c.label, from, to)
+		}
+		if n := count(c.filter); rep.Figures.Findings != n || rep.Figures.Drill["findings"] == "" || count(rep.Figures.Drill["overdue"]) != rep.Figures.Overdue {
+			t.Errorf("%s: %d findings, the list %d; drill %v", c.path, rep.Figures.Findings, n, rep.Figures.Drill)
+		}
+	}
+	status, b = sup.Do("GET", "/api/v1/reports/daily?date=2026-12-01&format=pdf", nil, nil)
+	if status != http.StatusOK || !bytes.HasPrefix(b, []byte("%PDF-")) {
+		t.Errorf("the daily PDF: %d %.40q", status, b)
+	}
+
 	// The review list's export: the same rows as the list.
 	status, b = sup.Do("GET", "/api/v1/review/export?"+week+"&district="+url.QueryEscape(firstDistrict(t, sup))+"&format=csv", nil, nil)
 	if status != http.StatusOK || !bytes.HasPrefix(b, []byte("\xEF\xBB\xBF")) {
@@ -170,6 +195,19 @@ func TestWeeklyReportAgreesWithTheRelay(t *testing.T) {
 		t.Errorf("the export has %d rows, the list %d", lines, n)
 	}
 
+	status, b = sup.Do("GET", "/api/v1/review/export?"+week+"&overdue=1&format=xlsx&lang=en", nil, nil)
+	if status != http.StatusOK {
+		t.Fatalf("the XLSX export: %d %.200s", status, b)
+	}
+	xe, err := excelize.OpenReader(bytes.NewReader(b))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows, err := xe.GetRows("Review list")
+	if err != nil || len(rows) != count(week+"&overdue=1")+1 || rows[0][0] != "ID" {
+		t.Errorf("the XLSX export has %d rows (%v), the list %d; header %v", len(rows), err, count(week+"&overdue=1"), rows[0])
+	}
+
 	var audit wire.AuditExports
 	getJSON(t, sup, "/api/v1/audit/exports", &audit)
 	var reports, exports int
@@ -177,21 +215,24 @@ func TestWeeklyReportAgreesWithTheRelay(t *testing.T) {
 		switch e.What {
 		case "report":
 			reports++
-			if !strings.Contains(e.Filter, "period=weekly") || e.At.IsZero() || e.Actor == "" {
+			if !strings.HasPrefix(e.Filter, "period=") || !strings.Contains(e.Filter, "date=2026-1") || e.At.IsZero() || e.Actor == "" {
 				t.Errorf("a report's record: %+v", e)
 			}
 		case "review_export":
 			exports++
-			if e.Actor != seed.SupervisorName || !strings.Contains(e.Filter, "district=") || e.Format != "csv" {
+			if e.Actor != seed.SupervisorName || !strings.Contains(e.Filter, "from=2026-11-30") || e.Format == "" {
 				t.Errorf("the export's record: %+v", e)
 			}
 		}
 	}
-	if reports != 4 || exports != 1 {
-		t.Errorf("%d reports and %d exports recorded, want 4 and 1: %+v", reports, exports, audit.Exports)
+	if !strings.Contains(fmtExports(audit.Exports), "period=monthly&date=2026-11-17") {
+		t.Errorf("the monthly report's record lacks the day asked: %s", fmtExports(audit.Exports))
+	}
+	if reports != 8 || exports != 2 {
+		t.Errorf("%d reports and %d exports recorded, want 8 and 2: %+v", reports, exports, audit.Exports)
 	}
 	getJSON(t, sup, "/api/v1/audit/exports?actor="+seed.DutyName, &audit)
-	if len(audit.Exports) != 1 || audit.Exports[0].Format != "json" {
+	if len(audit.Exports) != 1 || audit.Exports[0].Format != "json" || audit.Exports[0].Role != "duty" {
 		t.Errorf("the duty officer's records: %+v", audit.Exports)
 	}
 
@@ -221,6 +262,14 @@ func TestWeeklyReportAgreesWithTheRelay(t *testing.T) {
 			t.Errorf("%s: %d %s, want %d %s field %q", c.name, status, b, c.status, c.code, c.field)
 		}
 	}
+}
+
+func fmtExports(es []wire.AuditExport) string {
+	var b strings.Builder
+	for _, e := range es {
+		b.WriteString(e.What + " " + e.Filter + "\n")
+	}
+	return b.String()
 }
 
 func firstDistrict(t *testing.T, c *apitest.Client) string {
