@@ -76,12 +76,13 @@ func (s *Store) draw(ctx context.Context, by auth.Principal, n wire.Notice, lang
 	d.Space(3)
 	d.Paragraph(phrases.Sprintf(lang, "notice_intro", site))
 	d.Heading(t("notice_items"))
-	// The deadline's column holds "2006-01-02 15:04" on one line.
+	// The deadline's column holds "2006-01-02 15:04" on one line, the
+	// number's its two-character heading.
 	table := d.Table(
-		pdfdoc.Column{Header: t("notice_no"), Width: 0.8, Align: "C"},
+		pdfdoc.Column{Header: t("notice_no"), Width: 0.9, Align: "C"},
 		pdfdoc.Column{Header: t("notice_snapshot"), Width: 2.8},
 		pdfdoc.Column{Header: t("notice_deviation"), Width: 3.6},
-		pdfdoc.Column{Header: t("notice_requirement"), Width: 3.2},
+		pdfdoc.Column{Header: t("notice_requirement"), Width: 3.1},
 		pdfdoc.Column{Header: t("notice_deadline"), Width: 2.9},
 	)
 	for _, it := range n.Items {
