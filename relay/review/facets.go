@@ -2,7 +2,10 @@ package review
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"slices"
 
 	"github.com/qianliyan/qianliyan/internal/bilingual"
@@ -53,50 +56,63 @@ func (s *Store) Facets(ctx context.Context, by auth.Principal) (wire.ReviewFacet
 			devTitles[[2]string{t.ID, d.ID}] = d.Text
 		}
 	}
-	err = s.each(ctx, `SELECT DISTINCT template_id FROM findings ORDER BY template_id`, nil, func(scan func(...any) error) error {
-		var id string
-		if err := scan(&id); err != nil {
-			return err
-		}
+	// Each distinct value is one seek in an index (findings_template,
+	// findings_observer), not a read of every finding.
+	tpls, err := s.distinct(ctx, `template_id`)
+	if err != nil {
+		return wire.ReviewFacets{}, err
+	}
+	for _, id := range tpls {
 		if _, ok := titles[id]; !ok {
 			if id == "" {
 				id = "-"
 			}
 			out.Templates = append(out.Templates, wire.FacetTemplate{ID: id, Title: bilingual.New(id, id)})
 		}
-		return nil
-	})
-	if err != nil {
-		return wire.ReviewFacets{}, err
 	}
-	err = s.each(ctx, `SELECT template_id, deviation, max(deviation_title) FROM findings WHERE deviation <> '' GROUP BY template_id, deviation`, nil, func(scan func(...any) error) error {
-		var tpl, dev, title string
-		if err := scan(&tpl, &dev, &title); err != nil {
-			return err
+	var tpl, dev string
+	for {
+		err := s.db.QueryRowContext(ctx, `SELECT template_id, deviation FROM findings WHERE (template_id, deviation) > (?, ?)
+			ORDER BY template_id, deviation LIMIT 1`, tpl, dev).Scan(&tpl, &dev)
+		if errors.Is(err, sql.ErrNoRows) {
+			break
 		}
-		if _, ok := devTitles[[2]string{tpl, dev}]; ok {
-			return nil
+		if err != nil {
+			return wire.ReviewFacets{}, fmt.Errorf("reading the findings' deviations: %w", err)
+		}
+		if _, ok := devTitles[[2]string{tpl, dev}]; ok || dev == "" {
+			continue
+		}
+		var title string
+		if err := s.db.QueryRowContext(ctx, `SELECT max(deviation_title) FROM (SELECT deviation_title FROM findings
+			WHERE template_id = ? AND deviation = ? LIMIT 20)`, tpl, dev).Scan(&title); err != nil {
+			return wire.ReviewFacets{}, fmt.Errorf("reading the findings' deviations: %w", err)
 		}
 		text := bilingual.New(dev, dev)
 		if title != "" {
 			_ = json.Unmarshal([]byte(title), &text) // a title that does not read is named by its id
 		}
 		out.Deviations = append(out.Deviations, wire.FacetDeviation{Template: tpl, ID: dev, Title: text})
-		return nil
-	})
-	if err != nil {
+	}
+	if out.Officers, err = s.distinct(ctx, `observer`); err != nil {
 		return wire.ReviewFacets{}, err
 	}
-	err = s.each(ctx, `SELECT DISTINCT observer FROM findings ORDER BY observer`, nil, func(scan func(...any) error) error {
-		var name string
-		if err := scan(&name); err != nil {
-			return err
-		}
-		out.Officers = append(out.Officers, name)
-		return nil
-	})
+	return out, nil
+}
+
+// distinct returns the distinct values of a findings column that leads an
+// index, in order: a seek for each (a loose index scan).
+func (s *Store) distinct(ctx context.Context, column string) ([]string, error) {
+	out := []string{}
+	q := `SELECT min(` + column + `) FROM findings WHERE ` + column + ` > ?`
+	var v sql.NullString
+	err := s.db.QueryRowContext(ctx, `SELECT min(`+column+`) FROM findings`).Scan(&v)
+	for err == nil && v.Valid {
+		out = append(out, v.String)
+		err = s.db.QueryRowContext(ctx, q, v.String).Scan(&v)
+	}
 	if err != nil {
-		return wire.ReviewFacets{}, err
+		return nil, fmt.Errorf("reading the findings' %s: %w", column, err)
 	}
 	return out, nil
 }
