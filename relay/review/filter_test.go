@@ -11,6 +11,7 @@ import (
 
 	"github.com/qianliyan/qianliyan/internal/fault"
 	"github.com/qianliyan/qianliyan/relay/review"
+	"github.com/qianliyan/qianliyan/relay/runs"
 )
 
 // Every filter keeps exactly the findings it says, whichever way it is
@@ -265,4 +266,18 @@ func cursorOf(t *testing.T, sort string) string {
 		t.Fatalf("no cursor: %v", err)
 	}
 	return page.Next
+}
+
+// A list that takes longer than the store allows ends with a 503 naming
+// the filter, rather than holding the relay.
+func TestListTimesOut(t *testing.T) {
+	fx := newFixture(t, 5)
+	rv, err := review.New(review.Config{DB: fx.db, Findings: fx.findings, Runs: runs.New(fx.db), QueryTimeout: time.Nanosecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = rv.List(context.Background(), duty, review.Filter{Repeat: 30, Now: now}, review.Page{})
+	if fe := fault.As(err); fe == nil || fe.Kind != fault.Unavailable || fe.Code != "query_timeout" || !strings.Contains(fe.Message, "repeat=30") {
+		t.Errorf("got %v, want a 503 query_timeout naming the filter", err)
+	}
 }

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/url"
 	"strconv"
@@ -135,6 +136,17 @@ func (s *Store) List(ctx context.Context, by auth.Principal, f Filter, p Page) (
 			return wire.ReviewPage{}, err
 		}
 	}
+	ctx, cancel := context.WithTimeout(ctx, s.timeout)
+	defer cancel()
+	page, err := s.list(ctx, f, p, keys)
+	if err != nil && errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		return wire.ReviewPage{}, fault.New(fault.Unavailable, "query_timeout",
+			"the list of %s took over %s: narrow the filter (a period, a district, a site)", f.describe(), s.timeout)
+	}
+	return page, err
+}
+
+func (s *Store) list(ctx context.Context, f Filter, p Page, keys []sortKey) (wire.ReviewPage, error) {
 	where, args := f.where()
 	page := wire.ReviewPage{Items: []wire.ReviewItem{}}
 	count := `SELECT count(*) FROM findings f WHERE ` + where

@@ -53,8 +53,14 @@ type Config struct {
 	// Now is the clock of overdue and of the review's records (time.Now
 	// when nil).
 	Now func() time.Time
-	Log zerolog.Logger
+	// QueryTimeout bounds a list's queries (DefaultQueryTimeout when 0):
+	// no filter holds a connection and the relay's CPU for long.
+	QueryTimeout time.Duration
+	Log          zerolog.Logger
 }
+
+// DefaultQueryTimeout is how long a list's queries may take.
+const DefaultQueryTimeout = 20 * time.Second
 
 // Store is the review over the relay database.
 type Store struct {
@@ -63,6 +69,7 @@ type Store struct {
 	runs      Runs
 	templates *checklist.Library
 	now       func() time.Time
+	timeout   time.Duration
 	log       zerolog.Logger
 
 	indexMu sync.Mutex // one indexing at a time
@@ -80,7 +87,11 @@ func New(cfg Config) (*Store, error) {
 		}
 		cfg.Templates = lib
 	}
-	return &Store{db: cfg.DB, findings: cfg.Findings, runs: cfg.Runs, templates: cfg.Templates, now: cfg.Now, log: cfg.Log}, nil
+	if cfg.QueryTimeout <= 0 {
+		cfg.QueryTimeout = DefaultQueryTimeout
+	}
+	return &Store{db: cfg.DB, findings: cfg.Findings, runs: cfg.Runs, templates: cfg.Templates, now: cfg.Now,
+		timeout: cfg.QueryTimeout, log: cfg.Log}, nil
 }
 
 // mayRead and mayWrite say who reads and who writes the review.
