@@ -101,7 +101,7 @@ func TestRoomsImportOnlyWhatTheyMay(t *testing.T) {
 func TestCoresHaveNoHTTP(t *testing.T) {
 	all := imports(t)
 	cores := []string{
-		"checklist", "relay/hub", "relay/findings", "relay/store", "relay/auth", "relay/health", "relay/wire", "relay/runs", "relay/shifts", "relay/coverage", "relay/stats",
+		"checklist", "relay/hub", "relay/findings", "relay/store", "relay/auth", "relay/health", "relay/wire", "relay/runs", "relay/shifts", "relay/coverage", "relay/stats", "relay/review",
 		"console/store", "console/wall", "console/evidence", "console/clip", "console/events", "console/findings",
 		"internal/fault", "internal/avc", "internal/sqlitedb",
 	}
