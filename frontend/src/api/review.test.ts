@@ -68,7 +68,7 @@ describe('the review API in the view', () => {
           { cursor: 43, at: '2026-11-30T11:05:00Z', actor: 'sup', role: 'supervisor', action: 'outcome', detail: { kind: 'rectify_order', doc_number: 'D-1' } },
           { cursor: 44, at: '2026-11-30T11:06:00Z', actor: 'sup', role: 'supervisor', action: 'commented', detail: { text: '跟进' } },
         ],
-        comments: [{ id: 'c1', by: 'sup', at: '2026-11-30T11:06:00Z', text: '跟进' }],
+        comments: [{ id: 7, by: 'sup', at: '2026-11-30T11:06:00Z', text: '跟进' }],
         run: {
           id: 'run-9',
           template_id: 'doffing',
@@ -90,7 +90,7 @@ describe('the review API in the view', () => {
       ['commented', '跟进'],
     ])
     expect(d.finding.rechecks).toEqual([{ file: 'recheck-42', actor: 'duty2', action: 'verify', at: new Date('2026-11-30T10:00:00Z') }])
-    expect(d.comments).toEqual([{ id: 'c1', by: 'sup', at: new Date('2026-11-30T11:06:00Z'), text: '跟进' }])
+    expect(d.comments).toEqual([{ id: '7', by: 'sup', at: new Date('2026-11-30T11:06:00Z'), text: '跟进' }])
     expect(d.run?.observations.map((o) => [o.step, o.mark, o.flagged])).toEqual([
       ['gloves', 'done', false],
       ['hand_hygiene_1', 'deviation', true],

@@ -201,7 +201,7 @@ export function parseReviewDetail(v: unknown, where: string): ReviewDetail {
   if (!item.finding.events) item.finding.events = []
   return {
     ...item,
-    comments: (Array.isArray(o.comments) ? o.comments : []).filter(isObject).map((c) => ({ id: s(c.id), by: s(c.by), at: time(c.at), text: s(c.text) })),
+    comments: (Array.isArray(o.comments) ? o.comments : []).filter(isObject).map((c) => ({ id: String(c.id ?? ''), by: s(c.by), at: time(c.at), text: s(c.text) })),
     run: parseRun(o.run),
   }
 }
