@@ -208,8 +208,10 @@ func (s *Store) list(ctx context.Context, f Filter, p Page, keys []sortKey) (wir
 	return page, nil
 }
 
-// walked are the orders an index of migration 0014 keeps findings in.
-var walked = map[string]bool{"-observed_at": true, "observed_at": true, "deadline": true, "-deadline": true}
+// walked are the orders an index keeps findings in (migrations 0014 and
+// 0018: findings_observed, findings_deadline, findings_severity_order,
+// findings_site_order).
+var walked = map[string]bool{"-observed_at": true, "observed_at": true, "deadline": true, "-deadline": true, "severity": true, "site": true}
 
 // maxWalk is about how many findings a page may test, walking its order's
 // index, rather than take the filter's index and sort what it keeps.
