@@ -5,6 +5,7 @@ import (
 
 	"github.com/qianliyan/qianliyan/console/relayclient"
 	"github.com/qianliyan/qianliyan/internal/httpapi"
+	"github.com/qianliyan/qianliyan/relay/wire"
 )
 
 // noticesRoutes serve the 监督意见书 under the relay's own paths; the PDF
@@ -28,14 +29,14 @@ func (h *handler) notices(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
 	list, err := c.Notices(r.Context(), relayclient.NoticesQuery{Site: q.Get("site"), Status: q.Get("status")})
 	if list == nil {
-		list = []relayclient.Notice{}
+		list = []wire.Notice{}
 	}
 	return reply(w, http.StatusOK, list, relayAnswer(w, err))
 }
 
 // POST /api/v1/notices {"site","findings":[…],"lang"}
 func (h *handler) issueNotice(w http.ResponseWriter, r *http.Request) error {
-	var in relayclient.NoticeRequest
+	var in wire.NoticeRequest
 	if err := httpapi.Decode(w, r, maxBody, &in); err != nil {
 		return err
 	}
