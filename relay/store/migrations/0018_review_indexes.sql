@@ -12,3 +12,9 @@ CREATE INDEX run_findings_finding ON run_findings (finding_id, run_id);
 -- fifty reads about fifty findings) instead of sorting every finding.
 CREATE INDEX findings_severity_order ON findings (severity, observed_at DESC, id DESC);
 CREATE INDEX findings_site_order ON findings (site_id, observed_at DESC, id DESC);
+
+-- The filters' columns together, after the site and status most filters
+-- name: a count over a district's sites with an officer, a severity, a
+-- period… reads this index alone, not each finding's row (at 1M findings
+-- a row read is a page of the 7 GB file).
+CREATE INDEX findings_filter ON findings (site_id, status, severity, template_id, deviation, observer, observed_at, deadline);
