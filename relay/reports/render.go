@@ -196,7 +196,11 @@ func WritePDF(w io.Writer, rep wire.Report) error {
 			}
 		}
 		tab := d.Table(cols...)
-		for _, r := range t.rows {
+		rows := t.rows
+		if t.name == "report_summary" {
+			rows = rows[1:] // the period, said under the title
+		}
+		for _, r := range rows {
 			tab.Rows(t.cells(r))
 		}
 		if len(t.sum) > 0 {
