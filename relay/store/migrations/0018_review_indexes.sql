@@ -1,20 +1,22 @@
--- Indexes the supervisors' review list needs at a million findings (issue
--- 13; measured with bench review on bench seed's 1,000,000 findings,
--- docs/PERFORMANCE.md). Made by R1 for R2's number: R2 adds what the
--- benchmark finds next here.
-
--- A page's checklist runs (run_id of each item): without it every page
--- read all of run_findings (its key leads with the run), 40 ms at 276,000
--- links.
-CREATE INDEX run_findings_finding ON run_findings (finding_id, run_id);
-
--- The list's orders by severity and by site, walked in order (a page of
--- fifty reads about fifty findings) instead of sorting every finding.
-CREATE INDEX findings_severity_order ON findings (severity, observed_at DESC, id DESC);
-CREATE INDEX findings_site_order ON findings (site_id, observed_at DESC, id DESC);
-
--- The filters' columns together, after the site and status most filters
--- name: a count over a district's sites with an officer, a severity, a
--- period… reads this index alone, not each finding's row (at 1M findings
--- a row read is a page of the 7 GB file).
-CREATE INDEX findings_filter ON findings (site_id, status, severity, template_id, deviation, observer, observed_at, deadline);
+-- The review list at 1,000,000 findings (issue 13, docs/PERFORMANCE.md
+-- "Review at 1M findings"): what bench review's plans showed slow with the
+-- indexes of 0014.
+--
+-- overdue (not closed, deadline passed) read every finding whose deadline
+-- had passed, nearly all of them, to look up its status: the findings not
+-- closed are few, and this index holds only them. The term is written as
+-- relay/review's Filter writes it, so that SQLite sees it implies the
+-- index's.
+CREATE INDEX IF NOT EXISTS findings_open_deadline ON findings (deadline, id)
+    WHERE status NOT IN ('verified', 'withdrawn');
+-- A filter on one template or one status, listed latest first, sorted all
+-- its rows (a tenth of the record) to give 50: in these the rows of one
+-- value come in the list's order.
+CREATE INDEX IF NOT EXISTS findings_template_observed ON findings (template_id, observed_at, id);
+CREATE INDEX IF NOT EXISTS findings_status_observed ON findings (status, observed_at, id);
+-- sort=severity and sort=site over the whole record sorted it all for a
+-- page: the list's own order keys (relay/review's sorts, the same
+-- expressions).
+CREATE INDEX IF NOT EXISTS findings_severity_order ON findings (
+    CASE severity WHEN 'critical' THEN '0' WHEN 'major' THEN '1' ELSE '2' END, observed_at DESC, id DESC);
+CREATE INDEX IF NOT EXISTS findings_site_order ON findings (site_id, observed_at DESC, id DESC);
