@@ -15,6 +15,7 @@ package stats
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"net/url"
 	"time"
@@ -65,6 +66,10 @@ type Config struct {
 	// Now is the relay's clock: what is overdue, and the filter's
 	// relative periods (time.Now when nil).
 	Now func() time.Time
+	// QueryTimeout bounds each query of a statistic (the review list's,
+	// review.DefaultQueryTimeout, when 0): no filter holds a connection
+	// and the relay's CPU for long.
+	QueryTimeout time.Duration
 }
 
 // Store answers the statistics and keeps the follow-up list.
@@ -78,6 +83,9 @@ type Store struct {
 func New(cfg Config) (*Store, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
+	}
+	if cfg.QueryTimeout <= 0 {
+		cfg.QueryTimeout = review.DefaultQueryTimeout
 	}
 	if cfg.Templates == nil {
 		lib, err := checklist.Defaults()
@@ -181,18 +189,27 @@ func (s *Store) parse(ctx context.Context, q url.Values) (scope, error) {
 func drill(f review.Filter) string { return f.Query().Encode() }
 
 // count runs a counting query, scanning each row with scan.
+// A query past QueryTimeout is interrupted and answered 503 query_timeout.
 func (s *Store) query(ctx context.Context, what, q string, args []any, scan func(*sql.Rows) error) error {
-	rows, err := s.DB.QueryContext(ctx, q, args...)
-	if err != nil {
-		return fmt.Errorf("counting %s: %w", what, err)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		if err := scan(rows); err != nil {
-			return fmt.Errorf("counting %s: %w", what, err)
+	bounded, cancel := context.WithTimeout(ctx, s.QueryTimeout)
+	defer cancel()
+	err := func() error {
+		rows, err := s.DB.QueryContext(bounded, q, args...)
+		if err != nil {
+			return err
 		}
+		defer rows.Close()
+		for rows.Next() {
+			if err := scan(rows); err != nil {
+				return err
+			}
+		}
+		return rows.Err()
+	}()
+	if err != nil && ctx.Err() == nil && errors.Is(bounded.Err(), context.DeadlineExceeded) {
+		return fault.New(fault.Unavailable, "query_timeout", "counting %s took over %s: narrow the filter (a period, a district, a site)", what, s.QueryTimeout)
 	}
-	if err := rows.Err(); err != nil {
+	if err != nil {
 		return fmt.Errorf("counting %s: %w", what, err)
 	}
 	return nil

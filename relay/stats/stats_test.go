@@ -719,3 +719,22 @@ func TestBadInput(t *testing.T) {
 		}
 	}
 }
+
+// TestQueryTimeout: a statistic whose query runs past the bound is
+// interrupted and refused 503 query_timeout, not left to hold the relay.
+func TestQueryTimeout(t *testing.T) {
+	r := open(t)
+	r.seed(t, 10)
+	slow, err := New(Config{DB: r.db, Review: r.review, Catalogue: r.st, Coverage: r.cov, Schedule: r.stats.Schedule,
+		Now: r.stats.Now, QueryTimeout: time.Nanosecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = slow.Findings(context.Background(), duty, query(t, "group=site"))
+	if fe := fault.As(err); fe == nil || fe.Kind != fault.Unavailable || fe.Code != "query_timeout" {
+		t.Fatalf("a count past its bound: %v, want 503 query_timeout", err)
+	}
+	if _, err := r.stats.Findings(context.Background(), duty, query(t, "group=site")); err != nil {
+		t.Fatalf("within the default bound: %v", err)
+	}
+}
