@@ -38,6 +38,12 @@ var readers = map[string][]string{
 	"relay/stats":  {"findings", "finding_events"},
 }
 
+// fillers write a whole database outside a running relay: the seed of a
+// duty room's months of work for tests and benchmarks (relay/seed), which
+// at a million findings would take hours through the owners' calls one
+// finding at a time. The relay itself never runs their code.
+var fillers = []string{"relay/seed"}
+
 var (
 	created = regexp.MustCompile(`(?i)CREATE TABLE (\w+)`)
 	used    = regexp.MustCompile(`(?i)\b(DELETE\s+FROM|FROM|JOIN|INTO|UPDATE)\s+(\w+)`)
@@ -78,6 +84,9 @@ func TestEachTableHasOneOwner(t *testing.T) {
 			return err
 		}
 		pkg := filepath.ToSlash(filepath.Join("relay", filepath.Dir(strings.TrimPrefix(path, "../"))))
+		if slices.Contains(fillers, pkg) {
+			return nil
+		}
 		ast.Inspect(f, func(n ast.Node) bool {
 			lit, ok := n.(*ast.BasicLit)
 			if !ok || lit.Kind != token.STRING {
