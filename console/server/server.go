@@ -164,6 +164,7 @@ func New(opts Options) http.Handler {
 	h.noticesRoutes()
 	h.reportsRoutes()
 	h.reviewRoutes()
+	h.snapshotRoutes()
 	rt.Handle("/api/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		httpapi.WriteError(w, http.StatusNotFound, "not_found", "no API "+r.Method+" "+r.URL.Path)
 	}))

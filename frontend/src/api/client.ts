@@ -426,6 +426,12 @@ export class ApiClient {
     return this.file(documentPath(what))
   }
 
+  /** A tile's still (base64 JPEG) kept by the backend in the download folder. */
+  async saveSnapshot(camera: string, jpegBase64: string): Promise<Saved> {
+    const path = '/api/v1/snapshots/save'
+    return contract((v) => parseSaved(v, path), await this.request('POST', path, { camera, jpeg: jpegBase64 }))
+  }
+
   /** The same kept by the backend in the download folder (the Wails window cannot download). */
   async save(what: { notice: string; lang: string } | ReportQuery): Promise<Saved> {
     const [p, q] = documentPath(what).split('?')

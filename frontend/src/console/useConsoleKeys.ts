@@ -19,6 +19,8 @@ export interface ConsoleKeyParts {
   wall: WallState
   work: ReturnType<typeof useWork>
   openFlag(): void
+  /** Keeps the still of the tile in use (stills.ts). */
+  snapshot(): void
   /** The bridge's secret, which a second wall in the browser signs in with. */
   token: string
   say: Say
@@ -41,6 +43,7 @@ export function useConsoleKeys(p: ConsoleKeyParts) {
     settings: () => overlays.open('settings'),
     help: () => overlays.open('help'),
     'flag.open': () => p.openFlag(),
+    'tile.snapshot': () => p.snapshot(),
     'checklist.open': work.openChecklist,
     'findings.open': work.openFindings,
     'window.fullscreen': () => void toggleFullscreen().catch(() => p.say(i18n.global.t('app.failed', { message: 'fullscreen' }))),

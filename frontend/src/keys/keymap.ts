@@ -64,6 +64,7 @@ const table = [
   }),
   ...group('wall', 'findings', {
     'flag.open': ['f'],
+    'tile.snapshot': ['i'],
     'checklist.open': ['k'],
     'findings.open': ['r'],
     'coverage.open': ['g'],
