@@ -151,4 +151,23 @@ func TestSharedFindings(t *testing.T) {
 			return f.Status == "verified", f.String()
 		})
 	})
+
+	step(t, "with the relay gone, console 1 still lists what it last knew, and says so", func(t *testing.T) {
+		if err := r.Close(); err != nil {
+			t.Logf("closing the relay: %v", err)
+		}
+		if !eval[bool](t, a, `!!document.querySelector('[data-panel="findings"]')`) {
+			pressKeys(t, a, "opening the findings panel", "r")
+		}
+		waitFor(t, "the last-known line over a list that still has the finding", time.Minute, func() (bool, string) {
+			got := eval[string](t, a, fmt.Sprintf(`JSON.stringify({
+				panel: !!document.querySelector('[data-panel="findings"]'),
+				stale: document.querySelector('[data-panel="findings"] [data-stale]')?.textContent ?? '',
+				row: !!document.querySelector('[data-panel="findings"] [data-finding-id=%q][data-status="verified"]'),
+				freshness: (window.__qly && window.__qly.findingsFreshness) || null })`, id))
+			// The page may be in either language: 最后已知 / last known.
+			return (strings.Contains(got, "最后已知") || strings.Contains(got, "last known")) && strings.Contains(got, `"row":true`) &&
+				strings.Contains(got, `"reachable":false`), got
+		})
+	})
 }
