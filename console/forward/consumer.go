@@ -30,7 +30,9 @@ type ConsumerOptions struct {
 	// that the relay's feed became reachable or unreachable: the lists are
 	// the last known, or current again, as a whole.
 	OnChange func(ids []string)
-	Log      zerolog.Logger
+	// Now is the clock of what a first listing copies (time.Now).
+	Now func() time.Time
+	Log zerolog.Logger
 }
 
 // Consumer follows the relay's changes feed and applies it to the
@@ -56,6 +58,9 @@ func NewConsumer(opts ConsumerOptions) *Consumer {
 	}
 	if opts.MaxBackoff < opts.MinBackoff {
 		opts.MaxBackoff = max(time.Minute, opts.MinBackoff)
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
 	}
 	return &Consumer{opts: opts, log: opts.Log}
 }

@@ -34,7 +34,7 @@ type Relay interface {
 	FileRunEvent(ctx context.Context, runID string, ev wire.RunEvent) (wire.Run, bool, error)
 	// ListFindings and PutRecheck serve the duty room's shared record
 	// (shared.go).
-	ListFindings(ctx context.Context) ([]wire.Finding, error)
+	ListFindings(ctx context.Context, closedSince time.Time) ([]wire.Finding, error)
 	PutRecheck(ctx context.Context, findingID, actionID string, u relayclient.Upload) (wire.File, bool, error)
 	// PostWatches sends watch intervals (watch.go).
 	PostWatches(ctx context.Context, b wire.WatchBatch) (wire.WatchBatchResult, error)

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"time"
 
 	"github.com/qianliyan/qianliyan/console/relayclient"
 	"github.com/qianliyan/qianliyan/console/store"
@@ -85,6 +86,14 @@ func relayFinding(f wire.Finding) store.RelayFinding {
 	return rf
 }
 
+// BackfillClosed is how far back a first listing copies closed findings:
+// the console's lists show the open ones, the re-check queue and the last
+// shifts' work, and at a duty room's months of record every closed
+// finding would be tens of megabytes the console never shows (issue 13's
+// 10,000-finding relay answered over the client's 8 MiB). A closed
+// finding older than this comes if it changes again.
+const BackfillClosed = 7 * 24 * time.Hour
+
 // backfill keeps a copy of every finding the relay lists, once per relay:
 // a console signing in to it for the first time (or first since it kept
 // copies) sees what exists, not only what changes from now on. The open
@@ -95,7 +104,7 @@ func (c *Consumer) backfill(ctx context.Context, relay string) error {
 	if err != nil || done {
 		return err
 	}
-	list, err := c.opts.Relay.ListFindings(ctx)
+	list, err := c.opts.Relay.ListFindings(ctx, c.opts.Now().Add(-BackfillClosed))
 	if err != nil {
 		return err
 	}

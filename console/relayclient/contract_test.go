@@ -357,7 +357,7 @@ func TestContractSharedFindings(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	list, err := duty.ListFindings(ctx)
+	list, err := duty.ListFindings(ctx, time.Time{})
 	if err != nil || len(list) != 1 || list[0].ID != d.ID || list[0].Evidence.Snapshot == nil || list[0].Evidence.Snapshot.SHA256 != snap.SHA256 {
 		t.Fatalf("the relay's list: %+v, %v", list, err)
 	}
@@ -391,6 +391,17 @@ func TestContractSharedFindings(t *testing.T) {
 	}
 	if got, err := duty.EvidenceFile(ctx, d.ID, file.Name, file.SHA256); err != nil || !bytes.Equal(got, shot) {
 		t.Fatalf("fetching the re-check snapshot: %v", err)
+	}
+	// A first listing takes the closed findings of the last days only: the
+	// verified one is in a list of those closed since an hour ago, not in
+	// one of those closed since an hour from now.
+	for _, c := range []struct {
+		since time.Time
+		want  int
+	}{{time.Now().Add(-time.Hour), 1}, {time.Now().Add(time.Hour), 0}} {
+		if list, err := duty.ListFindings(ctx, c.since); err != nil || len(list) != c.want {
+			t.Errorf("closed since %v: %d findings (%v), want %d", c.since, len(list), err, c.want)
+		}
 	}
 
 	for _, c := range []struct {

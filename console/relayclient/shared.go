@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"time"
 
 	"github.com/qianliyan/qianliyan/relay/wire"
 )
@@ -18,13 +19,18 @@ import (
 const maxEvidence = 64 << 20
 
 // ListFindings returns the findings the signed-in user's role sees at the
-// relay (GET /api/v1/findings), every status: what a console signing in
-// to it for the first time keeps a copy of.
-func (c *Client) ListFindings(ctx context.Context) ([]wire.Finding, error) {
+// relay (GET /api/v1/findings): every one not closed, and those closed
+// since closedSince (all of them when it is zero). What a console signing
+// in to it for the first time keeps a copy of.
+func (c *Client) ListFindings(ctx context.Context, closedSince time.Time) ([]wire.Finding, error) {
 	var out struct {
 		Findings []wire.Finding `json:"findings"`
 	}
-	if _, err := c.findings(ctx, findingsCall{method: http.MethodGet, path: "/api/v1/findings", timeout: findingsTimeout}, &out); err != nil {
+	path := "/api/v1/findings"
+	if !closedSince.IsZero() {
+		path += "?closed_since=" + url.QueryEscape(closedSince.UTC().Format(time.RFC3339))
+	}
+	if _, err := c.findings(ctx, findingsCall{method: http.MethodGet, path: path, timeout: findingsTimeout}, &out); err != nil {
 		return nil, fmt.Errorf("listing the relay's findings: %w", err)
 	}
 	return out.Findings, nil

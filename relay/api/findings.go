@@ -215,6 +215,13 @@ func (s *server) findingList(w http.ResponseWriter, r *http.Request) error {
 		}
 		flt.Overdue = &b
 	}
+	if v := q.Get("closed_since"); v != "" {
+		t, err := time.Parse(time.RFC3339, v)
+		if err != nil {
+			return badRequest("closed_since %q: want an RFC 3339 time", v)
+		}
+		flt.ClosedSince = t
+	}
 	list, err := s.Findings.List(r.Context(), p, flt)
 	if err != nil {
 		return err
