@@ -185,8 +185,8 @@ func TestTileLayout(t *testing.T) {
 				if m.Meters == nil || m.MetersWrapped || m.MetersOver {
 					t.Errorf("%s hovered: statistics %s on %d rows (wrapped %v), over the state badge %v", m.Tile, m.Meters, m.MetersRows, m.MetersWrapped, m.MetersOver)
 				}
-				if m.Bar == nil || strings.Join(m.BarActions, ",") != "tile.focus,flag.open,checklist.open" || strings.Join(m.BarKeys, ",") != "Enter,F,K" {
-					t.Errorf("%s hovered: action bar %s with actions %v and keys %v, want tile.focus, flag.open, checklist.open with Enter, F, K", m.Tile, m.Bar, m.BarActions, m.BarKeys)
+				if m.Bar == nil || strings.Join(m.BarActions, ",") != "tile.focus,flag.open,tile.snapshot,checklist.open" || strings.Join(m.BarKeys, ",") != "Enter,F,I,K" {
+					t.Errorf("%s hovered: action bar %s with actions %v and keys %v, want tile.focus, flag.open, tile.snapshot, checklist.open with Enter, F, I, K", m.Tile, m.Bar, m.BarActions, m.BarKeys)
 				}
 			}
 			if hovered != 1 {
@@ -204,6 +204,23 @@ func TestTileLayout(t *testing.T) {
 			t.Errorf("flagged with %s selected, want tile-9", w.Selected)
 		}
 		act(t, bctx, chromedp.KeyEvent(kb.Escape), waitJS(`!document.querySelector('[data-overlay="flag"]')`))
+	})
+
+	t.Run("the hover bar's still is kept as a JPEG in the download folder", func(t *testing.T) {
+		dir := t.TempDir()
+		t.Setenv("XDG_DOWNLOAD_DIR", dir)
+		hover(t, bctx, `[data-tile-id="tile-9"] canvas`)
+		present(t, bctx, `[data-tile-id="tile-9"] .tile-actions [data-action="tile.snapshot"]`)
+		camera := eval[string](t, bctx, `document.querySelector('[data-tile-id="tile-9"]').dataset.camera`)
+		act(t, bctx, chromedp.Click(chromedp.CSS(`[data-tile-id="tile-9"] .tile-actions [data-action="tile.snapshot"]`)))
+		waitFor(t, "the still in the download folder", 30*time.Second, func() (bool, string) {
+			files, _ := filepath.Glob(filepath.Join(dir, strings.ReplaceAll(camera, "/", "_")+"_*.jpg"))
+			if len(files) != 1 {
+				return false, fmt.Sprintf("%d stills of %s in %s", len(files), camera, dir)
+			}
+			b, err := os.ReadFile(files[0])
+			return err == nil && len(b) > 100 && b[0] == 0xff && b[1] == 0xd8, fmt.Sprintf("%s: %d bytes, %v", files[0], len(b), err)
+		})
 	})
 
 	t.Run("the checklist beside a focused camera", func(t *testing.T) {
