@@ -46,6 +46,20 @@ func TestDesktopReviewWorkspace(t *testing.T) {
 				return share > 0.0005 && share < 0.6, fmt.Sprintf("%.4f of the list changed", share)
 			})
 			w.keep("review-" + strings.TrimSuffix(lang, "-CN") + ".png")
+
+			// The dashboard's charts (ECharts on a canvas) drawn in the
+			// window's WebKitGTK too: coloured bars over a good part of it.
+			w.press("2")
+			var colour float64
+			waitFor(t, "the dashboard's charts drawn and still", 2*time.Minute, func() (bool, string) {
+				prev := w.last
+				time.Sleep(time.Second)
+				s := w.shot()
+				colour = colourShare(s, r)
+				return prev != nil && changedShare(prev, s, r) == 0 && colour > 0.01, fmt.Sprintf("%.4f of the window coloured, %.4f changed", colour, changedShare(prev, s, r))
+			})
+			t.Logf("%.1f%% of the window in the charts' colours", 100*colour)
+			w.keep("dashboard-" + strings.TrimSuffix(lang, "-CN") + ".png")
 		})
 	}
 }
@@ -62,3 +76,4 @@ func distinctShades(img image.Image, rect image.Rectangle) int {
 	}
 	return len(seen)
 }
+
