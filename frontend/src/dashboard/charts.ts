@@ -22,7 +22,12 @@ export interface ChartSeries {
   line?: boolean
   /** Values are 0–1, shown as per cent. */
   percent?: boolean
+  /** The colour the series always has (a severity's), else the palette's next. */
+  color?: string
 }
+
+/** A severity has one colour on every chart: critical red, not the palette's blue. */
+export const severityColors: Record<string, string> = { critical: '#e5534b', major: '#ed7d31', minor: '#8b949e' }
 
 export interface ChartSpec {
   /** Category labels along the axis, one per item. */
@@ -52,7 +57,11 @@ export function findingsChart(s: FindingStats, locale: Locale, opts: { top?: num
   const splitKeys: string[] = []
   for (const g of groups) for (const k of Object.keys(g.split ?? {})) if (!splitKeys.includes(k)) splitKeys.push(k)
   const series: ChartSeries[] = s.split
-    ? splitKeys.map((k) => ({ name: label(s.split_labels?.[k], k, locale), values: groups.map((g) => g.split?.[k] ?? 0) }))
+    ? splitKeys.map((k) => ({
+        name: label(s.split_labels?.[k], k, locale),
+        values: groups.map((g) => g.split?.[k] ?? 0),
+        color: s.split === 'severity' ? severityColors[k] : undefined,
+      }))
     : [{ name: '', values: groups.map((g) => g.count) }]
   return {
     labels: groups.map((g) => label(g.label, g.key, locale)),
@@ -158,7 +167,13 @@ export function chartOption(spec: ChartSpec, dark = true): Record<string, unknow
   const grid = dark ? '#30363d' : '#ddd'
   const hasLine = spec.series.some((s) => s.line)
   const percentBars = spec.series.some((s) => s.percent && !s.line)
-  const cat = { type: 'category', data: spec.labels, axisLabel: { color: text, hideOverlap: true }, axisLine: { lineStyle: { color: grid } } }
+  // A horizontal chart's rows (sites) each have room for their name: every one is shown.
+  const cat = {
+    type: 'category',
+    data: spec.labels,
+    axisLabel: spec.horizontal ? { color: text, interval: 0 } : { color: text, hideOverlap: true },
+    axisLine: { lineStyle: { color: grid } },
+  }
   const val = (percent: boolean) => ({
     type: 'value',
     axisLabel: { color: text, formatter: percent ? (v: number) => `${Math.round(v * 100)}%` : undefined },
@@ -183,6 +198,7 @@ export function chartOption(spec: ChartSpec, dark = true): Record<string, unknow
       yAxisIndex: !spec.horizontal && hasLine && s.line ? 1 : undefined,
       emphasis: { focus: 'none' },
       barMaxWidth: 36,
+      itemStyle: s.color ? { color: s.color } : undefined,
       tooltip: s.percent ? { valueFormatter: (v: number) => `${Math.round(v * 1000) / 10}%` } : undefined,
     })),
   }

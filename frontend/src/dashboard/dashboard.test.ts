@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { checksChart, findingsChart, overdueChart } from './charts'
+import { chartOption, checksChart, findingsChart, overdueChart, severityColors } from './charts'
 import { checksQuery, dashboardFilter, dayStart, nextDay, statsQuery, timeGroup } from './query'
 
 describe('dashboard query', () => {
@@ -63,6 +63,10 @@ describe('dashboard charts', () => {
       ['critical', [0, 2]],
     ])
     expect(spec.drills[1]).toBe('from=2026-12-02&to=2026-12-02')
+    // A severity keeps its colour on every chart, critical red.
+    expect(spec.series.map((s) => s.color)).toEqual([severityColors.major, severityColors.minor, severityColors.critical])
+    const option = chartOption(spec) as { series: { itemStyle?: { color: string } }[] }
+    expect(option.series[2]!.itemStyle?.color).toBe('#e5534b')
   })
 
   it('keeps the top n groups, largest first', () => {
