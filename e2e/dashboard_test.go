@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
 
 	"github.com/qianliyan/qianliyan/internal/sqlitedb"
 )
@@ -142,4 +143,23 @@ func TestDashboardCounts(t *testing.T) {
 		return strings.Contains(s.Hash, "site="+top.Key) && strings.Contains(s.Hash, "district=") && s.Loading == "false" && s.Total == top.Count,
 			fmt.Sprintf("%+v, want site %s with %s findings (clicked %s at %+v on the card at %.0f,%.0f)", s, top.Key, top.Count, under, top, site.Left, site.Top)
 	})
+
+	// A day is typed in the one format, not a native date field (which
+	// WebKitGTK shows as today's date when empty): an impossible day is
+	// marked and changes nothing, a real one bounds the list.
+	from := `[data-filter="from"]`
+	if got := eval[string](t, b, `(() => { const e = document.querySelector('`+from+`'); return e.type + '|' + e.value })()`); got != "text|" {
+		t.Errorf("the list's from field with no bound: %q, want an empty text field", got)
+	}
+	day := room.now.In(time.FixedZone("CST", 8*3600)).Format("2006-01-02")
+	if err := chromedp.Do(b, chromedp.SendKeys(chromedp.CSS(from), "2026-02-30"+kb.Enter)); err != nil {
+		t.Fatal(err)
+	}
+	jsTrue(t, b, "an impossible day marked, the address without it", 10*time.Second,
+		`document.querySelector('`+from+`').getAttribute('aria-invalid') === 'true' && !location.hash.includes('from=')`)
+	eval[bool](t, b, `(() => { const e = document.querySelector('`+from+`'); e.value = ''; e.dispatchEvent(new Event('input')); return true })()`)
+	if err := chromedp.Do(b, chromedp.SendKeys(chromedp.CSS(from), day+kb.Enter)); err != nil {
+		t.Fatal(err)
+	}
+	jsTrue(t, b, "the day typed in the address", 10*time.Second, fmt.Sprintf(`location.hash.includes('from=%s')`, day))
 }
