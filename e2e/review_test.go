@@ -154,6 +154,10 @@ func TestReviewWorkspace(t *testing.T) {
 		s := readList(t, b)
 		return s.Total == strconv.Itoa(all) && s.Rows == 50, fmt.Sprintf("%+v", s)
 	})
+	// The header names a supervisor as one, not as the officer on duty.
+	if who := eval[string](t, b, `document.querySelector('header .user')?.textContent ?? ''`); !strings.Contains(who, seed.SupervisorName) || !(strings.Contains(who, "督导") || strings.Contains(who, "Supervisor")) {
+		t.Errorf("the header says %q for the supervisor %s", who, seed.SupervisorName)
+	}
 
 	choose(t, b, `[data-filter="district"]`, district)
 	waitFor(t, "the district in the address", time.Minute, func() (bool, string) {

@@ -11,6 +11,8 @@ const en: Messages = {
   },
   header: {
     user: 'On duty: {name}',
+    supervisor: 'Supervisor: {name}',
+    admin: 'Administrator: {name}',
     language: 'Interface language',
     settings: 'Settings',
     help: 'Keys',

@@ -12,6 +12,8 @@ export default {
   },
   header: {
     user: '值班人员：{name}',
+    supervisor: '督导人员：{name}',
+    admin: '管理员：{name}',
     language: '界面语言',
     settings: '设置',
     help: '快捷键',
