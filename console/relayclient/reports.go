@@ -57,37 +57,19 @@ func (c *Client) document(ctx context.Context, path string, v url.Values) (Docum
 	ctx, cancel := context.WithTimeout(ctx, findingsTimeout)
 	defer cancel()
 	var d Document
-	_, err := c.authorized(ctx, func(token string) (*http.Request, error) {
-		req, err := c.request(ctx, http.MethodGet, path, "", nil)
-		if err == nil {
-			req.Header.Set("Authorization", "Bearer "+token)
-		}
-		return req, err
-	}, func(req *http.Request) (*http.Response, error) {
-		resp, err := c.stream.Do(req)
-		if err != nil {
-			return nil, fmt.Errorf("%s %s: %w", req.Method, req.URL.Path, err)
-		}
-		defer resp.Body.Close()
-		if resp.StatusCode != http.StatusOK {
-			body, err := readLimited(resp)
-			if err != nil {
-				return resp, err
-			}
-			return resp, decodeError(resp, body)
-		}
+	err := c.getFile(ctx, path, func(resp *http.Response) error {
 		data, err := io.ReadAll(io.LimitReader(resp.Body, maxDocument+1))
 		if err != nil {
-			return resp, fmt.Errorf("reading %s: %w", req.URL.Path, err)
+			return fmt.Errorf("reading %s: %w", path, err)
 		}
 		if len(data) > maxDocument {
-			return resp, fmt.Errorf("%s is over %d bytes", req.URL.Path, maxDocument)
+			return fmt.Errorf("%s is over %d bytes", path, maxDocument)
 		}
 		d = Document{ContentType: resp.Header.Get("Content-Type"), Data: data}
 		if _, params, err := mime.ParseMediaType(resp.Header.Get("Content-Disposition")); err == nil {
 			d.Filename = params["filename"]
 		}
-		return resp, nil
+		return nil
 	})
 	return d, err
 }

@@ -92,33 +92,15 @@ func (c *Client) CopyEvidence(ctx context.Context, findingID, name string, to fu
 	ctx, cancel := context.WithTimeout(ctx, findingsTimeout)
 	defer cancel()
 	path := "/api/v1/evidence/" + url.PathEscape(findingID) + "/" + url.PathEscape(name)
-	_, err := c.authorized(ctx, func(token string) (*http.Request, error) {
-		req, err := c.request(ctx, http.MethodGet, path, "", nil)
-		if err == nil {
-			req.Header.Set("Authorization", "Bearer "+token)
-		}
-		return req, err
-	}, func(req *http.Request) (*http.Response, error) {
-		resp, err := c.stream.Do(req)
-		if err != nil {
-			return nil, fmt.Errorf("%s %s: %w", req.Method, req.URL.Path, err)
-		}
-		defer resp.Body.Close()
-		if resp.StatusCode != http.StatusOK {
-			body, err := readLimited(resp)
-			if err != nil {
-				return resp, err
-			}
-			return resp, decodeError(resp, body)
-		}
+	err := c.getFile(ctx, path, func(resp *http.Response) error {
 		if resp.ContentLength > maxEvidence {
-			return resp, fmt.Errorf("%s is %d bytes, over %d", req.URL.Path, resp.ContentLength, maxEvidence)
+			return fmt.Errorf("%s is %d bytes, over %d", path, resp.ContentLength, maxEvidence)
 		}
 		w := to(EvidenceHead{ContentType: resp.Header.Get("Content-Type"), Size: resp.ContentLength})
 		if _, err := io.Copy(w, io.LimitReader(resp.Body, maxEvidence)); err != nil {
-			return resp, fmt.Errorf("copying %s: %w", req.URL.Path, err)
+			return fmt.Errorf("copying %s: %w", path, err)
 		}
-		return resp, nil
+		return nil
 	})
 	if err != nil {
 		return fmt.Errorf("fetching the %s of finding %s: %w", name, findingID, err)

@@ -45,38 +45,20 @@ func (c *Client) EvidenceFile(ctx context.Context, findingID, name, sum string) 
 	defer cancel()
 	path := "/api/v1/evidence/" + url.PathEscape(findingID) + "/" + url.PathEscape(name)
 	var data []byte
-	_, err := c.authorized(ctx, func(token string) (*http.Request, error) {
-		req, err := c.request(ctx, http.MethodGet, path, "", nil)
-		if err != nil {
-			return nil, err
-		}
-		req.Header.Set("Authorization", "Bearer "+token)
-		return req, nil
-	}, func(req *http.Request) (*http.Response, error) {
-		resp, err := c.stream.Do(req)
-		if err != nil {
-			return nil, fmt.Errorf("%s %s: %w", req.Method, req.URL.Path, err)
-		}
-		defer resp.Body.Close()
-		if resp.StatusCode != http.StatusOK {
-			body, err := readLimited(resp)
-			if err != nil {
-				return resp, err
-			}
-			return resp, decodeError(resp, body)
-		}
+	err := c.getFile(ctx, path, func(resp *http.Response) error {
 		h := sha256.New()
+		var err error
 		data, err = io.ReadAll(io.TeeReader(io.LimitReader(resp.Body, maxEvidence+1), h))
 		if err != nil {
-			return resp, fmt.Errorf("reading %s: %w", req.URL.Path, err)
+			return fmt.Errorf("reading %s: %w", path, err)
 		}
 		if len(data) > maxEvidence {
-			return resp, fmt.Errorf("%s is over %d bytes", req.URL.Path, maxEvidence)
+			return fmt.Errorf("%s is over %d bytes", path, maxEvidence)
 		}
 		if got := hex.EncodeToString(h.Sum(nil)); !strings.EqualFold(got, sum) {
-			return resp, fmt.Errorf("%s: its SHA-256 is %s, the relay's list says %s", req.URL.Path, got, sum)
+			return fmt.Errorf("%s: its SHA-256 is %s, the relay's list says %s", path, got, sum)
 		}
-		return resp, nil
+		return nil
 	})
 	if err != nil {
 		return nil, fmt.Errorf("fetching the %s of finding %s: %w", name, findingID, err)
@@ -100,4 +82,34 @@ func (c *Client) PutRecheck(ctx context.Context, findingID, actionID string, u U
 		return wire.File{}, false, fmt.Errorf("sending the re-check snapshot of %s: %w", findingID, err)
 	}
 	return file, status == http.StatusCreated, nil
+}
+
+// getFile GETs a file of the relay with the sign-in's token (renewed and
+// asked again once if refused) and hands a 200's answer to read; any
+// other status is the relay's error. The one way the client fetches a
+// file: evidence, a notice's PDF, a report.
+func (c *Client) getFile(ctx context.Context, path string, read func(resp *http.Response) error) error {
+	_, err := c.authorized(ctx, func(token string) (*http.Request, error) {
+		req, err := c.request(ctx, http.MethodGet, path, "", nil)
+		if err != nil {
+			return nil, err
+		}
+		req.Header.Set("Authorization", "Bearer "+token)
+		return req, nil
+	}, func(req *http.Request) (*http.Response, error) {
+		resp, err := c.stream.Do(req)
+		if err != nil {
+			return nil, fmt.Errorf("%s %s: %w", req.Method, req.URL.Path, err)
+		}
+		defer resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			body, err := readLimited(resp)
+			if err != nil {
+				return resp, err
+			}
+			return resp, decodeError(resp, body)
+		}
+		return resp, read(resp)
+	})
+	return err
 }
