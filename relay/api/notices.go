@@ -5,10 +5,7 @@ import (
 	"context"
 	"io"
 	"net/http"
-	"net/url"
-	"slices"
 	"strconv"
-	"strings"
 
 	"github.com/qianliyan/qianliyan/internal/fault"
 	"github.com/qianliyan/qianliyan/internal/httpapi"
@@ -48,26 +45,13 @@ func (s *server) noticeReader(r *http.Request) (auth.Principal, error) {
 	return p, nil
 }
 
-// noticeParams refuses parameters of q not among known, or given twice.
-func noticeParams(q url.Values, known ...string) error {
-	for k, v := range q {
-		if !slices.Contains(known, k) {
-			return fault.Field(k, "unknown parameter: want one of %s", strings.Join(known, ", "))
-		}
-		if len(v) > 1 {
-			return fault.Field(k, "give it once")
-		}
-	}
-	return nil
-}
-
 // noticeIssue: POST /api/v1/notices {"site","findings","lang"} → 201 the notice.
 func (s *server) noticeIssue(w http.ResponseWriter, r *http.Request) error {
 	p, err := s.noticeReader(r)
 	if err != nil {
 		return err
 	}
-	if err := noticeParams(r.URL.Query()); err != nil {
+	if err := only(r.URL.Query()); err != nil {
 		return err
 	}
 	var req wire.NoticeRequest
@@ -91,7 +75,7 @@ func (s *server) noticeList(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	q := r.URL.Query()
-	if err := noticeParams(q, "site", "status", "limit"); err != nil {
+	if err := only(q, "site", "status", "limit"); err != nil {
 		return err
 	}
 	f := notices.Filter{Site: q.Get("site"), Status: q.Get("status")}
@@ -113,7 +97,7 @@ func (s *server) noticeGet(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if err := noticeParams(r.URL.Query()); err != nil {
+	if err := only(r.URL.Query()); err != nil {
 		return err
 	}
 	n, err := s.Notices.Get(r.Context(), p, r.PathValue("id"))
@@ -132,7 +116,7 @@ func (s *server) noticePDF(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	q := r.URL.Query()
-	if err := noticeParams(q, "lang"); err != nil {
+	if err := only(q, "lang"); err != nil {
 		return err
 	}
 	var buf bytes.Buffer
