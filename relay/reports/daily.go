@@ -111,7 +111,9 @@ func (d *Daily) Round(ctx context.Context) error {
 			errs = append(errs, err)
 			continue
 		}
-		if _, err := d.DB.ExecContext(ctx, `INSERT INTO report_sends (kind, day, sent_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING`,
+		// What the robot has is recorded even when the relay is stopping
+		// meanwhile: a send left unrecorded is sent again after the restart.
+		if _, err := d.DB.ExecContext(context.WithoutCancel(ctx), `INSERT INTO report_sends (kind, day, sent_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING`,
 			key, due, sqlitedb.FormatTime(now)); err != nil {
 			return fmt.Errorf("recording the daily report of %s sent: %w", due, err)
 		}
