@@ -14,6 +14,7 @@ import (
 	"github.com/qianliyan/qianliyan/relay/auth"
 	"github.com/qianliyan/qianliyan/relay/phrases"
 	"github.com/qianliyan/qianliyan/relay/review"
+	"github.com/qianliyan/qianliyan/relay/store"
 	"github.com/qianliyan/qianliyan/relay/wire"
 )
 
@@ -92,22 +93,7 @@ func (s *Store) Overdue(ctx context.Context, p auth.Principal, q url.Values) (wi
 // site had again within days (q's days, default 30; it takes the place
 // of the filter's own repeat), most first.
 func (s *Store) Repeats(ctx context.Context, p auth.Principal, q url.Values) ([]wire.RepeatSite, error) {
-	if err := mayRead(p); err != nil {
-		return nil, err
-	}
-	fq, own, err := options(q, "days")
-	if err != nil {
-		return nil, err
-	}
-	days, err := number(own, "days", rankRepeatDays, 1, maxRepeatDays)
-	if err != nil {
-		return nil, err
-	}
-	sc, err := s.parse(ctx, fq)
-	if err != nil {
-		return nil, err
-	}
-	sites, err := s.sites(ctx)
+	sc, days, sites, err := s.ranking(ctx, p, q, "days", rankRepeatDays, maxRepeatDays)
 	if err != nil {
 		return nil, err
 	}
@@ -137,22 +123,7 @@ func (s *Store) Repeats(ctx context.Context, p auth.Principal, q url.Values) ([]
 // site had again within 30 days: a site with an overdue critical finding
 // it keeps repeating scores 3+2+1 = 6 for it.
 func (s *Store) Sites(ctx context.Context, p auth.Principal, q url.Values) ([]wire.RankedSite, error) {
-	if err := mayRead(p); err != nil {
-		return nil, err
-	}
-	fq, own, err := options(q, "limit")
-	if err != nil {
-		return nil, err
-	}
-	limit, err := number(own, "limit", defaultRank, 1, maxRank)
-	if err != nil {
-		return nil, err
-	}
-	sc, err := s.parse(ctx, fq)
-	if err != nil {
-		return nil, err
-	}
-	sites, err := s.sites(ctx)
+	sc, limit, sites, err := s.ranking(ctx, p, q, "limit", defaultRank, maxRank)
 	if err != nil {
 		return nil, err
 	}
@@ -230,6 +201,32 @@ func (s *Store) perSite(ctx context.Context, what string, f review.Filter) (map[
 }
 
 // number reads one of the statistics' own whole-number parameters.
+// ranking reads what a per-site ranking needs: the caller's right to
+// read, q's filter, the ranking's one numeric option (name, default def,
+// 1 to hi) and the sites it names.
+func (s *Store) ranking(ctx context.Context, p auth.Principal, q url.Values, name string, def, hi int) (scope, int, map[string]store.Site, error) {
+	if err := mayRead(p); err != nil {
+		return scope{}, 0, nil, err
+	}
+	fq, own, err := options(q, name)
+	if err != nil {
+		return scope{}, 0, nil, err
+	}
+	n, err := number(own, name, def, 1, hi)
+	if err != nil {
+		return scope{}, 0, nil, err
+	}
+	sc, err := s.parse(ctx, fq)
+	if err != nil {
+		return scope{}, 0, nil, err
+	}
+	sites, err := s.sites(ctx)
+	if err != nil {
+		return scope{}, 0, nil, err
+	}
+	return sc, n, sites, nil
+}
+
 func number(own map[string]string, name string, def, lo, hi int) (int, error) {
 	v, ok := own[name]
 	if !ok {
