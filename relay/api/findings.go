@@ -24,7 +24,7 @@ import (
 type Findings interface {
 	Create(ctx context.Context, by auth.Principal, d findings.Draft) (findings.Finding, bool, error)
 	PutEvidence(ctx context.Context, by auth.Principal, id, kind, contentType, sha string, r io.Reader) (findings.File, bool, error)
-	PutRecheck(ctx context.Context, by auth.Principal, id, actionID, contentType, sha string, r io.Reader) (findings.File, bool, error)
+	PutRecheck(ctx context.Context, by auth.Principal, id, kind, actionID, contentType, sha string, r io.Reader) (findings.File, bool, error)
 	Act(ctx context.Context, by auth.Principal, id string, req findings.Request) (findings.Finding, error)
 	Get(ctx context.Context, by auth.Principal, id string) (findings.Finding, error)
 	List(ctx context.Context, by auth.Principal, flt findings.Filter) ([]findings.Finding, error)
@@ -128,7 +128,7 @@ func (s *server) evidencePut(w http.ResponseWriter, r *http.Request) error {
 	kind := r.PathValue("kind")
 	max := findings.MaxEvidenceBytes(kind)
 	if max == 0 {
-		return fault.New(fault.NotFound, "unknown_evidence", "evidence is snapshot or clip, not %q", kind)
+		return fault.New(fault.NotFound, "unknown_evidence", "evidence is snapshot, clip, recheck or recheck_clip, not %q", kind)
 	}
 	if r.ContentLength > max {
 		return fault.New(fault.TooLarge, "body_too_large", "a %s is at most %d bytes; this one is %d", kind, max, r.ContentLength)
@@ -141,8 +141,8 @@ func (s *server) evidencePut(w http.ResponseWriter, r *http.Request) error {
 	sha, body := strings.TrimSpace(r.Header.Get(wire.HeaderContentSHA256)), http.MaxBytesReader(w, r.Body, max+1)
 	var file findings.File
 	var created bool
-	if kind == wire.EvidenceRecheck {
-		file, created, err = s.Findings.PutRecheck(r.Context(), p, r.PathValue("id"), r.URL.Query().Get(wire.QueryActionID), ctype, sha, body)
+	if kind == wire.EvidenceRecheck || kind == wire.EvidenceRecheckClip {
+		file, created, err = s.Findings.PutRecheck(r.Context(), p, r.PathValue("id"), kind, r.URL.Query().Get(wire.QueryActionID), ctype, sha, body)
 	} else {
 		file, created, err = s.Findings.PutEvidence(r.Context(), p, r.PathValue("id"), kind, ctype, sha, body)
 	}

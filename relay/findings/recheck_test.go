@@ -39,7 +39,7 @@ func TestPutRecheck(t *testing.T) {
 	sum := sha256.Sum256(jpeg)
 	hexSum := hex.EncodeToString(sum[:])
 	put := func(by auth.Principal, action string) (findings.File, bool, error) {
-		return fs.PutRecheck(ctx, by, "f1", action, "image/jpeg", hexSum, bytes.NewReader(jpeg))
+		return fs.PutRecheck(ctx, by, "f1", wire.EvidenceRecheck, action, "image/jpeg", hexSum, bytes.NewReader(jpeg))
 	}
 	if _, _, err := put(super, "a2"); !errors.Is(err, findings.ErrInvalid) {
 		t.Errorf("re-check evidence of a rectify: %v, want ErrInvalid", err)
@@ -79,6 +79,37 @@ func TestPutRecheck(t *testing.T) {
 	fh, _, err := fs.Open(ctx, manager, "f1", want)
 	if err != nil {
 		t.Fatalf("the site opening the re-check snapshot: %v", err)
+	}
+	fh.Close()
+
+	// The clip around the re-check goes with the same verify, beside its
+	// snapshot, as a finding's clip is: an MP4, refused as anything else.
+	mp4 := append([]byte{0, 0, 0, 24, 'f', 't', 'y', 'p', 'i', 's', 'o', '5'}, bytes.Repeat([]byte("m"), 64)...)
+	clipSum := sha256.Sum256(mp4)
+	putClip := func(action, ctype string, body []byte, sum string) (findings.File, bool, error) {
+		return fs.PutRecheck(ctx, b, "f1", wire.EvidenceRecheckClip, action, ctype, sum, bytes.NewReader(body))
+	}
+	if _, _, err := putClip("v1", "image/jpeg", jpeg, hexSum); !errors.Is(err, findings.ErrContentType) {
+		t.Errorf("a JPEG as a re-check clip: %v, want ErrContentType", err)
+	}
+	if _, _, err := putClip("a2", "video/mp4", mp4, hex.EncodeToString(clipSum[:])); !errors.Is(err, findings.ErrInvalid) {
+		t.Errorf("a re-check clip of a rectify: %v, want ErrInvalid", err)
+	}
+	if _, _, err := fs.PutRecheck(ctx, b, "f1", "clip", "v1", "video/mp4", hex.EncodeToString(clipSum[:]), bytes.NewReader(mp4)); !errors.Is(err, findings.ErrBadEvidence) {
+		t.Errorf("a finding's clip as a re-check's: %v, want ErrBadEvidence", err)
+	}
+	wantClip := wire.RecheckClipName(verify.Cursor)
+	clip, created, err := putClip("v1", "video/mp4", mp4, hex.EncodeToString(clipSum[:]))
+	if err != nil || !created || clip.Name != wantClip || clip.ContentType != "video/mp4" || clip.URL != "/api/v1/evidence/f1/"+wantClip {
+		t.Fatalf("re-check clip: %+v %v %v, want %s", clip, created, err, wantClip)
+	}
+	f, _ = fs.Get(ctx, manager, "f1")
+	if len(f.Evidence.RecheckClips) != 1 || f.Evidence.RecheckClips[0].Name != wantClip || len(f.Evidence.Rechecks) != 1 {
+		t.Errorf("the site's view of the re-check clips: %+v, snapshots %+v", f.Evidence.RecheckClips, f.Evidence.Rechecks)
+	}
+	fh, file, err = fs.Open(ctx, manager, "f1", wantClip)
+	if err != nil || file.Bytes != int64(len(mp4)) {
+		t.Fatalf("the site opening the re-check clip: %+v %v", file, err)
 	}
 	fh.Close()
 }

@@ -467,7 +467,7 @@ func (s *Store) attachEvidence(ctx context.Context, fs []*Finding) error {
 		}
 		f := byID[id]
 		file.Name = kind
-		if kind == "photo" || kind == "recheck" {
+		if kind == "photo" || kind == wire.EvidenceRecheck || kind == wire.EvidenceRecheckClip {
 			file.Name = fmt.Sprintf("%s-%d", kind, pos)
 		}
 		file.URL = "/api/v1/evidence/" + id + "/" + file.Name
@@ -476,8 +476,10 @@ func (s *Store) attachEvidence(ctx context.Context, fs []*Finding) error {
 			f.Evidence.Snapshot = &file
 		case "clip":
 			f.Evidence.Clip = &file
-		case "recheck":
+		case wire.EvidenceRecheck:
 			f.Evidence.Rechecks = append(f.Evidence.Rechecks, file)
+		case wire.EvidenceRecheckClip:
+			f.Evidence.RecheckClips = append(f.Evidence.RecheckClips, file)
 		default:
 			f.Evidence.Photos = append(f.Evidence.Photos, file)
 		}
@@ -647,6 +649,8 @@ var evidenceKinds = map[string]struct {
 	"clip":     {[]string{"video/mp4"}, MaxClipBytes},
 	"photo":    {[]string{"image/jpeg", "image/png"}, MaxPhotoBytes},
 	"recheck":  {[]string{"image/jpeg"}, MaxSnapshotBytes},
+	// The clip around a re-check is a finding's clip.
+	"recheck_clip": {[]string{"video/mp4"}, MaxClipBytes},
 }
 
 // MaxEvidenceBytes returns the size limit of kind (snapshot, clip), 0 for
@@ -657,7 +661,7 @@ func MaxEvidenceBytes(kind string) int64 { return evidenceKinds[kind].max }
 func sniff(kind, contentType string, data []byte) error {
 	k, ok := evidenceKinds[kind]
 	if !ok {
-		return fmt.Errorf("%w: evidence is snapshot or clip, not %q", ErrBadEvidence, kind)
+		return fmt.Errorf("%w: evidence is snapshot, clip, photo, recheck or recheck_clip, not %q", ErrBadEvidence, kind)
 	}
 	if !slices.Contains(k.types, contentType) {
 		return fmt.Errorf("%w: a %s is %s, not %q", ErrContentType, kind, strings.Join(k.types, " or "), contentType)
@@ -797,14 +801,19 @@ func (s *Store) PutEvidence(ctx context.Context, by auth.Principal, id, kind, co
 	return s.putEvidence(ctx, by, id, kind, 0, kind, contentType, sha, r)
 }
 
-// PutRecheck stores the snapshot a duty officer re-checked a finding on,
-// as the evidence of their verify or reopen of action id actionID (any
-// officer's who may file: the re-check of a finding another officer
-// flagged is theirs to document). It is named recheck-CURSOR after that
-// action's event; created is false when the re-check has this very file.
-func (s *Store) PutRecheck(ctx context.Context, by auth.Principal, id, actionID, contentType, sha string, r io.Reader) (File, bool, error) {
+// PutRecheck stores the snapshot a duty officer re-checked a finding on
+// (kind wire.EvidenceRecheck), or the clip around it
+// (wire.EvidenceRecheckClip), as the evidence of their verify or reopen of
+// action id actionID (any officer's who may file: the re-check of a
+// finding another officer flagged is theirs to document). It is named
+// recheck-CURSOR or recheck_clip-CURSOR after that action's event; created
+// is false when the re-check has this very file.
+func (s *Store) PutRecheck(ctx context.Context, by auth.Principal, id, kind, actionID, contentType, sha string, r io.Reader) (File, bool, error) {
 	if !MayFile(by.Role) {
 		return File{}, false, fmt.Errorf("%w: a %s may not send evidence", ErrForbidden, by.Role)
+	}
+	if kind != wire.EvidenceRecheck && kind != wire.EvidenceRecheckClip {
+		return File{}, false, fmt.Errorf("%w: a re-check's evidence is recheck or recheck_clip, not %q", ErrBadEvidence, kind)
 	}
 	if actionID == "" {
 		return File{}, false, fmt.Errorf("%w: action_id: required: the verify or reopen the re-check documents", ErrInvalid)
@@ -822,7 +831,11 @@ func (s *Store) PutRecheck(ctx context.Context, by auth.Principal, id, actionID,
 	if action != string(ActVerify) && action != string(ActReopen) {
 		return File{}, false, fmt.Errorf("%w: action_id: action %s of finding %s is %s, not a re-check's verify or reopen", ErrInvalid, actionID, id, action)
 	}
-	return s.putEvidence(ctx, by, id, "recheck", event, fmt.Sprintf("recheck-%d", event), contentType, sha, r)
+	name := wire.RecheckName(event)
+	if kind == wire.EvidenceRecheckClip {
+		name = wire.RecheckClipName(event)
+	}
+	return s.putEvidence(ctx, by, id, kind, event, name, contentType, sha, r)
 }
 
 // putEvidence keeps a file of kind at position, named name in the
@@ -872,7 +885,7 @@ func (s *Store) putEvidence(ctx context.Context, by auth.Principal, id, kind str
 		return File{}, false, fmt.Errorf("adding %s to finding %s: %w", kind, id, err)
 	}
 	detail := map[string]any{"kind": kind, "sha256": file.SHA256, "bytes": file.Bytes}
-	if kind == "recheck" {
+	if kind == wire.EvidenceRecheck || kind == wire.EvidenceRecheckClip {
 		detail["name"], detail["event"] = name, position
 	}
 	if _, err := addEvent(ctx, tx, id, at, by, "evidence", detail); err != nil {
@@ -904,6 +917,11 @@ func evidenceOf(f Finding, name string) *File {
 	for i := range f.Evidence.Rechecks {
 		if f.Evidence.Rechecks[i].Name == name {
 			return &f.Evidence.Rechecks[i]
+		}
+	}
+	for i := range f.Evidence.RecheckClips {
+		if f.Evidence.RecheckClips[i].Name == name {
+			return &f.Evidence.RecheckClips[i]
 		}
 	}
 	return nil

@@ -32,6 +32,7 @@ var catalogue = map[string]bilingual.Text{
 	"no_clip":          bilingual.New("暂无视频片段", "No clip yet"),
 	"photos":           bilingual.New("整改照片", "Rectification photos"),
 	"recheck_photos":   bilingual.New("回头看截图", "Re-check snapshots"),
+	"recheck_clips":    bilingual.New("回头看视频", "Re-check clips"),
 	"history":          bilingual.New("处理记录", "History"),
 	"acknowledge":      bilingual.New("确认收到", "Acknowledge"),
 	"rectify":          bilingual.New("报告整改", "Report rectification"),

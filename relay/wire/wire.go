@@ -109,6 +109,9 @@ type Evidence struct {
 	// Rechecks are the snapshots of the duty officers' re-checks, each
 	// named recheck-CURSOR after the verify or reopen it documents.
 	Rechecks []File `json:"rechecks,omitempty"`
+	// RecheckClips are the clips around those re-checks, each named
+	// recheck_clip-CURSOR as its snapshot is recheck-CURSOR.
+	RecheckClips []File `json:"recheck_clips,omitempty"`
 }
 
 // The evidence a console uploads (PUT /api/v1/findings/{id}/evidence/{kind}),
