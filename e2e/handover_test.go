@@ -10,6 +10,7 @@ import (
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
 
+	"github.com/qianliyan/qianliyan/relay/relaytest"
 	"github.com/qianliyan/qianliyan/relay/wire"
 )
 
@@ -29,7 +30,7 @@ const incoming, incomingPassword = "zhao", "incoming officer e2e"
 func TestHandover(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	room := startDutyRoom(t, ctx, dutyRoomOptions{Cameras: 1, Users: []roomUser{{Name: incoming, Role: "duty", Password: incomingPassword}}})
+	room := startDutyRoom(t, ctx, dutyRoomOptions{Cameras: 1, Users: []relaytest.User{{Name: incoming, Role: "duty", Password: incomingPassword}}})
 	r, creds, duty := room.relay, room.creds, room.duty
 	one := room.startConsole(t, creds.User)
 	two := room.startConsole(t, incoming)

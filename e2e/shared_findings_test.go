@@ -9,6 +9,8 @@ import (
 
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
+
+	"github.com/qianliyan/qianliyan/relay/relaytest"
 )
 
 // nextShift is the second duty officer, of the next shift, on console 2.
@@ -43,7 +45,7 @@ type sharedFinding struct {
 func TestSharedFindings(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	room := startDutyRoom(t, ctx, dutyRoomOptions{Cameras: 1, Users: []roomUser{
+	room := startDutyRoom(t, ctx, dutyRoomOptions{Cameras: 1, Users: []relaytest.User{
 		{Name: "mgr1", Role: "site_manager", Sites: []string{"site-01"}, Password: managerPassword},
 		{Name: nextShift, Role: "duty", Password: nextShiftPassword},
 	}})

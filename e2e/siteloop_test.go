@@ -24,6 +24,7 @@ import (
 
 	"github.com/qianliyan/qianliyan/console"
 	"github.com/qianliyan/qianliyan/relay"
+	"github.com/qianliyan/qianliyan/relay/relaytest"
 )
 
 // managerPassword is every site manager's in these tests.
@@ -44,7 +45,7 @@ type siteStack struct {
 
 func startSiteStack(t testing.TB, ctx context.Context, cameras int, clipBefore, clipAfter time.Duration) *siteStack {
 	t.Helper()
-	room := startDutyRoom(t, ctx, dutyRoomOptions{Cameras: cameras, Users: []roomUser{
+	room := startDutyRoom(t, ctx, dutyRoomOptions{Cameras: cameras, Users: []relaytest.User{
 		{Name: "mgr1", Role: "site_manager", Sites: []string{"site-01"}, Password: managerPassword},
 		{Name: "mgr2", Role: "site_manager", Sites: []string{"site-02"}, Password: managerPassword},
 	}})

@@ -11,7 +11,6 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
-	"strings"
 	"testing"
 	"time"
 
@@ -22,7 +21,7 @@ import (
 	"github.com/qianliyan/qianliyan/console"
 	"github.com/qianliyan/qianliyan/internal/sitesim"
 	"github.com/qianliyan/qianliyan/relay"
-	"github.com/qianliyan/qianliyan/relay/auth"
+	"github.com/qianliyan/qianliyan/relay/relaytest"
 )
 
 // repoRoot is the checkout this test file lives in.
@@ -83,15 +82,10 @@ func startStack(t *testing.T, ctx context.Context, sites, cameras int) *stack {
 	return &stack{relay: room.relay, sim: room.sim, creds: room.creds}
 }
 
-// roomUser is a user the duty room's relay knows besides the demo's duty
-// officer: a second duty officer, or a site manager of Sites.
-type roomUser struct {
-	Name, Role, Password string
-	Sites                []string
-}
-
 type dutyRoomOptions struct {
-	Users   []roomUser
+	// Users the duty room's relay knows besides the demo's duty officer: a
+	// second duty officer, a site manager of Sites, a supervisor.
+	Users   []relaytest.User
 	Sites   int // published by the simulator, from site-01; 1 when 0
 	Cameras int // of each of those sites
 }
@@ -118,23 +112,11 @@ func startDutyRoom(t testing.TB, ctx context.Context, opts dutyRoomOptions) *dut
 	passwords := map[string]string{}
 	config := "" // the demo's users alone
 	if len(opts.Users) > 0 {
-		var users strings.Builder
-		users.WriteString("users:\n")
 		for _, u := range opts.Users {
-			// The lowest cost: the tests sign in often and guard no secrets.
-			hash, err := auth.HashPasswordCost(u.Password, 4)
-			if err != nil {
-				t.Fatal(err)
-			}
-			sites := ""
-			if len(u.Sites) > 0 {
-				sites = fmt.Sprintf(", sites: [%s]", strings.Join(u.Sites, ", "))
-			}
-			fmt.Fprintf(&users, "  - {name: %s, role: %s%s, password_hash: %q}\n", u.Name, u.Role, sites, hash)
 			passwords[u.Name] = u.Password
 		}
 		config = filepath.Join(dir, "relay.yaml")
-		if err := os.WriteFile(config, []byte(users.String()), 0o600); err != nil {
+		if err := os.WriteFile(config, []byte(relaytest.UsersConfig(t, opts.Users...)), 0o600); err != nil {
 			t.Fatal(err)
 		}
 	}

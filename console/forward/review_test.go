@@ -2,14 +2,12 @@ package forward
 
 import (
 	"context"
-	"fmt"
 	"strings"
 	"testing"
 
 	"github.com/qianliyan/qianliyan/console/store"
 	"github.com/qianliyan/qianliyan/internal/eventually"
 	"github.com/qianliyan/qianliyan/relay/api/apitest"
-	"github.com/qianliyan/qianliyan/relay/auth"
 	"github.com/qianliyan/qianliyan/relay/relaytest"
 	"github.com/qianliyan/qianliyan/relay/wire"
 )
@@ -21,11 +19,7 @@ import (
 func TestConsumerTakesTheReviewsEvents(t *testing.T) {
 	ctx := context.Background()
 	const password = "a long supervisor password"
-	hash, err := auth.HashPasswordCost(password, 4)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tr := relaytest.Start(t, relaytest.Options{Config: fmt.Sprintf("users:\n  - {name: sup, role: supervisor, password_hash: %q}\n", hash)})
+	tr := relaytest.Start(t, relaytest.Options{Config: relaytest.UsersConfig(t, relaytest.User{Name: "sup", Role: "supervisor", Password: password})})
 	duty := asDuty(t, tr)
 	mgr := asManager(t, tr)
 	st := openStore(t)

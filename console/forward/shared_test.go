@@ -21,7 +21,6 @@ import (
 	"github.com/qianliyan/qianliyan/console/relayclient/relayclienttest"
 	"github.com/qianliyan/qianliyan/console/store"
 	"github.com/qianliyan/qianliyan/internal/eventually"
-	"github.com/qianliyan/qianliyan/relay/auth"
 	"github.com/qianliyan/qianliyan/relay/relaytest"
 	"github.com/qianliyan/qianliyan/relay/wire"
 )
@@ -32,11 +31,7 @@ const otherOfficer, otherPassword = "wang", "wang-password"
 
 func twoOfficers(t *testing.T) *relaytest.Relay {
 	t.Helper()
-	hash, err := auth.HashPasswordCost(otherPassword, 4)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return relaytest.Start(t, relaytest.Options{Config: fmt.Sprintf("users:\n  - {name: %s, role: duty, password_hash: %q}\n", otherOfficer, hash)})
+	return relaytest.Start(t, relaytest.Options{Config: relaytest.UsersConfig(t, relaytest.User{Name: otherOfficer, Role: "duty", Password: otherPassword})})
 }
 
 // fileElsewhere files a finding at the relay as another console does: the

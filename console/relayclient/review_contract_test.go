@@ -11,7 +11,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/qianliyan/qianliyan/relay/auth"
 	"github.com/qianliyan/qianliyan/relay/relaytest"
 	"github.com/qianliyan/qianliyan/relay/wire"
 )
@@ -27,12 +26,8 @@ func TestContractReview(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	const password = "a long test password"
-	hash, err := auth.HashPassword(password)
-	if err != nil {
-		t.Fatal(err)
-	}
 	r := relaytest.Start(t, relaytest.Options{
-		Config: fmt.Sprintf("users:\n  - {name: sup, role: supervisor, password_hash: %q}\n", hash)})
+		Config: relaytest.UsersConfig(t, relaytest.User{Name: "sup", Role: "supervisor", Password: password})})
 	creds := r.Demo()
 	duty := signIn(t, r.URL(), creds.User, creds.Password)
 	sup := signIn(t, r.URL(), "sup", password)

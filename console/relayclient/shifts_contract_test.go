@@ -3,12 +3,10 @@ package relayclient
 import (
 	"context"
 	"errors"
-	"fmt"
 	"net/http"
 	"testing"
 	"time"
 
-	"github.com/qianliyan/qianliyan/relay/auth"
 	"github.com/qianliyan/qianliyan/relay/relaytest"
 	"github.com/qianliyan/qianliyan/relay/wire"
 )
@@ -21,12 +19,8 @@ func TestContractShifts(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	const password = "a long test password"
-	hash, err := auth.HashPassword(password)
-	if err != nil {
-		t.Fatal(err)
-	}
 	r := relaytest.Start(t, relaytest.Options{
-		Config: fmt.Sprintf("users:\n  - {name: officer-b, role: duty, password_hash: %q}\n", hash)})
+		Config: relaytest.UsersConfig(t, relaytest.User{Name: "officer-b", Role: "duty", Password: password})})
 	creds := r.Demo()
 	a := signIn(t, r.URL(), creds.User, creds.Password)
 

@@ -6,7 +6,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"fmt"
 	"io"
 	"net/http"
 	"testing"
@@ -16,7 +15,6 @@ import (
 
 	"github.com/qianliyan/qianliyan/console/relayclient"
 	"github.com/qianliyan/qianliyan/console/relayclient/relayclienttest"
-	"github.com/qianliyan/qianliyan/relay/auth"
 	"github.com/qianliyan/qianliyan/relay/relaytest"
 	"github.com/qianliyan/qianliyan/relay/wire"
 )
@@ -33,12 +31,8 @@ func TestReviewAPI(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	const password = "a long test password"
-	hash, err := auth.HashPassword(password)
-	if err != nil {
-		t.Fatal(err)
-	}
 	relay := relaytest.Start(t, relaytest.Options{
-		Config: fmt.Sprintf("users:\n  - {name: sup, role: supervisor, password_hash: %q}\n", hash)})
+		Config: relaytest.UsersConfig(t, relaytest.User{Name: "sup", Role: "supervisor", Password: password})})
 	creds := relay.Demo()
 	duty := relayclienttest.SignedIn(t, relay.URL(), creds.User, creds.Password)
 	sup := relayclienttest.SignedIn(t, relay.URL(), "sup", password)

@@ -2,14 +2,12 @@ package coverage_test
 
 import (
 	"encoding/json"
-	"fmt"
 	"net/url"
 	"testing"
 	"time"
 
 	"github.com/qianliyan/qianliyan/internal/fakeclock"
 	"github.com/qianliyan/qianliyan/relay/api/apitest"
-	"github.com/qianliyan/qianliyan/relay/auth"
 	"github.com/qianliyan/qianliyan/relay/relaytest"
 	"github.com/qianliyan/qianliyan/relay/wire"
 )
@@ -21,14 +19,10 @@ const password = "a long test password"
 // are refused 4xx naming what was wrong and change nothing, and the audit
 // and the coverage report show what was recorded.
 func TestIntervalsOverHTTP(t *testing.T) {
-	hash, err := auth.HashPassword(password)
-	if err != nil {
-		t.Fatal(err)
-	}
 	shanghai, _ := time.LoadLocation("Asia/Shanghai")
 	clock := fakeclock.New(time.Date(2026, 12, 2, 10, 0, 0, 0, shanghai))
 	r := relaytest.Start(t, relaytest.Options{Now: clock.Now,
-		Config: fmt.Sprintf("users:\n  - {name: sup, role: supervisor, password_hash: %q}\n", hash)})
+		Config: relaytest.UsersConfig(t, relaytest.User{Name: "sup", Role: "supervisor", Password: password})})
 	duty := apitest.SignIn(t, r.URL(), r.Demo().User, r.Demo().Password)
 	sup := apitest.SignIn(t, r.URL(), "sup", password)
 	mgr := apitest.SignIn(t, r.URL(), r.Demo().Managers[0], r.Demo().ManagerPassword)

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -46,21 +47,42 @@ func Serve(t testing.TB, opts relay.Options) *relay.Relay {
 	return r
 }
 
+// User is one more user of a test relay's configuration (UsersConfig).
+type User struct {
+	Name, Role, Password string
+	Sites                []string // a site manager's
+}
+
+// UsersConfig is the YAML of a relay configuration's users section adding
+// users to the demo's.
+func UsersConfig(t testing.TB, users ...User) string {
+	t.Helper()
+	var b strings.Builder
+	b.WriteString("users:\n")
+	for _, u := range users {
+		hash, err := auth.HashPasswordCost(u.Password, 4) // the least bcrypt allows: tests need no strength
+		if err != nil {
+			t.Fatal(err)
+		}
+		sites := ""
+		if len(u.Sites) > 0 {
+			sites = ", sites: [" + strings.Join(u.Sites, ", ") + "]"
+		}
+		fmt.Fprintf(&b, "  - {name: %s, role: %s%s, password_hash: %q}\n", u.Name, u.Role, sites, hash)
+	}
+	return b.String()
+}
+
 // SiteManagersConfig writes a configuration file adding three users to
 // the demo's, all with password: mgr1, the manager of site-01, mgr2 of
 // site-02, and sup, a supervisor. It returns the file's path.
 func SiteManagersConfig(t testing.TB, password string) string {
 	t.Helper()
-	hash, err := auth.HashPasswordCost(password, 4) // the least bcrypt allows: tests need no strength
-	if err != nil {
-		t.Fatal(err)
-	}
 	path := filepath.Join(t.TempDir(), "relay.yaml")
-	users := fmt.Sprintf(`users:
-  - {name: mgr1, role: site_manager, sites: [site-01], password_hash: %q}
-  - {name: mgr2, role: site_manager, sites: [site-02], password_hash: %q}
-  - {name: sup, role: supervisor, password_hash: %q}
-`, hash, hash, hash)
+	users := UsersConfig(t,
+		User{Name: "mgr1", Role: "site_manager", Password: password, Sites: []string{"site-01"}},
+		User{Name: "mgr2", Role: "site_manager", Password: password, Sites: []string{"site-02"}},
+		User{Name: "sup", Role: "supervisor", Password: password})
 	if err := os.WriteFile(path, []byte(users), 0o600); err != nil {
 		t.Fatal(err)
 	}

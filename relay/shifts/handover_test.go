@@ -10,7 +10,6 @@ import (
 	"github.com/qianliyan/qianliyan/internal/eventually"
 	"github.com/qianliyan/qianliyan/internal/fakeclock"
 	"github.com/qianliyan/qianliyan/relay/api/apitest"
-	"github.com/qianliyan/qianliyan/relay/auth"
 	"github.com/qianliyan/qianliyan/relay/relaytest"
 	"github.com/qianliyan/qianliyan/relay/wire"
 )
@@ -25,13 +24,9 @@ const password = "a long test password"
 // a supervisor (sup) besides the demo's duty officer and site managers.
 func dutyRoom(t *testing.T) (*relaytest.Relay, *fakeclock.Clock) {
 	t.Helper()
-	hash, err := auth.HashPassword(password)
-	if err != nil {
-		t.Fatal(err)
-	}
 	clock := fakeclock.New(time.Date(2026, 12, 2, 19, 0, 0, 0, shanghai))
 	r := relaytest.Start(t, relaytest.Options{Cameras: []string{"site-01/doff1", "site-01/doff2"}, Now: clock.Now,
-		Config: fmt.Sprintf("users:\n  - {name: officer-b, role: duty, password_hash: %q}\n  - {name: sup, role: supervisor, password_hash: %q}\n", hash, hash)})
+		Config: relaytest.UsersConfig(t, relaytest.User{Name: "officer-b", Role: "duty", Password: password}, relaytest.User{Name: "sup", Role: "supervisor", Password: password})})
 	return r, clock
 }
 

@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/qianliyan/qianliyan/relay/api/apitest"
-	"github.com/qianliyan/qianliyan/relay/auth"
 	"github.com/qianliyan/qianliyan/relay/relaytest"
 	"github.com/qianliyan/qianliyan/relay/wire"
 )
@@ -19,12 +18,8 @@ const password = "a long test password"
 // the counts agree with the review list, the follow-up list is written by
 // supervisors only, and every refusal is a JSON fault naming its field.
 func TestOverHTTP(t *testing.T) {
-	hash, err := auth.HashPassword(password)
-	if err != nil {
-		t.Fatal(err)
-	}
 	r := relaytest.Start(t, relaytest.Options{
-		Config: fmt.Sprintf("users:\n  - {name: sup, role: supervisor, password_hash: %q}\n", hash)})
+		Config: relaytest.UsersConfig(t, relaytest.User{Name: "sup", Role: "supervisor", Password: password})})
 	duty := apitest.SignIn(t, r.URL(), r.Demo().User, r.Demo().Password)
 	sup := apitest.SignIn(t, r.URL(), "sup", password)
 	mgr := apitest.SignIn(t, r.URL(), r.Demo().Managers[0], r.Demo().ManagerPassword)
