@@ -115,25 +115,11 @@ func (s *Service) checkFlag(in FlagRequest, now time.Time) (store.Flag, media.Ke
 		Deviation: in.Deviation, DeviationText: strings.TrimSpace(in.DeviationText),
 		Severity: in.Severity, Note: in.Note, RecordClip: true,
 	}
-	site, cam, ok := strings.Cut(in.Camera, "/")
-	if !ok || site == "" || cam == "" || strings.Contains(cam, "/") {
-		return f, media.Key{}, fault.Field("camera", "%q is not SITE/CAMERA", in.Camera)
+	key, err := frameKey(in.Camera, in.Stream, in.PTS)
+	if err != nil {
+		return f, key, err
 	}
-	f.Site, f.Camera = site, cam
-	key := media.Key{Site: site, Camera: cam, Stream: in.Stream}
-	switch in.Stream {
-	case "":
-		key.Stream = "main"
-	case "main", "sub":
-	default:
-		return f, key, fault.Field("stream", "%q is not main or sub", in.Stream)
-	}
-	if in.PTS == nil {
-		return f, key, fault.Field("pts_us", "required: the presentation time of the frame on screen, as the bridge sent it")
-	}
-	if *in.PTS < 0 {
-		return f, key, fault.Field("pts_us", "%d is negative", *in.PTS)
-	}
+	f.Site, f.Camera = key.Site, key.Camera
 
 	// The template, when named, must be one the console knows, and the step
 	// and deviation must be in it; its catalogue fills what is left out.
@@ -203,7 +189,6 @@ func (s *Service) checkFlag(in FlagRequest, now time.Time) (store.Flag, media.Ke
 	default:
 		return f, key, fault.Field("severity", "%q is not one of critical, major, minor", f.Severity)
 	}
-	var err error
 	if f.Deadline, err = parseDeadline(in.Deadline, now, defaultDeadline); err != nil {
 		return f, key, err
 	}
@@ -211,6 +196,31 @@ func (s *Service) checkFlag(in FlagRequest, now time.Time) (store.Flag, media.Ke
 		return f, key, err
 	}
 	return f, key, nil
+}
+
+// frameKey checks the frame on screen a flag or re-check names: the
+// camera as SITE/CAMERA, its stream (main when not said) and the frame's
+// presentation time, and returns the stream's key.
+func frameKey(camera, stream string, pts *int64) (media.Key, error) {
+	site, cam, ok := strings.Cut(camera, "/")
+	if !ok || site == "" || cam == "" || strings.Contains(cam, "/") {
+		return media.Key{}, fault.Field("camera", "%q is not SITE/CAMERA", camera)
+	}
+	key := media.Key{Site: site, Camera: cam, Stream: stream}
+	switch stream {
+	case "":
+		key.Stream = "main"
+	case "main", "sub":
+	default:
+		return key, fault.Field("stream", "%q is not main or sub", stream)
+	}
+	if pts == nil {
+		return key, fault.Field("pts_us", "required: the presentation time of the frame on screen, as the bridge sent it")
+	}
+	if *pts < 0 {
+		return key, fault.Field("pts_us", "%d is negative", *pts)
+	}
+	return key, nil
 }
 
 // parseDeadline reads an RFC 3339 deadline that is not in the past; an

@@ -2,9 +2,12 @@ package findings
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"time"
 
+	"github.com/qianliyan/qianliyan/console/evidence"
+	"github.com/qianliyan/qianliyan/console/media"
 	"github.com/qianliyan/qianliyan/console/store"
 	"github.com/qianliyan/qianliyan/internal/fault"
 )
@@ -20,6 +23,62 @@ type Recheck struct {
 	Snapshot       string `json:"snapshot,omitempty"`
 	SnapshotWidth  int    `json:"snapshot_width,omitempty"`
 	SnapshotHeight int    `json:"snapshot_height,omitempty"`
+	// Camera (SITE/CAMERA, of the finding's site), Stream and PTS name the
+	// frame on screen the officer re-checked on, as a flag's do: the clip
+	// around it is recorded as a flag's and kept as the re-check's. No
+	// camera, no clip (the view showed none).
+	Camera string `json:"camera,omitempty"`
+	Stream string `json:"stream,omitempty"`
+	PTS    *int64 `json:"pts_us,omitempty"`
+}
+
+// recheckFrame is the camera a re-check was made on and when its frame
+// on screen reached the console: where and around when its clip is cut.
+type recheckFrame struct {
+	key        media.Key
+	observedAt time.Time
+}
+
+// recheckCamera checks the camera a re-check names and finds the frame
+// on screen in its buffer, as a flag does; nil without a camera.
+func (s *Service) recheckCamera(ctx context.Context, id string, in Recheck) (*recheckFrame, error) {
+	if in.Camera == "" {
+		if in.Stream != "" || in.PTS != nil {
+			return nil, fault.Field("camera", "required with stream and pts_us: the camera re-checked on")
+		}
+		return nil, nil
+	}
+	key, err := frameKey(in.Camera, in.Stream, in.PTS)
+	if err != nil {
+		return nil, err
+	}
+	f, err := s.opts.Store.Get(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if key.Site != f.Site {
+		return nil, fault.Field("camera", "%s is not a camera of the finding's site %s", in.Camera, f.Site)
+	}
+	if _, err := s.camera("camera", in.Camera); err != nil {
+		return nil, err
+	}
+	wait, cancel := context.WithTimeout(ctx, firstFrameWait)
+	waited := s.opts.Frames.WaitFrame(wait, key)
+	cancel()
+	if ctx.Err() != nil {
+		return nil, ctx.Err()
+	}
+	if errors.Is(waited, evidence.ErrNotPulled) {
+		return nil, refused(fault.Conflict, "camera_not_pulled", "camera", "camera: the console is not receiving %s (stream %s): open it to re-check on it", in.Camera, key.Stream)
+	}
+	at, err := s.opts.Frames.Locate(key, time.Duration(*in.PTS)*time.Microsecond)
+	if err != nil {
+		// The clip is cut around the re-check all the same, as a flag's
+		// around the time of the flag.
+		s.opts.Log.Warn().Err(err).Str("finding", id).Msg("re-check frame not in the buffer: the clip is cut around now")
+		at = s.opts.Now()
+	}
+	return &recheckFrame{key: key, observedAt: at}, nil
 }
 
 // recheckSnapshot decodes and checks a re-check's snapshot as a flag's.
@@ -51,7 +110,27 @@ func (s *Service) Verify(ctx context.Context, id string, in Recheck) (store.Find
 	if err != nil {
 		return store.Finding{}, err
 	}
-	return s.rechecked(s.opts.Store.VerifyWith(ctx, id, actor, in.Note, snap))
+	return s.recheck(ctx, store.RecheckChange{ID: id, Actor: actor, Note: in.Note, Snapshot: snap}, in)
+}
+
+// recheck records a verify or reopen with its snapshot and, on a camera,
+// starts its clip once the change is committed, as a flag's.
+func (s *Service) recheck(ctx context.Context, c store.RecheckChange, in Recheck) (store.Finding, error) {
+	frame, err := s.recheckCamera(ctx, c.ID, in)
+	if err != nil {
+		return store.Finding{}, err
+	}
+	if frame != nil {
+		c.Clip = &store.RecheckClip{Site: frame.key.Site, Camera: frame.key.Camera, Stream: frame.key.Stream}
+	}
+	f, event, err := s.opts.Store.Recheck(ctx, c)
+	if err == nil && frame != nil {
+		if err := s.opts.Clips.Record(store.RecheckClipID(event), frame.key, frame.observedAt); err != nil {
+			// The row says "recording"; the next start files it as incomplete.
+			s.opts.Log.Warn().Err(err).Str("finding", c.ID).Int64("event", event).Msg("re-check clip not recorded")
+		}
+	}
+	return s.rechecked(f, err)
 }
 
 // Reopen sends a rectified finding back to the site with a new deadline:
@@ -73,7 +152,7 @@ func (s *Service) Reopen(ctx context.Context, id string, in Recheck) (store.Find
 	if err != nil {
 		return store.Finding{}, err
 	}
-	return s.rechecked(s.opts.Store.ReopenWith(ctx, id, actor, in.Note, deadline, snap))
+	return s.recheck(ctx, store.RecheckChange{ID: id, Actor: actor, Note: in.Note, Reopen: true, Deadline: deadline, Snapshot: snap}, in)
 }
 
 func checkNote(in Recheck) error {

@@ -322,6 +322,8 @@ func (f *Forwarder) send(ctx context.Context, e store.OutboxEntry) error {
 		return f.sendRunEvent(ctx, e)
 	case e.Kind == store.OutboxRecheck:
 		return f.sendRecheck(ctx, e)
+	case e.Kind == store.OutboxRecheckClip:
+		return f.sendRecheckClip(ctx, e)
 	case e.Kind == store.OutboxWatch:
 		return f.sendWatch(ctx, e)
 	}

@@ -61,6 +61,48 @@ func (f *Forwarder) sendRecheck(ctx context.Context, e store.OutboxEntry) error 
 	return err
 }
 
+// sendRecheckClip sends the clip of a re-check once it is filed, after the
+// verify or reopen it documents, for the relay to attach to that change as
+// it does the re-check's snapshot.
+func (f *Forwarder) sendRecheckClip(ctx context.Context, e store.OutboxEntry) error {
+	rc, err := f.opts.Store.RecheckClipOf(ctx, e.EventID)
+	if err != nil {
+		return fmt.Errorf("%w: %w", errRefused, err)
+	}
+	switch {
+	case rc.State == "recording":
+		return errNotYet
+	case rc.File == "":
+		return nil // cut short before its first frame: nothing to send
+	}
+	// The action id of the re-check's own revision, whatever the finding's
+	// is by now.
+	e.Revision = rc.Revision
+	aid, err := f.actionID(ctx, e)
+	if err != nil {
+		return err
+	}
+	path, err := f.opts.Store.EvidencePath(rc.File)
+	if err != nil {
+		return fmt.Errorf("%w: the re-check clip of %s: %w", errRefused, e.FindingID, err)
+	}
+	open := func() (io.ReadCloser, int64, error) {
+		fh, err := os.Open(path)
+		if err != nil {
+			return nil, 0, fmt.Errorf("%w: opening the re-check clip of %s: %w", errRefused, e.FindingID, err)
+		}
+		st, err := fh.Stat()
+		if err != nil {
+			fh.Close()
+			return nil, 0, fmt.Errorf("opening the re-check clip of %s: %w", e.FindingID, err)
+		}
+		return fh, st.Size(), nil
+	}
+	_, _, err = f.opts.Relay.PutRecheck(ctx, e.FindingID, aid, relayclient.Upload{
+		Kind: wire.EvidenceRecheckClip, ContentType: "video/mp4", SHA256: rc.SHA256, Open: open})
+	return err
+}
+
 // relayFinding is what the store keeps of a finding the relay reports.
 func relayFinding(f wire.Finding) store.RelayFinding {
 	rf := store.RelayFinding{
@@ -71,6 +113,7 @@ func relayFinding(f wire.Finding) store.RelayFinding {
 	}
 	files := append([]wire.File{}, f.Evidence.Photos...)
 	files = append(files, f.Evidence.Rechecks...)
+	files = append(files, f.Evidence.RecheckClips...)
 	for _, p := range []*wire.File{f.Evidence.Snapshot, f.Evidence.Clip} {
 		if p != nil {
 			files = append(files, *p)

@@ -66,20 +66,26 @@ func (c *Client) EvidenceFile(ctx context.Context, findingID, name, sum string) 
 	return data, nil
 }
 
-// PutRecheck uploads the snapshot an officer re-checked a finding on (PUT
-// /api/v1/findings/{id}/evidence/recheck?action_id=A), after the verify or
-// reopen of action id actionID, which it documents.
+// PutRecheck uploads the evidence of an officer's re-check of a finding
+// (PUT /api/v1/findings/{id}/evidence/KIND?action_id=A), after the verify
+// or reopen of action id actionID, which it documents: u.Kind is
+// wire.EvidenceRecheck (the snapshot, also when empty) or
+// wire.EvidenceRecheckClip (the clip around it).
 func (c *Client) PutRecheck(ctx context.Context, findingID, actionID string, u Upload) (wire.File, bool, error) {
+	kind := u.Kind
+	if kind == "" {
+		kind = wire.EvidenceRecheck
+	}
 	var file wire.File
 	status, err := c.findings(ctx, findingsCall{
 		method: http.MethodPut,
-		path: findingPath(findingID) + "/evidence/" + wire.EvidenceRecheck + "?" +
+		path: findingPath(findingID) + "/evidence/" + url.PathEscape(kind) + "?" +
 			url.Values{wire.QueryActionID: {actionID}}.Encode(),
 		contentType: u.ContentType, header: http.Header{wire.HeaderContentSHA256: {u.SHA256}},
 		body: u.Open, timeout: findingsTimeout,
 	}, &file)
 	if err != nil {
-		return wire.File{}, false, fmt.Errorf("sending the re-check snapshot of %s: %w", findingID, err)
+		return wire.File{}, false, fmt.Errorf("sending the %s of %s: %w", kind, findingID, err)
 	}
 	return file, status == http.StatusCreated, nil
 }

@@ -121,7 +121,7 @@ func evidenceName(name string) bool {
 	if name == wire.EvidenceSnapshot || name == wire.EvidenceClip {
 		return true
 	}
-	for _, prefix := range []string{"photo-", "recheck-"} {
+	for _, prefix := range []string{"photo-", "recheck-", "recheck_clip-"} {
 		if n, ok := strings.CutPrefix(name, prefix); ok && n != "" && strings.Trim(n, "0123456789") == "" {
 			return true
 		}
@@ -135,7 +135,7 @@ func evidenceName(name string) bool {
 func (h *handler) reviewEvidence(w http.ResponseWriter, r *http.Request) error {
 	name := r.PathValue("name")
 	if !evidenceName(name) {
-		return fault.New(fault.NotFound, "unknown_evidence", "no evidence named %q: snapshot, clip, photo-N or recheck-N", name)
+		return fault.New(fault.NotFound, "unknown_evidence", "no evidence named %q: snapshot, clip, photo-N, recheck-N or recheck_clip-N", name)
 	}
 	c, err := h.relay(w)
 	if err != nil {

@@ -55,14 +55,18 @@ type RelayFile struct {
 	AddedAt     time.Time `json:"added_at"`
 }
 
-// RecheckFile is a re-check's snapshot: who verified or reopened on it and
-// when.
+// RecheckFile is a re-check's evidence: its snapshot (File, "" when the
+// view had no picture) and its clip, and who verified or reopened on them
+// and when.
 type RecheckFile struct {
 	File   string    `json:"file"`
 	SHA256 string    `json:"sha256"`
 	Actor  string    `json:"actor"`
 	Action string    `json:"action"`
 	At     time.Time `json:"at"`
+	// Clip is the video around the re-check: recording, then complete or
+	// incomplete as a finding's clip is; nil when none was recorded.
+	Clip *Evidence `json:"clip,omitempty"`
 }
 
 // RelayFinding is a finding as the relay reports it, for the console to
@@ -454,37 +458,40 @@ type RecheckSnapshot struct {
 
 // VerifyWith is Verify keeping snap as the re-check's evidence.
 func (s *Store) VerifyWith(ctx context.Context, id, actor, note string, snap *RecheckSnapshot) (Finding, error) {
-	return s.recheckWith(ctx, id, actor, "verified", note, time.Time{}, snap)
+	f, _, err := s.recheckWith(ctx, id, actor, "verified", note, time.Time{}, snap, nil)
+	return f, err
 }
 
 // ReopenWith is Reopen keeping snap as the re-check's evidence.
 func (s *Store) ReopenWith(ctx context.Context, id, actor, note string, deadline time.Time, snap *RecheckSnapshot) (Finding, error) {
-	return s.recheckWith(ctx, id, actor, "reopened", note, deadline, snap)
+	f, _, err := s.recheckWith(ctx, id, actor, "reopened", note, deadline, snap, nil)
+	return f, err
 }
 
 // recheckWith records a re-check as recheck does, then, for a copy, the
-// action id its change goes to the relay with, and the snapshot, queued
-// after the change: the relay attaches it to the change's event.
-func (s *Store) recheckWith(ctx context.Context, id, actor, to, note string, deadline time.Time, snap *RecheckSnapshot) (Finding, error) {
+// action id its change goes to the relay with, the snapshot, queued after
+// the change (the relay attaches it to the change's event), and the clip
+// to be recorded, queued once filed. It returns the change's history entry.
+func (s *Store) recheckWith(ctx context.Context, id, actor, to, note string, deadline time.Time, snap *RecheckSnapshot, clip *RecheckClip) (Finding, int64, error) {
 	if strings.TrimSpace(note) == "" {
-		return Finding{}, fmt.Errorf("%w: a re-check needs a note saying what was seen", ErrInvalid)
+		return Finding{}, 0, fmt.Errorf("%w: a re-check needs a note saying what was seen", ErrInvalid)
 	}
 	var file, sum string
 	if snap != nil {
 		if len(snap.JPEG) < 3 || snap.JPEG[0] != 0xff || snap.JPEG[1] != 0xd8 {
-			return Finding{}, fmt.Errorf("%w: the re-check's snapshot is not a JPEG", ErrInvalid)
+			return Finding{}, 0, fmt.Errorf("%w: the re-check's snapshot is not a JPEG", ErrInvalid)
 		}
 		var err error
 		if file, sum, err = s.writeEvidence(snap.JPEG, ".jpg"); err != nil {
-			return Finding{}, err
+			return Finding{}, 0, err
 		}
 	}
 	now := s.now()
+	var event int64
 	err := s.tx(ctx, func(tx *sql.Tx) error {
 		if err := recheckTx(ctx, tx, id, actor, to, note, deadline, now); err != nil {
 			return err
 		}
-		var event int64
 		var rev int
 		var origin string
 		if err := tx.QueryRowContext(ctx, `SELECT (SELECT max(id) FROM finding_events WHERE finding_id = ?), revision, origin
@@ -498,6 +505,11 @@ func (s *Store) recheckWith(ctx context.Context, id, actor, to, note string, dea
 			}
 			if _, err := tx.ExecContext(ctx, `UPDATE finding_events SET action_id = ? WHERE id = ?`, aid.String(), event); err != nil {
 				return fmt.Errorf("recording the re-check of %s: %w", id, err)
+			}
+		}
+		if clip != nil {
+			if err := insertRecheckClip(ctx, tx, id, event, rev, *clip); err != nil {
+				return err
 			}
 		}
 		if snap == nil {
@@ -514,9 +526,10 @@ func (s *Store) recheckWith(ctx context.Context, id, actor, to, note string, dea
 		return nil
 	})
 	if err != nil {
-		return Finding{}, err
+		return Finding{}, 0, err
 	}
-	return s.Get(ctx, id)
+	f, err := s.Get(ctx, id)
+	return f, event, err
 }
 
 // recheckTx records a re-check: the status, its note, a new deadline
@@ -582,7 +595,7 @@ func (s *Store) loadShared(ctx context.Context, f *Finding) error {
 	if err != nil {
 		return fmt.Errorf("reading the relay's evidence of %s: %w", f.ID, err)
 	}
-	var relayRechecks []RelayFile
+	var relayRechecks, relayClips []RelayFile
 	for rows.Next() {
 		var r RelayFile
 		var added string
@@ -596,6 +609,8 @@ func (s *Store) loadShared(ctx context.Context, f *Finding) error {
 			f.Photos = append(f.Photos, r)
 		case strings.HasPrefix(r.Name, "recheck-"):
 			relayRechecks = append(relayRechecks, r)
+		case strings.HasPrefix(r.Name, "recheck_clip-"):
+			relayClips = append(relayClips, r)
 		case f.Origin == OriginRelay && (r.Name == "snapshot" || r.Name == "clip"):
 			ev := &Evidence{Kind: r.Name, State: "complete", File: r.File, SHA256: r.SHA256, Bytes: r.Bytes}
 			if r.Name == "snapshot" {
@@ -609,41 +624,45 @@ func (s *Store) loadShared(ctx context.Context, f *Finding) error {
 	if err := rows.Err(); err != nil {
 		return fmt.Errorf("reading the relay's evidence of %s: %w", f.ID, err)
 	}
-	// The console's own re-checks, then the others' the relay lists.
-	rows, err = s.db.QueryContext(ctx, `SELECT r.file, r.sha256, e.actor, e.action, e.at FROM recheck_evidence r
-		JOIN finding_events e ON e.id = r.event_id WHERE r.finding_id = ? ORDER BY r.event_id`, f.ID)
+	// The console's own re-checks (a snapshot, a clip or both), then the
+	// others' the relay lists.
+	clips, err := s.recheckClipsOf(ctx, f.ID)
+	if err != nil {
+		return err
+	}
+	rows, err = s.db.QueryContext(ctx, `SELECT e.id, coalesce(r.file, ''), coalesce(r.sha256, ''), e.actor, e.action, e.at
+		FROM finding_events e LEFT JOIN recheck_evidence r ON r.event_id = e.id
+		WHERE e.finding_id = ? AND (r.event_id IS NOT NULL OR e.id IN (SELECT event_id FROM recheck_clips WHERE finding_id = ?))
+		ORDER BY e.id`, f.ID, f.ID)
 	if err != nil {
 		return fmt.Errorf("reading the re-checks of %s: %w", f.ID, err)
 	}
 	have := map[string]bool{}
 	for rows.Next() {
 		var r RecheckFile
+		var event int64
 		var at string
-		if err := rows.Scan(&r.File, &r.SHA256, &r.Actor, &r.Action, &at); err != nil {
+		if err := rows.Scan(&event, &r.File, &r.SHA256, &r.Actor, &r.Action, &at); err != nil {
 			rows.Close()
 			return fmt.Errorf("reading the re-checks of %s: %w", f.ID, err)
 		}
 		r.At, _ = sqlitedb.ParseTime(at)
-		have[r.SHA256] = true
+		if r.SHA256 != "" {
+			have[r.SHA256] = true
+		}
+		if c := clips[event]; c != nil {
+			r.Clip = c
+			if c.SHA256 != "" {
+				have[c.SHA256] = true
+			}
+		}
 		f.Rechecks = append(f.Rechecks, r)
 	}
 	rows.Close()
-	for _, r := range relayRechecks {
-		if have[r.SHA256] {
-			continue
-		}
-		rc := RecheckFile{File: r.File, SHA256: r.SHA256, At: r.AddedAt}
-		var cursor int64
-		if _, err := fmt.Sscanf(r.Name, "recheck-%d", &cursor); err == nil {
-			var at string
-			err := s.db.QueryRowContext(ctx, `SELECT actor, action, at FROM finding_events WHERE finding_id = ? AND relay_cursor = ?`,
-				f.ID, cursor).Scan(&rc.Actor, &rc.Action, &at)
-			if err == nil {
-				rc.At, _ = sqlitedb.ParseTime(at)
-			}
-		}
-		f.Rechecks = append(f.Rechecks, rc)
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("reading the re-checks of %s: %w", f.ID, err)
 	}
+	f.Rechecks = append(f.Rechecks, relayRecheckFiles(ctx, s.db, f.ID, relayRechecks, relayClips, have)...)
 	if f.Origin == OriginRelay {
 		var n int
 		if err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM outbox WHERE finding_id = ?`, f.ID).Scan(&n); err != nil {
@@ -656,13 +675,14 @@ func (s *Store) loadShared(ctx context.Context, f *Finding) error {
 	return nil
 }
 
-// RecheckEvidenceFile looks a re-check's snapshot up by its file name.
+// RecheckEvidenceFile looks a re-check's snapshot or clip up by its file
+// name.
 func (s *Store) RecheckEvidenceFile(ctx context.Context, name string) (Evidence, error) {
 	ev := Evidence{Kind: "recheck", State: "complete"}
 	err := s.db.QueryRowContext(ctx, `SELECT file, sha256, bytes, width, height FROM recheck_evidence WHERE file = ? LIMIT 1`, name).
 		Scan(&ev.File, &ev.SHA256, &ev.Bytes, &ev.Width, &ev.Height)
 	if errors.Is(err, sql.ErrNoRows) {
-		return Evidence{}, fmt.Errorf("%w: no evidence file %q", ErrNotFound, name)
+		return s.recheckClipFile(ctx, name)
 	}
 	if err != nil {
 		return Evidence{}, fmt.Errorf("looking up evidence file %q: %w", name, err)

@@ -36,7 +36,8 @@ func (s *Store) Reopen(ctx context.Context, id, actor, note string, deadline tim
 }
 
 func (s *Store) recheck(ctx context.Context, id, actor, to, note string, deadline time.Time) (Finding, error) {
-	return s.recheckWith(ctx, id, actor, to, note, deadline, nil)
+	f, _, err := s.recheckWith(ctx, id, actor, to, note, deadline, nil, nil)
+	return f, err
 }
 
 // RelayChange is a change of a finding at the relay, as its changes feed

@@ -87,7 +87,8 @@ func (s *Store) EvidencePath(name string) (string, error) {
 	return filepath.Join(s.dir, name), nil
 }
 
-// PartialClipPath is where a finding's clip is written while it records.
+// PartialClipPath is where a clip is written while it records: a
+// finding's by its id, a re-check's by RecheckClipID.
 func (s *Store) PartialClipPath(id string) string {
 	return filepath.Join(s.dir, "partial", id+".mp4")
 }
@@ -315,7 +316,8 @@ func (s *Store) FinishClip(ctx context.Context, id string, complete bool, starts
 	return s.FileClip(ctx, id, clip.Result{Complete: complete, StartsAt: startsAt, Duration: duration, Width: width, Height: height})
 }
 
-// FileClip files a finding's recorded clip under its content hash and
+// FileClip files a recorded clip (a finding's, or a re-check's by its
+// RecheckClipID) under its content hash and
 // records it as complete, or as incomplete and why, with its outbox entry.
 // The recording's file stays where it was written until the record is
 // committed: a filing the disk refused leaves everything as it was, to be
@@ -358,6 +360,9 @@ func (s *Store) FileClip(ctx context.Context, id string, res clip.Result) error 
 		detail["reason"] = reason
 	}
 	err := s.tx(ctx, func(tx *sql.Tx) error {
+		if event, ok := recheckClipEvent(id); ok {
+			return fileRecheckClip(ctx, tx, event, ev, detail, now)
+		}
 		res, err := tx.ExecContext(ctx, `UPDATE evidence SET state = ?, file = ?, sha256 = ?, bytes = ?, width = ?, height = ?, starts_at = ?, duration_ms = ?
 			WHERE finding_id = ? AND kind = 'clip'`,
 			ev.State, ev.File, ev.SHA256, ev.Bytes, ev.Width, ev.Height, formatOptional(ev.StartsAt), ev.Duration.Milliseconds(), id)
@@ -406,6 +411,13 @@ func (s *Store) RecoverClips(ctx context.Context) (int, error) {
 		ps = append(ps, p)
 	}
 	rows.Close()
+	rechecks, err := s.recheckClipsRecording(ctx)
+	if err != nil {
+		return 0, err
+	}
+	for id, starts := range rechecks {
+		ps = append(ps, pending{id: id, starts: starts})
+	}
 	for _, p := range ps {
 		res := recovered(s.PartialClipPath(p.id))
 		if starts, err := sqlitedb.ParseTime(p.starts); err == nil {
