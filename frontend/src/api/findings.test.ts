@@ -173,18 +173,26 @@ describe('findings', () => {
       origin: 'relay',
       observer: 'li',
       photos: [{ name: 'photo-1', file: 'aa.png', added_at: '2026-11-28T10:00:00Z' }],
-      rechecks: [{ file: 'bb.jpg', actor: 'wang', action: 'verify', at: '2026-11-28T11:00:00Z' }],
+      rechecks: [{ file: 'bb.jpg', actor: 'wang', action: 'verify', at: '2026-11-28T11:00:00Z', clip: { kind: 'recheck_clip', state: 'complete', file: 'cc.mp4', duration_ms: 3000 } }],
       events: [{ at: '2026-11-28T10:00:00Z', actor: 'mgr1', action: 'rectify', detail: { note: '已整改' } }],
     }
     backend.route = (s) => (s.url.startsWith('/api/v1/findings?') ? { status: 200, body: { findings: [shared], relay: { relay: 'http://r', as_of: '2026-11-28T11:05:00Z', reachable: false } } } : { status: 200, body: shared })
     const shot = { jpegBase64: '/9j/AA==', width: 320, height: 180 }
     const f = await client().verifyFinding('f1', 'ok', shot)
     await client().reopenFinding('f1', 'no', new Date('2026-11-28T19:00:00Z'), shot)
+    // The frame's camera, stream and PTS go along: the backend records the clip around it.
+    await client().verifyFinding('f1', 'ok', { ...shot, camera: 'site-01/doff1', stream: 'main', ptsUs: 1_500_000 })
     expect(backend.seen.map((x) => x.body)).toEqual([
       '{"note":"ok","snapshot":"/9j/AA==","snapshot_width":320,"snapshot_height":180}',
       '{"note":"no","deadline":"2026-11-28T19:00:00.000Z","snapshot":"/9j/AA==","snapshot_width":320,"snapshot_height":180}',
+      '{"note":"ok","snapshot":"/9j/AA==","snapshot_width":320,"snapshot_height":180,"camera":"site-01/doff1","stream":"main","pts_us":1500000}',
     ])
-    expect(f).toMatchObject({ origin: 'relay', observer: 'li', photos: [{ name: 'photo-1', file: 'aa.png' }], rechecks: [{ file: 'bb.jpg', actor: 'wang', action: 'verify' }] })
+    expect(f).toMatchObject({
+      origin: 'relay',
+      observer: 'li',
+      photos: [{ name: 'photo-1', file: 'aa.png' }],
+      rechecks: [{ file: 'bb.jpg', actor: 'wang', action: 'verify', clip: { state: 'complete', file: 'cc.mp4', durationMs: 3000 } }],
+    })
     expect(f.events).toEqual([{ at: new Date('2026-11-28T10:00:00Z'), actor: 'mgr1', action: 'rectify', note: '已整改' }])
     const page = await client().findingsPage({ since: new Date('2026-11-27T00:00:00Z') })
     expect(page.findings).toHaveLength(1)

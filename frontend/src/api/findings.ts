@@ -123,11 +123,14 @@ export interface RelayFile {
   addedAt?: Date
 }
 
+/** A re-check's evidence: its snapshot (file, '' when the view had no picture) and the clip around it. */
 export interface RecheckFile {
   file: string
   actor: string
   action: string
   at?: Date
+  /** Recording, then complete or incomplete as a finding's clip; absent when none was recorded. */
+  clip?: Evidence
 }
 
 /** One change of a finding: the console's own and the relay's (the site's, other officers'). */
@@ -157,6 +160,10 @@ export interface RecheckShot {
   jpegBase64: string
   width: number
   height: number
+  /** The frame's camera ("SITE/CAMERA"), stream and presentation time: the backend records the clip around it, as a flag's. */
+  camera?: string
+  stream?: 'main' | 'sub'
+  ptsUs?: number
 }
 
 export function recheckJSON(note: string, deadline?: Date, shot?: RecheckShot): Record<string, unknown> {
@@ -166,6 +173,11 @@ export function recheckJSON(note: string, deadline?: Date, shot?: RecheckShot): 
     out.snapshot = shot.jpegBase64
     out.snapshot_width = shot.width
     out.snapshot_height = shot.height
+  }
+  if (shot?.camera && typeof shot.ptsUs === 'number') {
+    out.camera = shot.camera
+    out.stream = shot.stream ?? 'main'
+    out.pts_us = Math.max(0, Math.round(shot.ptsUs))
   }
   return out
 }
@@ -376,7 +388,12 @@ export function parseFinding(v: unknown, where: string): Finding {
   if (Array.isArray(v.rechecks)) {
     f.rechecks = v.rechecks
       .filter(isObject)
-      .map((r) => ({ file: typeof r.file === 'string' ? r.file : '', actor: typeof r.actor === 'string' ? r.actor : '', action: typeof r.action === 'string' ? r.action : '', at: time(r.at) }))
+      .map((r) => {
+        const rc: RecheckFile = { file: typeof r.file === 'string' ? r.file : '', actor: typeof r.actor === 'string' ? r.actor : '', action: typeof r.action === 'string' ? r.action : '', at: time(r.at) }
+        const c = evidence(r.clip)
+        if (c) rc.clip = c
+        return rc
+      })
   }
   if (Array.isArray(v.events)) {
     f.events = v.events.filter(isObject).map((e) => {

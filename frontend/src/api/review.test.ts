@@ -28,6 +28,7 @@ const item = {
     clip: { name: 'clip', sha256: 'bb', bytes: 10, content_type: 'video/mp4', url: '/api/v1/evidence/f-1/clip', added_at: '2026-11-30T02:10:20Z' },
     photos: [{ name: 'photo-1', sha256: 'cc', bytes: 10, content_type: 'image/jpeg', url: '', added_at: '2026-11-30T09:00:00Z' }],
     rechecks: [{ name: 'recheck-42', sha256: 'dd', bytes: 10, content_type: 'image/jpeg', url: '', added_at: '2026-11-30T10:00:00Z' }],
+    recheck_clips: [{ name: 'recheck_clip-42', sha256: 'ee', bytes: 10, content_type: 'video/mp4', url: '', added_at: '2026-11-30T10:00:05Z' }],
   },
   site_name: { 'zh-CN': '七号隔离点', en: 'Site 7' },
   district: { 'zh-CN': '浦东新区', en: 'Pudong' },
@@ -89,7 +90,8 @@ describe('the review API in the view', () => {
       ['outcome', 'rectify_order D-1'],
       ['commented', '跟进'],
     ])
-    expect(d.finding.rechecks).toEqual([{ file: 'recheck-42', actor: 'duty2', action: 'verify', at: new Date('2026-11-30T10:00:00Z') }])
+    // The re-check's snapshot and its clip together, with its verify.
+    expect(d.finding.rechecks).toEqual([{ file: 'recheck-42', actor: 'duty2', action: 'verify', at: new Date('2026-11-30T10:00:00Z'), clip: { state: 'complete', file: 'recheck_clip-42' } }])
     expect(d.comments).toEqual([{ id: '7', by: 'sup', at: new Date('2026-11-30T11:06:00Z'), text: '跟进' }])
     expect(d.run?.observations.map((o) => [o.step, o.mark, o.flagged])).toEqual([
       ['gloves', 'done', false],

@@ -3,7 +3,7 @@
 // review"). A review item is the relay's finding with where it is and what
 // supervisors did with it; it is read into the view's Finding so that the
 // console's evidence and history components show it as they show any.
-import type { Finding, FindingEvent } from './findings'
+import type { Finding, FindingEvent, RecheckFile } from './findings'
 import { parseFinding } from './findings'
 import { ContractError, isObject, parseName, time } from './parse'
 import type { LocalizedName } from './types'
@@ -146,11 +146,26 @@ export function parseReviewItem(v: unknown, where: string): ReviewItem {
     }
     finding.events = events
   }
-  finding.rechecks = (Array.isArray(ev.rechecks) ? ev.rechecks : []).filter(isObject).map((r) => {
+  // A re-check's snapshot recheck-N and clip recheck_clip-N go together, with the history entry N.
+  const rechecks = new Map<string, RecheckFile>()
+  const recheckOf = (cursor: string, added: unknown): RecheckFile => {
+    let rc = rechecks.get(cursor)
+    if (!rc) {
+      const by = byCursor.get(Number(cursor))
+      rc = { file: '', actor: by?.actor ?? '', action: by?.action ?? '', at: by?.at ?? time(added) }
+      rechecks.set(cursor, rc)
+    }
+    return rc
+  }
+  for (const r of (Array.isArray(ev.rechecks) ? ev.rechecks : []).filter(isObject)) {
     const name = s(r.name)
-    const by = byCursor.get(Number(name.replace(/^recheck-/, '')))
-    return { file: name, actor: by?.actor ?? '', action: by?.action ?? '', at: by?.at ?? time(r.added_at) }
-  })
+    recheckOf(name.replace(/^recheck-/, ''), r.added_at).file = name
+  }
+  for (const r of (Array.isArray(ev.recheck_clips) ? ev.recheck_clips : []).filter(isObject)) {
+    const name = s(r.name)
+    recheckOf(name.replace(/^recheck_clip-/, ''), r.added_at).clip = { state: 'complete', file: name }
+  }
+  finding.rechecks = [...rechecks.values()]
   const rv = isObject(v.review) ? v.review : {}
   return {
     finding: { ...finding, id: id || finding.id },

@@ -1,5 +1,6 @@
 // The re-check's evidence (issue 11): the frame of the finding's camera on
-// screen when the officer verifies or reopens it, taken as a flag's is.
+// screen when the officer verifies or reopens it, taken as a flag's is, and
+// where it is (camera, stream, PTS) for the backend to cut the clip around.
 import type { RecheckShot } from '../api'
 import { shownFrame } from '../player'
 import { captureTile } from './capture'
@@ -18,7 +19,7 @@ export async function captureCamera(camera: string): Promise<RecheckShot | undef
     if (shownFrame(id)?.camera !== camera) continue
     try {
       const f = await captureTile(id)
-      if (f.jpegBase64) return { jpegBase64: f.jpegBase64, width: f.width ?? 0, height: f.height ?? 0 }
+      if (f.jpegBase64) return { jpegBase64: f.jpegBase64, width: f.width ?? 0, height: f.height ?? 0, camera: f.camera, stream: f.stream, ptsUs: f.ptsUs }
     } catch {
       // Another tile may show it.
     }
