@@ -26,6 +26,11 @@ type sharedFinding struct {
 			Name   string `json:"name"`
 			SHA256 string `json:"sha256"`
 		} `json:"rechecks"`
+		RecheckClips []struct {
+			Name        string `json:"name"`
+			SHA256      string `json:"sha256"`
+			ContentType string `json:"content_type"`
+		} `json:"recheck_clips"`
 	} `json:"evidence"`
 	Events []struct {
 		Cursor int64  `json:"cursor"`
@@ -41,11 +46,14 @@ type sharedFinding struct {
 // with a photo; officer B on console 2, who never flagged it, finds it in
 // 待回头看 with A's name, the other-officer badge and the site's photo,
 // re-checks it and verifies it with the keyboard; the relay has it
-// verified by B with the frame B re-checked on, and so does the site page.
+// verified by B with the frame B re-checked on and the clip around it (an
+// fMP4 of the camera re-checked on: its pictures are those doff1 sent, none
+// doff2's), and so does the site page, where the clip plays.
 func TestSharedFindings(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	room := startDutyRoom(t, ctx, dutyRoomOptions{Cameras: 1, Users: []relaytest.User{
+	// Two cameras, so that the re-check's clip can be told to be doff1's.
+	room := startDutyRoom(t, ctx, dutyRoomOptions{Cameras: 2, Users: []relaytest.User{
 		{Name: "mgr1", Role: "site_manager", Sites: []string{"site-01"}, Password: managerPassword},
 		{Name: nextShift, Role: "duty", Password: nextShiftPassword},
 	}})
@@ -83,7 +91,11 @@ func TestSharedFindings(t *testing.T) {
 		jsTrue(t, site, "the photo on the site's page", 10*time.Second, `document.querySelectorAll('img.photo').length === 1`)
 	})
 
+	// What each camera sends console 2, from before B's re-check: the
+	// clip's pictures are to be doff1's.
+	var doff1, doff2 *nalSet
 	step(t, "officer B on console 2 finds it in 待回头看 with A's name and the site's photo", func(t *testing.T) {
+		doff1, doff2 = bridgeSlices(t, two, "site-01/doff1"), bridgeSlices(t, two, "site-01/doff2")
 		tile := liveTile(t, b, "site-01/doff1")
 		drawnFor(t, b, tile, time.Second)
 		pressKeys(t, b, "opening the findings panel", "r")
@@ -105,7 +117,7 @@ func TestSharedFindings(t *testing.T) {
 		}
 	})
 
-	step(t, "B verifies it; the relay has it verified by B with B's re-check snapshot", func(t *testing.T) {
+	step(t, "B verifies it; the relay has it verified by B with B's re-check snapshot and the clip around it", func(t *testing.T) {
 		if err := chromedp.Do(b, chromedp.Focus(chromedp.CSS(`[data-overlay="finding"] [role="dialog"]`))); err != nil {
 			t.Fatal(err)
 		}
@@ -113,9 +125,9 @@ func TestSharedFindings(t *testing.T) {
 		visible(t, b, "the verification's note", `form[data-form="verify"] input[name="recheck-note"]`)
 		pressKeys(t, b, "confirming", kb.Enter)
 		var rf sharedFinding
-		waitFor(t, "verified at the relay with a re-check snapshot", 30*time.Second, func() (bool, string) {
+		waitFor(t, "verified at the relay with a re-check snapshot and clip", 30*time.Second, func() (bool, string) {
 			status, raw := duty.do("GET", "/api/v1/findings/"+id, nil, &rf)
-			return status == 200 && rf.Status == "verified" && len(rf.Evidence.Rechecks) == 1, string(raw)
+			return status == 200 && rf.Status == "verified" && len(rf.Evidence.Rechecks) == 1 && len(rf.Evidence.RecheckClips) == 1, string(raw)
 		})
 		verifiedBy := ""
 		for _, e := range rf.Events {
@@ -124,23 +136,39 @@ func TestSharedFindings(t *testing.T) {
 				if want := fmt.Sprintf("recheck-%d", e.Cursor); rf.Evidence.Rechecks[0].Name != want {
 					t.Errorf("the re-check snapshot %s, want %s (of B's verify)", rf.Evidence.Rechecks[0].Name, want)
 				}
+				if want := fmt.Sprintf("recheck_clip-%d", e.Cursor); rf.Evidence.RecheckClips[0].Name != want {
+					t.Errorf("the re-check clip %s, want %s (of B's verify)", rf.Evidence.RecheckClips[0].Name, want)
+				}
 			}
 		}
+		clip := rf.Evidence.RecheckClips[0]
+		status, mp4 := duty.do("GET", "/api/v1/evidence/"+id+"/"+clip.Name, nil, nil)
+		if status != 200 || clip.ContentType != "video/mp4" {
+			t.Fatalf("the relay's re-check clip: %d, %s", status, clip.ContentType)
+		}
+		checkClipOf(t, "the relay's re-check clip", mp4, doff1, map[string]*nalSet{"site-01/doff2": doff2})
 		if verifiedBy != nextShift || rf.Observer != creds.User {
 			t.Errorf("flagged by %q, verified by %q; want %s and %s", rf.Observer, verifiedBy, creds.User, nextShift)
 		}
 		visible(t, b, "verified in B's open finding", fmt.Sprintf(`[data-overlay="finding"] [data-finding-id=%q][data-status="verified"]`, id))
 		jsTrue(t, b, "B's re-check snapshot in the finding", 20*time.Second,
 			`(() => { const i = document.querySelector('[data-rechecks] img'); return !!i && i.complete && i.naturalWidth > 0; })()`)
+		jsTrue(t, b, "the re-check's clip in the finding, beside its snapshot", 20*time.Second,
+			`(() => { const v = document.querySelector('[data-rechecks] [data-recheck] video[data-evidence="recheck-clip"]'); return !!v && v.readyState >= 1 && v.videoWidth === 320 && v.duration > 0; })()`)
 	})
 
-	step(t, "the site page says verified, by B, with the re-check snapshot", func(t *testing.T) {
+	step(t, "the site page says verified, by B, with the re-check snapshot and its clip playing", func(t *testing.T) {
 		if err := chromedp.Do(site, chromedp.Navigate(r.URL()+"/site/findings/"+id), chromedp.WaitVisible(chromedp.CSS(`#history`))); err != nil {
 			t.Fatal(err)
 		}
 		jsTrue(t, site, "verified, with the re-check snapshot loaded", 10*time.Second,
 			`document.querySelector('article[data-id]').classList.contains('status-verified') &&
 				(() => { const i = document.querySelector('#rechecks img.recheck'); return !!i && i.complete && i.naturalWidth > 0; })()`)
+		if _, err := chromedp.Run(site, chromedp.Evaluate[bool](`document.querySelector('#recheck-clips video.recheck-clip').play().then(() => true)`, chromedp.EvalAwaitPromise)); err != nil {
+			t.Fatalf("playing the re-check clip on the site page: %v", err)
+		}
+		jsTrue(t, site, "the re-check clip playing on the site page", 10*time.Second,
+			`(() => { const v = document.querySelector('#recheck-clips video.recheck-clip'); return v.readyState >= 2 && v.videoWidth === 320 && v.currentTime > 0.3; })()`)
 		history := eval[string](t, site, `document.getElementById('history').textContent`)
 		if !strings.Contains(history, nextShift) {
 			t.Errorf("the site's history does not name B (%s): %s", nextShift, history)
