@@ -69,7 +69,13 @@ func (s *Service) recheckCamera(ctx context.Context, id string, in Recheck) (*re
 		return nil, ctx.Err()
 	}
 	if errors.Is(waited, evidence.ErrNotPulled) {
-		return nil, refused(fault.Conflict, "camera_not_pulled", "camera", "camera: the console is not receiving %s (stream %s): open it to re-check on it", in.Camera, key.Stream)
+		// Unlike a flag, a re-check is not refused for it: the verdict is
+		// the officer's, the video its evidence. The stream stopped since
+		// the frame was taken (its tile kept the last picture): the
+		// recorder pulls it again and the clip has what comes from now,
+		// or is filed incomplete saying why.
+		s.opts.Log.Warn().Str("finding", id).Str("camera", key.String()).Msg("re-check on a stream the console no longer receives: the clip starts now")
+		return &recheckFrame{key: key, observedAt: s.opts.Now()}, nil
 	}
 	at, err := s.opts.Frames.Locate(key, time.Duration(*in.PTS)*time.Microsecond)
 	if err != nil {

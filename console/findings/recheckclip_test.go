@@ -21,8 +21,8 @@ import (
 // screen, as a flag does, and keeps it as that re-check's: a finding
 // reopened and then verified keeps both clips, each queued for the relay
 // once filed, after the change it documents. A camera that is not the
-// finding's site's, not pulled, or named without its frame is refused
-// with nothing changed.
+// finding's site's, not the relay's, or named without its frame is
+// refused with nothing changed.
 func TestRecheckRecordsItsClip(t *testing.T) {
 	r := findingstest.New(t, findingstest.Options{})
 	v := r.Watch(t, findingstest.Doff1, findingstest.ClipBefore+time.Second)
@@ -41,7 +41,7 @@ func TestRecheckRecordsItsClip(t *testing.T) {
 		want   refusal
 	}{
 		{"another site's camera", func(in *findings.Recheck) { in.Camera = "site-02/doff1" }, refusal{fault.Invalid, "invalid_field", "camera"}},
-		{"camera not pulled", func(in *findings.Recheck) { in.Camera = "site-01/doff2" }, refusal{fault.Conflict, "camera_not_pulled", "camera"}},
+		{"unknown camera", func(in *findings.Recheck) { in.Camera = "site-01/nope" }, refusal{fault.Invalid, "unknown_camera", "camera"}},
 		{"bad stream", func(in *findings.Recheck) { in.Stream = "hd" }, refusal{fault.Invalid, "invalid_field", "stream"}},
 		{"no pts", func(in *findings.Recheck) { in.PTS = nil }, refusal{fault.Invalid, "invalid_field", "pts_us"}},
 		{"a frame without its camera", func(in *findings.Recheck) { in.Camera = "" }, refusal{fault.Invalid, "invalid_field", "camera"}},
@@ -110,6 +110,28 @@ func TestRecheckRecordsItsClip(t *testing.T) {
 		}
 		ev.File.Close()
 	}
+	// A re-check on a camera the console no longer receives (doff2 is
+	// offline: its tile would keep its last picture) is not refused: its
+	// clip is filed incomplete, saying why.
+	g := r.Create(t, "未戴护目镜", 48*time.Hour)
+	r.Rectified(t, g, 11)
+	us := frame.PTS.Microseconds()
+	other, err := r.Findings.Verify(ctx, g.ID, findings.Recheck{Note: "seen on doff2", Camera: "site-01/doff2", Stream: "main", PTS: &us})
+	if err != nil || other.Status != "verified" {
+		t.Fatalf("a re-check on a camera not received: %v %+v", err, other)
+	}
+	eventually.True(t, findingstest.ClipAfter+findingstest.Within, "the clip of the re-check on doff2 filed", func() bool {
+		got, err := r.Store.Get(ctx, g.ID)
+		if err != nil || len(got.Rechecks) != 1 || got.Rechecks[0].Clip == nil {
+			t.Fatalf("re-checks of the finding verified on doff2: %+v %v", got.Rechecks, err)
+		}
+		return got.Rechecks[0].Clip.State == "incomplete"
+	})
+	if n := findingstest.Count(t, r.DB(t), `SELECT count(*) FROM finding_events WHERE finding_id = ? AND action = 'recheck_clip_incomplete'
+		AND json_extract(detail, '$.reason') != ''`, g.ID); n != 1 {
+		t.Errorf("%d history entries saying why the clip on doff2 is incomplete, want 1", n)
+	}
+
 	if first.Clip.File == second.Clip.File {
 		t.Errorf("both re-checks have the clip %s", first.Clip.File)
 	}
