@@ -66,6 +66,25 @@ type benchStep struct {
 	// Gap: the longest time between two pictures of the new stream in the
 	// two seconds after its first.
 	Gap float64 `json:"gap"`
+	// The steps to the first picture, from the keydown: the new stream's
+	// player started, its socket open, its first unit in, its first frame
+	// out of the decoder (TileStats' timeline).
+	Started float64 `json:"started"`
+	Opened  float64 `json:"opened"`
+	Unit    float64 `json:"unit"`
+	Decoded float64 `json:"decoded"`
+	// Warm: the socket was open before the key (player/warm.ts).
+	Warm bool `json:"warm"`
+}
+
+// String says where a step's time went.
+func (s benchStep) String() string {
+	warm := "cold"
+	if s.Warm {
+		warm = "warm"
+	}
+	return fmt.Sprintf("drawn %.0f ms (%s socket: player %.0f, open %.0f, first unit %.0f, decoded %.0f), longest gap %.0f ms",
+		s.Drawn, warm, s.Started, s.Opened, s.Unit, s.Decoded, s.Gap)
 }
 
 // stepJS reads a key press's outcome on tile once its stream (camera and
@@ -81,8 +100,9 @@ const stepJS = `((tile, camera, stream, focus) => {
   const seen = b.draws.filter((t) => t >= first - 20 && t <= first + 2000);
   let gap = 0;
   for (let i = 1; i < seen.length; i++) gap = Math.max(gap, seen[i] - seen[i - 1]);
-  const drawn = st.firstDrawnAt - b.key;
-  return {shown: focus ? b.enlargedAt - b.key : drawn, drawn, gap};
+  const drawn = st.firstDrawnAt - b.key, since = (t) => (t ? t - b.key : -1);
+  return {shown: focus ? b.enlargedAt - b.key : drawn, drawn, gap, started: since(st.startedAt), opened: since(st.openedAt),
+    unit: since(st.firstUnitAt), decoded: since(st.firstDecodedAt), warm: !!st.warm};
 })`
 
 // startDemo starts the demo relay and sitesim as `make demo` does (its
@@ -102,12 +122,8 @@ func startDemo(tb testing.TB, ctx context.Context, sites, cameras int) string {
 		tb.Fatalf("starting sitesim: %v", err)
 	}
 	tb.Cleanup(func() { sim.Close() })
-	opts := console.Options{RelayURL: r.URL(), User: creds.User, Password: creds.Password, DataDir: tb.TempDir(), Log: testLogger(tb)}
 	// Another build of the view, to measure it against this one (docs/PERFORMANCE.md).
-	if dist := os.Getenv("QLY_VIEW_DIST"); dist != "" {
-		opts.Assets = os.DirFS(dist)
-	}
-	_, pageURL := serveConsole(tb, ctx, opts)
+	_, pageURL := serveConsole(tb, ctx, viewConsole(tb, console.Options{RelayURL: r.URL(), User: creds.User, Password: creds.Password, DataDir: tb.TempDir(), Log: testLogger(tb)}))
 	return pageURL
 }
 
@@ -197,7 +213,7 @@ func BenchmarkViewFocus(b *testing.B) {
 					b.Fatal(err)
 				}
 				s := awaitStep(b, bctx, tile, cam, "main", true)
-				b.Logf("%s %s: shown %.0f ms, main drawn %.0f ms, longest gap %.0f ms (load %s)", tile, cam, s.Shown, s.Drawn, s.Gap, loadAverage())
+				b.Logf("%s %s: shown %.0f ms, main %v (load %s)", tile, cam, s.Shown, s, loadAverage())
 				shown, drawn, gaps = append(shown, s.Shown), append(drawn, s.Drawn), append(gaps, s.Gap)
 				if err := chromedp.Do(bctx, chromedp.KeyEvent(kb.Escape)); err != nil {
 					b.Fatal(err)
@@ -223,7 +239,9 @@ func BenchmarkViewAssign(b *testing.B) {
 		pageURL := startDemo(b, ctx, 3, 4)
 		bctx := newBrowser(b, ctx)
 		openWall(b, bctx, pageURL, 4)
-		var drawn, gaps []float64
+		// A camera whose socket the camera list had opened ahead (warm), and
+		// one it had not (cold: the first ones after the list took the keys).
+		var drawn, gaps, warm, cold []float64
 		for round := 0; round < benchRounds(1); round++ {
 			rows := eval[[]string](b, bctx, `[...document.querySelectorAll('[role=option][data-camera]')].map((r) => r.dataset.camera)`)
 			for _, cam := range rows {
@@ -244,11 +262,19 @@ func BenchmarkViewAssign(b *testing.B) {
 					b.Fatal(err)
 				}
 				s := awaitStep(b, bctx, "tile-1", cam, "sub", false)
+				b.Logf("%s: %v (load %s)", cam, s, loadAverage())
 				drawn, gaps = append(drawn, s.Drawn), append(gaps, s.Gap)
+				if s.Warm {
+					warm = append(warm, s.Drawn)
+				} else {
+					cold = append(cold, s.Drawn)
+				}
 			}
 		}
 		b.Logf("load %s; drawn %v; gaps %v", loadAverage(), drawn, gaps)
 		percentiles(b, "assign", drawn)
+		percentiles(b, "assign-warm", warm)
+		percentiles(b, "assign-cold", cold)
 		percentiles(b, "gap", gaps)
 		cancel()
 	}
@@ -257,44 +283,84 @@ func BenchmarkViewAssign(b *testing.B) {
 // BenchmarkViewColdStart opens the console in a new tab with nothing saved
 // (a first wall of every camera on 16 tiles) and times from the page's
 // start (performance.timeOrigin) to the last tile's first frame; the tab
-// is closed and the console's streams stop before the next round. The demo
-// relay's twelve cameras (three sites of four, all it declares: a fourth
-// site's publisher is refused) on a 16-tile wall.
+// is closed and the console's streams stop before the next round. Sixteen
+// cameras (four sites of four, a relay configured as a city runs one) at
+// the demo's pictures (sitesim's defaults, as for the other two). Where the
+// time went: the first tile's player started (the wall up: the page's
+// script, the bootstrap, the sign-in and the camera list before it), the
+// first socket open, the first unit in, and the last tile's first frame.
 func BenchmarkViewColdStart(b *testing.B) {
+	const tiles = 16
 	for i := 0; i < b.N; i++ {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
-		pageURL := startDemo(b, ctx, 3, 4)
+		c := startCity(b, ctx, 4, 4, demoPictures)
+		_, pageURL := serveConsole(b, ctx, viewConsole(b, console.Options{RelayURL: c.relay.URL(), User: c.user, Password: c.password, DataDir: b.TempDir(), Log: testLogger(b)}))
 		browser := newBrowser(b, ctx)
 		if err := chromedp.Do(browser); err != nil {
 			b.Fatal(err)
 		}
-		var cold []float64
+		var cold, wallUp, opened, unit []float64
 		for round := 0; round < benchRounds(3); round++ {
 			tab, closeTab := chromedp.NewContext(browser)
 			if err := chromedp.Do(tab, chromedp.Navigate(pageURL+"&grid=16")); err != nil {
 				b.Fatal(err)
 			}
-			var last float64
-			waitFor(b, "twelve tiles drawing", 60*time.Second, func() (bool, string) {
-				times := eval[[]float64](b, tab, `Object.values((window.__qly && window.__qly.tiles) || {}).map((s) => s.firstDrawnAt || 0)`)
+			type timeline struct{ Started, Opened, Unit, Drawn float64 }
+			var t []timeline
+			waitFor(b, "sixteen tiles drawing", 90*time.Second, func() (bool, string) {
+				t = eval[[]timeline](b, tab, `Object.values((window.__qly && window.__qly.tiles) || {}).map((s) => ({started: s.startedAt, opened: s.openedAt, unit: s.firstUnitAt, drawn: s.firstDrawnAt || 0}))`)
 				n := 0
-				for _, t := range times {
-					if t > 0 {
+				for _, x := range t {
+					if x.Drawn > 0 {
 						n++
-						last = max(last, t)
 					}
 				}
-				return n >= 12, fmt.Sprintf("%d tiles drawing", n)
+				return n >= tiles, fmt.Sprintf("%d tiles drawing", n)
 			})
+			first := func(f func(timeline) float64) float64 {
+				m := math.Inf(1)
+				for _, x := range t {
+					if v := f(x); v > 0 {
+						m = min(m, v)
+					}
+				}
+				return m
+			}
+			last := 0.0
+			for _, x := range t {
+				last = max(last, x.Drawn)
+			}
 			cold = append(cold, last)
+			wallUp = append(wallUp, first(func(x timeline) float64 { return x.Started }))
+			opened = append(opened, first(func(x timeline) float64 { return x.Opened }))
+			unit = append(unit, first(func(x timeline) float64 { return x.Unit }))
+			b.Logf("round %d: wall up %.0f ms, first socket open %.0f ms, first unit %.0f ms, last tile drawn %.0f ms (load %s)",
+				round+1, wallUp[round], opened[round], unit[round], last, loadAverage())
 			eval[bool](b, tab, `(localStorage.clear(), true)`)
 			closeTab()
 			time.Sleep(3 * time.Second) // the console ends the streams nobody watches
 		}
 		b.Logf("load %s; cold start %v", loadAverage(), cold)
 		percentiles(b, "cold", cold)
+		percentiles(b, "wall-up", wallUp)
+		percentiles(b, "first-unit", unit)
 		cancel()
 	}
+}
+
+// demoPictures gives a simulator the demo's pictures (sitesim's defaults:
+// 640x360 main, 320x180 sub, 15 fps, a keyframe every 2 s).
+func demoPictures(o *sitesim.Options) {
+	o.FPS, o.GOP, o.Width, o.Height, o.SubWidth, o.SubHeight = 0, 0, 0, 0, 0, 0
+}
+
+// viewConsole serves QLY_VIEW_DIST, another build of the view, when set.
+func viewConsole(tb testing.TB, opts console.Options) console.Options {
+	tb.Helper()
+	if dist := os.Getenv("QLY_VIEW_DIST"); dist != "" {
+		opts.Assets = os.DirFS(dist)
+	}
+	return opts
 }
 
 // benchRounds is QLY_BENCH_ROUNDS, or n: more rounds on a quiet machine.

@@ -34,8 +34,10 @@ type city struct {
 }
 
 // startCity writes the relay's configuration (users and sites with their
-// publish token, loopback-only ICE) and starts the relay and the simulator.
-func startCity(t testing.TB, ctx context.Context, sites, cameras int) *city {
+// publish token, loopback-only ICE) and starts the relay and the simulator,
+// whose small pictures tune may change (the view's benchmarks take the
+// demo's).
+func startCity(t testing.TB, ctx context.Context, sites, cameras int, tune ...func(*sitesim.Options)) *city {
 	t.Helper()
 	dir := t.TempDir()
 	const user, password, token = "duty", "correct horse battery", "e2e-publish-token"
@@ -80,11 +82,15 @@ func startCity(t testing.TB, ctx context.Context, sites, cameras int) *city {
 	t.Cleanup(func() { c.relay.Close() })
 	// Small pictures at a modest rate: sixteen encoders share two cores
 	// with the relay, the console and the browser.
-	c.sim, err = sitesim.Start(ctx, sitesim.Options{
+	simOpts := sitesim.Options{
 		RelayURL: c.relay.URL(), Token: token, Sites: sites, Cameras: cameras,
 		FPS: 10, GOP: time.Second, Width: 320, Height: 180, SubWidth: 160, SubHeight: 90,
 		Log: testLogger(t),
-	})
+	}
+	for _, f := range tune {
+		f(&simOpts)
+	}
+	c.sim, err = sitesim.Start(ctx, simOpts)
 	if err != nil {
 		t.Fatalf("starting sitesim: %v", err)
 	}

@@ -12,13 +12,15 @@ export interface SocketLike {
   onclose: Listener<{ code: number; reason: string }> | null
   onerror: Listener<unknown> | null
   close(code?: number, reason?: string): void
+  /** Set on a socket that was open before it was asked for (player/warm.ts). */
+  readonly warm?: boolean
 }
 
 export type OpenSocket = () => SocketLike
 
 export interface ConnectionEvents {
-  /** A new socket is open: what the previous one sent no longer applies. */
-  open(): void
+  /** A new socket is open: what the previous one sent no longer applies. warm: it was opened ahead (player/warm.ts). */
+  open(warm: boolean): void
   message(m: Message): void
   /** The socket is gone; the next attempt follows in retryInMs. */
   lost(info: { code: number; reason: string; attempt: number; retryInMs: number }): void
@@ -72,7 +74,7 @@ export class Connection {
     this.socket = s
     let heard = false
     s.onopen = () => {
-      if (this.socket === s) this.events.open()
+      if (this.socket === s) this.events.open(s.warm === true)
     }
     s.onmessage = (ev) => {
       if (this.socket !== s) return

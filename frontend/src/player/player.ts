@@ -96,6 +96,7 @@ export class Player {
       stats: this.stats,
       window: this.window,
       output: (frame) => {
+        this.stats.firstDecodedAt ||= performance.now()
         // A catch-up frame is one the console had before this connection:
         // not a sign of life.
         const replayed = this.presenter.isCatchUp(frame.timestamp)
@@ -111,7 +112,11 @@ export class Player {
     this.connection = new Connection(
       opts.open,
       {
-        open: () => {
+        open: (warm) => {
+          if (this.stats.connects === 0) {
+            this.stats.openedAt = performance.now()
+            this.stats.warm = warm
+          }
           this.stats.connects++
           this.decoder.resync()
           this.pictures.reset()
@@ -150,6 +155,7 @@ export class Player {
    * player this one takes over from, if any (see onFirstFrame).
    */
   start(): void {
+    this.stats.startedAt = performance.now()
     if (!this.opts.takingOver) registerTile(this.opts.tileId, this.stats)
     this.connection.start()
     this.ticker = setInterval(() => this.tick(), tickMs)
@@ -175,6 +181,7 @@ export class Player {
   private onMessage(m: Message): void {
     switch (m.kind) {
       case 'unit':
+        this.stats.firstUnitAt ||= performance.now()
         this.stats.bytesReceived += m.data.byteLength
         this.bytes.add(performance.now(), m.data.byteLength)
         this.presenter.pushed(m.pts, m.catchUp)

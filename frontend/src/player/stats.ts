@@ -22,8 +22,20 @@ export interface TileStats {
   framesRendered: number
   /** Decoded but replaced by a newer frame before the next repaint, or decoded only to catch up. */
   framesNotDrawn: number
-  /** performance.now() when this stream's first frame was drawn; 0 before. For the view's timing benchmark. */
+  /**
+   * performance.now() at the steps to this stream's first picture, 0 before
+   * each: the player started, its first socket open, the first unit in, the
+   * first frame out of the decoder, the first frame drawn. For the view's
+   * timing benchmark (e2e/view_bench_test.go), which splits a key press's
+   * time with them.
+   */
+  startedAt: number
+  openedAt: number
+  firstUnitAt: number
+  firstDecodedAt: number
   firstDrawnAt: number
+  /** The first socket was a warm one (player/warm.ts): the console's source was pulling already. */
+  warm: boolean
   /** PTS (µs) of the frame on the canvas; -1 before the first. Never goes back on one connection. */
   drawnPts: number
   decodeErrors: number
@@ -52,7 +64,12 @@ export function newStats(camera: string, stream: string): TileStats {
     framesDropped: 0,
     framesRendered: 0,
     framesNotDrawn: 0,
+    startedAt: 0,
+    openedAt: 0,
+    firstUnitAt: 0,
+    firstDecodedAt: 0,
     firstDrawnAt: 0,
+    warm: false,
     drawnPts: -1,
     decodeErrors: 0,
     invalidMessages: 0,

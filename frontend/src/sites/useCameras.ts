@@ -39,6 +39,8 @@ export interface CameraFeedOptions {
    * so what they would have said is read afresh.
    */
   streamOpened?(): void
+  /** The list asked for already (with the bootstrap), taken instead of asking again; asked again if it failed. */
+  first?: Promise<Camera[]>
 }
 
 const sessionCodes = new Set(['session_expired', 'signed_out'])
@@ -66,9 +68,9 @@ export function useCameras(api: ApiClient, opts: CameraFeedOptions): CameraFeed 
     error.value = undefined
   }
 
-  async function load(): Promise<void> {
+  async function load(first?: Promise<Camera[]>): Promise<void> {
     try {
-      take(await api.cameras())
+      take(await (first ? first.catch(() => api.cameras()) : api.cameras()))
     } catch (err) {
       const e = err instanceof ApiError ? err : new ApiError(0, 'internal', String(err))
       if (e.status === 401 && sessionCodes.has(e.code)) endSession(e.code)
@@ -110,7 +112,7 @@ export function useCameras(api: ApiClient, opts: CameraFeedOptions): CameraFeed 
     opts.events ?? {},
   )
 
-  void load()
+  void load(opts.first)
   stream.start()
   onBeforeUnmount(() => {
     stream.stop()
