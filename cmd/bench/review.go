@@ -261,8 +261,8 @@ func timeCase(ctx context.Context, rv *review.Store, sup auth.Principal, rc revi
 	return res, nil
 }
 
-// explain prints the plans of the case's count and of its first page in
-// the default order, from the filter's Where as the list runs it.
+// explain prints the plans of the case's count and of its first page,
+// the queries the list runs (review.Store.Queries).
 func explain(ctx context.Context, db *sql.DB, rv *review.Store, w io.Writer, rc reviewCase, now time.Time, loc *time.Location) error {
 	q, _ := url.ParseQuery(rc.query)
 	p, err := review.ParsePage(q)
@@ -273,17 +273,15 @@ func explain(ctx context.Context, db *sql.DB, rv *review.Store, w io.Writer, rc 
 	if err != nil {
 		return err
 	}
-	where, args := rv.Where(f)
-	order := map[string]string{
-		"-observed_at": "f.observed_at DESC, f.id DESC", "observed_at": "f.observed_at, f.id",
-		"deadline": "f.deadline, f.id", "-deadline": "f.deadline DESC, f.id DESC",
-		"severity": "CASE f.severity WHEN 'critical' THEN '0' WHEN 'major' THEN '1' ELSE '2' END, f.observed_at DESC, f.id DESC",
-		"site":     "f.site_id, f.observed_at DESC, f.id DESC",
-	}[p.Sort]
-	for _, query := range []string{
-		`SELECT count(*) FROM findings f WHERE ` + where,
-		`SELECT f.id FROM findings f WHERE ` + where + ` ORDER BY ` + order + ` LIMIT 51`,
-	} {
+	count, countArgs, page, pageArgs, err := rv.Queries(ctx, f, p)
+	if err != nil {
+		return fmt.Errorf("explaining %s: %w", rc.name, err)
+	}
+	for _, qa := range []struct {
+		query string
+		args  []any
+	}{{count, countArgs}, {page, pageArgs}} {
+		query, args := qa.query, qa.args
 		fmt.Fprintf(w, "    %s\n", query)
 		rows, err := db.QueryContext(ctx, `EXPLAIN QUERY PLAN `+query, args...)
 		if err != nil {

@@ -154,44 +154,7 @@ func listAll(t *testing.T, fx *fixture, f review.Filter, p review.Page) ([]strin
 // Every order lists every finding once, page after page, in that order.
 func TestListPagesInEachOrder(t *testing.T) {
 	fx := newFixture(t, 90)
-	rank := map[string]int{"critical": 0, "major": 1, "minor": 2}
-	cmpObserved := func(a, b model) int {
-		if c := a.observed.Compare(b.observed); c != 0 {
-			return c
-		}
-		return strings.Compare(a.id, b.id)
-	}
-	cases := []struct {
-		sort string
-		cmp  func(a, b model) int
-	}{
-		{"-observed_at", func(a, b model) int { return -cmpObserved(a, b) }},
-		{"observed_at", cmpObserved},
-		{"deadline", func(a, b model) int {
-			if c := a.deadline.Compare(b.deadline); c != 0 {
-				return c
-			}
-			return strings.Compare(a.id, b.id)
-		}},
-		{"-deadline", func(a, b model) int {
-			if c := b.deadline.Compare(a.deadline); c != 0 {
-				return c
-			}
-			return strings.Compare(b.id, a.id)
-		}},
-		{"severity", func(a, b model) int {
-			if c := rank[a.severity] - rank[b.severity]; c != 0 {
-				return c
-			}
-			return -cmpObserved(a, b)
-		}},
-		{"site", func(a, b model) int {
-			if c := strings.Compare(a.site, b.site); c != 0 {
-				return c
-			}
-			return -cmpObserved(a, b)
-		}},
-	}
+	cases := modelOrders
 	for _, c := range cases {
 		t.Run(c.sort, func(t *testing.T) {
 			models := slices.Clone(fx.models)

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"net/url"
 	"strconv"
 	"strings"
@@ -89,10 +90,25 @@ func ParsePage(q url.Values) (Page, error) {
 	return p, nil
 }
 
-// cursor is where a page ended: the sort it was in and its last row's keys.
+// cursor is where a page ended: the sort it was in and its last row's
+// keys, and the filter's total as the first page counted it, which the
+// next pages answer again rather than count a broad filter's hundreds of
+// thousands of rows for each (0: a cursor of before it was carried, the
+// next page counts).
 type cursor struct {
-	Sort string   `json:"s"`
-	Keys []string `json:"k"`
+	Sort  string   `json:"s"`
+	Keys  []string `json:"k"`
+	Total int      `json:"t,omitempty"`
+	// Of is the filter the total is of (filterMark): a cursor given with
+	// another filter pages on but counts again.
+	Of string `json:"f,omitempty"`
+}
+
+// filterMark names a filter in a cursor, short.
+func filterMark(f Filter) string {
+	h := fnv.New64a()
+	h.Write([]byte(f.String()))
+	return strconv.FormatUint(h.Sum64(), 36)
 }
 
 func encodeCursor(c cursor) string {
@@ -147,36 +163,29 @@ func (s *Store) List(ctx context.Context, by auth.Principal, f Filter, p Page) (
 }
 
 func (s *Store) list(ctx context.Context, f Filter, p Page, keys []sortKey) (wire.ReviewPage, error) {
-	where, args := f.where()
 	page := wire.ReviewPage{Items: []wire.ReviewItem{}}
-	count := `SELECT count(*) FROM findings f WHERE ` + where
-	if len(args) == 0 && where == everything {
-		count = `SELECT count(*) FROM findings` // no WHERE: SQLite counts the table's pages, not its rows
-	}
-	if err := s.db.QueryRowContext(ctx, count, args...).Scan(&page.Total); err != nil {
-		return wire.ReviewPage{}, fmt.Errorf("counting the review list (%s): %w", f.describe(), err)
-	}
-	if walk, err := s.walkInOrder(ctx, p, page.Total); err != nil {
-		return wire.ReviewPage{}, err
-	} else if walk {
-		where = `+(` + where + `)`
-	}
-	cols := make([]string, len(keys))
-	order := make([]string, len(keys))
-	for i, k := range keys {
-		cols[i] = k.expr
-		order[i] = k.expr + map[bool]string{true: " DESC", false: " ASC"}[k.desc]
-	}
+	var c cursor
 	if p.After != "" {
-		c, err := decodeCursor(p.Sort, p.After)
-		if err != nil {
+		var err error
+		if c, err = decodeCursor(p.Sort, p.After); err != nil {
 			return wire.ReviewPage{}, err
 		}
-		cond, cargs := after(keys, c.Keys)
-		where, args = where+` AND `+cond, append(args, cargs...)
 	}
-	rows, err := s.db.QueryContext(ctx, `SELECT `+strings.Join(cols, ", ")+` FROM findings f WHERE `+where+
-		` ORDER BY `+strings.Join(order, ", ")+` LIMIT ?`, append(args, p.Limit+1)...)
+	mark := filterMark(f)
+	if c.Of == mark {
+		page.Total = c.Total
+	}
+	if page.Total == 0 {
+		count, args := countQuery(f)
+		if err := s.db.QueryRowContext(ctx, count, args...).Scan(&page.Total); err != nil {
+			return wire.ReviewPage{}, fmt.Errorf("counting the review list (%s): %w", f.describe(), err)
+		}
+	}
+	query, args, err := s.pageQuery(ctx, f, p, keys, page.Total, c)
+	if err != nil {
+		return wire.ReviewPage{}, err
+	}
+	rows, err := s.db.QueryContext(ctx, query, args...)
 	if err != nil {
 		return wire.ReviewPage{}, fmt.Errorf("listing the review (%s): %w", f.describe(), err)
 	}
@@ -193,7 +202,7 @@ func (s *Store) list(ctx context.Context, f Filter, p Page, keys []sortKey) (wir
 			return wire.ReviewPage{}, fmt.Errorf("listing the review: %w", err)
 		}
 		if len(ids) == p.Limit {
-			page.Next = encodeCursor(cursor{Sort: p.Sort, Keys: last})
+			page.Next = encodeCursor(cursor{Sort: p.Sort, Keys: last, Total: page.Total, Of: mark})
 			break
 		}
 		ids, last = append(ids, vals[len(vals)-1]), vals
@@ -208,10 +217,79 @@ func (s *Store) list(ctx context.Context, f Filter, p Page, keys []sortKey) (wir
 	return page, nil
 }
 
-// walked are the orders an index keeps findings in (migrations 0014 and
-// 0018: findings_observed, findings_deadline, findings_severity_order,
-// findings_site_order).
+// countQuery is the query of f's total.
+func countQuery(f Filter) (string, []any) {
+	where, args := f.where()
+	if len(args) == 0 && where == everything {
+		return `SELECT count(*) FROM findings`, nil // no WHERE: SQLite counts the table's pages, not its rows
+	}
+	return `SELECT count(*) FROM findings f WHERE ` + where, args
+}
+
+// pageQuery is the query of p's keys (the id last) in f, total of them,
+// after c's row.
+func (s *Store) pageQuery(ctx context.Context, f Filter, p Page, keys []sortKey, total int, c cursor) (string, []any, error) {
+	where, args := f.where()
+	from := `findings f`
+	if walk, err := s.walkInOrder(ctx, f, p, total); err != nil {
+		return "", nil, err
+	} else if walk {
+		where = `+(` + where + `)`
+		// The findings overdue are among the ~10% not closed: their own
+		// index in the page's order, with the deadline in it, holds them
+		// (at 1M findings 526 ms of CPU walking every finding back to the
+		// old ones overdue). INDEXED BY a partial index wants its
+		// condition seen outside +(…).
+		if idx := openWalked[p.Sort]; idx != "" && f.Overdue != nil && *f.Overdue {
+			from = `findings f INDEXED BY ` + idx
+			where = `f.status NOT IN ('verified', 'withdrawn') AND ` + where
+		}
+	}
+	cols := make([]string, len(keys))
+	order := make([]string, len(keys))
+	for i, k := range keys {
+		cols[i] = k.expr
+		order[i] = k.expr + map[bool]string{true: " DESC", false: " ASC"}[k.desc]
+	}
+	if len(c.Keys) > 0 {
+		cond, cargs := after(keys, c.Keys)
+		where, args = where+` AND `+cond, append(args, cargs...)
+	}
+	return `SELECT ` + strings.Join(cols, ", ") + ` FROM ` + from + ` WHERE ` + where +
+		` ORDER BY ` + strings.Join(order, ", ") + ` LIMIT ?`, append(args, p.Limit+1), nil
+}
+
+// Queries are the count and the first page's query List runs for f and p,
+// with their arguments: what bench review --explain shows the plans of.
+func (s *Store) Queries(ctx context.Context, f Filter, p Page) (count string, countArgs []any, page string, pageArgs []any, err error) {
+	if p.Sort == "" {
+		p.Sort = Sorts[0]
+	}
+	if p.Limit < 1 || p.Limit > MaxLimit {
+		p.Limit = DefaultLimit
+	}
+	keys, ok := sorts[p.Sort]
+	if !ok {
+		return "", nil, "", nil, fault.Field("sort", "%q: want one of %s", p.Sort, strings.Join(Sorts, ", "))
+	}
+	count, countArgs = countQuery(f)
+	var total int
+	if err := s.db.QueryRowContext(ctx, count, countArgs...).Scan(&total); err != nil {
+		return "", nil, "", nil, fmt.Errorf("counting the review list (%s): %w", f.describe(), err)
+	}
+	page, pageArgs, err = s.pageQuery(ctx, f, p, keys, total, cursor{})
+	return count, countArgs, page, pageArgs, err
+}
+
+// walked are the orders an index keeps findings in (migrations 0014,
+// 0018 and 0019: findings_observed, findings_deadline,
+// findings_severity_observed, findings_site_order).
 var walked = map[string]bool{"-observed_at": true, "observed_at": true, "deadline": true, "-deadline": true, "severity": true, "site": true}
+
+// openWalked are the indexes of the findings not closed in a page's order
+// (migrations 0018 and 0019), which an overdue page walks.
+var openWalked = map[string]string{"-observed_at": "findings_open_observed", "observed_at": "findings_open_observed",
+	"deadline": "findings_open_deadline", "-deadline": "findings_open_deadline"}
 
 // maxWalk is about how many findings a page may test, walking its order's
 // index, rather than take the filter's index and sort what it keeps.
@@ -223,9 +301,16 @@ const maxWalk = 20000
 // index whenever it has one (a district's sites, a status) and sorts all
 // it keeps, tens of thousands at a million findings, to return 50. Walking
 // in order, a filter keeping total of n findings finds a page of limit
-// within about limit×n/total.
-func (s *Store) walkInOrder(ctx context.Context, p Page, total int) (bool, error) {
+// within about limit×n/total. A filter with one value of a column whose
+// index is in the list's order (inOrder) is read from that index, and a
+// few outcomes from theirs (fewOutcomes); but overdue findings, old and
+// among the few not closed, are found sooner walking those.
+func (s *Store) walkInOrder(ctx context.Context, f Filter, p Page, total int) (bool, error) {
 	if !walked[p.Sort] || total == 0 {
+		return false, nil
+	}
+	overdueWalk := openWalked[p.Sort] != "" && f.Overdue != nil && *f.Overdue
+	if !overdueWalk && (f.inOrder(p.Sort) || f.fewOutcomes(total)) {
 		return false, nil
 	}
 	var n sql.NullInt64 // the rowids only grow: about the count, at once
@@ -233,6 +318,45 @@ func (s *Store) walkInOrder(ctx context.Context, p Page, total int) (bool, error
 		return false, fmt.Errorf("sizing the findings: %w", err)
 	}
 	return int64(p.Limit)*n.Int64 <= int64(total)*maxWalk, nil
+}
+
+// orderedBy are the filter's parameters whose one value an index keeps in
+// observed_at order (column, observed_at, id): findings_site_order (0018,
+// newest first), findings_template_observed and findings_status_observed
+// (0018), findings_deviation_observed, findings_reviewed and
+// findings_outcomes_observed (0019; outcome=none: the other outcome
+// filters are several values of outcome_kinds).
+var orderedBy = map[string]func(v string) bool{
+	"site":      func(string) bool { return true },
+	"template":  func(string) bool { return true },
+	"status":    func(string) bool { return true },
+	"deviation": func(string) bool { return true },
+	"reviewed":  func(string) bool { return true },
+	"outcome":   func(v string) bool { return v == OutcomeNone },
+}
+
+// inOrder tells whether one of f's conditions is one value of a parameter
+// in orderedBy and the sort is by observed_at: SQLite reads that index in
+// the page's order, testing the rest, and stops at the page's end.
+func (f Filter) inOrder(sort string) bool {
+	if sort != "-observed_at" && sort != "observed_at" {
+		return false
+	}
+	for k, vs := range f.Query() {
+		if ok := orderedBy[k]; ok != nil && len(vs) == 1 && !strings.Contains(vs[0], ",") && ok(vs[0]) {
+			return true
+		}
+	}
+	return false
+}
+
+// fewOutcomes tells whether f is outcomes of some kinds alone, a few
+// thousand at a million findings: their index (outcome_kinds, observed_at,
+// id) holds each with its keys, read and sorted in a few milliseconds,
+// where walking the list's order reads ~140 findings for each one kept.
+func (f Filter) fewOutcomes(total int) bool {
+	q := f.Query()
+	return len(q) == 1 && len(f.Outcomes) > 0 && f.Outcomes[0] != OutcomeAny && f.Outcomes[0] != OutcomeNone && total <= maxWalk
 }
 
 // after is the condition of the rows after the cursor's in keys' order.
@@ -337,7 +461,7 @@ func (s *Store) items(ctx context.Context, ids []string) ([]wire.ReviewItem, err
 	if err != nil {
 		return nil, err
 	}
-	err = s.each(ctx, `SELECT f.id FROM findings f WHERE f.id IN `+marks+` AND `+repeatSQL, append(args, repeatArgs(repeatDays)...), func(scan func(...any) error) error {
+	err = s.each(ctx, `SELECT f.id FROM findings f WHERE f.id IN `+marks+` AND f.repeat_gap_ms <= ?`, append(args, repeatDays*dayMillis), func(scan func(...any) error) error {
 		var id string
 		if err := scan(&id); err != nil {
 			return err

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -162,9 +163,15 @@ func (f *filler) fill(ctx context.Context, sum *Summary) (err error) {
 var filled = []string{"findings", "finding_events", "finding_evidence", "runs", "run_events", "run_steps", "run_findings",
 	"review_marks", "review_comments", "review_outcomes"}
 
+// triggerIndexes are the indexes the migrations' triggers seek by
+// (0019: a finding's nearest of the same deviation at its site), which
+// the fill's inserts fire: without them each insert would read the whole
+// table.
+var triggerIndexes = []string{"findings_repeat", "findings_repeat_live"}
+
 // dropIndexes drops the declared indexes of the tables the fill writes
 // (their owners' migrations made them), returning the statements that
-// make them again. The keys' own indexes stay.
+// make them again. The keys' own indexes and triggerIndexes stay.
 func (f *filler) dropIndexes(ctx context.Context) ([]string, error) {
 	rows, err := f.tx.QueryContext(ctx, `SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL
 		AND tbl_name IN (?`+strings.Repeat(", ?", len(filled)-1)+`) ORDER BY name`, anys(filled)...)
@@ -184,12 +191,17 @@ func (f *filler) dropIndexes(ctx context.Context) ([]string, error) {
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("filling the record: reading the indexes: %w", err)
 	}
-	for _, name := range names {
+	var again []string
+	for i, name := range names {
+		if slices.Contains(triggerIndexes, name) {
+			continue
+		}
+		again = append(again, sqls[i])
 		if _, err := f.tx.ExecContext(ctx, `DROP INDEX "`+name+`"`); err != nil {
 			return nil, fmt.Errorf("filling the record: dropping index %s: %w", name, err)
 		}
 	}
-	return sqls, nil
+	return again, nil
 }
 
 func anys(ss []string) []any {
