@@ -124,9 +124,9 @@ func clipSlices(t *testing.T, b []byte) (frames int, slices [][32]byte) {
 }
 
 // checkClipOf fails unless the clip b is of the camera whose slices are
-// want and of none of others: at least half its slices are want's (the
-// bridge was opened before the clip's pre-roll began, give or take the
-// test's own pace), and none another camera's.
+// want and of none of others: none of its slices is another camera's, and
+// at least half are want's (the bridge is opened long before the clip's
+// pre-roll; a bridge behind the live edge may skip some pictures).
 func checkClipOf(t *testing.T, what string, b []byte, want *nalSet, others map[string]*nalSet) {
 	t.Helper()
 	frames, slices := clipSlices(t, b)

@@ -61,6 +61,9 @@ func TestSharedFindings(t *testing.T) {
 	one := room.startConsole(t, creds.User)
 	two := room.startConsole(t, nextShift)
 	a, b := room.open(one), room.open(two)
+	// What each camera sends console 2, from long before B's re-check: the
+	// clip's pictures are to be doff1's.
+	doff1, doff2 := bridgeSlices(t, two, "site-01/doff1"), bridgeSlices(t, two, "site-01/doff2")
 	visible := func(t *testing.T, bctx context.Context, what, css string) {
 		t.Helper()
 		wctx, cancel := context.WithTimeout(bctx, 15*time.Second)
@@ -91,11 +94,7 @@ func TestSharedFindings(t *testing.T) {
 		jsTrue(t, site, "the photo on the site's page", 10*time.Second, `document.querySelectorAll('img.photo').length === 1`)
 	})
 
-	// What each camera sends console 2, from before B's re-check: the
-	// clip's pictures are to be doff1's.
-	var doff1, doff2 *nalSet
 	step(t, "officer B on console 2 finds it in 待回头看 with A's name and the site's photo", func(t *testing.T) {
-		doff1, doff2 = bridgeSlices(t, two, "site-01/doff1"), bridgeSlices(t, two, "site-01/doff2")
 		tile := liveTile(t, b, "site-01/doff1")
 		drawnFor(t, b, tile, time.Second)
 		pressKeys(t, b, "opening the findings panel", "r")
@@ -155,6 +154,18 @@ func TestSharedFindings(t *testing.T) {
 			`(() => { const i = document.querySelector('[data-rechecks] img'); return !!i && i.complete && i.naturalWidth > 0; })()`)
 		jsTrue(t, b, "the re-check's clip in the finding, beside its snapshot", 20*time.Second,
 			`(() => { const v = document.querySelector('[data-rechecks] [data-recheck] video[data-evidence="recheck-clip"]'); return !!v && v.readyState >= 1 && v.videoWidth === 320 && v.duration > 0; })()`)
+		// And from the history entry of B's verify, full size.
+		jsTrue(t, b, "the clip offered on the verify's history entry", 10*time.Second,
+			`!!document.querySelector('[data-history] [data-action="verified"] [data-history-clip]')`)
+		if err := chromedp.Do(b, chromedp.Click(chromedp.CSS(`[data-history] [data-action="verified"] [data-history-clip]`))); err != nil {
+			t.Fatal(err)
+		}
+		jsTrue(t, b, "the re-check's clip full size", 10*time.Second,
+			`(() => { const v = document.querySelector('[data-clip-large] video'); return !!v && v.readyState >= 1 && v.videoWidth === 320; })()`)
+		eval[bool](t, b, `(() => { document.querySelector('[data-clip-large]').click(); return true; })()`)
+		if err := chromedp.Do(b, chromedp.WaitNotPresent(chromedp.CSS(`[data-clip-large]`))); err != nil {
+			t.Fatal(err)
+		}
 	})
 
 	step(t, "the site page says verified, by B, with the re-check snapshot and its clip playing", func(t *testing.T) {
