@@ -188,10 +188,14 @@ func TestPublishThenWatch(t *testing.T) {
 	if on := onlineCameras(t, r, token); len(on) != 1 {
 		t.Fatalf("online after republishing: %v", on)
 	}
-	p2.send(t, testUnits[1]) // mid-GOP: not for the viewer
-	p2.send(t, testUnits[0])
+	// A gateway's encoder picks up mid-GOP: a unit before the next
+	// keyframe is not for the viewer. (In presentation order: a unit later
+	// than the keyframe sent before it would map the keyframe onto the
+	// last unit's time.)
+	p2.send(t, testUnits[testGOP-1])
+	p2.send(t, testUnits[testGOP])
 	au = v2.next(t)
-	if !au.Keyframe || !bytes.Equal(idr(au), idr(testUnits[0])) {
+	if !au.Keyframe || !bytes.Equal(idr(au), idr(testUnits[testGOP])) {
 		t.Fatalf("after the publisher's return the viewer got a non-keyframe first (keyframe=%v)", au.Keyframe)
 	}
 	if au.PTS <= last {
