@@ -9,6 +9,8 @@ export interface QlyDebug {
   tiles: Record<string, TileStats>
   wall?: object
   tour?: object
+  /** The cameras whose sub streams are wanted warm (wall/useWarmCameras.ts). */
+  warm?: string[]
   checklist?: object | null
   findings?: object[]
   /** The backend's `findings` events handled, and the ids they named. */

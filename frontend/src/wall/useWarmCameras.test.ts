@@ -10,8 +10,9 @@ function cam(site: string, id: string, state: Camera['state'] = 'online'): Camer
 const cameras = [cam('s1', 'a'), cam('s1', 'b'), cam('s2', 'a'), cam('s2', 'b', 'offline'), cam('s2', 'c'), cam('s3', 'a')]
 
 describe('warmCandidates', () => {
-  it('warms nothing while the officer is not choosing', () => {
+  it('warms nothing while the officer is not choosing, nor for a one-tile wall (its main stream)', () => {
     expect(warmCandidates(cameras, ['s1/a'], 's1/a', false)).toEqual([])
+    expect(warmCandidates(cameras, ['s1/a'], 's1/a', true, 1)).toEqual([])
   })
 
   it('warms the sub streams of online cameras off the wall, the current site first', () => {

@@ -1,11 +1,13 @@
 // Which cameras the officer is likely to put on the wall next, kept warm
 // (player/warm.ts): while the camera list has the keys or the pointer, the
 // sub streams of the cameras in it that are online and not on the wall, the
-// current tile's site first. The relay lets a user hold 32 WHEP sessions
+// current tile's site first. A one-tile wall shows the main stream
+// (VideoWall), about six times a sub stream's bits: none is kept warm. The relay lets a user hold 32 WHEP sessions
 // (docs/SECURITY.md), so warm ones never take the room of the wall's tiles
 // and a focus view's main stream.
 import { computed, onBeforeUnmount, watch, type Ref } from 'vue'
 import { cameraKey, type Camera } from '../api'
+import { debug } from '../player'
 import { WarmSockets, type WarmKey } from '../player/warm'
 
 /** At most this many warm at once. */
@@ -23,11 +25,13 @@ export interface WarmCamerasOptions {
   current: Readonly<Ref<string | null>>
   /** The camera list has the keys or the pointer. */
   choosing: Readonly<Ref<boolean>>
+  /** The wall's grid: 1, 4, 9, 16 or 25 tiles. */
+  grid: Readonly<Ref<number>>
 }
 
 /** The cameras to keep warm, in order of likelihood. */
-export function warmCandidates(cameras: readonly Camera[], tiles: readonly (string | null)[], current: string | null, choosing: boolean): WarmKey[] {
-  if (!choosing) return []
+export function warmCandidates(cameras: readonly Camera[], tiles: readonly (string | null)[], current: string | null, choosing: boolean, grid = 4): WarmKey[] {
+  if (!choosing || grid === 1) return []
   const onWall = new Set(tiles.filter((t): t is string => t !== null))
   const room = Math.max(0, Math.min(maxWarm, relaySessions - spare - onWall.size))
   const site = current?.split('/')[0]
@@ -37,11 +41,20 @@ export function warmCandidates(cameras: readonly Camera[], tiles: readonly (stri
 }
 
 export function useWarmCameras(pool: WarmSockets, opts: WarmCamerasOptions) {
-  const wanted = computed(() => warmCandidates(opts.cameras.value, opts.tiles.value, opts.current.value, opts.choosing.value))
+  const wanted = computed(() => warmCandidates(opts.cameras.value, opts.tiles.value, opts.current.value, opts.choosing.value, opts.grid.value))
   const ids = computed(() => wanted.value.map((k) => k.camera).join(' '))
   // The list of cameras changes with every camera's health: only a change
   // of the cameras wanted opens or releases sockets.
-  watch(ids, () => pool.want(wanted.value), { immediate: true })
+  watch(
+    ids,
+    () => {
+      pool.want(wanted.value)
+      // What is wanted warm now (those let go linger a while), for tests.
+      const d = debug()
+      if (d) d.warm = wanted.value.map((k) => k.camera)
+    },
+    { immediate: true },
+  )
   onBeforeUnmount(() => pool.stop())
   return { wanted }
 }
