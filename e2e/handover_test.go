@@ -123,6 +123,10 @@ func TestHandover(t *testing.T) {
 			chromedp.WaitNotPresent(chromedp.CSS(`[data-overlay="handover-screen"]`))); err != nil {
 			t.Fatalf("confirming: %v", err)
 		}
+		// The keys back with the wall, and the toolbar saying so (it went
+		// on saying "dialog" once the screen was gone).
+		jsTrue(t, b, "the toolbar naming the wall as where the keys are", 10*time.Second,
+			`document.querySelector('[data-keys-in]')?.dataset.keysRegion === 'wall'`)
 		var view wire.HandoverView
 		if status, raw := relayLogin(t, r.URL(), incoming, incomingPassword).do("GET", "/api/v1/handover/current", nil, &view); status != 200 {
 			t.Fatalf("the relay's handover: %d %s", status, raw)

@@ -81,6 +81,13 @@ func (p *sitePhone) reportItem(noticeID, finding string, photo []byte) {
 	if status, page := p.get("/site/notices/" + noticeID); status != http.StatusOK || !strings.Contains(page, "/site/findings/"+finding) {
 		p.t.Fatalf("the site page's notice %s does not list finding %s: %d %s", noticeID, finding, status, page)
 	}
+	p.rectify(finding, photo)
+}
+
+// rectify acknowledges a finding on its site page and reports it
+// rectified with a note and a photo, as the manager does.
+func (p *sitePhone) rectify(finding string, photo []byte) {
+	p.t.Helper()
 	_, page := p.get("/site/findings/" + finding)
 	form := url.Values{"csrf": {pageField(page, "csrf")}, "action_id": {pageField(page, "action_id")}}
 	status, page := p.post("/site/findings/"+finding+"/acknowledge", "application/x-www-form-urlencoded", strings.NewReader(form.Encode()))
