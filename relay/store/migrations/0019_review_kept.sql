@@ -98,20 +98,20 @@ BEGIN
     UPDATE findings SET reviewed = 0 WHERE id = OLD.finding_id;
 END;
 
-CREATE VIEW findings_outcome_kinds AS
-SELECT finding_id, sum(DISTINCT CASE kind WHEN 'notice_issued' THEN 1 WHEN 'rectify_order' THEN 2
-    WHEN 'suspend_order' THEN 4 WHEN 'case_filed' THEN 8 END) AS kinds
-FROM review_outcomes GROUP BY finding_id;
-
+-- A finding's kinds are summed from its own outcomes (their unique index
+-- leads with the finding), not from a view grouping them all: SQLite runs
+-- such a view again for each finding it is asked of.
 CREATE TRIGGER findings_outcome_recorded AFTER INSERT ON review_outcomes
 BEGIN
-    UPDATE findings SET outcome_kinds = coalesce((SELECT kinds FROM findings_outcome_kinds WHERE finding_id = NEW.finding_id), 0)
+    UPDATE findings SET outcome_kinds = (SELECT coalesce(sum(DISTINCT CASE o.kind WHEN 'notice_issued' THEN 1 WHEN 'rectify_order' THEN 2
+        WHEN 'suspend_order' THEN 4 WHEN 'case_filed' THEN 8 END), 0) FROM review_outcomes o WHERE o.finding_id = NEW.finding_id)
     WHERE id = NEW.finding_id;
 END;
 
 CREATE TRIGGER findings_outcome_deleted AFTER DELETE ON review_outcomes
 BEGIN
-    UPDATE findings SET outcome_kinds = coalesce((SELECT kinds FROM findings_outcome_kinds WHERE finding_id = OLD.finding_id), 0)
+    UPDATE findings SET outcome_kinds = (SELECT coalesce(sum(DISTINCT CASE o.kind WHEN 'notice_issued' THEN 1 WHEN 'rectify_order' THEN 2
+        WHEN 'suspend_order' THEN 4 WHEN 'case_filed' THEN 8 END), 0) FROM review_outcomes o WHERE o.finding_id = OLD.finding_id)
     WHERE id = OLD.finding_id;
 END;
 
@@ -119,7 +119,8 @@ END;
 UPDATE findings SET repeat_gap_ms = (SELECT gap_ms FROM findings_repeat_gap WHERE finding_rowid = findings.rowid)
 WHERE deviation <> '';
 UPDATE findings SET reviewed = 1 WHERE id IN (SELECT finding_id FROM review_marks);
-UPDATE findings SET outcome_kinds = (SELECT kinds FROM findings_outcome_kinds k WHERE k.finding_id = findings.id)
+UPDATE findings SET outcome_kinds = (SELECT coalesce(sum(DISTINCT CASE o.kind WHEN 'notice_issued' THEN 1 WHEN 'rectify_order' THEN 2
+        WHEN 'suspend_order' THEN 4 WHEN 'case_filed' THEN 8 END), 0) FROM review_outcomes o WHERE o.finding_id = findings.id)
 WHERE id IN (SELECT finding_id FROM review_outcomes);
 
 -- The filters on them: counts from the index, pages in the list's order.
