@@ -11,7 +11,7 @@ import (
 	"github.com/chromedp/chromedp/kb"
 )
 
-// focusedChart is the chart the keyboard is on ('' when none) and the
+// focusedChart is the chart the keyboard is on (empty when none) and the
 // item its arrows chose.
 type focusedChart struct {
 	Chart  string `json:"chart"`
