@@ -75,6 +75,14 @@ type benchStep struct {
 	Decoded float64 `json:"decoded"`
 	// Warm: the socket was open before the key (player/warm.ts).
 	Warm bool `json:"warm"`
+	// Behind: how far the first picture was behind the newest unit received
+	// then, in ms of stream time (0: the first picture was the newest).
+	Behind float64 `json:"behind"`
+	// Old: how far the first picture was behind the live stream, in ms: the
+	// stream time from it to the picture drawn two seconds on, less the two
+	// seconds (a first picture from a GOP's start, fast-forwarded after, is
+	// old by as much as it was fast-forwarded).
+	Old float64 `json:"old"`
 }
 
 // String says where a step's time went.
@@ -83,8 +91,8 @@ func (s benchStep) String() string {
 	if s.Warm {
 		warm = "warm"
 	}
-	return fmt.Sprintf("drawn %.0f ms (%s socket: player %.0f, open %.0f, first unit %.0f, decoded %.0f), longest gap %.0f ms",
-		s.Drawn, warm, s.Started, s.Opened, s.Unit, s.Decoded, s.Gap)
+	return fmt.Sprintf("drawn %.0f ms, %.0f ms old (%s socket: player %.0f, open %.0f, first unit %.0f, decoded %.0f), longest gap %.0f ms",
+		s.Drawn, s.Old, warm, s.Started, s.Opened, s.Unit, s.Decoded, s.Gap)
 }
 
 // stepJS reads a key press's outcome on tile once its stream (camera and
@@ -102,7 +110,8 @@ const stepJS = `((tile, camera, stream, focus) => {
   for (let i = 1; i < seen.length; i++) gap = Math.max(gap, seen[i] - seen[i - 1]);
   const drawn = st.firstDrawnAt - b.key, since = (t) => (t ? t - b.key : -1);
   return {shown: focus ? b.enlargedAt - b.key : drawn, drawn, gap, started: since(st.startedAt), opened: since(st.openedAt),
-    unit: since(st.firstUnitAt), decoded: since(st.firstDecodedAt), warm: !!st.warm};
+    unit: since(st.firstUnitAt), decoded: since(st.firstDecodedAt), warm: !!st.warm, behind: st.firstBehindMs ?? -1,
+    old: st.firstDrawnPts >= 0 ? (st.drawnPts - st.firstDrawnPts) / 1000 - (performance.now() - first) : -1};
 })`
 
 // startDemo starts the demo relay and sitesim as `make demo` does (its

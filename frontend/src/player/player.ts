@@ -173,6 +173,8 @@ export class Player {
   }
 
   private firstDrawn(): void {
+    this.stats.firstBehindMs = Math.max(0, (this.presenter.newestPts - this.stats.drawnPts) / 1000)
+    this.stats.firstDrawnPts = this.stats.drawnPts
     registerTile(this.opts.tileId, this.stats)
     registerPlayer(this.opts.tileId, this)
     this.opts.onFirstFrame?.()

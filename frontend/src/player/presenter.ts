@@ -43,6 +43,11 @@ export class Presenter {
     this.firstOutAt = undefined
   }
 
+  /** The PTS (µs) of the newest unit received on this connection; -Infinity before the first. */
+  get newestPts(): number {
+    return this.newest
+  }
+
   /** Whether anything was shown on this connection. */
   get started(): boolean {
     return this.shown > -Infinity

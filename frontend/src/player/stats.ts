@@ -34,6 +34,14 @@ export interface TileStats {
   firstUnitAt: number
   firstDecodedAt: number
   firstDrawnAt: number
+  /**
+   * How far the first frame drawn was behind the newest unit received then,
+   * in ms of stream time: 0 when the first picture was the newest; a first
+   * picture of a GOP's start, fast-forwarded after, is up to a GOP behind.
+   */
+  firstBehindMs: number
+  /** The PTS (µs) of the first frame drawn; -1 before. With drawnPts and the times, how old the first picture was. */
+  firstDrawnPts: number
   /** The first socket was a warm one (player/warm.ts): the console's source was pulling already. */
   warm: boolean
   /** PTS (µs) of the frame on the canvas; -1 before the first. Never goes back on one connection. */
@@ -69,6 +77,8 @@ export function newStats(camera: string, stream: string): TileStats {
     firstUnitAt: 0,
     firstDecodedAt: 0,
     firstDrawnAt: 0,
+    firstBehindMs: 0,
+    firstDrawnPts: -1,
     warm: false,
     drawnPts: -1,
     decodeErrors: 0,
