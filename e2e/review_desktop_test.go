@@ -76,4 +76,3 @@ func distinctShades(img image.Image, rect image.Rectangle) int {
 	}
 	return len(seen)
 }
-

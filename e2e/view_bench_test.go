@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
 
@@ -311,6 +312,11 @@ func BenchmarkViewColdStart(b *testing.B) {
 		var cold, wallUp, opened, unit []float64
 		for round := 0; round < benchRounds(3); round++ {
 			tab, closeTab := chromedp.NewContext(browser)
+			// Where the page's main thread went: a socket's open event waits
+			// for the frame before it to end.
+			if _, err := chromedp.Call(tab, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{Source: longFramesScript}); err != nil {
+				b.Fatal(err)
+			}
 			if err := chromedp.Do(tab, chromedp.Navigate(pageURL+"&grid=16")); err != nil {
 				b.Fatal(err)
 			}
@@ -345,6 +351,8 @@ func BenchmarkViewColdStart(b *testing.B) {
 			unit = append(unit, first(func(x timeline) float64 { return x.Unit }))
 			b.Logf("round %d: wall up %.0f ms, first socket open %.0f ms (last %.0f ms), first unit %.0f ms, last tile drawn %.0f ms (load %s)",
 				round+1, wallUp[round], opened[round], lastOpen, unit[round], last, loadAverage())
+			b.Logf("round %d: frames over 50 ms:\n%s\nrequests (start+duration ms): %s", round+1, strings.Join(eval[[]string](b, tab, `window.__longFrames`), "\n"),
+				eval[string](b, tab, `performance.getEntriesByType('resource').map((e) => e.name.replace(/^.*\//, '').slice(0, 40) + ' ' + Math.round(e.startTime) + '+' + Math.round(e.duration)).join('; ')`))
 			eval[bool](b, tab, `(localStorage.clear(), true)`)
 			closeTab()
 			time.Sleep(3 * time.Second) // the console ends the streams nobody watches
@@ -385,3 +393,15 @@ func loadAverage() string {
 	b, _ := os.ReadFile("/proc/loadavg")
 	return strings.Fields(string(b) + " ?")[0]
 }
+
+// longFramesScript keeps the page's long animation frames (Chromium's
+// long-animation-frame entries: over 50 ms) as lines of their start and
+// length, the scripts run in them with what invoked them and their forced
+// layout, and when rendering began.
+const longFramesScript = `window.__longFrames = [];
+new PerformanceObserver((list) => {
+  for (const e of list.getEntries()) {
+    const scripts = e.scripts.map((x) => x.invoker.slice(0, 40) + '@' + x.sourceCharPosition + ' ' + Math.round(x.duration) + ' ms (layout ' + Math.round(x.forcedStyleAndLayoutDuration) + ')')
+    window.__longFrames.push('  ' + Math.round(e.startTime) + '+' + Math.round(e.duration) + ' ms: ' + (scripts.join(', ') || 'no script') + '; rendering from ' + Math.round(e.renderStart))
+  }
+}).observe({ type: 'long-animation-frame', buffered: true })`
