@@ -29,6 +29,8 @@ type Info struct {
 	Duration      time.Duration // of the video in its whole fragments
 	Width, Height int           // of the picture, from the header's SPS
 	Fragments     int
+	Frames        int   // in the whole fragments
+	KeyframeFirst bool  // the first frame is a keyframe: a player can start the clip
 	Bytes         int64 // of the file up to its last whole fragment
 	Cut           int64 // bytes after it: a fragment cut short
 }
@@ -43,6 +45,17 @@ func Inspect(path string) (Info, error) {
 	return info, err
 }
 
+// InspectData says what a clip's bytes hold (a clip fetched from the
+// relay, say), changing nothing.
+func InspectData(data []byte) (Info, error) {
+	info, n, err := inspect(data)
+	if err != nil {
+		return Info{}, err
+	}
+	info.Cut = int64(len(data) - n)
+	return info, nil
+}
+
 // read reads the clip at path and says what it holds, and where its last
 // whole fragment ends (info.Cut bytes follow).
 func read(path string) (info Info, whole int64, err error) {
@@ -50,12 +63,11 @@ func read(path string) (info Info, whole int64, err error) {
 	if err != nil {
 		return Info{}, 0, fmt.Errorf("reading clip: %w", err)
 	}
-	info, n, err := inspect(data)
+	info, err = InspectData(data)
 	if err != nil {
 		return Info{}, 0, err
 	}
-	info.Cut = int64(len(data) - n)
-	return info, int64(n), nil
+	return info, info.Bytes, nil
 }
 
 // Repair reads the clip at path, as the Writer leaves it however it
@@ -141,6 +153,10 @@ func inspect(data []byte) (Info, int, error) {
 			for _, pt := range p.Tracks {
 				t := pt.BaseTime
 				for _, s := range pt.Samples {
+					if info.Frames == 0 {
+						info.KeyframeFirst = !s.IsNonSyncSample
+					}
+					info.Frames++
 					t += uint64(s.Duration)
 				}
 				end = max(end, t)

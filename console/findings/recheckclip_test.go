@@ -1,15 +1,12 @@
 package findings_test
 
 import (
-	"bytes"
 	"encoding/base64"
-	"os"
 	"path/filepath"
 	"testing"
 	"time"
 
-	"github.com/bluenviron/mediacommon/v2/pkg/formats/fmp4"
-
+	"github.com/qianliyan/qianliyan/console/clip"
 	"github.com/qianliyan/qianliyan/console/findings"
 	"github.com/qianliyan/qianliyan/console/findings/findingstest"
 	"github.com/qianliyan/qianliyan/console/store"
@@ -96,12 +93,8 @@ func TestRecheckRecordsItsClip(t *testing.T) {
 		if c.State != "complete" || c.File == "" || c.Width != 320 || c.Height != 240 || c.Duration < findingstest.ClipBefore {
 			t.Fatalf("re-check %d's clip %+v, want a complete 320x240 one of at least the pre-roll", i, c)
 		}
-		data, err := os.ReadFile(filepath.Join(r.DataDir, "evidence", c.File))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if frames := clipFrames(t, data); frames == 0 {
-			t.Fatalf("re-check %d's clip has no frames", i)
+		if info, err := clip.Inspect(filepath.Join(r.DataDir, "evidence", c.File)); err != nil || info.Frames == 0 || !info.KeyframeFirst || info.Cut != 0 {
+			t.Fatalf("re-check %d's clip file: %+v, %v; want whole fragments of frames from a keyframe", i, info, err)
 		}
 		// The view fetches it by its name, as the finding's own.
 		ev, err := r.Findings.Evidence(ctx, c.File)
@@ -145,31 +138,4 @@ func TestRecheckRecordsItsClip(t *testing.T) {
 		AND c.revision = (SELECT revision FROM outbox a WHERE a.kind = 'finding' AND a.event_id = c.event_id)`, f.ID); n != 2 {
 		t.Errorf("%d re-check clips queued after their change, want 2", n)
 	}
-}
-
-// clipFrames parses an fMP4 as a browser does (one H.264 track, then
-// fragments) and returns its frames; the first is a keyframe.
-func clipFrames(t *testing.T, b []byte) int {
-	t.Helper()
-	var init fmp4.Init
-	if err := init.Unmarshal(bytes.NewReader(b)); err != nil {
-		t.Fatalf("the clip's header: %v", err)
-	}
-	if len(init.Tracks) != 1 {
-		t.Fatalf("the clip has %d tracks", len(init.Tracks))
-	}
-	var parts fmp4.Parts
-	if err := parts.Unmarshal(b); err != nil {
-		t.Fatalf("the clip's fragments: %v", err)
-	}
-	n := 0
-	for _, p := range parts {
-		for _, tr := range p.Tracks {
-			if n == 0 && len(tr.Samples) > 0 && tr.Samples[0].IsNonSyncSample {
-				t.Fatal("the clip does not start with a keyframe")
-			}
-			n += len(tr.Samples)
-		}
-	}
-	return n
 }
