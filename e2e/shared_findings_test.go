@@ -152,19 +152,23 @@ func TestSharedFindings(t *testing.T) {
 		visible(t, b, "verified in B's open finding", fmt.Sprintf(`[data-overlay="finding"] [data-finding-id=%q][data-status="verified"]`, id))
 		jsTrue(t, b, "B's re-check snapshot in the finding", 20*time.Second,
 			`(() => { const i = document.querySelector('[data-rechecks] img'); return !!i && i.complete && i.naturalWidth > 0; })()`)
-		jsTrue(t, b, "the re-check's clip in the finding, beside its snapshot", 20*time.Second,
-			`(() => { const v = document.querySelector('[data-rechecks] [data-recheck] video[data-evidence="recheck-clip"]'); return !!v && v.readyState >= 1 && v.videoWidth === 320 && v.duration > 0; })()`)
-		// And from the history entry of B's verify, full size.
-		jsTrue(t, b, "the clip offered on the verify's history entry", 10*time.Second,
-			`!!document.querySelector('[data-history] [data-action="verified"] [data-history-clip]')`)
-		if err := chromedp.Do(b, chromedp.Click(chromedp.CSS(`[data-history] [data-action="verified"] [data-history-clip]`))); err != nil {
-			t.Fatal(err)
-		}
-		jsTrue(t, b, "the re-check's clip full size", 10*time.Second,
-			`(() => { const v = document.querySelector('[data-clip-large] video'); return !!v && v.readyState >= 1 && v.videoWidth === 320; })()`)
-		eval[bool](t, b, `(() => { document.querySelector('[data-clip-large]').click(); return true; })()`)
-		if err := chromedp.Do(b, chromedp.WaitNotPresent(chromedp.CSS(`[data-clip-large]`))); err != nil {
-			t.Fatal(err)
+		// The clip plays through the view's WebCodecs player, as the
+		// finding's own does (the window's <video> cannot load it): from
+		// beside its snapshot, and from the history entry of B's verify.
+		for _, open := range []struct{ what, sel string }{
+			{"beside its snapshot", `[data-rechecks] [data-recheck] button[data-evidence="recheck-clip"]`},
+			{"from the verify's history entry", `[data-history] [data-action="verified"] [data-history-clip]`},
+		} {
+			jsTrue(t, b, "the re-check's clip offered "+open.what, 20*time.Second, fmt.Sprintf(`!!document.querySelector(%q)`, open.sel))
+			if err := chromedp.Do(b, chromedp.Click(chromedp.CSS(open.sel))); err != nil {
+				t.Fatal(err)
+			}
+			jsTrue(t, b, "the re-check's clip full size, its first picture drawn ("+open.what+")", 20*time.Second,
+				`(() => { const p = document.querySelector('[data-clip-large] [data-clip-player]'); const c = p && p.querySelector('canvas'); return !!c && Number(p.dataset.clipFrame) >= 0 && c.width === 320; })()`)
+			eval[bool](t, b, `(() => { document.querySelector('[data-clip-large]').click(); return true; })()`)
+			if err := chromedp.Do(b, chromedp.WaitNotPresent(chromedp.CSS(`[data-clip-large]`))); err != nil {
+				t.Fatal(err)
+			}
 		}
 	})
 
