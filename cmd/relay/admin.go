@@ -229,7 +229,9 @@ func (a *adminCtx) secret(prompt string) (string, error) {
 // minPassword is the shortest password a user may be given.
 const minPassword = 8
 
-func (a *adminCtx) userPassword() (string, error) {
+// passwordHash reads a user's new password and returns its hash, the one
+// form the store keeps.
+func (a *adminCtx) passwordHash() (string, error) {
 	p, err := a.secret("Password")
 	if err != nil {
 		return "", err
@@ -237,7 +239,24 @@ func (a *adminCtx) userPassword() (string, error) {
 	if len([]rune(p)) < minPassword {
 		return "", usagef("the password must have at least %d characters", minPassword)
 	}
-	return p, nil
+	return auth.HashPassword(p)
+}
+
+// openListing parses a listing's flags (it takes no arguments) and opens
+// the store.
+func (a *adminCtx) openListing(ctx context.Context, fs *flag.FlagSet, args []string) error {
+	if _, err := parse(fs, args, 0, ""); err != nil {
+		return err
+	}
+	return a.open(ctx)
+}
+
+// table writes a listing's columns, header first, aligned as the other
+// listings are.
+func (a *adminCtx) table(header string) *tabwriter.Writer {
+	tw := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, header)
+	return tw
 }
 
 func userAdd(ctx context.Context, a *adminCtx, args []string) error {
@@ -282,11 +301,7 @@ func userAdd(ctx context.Context, a *adminCtx, args []string) error {
 			return usagef("--sites: unknown site %q (relay site list)", s)
 		}
 	}
-	password, err := a.userPassword()
-	if err != nil {
-		return err
-	}
-	hash, err := auth.HashPassword(password)
+	hash, err := a.passwordHash()
 	if err != nil {
 		return err
 	}
@@ -312,11 +327,7 @@ func userPasswd(ctx context.Context, a *adminCtx, args []string) error {
 	} else if err != nil {
 		return err
 	}
-	password, err := a.userPassword()
-	if err != nil {
-		return err
-	}
-	hash, err := auth.HashPassword(password)
+	hash, err := a.passwordHash()
 	if err != nil {
 		return err
 	}
@@ -354,10 +365,7 @@ func userDisable(disable bool) func(context.Context, *adminCtx, []string) error 
 }
 
 func userList(ctx context.Context, a *adminCtx, args []string) error {
-	if _, err := parse(a.flags("user list"), args, 0, ""); err != nil {
-		return err
-	}
-	if err := a.open(ctx); err != nil {
+	if err := a.openListing(ctx, a.flags("user list"), args); err != nil {
 		return err
 	}
 	defer a.close()
@@ -365,8 +373,7 @@ func userList(ctx context.Context, a *adminCtx, args []string) error {
 	if err != nil {
 		return err
 	}
-	tw := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "NAME\tROLE\tSITES\tSTATUS\tCREATED")
+	tw := a.table("NAME\tROLE\tSITES\tSTATUS\tCREATED")
 	for _, u := range users {
 		status := "active"
 		if u.Disabled {
@@ -449,10 +456,7 @@ func siteAdd(ctx context.Context, a *adminCtx, args []string) error {
 }
 
 func siteList(ctx context.Context, a *adminCtx, args []string) error {
-	if _, err := parse(a.flags("site list"), args, 0, ""); err != nil {
-		return err
-	}
-	if err := a.open(ctx); err != nil {
+	if err := a.openListing(ctx, a.flags("site list"), args); err != nil {
 		return err
 	}
 	defer a.close()
@@ -464,8 +468,7 @@ func siteList(ctx context.Context, a *adminCtx, args []string) error {
 	if err != nil {
 		return err
 	}
-	tw := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "SITE\tNAME\tDISTRICT\tTIME ZONE\tCAMERAS")
+	tw := a.table("SITE\tNAME\tDISTRICT\tTIME ZONE\tCAMERAS")
 	for _, s := range sites {
 		n := 0
 		for _, c := range cams {
@@ -555,10 +558,7 @@ func cameraAdd(ctx context.Context, a *adminCtx, args []string) error {
 func cameraList(ctx context.Context, a *adminCtx, args []string) error {
 	fs := a.flags("camera list")
 	site := fs.String("site", "", "list this site's cameras only")
-	if _, err := parse(fs, args, 0, ""); err != nil {
-		return err
-	}
-	if err := a.open(ctx); err != nil {
+	if err := a.openListing(ctx, fs, args); err != nil {
 		return err
 	}
 	defer a.close()
@@ -584,8 +584,7 @@ func cameraList(ctx context.Context, a *adminCtx, args []string) error {
 		}
 		return "-"
 	}
-	tw := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "CAMERA\tZONE\tNAME\tMAIN\tSUB")
+	tw := a.table("CAMERA\tZONE\tNAME\tMAIN\tSUB")
 	for _, c := range cams {
 		if *site != "" && c.Site != *site {
 			continue
