@@ -46,6 +46,10 @@ type Filter struct {
 	Now time.Time
 	// Loc is the duty room's time zone: the days of from and to.
 	Loc *time.Location
+
+	// manyMatches: Q matches more findings than are read one by one
+	// (Store.matchesMany), set by the list for its own queries.
+	manyMatches bool
 }
 
 // The outcome filter's two words besides the kinds.

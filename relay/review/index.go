@@ -123,6 +123,9 @@ const indexBatch = 2000
 func (s *Store) Index(ctx context.Context) error {
 	s.indexMu.Lock()
 	defer s.indexMu.Unlock()
+	if err := s.checkDocs(ctx); err != nil {
+		return err
+	}
 	for {
 		n, err := s.indexSome(ctx)
 		if err != nil {
@@ -238,30 +241,74 @@ func collect(ctx context.Context, q querier, query string, args []any, into map[
 	return rows.Err()
 }
 
-// putDocument replaces a finding's entry in the index.
+// putDocument replaces a finding's entry in the index, under its rowid
+// (migration 0022): review_docs records which finding each document is of.
 func putDocument(ctx context.Context, tx querier, id string, texts []string) error {
-	var docid int64
-	err := tx.QueryRowContext(ctx, `SELECT docid FROM review_docs WHERE finding_id = ?`, id).Scan(&docid)
+	var row int64
+	if err := tx.QueryRowContext(ctx, `SELECT rowid FROM findings WHERE id = ?`, id).Scan(&row); err != nil {
+		return fmt.Errorf("indexing finding %s: %w", id, err)
+	}
+	var old int64
+	err := tx.QueryRowContext(ctx, `SELECT docid FROM review_docs WHERE finding_id = ?`, id).Scan(&old)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
-		res, err := tx.ExecContext(ctx, `INSERT INTO review_docs (finding_id) VALUES (?)`, id)
-		if err != nil {
-			return fmt.Errorf("indexing finding %s: %w", id, err)
-		}
-		if docid, err = res.LastInsertId(); err != nil {
-			return fmt.Errorf("indexing finding %s: %w", id, err)
-		}
 	case err != nil:
 		return fmt.Errorf("indexing finding %s: %w", id, err)
-	default:
-		if _, err := tx.ExecContext(ctx, `DELETE FROM review_fts WHERE docid = ?`, docid); err != nil {
+	case old != row: // indexed under another rowid: never, unless renumbered since the check
+		if _, err := tx.ExecContext(ctx, `DELETE FROM review_fts WHERE docid = ?`, old); err != nil {
 			return fmt.Errorf("indexing finding %s: %w", id, err)
 		}
 	}
-	grams, chars := document(texts)
-	if _, err := tx.ExecContext(ctx, `INSERT INTO review_fts (docid, grams, chars) VALUES (?, ?, ?)`, docid, grams, chars); err != nil {
+	// One statement each: FTS4 answers docid = ? by its key, an OR by reading
+	// every document.
+	if _, err := tx.ExecContext(ctx, `DELETE FROM review_fts WHERE docid = ?`, row); err != nil {
 		return fmt.Errorf("indexing finding %s: %w", id, err)
 	}
+	if _, err := tx.ExecContext(ctx, `INSERT OR REPLACE INTO review_docs (docid, finding_id) VALUES (?, ?)`, row, id); err != nil {
+		return fmt.Errorf("indexing finding %s: %w", id, err)
+	}
+	grams, chars := document(texts)
+	if _, err := tx.ExecContext(ctx, `INSERT INTO review_fts (docid, grams, chars) VALUES (?, ?, ?)`, row, grams, chars); err != nil {
+		return fmt.Errorf("indexing finding %s: %w", id, err)
+	}
+	return nil
+}
+
+// checkDocs makes sure every document of the index is under its finding's
+// rowid, once a process, before the first indexing: the rowids are
+// SQLite's own (findings has no INTEGER PRIMARY KEY), which the
+// documentation says VACUUM may renumber, and a record dumped and read back
+// is renumbered. The relay never VACUUMs; if the rowids moved all the same,
+// the index is emptied and made again from the first event, and a search
+// finds less until it is.
+func (s *Store) checkDocs(ctx context.Context) error {
+	if s.docsChecked {
+		return nil
+	}
+	var moved int
+	// The findings' key index holds each id with its rowid: one seek a
+	// document, no finding's row read.
+	if err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM review_docs d
+		WHERE NOT EXISTS (SELECT 1 FROM findings f WHERE f.id = d.finding_id AND f.rowid = d.docid)`).Scan(&moved); err != nil {
+		return fmt.Errorf("checking the search index against the findings: %w", err)
+	}
+	if moved > 0 {
+		s.log.Warn().Int("documents", moved).Msg("the findings' rowids moved under the search index (a VACUUM or a restore): indexing every finding again")
+		tx, err := s.db.BeginTx(ctx, nil)
+		if err != nil {
+			return fmt.Errorf("emptying the search index: %w", err)
+		}
+		defer tx.Rollback()
+		for _, q := range []string{`DELETE FROM review_fts`, `DELETE FROM review_docs`, `UPDATE review_index_state SET cursor = 0 WHERE id = 1`} {
+			if _, err := tx.ExecContext(ctx, q); err != nil {
+				return fmt.Errorf("emptying the search index: %w", err)
+			}
+		}
+		if err := tx.Commit(); err != nil {
+			return fmt.Errorf("emptying the search index: %w", err)
+		}
+	}
+	s.docsChecked = true
 	return nil
 }
 

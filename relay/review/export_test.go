@@ -1,0 +1,12 @@
+package review
+
+import "testing"
+
+// SetFewMatches sets how many matches of a search with other conditions
+// are read by rowid, until the test ends: the fixture's few findings
+// take either way by it.
+func SetFewMatches(t testing.TB, n int) {
+	old := fewMatches
+	fewMatches = n
+	t.Cleanup(func() { fewMatches = old })
+}

@@ -1,0 +1,136 @@
+package review_test
+
+import (
+	"context"
+	"fmt"
+	"net/url"
+	"slices"
+	"testing"
+
+	"github.com/qianliyan/qianliyan/relay/review"
+	"github.com/qianliyan/qianliyan/relay/runs"
+)
+
+// The search's documents are under their findings' rowids (migration
+// 0022). Were the rowids renumbered (a VACUUM may, a dump read back does),
+// the next process's first search finds it out and indexes everything
+// again, so that a search keeps what it says, counted and listed; and a
+// finding deleted takes its document with it, so that a search alone,
+// counted by the index itself, counts only findings there are.
+func TestSearchFollowsTheFindingsRowids(t *testing.T) {
+	fx := newFixture(t, 60)
+	ctx := context.Background()
+	words := []string{"口罩", "dilut", "还是"}
+	want := func(word string) []string {
+		var ids []string
+		for _, m := range fx.models {
+			if containsAny(m.texts, word) {
+				ids = append(ids, m.id)
+			}
+		}
+		return ids
+	}
+	check := func(stage string, rv *review.Store) {
+		t.Helper()
+		for _, w := range words {
+			f := review.Filter{Q: w, Now: now}
+			page, err := rv.List(ctx, supervisor, f, review.Page{Limit: review.MaxLimit})
+			if err != nil {
+				t.Fatalf("%s, q=%s: %v", stage, w, err)
+			}
+			var got []string
+			for _, it := range page.Items {
+				got = append(got, it.ID)
+			}
+			slices.Sort(got)
+			if exp := want(w); !slices.Equal(got, exp) || page.Total != len(exp) {
+				t.Errorf("%s, q=%s: listed %v (total %d), want %v", stage, w, got, page.Total, exp)
+			}
+		}
+	}
+	check("indexed", fx.review)
+
+	// Every finding to another rowid, as a renumbering would: nothing else
+	// refers to the rowid (their references are by id).
+	if _, err := fx.db.Exec(`UPDATE findings SET rowid = rowid + 1000`); err != nil {
+		t.Fatal(err)
+	}
+	var moved int
+	if err := fx.db.QueryRow(`SELECT count(*) FROM findings f WHERE f.rowid IN (SELECT docid FROM review_docs)`).Scan(&moved); err != nil {
+		t.Fatal(err)
+	}
+	if moved != 0 {
+		t.Fatalf("%d findings still under their documents' rowids: the test renumbered nothing", moved)
+	}
+	next, err := review.New(review.Config{DB: fx.db, Findings: fx.findings, Runs: runs.New(fx.db)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	check("renumbered, the next process", next)
+
+	// A finding deleted, with what refers to it.
+	gone := want(words[0])[0]
+	for _, q := range []string{`DELETE FROM run_findings WHERE finding_id = ?`, `DELETE FROM review_marks WHERE finding_id = ?`,
+		`DELETE FROM review_comments WHERE finding_id = ?`, `DELETE FROM review_outcomes WHERE finding_id = ?`,
+		`DELETE FROM finding_evidence WHERE finding_id = ?`, `DELETE FROM finding_actions WHERE finding_id = ?`,
+		`DELETE FROM finding_events WHERE finding_id = ?`, `DELETE FROM findings WHERE id = ?`} {
+		if _, err := fx.db.Exec(q, gone); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	fx.models = slices.DeleteFunc(fx.models, func(m model) bool { return m.id == gone })
+	check("a finding deleted", next)
+}
+
+// A search with other conditions keeps the same findings whether its
+// matches are read by rowid (few) or the other conditions' index is read
+// and each rowid tested (many), in every order.
+func TestSearchWithOtherConditionsEitherWay(t *testing.T) {
+	fx := newFixture(t, 120)
+	cases := []struct {
+		query string
+		keep  func(model) bool
+	}{
+		{"q=口罩&district=东城区", func(m model) bool { return containsAny(m.texts, "口罩") && m.district == "东城区" }},
+		{"q=dilut&overdue=0", func(m model) bool { return containsAny(m.texts, "dilution") && !m.overdue() }},
+		{"q=还是&status=reopened&site=s1,s4", func(m model) bool {
+			return containsAny(m.texts, "还是") && m.status == "reopened" && (m.site == "s1" || m.site == "s4")
+		}},
+		{"q=手套&severity=critical", func(m model) bool { return containsAny(m.texts, "手套") && m.severity == "critical" }},
+	}
+	for _, few := range []int{0, 1000} {
+		review.SetFewMatches(t, few)
+		for _, c := range cases {
+			q, err := url.ParseQuery(c.query)
+			if err != nil {
+				t.Fatal(err)
+			}
+			f, err := review.ParseFilter(q, now, shanghai)
+			if err != nil {
+				t.Fatalf("%s: %v", c.query, err)
+			}
+			for _, o := range modelOrders {
+				t.Run(fmt.Sprintf("%s/%s/few=%d", c.query, o.sort, few), func(t *testing.T) {
+					var models []model
+					for _, m := range fx.models {
+						if c.keep(m) {
+							models = append(models, m)
+						}
+					}
+					if len(models) < 2 {
+						t.Fatalf("the fixture keeps %d findings: too few to tell", len(models))
+					}
+					slices.SortFunc(models, o.cmp)
+					var want []string
+					for _, m := range models {
+						want = append(want, m.id)
+					}
+					got, total := listAll(t, fx, f, review.Page{Sort: o.sort, Limit: 4})
+					if !slices.Equal(got, want) || total != len(want) {
+						t.Errorf("listed %v (total %d), want %v", got, total, want)
+					}
+				})
+			}
+		}
+	}
+}
