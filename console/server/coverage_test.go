@@ -40,7 +40,6 @@ func TestCoverageAPI(t *testing.T) {
 	h := New(Options{Assets: assets, Console: c, Wall: newWall(t), Secret: token, Trusted: true, Log: zerolog.Nop(),
 		Watching: storeWatching{st: st, officer: relay.Demo().User, relay: c.relay.BaseURL()},
 		Coverage: func() (*relayclient.Client, error) { return c.relay, nil }})
-	jsonBody := http.Header{"Content-Type": {"application/json"}}
 
 	a := send(t, h, "PUT", "/api/v1/watching", `{"visible":[{"camera":"site-01/doff1","mode":"tile"},{"camera":"site-01/doff2","mode":"focus"}]}`, jsonBody)
 	var open struct {

@@ -1,23 +1,15 @@
 package server
 
 import (
-	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
-	"io"
 	"net/http"
 	"testing"
 	"time"
 
-	"github.com/rs/zerolog"
-
-	"github.com/qianliyan/qianliyan/console/relayclient"
 	"github.com/qianliyan/qianliyan/console/relayclient/relayclienttest"
 	"github.com/qianliyan/qianliyan/internal/testmedia"
 	"github.com/qianliyan/qianliyan/relay"
-	"github.com/qianliyan/qianliyan/relay/relaytest"
 	"github.com/qianliyan/qianliyan/relay/wire"
 )
 
@@ -28,13 +20,9 @@ import (
 func TestReviewServesRecheckClip(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	const password = "a long test password"
-	r := relaytest.Start(t, relaytest.Options{
-		Config: relaytest.UsersConfig(t, relaytest.User{Name: "sup", Role: "supervisor", Password: password})})
-	creds := r.Demo()
-	duty := relayclienttest.SignedIn(t, r.URL(), creds.User, creds.Password)
-	sup := relayclienttest.SignedIn(t, r.URL(), "sup", password)
-	mgr := relayclienttest.SignedIn(t, r.URL(), relay.DemoManager("site-01"), creds.ManagerPassword)
+	rr := startReviewRelay(t)
+	creds, duty, sup := rr.creds, rr.duty, rr.sup
+	mgr := relayclienttest.SignedIn(t, rr.relay.URL(), relay.DemoManager("site-01"), creds.ManagerPassword)
 
 	at := time.Now().Add(-time.Hour).UTC().Truncate(time.Millisecond)
 	d := wire.Draft{ID: "recheck-clip-1", Site: "site-01", Camera: "doff1", Zone: "doffing_room_1", DeviationText: "漏做手卫生",
@@ -55,11 +43,7 @@ func TestReviewServesRecheckClip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sum := sha256.Sum256(mp4)
-	if _, created, err := duty.PutRecheck(ctx, d.ID, "verify-1", relayclient.Upload{Kind: wire.EvidenceRecheckClip, ContentType: "video/mp4",
-		SHA256: hex.EncodeToString(sum[:]), Open: func() (io.ReadCloser, int64, error) {
-			return io.NopCloser(bytes.NewReader(mp4)), int64(len(mp4)), nil
-		}}); err != nil || !created {
+	if _, created, err := duty.PutRecheck(ctx, d.ID, "verify-1", upload(wire.EvidenceRecheckClip, "video/mp4", mp4)); err != nil || !created {
 		t.Fatalf("the re-check clip: created %v, %v", created, err)
 	}
 	var cursor int64
@@ -81,8 +65,7 @@ func TestReviewServesRecheckClip(t *testing.T) {
 	}
 	name := wire.RecheckClipName(cursor)
 
-	h := New(Options{Assets: assets, Console: &signedIn{relay: sup}, Wall: newWall(t), Secret: token, Log: zerolog.Nop(),
-		Coverage: func() (*relayclient.Client, error) { return sup, nil }})
+	h := reviewHandler(t, sup)
 	a := send(t, h, "GET", "/api/v1/review/findings/"+d.ID, "", nil)
 	var detail wire.ReviewDetail
 	if err := json.Unmarshal([]byte(a.body), &detail); a.status != http.StatusOK || err != nil {

@@ -5,7 +5,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"io"
 	"net/http"
 	"testing"
@@ -15,6 +14,7 @@ import (
 
 	"github.com/qianliyan/qianliyan/console/relayclient"
 	"github.com/qianliyan/qianliyan/console/relayclient/relayclienttest"
+	"github.com/qianliyan/qianliyan/relay"
 	"github.com/qianliyan/qianliyan/relay/relaytest"
 	"github.com/qianliyan/qianliyan/relay/wire"
 )
@@ -30,12 +30,8 @@ import (
 func TestReviewAPI(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	const password = "a long test password"
-	relay := relaytest.Start(t, relaytest.Options{
-		Config: relaytest.UsersConfig(t, relaytest.User{Name: "sup", Role: "supervisor", Password: password})})
-	creds := relay.Demo()
-	duty := relayclienttest.SignedIn(t, relay.URL(), creds.User, creds.Password)
-	sup := relayclienttest.SignedIn(t, relay.URL(), "sup", password)
+	rr := startReviewRelay(t)
+	creds, duty, sup := rr.creds, rr.duty, rr.sup
 
 	at := time.Now().Add(-time.Hour).UTC().Truncate(time.Millisecond)
 	d := wire.Draft{ID: "review-1", Site: "site-01", Camera: "doff1", Zone: "doffing_room_1", TemplateID: "ppe-doffing", TemplateVersion: 1,
@@ -45,59 +41,41 @@ func TestReviewAPI(t *testing.T) {
 		t.Fatal(err)
 	}
 	jpeg := append([]byte("\xff\xd8\xff\xe0"), "a snapshot"...)
-	sum := sha256.Sum256(jpeg)
-	if _, _, err := duty.PutEvidence(ctx, d.ID, relayclient.Upload{Kind: wire.EvidenceSnapshot, ContentType: "image/jpeg", SHA256: hex.EncodeToString(sum[:]),
-		Open: func() (io.ReadCloser, int64, error) {
-			return io.NopCloser(bytes.NewReader(jpeg)), int64(len(jpeg)), nil
-		}}); err != nil {
+	if _, _, err := duty.PutEvidence(ctx, d.ID, upload(wire.EvidenceSnapshot, "image/jpeg", jpeg)); err != nil {
 		t.Fatal(err)
 	}
 
-	handler := func(c *relayclient.Client) http.Handler {
-		return New(Options{Assets: assets, Console: &signedIn{relay: c}, Wall: newWall(t), Secret: token, Log: zerolog.Nop(),
-			Coverage: func() (*relayclient.Client, error) { return c, nil }})
-	}
-	h := handler(sup)
-	jsonBody := http.Header{"Content-Type": {"application/json"}}
-	decode := func(a answer, status int, v any) {
-		t.Helper()
-		if a.status != status {
-			t.Fatalf("%d %s, want %d", a.status, a.body, status)
-		}
-		if err := json.Unmarshal([]byte(a.body), v); err != nil {
-			t.Fatalf("%v: %s", err, a.body)
-		}
-	}
+	h := reviewHandler(t, sup)
 
 	var page wire.ReviewPage
 	// The browser's launch secret in the query is the console's, not a filter.
-	decode(send(t, h, "GET", "/api/v1/review/findings?site=site-01&overdue=1&token="+token, "", nil), http.StatusOK, &page)
+	decoded(t, send(t, h, "GET", "/api/v1/review/findings?site=site-01&overdue=1&token="+token, "", nil), http.StatusOK, &page)
 	if page.Total != 1 || len(page.Items) != 1 || page.Items[0].ID != d.ID || !page.Items[0].Overdue {
 		t.Fatalf("site-01's overdue: %+v", page)
 	}
-	decode(send(t, h, "GET", "/api/v1/review/findings?site=site-02", "", nil), http.StatusOK, &page)
+	decoded(t, send(t, h, "GET", "/api/v1/review/findings?site=site-02", "", nil), http.StatusOK, &page)
 	if page.Total != 0 || page.Items == nil {
 		t.Fatalf("site-02's: %+v; want none, as a list", page)
 	}
 	var detail wire.ReviewDetail
-	decode(send(t, h, "GET", "/api/v1/review/findings/review-1", "", nil), http.StatusOK, &detail)
+	decoded(t, send(t, h, "GET", "/api/v1/review/findings/review-1", "", nil), http.StatusOK, &detail)
 	if detail.ID != d.ID || len(detail.Events) == 0 {
 		t.Fatalf("detail %+v", detail)
 	}
-	decode(send(t, h, "PUT", "/api/v1/review/findings/review-1/reviewed", `{"reviewed":true}`, jsonBody), http.StatusOK, &detail)
+	decoded(t, send(t, h, "PUT", "/api/v1/review/findings/review-1/reviewed", `{"reviewed":true}`, jsonBody), http.StatusOK, &detail)
 	if !detail.Review.Reviewed || detail.Review.ReviewedBy != "sup" {
 		t.Fatalf("reviewed %+v", detail.Review)
 	}
-	decode(send(t, h, "POST", "/api/v1/review/findings/review-1/comments", `{"text":"回头看"}`, jsonBody), http.StatusCreated, &detail)
+	decoded(t, send(t, h, "POST", "/api/v1/review/findings/review-1/comments", `{"text":"回头看"}`, jsonBody), http.StatusCreated, &detail)
 	if len(detail.Comments) != 1 {
 		t.Fatalf("comments %+v", detail.Comments)
 	}
-	decode(send(t, h, "POST", "/api/v1/review/findings/review-1/outcomes", `{"kind":"suspend_order","doc_number":"沪卫监〔2026〕9号","note":""}`, jsonBody), http.StatusCreated, &detail)
+	decoded(t, send(t, h, "POST", "/api/v1/review/findings/review-1/outcomes", `{"kind":"suspend_order","doc_number":"沪卫监〔2026〕9号","note":""}`, jsonBody), http.StatusCreated, &detail)
 	if len(detail.Outcomes) != 1 || detail.Outcomes[0].Kind != wire.OutcomeSuspendOrder {
 		t.Fatalf("outcomes %+v", detail.Outcomes)
 	}
 	var facets wire.ReviewFacets
-	decode(send(t, h, "GET", "/api/v1/review/facets", "", nil), http.StatusOK, &facets)
+	decoded(t, send(t, h, "GET", "/api/v1/review/facets", "", nil), http.StatusOK, &facets)
 	if len(facets.Sites) == 0 {
 		t.Fatalf("facets %+v", facets)
 	}
@@ -128,8 +106,8 @@ func TestReviewAPI(t *testing.T) {
 		}
 	}
 
-	hd := handler(duty)
-	decode(send(t, hd, "GET", "/api/v1/review/findings?reviewed=1", "", nil), http.StatusOK, &page)
+	hd := reviewHandler(t, duty)
+	decoded(t, send(t, hd, "GET", "/api/v1/review/findings?reviewed=1", "", nil), http.StatusOK, &page)
 	if page.Total != 1 {
 		t.Fatalf("duty reading the reviewed: %+v", page)
 	}
@@ -137,9 +115,43 @@ func TestReviewAPI(t *testing.T) {
 		t.Fatalf("duty taking the mark back: %d %s, want 403 forbidden", a.status, a.body)
 	}
 
-	relay.Stop(t)
+	rr.relay.Stop(t)
 	if a := send(t, h, "GET", "/api/v1/review/findings", "", nil); a.status != http.StatusServiceUnavailable || errorCode(t, a.body) != "relay_unreachable" {
 		t.Fatalf("the relay down: %d %s", a.status, a.body)
 	}
-	relay.Resume(t)
+	rr.relay.Resume(t)
+}
+
+// reviewRelay is a real relay whose demo duty officer files findings and
+// whose supervisor "sup" reviews them, each signed in.
+type reviewRelay struct {
+	relay     *relaytest.Relay
+	creds     relay.DemoCredentials
+	duty, sup *relayclient.Client
+}
+
+func startReviewRelay(t *testing.T) reviewRelay {
+	t.Helper()
+	const password = "a long test password"
+	r := relaytest.Start(t, relaytest.Options{
+		Config: relaytest.UsersConfig(t, relaytest.User{Name: "sup", Role: "supervisor", Password: password})})
+	creds := r.Demo()
+	return reviewRelay{relay: r, creds: creds,
+		duty: relayclienttest.SignedIn(t, r.URL(), creds.User, creds.Password),
+		sup:  relayclienttest.SignedIn(t, r.URL(), "sup", password)}
+}
+
+// reviewHandler is the console's API signed in to the relay as c.
+func reviewHandler(t *testing.T, c *relayclient.Client) http.Handler {
+	return New(Options{Assets: assets, Console: &signedIn{relay: c}, Wall: newWall(t), Secret: token, Log: zerolog.Nop(),
+		Coverage: func() (*relayclient.Client, error) { return c, nil }})
+}
+
+// upload is data as an evidence file for the relay, with its digest.
+func upload(kind, contentType string, data []byte) relayclient.Upload {
+	sum := sha256.Sum256(data)
+	return relayclient.Upload{Kind: kind, ContentType: contentType, SHA256: hex.EncodeToString(sum[:]),
+		Open: func() (io.ReadCloser, int64, error) {
+			return io.NopCloser(bytes.NewReader(data)), int64(len(data)), nil
+		}}
 }

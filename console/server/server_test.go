@@ -320,37 +320,50 @@ func send(t *testing.T, h http.Handler, method, target, body string, header http
 	return answer{resp.StatusCode, resp.Header, string(b)}
 }
 
+// jsonBody is the header of a request whose body is JSON.
+var jsonBody = http.Header{"Content-Type": {"application/json"}}
+
+// decoded fails the test unless a has status, and reads its JSON body into v.
+func decoded(t *testing.T, a answer, status int, v any) {
+	t.Helper()
+	if a.status != status {
+		t.Fatalf("%d %s, want %d", a.status, a.body, status)
+	}
+	if err := json.Unmarshal([]byte(a.body), v); err != nil {
+		t.Fatalf("%v: %s", err, a.body)
+	}
+}
+
 func TestWallAPI(t *testing.T) {
 	c, _ := newConsole(t)
 	h := New(Options{Assets: assets, Console: c, Wall: newWall(t), Secret: token, Log: zerolog.Nop()})
-	jsonCT := http.Header{"Content-Type": {"application/json"}}
 	cases := []struct {
 		name, method, target, body string
 		header                     http.Header
 		status                     int
 		code, field                string
 	}{
-		{"save layout", "PUT", "/api/v1/layouts/night-4", `{"name":"night-4","grid":4,"tiles":["site-01/doff1",null]}`, jsonCT, 200, "", ""},
-		{"save layout named by the address", "PUT", "/api/v1/layouts/%E5%A4%9C%E7%8F%AD", `{"grid":1}`, jsonCT, 200, "", ""},
-		{"names differ", "PUT", "/api/v1/layouts/a", `{"name":"b","grid":1}`, jsonCT, 400, "bad_request", "name"},
-		{"name too long", "PUT", "/api/v1/layouts/" + strings.Repeat("x", 65), `{"grid":1}`, jsonCT, 400, "bad_request", "name"},
-		{"bad grid", "PUT", "/api/v1/layouts/a", `{"grid":6}`, jsonCT, 400, "bad_request", "grid"},
-		{"grid as text", "PUT", "/api/v1/layouts/a", `{"grid":"four"}`, jsonCT, 400, "invalid_field", "grid"},
-		{"too many tiles", "PUT", "/api/v1/layouts/a", `{"grid":1,"tiles":["a/b","c/d"]}`, jsonCT, 400, "bad_request", "tiles"},
-		{"bad tile", "PUT", "/api/v1/layouts/a", `{"grid":4,"tiles":[null,"doff1"]}`, jsonCT, 400, "bad_request", "tiles[1]"},
-		{"unknown field", "PUT", "/api/v1/layouts/a", `{"grid":4,"colour":"red"}`, jsonCT, 400, "unknown_field", "colour"},
-		{"not JSON", "PUT", "/api/v1/layouts/a", `grid=4`, jsonCT, 400, "bad_request", ""},
-		{"two values", "PUT", "/api/v1/layouts/a", `{"grid":4}{}`, jsonCT, 400, "bad_request", ""},
+		{"save layout", "PUT", "/api/v1/layouts/night-4", `{"name":"night-4","grid":4,"tiles":["site-01/doff1",null]}`, jsonBody, 200, "", ""},
+		{"save layout named by the address", "PUT", "/api/v1/layouts/%E5%A4%9C%E7%8F%AD", `{"grid":1}`, jsonBody, 200, "", ""},
+		{"names differ", "PUT", "/api/v1/layouts/a", `{"name":"b","grid":1}`, jsonBody, 400, "bad_request", "name"},
+		{"name too long", "PUT", "/api/v1/layouts/" + strings.Repeat("x", 65), `{"grid":1}`, jsonBody, 400, "bad_request", "name"},
+		{"bad grid", "PUT", "/api/v1/layouts/a", `{"grid":6}`, jsonBody, 400, "bad_request", "grid"},
+		{"grid as text", "PUT", "/api/v1/layouts/a", `{"grid":"four"}`, jsonBody, 400, "invalid_field", "grid"},
+		{"too many tiles", "PUT", "/api/v1/layouts/a", `{"grid":1,"tiles":["a/b","c/d"]}`, jsonBody, 400, "bad_request", "tiles"},
+		{"bad tile", "PUT", "/api/v1/layouts/a", `{"grid":4,"tiles":[null,"doff1"]}`, jsonBody, 400, "bad_request", "tiles[1]"},
+		{"unknown field", "PUT", "/api/v1/layouts/a", `{"grid":4,"colour":"red"}`, jsonBody, 400, "unknown_field", "colour"},
+		{"not JSON", "PUT", "/api/v1/layouts/a", `grid=4`, jsonBody, 400, "bad_request", ""},
+		{"two values", "PUT", "/api/v1/layouts/a", `{"grid":4}{}`, jsonBody, 400, "bad_request", ""},
 		{"not JSON content", "PUT", "/api/v1/layouts/a", `{"grid":4}`, http.Header{"Content-Type": {"text/plain"}}, 415, "bad_content_type", ""},
 		{"no content type", "PUT", "/api/v1/layouts/a", `{"grid":4}`, nil, 415, "bad_content_type", ""},
-		{"too large", "PUT", "/api/v1/layouts/a", `{"name":"` + strings.Repeat("x", maxBody) + `"}`, jsonCT, 413, "body_too_large", ""},
-		{"save tour", "PUT", "/api/v1/tours/rounds", `{"steps":[{"camera":"site-01/doff1","dwell_s":15},{"layout":"night-4","dwell_s":30}]}`, jsonCT, 200, "", ""},
-		{"dwell too short", "PUT", "/api/v1/tours/t", `{"steps":[{"camera":"a/b","dwell_s":2}]}`, jsonCT, 400, "bad_request", "steps[0].dwell_s"},
-		{"dwell not whole", "PUT", "/api/v1/tours/t", `{"steps":[{"camera":"a/b","dwell_s":7.5}]}`, jsonCT, 400, "invalid_field", "steps.dwell_s"},
-		{"missing layout", "PUT", "/api/v1/tours/t", `{"steps":[{"camera":"a/b","dwell_s":5},{"layout":"gone","dwell_s":5}]}`, jsonCT, 400, "bad_request", "steps[1].layout"},
-		{"camera and layout", "PUT", "/api/v1/tours/t", `{"steps":[{"camera":"a/b","layout":"night-4","dwell_s":5}]}`, jsonCT, 400, "bad_request", "steps[0]"},
-		{"no steps", "PUT", "/api/v1/tours/t", `{"steps":[]}`, jsonCT, 400, "bad_request", "steps"},
-		{"layouts take GET only", "POST", "/api/v1/layouts", `{}`, jsonCT, 405, "method_not_allowed", ""},
+		{"too large", "PUT", "/api/v1/layouts/a", `{"name":"` + strings.Repeat("x", maxBody) + `"}`, jsonBody, 413, "body_too_large", ""},
+		{"save tour", "PUT", "/api/v1/tours/rounds", `{"steps":[{"camera":"site-01/doff1","dwell_s":15},{"layout":"night-4","dwell_s":30}]}`, jsonBody, 200, "", ""},
+		{"dwell too short", "PUT", "/api/v1/tours/t", `{"steps":[{"camera":"a/b","dwell_s":2}]}`, jsonBody, 400, "bad_request", "steps[0].dwell_s"},
+		{"dwell not whole", "PUT", "/api/v1/tours/t", `{"steps":[{"camera":"a/b","dwell_s":7.5}]}`, jsonBody, 400, "invalid_field", "steps.dwell_s"},
+		{"missing layout", "PUT", "/api/v1/tours/t", `{"steps":[{"camera":"a/b","dwell_s":5},{"layout":"gone","dwell_s":5}]}`, jsonBody, 400, "bad_request", "steps[1].layout"},
+		{"camera and layout", "PUT", "/api/v1/tours/t", `{"steps":[{"camera":"a/b","layout":"night-4","dwell_s":5}]}`, jsonBody, 400, "bad_request", "steps[0]"},
+		{"no steps", "PUT", "/api/v1/tours/t", `{"steps":[]}`, jsonBody, 400, "bad_request", "steps"},
+		{"layouts take GET only", "POST", "/api/v1/layouts", `{}`, jsonBody, 405, "method_not_allowed", ""},
 		{"a layout takes PUT and DELETE", "GET", "/api/v1/layouts/a", "", nil, 405, "method_not_allowed", ""},
 	}
 	for _, c := range cases {

@@ -1,7 +1,6 @@
 package server
 
 import (
-	"encoding/json"
 	"net/http"
 	"testing"
 
@@ -19,24 +18,14 @@ func TestShiftsAPI(t *testing.T) {
 	c, relay := newConsole(t)
 	h := New(Options{Assets: assets, Console: c, Wall: newWall(t), Secret: token, Trusted: true, Log: zerolog.Nop(),
 		Shifts: func() (Shifts, error) { return c.relay, nil }})
-	jsonBody := http.Header{"Content-Type": {"application/json"}}
-	json200 := func(a answer, status int, v any) {
-		t.Helper()
-		if a.status != status {
-			t.Fatalf("%d %s, want %d", a.status, a.body, status)
-		}
-		if err := json.Unmarshal([]byte(a.body), v); err != nil {
-			t.Fatalf("%v: %s", err, a.body)
-		}
-	}
 
 	var now wire.ShiftNow
-	json200(get(t, h, "GET", "/api/v1/shift", ""), http.StatusOK, &now)
+	decoded(t, get(t, h, "GET", "/api/v1/shift", ""), http.StatusOK, &now)
 	if now.You == nil || now.You.User != relay.Demo().User || now.Shift.Name["en"] == "" || now.LeftSeconds <= 0 {
 		t.Fatalf("shift %+v", now)
 	}
 	var draft wire.HandoverDraft
-	json200(get(t, h, "GET", "/api/v1/handover/draft", ""), http.StatusOK, &draft)
+	decoded(t, get(t, h, "GET", "/api/v1/handover/draft", ""), http.StatusOK, &draft)
 	if len(draft.Checklist) != 5 || draft.Checklist[0].Key != wire.ItemFlagged {
 		t.Fatalf("draft %+v", draft)
 	}
@@ -59,11 +48,11 @@ func TestShiftsAPI(t *testing.T) {
 	}
 	relay.Resume(t)
 	var ho wire.Handover
-	json200(send(t, h, "POST", "/api/v1/handover", body, jsonBody), http.StatusCreated, &ho)
+	decoded(t, send(t, h, "POST", "/api/v1/handover", body, jsonBody), http.StatusCreated, &ho)
 	if ho.ID != "h-1" || ho.By != relay.Demo().User || !ho.Checklist[2].Checked {
 		t.Fatalf("handover %+v", ho)
 	}
-	json200(send(t, h, "POST", "/api/v1/handover", body, jsonBody), http.StatusOK, &ho)
+	decoded(t, send(t, h, "POST", "/api/v1/handover", body, jsonBody), http.StatusOK, &ho)
 
 	for _, tc := range []struct {
 		name, method, path, body string
@@ -78,11 +67,11 @@ func TestShiftsAPI(t *testing.T) {
 		}
 	}
 	var view wire.HandoverView
-	json200(get(t, h, "GET", "/api/v1/handover/current", ""), http.StatusOK, &view)
+	decoded(t, get(t, h, "GET", "/api/v1/handover/current", ""), http.StatusOK, &view)
 	if len(view.Handovers) != 1 || view.Handovers[0].Note != "交班：site-01 二号摄像头离线" {
 		t.Fatalf("current %+v", view)
 	}
-	json200(send(t, h, "POST", "/api/v1/handover/h-1/receipt", "", nil), http.StatusOK, &ho)
+	decoded(t, send(t, h, "POST", "/api/v1/handover/h-1/receipt", "", nil), http.StatusOK, &ho)
 	if len(ho.Receipts) != 1 {
 		t.Fatalf("receipt %+v", ho)
 	}
