@@ -55,6 +55,31 @@ func signIn(t *testing.T, url, user, password string) *Client {
 	return c
 }
 
+// startSupervised starts a relay on which the demo's duty officer files
+// findings and a supervisor, "sup", reviews them: both signed in.
+func startSupervised(t *testing.T) (r *relaytest.Relay, duty, sup *Client) {
+	t.Helper()
+	const password = "a long test password"
+	r = relaytest.Start(t, relaytest.Options{
+		Config: relaytest.UsersConfig(t, relaytest.User{Name: "sup", Role: "supervisor", Password: password})})
+	creds := r.Demo()
+	return r, signIn(t, r.URL(), creds.User, creds.Password), signIn(t, r.URL(), "sup", password)
+}
+
+// snapshotJPEG is a snapshot as the relay takes it: JPEG by its first bytes.
+var snapshotJPEG = append([]byte("\xff\xd8\xff\xe0"), "a snapshot"...)
+
+// fileWithSnapshot files d as c, and puts snapshotJPEG as its snapshot.
+func fileWithSnapshot(t *testing.T, ctx context.Context, c *Client, d wire.Draft) {
+	t.Helper()
+	if _, _, err := c.FileFinding(ctx, d); err != nil {
+		t.Fatalf("filing %s: %v", d.ID, err)
+	}
+	if _, _, err := c.PutEvidence(ctx, d.ID, upload(wire.EvidenceSnapshot, "image/jpeg", snapshotJPEG)); err != nil {
+		t.Fatalf("the snapshot of %s: %v", d.ID, err)
+	}
+}
+
 // tokenTTL configures the relay's tokens to last ten minutes.
 const tokenTTL = "auth: {token_ttl: 10m}\n"
 

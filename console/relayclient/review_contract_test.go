@@ -11,7 +11,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/qianliyan/qianliyan/relay/relaytest"
 	"github.com/qianliyan/qianliyan/relay/wire"
 )
 
@@ -25,27 +24,17 @@ import (
 func TestContractReview(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	const password = "a long test password"
-	r := relaytest.Start(t, relaytest.Options{
-		Config: relaytest.UsersConfig(t, relaytest.User{Name: "sup", Role: "supervisor", Password: password})})
+	r, duty, sup := startSupervised(t)
 	creds := r.Demo()
-	duty := signIn(t, r.URL(), creds.User, creds.Password)
-	sup := signIn(t, r.URL(), "sup", password)
 	mgr := signIn(t, r.URL(), creds.Managers[0], creds.ManagerPassword)
 
 	at := time.Now().Add(-time.Hour).UTC().Truncate(time.Millisecond)
-	jpeg := append([]byte("\xff\xd8\xff\xe0"), "a snapshot"...)
 	for i, site := range []string{"site-01", "site-02"} {
 		d := wire.Draft{ID: fmt.Sprintf("review-%d", i+1), Site: site, Camera: "doff1", Zone: "doffing_room_1", TemplateID: "ppe-doffing", TemplateVersion: 1,
 			Step: "goggles", Deviation: "wrong_order", DeviationText: "脱卸顺序错误", Severity: "major", Note: "先摘手套",
 			Observer: creds.User, ObservedAt: at.Add(time.Duration(i) * time.Minute), FlaggedAt: at.Add(time.Duration(i)*time.Minute + time.Second),
 			Deadline: at.Add(48 * time.Hour)}
-		if _, _, err := duty.FileFinding(ctx, d); err != nil {
-			t.Fatal(err)
-		}
-		if _, _, err := duty.PutEvidence(ctx, d.ID, upload(wire.EvidenceSnapshot, "image/jpeg", jpeg)); err != nil {
-			t.Fatal(err)
-		}
+		fileWithSnapshot(t, ctx, duty, d)
 	}
 
 	all, err := sup.ReviewFindings(ctx, url.Values{"limit": {"1"}})
@@ -81,7 +70,7 @@ func TestContractReview(t *testing.T) {
 	if err := sup.CopyEvidence(ctx, "review-1", wire.EvidenceSnapshot, func(h EvidenceHead) io.Writer { head = h; return &got }); err != nil {
 		t.Fatal(err)
 	}
-	if !bytes.Equal(got.Bytes(), jpeg) || head.ContentType != "image/jpeg" {
+	if !bytes.Equal(got.Bytes(), snapshotJPEG) || head.ContentType != "image/jpeg" {
 		t.Fatalf("the snapshot streamed: %q as %q", got.Bytes(), head.ContentType)
 	}
 

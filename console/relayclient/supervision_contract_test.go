@@ -11,7 +11,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/qianliyan/qianliyan/relay/relaytest"
 	"github.com/qianliyan/qianliyan/relay/wire"
 )
 
@@ -25,26 +24,16 @@ import (
 func TestContractSupervision(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
-	const password = "a long test password"
-	r := relaytest.Start(t, relaytest.Options{
-		Config: relaytest.UsersConfig(t, relaytest.User{Name: "sup", Role: "supervisor", Password: password})})
+	r, duty, sup := startSupervised(t)
 	creds := r.Demo()
-	duty := signIn(t, r.URL(), creds.User, creds.Password)
-	sup := signIn(t, r.URL(), "sup", password)
 
 	at := time.Now().Add(-3 * time.Hour).UTC().Truncate(time.Millisecond)
-	jpeg := append([]byte("\xff\xd8\xff\xe0"), "a snapshot"...)
 	for i, site := range []string{"site-01", "site-01", "site-02"} {
 		d := wire.Draft{ID: fmt.Sprintf("sup-%d", i+1), Site: site, Camera: "doff1", Zone: "doffing_room_1", TemplateID: "ppe-doffing", TemplateVersion: 1,
 			Step: "goggles", Deviation: "wrong_order", DeviationText: "脱卸顺序错误", Severity: "major", Note: "先摘手套",
 			Observer: creds.User, ObservedAt: at.Add(time.Duration(i) * time.Minute), FlaggedAt: at.Add(time.Duration(i)*time.Minute + time.Second),
 			Deadline: at.Add(time.Duration(i) * time.Hour)} // sup-1 overdue by 3 h, sup-2 by 2 h, sup-3 by 1 h
-		if _, _, err := duty.FileFinding(ctx, d); err != nil {
-			t.Fatal(err)
-		}
-		if _, _, err := duty.PutEvidence(ctx, d.ID, upload(wire.EvidenceSnapshot, "image/jpeg", jpeg)); err != nil {
-			t.Fatal(err)
-		}
+		fileWithSnapshot(t, ctx, duty, d)
 	}
 
 	st, err := sup.FindingStats(ctx, url.Values{"group": {"site"}})
