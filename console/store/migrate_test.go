@@ -2,7 +2,9 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"io/fs"
+	"path"
 	"path/filepath"
 	"testing"
 	"testing/fstest"
@@ -10,23 +12,37 @@ import (
 	"github.com/qianliyan/qianliyan/internal/sqlitedb"
 )
 
+// openBefore opens a console database in dir as a console had it before
+// migration first: with every migration older than it.
+func openBefore(t *testing.T, dir, first string) *sql.DB {
+	t.Helper()
+	paths, err := fs.Glob(migrations, "migrations/*.sql")
+	if err != nil {
+		t.Fatal(err)
+	}
+	old := fstest.MapFS{}
+	for _, p := range paths {
+		if name := path.Base(p); name < first {
+			b, err := fs.ReadFile(migrations, p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			old[name] = &fstest.MapFile{Data: b}
+		}
+	}
+	db, err := sqlitedb.Open(context.Background(), filepath.Join(dir, "console.db"), old)
+	if err != nil {
+		t.Fatalf("the database before %s: %v", first, err)
+	}
+	return db
+}
+
 // TestForwardMigrationKeepsQueuedChanges: a console that queued changes
 // before migration 0003 sends them as the changes they were.
 func TestForwardMigrationKeepsQueuedChanges(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
-	old := fstest.MapFS{}
-	for _, name := range []string{"0001_findings.sql", "0002_wall.sql"} {
-		b, err := fs.ReadFile(migrations, "migrations/"+name)
-		if err != nil {
-			t.Fatal(err)
-		}
-		old[name] = &fstest.MapFile{Data: b}
-	}
-	db, err := sqlitedb.Open(ctx, filepath.Join(dir, "console.db"), old)
-	if err != nil {
-		t.Fatal(err)
-	}
+	db := openBefore(t, dir, "0003")
 	const at = "2026-11-24T03:00:00.000Z"
 	for _, q := range []string{
 		`INSERT INTO findings (id, site, camera, deviation_text, severity, note, observer, observed_at, flagged_at, deadline, status, revision, updated_at)
@@ -81,18 +97,7 @@ func TestRelayMigrationBindsOldFindings(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			ctx := context.Background()
 			dir := t.TempDir()
-			old := fstest.MapFS{}
-			for _, name := range []string{"0001_findings.sql", "0002_wall.sql", "0003_forward.sql"} {
-				b, err := fs.ReadFile(migrations, "migrations/"+name)
-				if err != nil {
-					t.Fatal(err)
-				}
-				old[name] = &fstest.MapFile{Data: b}
-			}
-			db, err := sqlitedb.Open(ctx, filepath.Join(dir, "console.db"), old)
-			if err != nil {
-				t.Fatal(err)
-			}
+			db := openBefore(t, dir, "0004")
 			const at = "2026-11-24T03:00:00.000Z"
 			queries := []string{
 				`INSERT INTO findings (id, site, camera, deviation_text, severity, observer, observed_at, flagged_at, deadline, updated_at)

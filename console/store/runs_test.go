@@ -4,13 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io/fs"
-	"path/filepath"
 	"testing"
-	"testing/fstest"
 	"time"
-
-	"github.com/qianliyan/qianliyan/internal/sqlitedb"
 )
 
 // TestRunSurvivesReopen: a run's start and marks, each committed with its
@@ -105,18 +100,7 @@ func TestRunSurvivesReopen(t *testing.T) {
 func TestRunsMigrationKeepsTheOutbox(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
-	old := fstest.MapFS{}
-	for _, name := range []string{"0001_findings.sql", "0002_wall.sql", "0003_forward.sql", "0004_finding_relay.sql", "0005_finding_title.sql"} {
-		b, err := fs.ReadFile(migrations, "migrations/"+name)
-		if err != nil {
-			t.Fatal(err)
-		}
-		old[name] = &fstest.MapFile{Data: b}
-	}
-	db, err := sqlitedb.Open(ctx, filepath.Join(dir, "console.db"), old)
-	if err != nil {
-		t.Fatal(err)
-	}
+	db := openBefore(t, dir, "0006")
 	const at = "2026-11-24T03:00:00.000Z"
 	for _, q := range []string{
 		`INSERT INTO findings (id, site, camera, deviation_text, severity, note, observer, observed_at, flagged_at, deadline, updated_at)
