@@ -11,6 +11,7 @@ import (
 	"image/jpeg"
 	"net/http"
 	"os"
+	"slices"
 	"testing"
 	"time"
 
@@ -19,6 +20,7 @@ import (
 	"github.com/qianliyan/qianliyan/console/relayclient"
 	"github.com/qianliyan/qianliyan/console/relayclient/relayclienttest"
 	"github.com/qianliyan/qianliyan/console/store"
+	"github.com/qianliyan/qianliyan/internal/eventually"
 	"github.com/qianliyan/qianliyan/relay/relaytest"
 	"github.com/qianliyan/qianliyan/relay/wire"
 )
@@ -148,6 +150,16 @@ func runForwarder(t testing.TB, st *store.Store, c Relay, opts Options) {
 		case <-time.After(5 * time.Second):
 			t.Error("forwarder did not stop within 5 s of its cancellation")
 		}
+	})
+}
+
+// waitFailedAttempt waits until the forwarder has tried an entry and
+// recorded the failure: it has met the relay down.
+func waitFailedAttempt(t testing.TB, st *store.Store) {
+	t.Helper()
+	eventually.True(t, eventually.Ceiling, "a failed attempt recorded", func() bool {
+		es, _ := st.Outbox(context.Background(), 0)
+		return slices.ContainsFunc(es, func(e store.OutboxEntry) bool { return e.Attempts > 0 })
 	})
 }
 

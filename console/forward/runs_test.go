@@ -92,15 +92,7 @@ func TestRunEventsForwardedOnceInOrderAcrossARelayOutage(t *testing.T) {
 		t.Fatal(err)
 	}
 	b := startRun(t, st, at.Add(time.Minute), doffingMarks()[:4]) // going on
-	eventually.True(t, eventually.Ceiling, "a failed attempt recorded", func() bool {
-		es, _ := st.Outbox(ctx, 0)
-		for _, e := range es {
-			if e.Attempts > 0 {
-				return true
-			}
-		}
-		return false
-	})
+	waitFailedAttempt(t, st)
 
 	tr.Resume(t)
 	eventually.True(t, eventually.Ceiling, "the outbox drained", func() bool { return pending(t, st) == 0 })

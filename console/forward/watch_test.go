@@ -57,15 +57,7 @@ func TestWatchesForwardedAcrossARelayOutageSkewCorrected(t *testing.T) {
 	if err := st.EndWatching(ctx, end); err != nil {
 		t.Fatal(err)
 	}
-	eventually.True(t, eventually.Ceiling, "a failed attempt recorded", func() bool {
-		es, _ := st.Outbox(ctx, 0)
-		for _, e := range es {
-			if e.Attempts > 0 {
-				return true
-			}
-		}
-		return false
-	})
+	waitFailedAttempt(t, st)
 
 	tr.Resume(t)
 	// The forwarder's backoff runs on the console's clock: past it, once,
