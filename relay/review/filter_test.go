@@ -41,6 +41,7 @@ func TestFilterKeepsWhatItSays(t *testing.T) {
 		{"status=rectified,reopened", func(m model) bool { return m.status == "rectified" || m.status == "reopened" }},
 		{"officer=duty2&severity=major,minor", func(m model) bool { return m.observer == "duty2" && m.severity != "critical" }},
 		{"reviewed=1", func(m model) bool { return m.reviewed }},
+		{"reviewed=0", func(m model) bool { return !m.reviewed }},
 		{"reviewed=0&status=open", func(m model) bool { return !m.reviewed && m.status == "open" }},
 		{"outcome=any", func(m model) bool { return len(m.outcomes) > 0 }},
 		{"outcome=none", func(m model) bool { return len(m.outcomes) == 0 }},

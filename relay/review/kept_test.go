@@ -107,6 +107,16 @@ func TestKeptColumnsAnswerAsTheOldQueries(t *testing.T) {
 			}
 		}
 		checkGaps(t, db, stage)
+		var kept, counted int
+		if err := db.QueryRow(`SELECT findings FROM review_counts WHERE id = 1`).Scan(&kept); err != nil {
+			t.Fatal(err)
+		}
+		if err := db.QueryRow(`SELECT count(*) FROM findings`).Scan(&counted); err != nil {
+			t.Fatal(err)
+		}
+		if kept != counted {
+			t.Errorf("%s: review_counts keeps %d findings, there are %d", stage, kept, counted)
+		}
 	}
 	compare("seeded")
 

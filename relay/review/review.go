@@ -4,7 +4,8 @@
 // paging, a finding's detail, the review marks, comments and enforcement
 // outcomes supervisors record, and the full-text index behind the q
 // filter. Plain Go over the relay's SQLite, where it owns the tables of
-// migration 0014 (review_*); findings are relay/findings', runs
+// migration 0014 (review_*) and the findings' kept number review_counts
+// (0023); findings are relay/findings', runs
 // relay/runs'. Duty staff, supervisors and admins read; supervisors and
 // admins write; site managers do neither.
 package review

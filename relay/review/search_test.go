@@ -80,6 +80,14 @@ func TestSearchFollowsTheFindingsRowids(t *testing.T) {
 	}
 	fx.models = slices.DeleteFunc(fx.models, func(m model) bool { return m.id == gone })
 	check("a finding deleted", next)
+	// The kept number of findings (migration 0023) follows too.
+	all, err := next.List(ctx, supervisor, review.Filter{Now: now}, review.Page{Limit: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if all.Total != len(fx.models) {
+		t.Errorf("a finding deleted: everything counts %d, want %d", all.Total, len(fx.models))
+	}
 }
 
 // A search with other conditions keeps the same findings whether its
