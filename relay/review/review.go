@@ -166,6 +166,24 @@ func (f Filter) where() (string, []any) {
 	if len(f.SiteTypes) > 0 {
 		add(`f.site_id IN (SELECT id FROM sites WHERE kind IN (?`+strings.Repeat(", ?", len(f.SiteTypes)-1)+`))`, anys(f.SiteTypes)...)
 	}
+	if f.Overdue != nil {
+		// findings.Overdue: not closed, and the deadline passed. Said twice
+		// over, the same set of statuses: IN, so that the indexes led by
+		// the status after the site (findings_site) or alone
+		// (findings_status) seek each, and NOT IN as the partial indexes
+		// of the findings not closed (findings_open_deadline,
+		// findings_open_observed: migrations 0018, 0019) write it, so that
+		// SQLite sees they hold every row it needs. Before the template and
+		// the rest: a page walking findings_open_observed tests it from the
+		// index's entries before reading a row (quarter + hotel +
+		// waste-transfer + overdue: the recent open findings, not overdue,
+		// were each read for their template).
+		overdue := `(f.status IN ('open', 'acknowledged', 'rectified', 'reopened') AND f.status NOT IN ('verified', 'withdrawn') AND f.deadline < ?)`
+		if !*f.Overdue {
+			overdue = `NOT ` + overdue
+		}
+		add(overdue, sqlitedb.FormatTime(f.Now))
+	}
 	templates := make([]string, len(f.Templates))
 	for i, t := range f.Templates {
 		if t == "-" { // free text: no template
@@ -194,20 +212,6 @@ func (f Filter) where() (string, []any) {
 	in(weak+`severity`, f.Severities)
 	in(`f.status`, f.Statuses)
 	in(`f.observer`, f.Officers)
-	if f.Overdue != nil {
-		// findings.Overdue: not closed, and the deadline passed. Said twice
-		// over, the same set of statuses: IN, so that the indexes led by
-		// the status after the site (findings_site) or alone
-		// (findings_status) seek each, and NOT IN as the partial indexes
-		// of the findings not closed (findings_open_deadline,
-		// findings_open_observed: migrations 0018, 0019) write it, so that
-		// SQLite sees they hold every row it needs.
-		overdue := `(f.status IN ('open', 'acknowledged', 'rectified', 'reopened') AND f.status NOT IN ('verified', 'withdrawn') AND f.deadline < ?)`
-		if !*f.Overdue {
-			overdue = `NOT ` + overdue
-		}
-		add(overdue, sqlitedb.FormatTime(f.Now))
-	}
 	// Reviewed, outcomes and repeat are columns the database keeps on the
 	// finding's row (migration 0019's triggers): a page walking the list's
 	// order tests the row it reads, where a list of the review's ids
