@@ -59,3 +59,61 @@ func TestAssignTakesAWarmSocket(t *testing.T) {
 	act(t, bctx, chromedp.KeyEvent(kb.Escape))
 	waitWarm("nothing warm once the list lets the keys go")
 }
+
+// TestOpeningWallTakesItsSockets: the wall a console opens with plays from
+// sockets App opened as soon as the camera list came, before the console's
+// first render (wall/openingWall.ts): a first wall of the cameras, and the
+// wall kept from before, each tile live from its warm socket.
+func TestOpeningWallTakesItsSockets(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
+	defer cancel()
+	c := startCity(t, ctx, 2, 4)
+	_, pageURL := serveConsole(t, ctx, console.Options{RelayURL: c.relay.URL(), User: c.user, Password: c.password, DataDir: t.TempDir(), Log: testLogger(t)})
+	bctx := newBrowser(t, ctx)
+	tiles := func(what string, want int) []string {
+		t.Helper()
+		var cams []string
+		waitFor(t, what, 60*time.Second, func() (bool, string) {
+			type tile struct {
+				Camera string
+				Warm   bool
+				State  string
+			}
+			got := eval[[]tile](t, bctx, `Object.values((window.__qly && window.__qly.tiles) || {}).filter((s) => s.stream === 'sub').map((s) => ({camera: s.camera, warm: !!s.warm, state: s.state}))`)
+			cams = cams[:0]
+			ok := len(got) == want
+			for _, x := range got {
+				ok = ok && x.Warm && x.State == "live"
+				cams = append(cams, x.Camera)
+			}
+			return ok, fmt.Sprintf("%+v, opened ahead %v", got, eval[[]string](t, bctx, `(window.__qly && window.__qly.opening) || []`))
+		})
+		slices.Sort(cams)
+		return cams
+	}
+	// The console's backend knows the cameras once it has signed in: the
+	// page opened before that gets an empty list first, and its tiles open
+	// their own sockets when the list comes. With nothing kept, a reload
+	// opens a first wall.
+	act(t, bctx, chromedp.Navigate(pageURL+"&grid=4"))
+	liveTile(t, bctx, "site-01/doff1")
+	eval[bool](t, bctx, `(localStorage.clear(), true)`)
+	act(t, bctx, chromedp.Reload())
+	first := tiles("the first wall's four tiles live from warm sockets", 4)
+
+	// The tile in use takes another camera; the reload opens the wall kept.
+	act(t, bctx, chromedp.KeyEvent("c"), chromedp.KeyEvent(kb.End), chromedp.KeyEvent(kb.Enter))
+	var kept []string
+	waitFor(t, "a camera of the second site on the wall", 30*time.Second, func() (bool, string) {
+		kept = eval[[]string](t, bctx, `(() => { const w = JSON.parse(localStorage.getItem('qly.wall')); return w.cells.slice(0, w.grid).filter(Boolean) })()`)
+		return slices.ContainsFunc(kept, func(c string) bool { return c[:7] == "site-02" }), fmt.Sprint(kept)
+	})
+	slices.Sort(kept)
+	if slices.Equal(kept, first) {
+		t.Fatalf("the wall kept %v is the first wall's", kept)
+	}
+	act(t, bctx, chromedp.Reload())
+	if got := tiles("the kept wall's four tiles live from warm sockets", 4); !slices.Equal(got, kept) {
+		t.Fatalf("after the reload the tiles show %v, want the wall kept %v", got, kept)
+	}
+}

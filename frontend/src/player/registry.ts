@@ -11,6 +11,8 @@ export interface QlyDebug {
   tour?: object
   /** The cameras whose sub streams are wanted warm (wall/useWarmCameras.ts). */
   warm?: string[]
+  /** The opening wall's streams, opened before the console rendered (wall/openingWall.ts). */
+  opening?: string[]
   checklist?: object | null
   findings?: object[]
   /** The backend's `findings` events handled, and the ids they named. */

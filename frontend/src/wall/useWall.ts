@@ -9,7 +9,7 @@ import { assign, emptyWall, fromLayout, neighbour, parseWall, resize, shown, swa
 const storageKey = 'qly.wall'
 
 export function useWall() {
-  const saved = load()
+  const saved = savedWall()
   const own = shallowRef<Wall>(saved ?? emptyWall(4))
   const tourView = shallowRef<Wall>()
   const view = computed(() => tourView.value ?? own.value)
@@ -109,7 +109,8 @@ export function useWall() {
 
 export type WallState = ReturnType<typeof useWall>
 
-function load(): Wall | undefined {
+/** The officer's wall kept from an earlier session, if any. */
+export function savedWall(): Wall | undefined {
   try {
     const raw = localStorage.getItem(storageKey)
     return raw ? parseWall(JSON.parse(raw)) : undefined
