@@ -172,10 +172,10 @@ func (f Filter) where() (string, []any) {
 		// the status after the site (findings_site) or alone
 		// (findings_status) seek each, and NOT IN as the partial indexes
 		// of the findings not closed (findings_open_deadline,
-		// findings_open_observed: migrations 0018, 0019) write it, so that
-		// SQLite sees they hold every row it needs. Before the template and
-		// the rest: a page walking findings_open_observed tests it from the
-		// index's entries before reading a row (quarter + hotel +
+		// findings_open_observed: migrations 0018, 0019, 0025) write it, so
+		// that SQLite sees they hold every row it needs. Before the template
+		// and the rest: a page walking findings_open_observed tests it from
+		// the index's entries before reading a row (quarter + hotel +
 		// waste-transfer + overdue: the recent open findings, not overdue,
 		// were each read for their template).
 		overdue := `(f.status IN ('open', 'acknowledged', 'rectified', 'reopened') AND f.status NOT IN ('verified', 'withdrawn') AND f.deadline < ?)`
