@@ -23,19 +23,12 @@ func TestChecklistRunResumesAndEnds(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
 	c := startCity(t, ctx, 1, 4)
-	_, pageURL := serveConsole(t, ctx, console.Options{
-		RelayURL: c.relay.URL(), User: c.user, Password: c.password,
-		DataDir: t.TempDir(), Log: testLogger(t), ClipBefore: time.Second, ClipAfter: time.Second,
-	})
+	bctx, pageURL := c.openConsole(t, ctx, console.Options{ClipBefore: time.Second, ClipAfter: time.Second})
 	u, err := url.Parse(pageURL)
 	if err != nil {
 		t.Fatal(err)
 	}
 	api := &apiClient{t: t, base: "http://" + u.Host, token: u.Query().Get("token")}
-	bctx := newBrowser(t, ctx)
-	if err := chromedp.Do(bctx, chromedp.Navigate(pageURL), chromedp.WaitVisible(chromedp.CSS(`[data-grid]`))); err != nil {
-		t.Fatalf("opening %s: %v", pageURL, err)
-	}
 	state := func(t *testing.T) checklistState { return eval[checklistState](t, bctx, checklistJS) }
 	marks := func(s checklistState) string {
 		var out []string

@@ -36,50 +36,46 @@ func consoleRun(t *testing.T, data string) (template string, marked bool) {
 // proposed finding to be drawn: with QLY_SCREENSHOT_DIR it keeps the
 // window as checklist-proposal-{zh,en}.png for docs/screenshots.
 func TestDesktopChecklistProposalShots(t *testing.T) {
-	for _, lang := range []string{"zh-CN", "en"} {
-		t.Run(lang, func(t *testing.T) {
-			ctx, cancel := context.WithTimeout(context.Background(), 8*time.Minute)
-			defer cancel()
-			c := startCity(t, ctx, 1, 4)
-			display := startScreen(t, ctx)
-			w := openWindow(t, ctx, c, display, desktopOptions{lang: lang})
-			w.waitPlaying("live video on the window's wall", playing{area: w.wallArea(), quadrants: 4, colour: 0.2})
+	inEachLanguage(t, 8*time.Minute, func(t *testing.T, ctx context.Context, lang string) {
+		c := startCity(t, ctx, 1, 4)
+		display := startScreen(t, ctx)
+		w := openWindow(t, ctx, c, display, desktopOptions{lang: lang})
+		w.waitPlaying("live video on the window's wall", playing{area: w.wallArea(), quadrants: 4, colour: 0.2})
 
-			// The doffing room's tile: the checklist on another zone's camera is another template.
-			found := false
-			for tile := 1; tile <= 4 && !found; tile++ {
-				w.press(fmt.Sprint(tile), "k")
-				waitFor(t, "a run on the tile's camera", time.Minute, func() (bool, string) {
-					tpl, _ := consoleRun(t, w.data)
-					return tpl != "", "no run yet"
-				})
-				if tpl, _ := consoleRun(t, w.data); tpl == "ppe-doffing" {
-					found = true
-					break
-				}
-				w.press("Escape", "Escape")
-			}
-			if !found {
-				t.Fatal("no tile shows a doffing room")
-			}
-			// The goggles before the hand hygiene that must come first: a proposed finding.
-			w.press("Down", "d")
-			waitFor(t, "the goggles marked", time.Minute, func() (bool, string) {
-				_, marked := consoleRun(t, w.data)
-				return marked, "not yet"
+		// The doffing room's tile: the checklist on another zone's camera is another template.
+		found := false
+		for tile := 1; tile <= 4 && !found; tile++ {
+			w.press(fmt.Sprint(tile), "k")
+			waitFor(t, "a run on the tile's camera", time.Minute, func() (bool, string) {
+				tpl, _ := consoleRun(t, w.data)
+				return tpl != "", "no run yet"
 			})
-			screen := w.shot().Bounds()
-			panel := image.Rect(screen.Dx()*67/100, 0, screen.Max.X, screen.Max.Y)
-			// The proposal's box is drawn with an amber edge; the panel is otherwise grey on dark.
-			waitFor(t, "the proposal drawn in the panel, and still", 2*time.Minute, func() (bool, string) {
-				prev := w.last
-				s := w.shot()
-				share, edge := changedShare(prev, s, panel), amber(s, panel)
-				return share < 0.002 && edge > 200, fmt.Sprintf("%.4f of the panel changed, %d amber pixels", share, edge)
-			})
-			w.keep("checklist-proposal-" + strings.TrimSuffix(lang, "-CN") + ".png")
+			if tpl, _ := consoleRun(t, w.data); tpl == "ppe-doffing" {
+				found = true
+				break
+			}
+			w.press("Escape", "Escape")
+		}
+		if !found {
+			t.Fatal("no tile shows a doffing room")
+		}
+		// The goggles before the hand hygiene that must come first: a proposed finding.
+		w.press("Down", "d")
+		waitFor(t, "the goggles marked", time.Minute, func() (bool, string) {
+			_, marked := consoleRun(t, w.data)
+			return marked, "not yet"
 		})
-	}
+		screen := w.shot().Bounds()
+		panel := image.Rect(screen.Dx()*67/100, 0, screen.Max.X, screen.Max.Y)
+		// The proposal's box is drawn with an amber edge; the panel is otherwise grey on dark.
+		waitFor(t, "the proposal drawn in the panel, and still", 2*time.Minute, func() (bool, string) {
+			prev := w.last
+			s := w.shot()
+			share, edge := changedShare(prev, s, panel), amber(s, panel)
+			return share < 0.002 && edge > 200, fmt.Sprintf("%.4f of the panel changed, %d amber pixels", share, edge)
+		})
+		w.keep("checklist-proposal-" + strings.TrimSuffix(lang, "-CN") + ".png")
+	})
 }
 
 // amber counts the pixels in rect of a proposal's edge colour.

@@ -46,14 +46,7 @@ func TestChecklistSuggestionSeen(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
 	c := startCity(t, ctx, 1, 4)
-	_, pageURL := serveConsole(t, ctx, console.Options{
-		RelayURL: c.relay.URL(), User: c.user, Password: c.password,
-		DataDir: t.TempDir(), Log: testLogger(t), ClipBefore: time.Second, ClipAfter: time.Second,
-	})
-	bctx := newBrowser(t, ctx)
-	if err := chromedp.Do(bctx, chromedp.Navigate(pageURL), chromedp.WaitVisible(chromedp.CSS(`[data-grid]`))); err != nil {
-		t.Fatalf("opening %s: %v", pageURL, err)
-	}
+	bctx, _ := c.openConsole(t, ctx, console.Options{ClipBefore: time.Second, ClipAfter: time.Second})
 	flags := func(t *testing.T) map[string]string {
 		out := map[string]string{}
 		for _, f := range eval[checklistState](t, bctx, checklistJS).Flags {
@@ -208,14 +201,6 @@ func TestFindingDetailByState(t *testing.T) {
 		t.Fatalf("opening the console's view: %v", err)
 	}
 	present := func(css string) bool { return eval[bool](t, bctx, fmt.Sprintf(`!!document.querySelector(%q)`, css)) }
-	visible := func(t *testing.T, what, css string) {
-		t.Helper()
-		wctx, cancel := context.WithTimeout(bctx, 15*time.Second)
-		defer cancel()
-		if err := chromedp.Do(wctx, chromedp.WaitVisible(chromedp.CSS(css))); err != nil {
-			t.Fatalf("%s (%s): %v", what, css, err)
-		}
-	}
 	relayStatus := func(t *testing.T, id, want string) {
 		t.Helper()
 		waitFor(t, want+" at the relay", 15*time.Second, func() (bool, string) {
@@ -233,7 +218,7 @@ func TestFindingDetailByState(t *testing.T) {
 			before = append(before, f.ID)
 		}
 		pressKeys(t, bctx, "flagging", "f")
-		visible(t, "the flag picker", `[data-overlay="flag"]`)
+		visible(t, bctx, "the flag picker", `[data-overlay="flag"]`)
 		pressKeys(t, bctx, "saving the flag", kb.Enter)
 		var id string
 		waitFor(t, "the new finding at the relay", 30*time.Second, func() (bool, string) {
@@ -263,10 +248,10 @@ func TestFindingDetailByState(t *testing.T) {
 		t.Helper()
 		pressKeys(t, bctx, "opening the findings panel", "r")
 		row := fmt.Sprintf(`[data-panel="findings"] [data-section="recheck"] [data-finding-id=%q][data-status="rectified"]`, id)
-		visible(t, "the finding awaiting re-check", row)
+		visible(t, bctx, "the finding awaiting re-check", row)
 		// The queue's first, the one waiting longest, is chosen.
 		pressKeys(t, bctx, "opening the finding", kb.Enter)
-		visible(t, "the finding", fmt.Sprintf(`[data-overlay="finding"] [data-finding-id=%q][data-status="rectified"]`, id))
+		visible(t, bctx, "the finding", fmt.Sprintf(`[data-overlay="finding"] [data-finding-id=%q][data-status="rectified"]`, id))
 	}
 
 	step(t, "site-01/doff1 on the wall, selected", func(t *testing.T) {
@@ -281,11 +266,11 @@ func TestFindingDetailByState(t *testing.T) {
 		id := flagRectified(t)
 		openFromPanel(t, id)
 		pressKeys(t, bctx, "verifying", "v")
-		visible(t, "the verification's note", `form[data-form="verify"] input[name="recheck-note"]`)
+		visible(t, bctx, "the verification's note", `form[data-form="verify"] input[name="recheck-note"]`)
 		pressKeys(t, bctx, "confirming", kb.Enter)
 		relayStatus(t, id, "verified")
 		dialog := fmt.Sprintf(`[data-overlay="finding"] [data-finding-id=%q]`, id)
-		visible(t, "verified in the open finding", dialog+`[data-status="verified"]`)
+		visible(t, bctx, "verified in the open finding", dialog+`[data-status="verified"]`)
 		for _, css := range []string{`form[data-form="edit"]`, `input[name="note"]`, `select[name="severity"]`, `input[name="deadline"]`, `[data-action="finding-save"]`, `form[data-form="withdraw"]`, `[data-action="finding-withdraw"]`, `[data-edit-refused]`} {
 			if present(dialog + " " + css) {
 				t.Errorf("a verified finding's dialog still offers %s", css)
@@ -310,19 +295,19 @@ func TestFindingDetailByState(t *testing.T) {
 		openFromPanel(t, id)
 		pressKeys(t, bctx, "opening the camera", "o")
 		bar := fmt.Sprintf(`[data-recheck-bar][data-finding-id=%q]`, id)
-		visible(t, "the re-check bar over the camera, with its keys", bar+` [data-bar-keys]`)
+		visible(t, bctx, "the re-check bar over the camera, with its keys", bar+` [data-bar-keys]`)
 		if present(`[data-overlay="finding"]`) {
 			t.Fatal("the finding's dialog is still open over the camera")
 		}
 		shot(t, bctx, "recheck-bar.png")
 		pressKeys(t, bctx, "reopening from the camera", "x")
-		visible(t, "the reopening's note in the bar", bar+` form[data-form="reopen"] input[name="recheck-note"]`)
+		visible(t, bctx, "the reopening's note in the bar", bar+` form[data-form="reopen"] input[name="recheck-note"]`)
 		shot(t, bctx, "recheck-bar-reopen.png")
 		pressKeys(t, bctx, "typing the note", reopenNote, kb.Enter)
 		relayStatus(t, id, "reopened")
 		if f := s.console.consoleFinding(id); f.Status != "reopened" || f.StatusNote != reopenNote {
 			t.Errorf("the console has %s", f)
 		}
-		visible(t, "the reopening said in the bar", bar+` [data-message]`)
+		visible(t, bctx, "the reopening said in the bar", bar+` [data-message]`)
 	})
 }

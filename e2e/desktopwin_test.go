@@ -28,6 +28,19 @@ import (
 // does), the screen read with ImageMagick's import. scripts/setup.sh
 // installs all of them.
 
+// inEachLanguage runs f in zh-CN and in English, each a subtest with a
+// context of its own that ends within: a window test's screens are
+// checked, and their screenshots kept, in both of the console's languages.
+func inEachLanguage(t *testing.T, within time.Duration, f func(t *testing.T, ctx context.Context, lang string)) {
+	for _, lang := range []string{"zh-CN", "en"} {
+		t.Run(lang, func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(context.Background(), within)
+			defer cancel()
+			f(t, ctx, lang)
+		})
+	}
+}
+
 // startScreen starts Xvfb on the first free display number, and openbox on it.
 func startScreen(t *testing.T, ctx context.Context) string {
 	t.Helper()

@@ -22,84 +22,70 @@ import (
 // story. With QLY_SCREENSHOT_DIR it keeps handover-, coverage- and
 // finding-verified-{zh,en}.png (issues 10 and 11).
 func TestDesktopDutyScreens(t *testing.T) {
-	for _, lang := range []string{"zh-CN", "en"} {
-		t.Run(lang, func(t *testing.T) {
-			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
-			defer cancel()
-			room := startDutyRoom(t, ctx, dutyRoomOptions{Cameras: 1, Users: []relaytest.User{{Name: incoming, Role: "duty", Password: incomingPassword}}})
-			a := room.duty
-			now := time.Now().UTC().Truncate(time.Second)
-			file := func(id, text string, ago, due time.Duration) {
-				t.Helper()
-				d := wire.Draft{ID: id, Site: "site-01", Camera: "doff1", Zone: "doffing_room_1", Deviation: "wrong_order",
-					DeviationText: text, Severity: "major", Observer: room.creds.User, ObservedAt: now.Add(-ago),
-					FlaggedAt: now.Add(-ago), Deadline: now.Add(due)}
-				if status, b := a.do("PUT", "/api/v1/findings/"+id, d, nil); status != 201 {
-					t.Fatalf("filing %s: %d %s", id, status, b)
-				}
-			}
-			file("screens-overdue", "脱卸顺序错误（逾期）", 10*time.Minute, -time.Minute)
-			file("screens-verified", "脱卸顺序错误", 5*time.Minute, 24*time.Hour)
-			photo, err := seededJPEG(11)
-			if err != nil {
-				t.Fatal(err)
-			}
-			signInPhone(t, room.relay.URL(), room.creds.Managers[0], room.creds.ManagerPassword).rectify("screens-verified", photo)
-			if status, b := a.do("POST", "/api/v1/findings/screens-verified/actions",
-				wire.ActionRequest{ActionID: "screens-verify", Action: wire.ActVerify, Note: "回头看：已按顺序脱卸"}, nil); status/100 != 2 {
-				t.Fatalf("A verifying: %d %s", status, b)
-			}
-			if status, b := a.do("POST", "/api/v1/duty/start", struct{}{}, nil); status/100 != 2 {
-				t.Fatalf("A on duty: %d %s", status, b)
-			}
-			const note = "交班：site-01 脱卸间一个问题已逾期，摄像头离线待查"
-			if status, b := a.do("POST", "/api/v1/handover", wire.HandoverRequest{ID: "screens-handover", Note: note}, nil); status/100 != 2 {
-				t.Fatalf("A handing over: %d %s", status, b)
-			}
-			// The camera goes offline: the handover lists it, and the
-			// window holds still for its screenshots.
-			room.sim.Close()
+	inEachLanguage(t, 10*time.Minute, func(t *testing.T, ctx context.Context, lang string) {
+		room := startDutyRoom(t, ctx, dutyRoomOptions{Cameras: 1, Users: []relaytest.User{{Name: incoming, Role: "duty", Password: incomingPassword}}})
+		a := room.duty
+		room.fileAtRelay(t, "screens-overdue", "脱卸顺序错误（逾期）", 10*time.Minute, -time.Minute)
+		room.fileAtRelay(t, "screens-verified", "脱卸顺序错误", 5*time.Minute, 24*time.Hour)
+		photo, err := seededJPEG(11)
+		if err != nil {
+			t.Fatal(err)
+		}
+		signInPhone(t, room.relay.URL(), room.creds.Managers[0], room.creds.ManagerPassword).rectify("screens-verified", photo)
+		if status, b := a.do("POST", "/api/v1/findings/screens-verified/actions",
+			wire.ActionRequest{ActionID: "screens-verify", Action: wire.ActVerify, Note: "回头看：已按顺序脱卸"}, nil); status/100 != 2 {
+			t.Fatalf("A verifying: %d %s", status, b)
+		}
+		if status, b := a.do("POST", "/api/v1/duty/start", struct{}{}, nil); status/100 != 2 {
+			t.Fatalf("A on duty: %d %s", status, b)
+		}
+		const note = "交班：site-01 脱卸间一个问题已逾期，摄像头离线待查"
+		if status, b := a.do("POST", "/api/v1/handover", wire.HandoverRequest{ID: "screens-handover", Note: note}, nil); status/100 != 2 {
+			t.Fatalf("A handing over: %d %s", status, b)
+		}
+		// The camera goes offline: the handover lists it, and the
+		// window holds still for its screenshots.
+		room.sim.Close()
 
-			display := startScreen(t, ctx)
-			w := openWindow(t, ctx, &city{relay: room.relay, user: incoming, password: incomingPassword}, display, desktopOptions{lang: lang})
-			r := w.geometry().rect()
-			body := image.Rect(r.Min.X, r.Min.Y+r.Dy()/10, r.Max.X, r.Max.Y)
-			short := strings.TrimSuffix(lang, "-CN")
+		display := startScreen(t, ctx)
+		w := openWindow(t, ctx, &city{relay: room.relay, user: incoming, password: incomingPassword}, display, desktopOptions{lang: lang})
+		r := w.geometry().rect()
+		body := image.Rect(r.Min.X, r.Min.Y+r.Dy()/10, r.Max.X, r.Max.Y)
+		short := strings.TrimSuffix(lang, "-CN")
 
-			// The handover screen dims the window under it: the camera
-			// list at the left (white names at 220) goes grey (70). The
-			// page loading has no list (its background, under 30); the
-			// wall comes first, the screen once the shift is read.
-			list := image.Rect(r.Min.X+10, r.Min.Y+130, r.Min.X+190, r.Max.Y-20)
-			waitFor(t, "the handover screen over the wall", 2*time.Minute, func() (bool, string) {
-				l := brightest(w.shot(), list)
-				return l > 45 && l < 128, fmt.Sprintf("the camera list's brightest grey %d", l)
-			})
-			w.settled("the handover screen drawn and still", body, nil)
-			w.keep("handover-" + short + ".png")
-			w.press("Return")
-			waitFor(t, "B's receipt at the relay", time.Minute, func() (bool, string) {
-				var view wire.HandoverView
-				relayLogin(t, room.relay.URL(), incoming, incomingPassword).do("GET", "/api/v1/handover/current", nil, &view)
-				return len(view.Handovers) == 1 && len(view.Handovers[0].Receipts) == 1 && view.Handovers[0].Receipts[0].By == incoming,
-					fmt.Sprintf("%+v", view.Handovers)
-			})
-			w.settled("the wall after the handover", body, w.last)
-
-			before := w.last
-			w.press("g")
-			w.settled("the coverage panel", body, before)
-			w.keep("coverage-" + short + ".png")
-
-			before = w.last
-			w.press("Escape", "r")
-			w.settled("the findings panel", body, before)
-			before = w.last
-			w.press("Return")
-			w.settled("the verified finding's detail", body, before)
-			w.keep("finding-verified-" + short + ".png")
+		// The handover screen dims the window under it: the camera
+		// list at the left (white names at 220) goes grey (70). The
+		// page loading has no list (its background, under 30); the
+		// wall comes first, the screen once the shift is read.
+		list := image.Rect(r.Min.X+10, r.Min.Y+130, r.Min.X+190, r.Max.Y-20)
+		waitFor(t, "the handover screen over the wall", 2*time.Minute, func() (bool, string) {
+			l := brightest(w.shot(), list)
+			return l > 45 && l < 128, fmt.Sprintf("the camera list's brightest grey %d", l)
 		})
-	}
+		w.settled("the handover screen drawn and still", body, nil)
+		w.keep("handover-" + short + ".png")
+		w.press("Return")
+		waitFor(t, "B's receipt at the relay", time.Minute, func() (bool, string) {
+			var view wire.HandoverView
+			relayLogin(t, room.relay.URL(), incoming, incomingPassword).do("GET", "/api/v1/handover/current", nil, &view)
+			return len(view.Handovers) == 1 && len(view.Handovers[0].Receipts) == 1 && view.Handovers[0].Receipts[0].By == incoming,
+				fmt.Sprintf("%+v", view.Handovers)
+		})
+		w.settled("the wall after the handover", body, w.last)
+
+		before := w.last
+		w.press("g")
+		w.settled("the coverage panel", body, before)
+		w.keep("coverage-" + short + ".png")
+
+		before = w.last
+		w.press("Escape", "r")
+		w.settled("the findings panel", body, before)
+		before = w.last
+		w.press("Return")
+		w.settled("the verified finding's detail", body, before)
+		w.keep("finding-verified-" + short + ".png")
+	})
 }
 
 // brightest is the brightest grey level (0–255) in rect, sampled.

@@ -72,14 +72,7 @@ func TestChecklistFindings(t *testing.T) {
 
 	data := t.TempDir()
 	const clipBefore, clipAfter = 2 * time.Second, time.Second
-	_, pageURL := serveConsole(t, ctx, console.Options{
-		RelayURL: c.relay.URL(), User: c.user, Password: c.password,
-		DataDir: data, Log: testLogger(t), ClipBefore: clipBefore, ClipAfter: clipAfter,
-	})
-	bctx := newBrowser(t, ctx)
-	if err := chromedp.Do(bctx, chromedp.Navigate(pageURL), chromedp.WaitVisible(chromedp.CSS(`[data-grid]`))); err != nil {
-		t.Fatalf("opening %s: %v", pageURL, err)
-	}
+	bctx, _ := c.openConsole(t, ctx, console.Options{DataDir: data, ClipBefore: clipBefore, ClipAfter: clipAfter})
 
 	var tile string
 	step(t, "the doffing checklist opens beside the enlarged camera", func(t *testing.T) {

@@ -34,14 +34,6 @@ func TestHandover(t *testing.T) {
 	r, creds, duty := room.relay, room.creds, room.duty
 	one := room.startConsole(t, creds.User)
 	two := room.startConsole(t, incoming)
-	visible := func(t *testing.T, bctx context.Context, what, css string) {
-		t.Helper()
-		wctx, cancel := context.WithTimeout(bctx, 30*time.Second)
-		defer cancel()
-		if err := chromedp.Do(wctx, chromedp.WaitVisible(chromedp.CSS(css))); err != nil {
-			t.Fatalf("%s (%s): %v", what, css, err)
-		}
-	}
 	a := room.open(one)
 
 	var flagged string
@@ -51,13 +43,7 @@ func TestHandover(t *testing.T) {
 
 	// An earlier finding of A's whose deadline has passed, filed at the relay.
 	const overdue = "handover-e2e-overdue"
-	now := time.Now().UTC().Truncate(time.Second)
-	d := wire.Draft{ID: overdue, Site: "site-01", Camera: "doff1", Zone: "doffing_room_1", Deviation: "wrong_order",
-		DeviationText: "脱卸顺序错误（逾期）", Severity: "major", Observer: creds.User, ObservedAt: now.Add(-10 * time.Minute),
-		FlaggedAt: now.Add(-10 * time.Minute), Deadline: now.Add(-time.Minute)}
-	if status, b := duty.do("PUT", "/api/v1/findings/"+overdue, d, nil); status != 201 {
-		t.Fatalf("filing the overdue finding: %d %s", status, b)
-	}
+	room.fileAtRelay(t, overdue, "脱卸顺序错误（逾期）", 10*time.Minute, -time.Minute)
 	// A camera of the demo's catalogue no one publishes: offline since the relay started.
 	var cams struct {
 		Cameras []struct{ Site, ID, State string }

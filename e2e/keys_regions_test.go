@@ -23,14 +23,7 @@ func TestKeysGoWhereTheScreenSays(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
 	c := startCity(t, ctx, 1, 4)
-	_, pageURL := serveConsole(t, ctx, console.Options{
-		RelayURL: c.relay.URL(), User: c.user, Password: c.password,
-		DataDir: t.TempDir(), Log: testLogger(t), ClipBefore: time.Second, ClipAfter: time.Second,
-	})
-	bctx := newBrowser(t, ctx)
-	if err := chromedp.Do(bctx, chromedp.Navigate(pageURL), chromedp.WaitVisible(chromedp.CSS(`.wall[data-grid]`))); err != nil {
-		t.Fatalf("opening %s: %v", pageURL, err)
-	}
+	bctx, _ := c.openConsole(t, ctx, console.Options{ClipBefore: time.Second, ClipAfter: time.Second})
 	// keysIn waits until the toolbar names region as having the keys and
 	// the focus, which routes them, is in that region.
 	keysIn := func(t *testing.T, region string) {

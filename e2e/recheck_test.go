@@ -53,14 +53,6 @@ func TestRecheckLoop(t *testing.T) {
 	s := startSiteStack(t, ctx, 1, clipBefore, clipAfter)
 	mgr := relayLogin(t, s.relay.URL(), "mgr1", managerPassword)
 	bctx := newBrowser(t, ctx)
-	visible := func(t *testing.T, what, css string) {
-		t.Helper()
-		wctx, cancel := context.WithTimeout(bctx, 10*time.Second)
-		defer cancel()
-		if err := chromedp.Do(wctx, chromedp.WaitVisible(chromedp.CSS(css))); err != nil {
-			t.Fatalf("%s (%s): %v", what, css, err)
-		}
-	}
 	findings := func(t *testing.T) []qlyFinding { return eval[[]qlyFinding](t, bctx, qlyFindingsJS) }
 
 	if err := chromedp.Do(bctx, chromedp.Navigate(s.pageURL), chromedp.WaitVisible(chromedp.CSS(`[data-grid]`))); err != nil {
@@ -86,7 +78,7 @@ func TestRecheckLoop(t *testing.T) {
 			before = append(before, f.ID)
 		}
 		pressKeys(t, bctx, "flagging", "f")
-		visible(t, "the flag picker", `[data-overlay="flag"]`)
+		visible(t, bctx, "the flag picker", `[data-overlay="flag"]`)
 		pressKeys(t, bctx, "saving the flag", kb.Enter)
 		var id string
 		waitFor(t, "the new finding forwarded with its clip", 30*time.Second, func() (bool, string) {
@@ -136,7 +128,7 @@ func TestRecheckLoop(t *testing.T) {
 	step(t, "a flagged finding, rectified at the site, shows as awaiting re-check by itself", func(t *testing.T) {
 		first = flag(t)
 		pressKeys(t, bctx, "opening the findings panel", "r")
-		visible(t, "the findings panel", `[data-panel="findings"]`)
+		visible(t, bctx, "the findings panel", `[data-panel="findings"]`)
 		events := eval[int](t, bctx, findingsEventsJS)
 		rectify(t, first, firstNote)
 		awaitingRecheck(t, first, firstNote, events)
@@ -144,16 +136,16 @@ func TestRecheckLoop(t *testing.T) {
 
 	step(t, "the officer verifies it with the keyboard; the relay has it verified", func(t *testing.T) {
 		pressKeys(t, bctx, "opening the finding", kb.Enter)
-		visible(t, "the finding", fmt.Sprintf(`[data-overlay="finding"] [data-finding-id=%q][data-status="rectified"]`, first))
+		visible(t, bctx, "the finding", fmt.Sprintf(`[data-overlay="finding"] [data-finding-id=%q][data-status="rectified"]`, first))
 		pressKeys(t, bctx, "verifying", "v")
-		visible(t, "the verification's note", `form[data-form="verify"] input[name="recheck-note"]`)
+		visible(t, bctx, "the verification's note", `form[data-form="verify"] input[name="recheck-note"]`)
 		pressKeys(t, bctx, "confirming", kb.Enter)
 		waitFor(t, "verified at the relay", 15*time.Second, func() (bool, string) {
 			var rf relayFinding
 			status, b := s.duty.do("GET", "/api/v1/findings/"+first, nil, &rf)
 			return status == 200 && rf.Status == "verified", string(b)
 		})
-		visible(t, "verified in the open finding", fmt.Sprintf(`[data-overlay="finding"] [data-finding-id=%q][data-status="verified"]`, first))
+		visible(t, bctx, "verified in the open finding", fmt.Sprintf(`[data-overlay="finding"] [data-finding-id=%q][data-status="verified"]`, first))
 		// The note the form offers, as it was: the v pressed is not typed into it.
 		if f := s.console.consoleFinding(first); !slices.Contains(verifyNotes, f.StatusNote) {
 			t.Errorf("the verification's note %q, want one of %q", f.StatusNote, verifyNotes)
@@ -170,11 +162,11 @@ func TestRecheckLoop(t *testing.T) {
 		second = flag(t)
 		events := eval[int](t, bctx, findingsEventsJS)
 		pressKeys(t, bctx, "opening the findings panel", "r")
-		visible(t, "the findings panel", `[data-panel="findings"]`)
+		visible(t, bctx, "the findings panel", `[data-panel="findings"]`)
 		rectify(t, second, secondNote)
 		awaitingRecheck(t, second, secondNote, events)
 		pressKeys(t, bctx, "opening the finding", kb.Enter)
-		visible(t, "the finding", fmt.Sprintf(`[data-overlay="finding"] [data-finding-id=%q]`, second))
+		visible(t, bctx, "the finding", fmt.Sprintf(`[data-overlay="finding"] [data-finding-id=%q]`, second))
 		pressKeys(t, bctx, "opening the camera", "o")
 		waitFor(t, "the camera in the focus view on the main stream", 15*time.Second, func() (bool, string) {
 			w := eval[wallState](t, bctx, wallJS)
@@ -190,11 +182,11 @@ func TestRecheckLoop(t *testing.T) {
 
 	step(t, "x reopens it with a note and the offered deadline; the relay has that deadline", func(t *testing.T) {
 		pressKeys(t, bctx, "back to the panel", "r")
-		visible(t, "the findings panel", `[data-panel="findings"]`)
+		visible(t, bctx, "the findings panel", `[data-panel="findings"]`)
 		pressKeys(t, bctx, "opening the finding", kb.Enter)
-		visible(t, "the finding", fmt.Sprintf(`[data-overlay="finding"] [data-finding-id=%q][data-status="rectified"]`, second))
+		visible(t, bctx, "the finding", fmt.Sprintf(`[data-overlay="finding"] [data-finding-id=%q][data-status="rectified"]`, second))
 		pressKeys(t, bctx, "reopening", "x")
-		visible(t, "the reopening's note", `form[data-form="reopen"] input[name="recheck-note"]`)
+		visible(t, bctx, "the reopening's note", `form[data-form="reopen"] input[name="recheck-note"]`)
 		offered := eval[string](t, bctx, `document.querySelector('form[data-form="reopen"] input[name="recheck-deadline"]').value`)
 		asked := time.Now()
 		pressKeys(t, bctx, "typing the note", reopenNote, kb.Enter)
@@ -230,7 +222,7 @@ func TestRecheckLoop(t *testing.T) {
 		if f := s.console.consoleFinding(second); f.Status != "reopened" || f.StatusNote != reopenNote {
 			t.Errorf("the console has %s", f)
 		}
-		visible(t, "reopened in the open finding", fmt.Sprintf(`[data-overlay="finding"] [data-finding-id=%q][data-status="reopened"]`, second))
+		visible(t, bctx, "reopened in the open finding", fmt.Sprintf(`[data-overlay="finding"] [data-finding-id=%q][data-status="reopened"]`, second))
 		if !eval[bool](t, bctx, `window.__notReloaded === true`) {
 			t.Error("the view reloaded")
 		}

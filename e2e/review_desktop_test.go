@@ -18,50 +18,46 @@ import (
 // screen as the wall would). With QLY_SCREENSHOT_DIR it keeps the window as
 // review-{zh,en}.png for docs/screenshots.
 func TestDesktopReviewWorkspace(t *testing.T) {
-	for _, lang := range []string{"zh-CN", "en"} {
-		t.Run(lang, func(t *testing.T) {
-			ctx, cancel := context.WithTimeout(context.Background(), 8*time.Minute)
-			defer cancel()
-			room := startSeededRoom(t, ctx, 10000)
-			display := startScreen(t, ctx)
-			w := openWindow(t, ctx, &city{relay: room.relay, user: seed.SupervisorName, password: seed.SupervisorPassword}, display, desktopOptions{lang: lang})
-			r := w.geometry().rect()
-			list := image.Rect(r.Min.X, r.Min.Y+r.Dy()*3/10, r.Max.X, r.Max.Y-r.Dy()/10)
-			// Drawn and still: two shots a second apart the same, and the
-			// list not the bare background.
-			waitFor(t, "the workspace drawn and still", 2*time.Minute, func() (bool, string) {
-				prev := w.last
-				time.Sleep(time.Second)
-				s := w.shot()
-				if prev == nil {
-					return false, "first shot"
-				}
-				share := changedShare(prev, s, list)
-				return share == 0 && distinctShades(s, list) > 8, fmt.Sprintf("%.4f of the list changed, %d shades", share, distinctShades(s, list))
-			})
-			before := w.last
-			w.press("j")
-			waitFor(t, "J moving the row under the keys", time.Minute, func() (bool, string) {
-				share := changedShare(before, w.shot(), list)
-				return share > 0.0005 && share < 0.6, fmt.Sprintf("%.4f of the list changed", share)
-			})
-			w.keep("review-" + strings.TrimSuffix(lang, "-CN") + ".png")
-
-			// The dashboard's charts (ECharts on a canvas) drawn in the
-			// window's WebKitGTK too: coloured bars over a good part of it.
-			w.press("2")
-			var colour float64
-			waitFor(t, "the dashboard's charts drawn and still", 2*time.Minute, func() (bool, string) {
-				prev := w.last
-				time.Sleep(time.Second)
-				s := w.shot()
-				colour = colourShare(s, r)
-				return prev != nil && changedShare(prev, s, r) == 0 && colour > 0.01, fmt.Sprintf("%.4f of the window coloured, %.4f changed", colour, changedShare(prev, s, r))
-			})
-			t.Logf("%.1f%% of the window in the charts' colours", 100*colour)
-			w.keep("dashboard-" + strings.TrimSuffix(lang, "-CN") + ".png")
+	inEachLanguage(t, 8*time.Minute, func(t *testing.T, ctx context.Context, lang string) {
+		room := startSeededRoom(t, ctx, 10000)
+		display := startScreen(t, ctx)
+		w := openWindow(t, ctx, &city{relay: room.relay, user: seed.SupervisorName, password: seed.SupervisorPassword}, display, desktopOptions{lang: lang})
+		r := w.geometry().rect()
+		list := image.Rect(r.Min.X, r.Min.Y+r.Dy()*3/10, r.Max.X, r.Max.Y-r.Dy()/10)
+		// Drawn and still: two shots a second apart the same, and the
+		// list not the bare background.
+		waitFor(t, "the workspace drawn and still", 2*time.Minute, func() (bool, string) {
+			prev := w.last
+			time.Sleep(time.Second)
+			s := w.shot()
+			if prev == nil {
+				return false, "first shot"
+			}
+			share := changedShare(prev, s, list)
+			return share == 0 && distinctShades(s, list) > 8, fmt.Sprintf("%.4f of the list changed, %d shades", share, distinctShades(s, list))
 		})
-	}
+		before := w.last
+		w.press("j")
+		waitFor(t, "J moving the row under the keys", time.Minute, func() (bool, string) {
+			share := changedShare(before, w.shot(), list)
+			return share > 0.0005 && share < 0.6, fmt.Sprintf("%.4f of the list changed", share)
+		})
+		w.keep("review-" + strings.TrimSuffix(lang, "-CN") + ".png")
+
+		// The dashboard's charts (ECharts on a canvas) drawn in the
+		// window's WebKitGTK too: coloured bars over a good part of it.
+		w.press("2")
+		var colour float64
+		waitFor(t, "the dashboard's charts drawn and still", 2*time.Minute, func() (bool, string) {
+			prev := w.last
+			time.Sleep(time.Second)
+			s := w.shot()
+			colour = colourShare(s, r)
+			return prev != nil && changedShare(prev, s, r) == 0 && colour > 0.01, fmt.Sprintf("%.4f of the window coloured, %.4f changed", colour, changedShare(prev, s, r))
+		})
+		t.Logf("%.1f%% of the window in the charts' colours", 100*colour)
+		w.keep("dashboard-" + strings.TrimSuffix(lang, "-CN") + ".png")
+	})
 }
 
 // distinctShades counts the grey levels (by 16) in rect: a bare panel has

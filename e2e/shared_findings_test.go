@@ -64,14 +64,6 @@ func TestSharedFindings(t *testing.T) {
 	// What each camera sends console 2, from long before B's re-check: the
 	// clip's pictures are to be doff1's.
 	doff1, doff2 := bridgeSlices(t, two, "site-01/doff1"), bridgeSlices(t, two, "site-01/doff2")
-	visible := func(t *testing.T, bctx context.Context, what, css string) {
-		t.Helper()
-		wctx, cancel := context.WithTimeout(bctx, 15*time.Second)
-		defer cancel()
-		if err := chromedp.Do(wctx, chromedp.WaitVisible(chromedp.CSS(css))); err != nil {
-			t.Fatalf("%s (%s): %v", what, css, err)
-		}
-	}
 
 	var id string
 	step(t, "officer A flags a deviation on console 1", func(t *testing.T) {

@@ -22,6 +22,7 @@ import (
 	"github.com/qianliyan/qianliyan/internal/sitesim"
 	"github.com/qianliyan/qianliyan/relay"
 	"github.com/qianliyan/qianliyan/relay/relaytest"
+	"github.com/qianliyan/qianliyan/relay/wire"
 )
 
 // repoRoot is the checkout this test file lives in.
@@ -161,6 +162,19 @@ func (d *dutyRoom) open(p *consoleProcess) context.Context {
 		d.t.Fatalf("opening a console's view: %v; log:\n%s", err, p.log.String())
 	}
 	return bctx
+}
+
+// fileAtRelay files a major finding of site-01/doff1 at the relay as the
+// room's duty officer (officer A), as A's console forwards a flag: seen ago,
+// due in due (an overdue one when due is negative).
+func (d *dutyRoom) fileAtRelay(t *testing.T, id, text string, ago, due time.Duration) {
+	t.Helper()
+	now := time.Now().UTC().Truncate(time.Second)
+	f := wire.Draft{ID: id, Site: "site-01", Camera: "doff1", Zone: "doffing_room_1", Deviation: "wrong_order",
+		DeviationText: text, Severity: "major", Observer: d.creds.User, ObservedAt: now.Add(-ago), FlaggedAt: now.Add(-ago), Deadline: now.Add(due)}
+	if status, b := d.duty.do("PUT", "/api/v1/findings/"+id, f, nil); status != 201 {
+		t.Fatalf("filing %s at the relay: %d %s", id, status, b)
+	}
 }
 
 // flagForwarded flags a deviation on camera's tile in a console process's

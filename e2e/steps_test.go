@@ -18,6 +18,16 @@ func step(t *testing.T, name string, f func(t *testing.T)) {
 	}
 }
 
+// visible waits until the page in bctx shows css; what names it in the failure.
+func visible(t *testing.T, bctx context.Context, what, css string) {
+	t.Helper()
+	wctx, cancel := context.WithTimeout(bctx, 30*time.Second)
+	defer cancel()
+	if err := chromedp.Do(wctx, chromedp.WaitVisible(chromedp.CSS(css))); err != nil {
+		t.Fatalf("%s (%s): %v", what, css, err)
+	}
+}
+
 // pressKeys types ks into the page, the way an officer does.
 func pressKeys(t *testing.T, bctx context.Context, what string, ks ...string) {
 	t.Helper()

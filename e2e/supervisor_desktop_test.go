@@ -45,96 +45,92 @@ func (w *desktopWindow) settled(what string, rect image.Rectangle, changedFrom i
 // preview and Space shows its figures. With QLY_SCREENSHOT_DIR it keeps
 // notices-{zh,en}.png and reports-{zh,en}.png.
 func TestDesktopNoticesReports(t *testing.T) {
-	for _, lang := range []string{"zh-CN", "en"} {
-		t.Run(lang, func(t *testing.T) {
-			ctx, cancel := context.WithTimeout(context.Background(), 8*time.Minute)
-			defer cancel()
-			room := startSeededRoom(t, ctx, 10000)
-			sup := relayLogin(t, room.relay.URL(), seed.SupervisorName, seed.SupervisorPassword)
-			rows, err := room.db.Query(`SELECT site_id FROM findings WHERE status = 'open' GROUP BY 1 HAVING count(*) >= 3 ORDER BY site_id LIMIT 3`)
+	inEachLanguage(t, 8*time.Minute, func(t *testing.T, ctx context.Context, lang string) {
+		room := startSeededRoom(t, ctx, 10000)
+		sup := relayLogin(t, room.relay.URL(), seed.SupervisorName, seed.SupervisorPassword)
+		rows, err := room.db.Query(`SELECT site_id FROM findings WHERE status = 'open' GROUP BY 1 HAVING count(*) >= 3 ORDER BY site_id LIMIT 3`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var sites []string
+		for rows.Next() {
+			var s string
+			rows.Scan(&s)
+			sites = append(sites, s)
+		}
+		rows.Close()
+		var first wire.Notice
+		var firstItems []string
+		for i, site := range sites {
+			var ids []string
+			r, err := room.db.Query(`SELECT id FROM findings WHERE site_id = ? AND status = 'open' ORDER BY deadline, id LIMIT 3`, site)
 			if err != nil {
 				t.Fatal(err)
 			}
-			var sites []string
-			for rows.Next() {
-				var s string
-				rows.Scan(&s)
-				sites = append(sites, s)
+			for r.Next() {
+				var id string
+				r.Scan(&id)
+				ids = append(ids, id)
 			}
-			rows.Close()
-			var first wire.Notice
-			var firstItems []string
-			for i, site := range sites {
-				var ids []string
-				r, err := room.db.Query(`SELECT id FROM findings WHERE site_id = ? AND status = 'open' ORDER BY deadline, id LIMIT 3`, site)
-				if err != nil {
-					t.Fatal(err)
-				}
-				for r.Next() {
-					var id string
-					r.Scan(&id)
-					ids = append(ids, id)
-				}
-				r.Close()
-				var n wire.Notice
-				if status, b := sup.do("POST", "/api/v1/notices", wire.NoticeRequest{Site: site, Findings: ids, Lang: lang}, &n); status/100 != 2 {
-					t.Fatalf("issuing a notice over %s %v: %d %s", site, ids, status, b)
-				}
-				if i == 0 {
-					first, firstItems = n, ids
+			r.Close()
+			var n wire.Notice
+			if status, b := sup.do("POST", "/api/v1/notices", wire.NoticeRequest{Site: site, Findings: ids, Lang: lang}, &n); status/100 != 2 {
+				t.Fatalf("issuing a notice over %s %v: %d %s", site, ids, status, b)
+			}
+			if i == 0 {
+				first, firstItems = n, ids
+			}
+		}
+		if len(sites) < 3 {
+			t.Fatalf("the seed has %d sites with 3 open findings", len(sites))
+		}
+		photo, err := seededJPEG(3)
+		if err != nil {
+			t.Fatal(err)
+		}
+		signInPhone(t, room.relay.URL(), "manager-"+strings.TrimPrefix(first.Site, "site-"), seed.ManagerPassword).reportItem(first.ID, firstItems[0], photo)
+
+		display := startScreen(t, ctx)
+		home := t.TempDir()
+		w := openWindow(t, ctx, &city{relay: room.relay, user: seed.SupervisorName, password: seed.SupervisorPassword}, display, desktopOptions{lang: lang, home: home})
+		r := w.geometry().rect()
+		body := image.Rect(r.Min.X, r.Min.Y+r.Dy()/10, r.Max.X, r.Max.Y)
+		w.settled("the review list drawn and still", body, nil)
+		short := strings.TrimSuffix(lang, "-CN")
+
+		before := w.last
+		w.press("3")
+		w.settled("the notices' list drawn and still", body, before)
+		w.keep("notices-" + short + ".png")
+
+		before = w.last
+		w.press("4")
+		w.settled("the reports drawn and still", body, before)
+		beforeSave := w.last
+		w.press("Return")
+		downloads := filepath.Join(home, "Downloads")
+		var saved string
+		waitFor(t, "Enter saving today's report in the download folder", 2*time.Minute, func() (bool, string) {
+			entries, _ := os.ReadDir(downloads)
+			var names []string
+			for _, e := range entries {
+				names = append(names, e.Name())
+				if strings.HasPrefix(e.Name(), "report-daily-") && strings.HasSuffix(e.Name(), ".xlsx") {
+					saved = e.Name()
 				}
 			}
-			if len(sites) < 3 {
-				t.Fatalf("the seed has %d sites with 3 open findings", len(sites))
-			}
-			photo, err := seededJPEG(3)
-			if err != nil {
-				t.Fatal(err)
-			}
-			signInPhone(t, room.relay.URL(), "manager-"+strings.TrimPrefix(first.Site, "site-"), seed.ManagerPassword).reportItem(first.ID, firstItems[0], photo)
-
-			display := startScreen(t, ctx)
-			home := t.TempDir()
-			w := openWindow(t, ctx, &city{relay: room.relay, user: seed.SupervisorName, password: seed.SupervisorPassword}, display, desktopOptions{lang: lang, home: home})
-			r := w.geometry().rect()
-			body := image.Rect(r.Min.X, r.Min.Y+r.Dy()/10, r.Max.X, r.Max.Y)
-			w.settled("the review list drawn and still", body, nil)
-			short := strings.TrimSuffix(lang, "-CN")
-
-			before := w.last
-			w.press("3")
-			w.settled("the notices' list drawn and still", body, before)
-			w.keep("notices-" + short + ".png")
-
-			before = w.last
-			w.press("4")
-			w.settled("the reports drawn and still", body, before)
-			beforeSave := w.last
-			w.press("Return")
-			downloads := filepath.Join(home, "Downloads")
-			var saved string
-			waitFor(t, "Enter saving today's report in the download folder", 2*time.Minute, func() (bool, string) {
-				entries, _ := os.ReadDir(downloads)
-				var names []string
-				for _, e := range entries {
-					names = append(names, e.Name())
-					if strings.HasPrefix(e.Name(), "report-daily-") && strings.HasSuffix(e.Name(), ".xlsx") {
-						saved = e.Name()
-					}
-				}
-				return saved != "", fmt.Sprintf("%q in %s", names, downloads)
-			})
-			t.Logf("the report saved as %s", saved)
-			// Where it went said on screen, and the buttons enabled again
-			// (a disabled one is no stop for Tab).
-			w.settled("the view saying where the report went", body, beforeSave)
-
-			// Tab from the form to its sixth stop: period, day, language,
-			// format, download, preview.
-			before = w.last
-			w.press("Tab", "Tab", "Tab", "Tab", "Tab", "Tab", "space")
-			w.settled("the report's figures shown", body, before)
-			w.keep("reports-" + short + ".png")
+			return saved != "", fmt.Sprintf("%q in %s", names, downloads)
 		})
-	}
+		t.Logf("the report saved as %s", saved)
+		// Where it went said on screen, and the buttons enabled again
+		// (a disabled one is no stop for Tab).
+		w.settled("the view saying where the report went", body, beforeSave)
+
+		// Tab from the form to its sixth stop: period, day, language,
+		// format, download, preview.
+		before = w.last
+		w.press("Tab", "Tab", "Tab", "Tab", "Tab", "Tab", "space")
+		w.settled("the report's figures shown", body, before)
+		w.keep("reports-" + short + ".png")
+	})
 }

@@ -117,10 +117,7 @@ func TestTileLayout(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 6*time.Minute)
 	defer cancel()
 	c := startCity(t, ctx, 2, 4)
-	_, pageURL := serveConsole(t, ctx, console.Options{RelayURL: c.relay.URL(), User: c.user, Password: c.password,
-		DataDir: t.TempDir(), Log: testLogger(t)})
-	bctx := newBrowser(t, ctx)
-	act(t, bctx, chromedp.Navigate(pageURL), chromedp.WaitVisible(chromedp.CSS(`[data-grid]`)))
+	bctx, _ := c.openConsole(t, ctx, console.Options{})
 
 	// Eight cameras over 25 tiles, each tile a camera: the wall kept from
 	// an earlier session, as useWall reads it.

@@ -98,6 +98,24 @@ func startCity(t testing.TB, ctx context.Context, sites, cameras int, tune ...fu
 	return c
 }
 
+// openConsole serves a console signed in to the city as its duty officer
+// and logging to the test (o adds to that; the data directory is the
+// test's own unless o names one), and opens it in a new Chromium once its
+// wall is up.
+func (c *city) openConsole(t *testing.T, ctx context.Context, o console.Options) (bctx context.Context, pageURL string) {
+	t.Helper()
+	o.RelayURL, o.User, o.Password, o.Log = c.relay.URL(), c.user, c.password, testLogger(t)
+	if o.DataDir == "" {
+		o.DataDir = t.TempDir()
+	}
+	_, pageURL = serveConsole(t, ctx, o)
+	bctx = newBrowser(t, ctx)
+	if err := chromedp.Do(bctx, chromedp.Navigate(pageURL), chromedp.WaitVisible(chromedp.CSS(`[data-grid]`))); err != nil {
+		t.Fatalf("opening %s: %v", pageURL, err)
+	}
+	return bctx, pageURL
+}
+
 // restartRelay stops the relay and starts it again on its address with its
 // data, as an operator restarting the service does.
 func (c *city) restartRelay(t *testing.T, ctx context.Context) {
