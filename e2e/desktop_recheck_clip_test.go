@@ -8,7 +8,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/qianliyan/qianliyan/relay/relaytest"
 	"github.com/qianliyan/qianliyan/relay/wire"
 )
 
@@ -24,7 +23,7 @@ import (
 // QLY_SCREENSHOT_DIR it keeps desktop-recheck-clip-{zh,en}.png.
 func TestDesktopWindowPlaysRecheckClip(t *testing.T) {
 	inEachLanguage(t, 10*time.Minute, func(t *testing.T, ctx context.Context, lang string) {
-		room := startDutyRoom(t, ctx, dutyRoomOptions{Cameras: 1, Users: []relaytest.User{{Name: incoming, Role: "duty", Password: incomingPassword}}})
+		room := startDutyRoom(t, ctx, incomingRoom)
 		const id = "recheck-clip-window"
 		room.fileAtRelay(t, id, "脱卸顺序错误", 5*time.Minute, 24*time.Hour)
 		// The site's side through the relay's API: no photo, so that the

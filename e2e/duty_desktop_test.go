@@ -8,7 +8,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/qianliyan/qianliyan/relay/relaytest"
 	"github.com/qianliyan/qianliyan/relay/wire"
 )
 
@@ -23,7 +22,7 @@ import (
 // finding-verified-{zh,en}.png (issues 10 and 11).
 func TestDesktopDutyScreens(t *testing.T) {
 	inEachLanguage(t, 10*time.Minute, func(t *testing.T, ctx context.Context, lang string) {
-		room := startDutyRoom(t, ctx, dutyRoomOptions{Cameras: 1, Users: []relaytest.User{{Name: incoming, Role: "duty", Password: incomingPassword}}})
+		room := startDutyRoom(t, ctx, incomingRoom)
 		a := room.duty
 		room.fileAtRelay(t, "screens-overdue", "脱卸顺序错误（逾期）", 10*time.Minute, -time.Minute)
 		room.fileAtRelay(t, "screens-verified", "脱卸顺序错误", 5*time.Minute, 24*time.Hour)

@@ -17,6 +17,10 @@ import (
 // The incoming officer of TestHandover, on console 2.
 const incoming, incomingPassword = "zhao", "incoming officer e2e"
 
+// incomingRoom is a duty room of one camera where the incoming officer is
+// a user beside the demo's (officer A).
+var incomingRoom = dutyRoomOptions{Cameras: 1, Users: []relaytest.User{{Name: incoming, Role: "duty", Password: incomingPassword}}}
+
 // TestHandover is issue 11's handover done-criterion, across one relay and
 // two real console processes (bin/qianliyan --serve) signed in as two duty
 // officers, each driven in its own Chromium: officer A flags a deviation
@@ -30,7 +34,7 @@ const incoming, incomingPassword = "zhao", "incoming officer e2e"
 func TestHandover(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	room := startDutyRoom(t, ctx, dutyRoomOptions{Cameras: 1, Users: []relaytest.User{{Name: incoming, Role: "duty", Password: incomingPassword}}})
+	room := startDutyRoom(t, ctx, incomingRoom)
 	r, creds, duty := room.relay, room.creds, room.duty
 	one := room.startConsole(t, creds.User)
 	two := room.startConsole(t, incoming)

@@ -122,17 +122,7 @@ func TestNoticeReported(t *testing.T) {
 	if err := room.db.QueryRow(`SELECT site_id FROM findings WHERE status = 'open' GROUP BY 1 HAVING count(*) >= 5 ORDER BY site_id LIMIT 1`).Scan(&site); err != nil {
 		t.Fatal(err)
 	}
-	rows, err := room.db.Query(`SELECT id FROM findings WHERE site_id = ? AND status = 'open' ORDER BY deadline, id LIMIT 5`, site)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var ids []string
-	for rows.Next() {
-		var id string
-		rows.Scan(&id)
-		ids = append(ids, id)
-	}
-	rows.Close()
+	ids := room.column(t, `SELECT id FROM findings WHERE site_id = ? AND status = 'open' ORDER BY deadline, id LIMIT 5`, site)
 
 	b, pageURL := openWorkspace(t, ctx, room)
 	hash := "#/notices/new?site=" + url.QueryEscape(site) + "&findings=" + strings.Join(ids, ",")

@@ -32,6 +32,28 @@ type seededRoom struct {
 	db    *sql.DB // the relay's database, read only
 }
 
+// column is the first column of what query finds in the room's record.
+func (s *seededRoom) column(t *testing.T, query string, args ...any) []string {
+	t.Helper()
+	rows, err := s.db.Query(query, args...)
+	if err != nil {
+		t.Fatalf("%s: %v", query, err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var v string
+		if err := rows.Scan(&v); err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, v)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
 func startSeededRoom(t testing.TB, ctx context.Context, findings int) *seededRoom {
 	t.Helper()
 	now := time.Now().UTC().Truncate(time.Minute)

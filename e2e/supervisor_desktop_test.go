@@ -48,31 +48,11 @@ func TestDesktopNoticesReports(t *testing.T) {
 	inEachLanguage(t, 8*time.Minute, func(t *testing.T, ctx context.Context, lang string) {
 		room := startSeededRoom(t, ctx, 10000)
 		sup := relayLogin(t, room.relay.URL(), seed.SupervisorName, seed.SupervisorPassword)
-		rows, err := room.db.Query(`SELECT site_id FROM findings WHERE status = 'open' GROUP BY 1 HAVING count(*) >= 3 ORDER BY site_id LIMIT 3`)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var sites []string
-		for rows.Next() {
-			var s string
-			rows.Scan(&s)
-			sites = append(sites, s)
-		}
-		rows.Close()
+		sites := room.column(t, `SELECT site_id FROM findings WHERE status = 'open' GROUP BY 1 HAVING count(*) >= 3 ORDER BY site_id LIMIT 3`)
 		var first wire.Notice
 		var firstItems []string
 		for i, site := range sites {
-			var ids []string
-			r, err := room.db.Query(`SELECT id FROM findings WHERE site_id = ? AND status = 'open' ORDER BY deadline, id LIMIT 3`, site)
-			if err != nil {
-				t.Fatal(err)
-			}
-			for r.Next() {
-				var id string
-				r.Scan(&id)
-				ids = append(ids, id)
-			}
-			r.Close()
+			ids := room.column(t, `SELECT id FROM findings WHERE site_id = ? AND status = 'open' ORDER BY deadline, id LIMIT 3`, site)
 			var n wire.Notice
 			if status, b := sup.do("POST", "/api/v1/notices", wire.NoticeRequest{Site: site, Findings: ids, Lang: lang}, &n); status/100 != 2 {
 				t.Fatalf("issuing a notice over %s %v: %d %s", site, ids, status, b)
