@@ -33,6 +33,25 @@ describe('useTreeCursor', () => {
     expect(c.active.value).toBe(1)
   })
 
+  it('reveals a row only when the highlight moved: the list changes with every camera’s health', async () => {
+    const list = ref(rows('s/a', 's/b', 's/c'))
+    const current = ref<string | null>('s/b')
+    const revealed: string[] = []
+    effectScope().run(() => useTreeCursor(list, () => current.value, { listFocused: () => false, reveal: (id) => revealed.push(id) }))
+    await nextTick()
+    expect(revealed).toEqual([optionId('s/b')])
+    for (let i = 0; i < 3; i++) {
+      list.value = rows('s/a', 's/b', 's/c')
+      await nextTick()
+    }
+    expect(revealed).toEqual([optionId('s/b')])
+    // A camera ahead of it gone: the row moved up, and is revealed.
+    list.value = rows('s/b', 's/c')
+    await nextTick()
+    await nextTick()
+    expect(revealed).toEqual([optionId('s/b'), optionId('s/b')])
+  })
+
   it('names rows with ids a selector can hold', () => {
     expect(optionId('site-01/doff 1')).toBe('cam-site-01_doff_1')
   })

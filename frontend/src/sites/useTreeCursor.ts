@@ -35,10 +35,13 @@ export function useTreeCursor(rows: Ref<readonly { key: string }[]>, current: ()
     })
   }
 
+  // Only a row that moved is revealed: scrolling it into view lays the page
+  // out at once, and the list changes with every camera's health, many
+  // times while a console starts.
   function follow(): void {
     const cur = current()
     const i = cur ? indexOf.value.get(cur) : undefined
-    if (i !== undefined) move(i)
+    if (i !== undefined && i !== active.value) move(i)
   }
 
   watch(rows, (r) => {
