@@ -67,9 +67,12 @@ func TestAssignTakesAWarmSocket(t *testing.T) {
 func TestOpeningWallTakesItsSockets(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
-	c := startCity(t, ctx, 2, 4)
-	_, pageURL := serveConsole(t, ctx, console.Options{RelayURL: c.relay.URL(), User: c.user, Password: c.password, DataDir: t.TempDir(), Log: testLogger(t)})
-	bctx := newBrowser(t, ctx)
+	// The console's backend knows the cameras once it has signed in: the
+	// page opened before that gets an empty list first, and its tiles open
+	// their own sockets when the list comes. With nothing kept, a reload
+	// opens a first wall.
+	bctx, pageURL := startCity(t, ctx, 2, 4).openConsole(t, ctx, console.Options{})
+	liveTile(t, bctx, "site-01/doff1")
 	tiles := func(what string, want int) []string {
 		t.Helper()
 		var cams []string
@@ -91,14 +94,8 @@ func TestOpeningWallTakesItsSockets(t *testing.T) {
 		slices.Sort(cams)
 		return cams
 	}
-	// The console's backend knows the cameras once it has signed in: the
-	// page opened before that gets an empty list first, and its tiles open
-	// their own sockets when the list comes. With nothing kept, a reload
-	// opens a first wall.
-	act(t, bctx, chromedp.Navigate(pageURL+"&grid=4"))
-	liveTile(t, bctx, "site-01/doff1")
 	eval[bool](t, bctx, `(localStorage.clear(), true)`)
-	act(t, bctx, chromedp.Reload())
+	act(t, bctx, chromedp.Navigate(pageURL+"&grid=4"))
 	first := tiles("the first wall's four tiles live from warm sockets", 4)
 
 	// The tile in use takes another camera; the reload opens the wall kept.

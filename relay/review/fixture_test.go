@@ -73,6 +73,23 @@ func (fx *fixture) byID(id string) *model {
 	return nil
 }
 
+// kept is the ids of the findings keep keeps, in cmp's order: what a
+// filter's list must be, worked out without the code under test.
+func (fx *fixture) kept(keep func(model) bool, cmp func(a, b model) int) []string {
+	var models []model
+	for _, m := range fx.models {
+		if keep(m) {
+			models = append(models, m)
+		}
+	}
+	slices.SortFunc(models, cmp)
+	ids := make([]string, len(models))
+	for i, m := range models {
+		ids[i] = m.id
+	}
+	return ids
+}
+
 var templates = []struct{ id, deviations string }{
 	{"ppe-doffing", "gloves-first,no-hand-hygiene,goggles-order"},
 	{"disinfection", "wrong-dilution,skipped-surface"},
