@@ -1,7 +1,10 @@
 // Package bridge is the loopback WebSocket that carries a camera's access
 // units and state to the view (GET /ws/video, docs/PROTOCOLS.md). The view
 // decodes with WebCodecs because the Linux webview has no RTCPeerConnection.
-// Each connection starts at a keyframe, gets a config event before the
+// A socket carries one stream (?camera=…) or, multiplexed, every stream of
+// a view as numbered channels (mux.go): a browser opens the sockets to one
+// address one at a time, which held a 16-tile wall's cold start for seconds.
+// Each stream (connection or channel) starts at a keyframe, gets a config event before the
 // first picture and whenever the SPS changes, and has its own bounded queue:
 // a slow view loses pictures up to the next keyframe, never holds up the
 // camera's other viewers.
@@ -11,6 +14,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/binary"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -66,7 +70,7 @@ type Handler struct {
 	wg       sync.WaitGroup
 
 	mu    sync.Mutex
-	conns map[*conn]context.CancelCauseFunc
+	conns map[*websocket.Conn]context.CancelCauseFunc
 }
 
 // New returns a bridge handler; Close ends its connections.
@@ -88,7 +92,7 @@ func New(opts Options) *Handler {
 		},
 		ctx:    ctx,
 		cancel: cancel,
-		conns:  make(map[*conn]context.CancelCauseFunc),
+		conns:  make(map[*websocket.Conn]context.CancelCauseFunc),
 	}
 }
 
@@ -116,14 +120,13 @@ func (h *Handler) Close() {
 
 var idPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$`)
 
-// parseCamera reads ?camera=SITE/CAMERA&stream=main|sub.
-func parseCamera(r *http.Request) (media.Key, error) {
-	q := r.URL.Query()
-	site, camera, ok := strings.Cut(q.Get("camera"), "/")
+// parseCamera reads a camera "SITE/CAMERA" and a stream "main" or "sub"
+// (main when empty).
+func parseCamera(name, stream string) (media.Key, error) {
+	site, camera, ok := strings.Cut(name, "/")
 	if !ok || !idPattern.MatchString(site) || !idPattern.MatchString(camera) {
-		return media.Key{}, fmt.Errorf("camera %q: want ?camera=SITE/CAMERA", q.Get("camera"))
+		return media.Key{}, fmt.Errorf("camera %q: want SITE/CAMERA", name)
 	}
-	stream := q.Get("stream")
 	switch stream {
 	case "":
 		stream = "main"
@@ -157,10 +160,17 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		httpapi.WriteError(w, http.StatusForbidden, "forbidden", fmt.Sprintf("origin %q may not use the video bridge", origin))
 		return
 	}
-	key, err := parseCamera(r)
-	if err != nil {
-		httpapi.WriteError(w, http.StatusBadRequest, "bad_request", err.Error())
-		return
+	// Without camera and stream the socket is multiplexed: the view opens
+	// its streams as channels on it (docs/PROTOCOLS.md).
+	q := r.URL.Query()
+	multiplexed := !q.Has("camera") && !q.Has("stream")
+	var key media.Key
+	if !multiplexed {
+		var err error
+		if key, err = parseCamera(q.Get("camera"), q.Get("stream")); err != nil {
+			httpapi.WriteError(w, http.StatusBadRequest, "bad_request", err.Error())
+			return
+		}
 	}
 	if !websocket.IsWebSocketUpgrade(r) {
 		httpapi.WriteError(w, http.StatusBadRequest, "bad_request", "the video bridge needs a WebSocket upgrade")
@@ -178,20 +188,57 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	h.wg.Add(1)
 	defer h.wg.Done()
-	c := newConn(ws, key, h.opts)
+	defer ws.Close()
 	// Registered before subscribing, so that EndAll reaches a connection
 	// that got its source from the sign-in being ended.
 	ctx, cancel := context.WithCancelCause(h.ctx)
 	defer cancel(nil)
 	h.mu.Lock()
-	h.conns[c] = cancel
+	h.conns[ws] = cancel
 	h.mu.Unlock()
 	defer func() {
 		h.mu.Lock()
-		delete(h.conns, c)
+		delete(h.conns, ws)
 		h.mu.Unlock()
 	}()
-	c.serve(ctx, h.opts.Sources)
+	out := &wsWriter{ws: ws}
+	if multiplexed {
+		h.serveMux(ctx, out)
+	} else {
+		h.serveOne(ctx, out, key)
+	}
+}
+
+// serveOne carries one stream on the socket until either side ends it.
+func (h *Handler) serveOne(parent context.Context, out *wsWriter, key media.Key) {
+	ctx, cancel := context.WithCancel(parent)
+	defer cancel()
+	// The view sends nothing we need, but reading is how close frames and
+	// a vanished peer are noticed.
+	go func() {
+		defer cancel()
+		out.ws.SetReadLimit(4 << 10)
+		for {
+			if _, _, err := out.ws.NextReader(); err != nil {
+				return
+			}
+		}
+	}()
+	go out.pingUntil(ctx, cancel)
+	c := newConn(socketSink{out}, key, h.opts)
+	err := c.run(ctx, h.opts.Sources)
+	var refused subscribeError
+	var ended sessionEnded
+	switch {
+	case errors.As(err, &refused):
+		out.close(websocket.CloseTryAgainLater, closeReason(refused.Error()))
+	case errors.As(context.Cause(parent), &ended):
+		out.close(CloseSessionEnded, ended.reason)
+	case parent.Err() != nil:
+		out.close(websocket.CloseGoingAway, "console shutting down")
+	case err != nil:
+		c.log.Debug().Err(err).Msg("writing to view")
+	}
 }
 
 // item is one queued message: an access unit or a state event.
@@ -210,9 +257,10 @@ const (
 	flagCatchUp  = 0x02
 )
 
-// conn is one view's connection.
+// conn is one stream to a view: a socket of its own or a channel of a
+// multiplexed one.
 type conn struct {
-	ws   *websocket.Conn
+	out  sink
 	key  media.Key
 	opts Options
 	log  zerolog.Logger
@@ -226,9 +274,9 @@ type conn struct {
 	overflow int  // times the queue overflowed
 }
 
-func newConn(ws *websocket.Conn, key media.Key, opts Options) *conn {
+func newConn(out sink, key media.Key, opts Options) *conn {
 	return &conn{
-		ws: ws, key: key, opts: opts,
+		out: out, key: key, opts: opts,
 		log:     opts.Log.With().Str("camera", key.String()).Logger(),
 		wake:    make(chan struct{}, 1),
 		waitKey: true, // start every connection at a keyframe
@@ -319,44 +367,26 @@ func (c *conn) take() []item {
 	return q
 }
 
-func (c *conn) serve(parent context.Context, sources Sources) {
-	ctx, cancel := context.WithCancel(parent)
-	defer cancel()
-	defer c.ws.Close()
+// subscribeError is why a stream could not start: the view may try again.
+type subscribeError struct{ err error }
 
+func (e subscribeError) Error() string { return e.err.Error() }
+func (e subscribeError) Unwrap() error { return e.err }
+
+// run subscribes to the stream and sends it until ctx ends (nil) or
+// subscribing or a write fails.
+func (c *conn) run(ctx context.Context, sources Sources) error {
 	unsubscribe, err := sources.Subscribe(c.key, c)
 	if err != nil {
 		c.log.Info().Err(err).Msg("subscribing to camera stream")
-		c.close(websocket.CloseTryAgainLater, closeReason(err.Error()))
-		return
+		return subscribeError{fmt.Errorf("subscribing to %s: %w", c.key, err)}
 	}
 	defer unsubscribe()
 	c.joined()
 	c.log.Info().Msg("view connected")
-
-	// The view sends nothing we need, but reading is how close frames and
-	// a vanished peer are noticed.
-	go func() {
-		defer cancel()
-		c.ws.SetReadLimit(4 << 10)
-		for {
-			if _, _, err := c.ws.NextReader(); err != nil {
-				return
-			}
-		}
-	}()
-
 	err = c.writeLoop(ctx)
-	var ended sessionEnded
-	switch {
-	case errors.As(context.Cause(parent), &ended):
-		c.close(CloseSessionEnded, ended.reason)
-	case parent.Err() != nil:
-		c.close(websocket.CloseGoingAway, "console shutting down")
-	case err != nil:
-		c.log.Debug().Err(err).Msg("writing to view")
-	}
 	c.log.Info().Int("overflows", c.overflow).Msg("view disconnected")
+	return err
 }
 
 // closeReason fits text into a close frame's 123 bytes, whole characters.
@@ -369,11 +399,6 @@ func closeReason(text string) string {
 		cut--
 	}
 	return text[:cut] + "..."
-}
-
-func (c *conn) close(code int, text string) {
-	msg := websocket.FormatCloseMessage(code, text)
-	_ = c.ws.WriteControl(websocket.CloseMessage, msg, time.Now().Add(time.Second))
 }
 
 // configEvent and stateEvent are the JSON events of docs/PROTOCOLS.md.
@@ -390,19 +415,12 @@ type stateEvent struct {
 }
 
 func (c *conn) writeLoop(ctx context.Context) error {
-	ping := time.NewTicker(pingEvery)
-	defer ping.Stop()
 	var sps []byte  // the SPS the view is configured for
 	needKey := true // until a keyframe with a usable SPS went out
 	for {
 		select {
 		case <-ctx.Done():
 			return nil
-		case <-ping.C:
-			if err := c.ws.WriteControl(websocket.PingMessage, nil, time.Now().Add(writeTimeout)); err != nil {
-				return fmt.Errorf("sending ping: %w", err)
-			}
-			continue
 		case <-c.wake:
 		}
 		for _, it := range c.take() {
@@ -412,7 +430,7 @@ func (c *conn) writeLoop(ctx context.Context) error {
 			if it.state != nil {
 				s := it.state
 				ev := stateEvent{Type: "state", State: string(s.State), Since: s.Since.UTC().Format(time.RFC3339), Reason: s.Reason}
-				if err := c.writeJSON(ev); err != nil {
+				if err := c.out.event(ev); err != nil {
 					return err
 				}
 				continue
@@ -426,7 +444,7 @@ func (c *conn) writeLoop(ctx context.Context) error {
 						needKey = true
 						continue
 					}
-					if err := c.writeJSON(configEvent{Type: "config", StreamInfo: info}); err != nil {
+					if err := c.out.event(configEvent{Type: "config", StreamInfo: info}); err != nil {
 						return err
 					}
 					sps = s
@@ -445,14 +463,6 @@ func (c *conn) writeLoop(ctx context.Context) error {
 	}
 }
 
-func (c *conn) writeJSON(v any) error {
-	_ = c.ws.SetWriteDeadline(time.Now().Add(writeTimeout))
-	if err := c.ws.WriteJSON(v); err != nil {
-		return fmt.Errorf("sending event: %w", err)
-	}
-	return nil
-}
-
 // writeUnit sends a binary message: flags, PTS in µs (big-endian), Annex-B.
 func (c *conn) writeUnit(au avc.AccessUnit, catchUp bool) error {
 	data, err := au.AnnexB()
@@ -468,16 +478,47 @@ func (c *conn) writeUnit(au avc.AccessUnit, catchUp bool) error {
 		head[0] |= flagCatchUp
 	}
 	binary.BigEndian.PutUint64(head[1:], uint64(max(au.PTS.Microseconds(), 0)))
-	_ = c.ws.SetWriteDeadline(time.Now().Add(writeTimeout))
-	w, err := c.ws.NextWriter(websocket.BinaryMessage)
+	return c.out.unit(head[:], data)
+}
+
+// sink is where a stream's messages go: its own socket or its channel.
+type sink interface {
+	event(v any) error
+	unit(head, data []byte) error
+}
+
+// wsWriter is a socket's sending side, shared by the streams on it: a
+// WebSocket takes one message at a time.
+type wsWriter struct {
+	ws *websocket.Conn
+	mu sync.Mutex
+}
+
+func (w *wsWriter) text(b []byte) error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	_ = w.ws.SetWriteDeadline(time.Now().Add(writeTimeout))
+	if err := w.ws.WriteMessage(websocket.TextMessage, b); err != nil {
+		return fmt.Errorf("sending event: %w", err)
+	}
+	return nil
+}
+
+// binary sends parts as one binary message.
+func (w *wsWriter) binary(parts ...[]byte) error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	_ = w.ws.SetWriteDeadline(time.Now().Add(writeTimeout))
+	mw, err := w.ws.NextWriter(websocket.BinaryMessage)
 	if err != nil {
 		return fmt.Errorf("sending access unit: %w", err)
 	}
-	_, err = w.Write(head[:])
-	if err == nil {
-		_, err = w.Write(data)
+	for _, p := range parts {
+		if _, err = mw.Write(p); err != nil {
+			break
+		}
 	}
-	if cerr := w.Close(); err == nil {
+	if cerr := mw.Close(); err == nil {
 		err = cerr
 	}
 	if err != nil {
@@ -485,3 +526,40 @@ func (c *conn) writeUnit(au avc.AccessUnit, catchUp bool) error {
 	}
 	return nil
 }
+
+// pingUntil pings every pingEvery until ctx ends; a failed ping calls
+// failed, since the peer is gone.
+func (w *wsWriter) pingUntil(ctx context.Context, failed func()) {
+	t := time.NewTicker(pingEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			// WriteControl may run beside the other writes.
+			if err := w.ws.WriteControl(websocket.PingMessage, nil, time.Now().Add(writeTimeout)); err != nil {
+				failed()
+				return
+			}
+		}
+	}
+}
+
+func (w *wsWriter) close(code int, text string) {
+	msg := websocket.FormatCloseMessage(code, text)
+	_ = w.ws.WriteControl(websocket.CloseMessage, msg, time.Now().Add(time.Second))
+}
+
+// socketSink is a socket carrying one stream.
+type socketSink struct{ w *wsWriter }
+
+func (s socketSink) event(v any) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Errorf("encoding event: %w", err)
+	}
+	return s.w.text(b)
+}
+
+func (s socketSink) unit(head, data []byte) error { return s.w.binary(head, data) }

@@ -34,6 +34,7 @@ const (
 
 type fixture struct {
 	relay   *relaytest.Relay
+	sources *media.Sources
 	bridge  *Handler
 	wsURL   string // ws://…/ws/video
 	httpURL string
@@ -52,7 +53,7 @@ func setup(t *testing.T) *fixture {
 	b := New(Options{Sources: sources, Secret: token, Origins: []string{origin, "http://127.0.0.1:1"}, Log: zerolog.Nop()})
 	srv := httptest.NewServer(b)
 	t.Cleanup(func() { b.Close(); srv.Close() })
-	return &fixture{relay: relay, bridge: b, httpURL: srv.URL + "/ws/video", wsURL: "ws" + strings.TrimPrefix(srv.URL, "http") + "/ws/video"}
+	return &fixture{relay: relay, sources: sources, bridge: b, httpURL: srv.URL + "/ws/video", wsURL: "ws" + strings.TrimPrefix(srv.URL, "http") + "/ws/video"}
 }
 
 func (f *fixture) url(query string) string { return f.wsURL + "?" + query }
