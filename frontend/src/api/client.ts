@@ -12,6 +12,8 @@ import {
   tourJSON,
 } from './parse'
 import type { Bootstrap, Camera, Layout, Session, SignIn, StreamKind, Tour } from './types'
+import type { SocketLike } from '../player/connection'
+import { VideoMux } from '../player/mux'
 import {
   editJSON,
   flagJSON,
@@ -507,11 +509,34 @@ export function videoURL(boot: Pick<Bootstrap, 'bridge' | 'token'>, camera: stri
   return url.toString()
 }
 
-/** Opens the video bridge for one camera. The only place in the view that opens a WebSocket. */
-export function openVideoSocket(boot: Pick<Bootstrap, 'bridge' | 'token'>, camera: string, stream: StreamKind): WebSocket {
-  const ws = new WebSocket(videoURL(boot, camera, stream))
-  ws.binaryType = 'arraybuffer'
-  return ws
+/** The multiplexed bridge URL: the bridge with its secret and no camera. */
+export function videoMuxURL(boot: Pick<Bootstrap, 'bridge' | 'token'>): string {
+  const url = new URL(boot.bridge)
+  url.searchParams.set('token', boot.token)
+  return url.toString()
+}
+
+// One mux per bridge address and secret, for the page's life: every tile,
+// warm socket and focus view shares its socket.
+const muxes = new Map<string, VideoMux>()
+
+/**
+ * Opens the video bridge for one camera: a channel of the view's one
+ * multiplexed bridge socket (player/mux.ts). The only place in the view
+ * that opens a WebSocket.
+ */
+export function openVideoSocket(boot: Pick<Bootstrap, 'bridge' | 'token'>, camera: string, stream: StreamKind): SocketLike {
+  const url = videoMuxURL(boot)
+  let mux = muxes.get(url)
+  if (!mux) {
+    mux = new VideoMux(() => {
+      const ws = new WebSocket(url)
+      ws.binaryType = 'arraybuffer'
+      return ws
+    })
+    muxes.set(url, mux)
+  }
+  return mux.channel(camera, stream)
 }
 
 function documentPath(what: { notice: string; lang: string } | ReportQuery): string {

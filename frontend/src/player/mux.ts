@@ -1,0 +1,142 @@
+// One bridge socket for every stream of the view, as numbered channels
+// (docs/PROTOCOLS.md, the multiplexed video bridge). A browser opens
+// WebSockets to one address one handshake at a time and then throttles
+// them, which held a 16-tile wall's cold start for 1–2 s; a channel costs
+// one small message on a socket already open.
+
+import type { SocketLike } from './connection'
+
+/** The part of a browser WebSocket the mux uses; binaryType is "arraybuffer". */
+export interface MuxSocket {
+  onopen: SocketLike['onopen']
+  onmessage: SocketLike['onmessage']
+  onclose: SocketLike['onclose']
+  onerror: SocketLike['onerror']
+  readonly readyState: number
+  send(data: string): void
+  close(code?: number, reason?: string): void
+}
+
+const socketOpen = 1
+const channelHeader = 4
+
+/** A channel of the mux, handed to a Connection or a warm pool as its socket. */
+class Channel implements SocketLike {
+  onopen: SocketLike['onopen'] = null
+  onmessage: SocketLike['onmessage'] = null
+  onclose: SocketLike['onclose'] = null
+  onerror: SocketLike['onerror'] = null
+  /** Its open message went out on the current socket. */
+  sent = false
+
+  constructor(
+    private readonly mux: VideoMux,
+    readonly ch: number,
+    readonly camera: string,
+    readonly stream: string,
+  ) {}
+
+  close(): void {
+    this.mux.release(this)
+  }
+}
+
+/**
+ * Opens the one socket when a channel is first asked for and again after
+ * it closed; a socket's end closes every channel with its code and reason,
+ * and their owners (Connection's retry, the warm pool) ask again.
+ */
+export class VideoMux {
+  private socket: MuxSocket | undefined
+  private readonly channels = new Map<number, Channel>()
+  // Never reused, so that what a closed channel still had in flight is
+  // recognised and dropped.
+  private next = 1
+
+  constructor(private readonly openSocket: () => MuxSocket) {}
+
+  /** Open channels, for tests and window.__qly. */
+  get size(): number {
+    return this.channels.size
+  }
+
+  /** A channel for camera's stream; its onopen fires once the bridge was asked for it. */
+  channel(camera: string, stream: string): SocketLike {
+    const s = this.socket ?? this.connect()
+    const c = new Channel(this, this.next++, camera, stream)
+    this.channels.set(c.ch, c)
+    // The taker sets its handlers right after this returns.
+    if (s.readyState === socketOpen) queueMicrotask(() => this.start(s, c))
+    return c
+  }
+
+  /** Ends the socket and every channel on it, as at sign-out. */
+  close(): void {
+    const s = this.socket
+    if (s) s.close(1000, 'view closed')
+    this.lost(s, 1000, 'view closed')
+  }
+
+  /** A channel's owner is done with it. */
+  release(c: Channel): void {
+    if (this.channels.get(c.ch) !== c) return
+    this.channels.delete(c.ch)
+    const s = this.socket
+    if (c.sent && s && s.readyState === socketOpen) s.send(JSON.stringify({ close: c.ch }))
+  }
+
+  private connect(): MuxSocket {
+    const s = this.openSocket()
+    this.socket = s
+    s.onopen = () => {
+      for (const c of [...this.channels.values()]) this.start(s, c)
+    }
+    s.onmessage = (ev) => this.deliver(ev.data)
+    s.onerror = () => {
+      // Always followed by close, which does the work.
+    }
+    s.onclose = (ev) => this.lost(s, ev.code, ev.reason)
+    return s
+  }
+
+  private start(s: MuxSocket, c: Channel): void {
+    if (this.socket !== s || c.sent || this.channels.get(c.ch) !== c) return
+    c.sent = true
+    s.send(JSON.stringify({ open: c.ch, camera: c.camera, stream: c.stream }))
+    c.onopen?.({})
+  }
+
+  private deliver(data: unknown): void {
+    if (typeof data === 'string') {
+      let e: { ch?: unknown; type?: unknown; code?: unknown; reason?: unknown }
+      try {
+        e = JSON.parse(data) as typeof e
+      } catch {
+        return
+      }
+      const c = typeof e?.ch === 'number' ? this.channels.get(e.ch) : undefined
+      if (!c) return
+      if (e.type === 'closed') {
+        this.channels.delete(c.ch)
+        c.onclose?.({ code: typeof e.code === 'number' ? e.code : 1006, reason: typeof e.reason === 'string' ? e.reason : '' })
+        return
+      }
+      // The event as on a socket of its own: parseMessage skips the "ch".
+      c.onmessage?.({ data })
+      return
+    }
+    if (!(data instanceof ArrayBuffer) || data.byteLength < channelHeader) return
+    const c = this.channels.get(new DataView(data).getUint32(0))
+    // A copy: the player keeps units and the warm pool marks them in place.
+    c?.onmessage?.({ data: data.slice(channelHeader) })
+  }
+
+  private lost(s: MuxSocket | undefined, code: number, reason: string): void {
+    if (s && this.socket !== s) return
+    if (s) s.onopen = s.onmessage = s.onerror = s.onclose = null
+    this.socket = undefined
+    const gone = [...this.channels.values()]
+    this.channels.clear()
+    for (const c of gone) c.onclose?.({ code, reason })
+  }
+}
