@@ -8,7 +8,9 @@
 // undecoded. A tile that takes it gets those at once (all units but the
 // newest marked catch-up, as the bridge marks a joiner's GOP, so the first
 // picture is the newest and no replayed unit counts as a sign of life),
-// then the live units, on the same socket.
+// then the live units, on the same socket. The sockets are channels of the
+// view's one multiplexed bridge socket (player/mux.ts); the pool works the
+// same over sockets of their own.
 
 import type { SocketLike } from './connection'
 import { headerLength } from './protocol'
