@@ -1,9 +1,10 @@
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import http from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { ApiClient } from './client'
 import type { StreamHandlers, StreamStatus } from './events'
 import type { Camera, Session } from './types'
+import { cleanupsAfterEach, fastRetry, until } from '../testing/eventually'
 
 const secret = 's3cret'
 const cam = (id: string, state: string) => ({
@@ -64,19 +65,7 @@ function recorder() {
   return { ...r, handlers }
 }
 
-async function until(cond: () => boolean, what: string, ms = 60_000): Promise<void> {
-  const end = Date.now() + ms
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`within ${ms} ms: ${what}`)
-    await new Promise((r) => setTimeout(r, 10))
-  }
-}
-
-const fast = { backoff: { baseMs: 20, maxMs: 80, jitter: 0 } }
-const cleanups: (() => unknown)[] = []
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c()
-})
+const cleanups = cleanupsAfterEach()
 
 describe('EventStream', () => {
   it('delivers the list, single cameras and sign-ins and outs, with the secret as Bearer', async () => {
@@ -91,7 +80,7 @@ describe('EventStream', () => {
       res.write('event: session\ndata: {"signed_in":true,"relay":"http://r","user":{"name":"duty","role":"duty"},"expires_at":"2026-05-10T08:00:00Z"}\n\n')
     })
     const r = recorder()
-    const s = new ApiClient({ base: srv.base, secret }).events(r.handlers, fast)
+    const s = new ApiClient({ base: srv.base, secret }).events(r.handlers, fastRetry)
     cleanups.push(() => s.stop())
     s.start()
     await until(() => r.sessions.length === 2, 'the session events')
@@ -114,7 +103,7 @@ describe('EventStream', () => {
       res.write('event: findings\ndata: {"ids":["f-3", 4, ""]}\n\n')
     })
     const r = recorder()
-    const s = new ApiClient({ base: srv.base, secret }).events(r.handlers, fast)
+    const s = new ApiClient({ base: srv.base, secret }).events(r.handlers, fastRetry)
     cleanups.push(() => s.stop())
     s.start()
     await until(() => r.findings.length === 2, 'two findings events')
@@ -131,7 +120,7 @@ describe('EventStream', () => {
       sse(res)
     })
     const r = recorder()
-    const s = new ApiClient({ secret: 'page-secret' }).events(r.handlers, { ...fast, base: srv.base, token: 'a&b' })
+    const s = new ApiClient({ secret: 'page-secret' }).events(r.handlers, { ...fastRetry, base: srv.base, token: 'a&b' })
     cleanups.push(() => s.stop())
     s.start()
     await until(() => url !== '', 'the request')
@@ -147,7 +136,7 @@ describe('EventStream', () => {
       res.write(`event: camera\ndata: ${JSON.stringify(cam('doff2', 'online'))}\n\n`)
     })
     const r = recorder()
-    const s = new ApiClient({ base: srv.base, secret }).events(r.handlers, fast)
+    const s = new ApiClient({ base: srv.base, secret }).events(r.handlers, fastRetry)
     cleanups.push(() => s.stop())
     s.start()
     await until(() => r.changes.length === 1, 'the good camera')
@@ -162,7 +151,7 @@ describe('EventStream', () => {
       res.end(`event: cameras\ndata: ${JSON.stringify({ cameras: [cam(`c${n}`, 'online')] })}\n\n`)
     })
     const r = recorder()
-    const s = new ApiClient({ base: srv.base, secret }).events(r.handlers, fast)
+    const s = new ApiClient({ base: srv.base, secret }).events(r.handlers, fastRetry)
     cleanups.push(() => s.stop())
     s.start()
     await until(() => r.lists.length >= 3, 'three lists')
@@ -183,7 +172,7 @@ describe('EventStream', () => {
       res.write(`event: cameras\ndata: ${JSON.stringify({ cameras: [] })}\n\n`)
     })
     const r = recorder()
-    const s = new ApiClient({ base: srv.base, secret }).events(r.handlers, fast)
+    const s = new ApiClient({ base: srv.base, secret }).events(r.handlers, fastRetry)
     cleanups.push(() => s.stop())
     s.start()
     await until(() => r.lists.length === 1, 'the list after three failures')
@@ -203,7 +192,7 @@ describe('EventStream', () => {
         res.end(JSON.stringify({ error: { code: f.code, message: 'no' } }))
       })
       const r = recorder()
-      const s = new ApiClient({ base: srv.base, secret }).events(r.handlers, fast)
+      const s = new ApiClient({ base: srv.base, secret }).events(r.handlers, fastRetry)
       cleanups.push(() => s.stop())
       s.start()
       await until(() => r.statuses.some((x) => x.state === f.want), f.want)
@@ -220,7 +209,7 @@ describe('EventStream', () => {
       // …and then nothing, not even a comment.
     })
     const r = recorder()
-    const s = new ApiClient({ base: srv.base, secret }).events(r.handlers, { ...fast, silenceMs: 200 })
+    const s = new ApiClient({ base: srv.base, secret }).events(r.handlers, { ...fastRetry, silenceMs: 200 })
     cleanups.push(() => s.stop())
     s.start()
     await until(() => srv.requests() >= 2, 'a second connection')
@@ -235,7 +224,7 @@ describe('EventStream', () => {
       res.write(': hi\n\n')
     })
     const r = recorder()
-    const s = new ApiClient({ base: srv.base, secret }).events(r.handlers, fast)
+    const s = new ApiClient({ base: srv.base, secret }).events(r.handlers, fastRetry)
     s.start()
     await until(() => srv.open.size === 1, 'the connection')
     s.stop()

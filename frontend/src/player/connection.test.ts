@@ -1,8 +1,9 @@
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { WebSocket, WebSocketServer } from 'ws'
 import type { AddressInfo } from 'node:net'
 import { Connection, type ConnectionEvents, type SocketLike } from './connection'
 import type { Message } from './protocol'
+import { cleanupsAfterEach, fastRetry, until } from '../testing/eventually'
 
 // A real bridge-like WebSocket server on loopback; each connection runs `serve`.
 async function startServer(serve: (ws: WebSocket, n: number) => void): Promise<{ url: string; close: () => Promise<void> }> {
@@ -47,19 +48,7 @@ function recorder() {
   return { log, messages, retries, events }
 }
 
-async function until(cond: () => boolean, what: string, ms = 5000): Promise<void> {
-  const end = Date.now() + ms
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`within ${ms} ms: ${what}`)
-    await new Promise((r) => setTimeout(r, 10))
-  }
-}
-
-const fast = { backoff: { baseMs: 20, maxMs: 80, jitter: 0 } }
-const cleanups: (() => unknown)[] = []
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c()
-})
+const cleanups = cleanupsAfterEach()
 
 describe('Connection', () => {
   it('delivers parsed events and access units', async () => {
@@ -70,7 +59,7 @@ describe('Connection', () => {
     })
     cleanups.push(srv.close)
     const r = recorder()
-    const c = new Connection(opener(srv.url), r.events, fast)
+    const c = new Connection(opener(srv.url), r.events, fastRetry)
     cleanups.push(() => c.stop())
     c.start()
     await until(() => r.messages.length >= 2, 'two messages')
@@ -82,7 +71,7 @@ describe('Connection', () => {
     const srv = await startServer((ws) => ws.close(1011, 'no camera'))
     cleanups.push(srv.close)
     const r = recorder()
-    const c = new Connection(opener(srv.url), r.events, fast)
+    const c = new Connection(opener(srv.url), r.events, fastRetry)
     cleanups.push(() => c.stop())
     c.start()
     await until(() => r.retries.length >= 5, 'five reconnects')
@@ -97,7 +86,7 @@ describe('Connection', () => {
     })
     cleanups.push(srv.close)
     const r = recorder()
-    const c = new Connection(opener(srv.url), r.events, fast)
+    const c = new Connection(opener(srv.url), r.events, fastRetry)
     cleanups.push(() => c.stop())
     c.start()
     await until(() => r.retries.length >= 4, 'four reconnects')
@@ -109,7 +98,7 @@ describe('Connection', () => {
     const url = srv.url
     await srv.close()
     const r = recorder()
-    const c = new Connection(opener(url), r.events, fast)
+    const c = new Connection(opener(url), r.events, fastRetry)
     cleanups.push(() => c.stop())
     c.start()
     await until(() => r.retries.length >= 2, 'two failed attempts')
@@ -135,7 +124,7 @@ describe('Connection', () => {
     })
     cleanups.push(srv.close)
     const r = recorder()
-    const c = new Connection(opener(srv.url), r.events, fast)
+    const c = new Connection(opener(srv.url), r.events, fastRetry)
     c.start()
     await until(() => r.messages.length >= 1, 'the first event')
     c.stop()
@@ -154,7 +143,7 @@ describe('Connection', () => {
         throw new SyntaxError('bad URL')
       },
       r.events,
-      fast,
+      fastRetry,
     )
     cleanups.push(() => c.stop())
     c.start()

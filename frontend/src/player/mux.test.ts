@@ -1,10 +1,11 @@
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { WebSocket, WebSocketServer } from 'ws'
 import type { AddressInfo } from 'node:net'
 import { Connection, type ConnectionEvents } from './connection'
 import { VideoMux, type MuxSocket } from './mux'
 import type { Message } from './protocol'
 import { WarmSockets } from './warm'
+import { cleanupsAfterEach, fastRetry, until } from '../testing/eventually'
 
 interface Opened {
   ch: number
@@ -81,19 +82,7 @@ function recorder() {
 
 const units = (ms: Message[]) => ms.filter((m) => m.kind === 'unit').map((m) => m.pts)
 
-async function until(cond: () => boolean, what: string, ms = 5000): Promise<void> {
-  const end = Date.now() + ms
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`within ${ms} ms: ${what}`)
-    await new Promise((r) => setTimeout(r, 10))
-  }
-}
-
-const fast = { backoff: { baseMs: 20, maxMs: 80, jitter: 0 } }
-const cleanups: (() => unknown)[] = []
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c()
-})
+const cleanups = cleanupsAfterEach()
 
 describe('VideoMux', () => {
   it('carries every stream on one socket, each channel getting its own messages', async () => {
@@ -103,7 +92,7 @@ describe('VideoMux', () => {
     const cams = ['site-01/doff1', 'site-01/doff2', 'site-02/gate']
     const rs = cams.map((camera) => {
       const r = recorder()
-      const c = new Connection(() => mux.channel(camera, 'sub'), r.events, fast)
+      const c = new Connection(() => mux.channel(camera, 'sub'), r.events, fastRetry)
       cleanups.push(() => c.stop())
       c.start()
       return r
@@ -128,8 +117,8 @@ describe('VideoMux', () => {
     const mux = b.mux()
     cleanups.push(() => mux.close())
     const [a, other] = [recorder(), recorder()]
-    const ca = new Connection(() => mux.channel('site-01/doff1', 'sub'), a.events, fast)
-    const co = new Connection(() => mux.channel('site-01/doff2', 'sub'), other.events, fast)
+    const ca = new Connection(() => mux.channel('site-01/doff1', 'sub'), a.events, fastRetry)
+    const co = new Connection(() => mux.channel('site-01/doff2', 'sub'), other.events, fastRetry)
     cleanups.push(() => ca.stop(), () => co.stop())
     ca.start()
     co.start()
@@ -150,7 +139,7 @@ describe('VideoMux', () => {
     const mux = b.mux()
     cleanups.push(() => mux.close())
     const rs = [recorder(), recorder()]
-    const cs = ['site-01/doff1', 'site-01/doff2'].map((camera, i) => new Connection(() => mux.channel(camera, 'sub'), rs[i]!.events, fast))
+    const cs = ['site-01/doff1', 'site-01/doff2'].map((camera, i) => new Connection(() => mux.channel(camera, 'sub'), rs[i]!.events, fastRetry))
     for (const c of cs) {
       cleanups.push(() => c.stop())
       c.start()
@@ -168,8 +157,8 @@ describe('VideoMux', () => {
     const mux = b.mux()
     cleanups.push(() => mux.close())
     const [a, other] = [recorder(), recorder()]
-    const ca = new Connection(() => mux.channel('site-01/doff1', 'sub'), a.events, fast)
-    const co = new Connection(() => mux.channel('site-01/doff2', 'sub'), other.events, fast)
+    const ca = new Connection(() => mux.channel('site-01/doff1', 'sub'), a.events, fastRetry)
+    const co = new Connection(() => mux.channel('site-01/doff2', 'sub'), other.events, fastRetry)
     cleanups.push(() => co.stop())
     ca.start()
     co.start()
@@ -203,12 +192,12 @@ describe('VideoMux', () => {
     // Messages on one socket come in order: once doff2's unit is in,
     // doff1's are held.
     const r2 = recorder()
-    const c2 = new Connection(() => pool.take('site-01/doff2', 'sub')!, r2.events, fast)
+    const c2 = new Connection(() => pool.take('site-01/doff2', 'sub')!, r2.events, fastRetry)
     cleanups.push(() => c2.stop())
     c2.start()
     await until(() => units(r2.messages).length === 1, "doff2's unit")
     const r = recorder()
-    const c = new Connection(() => pool.take('site-01/doff1', 'sub') ?? mux.channel('site-01/doff1', 'sub'), r.events, fast)
+    const c = new Connection(() => pool.take('site-01/doff1', 'sub') ?? mux.channel('site-01/doff1', 'sub'), r.events, fastRetry)
     cleanups.push(() => c.stop())
     c.start()
     await until(() => units(r.messages).length === 3, 'the held units replayed')

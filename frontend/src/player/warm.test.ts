@@ -1,9 +1,10 @@
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { WebSocket, WebSocketServer } from 'ws'
 import type { AddressInfo } from 'node:net'
 import { Connection, type SocketLike } from './connection'
 import type { AccessUnit, Message } from './protocol'
 import { WarmSockets } from './warm'
+import { cleanupsAfterEach, until } from '../testing/eventually'
 
 // A bridge-like WebSocket server on loopback: each connection gets a state,
 // a config, and then whatever the test sends it.
@@ -46,18 +47,7 @@ function unit(pts: number, keyframe: boolean): Buffer {
   return b
 }
 
-async function until(cond: () => boolean, what: string, ms = 5000): Promise<void> {
-  const end = Date.now() + ms
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`within ${ms} ms: ${what}`)
-    await new Promise((r) => setTimeout(r, 10))
-  }
-}
-
-const cleanups: (() => unknown)[] = []
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c()
-})
+const cleanups = cleanupsAfterEach()
 
 describe('WarmSockets', () => {
   it('hands a tile the stream since its last keyframe, all but the newest unit as catch-up, then the live units', async () => {
