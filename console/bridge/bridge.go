@@ -165,12 +165,16 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	multiplexed := !q.Has("camera") && !q.Has("stream")
 	var key media.Key
-	if !multiplexed {
-		var err error
-		if key, err = parseCamera(q.Get("camera"), q.Get("stream")); err != nil {
-			httpapi.WriteError(w, http.StatusBadRequest, "bad_request", err.Error())
-			return
-		}
+	var opens []opening
+	var err error
+	if multiplexed {
+		opens, err = parseOpenings(q["open"])
+	} else {
+		key, err = parseCamera(q.Get("camera"), q.Get("stream"))
+	}
+	if err != nil {
+		httpapi.WriteError(w, http.StatusBadRequest, "bad_request", err.Error())
+		return
 	}
 	if !websocket.IsWebSocketUpgrade(r) {
 		httpapi.WriteError(w, http.StatusBadRequest, "bad_request", "the video bridge needs a WebSocket upgrade")
@@ -203,7 +207,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}()
 	out := &wsWriter{ws: ws}
 	if multiplexed {
-		h.serveMux(ctx, out)
+		h.serveMux(ctx, out, opens)
 	} else {
 		h.serveOne(ctx, out, key)
 	}

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"sync"
 
 	"github.com/gorilla/websocket"
@@ -34,6 +35,42 @@ type control struct {
 	Stream string  `json:"stream"`
 }
 
+// opening is a channel the socket's address names ("open=N:SITE/CAMERA:STREAM"):
+// the bridge starts it at the handshake, before the view could send its
+// open message (a page busy with its first render answers its socket's
+// open event late).
+type opening struct {
+	ch             uint32
+	camera, stream string
+}
+
+// parseOpenings reads the address's channels; a malformed one refuses the
+// socket before it is upgraded.
+func parseOpenings(values []string) ([]opening, error) {
+	if len(values) > MaxChannels {
+		return nil, fmt.Errorf("%d channels named in the address: at most %d per socket", len(values), MaxChannels)
+	}
+	opens := make([]opening, 0, len(values))
+	seen := make(map[uint32]bool, len(values))
+	for _, v := range values {
+		n, rest, ok := strings.Cut(v, ":")
+		camera, stream, ok2 := strings.Cut(rest, ":")
+		ch, err := strconv.ParseUint(n, 10, 32)
+		if !ok || !ok2 || err != nil {
+			return nil, fmt.Errorf("open=%q: want N:SITE/CAMERA:STREAM", v)
+		}
+		if _, err := parseCamera(camera, stream); err != nil {
+			return nil, fmt.Errorf("open=%q: %w", v, err)
+		}
+		if seen[uint32(ch)] {
+			return nil, fmt.Errorf("open=%q: channel %d is named twice", v, ch)
+		}
+		seen[uint32(ch)] = true
+		opens = append(opens, opening{ch: uint32(ch), camera: camera, stream: stream})
+	}
+	return opens, nil
+}
+
 // closedEvent ends one channel; the socket and its other channels go on.
 type closedEvent struct {
 	Type   string `json:"type"`
@@ -53,13 +90,17 @@ type muxSocket struct {
 	channels map[uint32]context.CancelFunc
 }
 
-// serveMux reads the view's control messages and runs a stream per open
-// channel until the view leaves, sends garbage, or parent ends.
-func (h *Handler) serveMux(parent context.Context, out *wsWriter) {
+// serveMux opens the channels the address named, then reads the view's
+// control messages and runs a stream per open channel until the view
+// leaves, sends garbage, or parent ends.
+func (h *Handler) serveMux(parent context.Context, out *wsWriter, opens []opening) {
 	ctx, cancel := context.WithCancel(parent)
 	m := &muxSocket{h: h, out: out, ctx: ctx, cancel: cancel, channels: make(map[uint32]context.CancelFunc)}
 	log := h.opts.Log.With().Str("socket", "mux").Logger()
-	log.Info().Msg("view connected")
+	log.Info().Int("channels", len(opens)).Msg("view connected")
+	for _, o := range opens {
+		m.open(o.ch, o.camera, o.stream)
+	}
 	go out.pingUntil(ctx, cancel)
 	done := make(chan struct{})
 	var refusal *websocket.CloseError

@@ -5,8 +5,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
+	"strings"
 	"testing"
 	"time"
 
@@ -21,9 +23,11 @@ type muxView struct {
 	ws *websocket.Conn
 }
 
-func (f *fixture) dialMux(t *testing.T) *muxView {
+// dialMux opens a multiplexed socket naming these channels in its address
+// ("N:SITE/CAMERA:STREAM").
+func (f *fixture) dialMux(t *testing.T, opens ...string) *muxView {
 	t.Helper()
-	ws, resp, err := websocket.DefaultDialer.Dial(f.url(url.Values{"token": {token}}.Encode()), http.Header{"Origin": {origin}})
+	ws, resp, err := websocket.DefaultDialer.Dial(f.url(url.Values{"token": {token}, "open": opens}.Encode()), http.Header{"Origin": {origin}})
 	if err != nil {
 		t.Fatalf("dial: %v (%v)", err, resp)
 	}
@@ -143,6 +147,88 @@ func TestMuxCarriesChannels(t *testing.T) {
 		if m := v.must(); m.ch == 2 && m.text == nil {
 			n++
 		}
+	}
+}
+
+// TestMuxOpensNamedChannels: the channels the socket's address names play
+// without an open message; later ones are opened by message, and a named
+// one closes like any other.
+func TestMuxOpensNamedChannels(t *testing.T) {
+	f := setup(t)
+	v := f.dialMux(t, "1:site-01/doff1:sub", "2:site-01/doff2:sub")
+	units := map[int]int{}
+	for units[1] == 0 || units[2] == 0 {
+		m := v.must()
+		if m.ch != 1 && m.ch != 2 {
+			t.Fatalf("message on channel %d, not named", m.ch)
+		}
+		if m.text == nil {
+			units[m.ch]++
+		}
+	}
+	if n := len(f.relay.Sessions(t)); n != 2 {
+		t.Fatalf("%d WHEP sessions for two named channels, want 2", n)
+	}
+	v.open(3, "site-01/doff1")
+	for units[3] == 0 {
+		if m := v.must(); m.text == nil {
+			units[m.ch]++
+		}
+	}
+	doff2 := -1
+	for i, s := range f.relay.Sessions(t) {
+		if s.Camera == "doff2" {
+			doff2 = i
+		}
+	}
+	v.send(`{"close":2}`)
+	if s := f.relay.WaitEnded(t, doff2); s.Camera != "doff2" || s.EndReason != peer.ReasonDeleted {
+		t.Fatalf("session %+v, want doff2's ended by a DELETE when its channel closed", s)
+	}
+}
+
+// TestMuxRefusesBadNamedChannels: a channel the address names wrongly
+// refuses the socket before the upgrade, with a JSON error naming it.
+func TestMuxRefusesBadNamedChannels(t *testing.T) {
+	f := setup(t)
+	tooMany := make([]string, MaxChannels+1)
+	for i := range tooMany {
+		tooMany[i] = fmt.Sprintf("%d:site-01/doff1:sub", i)
+	}
+	cases := []struct {
+		name  string
+		opens []string
+		names string
+	}{
+		{"no separators", []string{"1"}, `open="1"`},
+		{"channel not a number", []string{"x:site-01/doff1:sub"}, "x:site-01/doff1:sub"},
+		{"negative channel", []string{"-1:site-01/doff1:sub"}, "-1:site-01/doff1:sub"},
+		{"camera without site", []string{"1:doff1:sub"}, "want SITE/CAMERA"},
+		{"bad stream", []string{"1:site-01/doff1:4k"}, "want main or sub"},
+		{"channel named twice", []string{"1:site-01/doff1:sub", "1:site-01/doff2:sub"}, "named twice"},
+		{"too many", tooMany, "at most 64"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			ws, resp, err := websocket.DefaultDialer.Dial(f.url(url.Values{"token": {token}, "open": c.opens}.Encode()), http.Header{"Origin": {origin}})
+			if err == nil {
+				ws.Close()
+				t.Fatal("connection accepted")
+			}
+			if resp == nil || resp.StatusCode != http.StatusBadRequest {
+				t.Fatalf("got %v, want 400", resp)
+			}
+			b, _ := io.ReadAll(resp.Body)
+			var body struct {
+				Error struct{ Code, Message string }
+			}
+			if err := json.Unmarshal(b, &body); err != nil || body.Error.Code != "bad_request" || !strings.Contains(body.Error.Message, c.names) {
+				t.Fatalf("body %s, want bad_request naming %q", b, c.names)
+			}
+		})
+	}
+	if n := len(f.relay.Sessions(t)); n != 0 {
+		t.Fatalf("%d WHEP sessions after refused sockets, want none", n)
 	}
 }
 

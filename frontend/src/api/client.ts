@@ -13,7 +13,7 @@ import {
 } from './parse'
 import type { Bootstrap, Camera, Layout, Session, SignIn, StreamKind, Tour } from './types'
 import type { SocketLike } from '../player/connection'
-import { VideoMux } from '../player/mux'
+import { VideoMux, type MuxOpen } from '../player/mux'
 import {
   editJSON,
   flagJSON,
@@ -509,10 +509,14 @@ export function videoURL(boot: Pick<Bootstrap, 'bridge' | 'token'>, camera: stri
   return url.toString()
 }
 
-/** The multiplexed bridge URL: the bridge with its secret and no camera. */
-export function videoMuxURL(boot: Pick<Bootstrap, 'bridge' | 'token'>): string {
+/**
+ * The multiplexed bridge URL: the bridge with its secret and no camera,
+ * naming the channels the bridge is to open at the handshake.
+ */
+export function videoMuxURL(boot: Pick<Bootstrap, 'bridge' | 'token'>, opens: readonly MuxOpen[] = []): string {
   const url = new URL(boot.bridge)
   url.searchParams.set('token', boot.token)
+  for (const o of opens) url.searchParams.append('open', `${o.ch}:${o.camera}:${o.stream}`)
   return url.toString()
 }
 
@@ -529,8 +533,8 @@ export function openVideoSocket(boot: Pick<Bootstrap, 'bridge' | 'token'>, camer
   const url = videoMuxURL(boot)
   let mux = muxes.get(url)
   if (!mux) {
-    mux = new VideoMux(() => {
-      const ws = new WebSocket(url)
+    mux = new VideoMux((opens) => {
+      const ws = new WebSocket(videoMuxURL(boot, opens))
       ws.binaryType = 'arraybuffer'
       return ws
     })

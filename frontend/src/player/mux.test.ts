@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest'
 import { WebSocket, WebSocketServer } from 'ws'
 import type { AddressInfo } from 'node:net'
 import { Connection, type ConnectionEvents } from './connection'
+import { videoMuxURL } from '../api'
 import { VideoMux, type MuxSocket } from './mux'
 import type { Message } from './protocol'
 import { WarmSockets } from './warm'
@@ -20,18 +21,31 @@ async function startBridge() {
   await new Promise<void>((resolve) => wss.once('listening', () => resolve()))
   const conns: WebSocket[] = []
   const opened: Opened[] = []
+  // The channels each socket's address named, and those opened by message.
+  const named: Opened[][] = []
+  const openMessages: number[] = []
   const closedByView: number[] = []
-  wss.on('connection', (ws) => {
+  const start = (ws: WebSocket, o: Opened) => {
+    opened.push(o)
+    ws.send(JSON.stringify({ ch: o.ch, type: 'state', state: 'live', since: '2026-12-03T06:00:00Z' }))
+    ws.send(JSON.stringify({ ch: o.ch, type: 'config', codec: 'avc1.42e01e', width: 320, height: 180 }))
+  }
+  wss.on('connection', (ws, req) => {
     conns.push(ws)
+    const inAddress = new URL(req.url!, 'ws://127.0.0.1').searchParams.getAll('open').map((v) => {
+      const [ch, camera, stream] = v.split(':')
+      return { ch: Number(ch), camera: camera!, stream: stream! }
+    })
+    named.push(inAddress)
+    for (const o of inAddress) start(ws, o)
     ws.on('message', (raw) => {
       const m = JSON.parse(String(raw)) as { open?: number; close?: number; camera?: string; stream?: string }
       if (m.close !== undefined) {
         closedByView.push(m.close)
         return
       }
-      opened.push({ ch: m.open!, camera: m.camera!, stream: m.stream! })
-      ws.send(JSON.stringify({ ch: m.open, type: 'state', state: 'live', since: '2026-12-03T06:00:00Z' }))
-      ws.send(JSON.stringify({ ch: m.open, type: 'config', codec: 'avc1.42e01e', width: 320, height: 180 }))
+      openMessages.push(m.open!)
+      start(ws, { ch: m.open!, camera: m.camera!, stream: m.stream! })
     })
   })
   const { port } = wss.address() as AddressInfo
@@ -46,10 +60,12 @@ async function startBridge() {
   return {
     conns,
     opened,
+    named,
+    openMessages,
     closedByView,
     mux: () =>
-      new VideoMux(() => {
-        const ws = new WebSocket(`ws://127.0.0.1:${port}/ws/video?token=t`)
+      new VideoMux((opens) => {
+        const ws = new WebSocket(videoMuxURL({ bridge: `ws://127.0.0.1:${port}/ws/video`, token: 't' }, opens))
         ws.binaryType = 'arraybuffer'
         return ws as unknown as MuxSocket
       }),
@@ -110,6 +126,52 @@ describe('VideoMux', () => {
       expect(r.messages.map((m) => m.kind)).toEqual(['state', 'config', 'unit', 'unit'])
       expect(units(r.messages)).toEqual([1000 * (i + 1), 1000 * (i + 1) + 1])
     })
+  })
+
+  it('names the channels asked for before the socket opened in its address, and opens later ones by message', async () => {
+    const b = await startBridge()
+    const mux = b.mux()
+    cleanups.push(() => mux.close())
+    const start = (camera: string) => {
+      const r = recorder()
+      const c = new Connection(() => mux.channel(camera, 'sub'), r.events, fastRetry)
+      cleanups.push(() => c.stop())
+      c.start()
+      return r
+    }
+    // One task: both in the address.
+    const [a, other] = [start('site-01/doff1'), start('site-01/doff2')]
+    await until(() => a.messages.length === 2 && other.messages.length === 2, 'state and config on both')
+    expect(b.named).toEqual([
+      [
+        { ch: 1, camera: 'site-01/doff1', stream: 'sub' },
+        { ch: 2, camera: 'site-01/doff2', stream: 'sub' },
+      ],
+    ])
+    expect(b.openMessages).toEqual([])
+    expect([a.opens(), other.opens()]).toEqual([1, 1])
+    const late = start('site-02/gate')
+    await until(() => late.messages.length === 2, 'the later channel opened')
+    expect(b.openMessages).toEqual([3])
+    expect(b.conns.length).toBe(1)
+  })
+
+  it('closes a channel named in the address and given up before the socket opened, once it is open', async () => {
+    const b = await startBridge()
+    const mux = b.mux()
+    cleanups.push(() => mux.close())
+    const kept = recorder()
+    const gone = mux.channel('site-01/doff1', 'sub')
+    const ck = new Connection(() => mux.channel('site-01/doff2', 'sub'), kept.events, fastRetry)
+    cleanups.push(() => ck.stop())
+    ck.start()
+    await Promise.resolve()
+    gone.close()
+    await until(() => b.closedByView.length === 1, 'the close message')
+    expect(b.named[0]!.map((o) => o.camera)).toEqual(['site-01/doff1', 'site-01/doff2'])
+    expect(b.closedByView).toEqual([b.named[0]![0]!.ch])
+    await until(() => kept.messages.length === 2, 'the kept channel carries on')
+    expect(mux.size).toBe(1)
   })
 
   it("ends one channel with its closed event's code and reason, and the connection opens another", async () => {

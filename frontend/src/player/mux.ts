@@ -2,7 +2,10 @@
 // (docs/PROTOCOLS.md, the multiplexed video bridge). A browser opens
 // WebSockets to one address one handshake at a time and then throttles
 // them, which held a 16-tile wall's cold start for 1–2 s; a channel costs
-// one small message on a socket already open.
+// one small message on a socket already open. The channels asked for
+// before the socket exists are named in its address, so that the bridge
+// starts their streams at the handshake rather than after the page's main
+// thread gets round to the socket's open event (a cold start's wall).
 
 import type { SocketLike } from './connection'
 
@@ -17,6 +20,13 @@ export interface MuxSocket {
   close(code?: number, reason?: string): void
 }
 
+/** A channel named in the socket's address: the bridge opens it at the handshake. */
+export interface MuxOpen {
+  ch: number
+  camera: string
+  stream: string
+}
+
 const socketOpen = 1
 const channelHeader = 4
 
@@ -26,7 +36,7 @@ class Channel implements SocketLike {
   onmessage: SocketLike['onmessage'] = null
   onclose: SocketLike['onclose'] = null
   onerror: SocketLike['onerror'] = null
-  /** Its open message went out on the current socket. */
+  /** The bridge was asked for it on the current socket: its open message went out, or the socket's address named it. */
   sent = false
 
   constructor(
@@ -48,12 +58,17 @@ class Channel implements SocketLike {
  */
 export class VideoMux {
   private socket: MuxSocket | undefined
+  private connecting = false
   private readonly channels = new Map<number, Channel>()
+  // Named in the socket's address, then closed before it opened: the
+  // bridge started them, so they are closed once it is open.
+  private closeOnOpen: number[] = []
   // Never reused, so that what a closed channel still had in flight is
   // recognised and dropped.
   private next = 1
 
-  constructor(private readonly openSocket: () => MuxSocket) {}
+  /** @param openSocket opens the bridge socket naming these channels in its address. */
+  constructor(private readonly openSocket: (opens: MuxOpen[]) => MuxSocket) {}
 
   /** Open channels, for tests and window.__qly. */
   get size(): number {
@@ -62,11 +77,16 @@ export class VideoMux {
 
   /** A channel for camera's stream; its onopen fires once the bridge was asked for it. */
   channel(camera: string, stream: string): SocketLike {
-    const s = this.socket ?? this.connect()
     const c = new Channel(this, this.next++, camera, stream)
     this.channels.set(c.ch, c)
+    const s = this.socket
     // The taker sets its handlers right after this returns.
-    if (s.readyState === socketOpen) queueMicrotask(() => this.start(s, c))
+    if (s?.readyState === socketOpen) queueMicrotask(() => this.start(s, c))
+    else if (!s && !this.connecting) {
+      // Every channel asked for in this task goes in the address.
+      this.connecting = true
+      queueMicrotask(() => this.connect())
+    }
     return c
   }
 
@@ -82,21 +102,31 @@ export class VideoMux {
     if (this.channels.get(c.ch) !== c) return
     this.channels.delete(c.ch)
     const s = this.socket
-    if (c.sent && s && s.readyState === socketOpen) s.send(JSON.stringify({ close: c.ch }))
+    if (!c.sent || !s) return
+    if (s.readyState === socketOpen) s.send(JSON.stringify({ close: c.ch }))
+    else this.closeOnOpen.push(c.ch)
   }
 
-  private connect(): MuxSocket {
-    const s = this.openSocket()
+  private connect(): void {
+    this.connecting = false
+    if (this.socket || this.channels.size === 0) return
+    const named = [...this.channels.values()]
+    for (const c of named) c.sent = true
+    const s = this.openSocket(named.map((c) => ({ ch: c.ch, camera: c.camera, stream: c.stream })))
     this.socket = s
     s.onopen = () => {
-      for (const c of [...this.channels.values()]) this.start(s, c)
+      for (const ch of this.closeOnOpen) s.send(JSON.stringify({ close: ch }))
+      this.closeOnOpen = []
+      for (const c of [...this.channels.values()]) {
+        if (c.sent) c.onopen?.({})
+        else this.start(s, c)
+      }
     }
     s.onmessage = (ev) => this.deliver(ev.data)
     s.onerror = () => {
       // Always followed by close, which does the work.
     }
     s.onclose = (ev) => this.lost(s, ev.code, ev.reason)
-    return s
   }
 
   private start(s: MuxSocket, c: Channel): void {
@@ -135,6 +165,7 @@ export class VideoMux {
     if (s && this.socket !== s) return
     if (s) s.onopen = s.onmessage = s.onerror = s.onclose = null
     this.socket = undefined
+    this.closeOnOpen = []
     const gone = [...this.channels.values()]
     this.channels.clear()
     for (const c of gone) c.onclose?.({ code, reason })
