@@ -351,6 +351,8 @@ func BenchmarkViewColdStart(b *testing.B) {
 			unit = append(unit, first(func(x timeline) float64 { return x.Unit }))
 			b.Logf("round %d: wall up %.0f ms, first socket open %.0f ms (last %.0f ms), first unit %.0f ms, last tile drawn %.0f ms (load %s)",
 				round+1, wallUp[round], opened[round], lastOpen, unit[round], last, loadAverage())
+			b.Logf("round %d: tiles by first frame drawn (unit, decoded, drawn ms; frames not drawn; behind ms):\n%s", round+1,
+				eval[string](b, tab, `Object.values(window.__qly.tiles).sort((a, b) => a.firstDrawnAt - b.firstDrawnAt).map((s) => '  ' + s.camera + ' ' + [s.firstUnitAt, s.firstDecodedAt, s.firstDrawnAt].map(Math.round).join(' / ') + '; ' + s.framesNotDrawn + '; ' + Math.round(s.firstBehindMs)).join('\n')`))
 			b.Logf("round %d: frames over 50 ms:\n%s\nrequests (start+duration ms): %s", round+1, strings.Join(eval[[]string](b, tab, `window.__longFrames`), "\n"),
 				eval[string](b, tab, `performance.getEntriesByType('resource').map((e) => e.name.replace(/^.*\//, '').slice(0, 40) + ' ' + Math.round(e.startTime) + '+' + Math.round(e.duration)).join('; ')`))
 			eval[bool](b, tab, `(localStorage.clear(), true)`)
