@@ -117,6 +117,15 @@ func TestKeptColumnsAnswerAsTheOldQueries(t *testing.T) {
 		if kept != counted {
 			t.Errorf("%s: review_counts keeps %d findings, there are %d", stage, kept, counted)
 		}
+		var perSite int
+		if err := db.QueryRow(`SELECT count(*) FROM (SELECT site_id, count(*) AS n FROM findings GROUP BY site_id) f
+			FULL JOIN review_site_counts c USING (site_id) WHERE coalesce(f.n, 0) <> coalesce(c.findings, 0)`).Scan(&perSite); err != nil {
+			t.Fatal(err)
+		}
+		if perSite != 0 {
+			t.Errorf("%s: review_site_counts keeps another number than count(*) for %d sites", stage, perSite)
+		}
+		compareSiteTotals(t, db, rv, stage)
 	}
 	compare("seeded")
 
@@ -177,6 +186,47 @@ func TestKeptColumnsAnswerAsTheOldQueries(t *testing.T) {
 		}
 	}
 	compare("changed")
+}
+
+// compareSiteTotals: the list's total of filters on sites, alone or with
+// a negative condition (counted from the sites' kept numbers), is the
+// number of findings the filter's condition keeps.
+func compareSiteTotals(t *testing.T, db *sql.DB, rv *review.Store, stage string) {
+	t.Helper()
+	var district, kind, site string
+	if err := db.QueryRow(`SELECT district_zh, kind, id FROM sites WHERE id IN (SELECT site_id FROM findings) ORDER BY id LIMIT 1`).Scan(&district, &kind, &site); err != nil {
+		t.Fatal(err)
+	}
+	yes, no := true, false
+	sup := auth.Principal{Name: seed.SupervisorName, Role: auth.RoleSupervisor}
+	for _, c := range []struct {
+		name string
+		f    review.Filter
+	}{
+		{"district", review.Filter{Districts: []string{district}}},
+		{"site type", review.Filter{SiteTypes: []string{kind}}},
+		{"site and an unknown site", review.Filter{Sites: []string{site, "no-such-site"}}},
+		{"district and site type", review.Filter{Districts: []string{district}, SiteTypes: []string{kind}}},
+		{"unknown site", review.Filter{Sites: []string{"no-such-site"}}},
+		{"site type, not overdue", review.Filter{SiteTypes: []string{kind}, Overdue: &no}},
+		{"district, not reviewed", review.Filter{Districts: []string{district}, Reviewed: &no}},
+		{"site, no outcome", review.Filter{Sites: []string{site}, Outcomes: []string{review.OutcomeNone}}},
+		{"site type, overdue (not kept)", review.Filter{SiteTypes: []string{kind}, Overdue: &yes}},
+	} {
+		c.f.Now = time.Date(2026, 12, 2, 10, 0, 0, 0, time.UTC)
+		where, args := rv.Where(c.f)
+		var want int
+		if err := db.QueryRow(`SELECT count(*) FROM findings f WHERE `+where, args...).Scan(&want); err != nil {
+			t.Fatal(err)
+		}
+		page, err := rv.List(context.Background(), sup, c.f, review.Page{})
+		if err != nil {
+			t.Fatalf("%s, %s: %v", stage, c.name, err)
+		}
+		if page.Total != want {
+			t.Errorf("%s, %s: the list's total %d, count(*) %d", stage, c.name, page.Total, want)
+		}
+	}
 }
 
 // ids are the findings where keeps, in order.

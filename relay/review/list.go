@@ -227,11 +227,20 @@ func countQuery(f Filter) (string, []any) {
 	if len(args) == 0 && where == everything {
 		return keptCount, nil
 	}
+	if f.onSitesOnly() {
+		// A district's, a site type's: their sites' kept numbers.
+		return f.keptOfSites()
+	}
 	if opp, ok := f.opposite(); ok {
-		// Nearly every finding (906,516 not overdue at a million): the kept
-		// number less the opposite's few, in one statement, one snapshot.
+		// Nearly every finding (906,516 not overdue at a million), or of
+		// its sites (561,776 hotels' not overdue): the kept number less the
+		// opposite's few, in one statement, one snapshot.
+		kept, keptArgs := keptCount, []any(nil)
+		if f.onSites() {
+			kept, keptArgs = f.keptOfSites()
+		}
 		where, args := opp.where()
-		return `SELECT (` + keptCount + `) - (SELECT count(*) FROM findings f WHERE ` + where + `)`, args
+		return `SELECT (` + kept + `) - (SELECT count(*) FROM findings f WHERE ` + where + `)`, append(keptArgs, args...)
 	}
 	if f.alone("q") {
 		// Each document is of one finding there is, under its rowid
@@ -395,18 +404,51 @@ func (s *Store) matchesMany(ctx context.Context, f Filter) (bool, error) {
 // at a million findings).
 const keptCount = `SELECT findings FROM review_counts WHERE id = 1`
 
-// opposite is, for a filter of one negative condition alone (not overdue,
-// not reviewed, no outcome), the filter of its opposite: the two together
-// are every finding, exactly, whatever their statuses and deadlines.
+// siteKeys are the filter's parameters on where a finding is: sums of
+// the sites' kept numbers (review_site_counts, migration 0026) count them.
+var siteKeys = []string{"district", "site", "site_type"}
+
+// onSites tells whether f has a condition on the findings' sites.
+func (f Filter) onSites() bool {
+	return len(f.Districts) > 0 || len(f.Sites) > 0 || len(f.SiteTypes) > 0
+}
+
+// onSitesOnly tells whether f's conditions are all on the sites.
+func (f Filter) onSitesOnly() bool {
+	q := f.Query()
+	for _, k := range siteKeys {
+		q.Del(k)
+	}
+	return f.onSites() && len(q) == 0
+}
+
+// keptOfSites is the query of the findings' number at f's sites, summed
+// from their kept numbers.
+func (f Filter) keptOfSites() (string, []any) {
+	conds, args := f.siteConds(`c.site_id`)
+	return `SELECT coalesce(sum(c.findings), 0) FROM review_site_counts c WHERE ` + strings.Join(conds, ` AND `), args
+}
+
+// opposite is, for a filter of one negative condition (not overdue, not
+// reviewed, no outcome) alone or with conditions on the sites, the filter
+// of its opposite at the same sites: the two together are every finding
+// there, exactly, whatever their statuses and deadlines.
 func (f Filter) opposite() (Filter, bool) {
+	q := f.Query()
+	for _, k := range siteKeys {
+		q.Del(k)
+	}
+	if len(q) != 1 {
+		return Filter{}, false
+	}
 	yes := true
-	opp := Filter{Now: f.Now, Loc: f.Loc}
+	opp := Filter{Now: f.Now, Loc: f.Loc, Districts: f.Districts, Sites: f.Sites, SiteTypes: f.SiteTypes}
 	switch {
-	case f.alone("overdue") && !*f.Overdue:
+	case q.Has("overdue") && !*f.Overdue:
 		opp.Overdue = &yes
-	case f.alone("reviewed") && !*f.Reviewed:
+	case q.Has("reviewed") && !*f.Reviewed:
 		opp.Reviewed = &yes
-	case f.alone("outcome") && len(f.Outcomes) == 1 && f.Outcomes[0] == OutcomeNone:
+	case q.Has("outcome") && len(f.Outcomes) == 1 && f.Outcomes[0] == OutcomeNone:
 		opp.Outcomes = []string{OutcomeAny}
 	default:
 		return Filter{}, false

@@ -4,8 +4,8 @@
 // paging, a finding's detail, the review marks, comments and enforcement
 // outcomes supervisors record, and the full-text index behind the q
 // filter. Plain Go over the relay's SQLite, where it owns the tables of
-// migration 0014 (review_*) and the findings' kept number review_counts
-// (0023); findings are relay/findings', runs
+// migration 0014 (review_*) and the findings' kept numbers review_counts
+// (0023) and review_site_counts (0026); findings are relay/findings', runs
 // relay/runs'. Duty staff, supervisors and admins read; supervisors and
 // admins write; site managers do neither.
 package review
@@ -140,6 +140,23 @@ func roleName(r auth.Role) string {
 // relay keeps it so as findings change).
 func (s *Store) Where(f Filter) (string, []any) { return f.where() }
 
+// siteConds are f's conditions on the findings' sites, as conditions on
+// the column col holding a site's id.
+func (f Filter) siteConds(col string) ([]string, []any) {
+	var conds []string
+	var args []any
+	in := func(expr string, vs []string) {
+		if len(vs) > 0 {
+			conds = append(conds, strings.Replace(expr, "?", `?`+strings.Repeat(", ?", len(vs)-1), 1))
+			args = append(args, anys(vs)...)
+		}
+	}
+	in(col+` IN (SELECT id FROM sites WHERE district_zh IN (?))`, f.Districts)
+	in(col+` IN (?)`, f.Sites)
+	in(col+` IN (SELECT id FROM sites WHERE kind IN (?))`, f.SiteTypes)
+	return conds, args
+}
+
 func (f Filter) where() (string, []any) {
 	var conds []string
 	var args []any
@@ -159,13 +176,8 @@ func (f Filter) where() (string, []any) {
 	if !f.To.IsZero() {
 		add(`f.observed_at < ?`, sqlitedb.FormatTime(f.To))
 	}
-	if len(f.Districts) > 0 {
-		add(`f.site_id IN (SELECT id FROM sites WHERE district_zh IN (?`+strings.Repeat(", ?", len(f.Districts)-1)+`))`, anys(f.Districts)...)
-	}
-	in(`f.site_id`, f.Sites)
-	if len(f.SiteTypes) > 0 {
-		add(`f.site_id IN (SELECT id FROM sites WHERE kind IN (?`+strings.Repeat(", ?", len(f.SiteTypes)-1)+`))`, anys(f.SiteTypes)...)
-	}
+	sc, sa := f.siteConds(`f.site_id`)
+	conds, args = append(conds, sc...), append(args, sa...)
 	if f.Overdue != nil {
 		// findings.Overdue: not closed, and the deadline passed. Said twice
 		// over, the same set of statuses: IN, so that the indexes led by
