@@ -86,6 +86,12 @@ var reviewCases = []reviewCase{
 	{"sort severity + district", "sort=severity&district=朝阳区", 0},
 	{"page 100 (after 99 pages)", "", 99},
 	{"page 50 of critical", "severity=critical", 49},
+	// The view's first-page benchmark's filters (e2e BenchmarkReviewFirstPage) not above.
+	{"hotel + not overdue", "site_type=hotel&overdue=0", 0},
+	{"no outcome, sort site", "outcome=none&sort=site", 0},
+	{"not reviewed, sort deadline", "reviewed=0&sort=deadline", 0},
+	{"open or reopened", "status=open,reopened", 0},
+	{"repeat 30 days", "repeat=30", 0},
 }
 
 func parseReview(args []string, stderr io.Writer) (reviewConfig, error) {
