@@ -63,12 +63,16 @@ async function startBridge() {
     named,
     openMessages,
     closedByView,
-    mux: () =>
-      new VideoMux((opens) => {
+    /** A mux of the view's over this bridge, closed after the test. */
+    mux(): VideoMux {
+      const mux = new VideoMux((opens) => {
         const ws = new WebSocket(videoMuxURL({ bridge: `ws://127.0.0.1:${port}/ws/video`, token: 't' }, opens))
         ws.binaryType = 'arraybuffer'
         return ws as unknown as MuxSocket
-      }),
+      })
+      cleanups.push(() => mux.close())
+      return mux
+    },
     /** A unit on camera's newest channel: channel number, flags, PTS (µs), an Annex-B unit. */
     unit(camera: string, pts: number, keyframe: boolean): void {
       const b = Buffer.alloc(4 + 9 + 5)
@@ -96,6 +100,15 @@ function recorder() {
   return { messages, lost, events, opens: () => opens }
 }
 
+/** A connection playing camera's sub stream on a channel of mux, stopped after the test. */
+function play(mux: VideoMux, camera: string) {
+  const r = recorder()
+  const c = new Connection(() => mux.channel(camera, 'sub'), r.events, fastRetry)
+  cleanups.push(() => c.stop())
+  c.start()
+  return { ...r, stop: () => c.stop() }
+}
+
 const units = (ms: Message[]) => ms.filter((m) => m.kind === 'unit').map((m) => m.pts)
 
 const cleanups = cleanupsAfterEach()
@@ -104,15 +117,8 @@ describe('VideoMux', () => {
   it('carries every stream on one socket, each channel getting its own messages', async () => {
     const b = await startBridge()
     const mux = b.mux()
-    cleanups.push(() => mux.close())
     const cams = ['site-01/doff1', 'site-01/doff2', 'site-02/gate']
-    const rs = cams.map((camera) => {
-      const r = recorder()
-      const c = new Connection(() => mux.channel(camera, 'sub'), r.events, fastRetry)
-      cleanups.push(() => c.stop())
-      c.start()
-      return r
-    })
+    const rs = cams.map((camera) => play(mux, camera))
     await until(() => b.opened.length === 3, 'three channels opened')
     expect(b.conns.length).toBe(1)
     expect(b.opened.map((o) => `${o.camera}?${o.stream}`).sort()).toEqual(cams.map((c) => `${c}?sub`).sort())
@@ -131,16 +137,8 @@ describe('VideoMux', () => {
   it('names the channels asked for before the socket opened in its address, and opens later ones by message', async () => {
     const b = await startBridge()
     const mux = b.mux()
-    cleanups.push(() => mux.close())
-    const start = (camera: string) => {
-      const r = recorder()
-      const c = new Connection(() => mux.channel(camera, 'sub'), r.events, fastRetry)
-      cleanups.push(() => c.stop())
-      c.start()
-      return r
-    }
     // One task: both in the address.
-    const [a, other] = [start('site-01/doff1'), start('site-01/doff2')]
+    const [a, other] = [play(mux, 'site-01/doff1'), play(mux, 'site-01/doff2')]
     await until(() => a.messages.length === 2 && other.messages.length === 2, 'state and config on both')
     expect(b.named).toEqual([
       [
@@ -150,7 +148,7 @@ describe('VideoMux', () => {
     ])
     expect(b.openMessages).toEqual([])
     expect([a.opens(), other.opens()]).toEqual([1, 1])
-    const late = start('site-02/gate')
+    const late = play(mux, 'site-02/gate')
     await until(() => late.messages.length === 2, 'the later channel opened')
     expect(b.openMessages).toEqual([3])
     expect(b.conns.length).toBe(1)
@@ -159,12 +157,8 @@ describe('VideoMux', () => {
   it('closes a channel named in the address and given up before the socket opened, once it is open', async () => {
     const b = await startBridge()
     const mux = b.mux()
-    cleanups.push(() => mux.close())
-    const kept = recorder()
     const gone = mux.channel('site-01/doff1', 'sub')
-    const ck = new Connection(() => mux.channel('site-01/doff2', 'sub'), kept.events, fastRetry)
-    cleanups.push(() => ck.stop())
-    ck.start()
+    const kept = play(mux, 'site-01/doff2')
     await Promise.resolve()
     gone.close()
     await until(() => b.closedByView.length === 1, 'the close message')
@@ -177,13 +171,7 @@ describe('VideoMux', () => {
   it("ends one channel with its closed event's code and reason, and the connection opens another", async () => {
     const b = await startBridge()
     const mux = b.mux()
-    cleanups.push(() => mux.close())
-    const [a, other] = [recorder(), recorder()]
-    const ca = new Connection(() => mux.channel('site-01/doff1', 'sub'), a.events, fastRetry)
-    const co = new Connection(() => mux.channel('site-01/doff2', 'sub'), other.events, fastRetry)
-    cleanups.push(() => ca.stop(), () => co.stop())
-    ca.start()
-    co.start()
+    const [a, other] = [play(mux, 'site-01/doff1'), play(mux, 'site-01/doff2')]
     await until(() => b.opened.length === 2, 'two channels opened')
     const first = b.opened.find((o) => o.camera === 'site-01/doff1')!.ch
     b.closed('site-01/doff1', 1013, 'camera unreachable')
@@ -199,13 +187,7 @@ describe('VideoMux', () => {
   it("closes every channel with the socket's code and reason, and reconnects when asked again", async () => {
     const b = await startBridge()
     const mux = b.mux()
-    cleanups.push(() => mux.close())
-    const rs = [recorder(), recorder()]
-    const cs = ['site-01/doff1', 'site-01/doff2'].map((camera, i) => new Connection(() => mux.channel(camera, 'sub'), rs[i]!.events, fastRetry))
-    for (const c of cs) {
-      cleanups.push(() => c.stop())
-      c.start()
-    }
+    const rs = ['site-01/doff1', 'site-01/doff2'].map((camera) => play(mux, camera))
     await until(() => b.opened.length === 2, 'two channels opened')
     b.conns[0]!.close(4001, 'signed_out')
     await until(() => b.conns.length === 2 && b.opened.length === 4, 'both channels opened on a new socket')
@@ -217,15 +199,9 @@ describe('VideoMux', () => {
   it('tells the bridge when a channel is closed, and drops what it still sends on it', async () => {
     const b = await startBridge()
     const mux = b.mux()
-    cleanups.push(() => mux.close())
-    const [a, other] = [recorder(), recorder()]
-    const ca = new Connection(() => mux.channel('site-01/doff1', 'sub'), a.events, fastRetry)
-    const co = new Connection(() => mux.channel('site-01/doff2', 'sub'), other.events, fastRetry)
-    cleanups.push(() => co.stop())
-    ca.start()
-    co.start()
+    const [a, other] = [play(mux, 'site-01/doff1'), play(mux, 'site-01/doff2')]
     await until(() => b.opened.length === 2 && a.messages.length === 2, 'two channels opened')
-    ca.stop()
+    a.stop()
     const ch = b.opened.find((o) => o.camera === 'site-01/doff1')!.ch
     await until(() => b.closedByView.includes(ch), 'the close message')
     expect(mux.size).toBe(1)
@@ -239,7 +215,6 @@ describe('VideoMux', () => {
   it('serves a warm pool: channels opened ahead, taken by tiles', async () => {
     const b = await startBridge()
     const mux = b.mux()
-    cleanups.push(() => mux.close())
     const pool = new WarmSockets((camera, stream) => mux.channel(camera, stream), { lingerMs: 60_000 })
     cleanups.push(() => pool.stop())
     pool.want([
