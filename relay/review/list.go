@@ -413,13 +413,18 @@ func (f Filter) onSites() bool {
 	return len(f.Districts) > 0 || len(f.Sites) > 0 || len(f.SiteTypes) > 0
 }
 
-// onSitesOnly tells whether f's conditions are all on the sites.
-func (f Filter) onSitesOnly() bool {
+// besidesSites are f's parameters other than those on the sites.
+func (f Filter) besidesSites() url.Values {
 	q := f.Query()
 	for _, k := range siteKeys {
 		q.Del(k)
 	}
-	return f.onSites() && len(q) == 0
+	return q
+}
+
+// onSitesOnly tells whether f's conditions are all on the sites.
+func (f Filter) onSitesOnly() bool {
+	return f.onSites() && len(f.besidesSites()) == 0
 }
 
 // keptOfSites is the query of the findings' number at f's sites, summed
@@ -434,10 +439,7 @@ func (f Filter) keptOfSites() (string, []any) {
 // of its opposite at the same sites: the two together are every finding
 // there, exactly, whatever their statuses and deadlines.
 func (f Filter) opposite() (Filter, bool) {
-	q := f.Query()
-	for _, k := range siteKeys {
-		q.Del(k)
-	}
+	q := f.besidesSites()
 	if len(q) != 1 {
 		return Filter{}, false
 	}
