@@ -1,3 +1,5 @@
+// First, so that the video worker starts before the rest is evaluated.
+import './player/early'
 import { createApp } from 'vue'
 import App from './App.vue'
 import { ApiClient, browserSecret } from './api'

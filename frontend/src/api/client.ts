@@ -12,8 +12,9 @@ import {
   tourJSON,
 } from './parse'
 import type { Bootstrap, Camera, Layout, Session, SignIn, StreamKind, Tour } from './types'
-import type { SocketLike } from '../player/connection'
-import { VideoMux, type MuxOpen } from '../player/mux'
+import { VideoHost } from '../player/host'
+import { muxAddress, type MuxOpen } from '../player/mux'
+import { startVideoWorker } from '../player/worker'
 import {
   editJSON,
   flagJSON,
@@ -516,31 +517,26 @@ export function videoURL(boot: Pick<Bootstrap, 'bridge' | 'token'>, camera: stri
 export function videoMuxURL(boot: Pick<Bootstrap, 'bridge' | 'token'>, opens: readonly MuxOpen[] = []): string {
   const url = new URL(boot.bridge)
   url.searchParams.set('token', boot.token)
-  for (const o of opens) url.searchParams.append('open', `${o.ch}:${o.camera}:${o.stream}`)
-  return url.toString()
+  return muxAddress(url.toString(), opens)
 }
 
-// One mux per bridge address and secret, for the page's life: every tile,
-// warm socket and focus view shares its socket.
-const muxes = new Map<string, VideoMux>()
+// One video worker per bridge address and secret, for the page's life:
+// every tile, warm stream and focus view shares its one socket.
+const hosts = new Map<string, VideoHost>()
 
 /**
- * Opens the video bridge for one camera: a channel of the view's one
- * multiplexed bridge socket (player/mux.ts). The only place in the view
- * that opens a WebSocket.
+ * The view's video (player/host.ts): the worker that holds the one
+ * multiplexed bridge socket (player/mux.ts) and decodes every stream. The
+ * only place in the view that opens the video bridge.
  */
-export function openVideoSocket(boot: Pick<Bootstrap, 'bridge' | 'token'>, camera: string, stream: StreamKind): SocketLike {
+export function videoHost(boot: Pick<Bootstrap, 'bridge' | 'token'>): VideoHost {
   const url = videoMuxURL(boot)
-  let mux = muxes.get(url)
-  if (!mux) {
-    mux = new VideoMux((opens) => {
-      const ws = new WebSocket(videoMuxURL(boot, opens))
-      ws.binaryType = 'arraybuffer'
-      return ws
-    })
-    muxes.set(url, mux)
+  let h = hosts.get(url)
+  if (!h) {
+    h = new VideoHost(startVideoWorker(url))
+    hosts.set(url, h)
   }
-  return mux.channel(camera, stream)
+  return h
 }
 
 function documentPath(what: { notice: string; lang: string } | ReportQuery): string {

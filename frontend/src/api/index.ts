@@ -1,6 +1,6 @@
 // The view's only door to the backend: HTTP calls, the event stream and the
 // video WebSocket.
-export { ApiClient, ApiError, openVideoSocket, videoMuxURL, videoURL } from './client'
+export { ApiClient, ApiError, videoHost, videoMuxURL, videoURL } from './client'
 export { detailOf } from './errors'
 export type { ClientOptions } from './client'
 export { EventStream } from './events'

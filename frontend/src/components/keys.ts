@@ -1,12 +1,12 @@
 import type { InjectionKey, Ref } from 'vue'
 import type { Camera, StreamKind } from '../api'
-import type { SocketLike } from '../player'
+import type { PlaybackEvent, PlaybackHandle } from '../player'
 
-/** Opens the bridge socket for one camera's stream. */
-export type OpenVideo = (camera: string, stream: StreamKind) => SocketLike
+/** Plays one camera's stream in the view's video worker; its events go to emit until stop. */
+export type PlayVideo = (camera: string, stream: StreamKind, emit: (e: PlaybackEvent) => void) => PlaybackHandle
 
-/** How tiles reach the video bridge; provided by App once bootstrap is in. */
-export const openVideoKey: InjectionKey<OpenVideo> = Symbol('openVideo')
+/** How tiles reach the video; provided by the console once bootstrap is in. */
+export const playVideoKey: InjectionKey<PlayVideo> = Symbol('playVideo')
 
 /** Every camera by "SITE/CAMERA", for names and time zones in overlays. */
 export const camerasKey: InjectionKey<Readonly<Ref<ReadonlyMap<string, Camera>>>> = Symbol('cameras')

@@ -1,9 +1,9 @@
 import { DropPolicy } from './policy'
 import type { AccessUnit, ConfigEvent } from './protocol'
-import type { RateWindow, TileStats } from './stats'
+import type { DecodeStats, RateWindow } from './stats'
 
 export interface DecoderDeps {
-  stats: TileStats
+  stats: DecodeStats
   /** Decoded frames and their decode latencies, for fps and latency. */
   window: RateWindow
   /** Takes ownership of each frame: it must close it. */
@@ -11,6 +11,8 @@ export interface DecoderDeps {
   policy?: DropPolicy
   /** Monotonic milliseconds. */
   now?: () => number
+  /** Makes a VideoDecoder: one made ahead (player/decoders.ts), or a new one. */
+  make?: (init: VideoDecoderInit) => VideoDecoder
 }
 
 /**
@@ -113,10 +115,11 @@ export class AvcDecoder {
   private create(cfg: ConfigEvent): VideoDecoder | undefined {
     let d: VideoDecoder
     try {
-      d = new VideoDecoder({
+      const init: VideoDecoderInit = {
         output: (frame) => this.onOutput(d, frame),
         error: (err) => this.fail(d, err),
-      })
+      }
+      d = this.deps.make ? this.deps.make(init) : new VideoDecoder(init)
     } catch (err) {
       this.deps.stats.lastError = `VideoDecoder: ${errorText(err)}`
       return undefined
@@ -134,7 +137,7 @@ export class AvcDecoder {
         codedWidth: cfg.width,
         codedHeight: cfg.height,
         optimizeForLatency: true,
-        hardwareAcceleration: 'no-preference',
+        hardwareAcceleration: hardwareFor(cfg),
       })
     } catch (err) {
       this.fail(d, err)
@@ -169,6 +172,16 @@ export class AvcDecoder {
     this.submitted.clear()
     this.policy.resync()
   }
+}
+
+// A sub stream is cheap to decode in software. Asking for no preference
+// makes Chromium look for a hardware decoder first, which from a worker
+// waits for the page's main thread (its GPU factories live there): a
+// cold start's sixteen decoders waited out the console's first render.
+const softwareArea = 640 * 480
+
+function hardwareFor(cfg: ConfigEvent): HardwareAcceleration {
+  return cfg.width * cfg.height <= softwareArea ? 'prefer-software' : 'no-preference'
 }
 
 function errorText(err: unknown): string {

@@ -4,8 +4,9 @@
 // them, which held a 16-tile wall's cold start for 1–2 s; a channel costs
 // one small message on a socket already open. The channels asked for
 // before the socket exists are named in its address, so that the bridge
-// starts their streams at the handshake rather than after the page's main
-// thread gets round to the socket's open event (a cold start's wall).
+// starts their streams at the handshake rather than after the thread that
+// holds the socket gets round to its open event. It lives in the video
+// worker (player/video.worker.ts).
 
 import type { SocketLike } from './connection'
 
@@ -25,6 +26,13 @@ export interface MuxOpen {
   ch: number
   camera: string
   stream: string
+}
+
+/** The bridge's address (with its secret) naming these channels, which it opens at the handshake. */
+export function muxAddress(base: string, opens: readonly MuxOpen[]): string {
+  const url = new URL(base)
+  for (const o of opens) url.searchParams.append('open', `${o.ch}:${o.camera}:${o.stream}`)
+  return url.toString()
 }
 
 const socketOpen = 1

@@ -1,7 +1,10 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
-import type { SocketLike } from './connection'
+import type { OpenSocket } from './connection'
 import { Handover, type TilePlayer } from './handover'
-import { NewPictures, Player } from './player'
+import { NewPictures } from './pictures'
+import { Playback } from './playback'
+import { Player, type PlayerOptions } from './player'
+import { configAndLive, FakeDecoder, fakeSocket, frameUs, stubVideoDecoding, unit } from '../testing/video'
 import { Presenter } from './presenter'
 
 describe('NewPictures', () => {
@@ -22,48 +25,9 @@ describe('NewPictures', () => {
   })
 })
 
-// ---- the player with the browser's parts replaced by ones the test drives:
-// a socket it feeds, a decoder whose frames come out when it says, a canvas
-// that records what was drawn, and animation frames that fire on paint().
-
-interface FakeFrame {
-  timestamp: number
-  displayWidth: number
-  displayHeight: number
-  close(): void
-}
-
-class FakeDecoder {
-  static all: FakeDecoder[] = []
-  state = 'unconfigured'
-  queue: number[] = []
-  width = 0
-  constructor(private readonly init: { output(f: FakeFrame): void; error(e: unknown): void }) {
-    FakeDecoder.all.push(this)
-  }
-  get decodeQueueSize(): number {
-    return this.queue.length
-  }
-  configure(c: { codedWidth: number }): void {
-    this.state = 'configured'
-    this.width = c.codedWidth
-  }
-  decode(chunk: { timestamp: number }): void {
-    this.queue.push(chunk.timestamp)
-  }
-  reset(): void {
-    this.queue = []
-  }
-  close(): void {
-    this.state = 'closed'
-  }
-  /** Outputs n queued frames (all by default), oldest first. */
-  out(n = this.queue.length): void {
-    for (const ts of this.queue.splice(0, n)) {
-      this.init.output({ timestamp: ts, displayWidth: this.width, displayHeight: (this.width * 9) / 16, close() {} })
-    }
-  }
-}
+// ---- the player with the browser's parts replaced by ones the test drives
+// (testing/video.ts), a canvas that records what was drawn, and animation
+// frames that fire on paint().
 
 let painting: (() => void)[] = []
 function paint(): void {
@@ -73,18 +37,8 @@ function paint(): void {
 }
 
 beforeEach(() => {
-  FakeDecoder.all = []
   painting = []
-  vi.stubGlobal('VideoDecoder', FakeDecoder)
-  vi.stubGlobal(
-    'EncodedVideoChunk',
-    class {
-      timestamp: number
-      constructor(c: { timestamp: number }) {
-        this.timestamp = c.timestamp
-      }
-    },
-  )
+  stubVideoDecoding()
   vi.stubGlobal('requestAnimationFrame', (cb: () => void) => painting.push(cb))
   vi.stubGlobal('cancelAnimationFrame', () => {})
 })
@@ -93,43 +47,27 @@ afterEach(() => vi.unstubAllGlobals())
 /** A canvas that records the PTS of every frame drawn on it, in order. */
 function fakeCanvas() {
   const drawn: number[] = []
-  const ctx = { drawImage: (f: FakeFrame) => drawn.push(f.timestamp), fillRect() {}, fillStyle: '' }
+  const ctx = { drawImage: (f: { timestamp: number }) => drawn.push(f.timestamp), fillRect() {}, fillStyle: '' }
   const canvas = { width: 0, height: 0, style: {}, getContext: () => ctx }
   return { canvas: canvas as unknown as HTMLCanvasElement, drawn }
 }
 
-/** A bridge socket the test sends messages down. */
-function fakeSocket() {
-  const s: SocketLike & { send(m: string | ArrayBuffer): void } = {
-    onopen: null,
-    onmessage: null,
-    onclose: null,
-    onerror: null,
-    close() {},
-    send(m) {
-      s.onmessage?.({ data: m })
-    },
+/** The video worker's half of the player, run here: the same Playback, its events handed over at once. */
+function here(open: OpenSocket): PlayerOptions['video'] {
+  return (emit) => {
+    const p = new Playback({ open, camera: 'site-01/doff1', stream: 'sub', emit, now: () => performance.now() })
+    p.start()
+    return p
   }
-  return s
-}
-
-const frameUs = 66_667
-function unit(i: number, opts: { key?: boolean; catchUp?: boolean } = {}): ArrayBuffer {
-  const b = new Uint8Array(9 + 5)
-  b[0] = (opts.key ? 1 : 0) | (opts.catchUp ? 2 : 0)
-  new DataView(b.buffer).setBigUint64(1, BigInt(i * frameUs))
-  b.set([0, 0, 0, 1, opts.key ? 0x65 : 0x41], 9)
-  return b.buffer
 }
 
 function startPlayer(stream = 'sub', onFirstFrame?: () => void) {
   const { canvas, drawn } = fakeCanvas()
   const socket = fakeSocket()
-  const player = new Player({ canvas, open: () => socket, tileId: 'tile-1', camera: 'site-01/doff1', stream, onFirstFrame })
+  const player = new Player({ canvas, video: here(() => socket), tileId: 'tile-1', camera: 'site-01/doff1', stream, onFirstFrame })
   player.start()
   socket.onopen?.({})
-  socket.send(JSON.stringify({ type: 'config', codec: 'avc1.42c01f', width: 320, height: 180 }))
-  socket.send(JSON.stringify({ type: 'state', state: 'live', since: new Date().toISOString(), reason: '' }))
+  configAndLive(socket)
   return { player, socket, drawn, canvas, decoder: () => FakeDecoder.all.at(-1)! }
 }
 
@@ -197,7 +135,7 @@ describe('Player', () => {
     const play = (stream: string) =>
       players.play({ camera: 'site-01/doff1', stream, tileId: 'tile-1' }, (firstFrame, takingOver) => {
         const socket = sockets[opened++]!
-        return new Player({ canvas, open: () => socket, tileId: 'tile-1', camera: 'site-01/doff1', stream, onFirstFrame: firstFrame, takingOver })
+        return new Player({ canvas, video: here(() => socket), tileId: 'tile-1', camera: 'site-01/doff1', stream, onFirstFrame: firstFrame, takingOver })
       })
     const feed = (s: ReturnType<typeof fakeSocket>, width: number) => {
       s.onopen?.({})

@@ -1,16 +1,17 @@
-import { Connection, type ConnectionOptions, type OpenSocket } from './connection'
-import { AvcDecoder } from './decoder'
-import type { Message } from './protocol'
+import type { PlaybackHandle } from './host'
+import type { PlaybackEvent, PlaybackReport } from './playback'
 import { registerPlayer, registerTile, unregisterPlayer, unregisterTile } from './registry'
-import { Presenter } from './presenter'
 import { CanvasRenderer } from './renderer'
 import { sameState, shownState, reasons, type TileState } from './state'
-import { newStats, RateWindow, type TileStats } from './stats'
+import { newStats, type TileStats } from './stats'
 
 export interface PlayerOptions {
   canvas: HTMLCanvasElement
-  /** Opens this camera's bridge socket (src/api's openVideoSocket). */
-  open: OpenSocket
+  /**
+   * Starts this camera's stream in the view's video worker (player/host.ts):
+   * its frames to draw, state and counters go to emit until stop.
+   */
+  video: (emit: (e: PlaybackEvent) => void) => PlaybackHandle
   /** Key under window.__qly.tiles. */
   tileId: string
   camera: string
@@ -32,7 +33,6 @@ export interface PlayerOptions {
   takingOver?: boolean
   /** A live stream with no new picture for this long is shown as stalled (3 s). */
   stallAfterMs?: number
-  connection?: ConnectionOptions
 }
 
 export interface ShownFrame {
@@ -48,41 +48,21 @@ const tickMs = 250
 const statsEvery = 4
 
 /**
- * Tells a new picture from one the stream has shown before: only a frame
- * later in stream time than every one decoded on this connection is new. A
- * frame decoded again (a GOP handed over anew) must not keep a frozen
- * picture looking live.
+ * Plays one camera's stream into a canvas. The stream is read and decoded
+ * in the view's video worker (player/playback.ts); this draws the frames it
+ * sends, and tells the tile its state: live only while new pictures come.
  */
-export class NewPictures {
-  private newest = -Infinity
-
-  /** A new connection: its stream may start its clock anew. */
-  reset(): void {
-    this.newest = -Infinity
-  }
-
-  /** Whether the frame with this PTS (µs) is new; a new one is remembered. */
-  take(ptsUs: number): boolean {
-    if (ptsUs <= this.newest) return false
-    this.newest = ptsUs
-    return true
-  }
-}
-
-/** Plays one camera's stream from the bridge into a canvas. */
 export class Player {
   readonly stats: TileStats
-  private readonly window = new RateWindow(2000)
-  private readonly bytes = new RateWindow(2000)
   private readonly renderer: CanvasRenderer
-  private readonly decoder: AvcDecoder
-  private readonly connection: Connection
   private readonly stallAfterMs: number
+  private playback: PlaybackHandle | undefined
   private reported: TileState
   private shown: TileState
   private lastFrameAt = Date.now()
-  private readonly pictures = new NewPictures()
-  private readonly presenter = new Presenter()
+  // The worker's count of frames it decoded and did not send, as last told.
+  private unseen = 0
+  private newestPts = -Infinity
   private ticker: ReturnType<typeof setInterval> | undefined
   private ticks = 0
 
@@ -92,46 +72,6 @@ export class Player {
     this.reported = { state: 'connecting', since: new Date(), reason: '' }
     this.shown = this.reported
     this.renderer = new CanvasRenderer(opts.canvas, this.stats, undefined, () => this.firstDrawn())
-    this.decoder = new AvcDecoder({
-      stats: this.stats,
-      window: this.window,
-      output: (frame) => {
-        this.stats.firstDecodedAt ||= performance.now()
-        // A catch-up frame is one the console had before this connection:
-        // not a sign of life.
-        const replayed = this.presenter.isCatchUp(frame.timestamp)
-        if (!replayed && this.pictures.take(frame.timestamp)) this.lastFrameAt = Date.now()
-        if (this.presenter.show(frame.timestamp, performance.now())) {
-          this.renderer.submit(frame)
-        } else {
-          frame.close()
-          this.stats.framesNotDrawn++
-        }
-      },
-    })
-    this.connection = new Connection(
-      opts.open,
-      {
-        open: (warm) => {
-          if (this.stats.connects === 0) {
-            this.stats.openedAt = performance.now()
-            this.stats.warm = warm
-          }
-          this.stats.connects++
-          this.decoder.resync()
-          this.pictures.reset()
-          this.presenter.reset()
-        },
-        message: (m) => this.onMessage(m),
-        lost: (info) => {
-          // Keep the time the bridge was first lost while retries go on.
-          const since = this.reported.reason === reasons.bridgeLost ? this.reported.since : new Date()
-          this.report({ state: 'connecting', since, reason: reasons.bridgeLost })
-          if (info.reason) this.stats.lastError = `bridge closed (${info.code}): ${info.reason}`
-        },
-      },
-      opts.connection,
-    )
   }
 
   get state(): TileState {
@@ -157,7 +97,7 @@ export class Player {
   start(): void {
     this.stats.startedAt = performance.now()
     if (!this.opts.takingOver) registerTile(this.opts.tileId, this.stats)
-    this.connection.start()
+    this.playback = this.opts.video((e) => this.onEvent(e))
     this.ticker = setInterval(() => this.tick(), tickMs)
     this.publish(true)
   }
@@ -165,44 +105,49 @@ export class Player {
   stop(): void {
     clearInterval(this.ticker)
     this.ticker = undefined
-    this.connection.stop()
-    this.decoder.close()
+    this.playback?.stop()
+    this.playback = undefined
     this.renderer.close()
     unregisterTile(this.opts.tileId, this.stats)
     unregisterPlayer(this.opts.tileId, this)
   }
 
   private firstDrawn(): void {
-    this.stats.firstBehindMs = Math.max(0, (this.presenter.newestPts - this.stats.drawnPts) / 1000)
+    this.stats.firstBehindMs = Math.max(0, (this.newestPts - this.stats.drawnPts) / 1000)
     this.stats.firstDrawnPts = this.stats.drawnPts
     registerTile(this.opts.tileId, this.stats)
     registerPlayer(this.opts.tileId, this)
     this.opts.onFirstFrame?.()
   }
 
-  private onMessage(m: Message): void {
-    switch (m.kind) {
-      case 'unit':
-        this.stats.firstUnitAt ||= performance.now()
-        this.stats.bytesReceived += m.data.byteLength
-        this.bytes.add(performance.now(), m.data.byteLength)
-        this.presenter.pushed(m.pts, m.catchUp)
-        this.decoder.push(m)
-        return
-      case 'config':
-        this.decoder.configure(m)
+  private onEvent(e: PlaybackEvent): void {
+    this.take(e.report)
+    switch (e.kind) {
+      case 'frame':
+        if (this.playback) this.renderer.submit(e.frame)
+        else e.frame.close()
         return
       case 'state':
-        if (m.state === 'live' && this.reported.state !== 'live') this.lastFrameAt = Date.now()
-        this.report({ state: m.state, since: m.since, reason: m.reason })
+        if (e.state === 'live' && this.reported.state !== 'live') this.lastFrameAt = Date.now()
+        this.report({ state: e.state, since: e.since, reason: e.reason })
         return
-      case 'invalid':
-        this.stats.invalidMessages++
-        this.stats.lastError = m.reason
+      case 'lost': {
+        // Keep the time the bridge was first lost while retries go on.
+        const since = this.reported.reason === reasons.bridgeLost ? this.reported.since : new Date()
+        this.report({ state: 'connecting', since, reason: reasons.bridgeLost })
         return
-      case 'unknown':
+      }
+      case 'report':
         return
     }
+  }
+
+  private take(r: PlaybackReport): void {
+    Object.assign(this.stats, r.stats)
+    this.stats.framesNotDrawn += r.unseen - this.unseen
+    this.unseen = r.unseen
+    this.lastFrameAt = Math.max(this.lastFrameAt, r.lastFrameAt)
+    this.newestPts = r.newestPts
   }
 
   private report(s: TileState): void {
@@ -211,18 +156,10 @@ export class Player {
   }
 
   // A frozen picture is noticed within a tick; the numbers and the view are
-  // refreshed once a second.
+  // refreshed once a second (the worker's counters come as often).
   private tick(): void {
     this.ticks++
-    if (this.ticks % statsEvery !== 0) {
-      this.publish(false)
-      return
-    }
-    const now = performance.now()
-    this.stats.fps = Math.round(this.window.rate(now) * 10) / 10
-    this.stats.decodeLatencyMs = Math.round(this.window.mean(now) * 10) / 10
-    this.stats.bitrateKbps = Math.round((this.bytes.perSecond(now) * 8) / 1000)
-    this.publish(true)
+    this.publish(this.ticks % statsEvery === 0)
   }
 
   private publish(always: boolean): void {

@@ -57,6 +57,39 @@ export interface TileStats {
   lastError: string
 }
 
+/**
+ * The counters the video worker keeps (player/playback.ts): everything from
+ * the bridge's channel to the decoded frame. The page's player copies them
+ * into its TileStats with each frame and report.
+ */
+export type DecodeStats = Pick<
+  TileStats,
+  | 'codec'
+  | 'width'
+  | 'height'
+  | 'connects'
+  | 'bytesReceived'
+  | 'framesReceived'
+  | 'framesDecoded'
+  | 'framesDropped'
+  | 'openedAt'
+  | 'firstUnitAt'
+  | 'firstDecodedAt'
+  | 'warm'
+  | 'decodeErrors'
+  | 'invalidMessages'
+  | 'fps'
+  | 'bitrateKbps'
+  | 'decodeLatencyMs'
+  | 'lastError'
+>
+
+export function newDecodeStats(): DecodeStats {
+  const { codec, width, height, connects, bytesReceived, framesReceived, framesDecoded, framesDropped, openedAt, firstUnitAt, firstDecodedAt, warm, decodeErrors, invalidMessages, fps, bitrateKbps, decodeLatencyMs, lastError } =
+    newStats('', '')
+  return { codec, width, height, connects, bytesReceived, framesReceived, framesDecoded, framesDropped, openedAt, firstUnitAt, firstDecodedAt, warm, decodeErrors, invalidMessages, fps, bitrateKbps, decodeLatencyMs, lastError }
+}
+
 export function newStats(camera: string, stream: string): TileStats {
   return {
     camera,

@@ -1,9 +1,10 @@
 // The streams of the wall the console will open with, known before it
-// renders: App opens their bridge sockets (player/warm.ts) while the
-// console's first render still holds the page, and the tiles take them. A
-// cold start had the sixteen sockets wait behind that render (0.4–1.1 s of
-// one frame, docs/PERFORMANCE.md), then each camera's WHEP session at the
-// relay; now both overlap it.
+// renders: App has the video worker play them (player/engine.ts) while the
+// console's first render still holds the page, and the tiles take them
+// over. A cold start had the sixteen sockets wait behind that render (0.4–1.1
+// s of one frame, docs/PERFORMANCE.md), then each camera's WHEP session at
+// the relay, then the decoding of each camera's cached GOP; now all three
+// overlap it.
 import type { Camera } from '../api'
 import type { WarmKey } from '../player/warm'
 import { defaultWall } from './defaults'

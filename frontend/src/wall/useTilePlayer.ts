@@ -5,7 +5,8 @@
 // takes over at its first frame (player/handover.ts).
 import { onBeforeUnmount, onMounted, ref, shallowRef, watch, type Ref } from 'vue'
 import type { StreamKind } from '../api'
-import { Handover, Player, type SocketLike, type TileState, type TileStats } from '../player'
+import type { PlayVideo } from '../components/keys'
+import { Handover, Player, type TileState, type TileStats } from '../player'
 
 export interface TileSource {
   /** "SITE/CAMERA", or null for an empty tile. */
@@ -17,7 +18,7 @@ export interface TileSource {
 const noMeters = { fps: 0, kbps: 0, latency: 0, width: 0, height: 0 }
 
 /** `tile` may be the component's props, read as they change. */
-export function useTilePlayer(canvas: Readonly<Ref<HTMLCanvasElement | undefined>>, tile: Readonly<TileSource>, open: ((camera: string, stream: StreamKind) => SocketLike) | undefined) {
+export function useTilePlayer(canvas: Readonly<Ref<HTMLCanvasElement | undefined>>, tile: Readonly<TileSource>, playVideo: PlayVideo | undefined) {
   const bridge = shallowRef<TileState>({ state: 'connecting', reason: '' })
   const meters = shallowRef(noMeters)
   /** When the state was last heard of, for "stalled since …". */
@@ -35,7 +36,7 @@ export function useTilePlayer(canvas: Readonly<Ref<HTMLCanvasElement | undefined
     const cam = tile.cameraId
     const c = canvas.value
     if (!c) return
-    if (!open || !cam) {
+    if (!playVideo || !cam) {
       players.stop()
       bridge.value = { state: 'connecting', since: new Date(), reason: '' }
       meters.value = noMeters
@@ -46,7 +47,7 @@ export function useTilePlayer(canvas: Readonly<Ref<HTMLCanvasElement | undefined
     players.play({ camera: cam, stream, tileId: tile.tileId }, (firstFrame, takingOver) => {
       const p: Player = new Player({
         canvas: c,
-        open: () => open(cam, stream),
+        video: (emit) => playVideo(cam, stream, emit),
         tileId: tile.tileId,
         camera: cam,
         stream,

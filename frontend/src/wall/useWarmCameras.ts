@@ -8,7 +8,8 @@
 import { computed, onBeforeUnmount, watch, type Ref } from 'vue'
 import { cameraKey, type Camera } from '../api'
 import { debug } from '../player'
-import { WarmSockets, type WarmKey } from '../player/warm'
+import type { WarmPool } from '../player'
+import type { WarmKey } from '../player/warm'
 
 /** At most this many warm at once. */
 export const maxWarm = 8
@@ -40,7 +41,7 @@ export function warmCandidates(cameras: readonly Camera[], tiles: readonly (stri
   return ordered.slice(0, room).map((c) => ({ camera: cameraKey(c), stream: 'sub' }))
 }
 
-export function useWarmCameras(pool: WarmSockets, opts: WarmCamerasOptions) {
+export function useWarmCameras(pool: WarmPool, opts: WarmCamerasOptions) {
   const wanted = computed(() => warmCandidates(opts.cameras.value, opts.tiles.value, opts.current.value, opts.choosing.value, opts.grid.value))
   const ids = computed(() => wanted.value.map((k) => k.camera).join(' '))
   // The list of cameras changes with every camera's health: only a change
@@ -59,4 +60,3 @@ export function useWarmCameras(pool: WarmSockets, opts: WarmCamerasOptions) {
   return { wanted }
 }
 
-export { WarmSockets }
