@@ -3,7 +3,7 @@ import { detailOf } from '../api/errors'
 import type { LocalizedName } from '../api/types'
 import { locales, messages, type Locale, type Messages } from './messages'
 
-export { cameraLabel, dateTime, localName, machineZone, siteTime } from './format'
+export { cameraLabel, dateTime, loadTimeZones, localName, machineZone, siteTime } from './format'
 export { locales, messages } from './messages'
 export type { Locale, Messages } from './messages'
 
