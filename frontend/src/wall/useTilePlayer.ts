@@ -67,9 +67,9 @@ export function useTilePlayer(canvas: Readonly<Ref<HTMLCanvasElement | undefined
   return { bridge, meters, now }
 }
 
+// Setting a canvas's size clears its picture, and the tile is black behind
+// it; a 2D context made only to paint it black cost the opening wall, which
+// mounts its sixteen tiles empty, 20–30 ms of its first render.
 function blank(c: HTMLCanvasElement): void {
-  const ctx = c.getContext('2d', { alpha: false })
-  if (!ctx) return
-  ctx.fillStyle = '#000'
-  ctx.fillRect(0, 0, c.width, c.height)
+  c.width = c.width
 }
