@@ -32,7 +32,7 @@ export class WarmPool {
   /** Keeps these warm; the others are let go after a while (WarmSockets.want). */
   want(keys: readonly WarmKey[]): void {
     if (this.stopped) return
-    this.link.post({ t: 'want', pool: this.id, keys: keys.map((k) => ({ camera: k.camera, stream: k.stream })) })
+    this.link.post({ t: 'want', pool: this.id, keys: plain(keys) })
   }
 
   /** Closes every warm stream; want does nothing after. */
@@ -66,7 +66,7 @@ export class VideoHost {
 
   /** Plays these streams at once, ahead of their tiles, which take them over (the opening wall). */
   playAhead(keys: readonly WarmKey[]): void {
-    this.link.post({ t: 'ahead', keys: keys.map((k) => ({ camera: k.camera, stream: k.stream })) })
+    this.link.post({ t: 'ahead', keys: plain(keys) })
   }
 
   /** Resolved once the worker has the bridge: a command sent now is read at once, whatever the page's main thread does. */
@@ -83,4 +83,10 @@ export class VideoHost {
     if (emit) emit(ev.e)
     else if (ev.e.kind === 'frame') ev.e.frame.close()
   }
+}
+
+// Only what the engine reads: a caller's key may carry more, which a
+// message to a worker would copy, or refuse (a function).
+function plain(keys: readonly WarmKey[]): WarmKey[] {
+  return keys.map((k) => ({ camera: k.camera, stream: k.stream }))
 }

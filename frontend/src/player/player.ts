@@ -57,6 +57,7 @@ export class Player {
   private readonly renderer: CanvasRenderer
   private readonly stallAfterMs: number
   private playback: PlaybackHandle | undefined
+  private stopped = false
   private reported: TileState
   private shown: TileState
   private lastFrameAt = Date.now()
@@ -105,6 +106,7 @@ export class Player {
   stop(): void {
     clearInterval(this.ticker)
     this.ticker = undefined
+    this.stopped = true
     this.playback?.stop()
     this.playback = undefined
     this.renderer.close()
@@ -124,7 +126,8 @@ export class Player {
     this.take(e.report)
     switch (e.kind) {
       case 'frame':
-        if (this.playback) this.renderer.submit(e.frame)
+        // A frame already on its way when the tile stopped is not drawn.
+        if (!this.stopped) this.renderer.submit(e.frame)
         else e.frame.close()
         return
       case 'state':
