@@ -174,10 +174,9 @@ export class AvcDecoder {
   }
 }
 
-// A sub stream is cheap to decode in software. Asking for no preference
-// makes Chromium look for a hardware decoder first, which from a worker
-// waits for the page's main thread (its GPU factories live there): a
-// cold start's sixteen decoders waited out the console's first render.
+// A sub stream is cheap to decode in software; a focus view's main stream
+// may use the hardware. (Neither spares a new decoder its first set-up's
+// wait on the page's main thread: player/decoders.ts.)
 const softwareArea = 640 * 480
 
 function hardwareFor(cfg: ConfigEvent): HardwareAcceleration {

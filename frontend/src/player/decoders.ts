@@ -23,7 +23,7 @@ interface Ready {
 export class DecoderPool {
   private ready: Ready[] = []
 
-  /** Decoders ready now: for tests and the engine's notices. */
+  /** Decoders ready now, for tests. */
   get size(): number {
     return this.ready.length
   }
