@@ -11,6 +11,8 @@ import { parseRun } from '../api/findings'
 import { parseRunRecord } from '../api/runs'
 import { ChecklistRun } from './run'
 import { useChecklist, useChecklistPlace } from './useChecklist'
+import type { Resolved } from '../keys'
+import { until } from '../testing/eventually'
 
 const flushPromises = () => new Promise((r) => setTimeout(r, 0))
 
@@ -108,6 +110,21 @@ describe('useChecklist', () => {
     expect(JSON.parse(posted(`/api/v1/runs/${r.id}/marks`)[0]!.body)).toEqual({ step: 'hh-gloves', mark: 'done' })
     expect(r.steps[0]!.mark).toBe('done')
     expect(r.current?.id).toBe('goggles')
+  })
+
+  it('acts on keys pressed while the run is being opened, once it is open, in order', async () => {
+    backend.route = checklistAPI()
+    const { checklist } = open('s/cam-keys')
+    const opening = checklist.load()
+    // Down, then d: the goggles, the step after the first, marked done.
+    checklist.commands['step.move']!({ key: 'ArrowDown' } as Resolved)
+    checklist.commands['step.done']!({} as Resolved)
+    expect(checklist.run.value).toBeUndefined()
+    await opening
+    const r = checklist.run.value!
+    await until(() => r.steps[1]!.mark === 'done', 'the goggles marked')
+    expect(JSON.parse(posted(`/api/v1/runs/${r.id}/marks`)[0]!.body)).toEqual({ step: 'goggles', mark: 'done' })
+    expect(r.steps[0]!.mark).toBe('')
   })
 
   it('says a failed mark in the backend’s words', async () => {

@@ -11,7 +11,7 @@ import type { ApiClient, Finding, FlagRequest, Mark, RunRecord, Template } from 
 import type { Say } from '../console/useNotice'
 import { useSubmit } from '../console/useSubmit'
 import { currentLocale, failedText, i18n, localName } from '../i18n'
-import type { Commands } from '../keys'
+import type { Action, Commands, Resolved } from '../keys'
 import { debug } from '../player'
 import type { WallState } from '../wall/useWall'
 import { captureTile } from './capture'
@@ -125,6 +125,9 @@ export function useChecklist(api: ApiClient, target: Readonly<ChecklistTarget>, 
       error.value = failedText(err)
     } finally {
       loading.value = false
+      const keys = held
+      held = []
+      for (const k of keys) k()
     }
   }
 
@@ -305,16 +308,31 @@ export function useChecklist(api: ApiClient, target: Readonly<ChecklistTarget>, 
     if (d) d.checklist = null
   })
 
+  // Keys pressed while the run is being opened (the panel asks the backend
+  // for it as it opens) act on it once it is open, in order: an officer who
+  // opens the checklist and marks at once loses none of it (the window's
+  // proposal test lost its marks so on a busy machine).
+  let held: (() => void)[] = []
+  function onceOpen(cmds: Commands): Commands {
+    const out: Commands = {}
+    for (const [name, f] of Object.entries(cmds) as [Action, (r: Resolved) => void][]) {
+      out[name] = (r) => (loading.value ? void held.push(() => f(r)) : f(r))
+    }
+    return out
+  }
+
   const commands: Commands = {
-    'step.move': (k) => run.value?.move(k.key === 'ArrowDown' ? 1 : -1),
-    'step.done': () => void mark('done'),
-    'step.notSeen': () => void mark('not_seen'),
-    'step.clear': () => void mark(''),
-    'step.deviation': pick,
-    'step.timer': () => void toggleTimer(),
-    'proposal.confirm': () => void confirm(seenPending()),
-    'proposal.edit': () => openDetails(seenPending(), true),
-    'proposal.dismiss': () => dismiss(seenPending()),
+    ...onceOpen({
+      'step.move': (k) => run.value?.move(k.key === 'ArrowDown' ? 1 : -1),
+      'step.done': () => void mark('done'),
+      'step.notSeen': () => void mark('not_seen'),
+      'step.clear': () => void mark(''),
+      'step.deviation': pick,
+      'step.timer': () => void toggleTimer(),
+      'proposal.confirm': () => void confirm(seenPending()),
+      'proposal.edit': () => openDetails(seenPending(), true),
+      'proposal.dismiss': () => dismiss(seenPending()),
+    }),
     'checklist.template': nextTemplate,
     'checklist.end': () => void end(),
     'checklist.close': () => opts.close(),
