@@ -136,8 +136,6 @@ export class Engine {
     const a = new Ahead()
     a.playback = new Playback({
       open: () => this.opts.open(camera, stream),
-      camera,
-      stream,
       now: this.opts.now,
       connection: this.opts.connection,
       ahead: true,
@@ -181,8 +179,6 @@ export class Engine {
     const p = new Playback({
       // Each (re)connection: the warm channel if the pool still holds one.
       open: () => pool?.take(camera, stream) ?? this.opts.open(camera, stream),
-      camera,
-      stream,
       now: this.opts.now,
       connection: this.opts.connection,
       makeDecoder: this.makeDecoder,

@@ -33,8 +33,6 @@ export interface PlaybackReport {
 
 export interface PlaybackOptions {
   open: OpenSocket
-  camera: string
-  stream: string
   /** Each event in order; a frame's ownership passes with it. */
   emit(e: PlaybackEvent): void
   /** Milliseconds on the page's performance.now() clock (the worker's own starts elsewhere). */

@@ -55,7 +55,7 @@ function fakeCanvas() {
 /** The video worker's half of the player, run here: the same Playback, its events handed over at once. */
 function here(open: OpenSocket): PlayerOptions['video'] {
   return (emit) => {
-    const p = new Playback({ open, camera: 'site-01/doff1', stream: 'sub', emit, now: () => performance.now() })
+    const p = new Playback({ open, emit, now: () => performance.now() })
     p.start()
     return p
   }
