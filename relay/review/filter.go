@@ -47,9 +47,16 @@ type Filter struct {
 	// Loc is the duty room's time zone: the days of from and to.
 	Loc *time.Location
 
+	// Set by the list for its own queries:
+	// matchSites are the sites of the conditions on them, which Q's match
+	// names (Store.matchedSites): the index intersects the two.
+	matchSites []string
 	// manyMatches: Q matches more findings than are read one by one
-	// (Store.matchesMany), set by the list for its own queries.
+	// (Store.matchesMany).
 	manyMatches bool
+	// matchFrom is the least docid of the matches a page reads
+	// (Store.matchBound); 0 reads them all.
+	matchFrom int64
 }
 
 // The outcome filter's two words besides the kinds.

@@ -3,6 +3,7 @@ package review
 import (
 	"context"
 	"database/sql"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"strings"
@@ -15,7 +16,8 @@ import (
 // overlapping pairs, chars the CJK characters one by one. Chinese is
 // written without spaces and no tokenizer of SQLite's cuts it into words;
 // pairs find any word of two characters or more (a phrase of its pairs),
-// single characters the rest.
+// single characters the rest. sites holds the finding's site as one word
+// (siteWord, migration 0027), which only a filter on the sites asks for.
 
 func isCJK(r rune) bool {
 	return unicode.In(r, unicode.Han, unicode.Hiragana, unicode.Katakana, unicode.Hangul)
@@ -105,13 +107,36 @@ func matchQuery(q string) string {
 			// grams only (chars holds single characters).
 			terms = append(terms, `"`+strings.Join(p.grams(), " ")+`"`)
 		default:
-			terms = append(terms, string(p.runes)+"*")
+			// grams: not the sites' words, whatever is typed.
+			terms = append(terms, "grams:"+string(p.runes)+"*")
 		}
 		if len(terms) == maxTerms {
 			break
 		}
 	}
 	return strings.Join(terms, " ")
+}
+
+// siteWord is a site's word in the sites column: its id's bytes in hex,
+// one word to the tokenizer whatever the id is written with (migration
+// 0027 writes it in SQL: 's' || lower(hex(site_id))).
+func siteWord(site string) string {
+	return "s" + hex.EncodeToString([]byte(site))
+}
+
+// maxMatchedSites bounds the sites a match names (matchAtSites): FTS4
+// balances an OR of words into a tree no deeper than 12, some 2,000 of
+// them. A filter of more sites is tested by the findings' column alone.
+const maxMatchedSites = 1000
+
+// matchAtSites is the MATCH expression of a search at some sites: match
+// (a matchQuery) and one of the sites' words.
+func matchAtSites(match string, sites []string) string {
+	words := make([]string, len(sites))
+	for i, s := range sites {
+		words[i] = "sites:" + siteWord(s)
+	}
+	return match + " (" + strings.Join(words, " OR ") + ")"
 }
 
 // indexBatch is how many events one indexing transaction takes.
@@ -245,7 +270,8 @@ func collect(ctx context.Context, q querier, query string, args []any, into map[
 // (migration 0022): review_docs records which finding each document is of.
 func putDocument(ctx context.Context, tx querier, id string, texts []string) error {
 	var row int64
-	if err := tx.QueryRowContext(ctx, `SELECT rowid FROM findings WHERE id = ?`, id).Scan(&row); err != nil {
+	var site string
+	if err := tx.QueryRowContext(ctx, `SELECT rowid, site_id FROM findings WHERE id = ?`, id).Scan(&row, &site); err != nil {
 		return fmt.Errorf("indexing finding %s: %w", id, err)
 	}
 	var old int64
@@ -268,7 +294,8 @@ func putDocument(ctx context.Context, tx querier, id string, texts []string) err
 		return fmt.Errorf("indexing finding %s: %w", id, err)
 	}
 	grams, chars := document(texts)
-	if _, err := tx.ExecContext(ctx, `INSERT INTO review_fts (docid, grams, chars) VALUES (?, ?, ?)`, row, grams, chars); err != nil {
+	if _, err := tx.ExecContext(ctx, `INSERT INTO review_fts (docid, grams, chars, sites) VALUES (?, ?, ?, ?)`,
+		row, grams, chars, siteWord(site)); err != nil {
 		return fmt.Errorf("indexing finding %s: %w", id, err)
 	}
 	return nil

@@ -252,16 +252,31 @@ func (f Filter) where() (string, []any) {
 		// With many matches (manyMatches) the other conditions' index is
 		// read and each entry's rowid tested (+: not the matches', whose
 		// ~200,000 rows SQLite would otherwise read one by one by rowid).
+		// A page bounded by its newest matches (matchFrom) reads those few
+		// by rowid.
 		term := `f.rowid`
-		if f.manyMatches {
+		if f.manyMatches && f.matchFrom == 0 {
 			term = `+f.rowid`
 		}
-		add(term+` IN (SELECT docid FROM review_fts WHERE review_fts MATCH ?)`, matchQuery(f.Q))
+		if f.matchFrom > 0 {
+			add(term+` IN (SELECT docid FROM review_fts WHERE review_fts MATCH ? AND docid >= ?)`, f.match(), f.matchFrom)
+		} else {
+			add(term+` IN (SELECT docid FROM review_fts WHERE review_fts MATCH ?)`, f.match())
+		}
 	}
 	if len(conds) == 0 {
 		return everything, nil
 	}
 	return strings.Join(conds, ` AND `), args
+}
+
+// match is f's search as a MATCH expression, at its sites when the list
+// named them (matchSites).
+func (f Filter) match() string {
+	if len(f.matchSites) > 0 {
+		return matchAtSites(matchQuery(f.Q), f.matchSites)
+	}
+	return matchQuery(f.Q)
 }
 
 // others tells whether f has conditions besides severity and reviewed.
