@@ -92,6 +92,13 @@ var reviewCases = []reviewCase{
 	{"not reviewed, sort deadline", "reviewed=0&sort=deadline", 0},
 	{"open or reopened", "status=open,reopened", 0},
 	{"repeat 30 days", "repeat=30", 0},
+	// A search's other pages and orders, and with a condition the index
+	// does not hold (migration 0027 holds the sites).
+	{"search 整改, page 20", "q=整改", 19},
+	{"search 消毒 + district, oldest first", "q=消毒&district=海淀区&sort=observed_at", 0},
+	{"search 消毒, sort deadline", "q=消毒&sort=deadline", 0},
+	{"search 整改 + open", "q=整改&status=open", 0},
+	{"search 消毒 + hotel + month", "q=消毒&site_type=hotel&from=2026-11-01&to=2026-11-30", 0},
 }
 
 func parseReview(args []string, stderr io.Writer) (reviewConfig, error) {

@@ -10,3 +10,10 @@ func SetFewMatches(t testing.TB, n int) {
 	fewMatches = n
 	t.Cleanup(func() { fewMatches = old })
 }
+
+// SetMatchBudget sets matchBudget for the test.
+func SetMatchBudget(t *testing.T, n int) {
+	old := matchBudget
+	matchBudget = n
+	t.Cleanup(func() { matchBudget = old })
+}

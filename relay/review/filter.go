@@ -48,9 +48,9 @@ type Filter struct {
 	Loc *time.Location
 
 	// Set by the list for its own queries:
-	// matchSites are the sites of the conditions on them, which Q's match
-	// names (Store.matchedSites): the index intersects the two.
-	matchSites []string
+	// matched are the conditions Q's match names besides its words
+	// (Store.matchConds).
+	matched []matchCond
 	// manyMatches: Q matches more findings than are read one by one
 	// (Store.matchesMany).
 	manyMatches bool

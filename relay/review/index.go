@@ -16,8 +16,8 @@ import (
 // overlapping pairs, chars the CJK characters one by one. Chinese is
 // written without spaces and no tokenizer of SQLite's cuts it into words;
 // pairs find any word of two characters or more (a phrase of its pairs),
-// single characters the rest. sites holds the finding's site as one word
-// (siteWord, migration 0027), which only a filter on the sites asks for.
+// single characters the rest. The other columns hold the finding's
+// values a filter asks for as words (valueWord, migration 0027).
 
 func isCJK(r rune) bool {
 	return unicode.In(r, unicode.Han, unicode.Hiragana, unicode.Katakana, unicode.Hangul)
@@ -117,26 +117,38 @@ func matchQuery(q string) string {
 	return strings.Join(terms, " ")
 }
 
-// siteWord is a site's word in the sites column: its id's bytes in hex,
-// one word to the tokenizer whatever the id is written with (migration
-// 0027 writes it in SQL: 's' || lower(hex(site_id))).
-func siteWord(site string) string {
-	return "s" + hex.EncodeToString([]byte(site))
+// valueWord is a finding's value in its column of the index (site,
+// status, severity, template, deviation, officer): its bytes in hex, one
+// word to the tokenizer whatever the value is written with, "" too
+// (migration 0027 writes it in SQL: 'k' || lower(hex(value))).
+func valueWord(v string) string {
+	return "k" + hex.EncodeToString([]byte(v))
 }
 
-// maxMatchedSites bounds the sites a match names (matchAtSites): FTS4
-// balances an OR of words into a tree no deeper than 12, some 2,000 of
-// them. A filter of more sites is tested by the findings' column alone.
-const maxMatchedSites = 1000
+// maxMatchedValues bounds the values of one condition a match names
+// (matchWith). FTS4 balances a match's ANDs and ORs into a tree no deeper
+// than 12: a search's 16 words and six conditions (5 levels) and 128
+// values each (7) fit; 500 sites did not.
+const maxMatchedValues = 128
 
-// matchAtSites is the MATCH expression of a search at some sites: match
-// (a matchQuery) and one of the sites' words.
-func matchAtSites(match string, sites []string) string {
-	words := make([]string, len(sites))
-	for i, s := range sites {
-		words[i] = "sites:" + siteWord(s)
+// matchCond is a condition a search's match names: one of vals in the
+// index's column col.
+type matchCond struct {
+	col  string
+	vals []string
+}
+
+// matchWith is the MATCH expression of a search (a matchQuery) with
+// conditions, each one of its values.
+func matchWith(match string, conds []matchCond) string {
+	for _, c := range conds {
+		words := make([]string, len(c.vals))
+		for i, v := range c.vals {
+			words[i] = c.col + ":" + valueWord(v)
+		}
+		match += " (" + strings.Join(words, " OR ") + ")"
 	}
-	return match + " (" + strings.Join(words, " OR ") + ")"
+	return match
 }
 
 // indexBatch is how many events one indexing transaction takes.
@@ -270,8 +282,9 @@ func collect(ctx context.Context, q querier, query string, args []any, into map[
 // (migration 0022): review_docs records which finding each document is of.
 func putDocument(ctx context.Context, tx querier, id string, texts []string) error {
 	var row int64
-	var site string
-	if err := tx.QueryRowContext(ctx, `SELECT rowid, site_id FROM findings WHERE id = ?`, id).Scan(&row, &site); err != nil {
+	var vals [6]string
+	if err := tx.QueryRowContext(ctx, `SELECT rowid, site_id, status, severity, template_id, deviation, observer FROM findings WHERE id = ?`,
+		id).Scan(&row, &vals[0], &vals[1], &vals[2], &vals[3], &vals[4], &vals[5]); err != nil {
 		return fmt.Errorf("indexing finding %s: %w", id, err)
 	}
 	var old int64
@@ -294,8 +307,12 @@ func putDocument(ctx context.Context, tx querier, id string, texts []string) err
 		return fmt.Errorf("indexing finding %s: %w", id, err)
 	}
 	grams, chars := document(texts)
-	if _, err := tx.ExecContext(ctx, `INSERT INTO review_fts (docid, grams, chars, sites) VALUES (?, ?, ?, ?)`,
-		row, grams, chars, siteWord(site)); err != nil {
+	args := []any{row, grams, chars}
+	for _, v := range vals {
+		args = append(args, valueWord(v))
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO review_fts (docid, grams, chars, site, status, severity, template, deviation, officer)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, args...); err != nil {
 		return fmt.Errorf("indexing finding %s: %w", id, err)
 	}
 	return nil

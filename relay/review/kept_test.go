@@ -125,6 +125,19 @@ func TestKeptColumnsAnswerAsTheOldQueries(t *testing.T) {
 		if perSite != 0 {
 			t.Errorf("%s: review_site_counts keeps another number than count(*) for %d sites", stage, perSite)
 		}
+		var perValue int
+		if err := db.QueryRow(`SELECT count(*) FROM (
+				SELECT 'status' AS col, status AS value, count(*) AS n FROM findings GROUP BY status
+				UNION ALL SELECT 'severity', severity, count(*) FROM findings GROUP BY severity
+				UNION ALL SELECT 'template', template_id, count(*) FROM findings GROUP BY template_id
+				UNION ALL SELECT 'deviation', deviation, count(*) FROM findings GROUP BY deviation
+				UNION ALL SELECT 'officer', observer, count(*) FROM findings GROUP BY observer) f
+			FULL JOIN review_value_counts c USING (col, value) WHERE coalesce(f.n, 0) <> coalesce(c.findings, 0)`).Scan(&perValue); err != nil {
+			t.Fatal(err)
+		}
+		if perValue != 0 {
+			t.Errorf("%s: review_value_counts keeps another number than count(*) for %d values", stage, perValue)
+		}
 		compareSiteTotals(t, db, rv, stage)
 	}
 	compare("seeded")

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"hash/fnv"
 	"math"
+	"math/bits"
 	"net/url"
 	"strconv"
 	"strings"
@@ -401,7 +402,7 @@ func (f Filter) inOrder(sort string) bool {
 // full before it answers even a LIMIT (消毒 in a district: 20 ms).
 func (s *Store) prepareSearch(ctx context.Context, f Filter, sort string) (Filter, error) {
 	var err error
-	if f.matchSites, err = s.matchedSites(ctx, f); err != nil {
+	if f.matched, err = s.matchConds(ctx, f); err != nil {
 		return f, err
 	}
 	if f.inMatch() && sort == boundedSort {
@@ -413,52 +414,92 @@ func (s *Store) prepareSearch(ctx context.Context, f Filter, sort string) (Filte
 	return f, nil
 }
 
-// matchedSites are the sites f's conditions on them keep, for its
-// search's match to name (matchAtSites); none without a search or such
-// conditions, or past maxMatchedSites. Sites named alone are taken as
-// they are, as the findings' condition takes them; a district or a site
-// type is of the sites the relay knows, in both.
-func (s *Store) matchedSites(ctx context.Context, f Filter) ([]string, error) {
-	if f.Q == "" || !f.onSites() {
+// matchBudget bounds what naming a condition in a search's match may
+// cost the index: its values' findings times the depth of their OR, in
+// doclist entries read (~70 ns each: a district's 64,000 findings at 10
+// sites, 256,000, is ~2 ms more than the word alone; the 619,000 of 72
+// hotels, 450 ms). A condition over it is tested on the findings' side.
+var matchBudget = 300_000
+
+// matchConds are the conditions f's search's match names besides its
+// words: those the index holds (migration 0027) whose findings are few
+// enough (matchBudget), counted from the kept numbers of each site
+// (review_site_counts) and value (review_value_counts).
+func (s *Store) matchConds(ctx context.Context, f Filter) ([]matchCond, error) {
+	if f.Q == "" {
 		return nil, nil
 	}
-	if len(f.Districts) == 0 && len(f.SiteTypes) == 0 {
-		if len(f.Sites) > maxMatchedSites {
-			return nil, nil
+	var out []matchCond
+	if f.onSites() {
+		sites, n, err := s.matchedSites(ctx, f)
+		if err != nil {
+			return nil, err
 		}
-		return f.Sites, nil
+		if len(sites) > 0 && len(sites) <= maxMatchedValues && cheapMatch(n, len(sites)) {
+			out = append(out, matchCond{"site", sites})
+		}
 	}
-	conds, args := f.siteConds(`s.id`)
-	rows, err := s.db.QueryContext(ctx, `SELECT s.id FROM sites s WHERE `+strings.Join(conds, ` AND `)+` LIMIT ?`,
-		append(args, maxMatchedSites+1)...)
+	for _, c := range []matchCond{{"status", f.Statuses}, {"severity", f.Severities},
+		{"template", noneAsEmpty(f.Templates)}, {"deviation", noneAsEmpty(f.Deviations)}, {"officer", f.Officers}} {
+		if len(c.vals) == 0 || len(c.vals) > maxMatchedValues {
+			continue
+		}
+		var n int
+		if err := s.db.QueryRowContext(ctx, `SELECT coalesce(sum(findings), 0) FROM review_value_counts WHERE col = ? AND value IN (?`+
+			strings.Repeat(", ?", len(c.vals)-1)+`)`, append([]any{c.col}, anys(c.vals)...)...).Scan(&n); err != nil {
+			return nil, fmt.Errorf("counting the findings of %s %v: %w", c.col, c.vals, err)
+		}
+		if cheapMatch(n, len(c.vals)) {
+			out = append(out, c)
+		}
+	}
+	return out, nil
+}
+
+// cheapMatch tells whether a condition of values kept by findings is
+// within matchBudget: FTS4 merges an OR of them in a balanced tree.
+func cheapMatch(findings, values int) bool {
+	return findings*max(1, bits.Len(uint(values-1))) <= matchBudget
+}
+
+// matchedSites are the sites f's conditions on them keep, with their
+// findings' number (review_site_counts); none past maxMatchedValues.
+// Sites named alone are taken as they are, as the findings' condition
+// takes them; a district or a site type is of the sites the relay knows,
+// in both.
+func (s *Store) matchedSites(ctx context.Context, f Filter) ([]string, int, error) {
+	query, args := `SELECT c.site_id, c.findings FROM review_site_counts c WHERE c.site_id IN (?`+strings.Repeat(", ?", max(len(f.Sites)-1, 0))+`)`, anys(f.Sites)
+	if len(f.Districts) > 0 || len(f.SiteTypes) > 0 {
+		conds, cargs := f.siteConds(`s.id`)
+		query, args = `SELECT s.id, coalesce(c.findings, 0) FROM sites s LEFT JOIN review_site_counts c ON c.site_id = s.id WHERE `+
+			strings.Join(conds, ` AND `), cargs
+	} else if len(f.Sites) > maxMatchedValues {
+		return nil, 0, nil
+	}
+	rows, err := s.db.QueryContext(ctx, query+` LIMIT ?`, append(args, maxMatchedValues+1)...)
 	if err != nil {
-		return nil, fmt.Errorf("reading the sites of %s: %w", f.describe(), err)
+		return nil, 0, fmt.Errorf("reading the sites of %s: %w", f.describe(), err)
 	}
 	defer rows.Close()
 	var sites []string
+	total := 0
 	for rows.Next() {
 		var id string
-		if err := rows.Scan(&id); err != nil {
-			return nil, fmt.Errorf("reading the sites of %s: %w", f.describe(), err)
+		var n int
+		if err := rows.Scan(&id, &n); err != nil {
+			return nil, 0, fmt.Errorf("reading the sites of %s: %w", f.describe(), err)
 		}
-		sites = append(sites, id)
+		sites, total = append(sites, id), total+n
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("reading the sites of %s: %w", f.describe(), err)
+		return nil, 0, fmt.Errorf("reading the sites of %s: %w", f.describe(), err)
 	}
-	if len(sites) > maxMatchedSites {
-		return nil, nil
+	if len(f.Districts) == 0 && len(f.SiteTypes) == 0 {
+		// A site with no findings has no kept number, and matches nothing
+		// either way: the sites as named.
+		sites = f.Sites
 	}
-	return sites, nil
-}
-
-// inMatch tells whether every condition of f is in its match: a search
-// alone, or at the sites its match names.
-func (f Filter) inMatch() bool {
-	if f.Q == "" || len(f.besidesSites()) != 1 {
-		return false
-	}
-	return !f.onSites() || len(f.matchSites) > 0
+	return sites, total, nil
 }
 
 // boundedSort is the order whose pages of a search the newest matches

@@ -196,22 +196,8 @@ func (f Filter) where() (string, []any) {
 		}
 		add(overdue, sqlitedb.FormatTime(f.Now))
 	}
-	templates := make([]string, len(f.Templates))
-	for i, t := range f.Templates {
-		if t == "-" { // free text: no template
-			t = ""
-		}
-		templates[i] = t
-	}
-	in(`f.template_id`, templates)
-	deviations := make([]string, len(f.Deviations))
-	for i, d := range f.Deviations {
-		if d == "-" { // none: free text, or a step marked in words
-			d = ""
-		}
-		deviations[i] = d
-	}
-	in(`f.deviation`, deviations)
+	in(`f.template_id`, noneAsEmpty(f.Templates))
+	in(`f.deviation`, noneAsEmpty(f.Deviations))
 	// A severity (a third of the record) or a review mark (a third, or two)
 	// with other conditions: their indexes, in the list's order for these
 	// alone, lead SQLite to read a third of the record for a month of a
@@ -270,13 +256,50 @@ func (f Filter) where() (string, []any) {
 	return strings.Join(conds, ` AND `), args
 }
 
-// match is f's search as a MATCH expression, at its sites when the list
-// named them (matchSites).
-func (f Filter) match() string {
-	if len(f.matchSites) > 0 {
-		return matchAtSites(matchQuery(f.Q), f.matchSites)
+// noneAsEmpty is a filter's templates or deviations as the findings'
+// columns hold them: "-", none (free text, or a step marked in words),
+// is "".
+func noneAsEmpty(vs []string) []string {
+	out := make([]string, len(vs))
+	for i, v := range vs {
+		if v != "-" {
+			out[i] = v
+		}
 	}
-	return matchQuery(f.Q)
+	return out
+}
+
+// match is f's search as a MATCH expression, with the conditions the
+// list chose to name (matched).
+func (f Filter) match() string {
+	return matchWith(matchQuery(f.Q), f.matched)
+}
+
+// matchedKeys are the filter's parameters a search's match can name.
+var matchedKeys = map[string]bool{"q": true, "district": true, "site": true, "site_type": true,
+	"status": true, "severity": true, "template": true, "deviation": true, "officer": true}
+
+// inMatch tells whether every condition of f is in its match: a search
+// alone, or with conditions the index holds, every one named (matched).
+func (f Filter) inMatch() bool {
+	if f.Q == "" {
+		return false
+	}
+	for k := range f.Query() {
+		if !matchedKeys[k] {
+			return false
+		}
+	}
+	want := 0
+	if f.onSites() {
+		want++
+	}
+	for _, vs := range [][]string{f.Statuses, f.Severities, f.Templates, f.Deviations, f.Officers} {
+		if len(vs) > 0 {
+			want++
+		}
+	}
+	return len(f.matched) == want
 }
 
 // others tells whether f has conditions besides severity and reviewed.

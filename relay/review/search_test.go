@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/url"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/qianliyan/qianliyan/relay/review"
@@ -153,35 +154,53 @@ func TestSearchAloneOrAtSitesFromTheIndex(t *testing.T) {
 		{"q=口罩&district=东城区&site_type=hotel", func(m model) bool {
 			return containsAny(m.texts, "口罩") && m.district == "东城区" && m.kind == "hotel"
 		}},
+		{"q=手套&status=verified,rectified", func(m model) bool {
+			return containsAny(m.texts, "手套") && (m.status == "verified" || m.status == "rectified")
+		}},
+		{"q=deviation&severity=major&officer=duty1,duty3", func(m model) bool {
+			return containsAny(m.texts, "deviation") && m.severity == "major" && (m.observer == "duty1" || m.observer == "duty3")
+		}},
+		{"q=自由&template=-&deviation=-", func(m model) bool {
+			return containsAny(m.texts, "自由") && m.template == "" && m.deviation == ""
+		}},
+		{"q=deviation&template=ppe-doffing&deviation=gloves-first,goggles-order&district=东城区,西城区", func(m model) bool {
+			return containsAny(m.texts, "deviation") && m.template == "ppe-doffing" &&
+				(m.deviation == "gloves-first" || m.deviation == "goggles-order") && (m.district == "东城区" || m.district == "西城区")
+		}},
 	}
-	for _, c := range cases {
-		q, err := url.ParseQuery(c.query)
-		if err != nil {
-			t.Fatal(err)
-		}
-		f, err := review.ParseFilter(q, now, shanghai)
-		if err != nil {
-			t.Fatalf("%s: %v", c.query, err)
-		}
-		for _, o := range modelOrders {
-			want := fx.kept(c.keep, o.cmp)
-			if len(want) < 5 {
-				t.Fatalf("%s: the fixture keeps %d findings: too few to page", c.query, len(want))
+	// Budget 0: no condition is named in the match, each is tested on the
+	// findings' side, as a condition of too many findings is.
+	for _, budget := range []int{300_000, 0} {
+		review.SetMatchBudget(t, budget)
+		for _, c := range cases {
+			q, err := url.ParseQuery(c.query)
+			if err != nil {
+				t.Fatal(err)
 			}
-			for _, limit := range []int{1, 4, 50} {
-				t.Run(fmt.Sprintf("%s/%s/%d", c.query, o.sort, limit), func(t *testing.T) {
-					got, total := listAll(t, fx, f, review.Page{Sort: o.sort, Limit: limit})
-					if !slices.Equal(got, want) || total != len(want) {
-						t.Errorf("listed %v (total %d), want %v", got, total, want)
-					}
-				})
+			f, err := review.ParseFilter(q, now, shanghai)
+			if err != nil {
+				t.Fatalf("%s: %v", c.query, err)
+			}
+			for _, o := range modelOrders {
+				want := fx.kept(c.keep, o.cmp)
+				if len(want) < 5 {
+					t.Fatalf("%s: the fixture keeps %d findings: too few to page", c.query, len(want))
+				}
+				for _, limit := range []int{1, 4, 50} {
+					t.Run(fmt.Sprintf("%s/%s/%d/budget=%d", c.query, o.sort, limit, budget), func(t *testing.T) {
+						got, total := listAll(t, fx, f, review.Page{Sort: o.sort, Limit: limit})
+						if !slices.Equal(got, want) || total != len(want) {
+							t.Errorf("listed %v (total %d), want %v", got, total, want)
+						}
+					})
+				}
 			}
 		}
 	}
 
-	// Nothing: a site's own word (sites column, migration 0027) typed as
-	// a search, and a district with no sites.
-	for _, query := range []string{"q=s7331", "q=S7331&site=s1", "q=口罩&district=海淀区"} {
+	// Nothing: a site's own word (its column's, migration 0027: s1 is
+	// k7331) typed as a search, and a district with no sites.
+	for _, query := range []string{"q=k7331", "q=K7331&site=s1", "q=口罩&district=海淀区"} {
 		q, _ := url.ParseQuery(query)
 		f, err := review.ParseFilter(q, now, shanghai)
 		if err != nil {
@@ -194,7 +213,8 @@ func TestSearchAloneOrAtSitesFromTheIndex(t *testing.T) {
 	}
 
 	// No writer moves a finding to another site; were one to, its
-	// document's site word follows (review_fts_site_moved).
+	// document's site word follows (review_fts_values_changed), as its
+	// status's does, in the same statement.
 	var moved string
 	for _, m := range fx.models {
 		if m.site == "s2" && containsAny(m.texts, "手套") {
@@ -205,20 +225,59 @@ func TestSearchAloneOrAtSitesFromTheIndex(t *testing.T) {
 	if moved == "" {
 		t.Fatal("the fixture has no finding at s2 with 手套")
 	}
-	if _, err := fx.db.Exec(`UPDATE findings SET site_id = 's5' WHERE id = ?`, moved); err != nil {
+	if _, err := fx.db.Exec(`UPDATE findings SET site_id = 's5', status = 'rectified' WHERE id = ?`, moved); err != nil {
 		t.Fatal(err)
 	}
-	fx.byID(moved).site = "s5"
+	fx.byID(moved).site, fx.byID(moved).status = "s5", "rectified"
 	for _, site := range []string{"s2", "s5"} {
-		q := url.Values{"q": {"手套"}, "site": {site}}
+		q := url.Values{"q": {"手套"}, "site": {site}, "status": {"rectified"}}
 		f, err := review.ParseFilter(q, now, shanghai)
 		if err != nil {
 			t.Fatal(err)
 		}
-		want := fx.kept(func(m model) bool { return m.site == site && containsAny(m.texts, "手套") }, modelOrders[0].cmp)
+		want := fx.kept(func(m model) bool {
+			return m.site == site && m.status == "rectified" && containsAny(m.texts, "手套")
+		}, modelOrders[0].cmp)
 		got, total := listAll(t, fx, f, review.Page{Sort: modelOrders[0].sort, Limit: 3})
 		if !slices.Equal(got, want) || total != len(want) {
 			t.Errorf("after a move, %s: listed %v (total %d), want %v", q.Encode(), got, total, want)
+		}
+	}
+}
+
+// The deepest match a filter can make: a search's 16 words and six
+// conditions, three of 128 values (the statuses and severities there are
+// fewer), which FTS4's tree of depth 12 holds; a condition of more values
+// is left to the findings' columns.
+func TestSearchDeepestMatch(t *testing.T) {
+	fx := newFixture(t, 60)
+	words := strings.Repeat("口罩 ", 16)
+	many := func(n int, firsts ...string) string {
+		vs := slices.Clone(firsts)
+		for i := len(vs); i < n; i++ {
+			vs = append(vs, fmt.Sprintf("x%d", i))
+		}
+		return strings.Join(vs, ",")
+	}
+	for _, n := range []int{128, 200} {
+		q := url.Values{"q": {words}, "site": {many(n, "s1", "s2", "s3", "s4", "s5", "s6")},
+			"status": {"open,reopened,rectified,acknowledged"}, "severity": {"major,minor"},
+			"template":  {many(n, "ppe-doffing", "disinfection", "-")},
+			"deviation": {many(n, "gloves-first", "no-hand-hygiene", "goggles-order", "wrong-dilution", "skipped-surface", "-")},
+			"officer":   {many(n, "duty1", "duty2", "duty3")}}
+		f, err := review.ParseFilter(q, now, shanghai)
+		if err != nil {
+			t.Fatalf("%d values: %v", n, err)
+		}
+		want := fx.kept(func(m model) bool {
+			return containsAny(m.texts, "口罩") && m.status != "verified" && m.status != "withdrawn" && m.severity != "critical"
+		}, modelOrders[0].cmp)
+		if len(want) < 3 {
+			t.Fatalf("the fixture keeps %d findings: too few to tell", len(want))
+		}
+		got, total := listAll(t, fx, f, review.Page{Limit: 2})
+		if !slices.Equal(got, want) || total != len(want) {
+			t.Errorf("%d values: listed %v (total %d), want %v", n, got, total, want)
 		}
 	}
 }
