@@ -99,6 +99,8 @@ var reviewCases = []reviewCase{
 	{"search 消毒, sort deadline", "q=消毒&sort=deadline", 0},
 	{"search 整改 + open", "q=整改&status=open", 0},
 	{"search 消毒 + hotel + month", "q=消毒&site_type=hotel&from=2026-11-01&to=2026-11-30", 0},
+	{"search 消毒, last 7 days", "q=消毒&from=2026-11-26&to=2026-12-02", 0},
+	{"search 整改 + district, quarter", "q=整改&district=朝阳区&from=2026-09-01&to=2026-11-30", 0},
 }
 
 func parseReview(args []string, stderr io.Writer) (reviewConfig, error) {

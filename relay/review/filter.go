@@ -57,6 +57,11 @@ type Filter struct {
 	// matchFrom is the least docid of the matches a page reads
 	// (Store.matchBound); 0 reads them all.
 	matchFrom int64
+	// matchLo and matchHi bound the docids of the matches in the period
+	// (Store.matchRange); 0 reads them all. periodDense: the findings
+	// between them are the period's, every one.
+	matchLo, matchHi int64
+	periodDense      bool
 }
 
 // The outcome filter's two words besides the kinds.

@@ -104,6 +104,24 @@ var notes = []string{"未正确佩戴口罩", "手套破损", "消毒液浓度�
 // commented and given outcomes.
 func newFixture(t *testing.T, n int) *fixture {
 	t.Helper()
+	return newFixtureAt(t, n, func(i int, rng *rand.Rand) time.Time {
+		return now.Add(-time.Duration(rng.IntN(60*24)) * time.Hour).Add(-time.Duration(i) * time.Second)
+	})
+}
+
+// newOrderedFixture is newFixture's findings filed in the order observed,
+// 37 minutes apart up to now, as a relay whose consoles forward at once
+// files them.
+func newOrderedFixture(t *testing.T, n int) *fixture {
+	t.Helper()
+	return newFixtureAt(t, n, func(i int, _ *rand.Rand) time.Time {
+		return now.Add(-time.Duration(n-i) * 37 * time.Minute)
+	})
+}
+
+// newFixtureAt is newFixture with the i-th finding observed at observed(i).
+func newFixtureAt(t *testing.T, n int, observed func(i int, rng *rand.Rand) time.Time) *fixture {
+	t.Helper()
 	ctx := context.Background()
 	db, st := storetest.Open(t)
 	for _, s := range fixtureSites {
@@ -131,7 +149,7 @@ func newFixture(t *testing.T, n int) *fixture {
 			devs := splitComma(tpl.deviations)
 			dev = devs[rng.IntN(len(devs))]
 		}
-		observed := now.Add(-time.Duration(rng.IntN(60*24)) * time.Hour).Add(-time.Duration(i) * time.Second)
+		observed := observed(i, rng)
 		m := model{
 			id: fmt.Sprintf("f%03d", i), site: s.id, district: s.districtZH, kind: s.kind, template: tpl.id, deviation: dev,
 			severity: findings.Severities[rng.IntN(3)], observer: officers[rng.IntN(len(officers))], status: wire.StatusOpen,

@@ -170,11 +170,9 @@ func (f Filter) where() (string, []any) {
 		}
 		add(expr+` IN (?`+strings.Repeat(", ?", len(vs)-1)+`)`, anys(vs)...)
 	}
-	if !f.From.IsZero() {
-		add(`f.observed_at >= ?`, sqlitedb.FormatTime(f.From))
-	}
-	if !f.To.IsZero() {
-		add(`f.observed_at < ?`, sqlitedb.FormatTime(f.To))
+	if !f.From.IsZero() || !f.To.IsZero() {
+		p, pargs := f.period(`f.observed_at`)
+		add(p, pargs...)
 	}
 	sc, sa := f.siteConds(`f.site_id`)
 	conds, args = append(conds, sc...), append(args, sa...)
@@ -244,18 +242,25 @@ func (f Filter) where() (string, []any) {
 		if f.manyMatches && f.matchFrom == 0 {
 			term = `+f.rowid`
 		}
-		// ORDER BY docid: the index keeps its doclists newest first
-		// (migration 0027), and SQLite builds the list IN tests fastest
-		// appending to it (消毒's 312,000: with a month of hotels 460 → 240
-		// ms; sorted by deadline 180 → 110).
-		if f.matchFrom > 0 {
-			add(term+` IN (SELECT docid FROM review_fts WHERE review_fts MATCH ? AND docid >= ?)`, f.match(), f.matchFrom)
-		} else {
-			add(term+` IN (SELECT docid FROM review_fts WHERE review_fts MATCH ? ORDER BY docid)`, f.match())
-		}
+		m, margs := f.matches()
+		add(term+` IN (`+m+`)`, margs...)
 	}
 	if len(conds) == 0 {
 		return everything, nil
+	}
+	return strings.Join(conds, ` AND `), args
+}
+
+// period is f's condition on the time observed, held in col, with
+// either bound or both.
+func (f Filter) period(col string) (string, []any) {
+	var conds []string
+	var args []any
+	if !f.From.IsZero() {
+		conds, args = append(conds, col+` >= ?`), append(args, sqlitedb.FormatTime(f.From))
+	}
+	if !f.To.IsZero() {
+		conds, args = append(conds, col+` < ?`), append(args, sqlitedb.FormatTime(f.To))
 	}
 	return strings.Join(conds, ` AND `), args
 }
@@ -279,18 +284,51 @@ func (f Filter) match() string {
 	return matchWith(matchQuery(f.Q), f.matched)
 }
 
+// matchWhere is the condition on review_fts of f's search's matches,
+// narrowed to the rowids the list found its page or its period between
+// (matchFrom, matchLo and matchHi): the index reads only those, newest
+// first, from its end.
+func (f Filter) matchWhere() (string, []any) {
+	q, args := `review_fts MATCH ?`, []any{f.match()}
+	if f.matchFrom > 0 {
+		q, args = q+` AND docid >= ?`, append(args, f.matchFrom)
+	} else if f.matchHi > 0 {
+		q, args = q+` AND docid >= ?`, append(args, f.matchLo)
+	}
+	if f.matchHi > 0 {
+		q, args = q+` AND docid <= ?`, append(args, f.matchHi)
+	}
+	return q, args
+}
+
+// matches is the query of the docids of f's search's matches
+// (matchWhere).
+func (f Filter) matches() (string, []any) {
+	where, args := f.matchWhere()
+	if f.matchFrom == 0 && f.matchHi == 0 {
+		// All of them: in ascending order, since the index keeps its
+		// doclists newest first (migration 0027) and SQLite builds the
+		// list IN tests fastest appending to it (消毒's 312,000: with a
+		// month of hotels 460 → 240 ms; sorted by deadline 180 → 110).
+		where += ` ORDER BY docid`
+	}
+	return `SELECT docid FROM review_fts WHERE ` + where, args
+}
+
 // matchedKeys are the filter's parameters a search's match can name.
 var matchedKeys = map[string]bool{"q": true, "district": true, "site": true, "site_type": true,
 	"status": true, "severity": true, "template": true, "deviation": true, "officer": true}
 
 // inMatch tells whether every condition of f is in its match: a search
-// alone, or with conditions the index holds, every one named (matched).
+// alone, or with conditions the index holds, every one named (matched),
+// and a period whose findings are those of a range of rowids
+// (periodDense).
 func (f Filter) inMatch() bool {
 	if f.Q == "" {
 		return false
 	}
 	for k := range f.Query() {
-		if !matchedKeys[k] {
+		if !matchedKeys[k] && !((k == "from" || k == "to") && f.periodDense) {
 			return false
 		}
 	}

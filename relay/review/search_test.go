@@ -7,9 +7,13 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/qianliyan/qianliyan/relay/auth"
+	"github.com/qianliyan/qianliyan/relay/findings"
 	"github.com/qianliyan/qianliyan/relay/review"
 	"github.com/qianliyan/qianliyan/relay/runs"
+	"github.com/qianliyan/qianliyan/relay/wire"
 )
 
 // The search's documents are under their findings' rowids (migration
@@ -280,4 +284,83 @@ func TestSearchDeepestMatch(t *testing.T) {
 			t.Errorf("%d values: listed %v (total %d), want %v", n, got, total, want)
 		}
 	}
+}
+
+// A search in a period: its matches are read between the rowids of the
+// period's findings (matchRange), and, when those rowids are the period's
+// findings and no other (findings filed in the order observed), counted
+// by the index and paged from its end. Findings filed in no order, and
+// one filed late into a period that was whole, are listed the same.
+func TestSearchInAPeriod(t *testing.T) {
+	cases := []struct {
+		query string
+		keep  func(model) bool
+	}{
+		{"q=手套", func(m model) bool { return containsAny(m.texts, "手套") }},
+		{"q=口罩&district=东城区,西城区", func(m model) bool {
+			return containsAny(m.texts, "口罩") && (m.district == "东城区" || m.district == "西城区")
+		}},
+		{"q=deviation&status=open,acknowledged,reopened", func(m model) bool {
+			return containsAny(m.texts, "deviation") && (m.status == "open" || m.status == "acknowledged" || m.status == "reopened")
+		}},
+		{"q=deviation&overdue=0", func(m model) bool { return containsAny(m.texts, "deviation") && !m.overdue() }},
+	}
+	// Days on the duty room's clock: [from 00:00, to+1 00:00) in Shanghai.
+	from, to := "2026-11-28", "2026-11-30"
+	start := time.Date(2026, 11, 28, 0, 0, 0, 0, shanghai)
+	end := time.Date(2026, 12, 1, 0, 0, 0, 0, shanghai)
+	inPeriod := func(m model) bool { return !m.observed.Before(start) && m.observed.Before(end) }
+
+	// byIndex: whether the first case is counted by the index alone.
+	check := func(t *testing.T, fx *fixture, byIndex bool) {
+		for i, c := range cases {
+			q, err := url.ParseQuery(c.query + "&from=" + from + "&to=" + to)
+			if err != nil {
+				t.Fatal(err)
+			}
+			f, err := review.ParseFilter(q, now, shanghai)
+			if err != nil {
+				t.Fatalf("%s: %v", c.query, err)
+			}
+			if i == 0 {
+				count, _, _, _, err := fx.review.Queries(context.Background(), f, review.Page{})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if got := strings.HasPrefix(count, "SELECT count(*) FROM review_fts"); got != byIndex {
+					t.Errorf("%s: counted by the index alone %v, want %v: %s", c.query, got, byIndex, count)
+				}
+			}
+			for _, o := range modelOrders {
+				want := fx.kept(func(m model) bool { return inPeriod(m) && c.keep(m) }, o.cmp)
+				if len(want) < 3 {
+					t.Fatalf("%s: the fixture keeps %d findings in the period: too few to page", c.query, len(want))
+				}
+				for _, limit := range []int{1, 4} {
+					got, total := listAll(t, fx, f, review.Page{Sort: o.sort, Limit: limit})
+					if !slices.Equal(got, want) || total != len(want) {
+						t.Errorf("%s, %s, limit %d: listed %v (total %d), want %v", c.query, o.sort, limit, got, total, want)
+					}
+				}
+			}
+		}
+	}
+	t.Run("filed in no order", func(t *testing.T) { check(t, newFixture(t, 800), false) })
+	t.Run("filed in order", func(t *testing.T) {
+		fx := newOrderedFixture(t, 240)
+		check(t, fx, true)
+		// One filed late, observed in the period: its rowid is past the
+		// findings after the period's, which are no longer the period's
+		// rowids alone.
+		late := model{id: "late", site: "s1", district: "东城区", kind: "hotel", severity: "major", observer: "duty1",
+			status: wire.StatusOpen, observed: time.Date(2026, 11, 29, 9, 0, 0, 0, shanghai), texts: []string{"deviation 手套 口罩", "late"}}
+		late.deadline = late.observed.Add(time.Hour)
+		d := findings.Draft{ID: late.id, Site: late.site, Camera: "cam1", Zone: "z", DeviationText: late.texts[0], Severity: late.severity,
+			Note: late.texts[1], ObservedAt: late.observed, FlaggedAt: late.observed, Deadline: late.deadline}
+		if _, _, err := fx.findings.Create(context.Background(), auth.Principal{Name: late.observer, Role: auth.RoleDuty}, d); err != nil {
+			t.Fatal(err)
+		}
+		fx.models = append(fx.models, late)
+		check(t, fx, false)
+	})
 }
