@@ -17,3 +17,10 @@ func SetMatchBudget(t *testing.T, n int) {
 	matchBudget = n
 	t.Cleanup(func() { matchBudget = old })
 }
+
+// SetMaxCandidates sets maxCandidates for the test.
+func SetMaxCandidates(t *testing.T, n int) {
+	old := maxCandidates
+	maxCandidates = n
+	t.Cleanup(func() { maxCandidates = old })
+}

@@ -324,7 +324,7 @@ func putDocument(ctx context.Context, tx querier, id string, texts []string) err
 // documentation says VACUUM may renumber, and a record dumped and read back
 // is renumbered. The relay never VACUUMs; if the rowids moved all the same,
 // the index is emptied and made again from the first event, and a search
-// finds less until it is.
+// finds less until it is; the hours' rowids are made again at once.
 func (s *Store) checkDocs(ctx context.Context) error {
 	if s.docsChecked {
 		return nil
@@ -343,7 +343,10 @@ func (s *Store) checkDocs(ctx context.Context) error {
 			return fmt.Errorf("emptying the search index: %w", err)
 		}
 		defer tx.Rollback()
-		for _, q := range []string{`DELETE FROM review_fts`, `DELETE FROM review_docs`, `UPDATE review_index_state SET cursor = 0 WHERE id = 1`} {
+		// review_hours' rowids (migration 0027) moved with them: made again.
+		for _, q := range []string{`DELETE FROM review_fts`, `DELETE FROM review_docs`, `UPDATE review_index_state SET cursor = 0 WHERE id = 1`,
+			`DELETE FROM review_hours`, `INSERT INTO review_hours (hour, findings, lo, hi)
+				SELECT unixepoch(observed_at) / 3600, count(*), min(rowid), max(rowid) FROM findings GROUP BY 1`} {
 			if _, err := tx.ExecContext(ctx, q); err != nil {
 				return fmt.Errorf("emptying the search index: %w", err)
 			}

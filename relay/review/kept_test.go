@@ -138,6 +138,7 @@ func TestKeptColumnsAnswerAsTheOldQueries(t *testing.T) {
 		if perValue != 0 {
 			t.Errorf("%s: review_value_counts keeps another number than count(*) for %d values", stage, perValue)
 		}
+		checkHours(t, db, stage)
 		compareSiteTotals(t, db, rv, stage)
 	}
 	compare("seeded")
@@ -345,5 +346,21 @@ func checkGaps(t *testing.T, db *sql.DB, stage string) {
 	}
 	if wrong > 0 {
 		t.Errorf("%s: %d of %d findings' repeat_gap_ms wrong", stage, wrong, len(all))
+	}
+}
+
+// checkHours compares review_hours (migration 0027) with the findings:
+// each hour's number of findings, and rowids that bound its findings'.
+func checkHours(t *testing.T, db *sql.DB, stage string) {
+	t.Helper()
+	var wrong int
+	if err := db.QueryRow(`SELECT count(*) FROM (SELECT unixepoch(observed_at) / 3600 AS hour, count(*) AS n, min(rowid) AS lo, max(rowid) AS hi
+			FROM findings GROUP BY 1) f
+		FULL JOIN review_hours h USING (hour)
+		WHERE coalesce(f.n, 0) <> coalesce(h.findings, 0) OR (f.n > 0 AND (h.lo > f.lo OR h.hi < f.hi))`).Scan(&wrong); err != nil {
+		t.Fatal(err)
+	}
+	if wrong != 0 {
+		t.Errorf("%s: review_hours keeps another number, or rowids not bounding its findings', for %d hours", stage, wrong)
 	}
 }

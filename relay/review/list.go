@@ -11,8 +11,10 @@ import (
 	"math"
 	"math/bits"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/qianliyan/qianliyan/internal/bilingual"
 	"github.com/qianliyan/qianliyan/internal/fault"
@@ -259,7 +261,7 @@ func countQuery(f Filter) (string, []any) {
 // pageQuery is the query of p's keys (the id last) in f, total of them,
 // after c's row.
 func (s *Store) pageQuery(ctx context.Context, f Filter, p Page, keys []sortKey, total int, c cursor) (string, []any, error) {
-	if f.inMatch() && p.Sort == boundedSort {
+	if f.Q != "" && p.Sort == boundedSort {
 		// The newest matches, read from the index's end, bound the page:
 		// a few hundred matches by rowid and sorted, where the page walked
 		// the latest findings testing each against all the matches
@@ -506,9 +508,10 @@ func (s *Store) matchedSites(ctx context.Context, f Filter) ([]string, int, erro
 	return sites, total, nil
 }
 
-// periodScan is how many findings of a search's period are read for the
-// rowids they are between (matchRange): a week's 78,000 at a million
-// findings take ~4 ms, and narrow a common word's matches to the week's.
+// periodScan is how many findings of a search's period not of whole
+// hours are read for the rowids they are between (matchRange): a week's
+// 78,000 at a million findings take ~16 ms, and narrow a common word's
+// matches to the week's.
 const periodScan = 200_000
 
 // matchRange is the least and the greatest rowid of the findings in f's
@@ -524,17 +527,42 @@ func (s *Store) matchRange(ctx context.Context, f Filter) (lo, hi int64, dense b
 	if f.Q == "" || (f.From.IsZero() && f.To.IsZero()) {
 		return 0, 0, false, nil
 	}
-	period, args := f.period(`observed_at`)
 	var n int
 	var l, h sql.NullInt64
-	if err := s.db.QueryRowContext(ctx, `SELECT count(*), min(r), max(r) FROM (SELECT rowid AS r FROM findings INDEXED BY findings_observed
-		WHERE `+period+` LIMIT ?)`, append(args, periodScan+1)...).Scan(&n, &l, &h); err != nil {
-		return 0, 0, false, fmt.Errorf("reading the rowids of the period of %s: %w", f.describe(), err)
+	if wholeHour(f.From) && wholeHour(f.To) {
+		// The kept hours (review_hours, migration 0027): a quarter's 2,160
+		// rows.
+		cond, args := `1 = 1`, []any{}
+		if !f.From.IsZero() {
+			cond, args = cond+` AND hour >= ?`, append(args, f.From.Unix()/3600)
+		}
+		if !f.To.IsZero() {
+			cond, args = cond+` AND hour < ?`, append(args, f.To.Unix()/3600)
+		}
+		if err := s.db.QueryRowContext(ctx, `SELECT coalesce(sum(findings), 0), min(lo), max(hi) FROM review_hours WHERE `+cond,
+			args...).Scan(&n, &l, &h); err != nil {
+			return 0, 0, false, fmt.Errorf("reading the rowids of the period of %s: %w", f.describe(), err)
+		}
+	} else {
+		period, args := f.period(`observed_at`)
+		if err := s.db.QueryRowContext(ctx, `SELECT count(*), min(r), max(r) FROM (SELECT rowid AS r FROM findings INDEXED BY findings_observed
+			WHERE `+period+` LIMIT ?)`, append(args, periodScan+1)...).Scan(&n, &l, &h); err != nil {
+			return 0, 0, false, fmt.Errorf("reading the rowids of the period of %s: %w", f.describe(), err)
+		}
+		if n > periodScan {
+			return 0, 0, false, nil
+		}
 	}
-	if n == 0 || n > periodScan {
+	if n == 0 || !l.Valid {
 		return 0, 0, false, nil
 	}
 	return l.Int64, h.Int64, int64(n) == h.Int64-l.Int64+1, nil
+}
+
+// wholeHour tells whether t is a bound review_hours can answer: none, or
+// a whole hour (a day's start on any clock an hour's multiple from UTC).
+func wholeHour(t time.Time) bool {
+	return t.IsZero() || t.Unix()%3600 == 0
 }
 
 // boundedSort is the order whose pages of a search the newest matches
@@ -544,31 +572,66 @@ const boundedSort = "-observed_at"
 // noRowid is a bound past every rowid: a page of nothing.
 const noRowid = math.MaxInt64
 
-// matchBound is the least rowid a page of f's search (inMatch), latest
-// first, after c's row, can hold. The newest limit+1 matches by docid
-// after c are read from the index's end (order=DESC, migration 0027),
-// and T is the oldest time they were observed at: the page's last
-// finding is observed at T or later, since these are as many, so every
-// finding of the page is, and each of those has a rowid at least the
-// least rowid of any finding observed at T or later, read from
-// findings_observed. Findings filed in the order observed (the relay
-// files them as they come) make that bound the newest matches' own;
-// one filed late, or a clock ahead, only widens it.
+// maxCandidates is how many of a search's newest matches matchBound reads
+// for those its other conditions keep (a district's tenth: ~500 for a
+// page), each a finding's row (~3 µs).
+var maxCandidates = 5000
+
+// matchBound is the least rowid a page of f's search, latest first, after
+// c's row, can hold, or 0 when it cannot tell. The newest limit+1 matches
+// by docid kept by f's other conditions after c are read from the index's
+// end (order=DESC, migration 0027), and T is the oldest time they were
+// observed at: the page's last finding is observed at T or later, since
+// these are as many, so every finding of the page is, and each of those
+// has a rowid at least the least rowid of any finding observed at T or
+// later, read from findings_observed. Findings filed in the order
+// observed (the relay files them as they come) make that bound the
+// newest matches' own; one filed late, or a clock ahead, only widens it.
+// With conditions the match does not hold (not inMatch), at most
+// maxCandidates matches are read: conditions that keep fewer than
+// limit+1 of those cannot tell, unless they were every match.
 func (s *Store) matchBound(ctx context.Context, f Filter, p Page, keys []sortKey, c cursor) (int64, error) {
-	cond, args := f.matchWhere()
+	match, margs := f.matchWhere()
+	inner, innerArgs := `SELECT docid FROM review_fts WHERE `+match+` ORDER BY docid DESC`, slices.Clone(margs)
+	capped := !f.inMatch()
+	if capped {
+		inner, innerArgs = inner+` LIMIT ?`, append(innerArgs, maxCandidates)
+	}
+	others := f
+	others.Q = ""
+	cond, cargs := others.where()
 	if len(c.Keys) > 0 {
 		after, aargs := after(keys, c.Keys)
-		cond, args = cond+` AND `+after, append(args, aargs...)
+		cond, cargs = cond+` AND `+after, append(cargs, aargs...)
 	}
-	var from sql.NullInt64
-	err := s.db.QueryRowContext(ctx, `SELECT min(rowid) FROM findings INDEXED BY findings_observed WHERE observed_at >= (
-		SELECT min(observed_at) FROM (SELECT f.observed_at FROM review_fts JOIN findings f ON f.rowid = review_fts.docid
-			WHERE `+cond+` ORDER BY review_fts.docid DESC LIMIT ?))`, append(args, p.Limit+1)...).Scan(&from)
+	args := append(append(innerArgs, cargs...), p.Limit+1)
+	// CROSS JOIN: the matches in the index's order, each finding read by
+	// rowid.
+	var n int
+	var oldest sql.NullString
+	err := s.db.QueryRowContext(ctx, `SELECT count(*), min(o) FROM (SELECT f.observed_at AS o FROM (`+inner+`) m
+		CROSS JOIN findings f ON f.rowid = m.docid WHERE `+cond+` LIMIT ?)`, append(args, p.Limit+1)...).Scan(&n, &oldest)
 	if err != nil {
 		return 0, fmt.Errorf("bounding the page of %s: %w", f.describe(), err)
 	}
-	if !from.Valid { // no match after c
+	if n <= p.Limit && capped {
+		// Fewer than a page and its next: every match read, or not?
+		var read int
+		if err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM (SELECT 1 FROM review_fts WHERE `+match+` LIMIT ?)`,
+			append(margs, maxCandidates)...).Scan(&read); err != nil {
+			return 0, fmt.Errorf("bounding the page of %s: %w", f.describe(), err)
+		}
+		if read >= maxCandidates {
+			return 0, nil
+		}
+	}
+	if !oldest.Valid { // no match after c
 		return noRowid, nil
+	}
+	var from sql.NullInt64
+	if err := s.db.QueryRowContext(ctx, `SELECT min(rowid) FROM findings INDEXED BY findings_observed WHERE observed_at >= ?`,
+		oldest.String).Scan(&from); err != nil {
+		return 0, fmt.Errorf("bounding the page of %s: %w", f.describe(), err)
 	}
 	// In a period (matchRange), its least rowid bounds it too.
 	return max(from.Int64, f.matchLo, 1), nil

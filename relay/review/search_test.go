@@ -52,6 +52,8 @@ func TestSearchFollowsTheFindingsRowids(t *testing.T) {
 				t.Errorf("%s, q=%s: listed %v (total %d), want %v", stage, w, got, page.Total, exp)
 			}
 		}
+		// The hours' rowids (review_hours) were made again with the index.
+		checkHours(t, fx.db, stage)
 	}
 	check("indexed", fx.review)
 
@@ -111,28 +113,33 @@ func TestSearchWithOtherConditionsEitherWay(t *testing.T) {
 		}},
 		{"q=手套&severity=critical", func(m model) bool { return containsAny(m.texts, "手套") && m.severity == "critical" }},
 	}
+	// few: the matches read one by one or tested; candidates: how many of
+	// the newest matches bound a page (3: too few to tell, mostly).
 	for _, few := range []int{0, 1000} {
 		review.SetFewMatches(t, few)
-		for _, c := range cases {
-			q, err := url.ParseQuery(c.query)
-			if err != nil {
-				t.Fatal(err)
-			}
-			f, err := review.ParseFilter(q, now, shanghai)
-			if err != nil {
-				t.Fatalf("%s: %v", c.query, err)
-			}
-			for _, o := range modelOrders {
-				t.Run(fmt.Sprintf("%s/%s/few=%d", c.query, o.sort, few), func(t *testing.T) {
-					want := fx.kept(c.keep, o.cmp)
-					if len(want) < 2 {
-						t.Fatalf("the fixture keeps %d findings: too few to tell", len(want))
-					}
-					got, total := listAll(t, fx, f, review.Page{Sort: o.sort, Limit: 4})
-					if !slices.Equal(got, want) || total != len(want) {
-						t.Errorf("listed %v (total %d), want %v", got, total, want)
-					}
-				})
+		for _, candidates := range []int{5000, 3} {
+			review.SetMaxCandidates(t, candidates)
+			for _, c := range cases {
+				q, err := url.ParseQuery(c.query)
+				if err != nil {
+					t.Fatal(err)
+				}
+				f, err := review.ParseFilter(q, now, shanghai)
+				if err != nil {
+					t.Fatalf("%s: %v", c.query, err)
+				}
+				for _, o := range modelOrders {
+					t.Run(fmt.Sprintf("%s/%s/few=%d/candidates=%d", c.query, o.sort, few, candidates), func(t *testing.T) {
+						want := fx.kept(c.keep, o.cmp)
+						if len(want) < 2 {
+							t.Fatalf("the fixture keeps %d findings: too few to tell", len(want))
+						}
+						got, total := listAll(t, fx, f, review.Page{Sort: o.sort, Limit: 4})
+						if !slices.Equal(got, want) || total != len(want) {
+							t.Errorf("listed %v (total %d), want %v", got, total, want)
+						}
+					})
+				}
 			}
 		}
 	}
@@ -305,41 +312,49 @@ func TestSearchInAPeriod(t *testing.T) {
 		}},
 		{"q=deviation&overdue=0", func(m model) bool { return containsAny(m.texts, "deviation") && !m.overdue() }},
 	}
-	// Days on the duty room's clock: [from 00:00, to+1 00:00) in Shanghai.
-	from, to := "2026-11-28", "2026-11-30"
-	start := time.Date(2026, 11, 28, 0, 0, 0, 0, shanghai)
-	end := time.Date(2026, 12, 1, 0, 0, 0, 0, shanghai)
-	inPeriod := func(m model) bool { return !m.observed.Before(start) && m.observed.Before(end) }
+	// Days on the duty room's clock, [from 00:00, to+1 00:00) in Shanghai,
+	// whole hours (review_hours), and a period of instants that are not,
+	// whose findings are read.
+	periods := []struct {
+		from, to   string
+		start, end time.Time
+	}{
+		{"2026-11-28", "2026-11-30", time.Date(2026, 11, 28, 0, 0, 0, 0, shanghai), time.Date(2026, 12, 1, 0, 0, 0, 0, shanghai)},
+		{"2026-11-28T03:30:00%2B08:00", "2026-11-30T21:10:00Z", time.Date(2026, 11, 28, 3, 30, 0, 0, shanghai), time.Date(2026, 11, 30, 21, 10, 0, 0, time.UTC)},
+	}
 
 	// byIndex: whether the first case is counted by the index alone.
 	check := func(t *testing.T, fx *fixture, byIndex bool) {
-		for i, c := range cases {
-			q, err := url.ParseQuery(c.query + "&from=" + from + "&to=" + to)
-			if err != nil {
-				t.Fatal(err)
-			}
-			f, err := review.ParseFilter(q, now, shanghai)
-			if err != nil {
-				t.Fatalf("%s: %v", c.query, err)
-			}
-			if i == 0 {
-				count, _, _, _, err := fx.review.Queries(context.Background(), f, review.Page{})
+		for _, p := range periods {
+			inPeriod := func(m model) bool { return !m.observed.Before(p.start) && m.observed.Before(p.end) }
+			for i, c := range cases {
+				q, err := url.ParseQuery(c.query + "&from=" + p.from + "&to=" + p.to)
 				if err != nil {
 					t.Fatal(err)
 				}
-				if got := strings.HasPrefix(count, "SELECT count(*) FROM review_fts"); got != byIndex {
-					t.Errorf("%s: counted by the index alone %v, want %v: %s", c.query, got, byIndex, count)
+				f, err := review.ParseFilter(q, now, shanghai)
+				if err != nil {
+					t.Fatalf("%s: %v", c.query, err)
 				}
-			}
-			for _, o := range modelOrders {
-				want := fx.kept(func(m model) bool { return inPeriod(m) && c.keep(m) }, o.cmp)
-				if len(want) < 3 {
-					t.Fatalf("%s: the fixture keeps %d findings in the period: too few to page", c.query, len(want))
+				if i == 0 {
+					count, _, _, _, err := fx.review.Queries(context.Background(), f, review.Page{})
+					if err != nil {
+						t.Fatal(err)
+					}
+					if got := strings.HasPrefix(count, "SELECT count(*) FROM review_fts"); got != byIndex {
+						t.Errorf("%s: counted by the index alone %v, want %v: %s", c.query, got, byIndex, count)
+					}
 				}
-				for _, limit := range []int{1, 4} {
-					got, total := listAll(t, fx, f, review.Page{Sort: o.sort, Limit: limit})
-					if !slices.Equal(got, want) || total != len(want) {
-						t.Errorf("%s, %s, limit %d: listed %v (total %d), want %v", c.query, o.sort, limit, got, total, want)
+				for _, o := range modelOrders {
+					want := fx.kept(func(m model) bool { return inPeriod(m) && c.keep(m) }, o.cmp)
+					if len(want) < 3 {
+						t.Fatalf("%s: the fixture keeps %d findings in the period: too few to page", c.query, len(want))
+					}
+					for _, limit := range []int{1, 4} {
+						got, total := listAll(t, fx, f, review.Page{Sort: o.sort, Limit: limit})
+						if !slices.Equal(got, want) || total != len(want) {
+							t.Errorf("%s from %s to %s, %s, limit %d: listed %v (total %d), want %v", c.query, p.from, p.to, o.sort, limit, got, total, want)
+						}
 					}
 				}
 			}
