@@ -1,0 +1,357 @@
+package review
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"math"
+	"math/bits"
+	"slices"
+	"strings"
+	"time"
+)
+
+// A search's plan at a million findings (issue 13, docs/PERFORMANCE.md
+// "Review at 1M findings"). The index (migration 0027) keeps each
+// finding's document under its rowid, newest first, with the values a
+// filter asks for as words. A search names in its match what the index
+// can intersect at once (matchConds), narrows its matches to the rowids
+// of its period (matchRange), is counted by the index alone when every
+// condition is in the match (inMatch), and its page, latest first, reads
+// only the matches from the newest ones' bound on (matchBound).
+
+// match is f's search as a MATCH expression, with the conditions the
+// list chose to name (matched).
+func (f Filter) match() string {
+	return matchWith(matchQuery(f.Q), f.matched)
+}
+
+// matchWhere is the condition on review_fts of f's search's matches,
+// narrowed to the rowids the list found its page or its period between
+// (matchFrom, matchLo and matchHi): the index reads only those, newest
+// first, from its end.
+func (f Filter) matchWhere() (string, []any) {
+	q, args := `review_fts MATCH ?`, []any{f.match()}
+	if f.matchFrom > 0 {
+		q, args = q+` AND docid >= ?`, append(args, f.matchFrom)
+	} else if f.matchHi > 0 {
+		q, args = q+` AND docid >= ?`, append(args, f.matchLo)
+	}
+	if f.matchHi > 0 {
+		q, args = q+` AND docid <= ?`, append(args, f.matchHi)
+	}
+	return q, args
+}
+
+// matches is the query of the docids of f's search's matches
+// (matchWhere).
+func (f Filter) matches() (string, []any) {
+	where, args := f.matchWhere()
+	if f.matchFrom == 0 && (f.matchHi == 0 || f.matchHi-f.matchLo >= wideRange) {
+		// All of them, or of a long period: in ascending order, since the
+		// index keeps its doclists newest first (migration 0027) and
+		// SQLite builds the list IN tests fastest appending to it
+		// (消毒's 312,000: with a month of hotels 460 → 240 ms; sorted by
+		// deadline 180 → 110). Newest first, the index reads a recent
+		// week's from its end and stops (3 ms), where ascending it reads
+		// them all (~20).
+		where += ` ORDER BY docid`
+	}
+	return `SELECT docid FROM review_fts WHERE ` + where, args
+}
+
+// wideRange is the rowids of a period past which its matches are read in
+// ascending order (matches).
+const wideRange = 200_000
+
+// matchedKeys are the filter's parameters a search's match can name.
+var matchedKeys = map[string]bool{"q": true, "district": true, "site": true, "site_type": true,
+	"status": true, "severity": true, "template": true, "deviation": true, "officer": true}
+
+// inMatch tells whether every condition of f is in its match: a search
+// alone, or with conditions the index holds, every one named (matched),
+// and a period whose findings are those of a range of rowids
+// (periodDense).
+func (f Filter) inMatch() bool {
+	if f.Q == "" {
+		return false
+	}
+	for k := range f.Query() {
+		if !matchedKeys[k] && !((k == "from" || k == "to") && f.periodDense) {
+			return false
+		}
+	}
+	want := 0
+	if f.onSites() {
+		want++
+	}
+	for _, vs := range [][]string{f.Statuses, f.Severities, f.Templates, f.Deviations, f.Officers} {
+		if len(vs) > 0 {
+			want++
+		}
+	}
+	return len(f.matched) == want
+}
+
+// prepareSearch is f with what its search's queries, in the order sort,
+// need from the database: the conditions its match names, its period's
+// rowids, and whether it matches many. A search counted by its match and
+// paged from the index's end (inMatch, latest first) needs not know how
+// many it matches: with conditions in the match, the index intersects
+// them in full before it answers even a LIMIT (消毒 in a district: 20 ms).
+func (s *Store) prepareSearch(ctx context.Context, f Filter, sort string) (Filter, error) {
+	var err error
+	if f.matched, err = s.matchConds(ctx, f); err != nil {
+		return f, err
+	}
+	if f.matchLo, f.matchHi, f.periodDense, err = s.matchRange(ctx, f); err != nil {
+		return f, err
+	}
+	if f.inMatch() && sort == boundedSort {
+		return f, nil
+	}
+	if f.manyMatches, err = s.matchesMany(ctx, f); err != nil {
+		return f, err
+	}
+	return f, nil
+}
+
+// matchBudget bounds what naming a condition in a search's match may
+// cost the index: its values' findings times the depth of their OR, in
+// doclist entries read (~70 ns each: a district's 64,000 findings at 10
+// sites, 256,000, is ~2 ms more than the word alone; the 619,000 of 72
+// hotels, 450 ms). A condition over it is tested on the findings' side.
+var matchBudget = 300_000
+
+// matchConds are the conditions f's search's match names besides its
+// words: those the index holds (migration 0027) whose findings are few
+// enough (matchBudget), counted from the kept numbers of each site
+// (review_site_counts) and value (review_value_counts).
+func (s *Store) matchConds(ctx context.Context, f Filter) ([]matchCond, error) {
+	if f.Q == "" {
+		return nil, nil
+	}
+	var out []matchCond
+	if f.onSites() {
+		sites, n, err := s.matchedSites(ctx, f)
+		if err != nil {
+			return nil, err
+		}
+		if len(sites) > 0 && len(sites) <= maxMatchedValues && cheapMatch(n, len(sites)) {
+			out = append(out, matchCond{"site", sites})
+		}
+	}
+	for _, c := range []matchCond{{"status", f.Statuses}, {"severity", f.Severities},
+		{"template", noneAsEmpty(f.Templates)}, {"deviation", noneAsEmpty(f.Deviations)}, {"officer", f.Officers}} {
+		if len(c.vals) == 0 || len(c.vals) > maxMatchedValues {
+			continue
+		}
+		var n int
+		if err := s.db.QueryRowContext(ctx, `SELECT coalesce(sum(findings), 0) FROM review_value_counts WHERE col = ? AND value IN (?`+
+			strings.Repeat(", ?", len(c.vals)-1)+`)`, append([]any{c.col}, anys(c.vals)...)...).Scan(&n); err != nil {
+			return nil, fmt.Errorf("counting the findings of %s %v: %w", c.col, c.vals, err)
+		}
+		if cheapMatch(n, len(c.vals)) {
+			out = append(out, c)
+		}
+	}
+	return out, nil
+}
+
+// cheapMatch tells whether a condition of values kept by findings is
+// within matchBudget: FTS4 merges an OR of them in a balanced tree.
+func cheapMatch(findings, values int) bool {
+	return findings*max(1, bits.Len(uint(values-1))) <= matchBudget
+}
+
+// matchedSites are the sites f's conditions on them keep, with their
+// findings' number (review_site_counts); none past maxMatchedValues.
+// Sites named alone are taken as they are, as the findings' condition
+// takes them; a district or a site type is of the sites the relay knows,
+// in both.
+func (s *Store) matchedSites(ctx context.Context, f Filter) ([]string, int, error) {
+	query, args := `SELECT c.site_id, c.findings FROM review_site_counts c WHERE c.site_id IN (?`+strings.Repeat(", ?", max(len(f.Sites)-1, 0))+`)`, anys(f.Sites)
+	if len(f.Districts) > 0 || len(f.SiteTypes) > 0 {
+		conds, cargs := f.siteConds(`s.id`)
+		query, args = `SELECT s.id, coalesce(c.findings, 0) FROM sites s LEFT JOIN review_site_counts c ON c.site_id = s.id WHERE `+
+			strings.Join(conds, ` AND `), cargs
+	} else if len(f.Sites) > maxMatchedValues {
+		return nil, 0, nil
+	}
+	rows, err := s.db.QueryContext(ctx, query+` LIMIT ?`, append(args, maxMatchedValues+1)...)
+	if err != nil {
+		return nil, 0, fmt.Errorf("reading the sites of %s: %w", f.describe(), err)
+	}
+	defer rows.Close()
+	var sites []string
+	total := 0
+	for rows.Next() {
+		var id string
+		var n int
+		if err := rows.Scan(&id, &n); err != nil {
+			return nil, 0, fmt.Errorf("reading the sites of %s: %w", f.describe(), err)
+		}
+		sites, total = append(sites, id), total+n
+	}
+	if err := rows.Err(); err != nil {
+		return nil, 0, fmt.Errorf("reading the sites of %s: %w", f.describe(), err)
+	}
+	if len(f.Districts) == 0 && len(f.SiteTypes) == 0 {
+		// A site with no findings has no kept number, and matches nothing
+		// either way: the sites as named.
+		sites = f.Sites
+	}
+	return sites, total, nil
+}
+
+// periodScan is how many findings of a search's period not of whole
+// hours are read for the rowids they are between (matchRange): a week's
+// 78,000 at a million findings take ~16 ms, and narrow a common word's
+// matches to the week's.
+const periodScan = 200_000
+
+// matchRange is the least and the greatest rowid of the findings in f's
+// period, when it has a search and a period of at most periodScan
+// findings: every match in the period is between them, and the index
+// reads no match after the greatest and stops at the least. The relay
+// files findings as they come, about in the order observed, so that a
+// recent week's are a week's rowids; one filed late only widens them.
+// dense: as many findings are in the period as there are rowids from lo
+// to hi, so that those rowids are the period's findings, no other: the
+// index alone counts the period's matches.
+func (s *Store) matchRange(ctx context.Context, f Filter) (lo, hi int64, dense bool, err error) {
+	if f.Q == "" || (f.From.IsZero() && f.To.IsZero()) {
+		return 0, 0, false, nil
+	}
+	var n int
+	var l, h sql.NullInt64
+	if wholeHour(f.From) && wholeHour(f.To) {
+		// The kept hours (review_hours, migration 0027): a quarter's 2,160
+		// rows.
+		cond, args := `1 = 1`, []any{}
+		if !f.From.IsZero() {
+			cond, args = cond+` AND hour >= ?`, append(args, f.From.Unix()/3600)
+		}
+		if !f.To.IsZero() {
+			cond, args = cond+` AND hour < ?`, append(args, f.To.Unix()/3600)
+		}
+		if err := s.db.QueryRowContext(ctx, `SELECT coalesce(sum(findings), 0), min(lo), max(hi) FROM review_hours WHERE `+cond,
+			args...).Scan(&n, &l, &h); err != nil {
+			return 0, 0, false, fmt.Errorf("reading the rowids of the period of %s: %w", f.describe(), err)
+		}
+	} else {
+		period, args := f.period(`observed_at`)
+		if err := s.db.QueryRowContext(ctx, `SELECT count(*), min(r), max(r) FROM (SELECT rowid AS r FROM findings INDEXED BY findings_observed
+			WHERE `+period+` LIMIT ?)`, append(args, periodScan+1)...).Scan(&n, &l, &h); err != nil {
+			return 0, 0, false, fmt.Errorf("reading the rowids of the period of %s: %w", f.describe(), err)
+		}
+		if n > periodScan {
+			return 0, 0, false, nil
+		}
+	}
+	if n == 0 || !l.Valid {
+		return 0, 0, false, nil
+	}
+	return l.Int64, h.Int64, int64(n) == h.Int64-l.Int64+1, nil
+}
+
+// wholeHour tells whether t is a bound review_hours can answer: none, or
+// a whole hour (a day's start on any clock an hour's multiple from UTC).
+func wholeHour(t time.Time) bool {
+	return t.IsZero() || t.Unix()%3600 == 0
+}
+
+// boundedSort is the order whose pages of a search the newest matches
+// bound (matchBound): the list's first, latest first.
+const boundedSort = "-observed_at"
+
+// noRowid is a bound past every rowid: a page of nothing.
+const noRowid = math.MaxInt64
+
+// maxCandidates is how many of a search's newest matches matchBound reads
+// for those its other conditions keep (a district's tenth: ~500 for a
+// page), each a finding's row (~3 µs).
+var maxCandidates = 5000
+
+// matchBound is the least rowid a page of f's search, latest first, after
+// c's row, can hold, or 0 when it cannot tell. The newest limit+1 matches
+// by docid kept by f's other conditions after c are read from the index's
+// end (order=DESC, migration 0027), and T is the oldest time they were
+// observed at: the page's last finding is observed at T or later, since
+// these are as many, so every finding of the page is, and each of those
+// has a rowid at least the least rowid of any finding observed at T or
+// later, read from findings_observed. Findings filed in the order
+// observed (the relay files them as they come) make that bound the
+// newest matches' own; one filed late, or a clock ahead, only widens it.
+// With conditions the match does not hold (not inMatch), at most
+// maxCandidates matches are read: conditions that keep fewer than
+// limit+1 of those cannot tell, unless they were every match.
+func (s *Store) matchBound(ctx context.Context, f Filter, p Page, keys []sortKey, c cursor) (int64, error) {
+	match, margs := f.matchWhere()
+	inner, innerArgs := `SELECT docid FROM review_fts WHERE `+match+` ORDER BY docid DESC`, slices.Clone(margs)
+	capped := !f.inMatch()
+	if capped {
+		inner, innerArgs = inner+` LIMIT ?`, append(innerArgs, maxCandidates)
+	}
+	others := f
+	others.Q = ""
+	cond, cargs := others.where()
+	if len(c.Keys) > 0 {
+		after, aargs := after(keys, c.Keys)
+		cond, cargs = cond+` AND `+after, append(cargs, aargs...)
+	}
+	args := append(append(innerArgs, cargs...), p.Limit+1)
+	// CROSS JOIN: the matches in the index's order, each finding read by
+	// rowid.
+	var n int
+	var oldest sql.NullString
+	err := s.db.QueryRowContext(ctx, `SELECT count(*), min(o) FROM (SELECT f.observed_at AS o FROM (`+inner+`) m
+		CROSS JOIN findings f ON f.rowid = m.docid WHERE `+cond+` LIMIT ?)`, append(args, p.Limit+1)...).Scan(&n, &oldest)
+	if err != nil {
+		return 0, fmt.Errorf("bounding the page of %s: %w", f.describe(), err)
+	}
+	if n <= p.Limit && capped {
+		// Fewer than a page and its next: every match read, or not?
+		var read int
+		if err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM (SELECT 1 FROM review_fts WHERE `+match+` LIMIT ?)`,
+			append(margs, maxCandidates)...).Scan(&read); err != nil {
+			return 0, fmt.Errorf("bounding the page of %s: %w", f.describe(), err)
+		}
+		if read >= maxCandidates {
+			return 0, nil
+		}
+	}
+	if !oldest.Valid { // no match after c
+		return noRowid, nil
+	}
+	var from sql.NullInt64
+	if err := s.db.QueryRowContext(ctx, `SELECT min(rowid) FROM findings INDEXED BY findings_observed WHERE observed_at >= ?`,
+		oldest.String).Scan(&from); err != nil {
+		return 0, fmt.Errorf("bounding the page of %s: %w", f.describe(), err)
+	}
+	// In a period (matchRange), its least rowid bounds it too.
+	return max(from.Int64, f.matchLo, 1), nil
+}
+
+// fewMatches is how many findings a search with other conditions may
+// match and still be read one by one by rowid: ~3 µs of CPU each at a
+// million findings (消毒 in a district: 312,000 matches, 840 ms), where
+// the other conditions' index is read at a few tenths of a µs an entry,
+// each rowid tested against the matches.
+var fewMatches = 5000
+
+// matchesMany tells whether f's search, with other conditions, matches
+// more than fewMatches findings, counting no further than that.
+func (s *Store) matchesMany(ctx context.Context, f Filter) (bool, error) {
+	if f.Q == "" || f.alone("q") {
+		return false, nil
+	}
+	var n int
+	// In the index's order: the newest, read from its end.
+	where, args := f.matchWhere()
+	if err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM (SELECT 1 FROM review_fts WHERE `+where+` LIMIT ?)`,
+		append(args, fewMatches+1)...).Scan(&n); err != nil {
+		return false, fmt.Errorf("counting the matches of %q: %w", f.Q, err)
+	}
+	return n > fewMatches, nil
+}
