@@ -118,6 +118,42 @@ func containsAny(texts []string, word string) bool {
 	return slices.ContainsFunc(texts, func(s string) bool { return strings.Contains(strings.ToLower(s), strings.ToLower(word)) })
 }
 
+// listCase is a filter, as query parameters, and which of the fixture's
+// findings it keeps.
+type listCase struct {
+	query string
+	keep  func(model) bool
+}
+
+// checkLists lists every page of each case in every order, each limit a
+// page, against what the models keep, which must be at least least
+// findings for a case to tell anything.
+func checkLists(t *testing.T, fx *fixture, cases []listCase, limits []int, least int) {
+	t.Helper()
+	for _, c := range cases {
+		q, err := url.ParseQuery(c.query)
+		if err != nil {
+			t.Fatal(err)
+		}
+		f, err := review.ParseFilter(q, now, shanghai)
+		if err != nil {
+			t.Fatalf("%s: %v", c.query, err)
+		}
+		for _, o := range modelOrders {
+			want := fx.kept(c.keep, o.cmp)
+			if len(want) < least {
+				t.Fatalf("%s: the fixture keeps %d findings: too few to tell", c.query, len(want))
+			}
+			for _, limit := range limits {
+				got, total := listAll(t, fx, f, review.Page{Sort: o.sort, Limit: limit})
+				if !slices.Equal(got, want) || total != len(want) {
+					t.Errorf("%s, %s, %d a page: listed %v (total %d), want %v", c.query, o.sort, limit, got, total, want)
+				}
+			}
+		}
+	}
+}
+
 // listAll reads every page of the list, returning the ids in the order
 // listed (no id twice) and the total the first page gave.
 func listAll(t *testing.T, fx *fixture, f review.Filter, p review.Page) ([]string, int) {

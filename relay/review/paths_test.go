@@ -2,7 +2,6 @@ package review_test
 
 import (
 	"context"
-	"net/url"
 	"slices"
 	"strings"
 	"testing"
@@ -61,10 +60,7 @@ var modelOrders = func() []struct {
 // page, in every sort.
 func TestListPathsInEveryOrder(t *testing.T) {
 	fx := newFixture(t, 150)
-	cases := []struct {
-		query string
-		keep  func(model) bool
-	}{
+	cases := []listCase{
 		{"overdue=1", func(m model) bool { return m.overdue() }},
 		{"overdue=1&district=东城区", func(m model) bool { return m.overdue() && m.district == "东城区" }},
 		{"overdue=1&template=ppe-doffing", func(m model) bool { return m.overdue() && m.template == "ppe-doffing" }},
@@ -80,28 +76,7 @@ func TestListPathsInEveryOrder(t *testing.T) {
 		}},
 		{"repeat=10&site=s1", func(m model) bool { return fx.repeats(m, 10) && m.site == "s1" }},
 	}
-	for _, c := range cases {
-		q, err := url.ParseQuery(c.query)
-		if err != nil {
-			t.Fatal(err)
-		}
-		f, err := review.ParseFilter(q, now, shanghai)
-		if err != nil {
-			t.Fatalf("%s: %v", c.query, err)
-		}
-		for _, o := range modelOrders {
-			t.Run(c.query+"/"+o.sort, func(t *testing.T) {
-				want := fx.kept(c.keep, o.cmp)
-				if len(want) < 4 {
-					t.Fatalf("the fixture keeps %d findings: too few to page", len(want))
-				}
-				got, total := listAll(t, fx, f, review.Page{Sort: o.sort, Limit: 3})
-				if !slices.Equal(got, want) || total != len(want) {
-					t.Errorf("listed %v (total %d), want %v", got, total, want)
-				}
-			})
-		}
-	}
+	checkLists(t, fx, cases, []int{3}, 4)
 }
 
 // The total is counted for the first page; the next pages carry it in

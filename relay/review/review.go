@@ -3,9 +3,11 @@
 // count with (Filter, ParseFilter, Store.Where), the list itself with its
 // paging, a finding's detail, the review marks, comments and enforcement
 // outcomes supervisors record, and the full-text index behind the q
-// filter. Plain Go over the relay's SQLite, where it owns the tables of
-// migration 0014 (review_*) and the findings' kept numbers review_counts
-// (0023) and review_site_counts (0026); findings are relay/findings', runs
+// filter with the plan of a search over it (search.go). Plain Go over the
+// relay's SQLite, where it owns the tables of migration 0014 (review_*)
+// and the findings' kept numbers review_counts (0023), review_site_counts
+// (0026), review_value_counts and review_hours (0027); findings are
+// relay/findings', runs
 // relay/runs'. Duty staff, supervisors and admins read; supervisors and
 // admins write; site managers do neither.
 package review

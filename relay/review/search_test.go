@@ -102,10 +102,7 @@ func TestSearchFollowsTheFindingsRowids(t *testing.T) {
 // and each rowid tested (many), in every order.
 func TestSearchWithOtherConditionsEitherWay(t *testing.T) {
 	fx := newFixture(t, 120)
-	cases := []struct {
-		query string
-		keep  func(model) bool
-	}{
+	cases := []listCase{
 		{"q=口罩&district=东城区", func(m model) bool { return containsAny(m.texts, "口罩") && m.district == "东城区" }},
 		{"q=dilut&overdue=0", func(m model) bool { return containsAny(m.texts, "dilution") && !m.overdue() }},
 		{"q=还是&status=reopened&site=s1,s4", func(m model) bool {
@@ -119,28 +116,9 @@ func TestSearchWithOtherConditionsEitherWay(t *testing.T) {
 		review.SetFewMatches(t, few)
 		for _, candidates := range []int{5000, 3} {
 			review.SetMaxCandidates(t, candidates)
-			for _, c := range cases {
-				q, err := url.ParseQuery(c.query)
-				if err != nil {
-					t.Fatal(err)
-				}
-				f, err := review.ParseFilter(q, now, shanghai)
-				if err != nil {
-					t.Fatalf("%s: %v", c.query, err)
-				}
-				for _, o := range modelOrders {
-					t.Run(fmt.Sprintf("%s/%s/few=%d/candidates=%d", c.query, o.sort, few, candidates), func(t *testing.T) {
-						want := fx.kept(c.keep, o.cmp)
-						if len(want) < 2 {
-							t.Fatalf("the fixture keeps %d findings: too few to tell", len(want))
-						}
-						got, total := listAll(t, fx, f, review.Page{Sort: o.sort, Limit: 4})
-						if !slices.Equal(got, want) || total != len(want) {
-							t.Errorf("listed %v (total %d), want %v", got, total, want)
-						}
-					})
-				}
-			}
+			t.Run(fmt.Sprintf("few=%d/candidates=%d", few, candidates), func(t *testing.T) {
+				checkLists(t, fx, cases, []int{4}, 2)
+			})
 		}
 	}
 }
@@ -153,10 +131,7 @@ func TestSearchWithOtherConditionsEitherWay(t *testing.T) {
 // models keep.
 func TestSearchAloneOrAtSitesFromTheIndex(t *testing.T) {
 	fx := newFixture(t, 160)
-	cases := []struct {
-		query string
-		keep  func(model) bool
-	}{
+	cases := []listCase{
 		{"q=手套", func(m model) bool { return containsAny(m.texts, "手套") }},
 		{"q=消毒液", func(m model) bool { return containsAny(m.texts, "消毒液") }},
 		{"q=dilut", func(m model) bool { return containsAny(m.texts, "dilut") }},
@@ -183,30 +158,7 @@ func TestSearchAloneOrAtSitesFromTheIndex(t *testing.T) {
 	// findings' side, as a condition of too many findings is.
 	for _, budget := range []int{300_000, 0} {
 		review.SetMatchBudget(t, budget)
-		for _, c := range cases {
-			q, err := url.ParseQuery(c.query)
-			if err != nil {
-				t.Fatal(err)
-			}
-			f, err := review.ParseFilter(q, now, shanghai)
-			if err != nil {
-				t.Fatalf("%s: %v", c.query, err)
-			}
-			for _, o := range modelOrders {
-				want := fx.kept(c.keep, o.cmp)
-				if len(want) < 5 {
-					t.Fatalf("%s: the fixture keeps %d findings: too few to page", c.query, len(want))
-				}
-				for _, limit := range []int{1, 4, 50} {
-					t.Run(fmt.Sprintf("%s/%s/%d/budget=%d", c.query, o.sort, limit, budget), func(t *testing.T) {
-						got, total := listAll(t, fx, f, review.Page{Sort: o.sort, Limit: limit})
-						if !slices.Equal(got, want) || total != len(want) {
-							t.Errorf("listed %v (total %d), want %v", got, total, want)
-						}
-					})
-				}
-			}
-		}
+		t.Run(fmt.Sprintf("budget=%d", budget), func(t *testing.T) { checkLists(t, fx, cases, []int{1, 4, 50}, 5) })
 	}
 
 	// Nothing: a site's own word (its column's, migration 0027: s1 is
@@ -299,10 +251,7 @@ func TestSearchDeepestMatch(t *testing.T) {
 // by the index and paged from its end. Findings filed in no order, and
 // one filed late into a period that was whole, are listed the same.
 func TestSearchInAPeriod(t *testing.T) {
-	cases := []struct {
-		query string
-		keep  func(model) bool
-	}{
+	cases := []listCase{
 		{"q=手套", func(m model) bool { return containsAny(m.texts, "手套") }},
 		{"q=口罩&district=东城区,西城区", func(m model) bool {
 			return containsAny(m.texts, "口罩") && (m.district == "东城区" || m.district == "西城区")
@@ -327,37 +276,23 @@ func TestSearchInAPeriod(t *testing.T) {
 	check := func(t *testing.T, fx *fixture, byIndex bool) {
 		for _, p := range periods {
 			inPeriod := func(m model) bool { return !m.observed.Before(p.start) && m.observed.Before(p.end) }
-			for i, c := range cases {
-				q, err := url.ParseQuery(c.query + "&from=" + p.from + "&to=" + p.to)
-				if err != nil {
-					t.Fatal(err)
-				}
-				f, err := review.ParseFilter(q, now, shanghai)
-				if err != nil {
-					t.Fatalf("%s: %v", c.query, err)
-				}
-				if i == 0 {
-					count, _, _, _, err := fx.review.Queries(context.Background(), f, review.Page{})
-					if err != nil {
-						t.Fatal(err)
-					}
-					if got := strings.HasPrefix(count, "SELECT count(*) FROM review_fts"); got != byIndex {
-						t.Errorf("%s: counted by the index alone %v, want %v: %s", c.query, got, byIndex, count)
-					}
-				}
-				for _, o := range modelOrders {
-					want := fx.kept(func(m model) bool { return inPeriod(m) && c.keep(m) }, o.cmp)
-					if len(want) < 3 {
-						t.Fatalf("%s: the fixture keeps %d findings in the period: too few to page", c.query, len(want))
-					}
-					for _, limit := range []int{1, 4} {
-						got, total := listAll(t, fx, f, review.Page{Sort: o.sort, Limit: limit})
-						if !slices.Equal(got, want) || total != len(want) {
-							t.Errorf("%s from %s to %s, %s, limit %d: listed %v (total %d), want %v", c.query, p.from, p.to, o.sort, limit, got, total, want)
-						}
-					}
-				}
+			var inIt []listCase
+			for _, c := range cases {
+				inIt = append(inIt, listCase{c.query + "&from=" + p.from + "&to=" + p.to, func(m model) bool { return inPeriod(m) && c.keep(m) }})
 			}
+			q, _ := url.ParseQuery(inIt[0].query)
+			f, err := review.ParseFilter(q, now, shanghai)
+			if err != nil {
+				t.Fatal(err)
+			}
+			count, _, _, _, err := fx.review.Queries(context.Background(), f, review.Page{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := strings.HasPrefix(count, "SELECT count(*) FROM review_fts"); got != byIndex {
+				t.Errorf("%s: counted by the index alone %v, want %v: %s", inIt[0].query, got, byIndex, count)
+			}
+			checkLists(t, fx, inIt, []int{1, 4}, 3)
 		}
 	}
 	t.Run("filed in no order", func(t *testing.T) { check(t, newFixture(t, 800), false) })
