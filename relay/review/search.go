@@ -258,7 +258,7 @@ func (s *Store) matchRange(ctx context.Context, f Filter) (lo, hi int64, dense b
 // wholeHour tells whether t is a bound review_hours can answer: none, or
 // a whole hour (a day's start on any clock an hour's multiple from UTC).
 func wholeHour(t time.Time) bool {
-	return t.IsZero() || t.Unix()%3600 == 0
+	return t.IsZero() || (t.Unix()%3600 == 0 && t.Nanosecond() == 0)
 }
 
 // boundedSort is the order whose pages of a search the newest matches

@@ -270,6 +270,10 @@ func TestSearchInAPeriod(t *testing.T) {
 	}{
 		{"2026-11-28", "2026-11-30", time.Date(2026, 11, 28, 0, 0, 0, 0, shanghai), time.Date(2026, 12, 1, 0, 0, 0, 0, shanghai)},
 		{"2026-11-28T03:30:00%2B08:00", "2026-11-30T21:10:00Z", time.Date(2026, 11, 28, 3, 30, 0, 0, shanghai), time.Date(2026, 11, 30, 21, 10, 0, 0, time.UTC)},
+		// Half a second past whole hours: the ordered fixture has findings
+		// at 21:00:00 and 23:00:00 exactly, the first left out, the second
+		// in, which review_hours' hours cannot tell.
+		{"2026-11-26T21:00:00.5Z", "2026-11-29T23:00:00.5Z", time.Date(2026, 11, 26, 21, 0, 0, 5e8, time.UTC), time.Date(2026, 11, 29, 23, 0, 0, 5e8, time.UTC)},
 	}
 
 	// byIndex: whether the first case is counted by the index alone.
