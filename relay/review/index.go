@@ -107,7 +107,8 @@ func matchQuery(q string) string {
 			// grams only (chars holds single characters).
 			terms = append(terms, `"`+strings.Join(p.grams(), " ")+`"`)
 		default:
-			// grams: not the sites' words, whatever is typed.
+			// grams: never the values' words (valueWord), whatever is
+			// typed.
 			terms = append(terms, "grams:"+string(p.runes)+"*")
 		}
 		if len(terms) == maxTerms {

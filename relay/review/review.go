@@ -7,9 +7,8 @@
 // relay's SQLite, where it owns the tables of migration 0014 (review_*)
 // and the findings' kept numbers review_counts (0023), review_site_counts
 // (0026), review_value_counts and review_hours (0027); findings are
-// relay/findings', runs
-// relay/runs'. Duty staff, supervisors and admins read; supervisors and
-// admins write; site managers do neither.
+// relay/findings', runs relay/runs'. Duty staff, supervisors and admins
+// read; supervisors and admins write; site managers do neither.
 package review
 
 import (
