@@ -306,7 +306,7 @@ func (s *Store) matchBound(ctx context.Context, f Filter, p Page, keys []sortKey
 	var n int
 	var oldest sql.NullString
 	err := s.db.QueryRowContext(ctx, `SELECT count(*), min(o) FROM (SELECT f.observed_at AS o FROM (`+inner+`) m
-		CROSS JOIN findings f ON f.rowid = m.docid WHERE `+cond+` LIMIT ?)`, append(args, p.Limit+1)...).Scan(&n, &oldest)
+		CROSS JOIN findings f ON f.rowid = m.docid WHERE `+cond+` LIMIT ?)`, args...).Scan(&n, &oldest)
 	if err != nil {
 		return 0, fmt.Errorf("bounding the page of %s: %w", f.describe(), err)
 	}
