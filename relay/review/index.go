@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -119,24 +118,33 @@ func matchQuery(q string) string {
 }
 
 // valueWord is a finding's value in its column of the index (site,
-// status, severity, template, deviation, officer): its bytes in hex, one
+// status, severity, template, deviation, officer), or its site's district
+// or type in the site column: a tag and the value's bytes in hex, one
 // word to the tokenizer whatever the value is written with, "" too
-// (migration 0027 writes it in SQL: 'k' || lower(hex(value))).
-func valueWord(v string) string {
-	return "k" + hex.EncodeToString([]byte(v))
+// (review_doc_words, migrations 0027 and 0028, writes them in SQL:
+// 'k' || lower(hex(value))).
+func valueWord(tag, v string) string {
+	return tag + hex.EncodeToString([]byte(v))
 }
+
+// The tags of the values' words.
+const (
+	valueTag    = "k"
+	districtTag = "d"
+	siteTypeTag = "t"
+)
 
 // maxMatchedValues bounds the values of one condition a match names
 // (matchWith). FTS4 balances a match's ANDs and ORs into a tree no deeper
-// than 12: a search's 16 words and six conditions (5 levels) and 128
+// than 12: a search's 16 words and eight conditions (5 levels) and 128
 // values each (7) fit; 500 sites did not.
 const maxMatchedValues = 128
 
-// matchCond is a condition a search's match names: one of vals in the
-// index's column col.
+// matchCond is a condition a search's match names: one of vals, as words
+// of tag, in the index's column col.
 type matchCond struct {
-	col  string
-	vals []string
+	col, tag string
+	vals     []string
 }
 
 // matchWith is the MATCH expression of a search (a matchQuery) with
@@ -145,7 +153,7 @@ func matchWith(match string, conds []matchCond) string {
 	for _, c := range conds {
 		words := make([]string, len(c.vals))
 		for i, v := range c.vals {
-			words[i] = c.col + ":" + valueWord(v)
+			words[i] = c.col + ":" + valueWord(c.tag, v)
 		}
 		match += " (" + strings.Join(words, " OR ") + ")"
 	}
@@ -279,42 +287,25 @@ func collect(ctx context.Context, q querier, query string, args []any, into map[
 	return rows.Err()
 }
 
-// putDocument replaces a finding's entry in the index, under its rowid
-// (migration 0022): review_docs records which finding each document is of.
+// putDocument replaces a finding's document, under its rowid (migration
+// 0022), with its values' words as review_doc_words has them (0028):
+// review_docs holds it, and its triggers index it in review_fts. An
+// older document of the finding under another rowid goes (never, unless
+// renumbered since the check).
 func putDocument(ctx context.Context, tx querier, id string, texts []string) error {
-	var row int64
-	var vals [6]string
-	if err := tx.QueryRowContext(ctx, `SELECT rowid, site_id, status, severity, template_id, deviation, observer FROM findings WHERE id = ?`,
-		id).Scan(&row, &vals[0], &vals[1], &vals[2], &vals[3], &vals[4], &vals[5]); err != nil {
-		return fmt.Errorf("indexing finding %s: %w", id, err)
-	}
-	var old int64
-	err := tx.QueryRowContext(ctx, `SELECT docid FROM review_docs WHERE finding_id = ?`, id).Scan(&old)
-	switch {
-	case errors.Is(err, sql.ErrNoRows):
-	case err != nil:
-		return fmt.Errorf("indexing finding %s: %w", id, err)
-	case old != row: // indexed under another rowid: never, unless renumbered since the check
-		if _, err := tx.ExecContext(ctx, `DELETE FROM review_fts WHERE docid = ?`, old); err != nil {
-			return fmt.Errorf("indexing finding %s: %w", id, err)
-		}
-	}
-	// One statement each: FTS4 answers docid = ? by its key, an OR by reading
-	// every document.
-	if _, err := tx.ExecContext(ctx, `DELETE FROM review_fts WHERE docid = ?`, row); err != nil {
-		return fmt.Errorf("indexing finding %s: %w", id, err)
-	}
-	if _, err := tx.ExecContext(ctx, `INSERT OR REPLACE INTO review_docs (docid, finding_id) VALUES (?, ?)`, row, id); err != nil {
+	if _, err := tx.ExecContext(ctx, `DELETE FROM review_docs
+		WHERE finding_id = ? OR docid = (SELECT rowid FROM findings WHERE id = ?)`, id, id); err != nil {
 		return fmt.Errorf("indexing finding %s: %w", id, err)
 	}
 	grams, chars := document(texts)
-	args := []any{row, grams, chars}
-	for _, v := range vals {
-		args = append(args, valueWord(v))
-	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO review_fts (docid, grams, chars, site, status, severity, template, deviation, officer)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, args...); err != nil {
+	res, err := tx.ExecContext(ctx, `INSERT INTO review_docs (docid, finding_id, grams, chars, site, status, severity, template, deviation, officer)
+		SELECT docid, finding_id, ?, ?, site, status, severity, template, deviation, officer FROM review_doc_words WHERE finding_id = ?`,
+		grams, chars, id)
+	if err != nil {
 		return fmt.Errorf("indexing finding %s: %w", id, err)
+	}
+	if n, err := res.RowsAffected(); err != nil || n != 1 {
+		return fmt.Errorf("indexing finding %s: no such finding (%d rows, %v)", id, n, err)
 	}
 	return nil
 }
@@ -345,7 +336,8 @@ func (s *Store) checkDocs(ctx context.Context) error {
 		}
 		defer tx.Rollback()
 		// review_hours' rowids (migration 0027) moved with them: made again.
-		for _, q := range []string{`DELETE FROM review_fts`, `DELETE FROM review_docs`, `UPDATE review_index_state SET cursor = 0 WHERE id = 1`,
+		// review_docs's triggers take each document out of review_fts.
+		for _, q := range []string{`DELETE FROM review_docs`, `UPDATE review_index_state SET cursor = 0 WHERE id = 1`,
 			`DELETE FROM review_hours`, `INSERT INTO review_hours (hour, findings, lo, hi)
 				SELECT unixepoch(observed_at) / 3600, count(*), min(rowid), max(rowid) FROM findings GROUP BY 1`} {
 			if _, err := tx.ExecContext(ctx, q); err != nil {

@@ -82,10 +82,7 @@ func (f Filter) inMatch() bool {
 		}
 	}
 	want := 0
-	if f.onSites() {
-		want++
-	}
-	for _, vs := range [][]string{f.Statuses, f.Severities, f.Templates, f.Deviations, f.Officers} {
+	for _, vs := range [][]string{f.Districts, f.Sites, f.SiteTypes, f.Statuses, f.Severities, f.Templates, f.Deviations, f.Officers} {
 		if len(vs) > 0 {
 			want++
 		}
@@ -116,40 +113,39 @@ func (s *Store) prepareSearch(ctx context.Context, f Filter, sort string) (Filte
 	return f, nil
 }
 
-// matchBudget bounds what naming a condition in a search's match may
-// cost the index: its values' findings times the depth of their OR, in
-// doclist entries read (~70 ns each: a district's 64,000 findings at 10
-// sites, 256,000, is ~2 ms more than the word alone; the 619,000 of 72
-// hotels, 450 ms). A condition over it is tested on the findings' side.
+// matchBudget bounds what naming a condition of several values in a
+// search's match may cost the index: its values' findings times the
+// depth of their OR, in doclist entries read (an OR of a district's 10
+// sites, 64,000 findings, is ~2 ms more than the word alone; of 72
+// hotels, 619,000, 450 ms). A condition over it is tested on the
+// findings' side. A condition of one value is one word, read at most
+// once from its doclist's end (migration 0028: a type's 619,000 entries,
+// ~15 ms): always named.
 var matchBudget = 300_000
 
 // matchConds are the conditions f's search's match names besides its
-// words: those the index holds (migration 0027) whose findings are few
-// enough (matchBudget), counted from the kept numbers of each site
-// (review_site_counts) and value (review_value_counts).
+// words: those the index holds (migrations 0027 and 0028) of one value,
+// and of several whose findings are few enough (matchBudget), counted
+// from the kept numbers of each site (review_site_counts) and value
+// (review_value_counts).
 func (s *Store) matchConds(ctx context.Context, f Filter) ([]matchCond, error) {
 	if f.Q == "" {
 		return nil, nil
 	}
 	var out []matchCond
-	if f.onSites() {
-		sites, n, err := s.matchedSites(ctx, f)
-		if err != nil {
-			return nil, err
-		}
-		if len(sites) > 0 && len(sites) <= maxMatchedValues && cheapMatch(n, len(sites)) {
-			out = append(out, matchCond{"site", sites})
-		}
-	}
-	for _, c := range []matchCond{{"status", f.Statuses}, {"severity", f.Severities},
-		{"template", noneAsEmpty(f.Templates)}, {"deviation", noneAsEmpty(f.Deviations)}, {"officer", f.Officers}} {
+	for _, c := range []matchCond{{"site", districtTag, f.Districts}, {"site", valueTag, f.Sites}, {"site", siteTypeTag, f.SiteTypes},
+		{"status", valueTag, f.Statuses}, {"severity", valueTag, f.Severities}, {"template", valueTag, noneAsEmpty(f.Templates)},
+		{"deviation", valueTag, noneAsEmpty(f.Deviations)}, {"officer", valueTag, f.Officers}} {
 		if len(c.vals) == 0 || len(c.vals) > maxMatchedValues {
 			continue
 		}
-		var n int
-		if err := s.db.QueryRowContext(ctx, `SELECT coalesce(sum(findings), 0) FROM review_value_counts WHERE col = ? AND value IN (?`+
-			strings.Repeat(", ?", len(c.vals)-1)+`)`, append([]any{c.col}, anys(c.vals)...)...).Scan(&n); err != nil {
-			return nil, fmt.Errorf("counting the findings of %s %v: %w", c.col, c.vals, err)
+		if len(c.vals) == 1 {
+			out = append(out, c)
+			continue
+		}
+		n, err := s.condFindings(ctx, c)
+		if err != nil {
+			return nil, err
 		}
 		if cheapMatch(n, len(c.vals)) {
 			out = append(out, c)
@@ -158,50 +154,34 @@ func (s *Store) matchConds(ctx context.Context, f Filter) ([]matchCond, error) {
 	return out, nil
 }
 
+// condFindings is how many findings have one of c's values, from the
+// kept numbers: the sites' (review_site_counts, summed over a district's
+// or a type's sites), the other values' (review_value_counts).
+func (s *Store) condFindings(ctx context.Context, c matchCond) (int, error) {
+	marks := `(?` + strings.Repeat(", ?", len(c.vals)-1) + `)`
+	query, args := `SELECT coalesce(sum(findings), 0) FROM review_value_counts WHERE col = ? AND value IN `+marks,
+		append([]any{c.col}, anys(c.vals)...)
+	switch {
+	case c.col == "site" && c.tag == valueTag:
+		query, args = `SELECT coalesce(sum(findings), 0) FROM review_site_counts WHERE site_id IN `+marks, anys(c.vals)
+	case c.tag == districtTag:
+		query, args = `SELECT coalesce(sum(c.findings), 0) FROM review_site_counts c JOIN sites s ON s.id = c.site_id
+			WHERE s.district_zh IN `+marks, anys(c.vals)
+	case c.tag == siteTypeTag:
+		query, args = `SELECT coalesce(sum(c.findings), 0) FROM review_site_counts c JOIN sites s ON s.id = c.site_id
+			WHERE s.kind IN `+marks, anys(c.vals)
+	}
+	var n int
+	if err := s.db.QueryRowContext(ctx, query, args...).Scan(&n); err != nil {
+		return 0, fmt.Errorf("counting the findings of %s %v: %w", c.col, c.vals, err)
+	}
+	return n, nil
+}
+
 // cheapMatch tells whether a condition of values kept by findings is
 // within matchBudget: FTS4 merges an OR of them in a balanced tree.
 func cheapMatch(findings, values int) bool {
 	return findings*max(1, bits.Len(uint(values-1))) <= matchBudget
-}
-
-// matchedSites are the sites f's conditions on them keep, with their
-// findings' number (review_site_counts); none past maxMatchedValues.
-// Sites named alone are taken as they are, as the findings' condition
-// takes them; a district or a site type is of the sites the relay knows,
-// in both.
-func (s *Store) matchedSites(ctx context.Context, f Filter) ([]string, int, error) {
-	query, args := `SELECT c.site_id, c.findings FROM review_site_counts c WHERE c.site_id IN (?`+strings.Repeat(", ?", max(len(f.Sites)-1, 0))+`)`, anys(f.Sites)
-	if len(f.Districts) > 0 || len(f.SiteTypes) > 0 {
-		conds, cargs := f.siteConds(`s.id`)
-		query, args = `SELECT s.id, coalesce(c.findings, 0) FROM sites s LEFT JOIN review_site_counts c ON c.site_id = s.id WHERE `+
-			strings.Join(conds, ` AND `), cargs
-	} else if len(f.Sites) > maxMatchedValues {
-		return nil, 0, nil
-	}
-	rows, err := s.db.QueryContext(ctx, query+` LIMIT ?`, append(args, maxMatchedValues+1)...)
-	if err != nil {
-		return nil, 0, fmt.Errorf("reading the sites of %s: %w", f.describe(), err)
-	}
-	defer rows.Close()
-	var sites []string
-	total := 0
-	for rows.Next() {
-		var id string
-		var n int
-		if err := rows.Scan(&id, &n); err != nil {
-			return nil, 0, fmt.Errorf("reading the sites of %s: %w", f.describe(), err)
-		}
-		sites, total = append(sites, id), total+n
-	}
-	if err := rows.Err(); err != nil {
-		return nil, 0, fmt.Errorf("reading the sites of %s: %w", f.describe(), err)
-	}
-	if len(f.Districts) == 0 && len(f.SiteTypes) == 0 {
-		// A site with no findings has no kept number, and matches nothing
-		// either way: the sites as named.
-		sites = f.Sites
-	}
-	return sites, total, nil
 }
 
 // periodScan is how many findings of a search's period not of whole

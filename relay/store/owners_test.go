@@ -25,7 +25,7 @@ var owners = map[string][]string{
 	"relay/audit":    {"audit_exports"},
 	"relay/reports":  {"report_sends"},
 	"relay/stats":    {"followups"},
-	"relay/review":   {"review_marks", "review_comments", "review_outcomes", "review_fts", "review_docs", "review_index_state", "review_counts", "review_site_counts", "review_value_counts", "review_hours"},
+	"relay/review":   {"review_marks", "review_comments", "review_outcomes", "review_fts", "review_docs", "review_doc_words", "review_index_state", "review_counts", "review_site_counts", "review_value_counts", "review_hours"},
 	"relay/notices":  {"notices", "notice_items", "notice_numbers"},
 }
 
