@@ -59,6 +59,7 @@ func (m model) overdue() bool { return findings.Overdue(m.status, m.deadline, no
 
 type fixture struct {
 	db       *sql.DB
+	sites    *store.Store
 	findings *findings.Store
 	review   *review.Store
 	models   []model
@@ -138,7 +139,7 @@ func newFixtureAt(t *testing.T, n int, observed func(i int, rng *rand.Rand) time
 	if err != nil {
 		t.Fatal(err)
 	}
-	fx := &fixture{db: db, findings: fs, review: rv}
+	fx := &fixture{db: db, sites: st, findings: fs, review: rv}
 	rng := rand.New(rand.NewPCG(1, 2))
 	officers := []string{"duty1", "duty2", "duty3"}
 	for i := range n {

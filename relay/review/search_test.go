@@ -9,10 +9,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/qianliyan/qianliyan/internal/bilingual"
 	"github.com/qianliyan/qianliyan/relay/auth"
 	"github.com/qianliyan/qianliyan/relay/findings"
 	"github.com/qianliyan/qianliyan/relay/review"
 	"github.com/qianliyan/qianliyan/relay/runs"
+	"github.com/qianliyan/qianliyan/relay/store"
 	"github.com/qianliyan/qianliyan/relay/wire"
 )
 
@@ -205,6 +207,62 @@ func TestSearchAloneOrAtSitesFromTheIndex(t *testing.T) {
 		if !slices.Equal(got, want) || total != len(want) {
 			t.Errorf("after a move, %s: listed %v (total %d), want %v", q.Encode(), got, total, want)
 		}
+	}
+}
+
+// A site's district and type are words of its findings' documents
+// (migration 0028), which follow when the site is given another district
+// and type (relay.yaml, the admin's API), and a search with either is
+// counted by the index alone.
+func TestSearchFollowsTheSitesDistrictAndType(t *testing.T) {
+	fx := newFixture(t, 120)
+	ctx := context.Background()
+	cases := []listCase{
+		{"q=口罩&district=海淀区", func(m model) bool { return containsAny(m.texts, "口罩") && m.district == "海淀区" }},
+		{"q=口罩&district=西城区", func(m model) bool { return containsAny(m.texts, "口罩") && m.district == "西城区" }},
+		{"q=手套&site_type=other", func(m model) bool { return containsAny(m.texts, "手套") && m.kind == "other" }},
+		{"q=手套&site_type=dormitory", func(m model) bool { return containsAny(m.texts, "手套") && m.kind == "dormitory" }},
+	}
+	for _, c := range cases {
+		q, _ := url.ParseQuery(c.query)
+		f, err := review.ParseFilter(q, now, shanghai)
+		if err != nil {
+			t.Fatal(err)
+		}
+		count, _, _, _, err := fx.review.Queries(ctx, f, review.Page{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.HasPrefix(count, "SELECT count(*) FROM review_fts") {
+			t.Errorf("%s: not counted by the index alone: %s", c.query, count)
+		}
+	}
+	// Before: no site in 海淀区; after, s3 is its one site, of type other,
+	// and no site is a dormitory.
+	checkLists(t, fx, cases[1:], []int{3}, 2)
+
+	if err := fx.sites.PutSiteInfo(ctx, store.Site{ID: "s3", District: bilingual.New("海淀区", "Haidian"),
+		Name: bilingual.New("站点s3", "Site s3"), TimeZone: "Asia/Shanghai", Kind: "other"}); err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for i := range fx.models {
+		if fx.models[i].site == "s3" {
+			fx.models[i].district, fx.models[i].kind = "海淀区", "other"
+			n++
+		}
+	}
+	if n == 0 {
+		t.Fatal("the fixture has no finding at s3")
+	}
+	checkLists(t, fx, cases[:3], []int{3}, 2)
+	q, _ := url.ParseQuery(cases[3].query)
+	f, err := review.ParseFilter(q, now, shanghai)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, total := listAll(t, fx, f, review.Page{Limit: 10}); len(got) != 0 || total != 0 {
+		t.Errorf("%s, s3 no longer a dormitory: listed %v (total %d), want none", cases[3].query, got, total)
 	}
 }
 
