@@ -24,3 +24,11 @@ func SetMaxCandidates(t *testing.T, n int) {
 	maxCandidates = n
 	t.Cleanup(func() { maxCandidates = old })
 }
+
+// SetDensityProbe sets densityProbe for the test: the fixture's few
+// matches are walked (walkMatches) with a probe of a few.
+func SetDensityProbe(t *testing.T, n int) {
+	old := densityProbe
+	densityProbe = n
+	t.Cleanup(func() { densityProbe = old })
+}

@@ -176,8 +176,19 @@ func (s *Store) list(ctx context.Context, f Filter, p Page, keys []sortKey) (wir
 		page.Total = c.Total
 	}
 	var err error
-	if f, err = s.prepareSearch(ctx, f, p.Sort); err != nil {
+	if f, err = s.prepareSearch(ctx, f); err != nil {
 		return wire.ReviewPage{}, err
+	}
+	var rows [][]string
+	walked := false
+	if f.walksMatches(p.Sort) {
+		var total int
+		if rows, total, walked, err = s.walkMatches(ctx, f, p, keys, c); err != nil {
+			return wire.ReviewPage{}, err
+		}
+		if page.Total == 0 {
+			page.Total = total
+		}
 	}
 	if page.Total == 0 {
 		count, args := countQuery(f)
@@ -185,40 +196,71 @@ func (s *Store) list(ctx context.Context, f Filter, p Page, keys []sortKey) (wir
 			return wire.ReviewPage{}, fmt.Errorf("counting the review list (%s): %w", f.describe(), err)
 		}
 	}
-	query, args, err := s.pageQuery(ctx, f, p, keys, page.Total, c)
-	if err != nil {
-		return wire.ReviewPage{}, err
-	}
-	rows, err := s.db.QueryContext(ctx, query, args...)
-	if err != nil {
-		return wire.ReviewPage{}, fmt.Errorf("listing the review (%s): %w", f.describe(), err)
+	if !walked {
+		f = f.countedMatches(page.Total)
+		if rows, err = s.pageRows(ctx, f, p, keys, page.Total, c); err != nil {
+			return wire.ReviewPage{}, err
+		}
 	}
 	var ids []string
-	var last []string
-	for rows.Next() {
-		vals := make([]string, len(keys))
-		ptrs := make([]any, len(keys))
-		for i := range vals {
-			ptrs[i] = &vals[i]
-		}
-		if err := rows.Scan(ptrs...); err != nil {
-			rows.Close()
-			return wire.ReviewPage{}, fmt.Errorf("listing the review: %w", err)
-		}
-		if len(ids) == p.Limit {
-			page.Next = encodeCursor(cursor{Sort: p.Sort, Keys: last, Total: page.Total, Of: mark})
+	for i, vals := range rows {
+		if i == p.Limit {
+			page.Next = encodeCursor(cursor{Sort: p.Sort, Keys: rows[i-1], Total: page.Total, Of: mark})
 			break
 		}
-		ids, last = append(ids, vals[len(vals)-1]), vals
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return wire.ReviewPage{}, fmt.Errorf("listing the review: %w", err)
+		ids = append(ids, vals[len(vals)-1])
 	}
 	if page.Items, err = s.items(ctx, ids); err != nil {
 		return wire.ReviewPage{}, err
 	}
 	return page, nil
+}
+
+// pageRows are the keys of p's page of f after c (the id last), and of
+// the row after it if any: pageQuery's rows.
+func (s *Store) pageRows(ctx context.Context, f Filter, p Page, keys []sortKey, total int, c cursor) ([][]string, error) {
+	query, args, err := s.pageQuery(ctx, f, p, keys, total, c)
+	if err != nil {
+		return nil, err
+	}
+	out, err := s.keyRows(ctx, query, args, len(keys))
+	if err != nil {
+		return nil, fmt.Errorf("listing the review (%s): %w", f.describe(), err)
+	}
+	return out, nil
+}
+
+// keyRows are the rows of a query of n sort keys.
+func (s *Store) keyRows(ctx context.Context, query string, args []any, n int) ([][]string, error) {
+	rows, err := s.db.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out [][]string
+	for rows.Next() {
+		vals := make([]string, n)
+		ptrs := make([]any, n)
+		for i := range vals {
+			ptrs[i] = &vals[i]
+		}
+		if err := rows.Scan(ptrs...); err != nil {
+			return nil, err
+		}
+		out = append(out, vals)
+	}
+	return out, rows.Err()
+}
+
+// keyColumns are keys as the columns of a SELECT and as its ORDER BY.
+func keyColumns(keys []sortKey) (cols, order string) {
+	c := make([]string, len(keys))
+	o := make([]string, len(keys))
+	for i, k := range keys {
+		c[i] = k.expr
+		o[i] = k.expr + map[bool]string{true: " DESC", false: " ASC"}[k.desc]
+	}
+	return strings.Join(c, ", "), strings.Join(o, ", ")
 }
 
 // countQuery is the query of f's total.
@@ -285,18 +327,12 @@ func (s *Store) pageQuery(ctx context.Context, f Filter, p Page, keys []sortKey,
 			where = `f.status NOT IN ('verified', 'withdrawn') AND ` + where
 		}
 	}
-	cols := make([]string, len(keys))
-	order := make([]string, len(keys))
-	for i, k := range keys {
-		cols[i] = k.expr
-		order[i] = k.expr + map[bool]string{true: " DESC", false: " ASC"}[k.desc]
-	}
+	cols, order := keyColumns(keys)
 	if len(c.Keys) > 0 {
 		cond, cargs := after(keys, c.Keys)
 		where, args = where+` AND `+cond, append(args, cargs...)
 	}
-	return `SELECT ` + strings.Join(cols, ", ") + ` FROM ` + from + ` WHERE ` + where +
-		` ORDER BY ` + strings.Join(order, ", ") + ` LIMIT ?`, append(args, p.Limit+1), nil
+	return `SELECT ` + cols + ` FROM ` + from + ` WHERE ` + where + ` ORDER BY ` + order + ` LIMIT ?`, append(args, p.Limit+1), nil
 }
 
 // Queries are the count and the first page's query List runs for f and p,
@@ -312,7 +348,7 @@ func (s *Store) Queries(ctx context.Context, f Filter, p Page) (count string, co
 	if !ok {
 		return "", nil, "", nil, fault.Field("sort", "%q: want one of %s", p.Sort, strings.Join(Sorts, ", "))
 	}
-	if f, err = s.prepareSearch(ctx, f, p.Sort); err != nil {
+	if f, err = s.prepareSearch(ctx, f); err != nil {
 		return "", nil, "", nil, err
 	}
 	count, countArgs = countQuery(f)
@@ -320,7 +356,7 @@ func (s *Store) Queries(ctx context.Context, f Filter, p Page) (count string, co
 	if err := s.db.QueryRowContext(ctx, count, countArgs...).Scan(&total); err != nil {
 		return "", nil, "", nil, fmt.Errorf("counting the review list (%s): %w", f.describe(), err)
 	}
-	page, pageArgs, err = s.pageQuery(ctx, f, p, keys, total, cursor{})
+	page, pageArgs, err = s.pageQuery(ctx, f.countedMatches(total), p, keys, total, cursor{})
 	return count, countArgs, page, pageArgs, err
 }
 

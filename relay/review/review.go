@@ -317,7 +317,7 @@ func outcomeMasks(kinds []string) []any {
 // repeatDays is the window of a list item's repeat mark.
 const repeatDays = 30
 
-func anys(vs []string) []any {
+func anys[T any](vs []T) []any {
 	out := make([]any, len(vs))
 	for i, v := range vs {
 		out[i] = v

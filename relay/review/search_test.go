@@ -156,11 +156,17 @@ func TestSearchAloneOrAtSitesFromTheIndex(t *testing.T) {
 				(m.deviation == "gloves-first" || m.deviation == "goggles-order") && (m.district == "东城区" || m.district == "西城区")
 		}},
 	}
-	// Budget 0: no condition is named in the match, each is tested on the
-	// findings' side, as a condition of too many findings is.
+	// Budget 0: no condition of several values is named in the match, each
+	// is tested on the findings' side, as a condition of too many findings
+	// is. Probe 3: the pages of every order but the latest first are walked
+	// (walkMatches), as a million findings' are; 500, more than the
+	// fixture's matches, they are not.
 	for _, budget := range []int{300_000, 0} {
-		review.SetMatchBudget(t, budget)
-		t.Run(fmt.Sprintf("budget=%d", budget), func(t *testing.T) { checkLists(t, fx, cases, []int{1, 4, 50}, 5) })
+		for _, probe := range []int{500, 3} {
+			review.SetMatchBudget(t, budget)
+			review.SetDensityProbe(t, probe)
+			t.Run(fmt.Sprintf("budget=%d/probe=%d", budget, probe), func(t *testing.T) { checkLists(t, fx, cases, []int{1, 4, 50}, 5) })
+		}
 	}
 
 	// Nothing: a site's own word (its column's, migration 0027: s1 is
