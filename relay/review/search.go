@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/qianliyan/qianliyan/relay/wire"
 )
 
 // A search's plan at a million findings (issue 13, docs/PERFORMANCE.md
@@ -151,8 +153,25 @@ func (s *Store) matchConds(ctx context.Context, f Filter) ([]matchCond, error) {
 			out = append(out, c)
 		}
 	}
+	if f.Overdue != nil && *f.Overdue && len(f.Statuses) == 0 {
+		// An overdue finding is not closed (findings.Overdue): the match
+		// names the statuses, and the deadline is tested on the findings'
+		// side against a tenth of the matches (消毒's overdue: the list of
+		// 312,000 matches for IN, 150 ms, became the 36,000 not closed).
+		c := matchCond{"status", valueTag, openStatuses}
+		n, err := s.condFindings(ctx, c)
+		if err != nil {
+			return nil, err
+		}
+		if cheapMatch(n, len(c.vals)) {
+			out = append(out, c)
+		}
+	}
 	return out, nil
 }
+
+// openStatuses are the statuses of findings not closed (wire.Status.Closed).
+var openStatuses = []string{string(wire.StatusOpen), string(wire.StatusAcknowledged), string(wire.StatusRectified), string(wire.StatusReopened)}
 
 // condFindings is how many findings have one of c's values, from the
 // kept numbers: the sites' (review_site_counts, summed over a district's
