@@ -134,26 +134,71 @@ const (
 	siteTypeTag = "t"
 )
 
+// The words of a finding's review in the index's marks column
+// (review_doc_words, migration 0028), as the filter's reviewed, outcome
+// and repeat parameters ask: r1 reviewed, r0 not; o0 with no outcome, oa
+// with any, and o and the kind's bit (outcomeBits) for each kind
+// recorded; p and N when another finding of its deviation at its site is
+// within N days, for the N of repeatMarks.
+func reviewedWord(reviewed bool) string {
+	if reviewed {
+		return "r1"
+	}
+	return "r0"
+}
+
+// outcomeWords are the words of outcome=kinds: a finding with one of
+// the kinds has one of them.
+func outcomeWords(kinds []string) []string {
+	switch {
+	case len(kinds) == 1 && kinds[0] == OutcomeAny:
+		return []string{"oa"}
+	case len(kinds) == 1 && kinds[0] == OutcomeNone:
+		return []string{"o0"}
+	}
+	words := make([]string, len(kinds))
+	for i, k := range kinds {
+		words[i] = fmt.Sprintf("o%d", outcomeBits[k])
+	}
+	return words
+}
+
+// repeatMarks are the repeat windows, in days, the index has a word for:
+// those the review's filters offer.
+var repeatMarks = []int{7, 30, 90}
+
 // maxMatchedValues bounds the values of one condition a match names
 // (matchWith). FTS4 balances a match's ANDs and ORs into a tree no deeper
 // than 12: a search's 16 words and eight conditions (5 levels) and 128
 // values each (7) fit; 500 sites did not.
 const maxMatchedValues = 128
 
-// matchCond is a condition a search's match names: one of vals, as words
-// of tag, in the index's column col.
+// matchCond is a condition of the filter's parameter key that a search's
+// match names: one of words, in the index's column col.
 type matchCond struct {
-	col, tag string
-	vals     []string
+	key, col string
+	words    []string
+	vals     []string // the values the words are of, for their count
+	tag      string
+}
+
+// valueCond is the condition on the values vals of the parameter key,
+// as words of tag in the column col.
+func valueCond(key, col, tag string, vals []string) matchCond {
+	words := make([]string, len(vals))
+	for i, v := range vals {
+		words[i] = valueWord(tag, v)
+	}
+	return matchCond{key: key, col: col, words: words, vals: vals, tag: tag}
 }
 
 // matchWith is the MATCH expression of a search (a matchQuery) with
-// conditions, each one of its values.
+// conditions, each one of its words.
 func matchWith(match string, conds []matchCond) string {
 	for _, c := range conds {
-		words := make([]string, len(c.vals))
-		for i, v := range c.vals {
-			words[i] = c.col + ":" + valueWord(c.tag, v)
+		words := make([]string, len(c.words))
+		for i, w := range c.words {
+			words[i] = c.col + ":" + w
 		}
 		match += " (" + strings.Join(words, " OR ") + ")"
 	}
@@ -298,8 +343,8 @@ func putDocument(ctx context.Context, tx querier, id string, texts []string) err
 		return fmt.Errorf("indexing finding %s: %w", id, err)
 	}
 	grams, chars := document(texts)
-	res, err := tx.ExecContext(ctx, `INSERT INTO review_docs (docid, finding_id, grams, chars, site, status, severity, template, deviation, officer)
-		SELECT docid, finding_id, ?, ?, site, status, severity, template, deviation, officer FROM review_doc_words WHERE finding_id = ?`,
+	res, err := tx.ExecContext(ctx, `INSERT INTO review_docs (docid, finding_id, grams, chars, site, status, severity, template, deviation, officer, marks)
+		SELECT docid, finding_id, ?, ?, site, status, severity, template, deviation, officer, marks FROM review_doc_words WHERE finding_id = ?`,
 		grams, chars, id)
 	if err != nil {
 		return fmt.Errorf("indexing finding %s: %w", id, err)

@@ -151,6 +151,19 @@ func TestSearchAloneOrAtSitesFromTheIndex(t *testing.T) {
 		{"q=自由&template=-&deviation=-", func(m model) bool {
 			return containsAny(m.texts, "自由") && m.template == "" && m.deviation == ""
 		}},
+		// The review's marks (migration 0028's marks column).
+		{"q=手套&reviewed=0", func(m model) bool { return containsAny(m.texts, "手套") && !m.reviewed }},
+		{"q=口罩&reviewed=1&outcome=any", func(m model) bool { return containsAny(m.texts, "口罩") && m.reviewed && len(m.outcomes) > 0 }},
+		{"q=deviation&outcome=none", func(m model) bool { return containsAny(m.texts, "deviation") && len(m.outcomes) == 0 }},
+		{"q=手套&outcome=rectify_order,case_filed", func(m model) bool {
+			return containsAny(m.texts, "手套") && (slices.Contains(m.outcomes, "rectify_order") || slices.Contains(m.outcomes, "case_filed"))
+		}},
+		{"q=口罩&repeat=30", func(m model) bool { return containsAny(m.texts, "口罩") && fx.repeats(m, 30) }},
+		{"q=口罩&repeat=7&district=东城区", func(m model) bool { return containsAny(m.texts, "口罩") && fx.repeats(m, 7) && m.district == "东城区" }},
+		// Not in the index: a window no filter offers, and overdue (the
+		// statuses not closed are named, the deadline tested).
+		{"q=手套&repeat=10", func(m model) bool { return containsAny(m.texts, "手套") && fx.repeats(m, 10) }},
+		{"q=手套&overdue=1", func(m model) bool { return containsAny(m.texts, "手套") && m.overdue() }},
 		{"q=deviation&template=ppe-doffing&deviation=gloves-first,goggles-order&district=东城区,西城区", func(m model) bool {
 			return containsAny(m.texts, "deviation") && m.template == "ppe-doffing" &&
 				(m.deviation == "gloves-first" || m.deviation == "goggles-order") && (m.district == "东城区" || m.district == "西城区")
@@ -214,6 +227,35 @@ func TestSearchAloneOrAtSitesFromTheIndex(t *testing.T) {
 			t.Errorf("after a move, %s: listed %v (total %d), want %v", q.Encode(), got, total, want)
 		}
 	}
+
+	// A supervisor marks findings reviewed, or not, and records outcomes,
+	// after they were indexed: the marks' words follow (0019's triggers
+	// keep the finding's columns, 0028's its document's).
+	ctx := context.Background()
+	marked := 0
+	for i := range fx.models {
+		m := &fx.models[i]
+		if !containsAny(m.texts, "手套") || marked == 6 {
+			continue
+		}
+		if _, err := fx.review.SetReviewed(ctx, supervisor, m.id, !m.reviewed); err != nil {
+			t.Fatal(err)
+		}
+		m.reviewed = !m.reviewed
+		if marked%2 == 0 {
+			if err := fx.review.AddOutcome(ctx, supervisor, m.id, wire.Outcome{Kind: "suspend_order", DocNumber: "DOC-X"}); err != nil {
+				t.Fatal(err)
+			}
+			m.outcomes = append(m.outcomes, "suspend_order")
+		}
+		marked++
+	}
+	checkLists(t, fx, []listCase{
+		{"q=手套&reviewed=1", func(m model) bool { return containsAny(m.texts, "手套") && m.reviewed }},
+		{"q=手套&reviewed=0", func(m model) bool { return containsAny(m.texts, "手套") && !m.reviewed }},
+		{"q=手套&outcome=suspend_order", func(m model) bool { return containsAny(m.texts, "手套") && slices.Contains(m.outcomes, "suspend_order") }},
+		{"q=手套&outcome=none", func(m model) bool { return containsAny(m.texts, "手套") && len(m.outcomes) == 0 }},
+	}, []int{4}, 2)
 }
 
 // A site's district and type are words of its findings' documents
@@ -381,4 +423,49 @@ func TestSearchInAPeriod(t *testing.T) {
 		fx.models = append(fx.models, late)
 		check(t, fx, false)
 	})
+}
+
+// A finding's marks change (0019's triggers keep its columns as its
+// review's rows change): its document's words follow in the same
+// transaction (migration 0028), before the finding is indexed again for
+// the change's event.
+func TestSearchMarksFollowInTheTransaction(t *testing.T) {
+	fx := newFixture(t, 40)
+	if _, err := fx.review.List(context.Background(), supervisor, review.Filter{Q: "口罩", Now: now}, review.Page{}); err != nil {
+		t.Fatal(err) // indexed
+	}
+	var id string
+	for _, m := range fx.models {
+		if !m.reviewed {
+			id = m.id
+			break
+		}
+	}
+	if id == "" {
+		t.Fatal("the fixture has no finding not reviewed")
+	}
+	words := func() string {
+		var w string
+		if err := fx.db.QueryRow(`SELECT d.marks FROM review_docs d JOIN findings f ON f.rowid = d.docid WHERE f.id = ?`, id).Scan(&w); err != nil {
+			t.Fatal(err)
+		}
+		return w
+	}
+	indexed := func(word string) bool {
+		var n int
+		if err := fx.db.QueryRow(`SELECT count(*) FROM review_fts WHERE review_fts MATCH ? AND docid = (SELECT rowid FROM findings WHERE id = ?)`,
+			"marks:"+word, id).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n == 1
+	}
+	if w := words(); !strings.HasPrefix(w, "r0 ") || !indexed("r0") || indexed("r1") {
+		t.Fatalf("before the mark: marks %q, r0 indexed %v, r1 %v", w, indexed("r0"), indexed("r1"))
+	}
+	if _, err := fx.db.Exec(`INSERT INTO review_marks (finding_id, reviewed_by, reviewed_at) VALUES (?, 'sup', '2026-12-01T00:00:00.000Z')`, id); err != nil {
+		t.Fatal(err)
+	}
+	if w := words(); !strings.HasPrefix(w, "r1 ") || !indexed("r1") || indexed("r0") {
+		t.Errorf("after the mark: marks %q, r1 indexed %v, r0 %v", w, indexed("r1"), indexed("r0"))
+	}
 }
