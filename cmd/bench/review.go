@@ -101,6 +101,19 @@ var reviewCases = []reviewCase{
 	{"search 消毒 + hotel + month", "q=消毒&site_type=hotel&from=2026-11-01&to=2026-11-30", 0},
 	{"search 消毒, last 7 days", "q=消毒&from=2026-11-26&to=2026-12-02", 0},
 	{"search 整改 + district, quarter", "q=整改&district=朝阳区&from=2026-09-01&to=2026-11-30", 0},
+	// A search with the review's marks, overdue, the other orders, and
+	// conditions of many findings (migration 0028).
+	{"search 整改 + not reviewed", "q=整改&reviewed=0", 0},
+	{"search 整改 + no outcome", "q=整改&outcome=none", 0},
+	{"search 整改 + repeat 30 days", "q=整改&repeat=30", 0},
+	{"search 消毒 + overdue", "q=消毒&overdue=1", 0},
+	{"search 整改 + district + overdue", "q=整改&district=朝阳区&overdue=1", 0},
+	{"search 整改 + not overdue", "q=整改&overdue=0", 0},
+	{"search 消毒 + hotel", "q=消毒&site_type=hotel", 0},
+	{"search 整改 + verified", "q=整改&status=verified", 0},
+	{"search 整改 + hotel + critical", "q=整改&site_type=hotel&severity=critical", 0},
+	{"search 消毒, sort site", "q=消毒&sort=site", 0},
+	{"search 整改, sort -deadline", "q=整改&sort=-deadline", 0},
 }
 
 func parseReview(args []string, stderr io.Writer) (reviewConfig, error) {

@@ -191,7 +191,10 @@ func (s *Store) list(ctx context.Context, f Filter, p Page, keys []sortKey) (wir
 		}
 	}
 	if page.Total == 0 {
-		count, args := countQuery(f)
+		count, args, err := s.searchCount(ctx, f)
+		if err != nil {
+			return wire.ReviewPage{}, err
+		}
 		if err := s.db.QueryRowContext(ctx, count, args...).Scan(&page.Total); err != nil {
 			return wire.ReviewPage{}, fmt.Errorf("counting the review list (%s): %w", f.describe(), err)
 		}
@@ -261,6 +264,32 @@ func keyColumns(keys []sortKey) (cols, order string) {
 		o[i] = k.expr + map[bool]string{true: " DESC", false: " ASC"}[k.desc]
 	}
 	return strings.Join(c, ", "), strings.Join(o, ", ")
+}
+
+// searchCount is the query of f's total (countQuery), f prepared for its
+// search (prepareSearch). A search of findings not overdue counts its
+// matches less those overdue, in one statement, one snapshot: the
+// overdue are among the few not closed, whose statuses the match names
+// (整改 not overdue: 201,564 of 226,000 matches, each tested against the
+// findings' statuses and deadlines, 460 ms of CPU at a million findings).
+func (s *Store) searchCount(ctx context.Context, f Filter) (string, []any, error) {
+	if f.Q == "" || f.Overdue == nil || *f.Overdue {
+		count, args := countQuery(f)
+		return count, args, nil
+	}
+	yes := true
+	all, due := f, f
+	all.Overdue, due.Overdue = nil, &yes
+	var err error
+	if all, err = s.prepareSearch(ctx, all); err != nil {
+		return "", nil, err
+	}
+	if due, err = s.prepareSearch(ctx, due); err != nil {
+		return "", nil, err
+	}
+	a, aargs := countQuery(all)
+	d, dargs := countQuery(due)
+	return `SELECT (` + a + `) - (` + d + `)`, append(aargs, dargs...), nil
 }
 
 // countQuery is the query of f's total.
@@ -351,7 +380,9 @@ func (s *Store) Queries(ctx context.Context, f Filter, p Page) (count string, co
 	if f, err = s.prepareSearch(ctx, f); err != nil {
 		return "", nil, "", nil, err
 	}
-	count, countArgs = countQuery(f)
+	if count, countArgs, err = s.searchCount(ctx, f); err != nil {
+		return "", nil, "", nil, err
+	}
 	var total int
 	if err := s.db.QueryRowContext(ctx, count, countArgs...).Scan(&total); err != nil {
 		return "", nil, "", nil, fmt.Errorf("counting the review list (%s): %w", f.describe(), err)
