@@ -15,13 +15,16 @@ import (
 )
 
 // A search's plan at a million findings (issue 13, docs/PERFORMANCE.md
-// "Review at 1M findings"). The index (migration 0027) keeps each
-// finding's document under its rowid, newest first, with the values a
-// filter asks for as words. A search names in its match what the index
-// can intersect at once (matchConds), narrows its matches to the rowids
-// of its period (matchRange), is counted by the index alone when every
-// condition is in the match (inMatch), and its page, latest first, reads
-// only the matches from the newest ones' bound on (matchBound).
+// "Review at 1M findings"). The index (migrations 0027 and 0028) keeps
+// each finding's document under its rowid, newest first, with the values
+// a filter asks for as words, and reads every word of a match from its
+// doclist's end (external content: none loaded whole). A search names in
+// its match what the index can intersect at once (matchConds), narrows
+// its matches to the rowids of its period (matchRange), is counted by the
+// index alone when every condition is in the match (inMatch); its page,
+// latest first, reads only the matches from the newest ones' bound on
+// (matchBound), and in another order walks the order's index for the
+// matches gathered in the pass that counts them (walkMatches).
 
 // match is f's search as a MATCH expression, with the conditions the
 // list chose to name (matched).
