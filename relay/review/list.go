@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"hash/fnv"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -267,15 +268,18 @@ func keyColumns(keys []sortKey) (cols, order string) {
 }
 
 // searchCount is the query of f's total (countQuery), f prepared for its
-// search (prepareSearch). A search of findings not overdue counts its
-// matches less those overdue, in one statement, one snapshot: the
-// overdue are among the few not closed, whose statuses the match names
-// (整改 not overdue: 201,564 of 226,000 matches, each tested against the
-// findings' statuses and deadlines, 460 ms of CPU at a million findings).
+// search (prepareSearch), with overdue counted from the index
+// (overdueCount): a search of findings not overdue counts its matches
+// less those overdue, in one statement, one snapshot (整改 not overdue:
+// 201,564 of 226,000 matches, each tested against the findings' statuses
+// and deadlines, 460 ms of CPU at a million findings).
 func (s *Store) searchCount(ctx context.Context, f Filter) (string, []any, error) {
-	if f.Q == "" || f.Overdue == nil || *f.Overdue {
+	if f.Q == "" || f.Overdue == nil {
 		count, args := countQuery(f)
 		return count, args, nil
+	}
+	if *f.Overdue {
+		return s.overdueCount(ctx, f)
 	}
 	yes := true
 	all, due := f, f
@@ -288,8 +292,50 @@ func (s *Store) searchCount(ctx context.Context, f Filter) (string, []any, error
 		return "", nil, err
 	}
 	a, aargs := countQuery(all)
-	d, dargs := countQuery(due)
+	d, dargs, err := s.overdueCount(ctx, due)
+	if err != nil {
+		return "", nil, err
+	}
 	return `SELECT (` + a + `) - (` + d + `)`, append(aargs, dargs...), nil
+}
+
+// overdueCount is the query of the total of f, a search of findings
+// overdue (f prepared). An overdue finding is one not closed whose
+// deadline passed (findings.Overdue): f's matches among the findings not
+// closed, which the index counts when f's other conditions are in its
+// match, less those whose deadline is still to come. These are few and
+// recent (deadlines are hours and days away): their matches are read
+// from the index's end, from their least rowid on, where the overdue
+// findings' entries probed the list of every match not closed for IN
+// (消毒: 26,500, ~20 ms besides the index's 26).
+func (s *Store) overdueCount(ctx context.Context, f Filter) (string, []any, error) {
+	open := f
+	open.Overdue = nil
+	open.Statuses = openStatuses
+	if len(f.Statuses) > 0 {
+		open.Statuses = slices.DeleteFunc(slices.Clone(f.Statuses), func(st string) bool { return !slices.Contains(openStatuses, st) })
+		if len(open.Statuses) == 0 {
+			return `SELECT 0`, nil, nil // closed findings are never overdue
+		}
+	}
+	var err error
+	if open, err = s.prepareSearch(ctx, open); err != nil {
+		return "", nil, err
+	}
+	if !open.inMatch() {
+		count, args := countQuery(f)
+		return count, args, nil
+	}
+	all, aargs := countQuery(open)
+	where, margs := open.matchWhere()
+	statuses := `(?` + strings.Repeat(", ?", len(open.Statuses)-1) + `)`
+	now := sqlitedb.FormatTime(f.Now)
+	notDue := `SELECT count(*) FROM findings f WHERE f.status IN ` + statuses + ` AND f.deadline >= ? AND f.rowid IN (SELECT docid FROM review_fts WHERE ` +
+		where + ` AND docid >= (SELECT min(rowid) FROM findings WHERE status IN ` + statuses + ` AND deadline >= ?))`
+	args := append(aargs, anys(open.Statuses)...)
+	args = append(append(args, now), margs...)
+	args = append(append(args, anys(open.Statuses)...), now)
+	return `SELECT (` + all + `) - (` + notDue + `)`, args, nil
 }
 
 // countQuery is the query of f's total.

@@ -159,7 +159,9 @@ func TestSearchAloneOrAtSitesFromTheIndex(t *testing.T) {
 			return containsAny(m.texts, "手套") && (slices.Contains(m.outcomes, "rectify_order") || slices.Contains(m.outcomes, "case_filed"))
 		}},
 		{"q=口罩&repeat=30", func(m model) bool { return containsAny(m.texts, "口罩") && fx.repeats(m, 30) }},
-		{"q=口罩&repeat=7&district=东城区", func(m model) bool { return containsAny(m.texts, "口罩") && fx.repeats(m, 7) && m.district == "东城区" }},
+		{"q=口罩&repeat=7&district=东城区", func(m model) bool {
+			return containsAny(m.texts, "口罩") && fx.repeats(m, 7) && m.district == "东城区"
+		}},
 		// Not in the index: a window no filter offers, and overdue (the
 		// statuses not closed are named, the deadline tested).
 		{"q=手套&repeat=10", func(m model) bool { return containsAny(m.texts, "手套") && fx.repeats(m, 10) }},
@@ -253,7 +255,9 @@ func TestSearchAloneOrAtSitesFromTheIndex(t *testing.T) {
 	checkLists(t, fx, []listCase{
 		{"q=手套&reviewed=1", func(m model) bool { return containsAny(m.texts, "手套") && m.reviewed }},
 		{"q=手套&reviewed=0", func(m model) bool { return containsAny(m.texts, "手套") && !m.reviewed }},
-		{"q=手套&outcome=suspend_order", func(m model) bool { return containsAny(m.texts, "手套") && slices.Contains(m.outcomes, "suspend_order") }},
+		{"q=手套&outcome=suspend_order", func(m model) bool {
+			return containsAny(m.texts, "手套") && slices.Contains(m.outcomes, "suspend_order")
+		}},
 		{"q=手套&outcome=none", func(m model) bool { return containsAny(m.texts, "手套") && len(m.outcomes) == 0 }},
 	}, []int{4}, 2)
 }
