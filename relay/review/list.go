@@ -365,10 +365,35 @@ func countQuery(f Filter) (string, []any) {
 		// without a finding's index (226,000 of a common word at a million
 		// findings; 消毒's 312,000 in a district's 64,000, intersected in
 		// the index: 90 → 22 ms of CPU).
+		if without, some, ok := f.noOutcome(); ok {
+			// Those with no outcome (o0: 931,000 entries at a million
+			// findings, read whole, ~40 ns each) are the matches less those
+			// with any (oa: the few a supervisor recorded one for).
+			w, wargs := without.matchWhere()
+			a, aargs := some.matchWhere()
+			return `SELECT (SELECT count(*) FROM review_fts WHERE ` + w + `) - (SELECT count(*) FROM review_fts WHERE ` + a + `)`,
+				append(wargs, aargs...)
+		}
 		where, args := f.matchWhere()
 		return `SELECT count(*) FROM review_fts WHERE ` + where, args
 	}
 	return `SELECT count(*) FROM findings f WHERE ` + where, args
+}
+
+// noOutcome is, for f whose match names findings with no outcome (o0),
+// f's match without that condition and with its opposite (oa): every
+// finding has one of the two words.
+func (f Filter) noOutcome() (without, some Filter, ok bool) {
+	for i, c := range f.matched {
+		if c.key == "outcome" && slices.Equal(c.words, outcomeWords([]string{OutcomeNone})) {
+			without, some = f, f
+			without.matched = slices.Delete(slices.Clone(f.matched), i, i+1)
+			some.matched = slices.Clone(f.matched)
+			some.matched[i].words = outcomeWords([]string{OutcomeAny})
+			return without, some, true
+		}
+	}
+	return f, f, false
 }
 
 // pageQuery is the query of p's keys (the id last) in f, total of them,
